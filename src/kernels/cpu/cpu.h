@@ -1,0 +1,22 @@
+// AVX2 + FMA + F16C kernels, parallel over output rows on a ThreadPool.
+// Same contracts as kernels/ref (kernels/params.h). Callers must check
+// CpuHasAvx2Fma() first; the CPU backend falls back to kernels/ref otherwise.
+#pragma once
+
+#include "base/thread_pool.h"
+#include "kernels/params.h"
+
+namespace ax::kernels::cpu {
+
+// True when this processor has AVX2, FMA and F16C.
+bool CpuHasAvx2Fma();
+
+void Matmul(const MatmulParams& p, ThreadPool& pool);
+void RmsNorm(const RmsNormParams& p, ThreadPool& pool);
+void Rope(const RopeParams& p, ThreadPool& pool);
+void SiluMul(const SiluMulParams& p, ThreadPool& pool);
+void Embedding(const EmbeddingParams& p, ThreadPool& pool);
+void KvWrite(const KvWriteParams& p, ThreadPool& pool);
+void Attention(const AttentionParams& p, ThreadPool& pool);
+
+}  // namespace ax::kernels::cpu

@@ -1,0 +1,99 @@
+// Kernel contracts shared by kernels/ref (scalar oracle), kernels/cpu (AVX2/FMA/F16C)
+// and later kernels/cuda. Kernels take raw pointers and one parameter struct, include
+// nothing of ours above base/ and tensor/dtype.h, and own no memory.
+//
+// Conventions: activations are f32 and row-major; weights are row-major [out, in] as
+// Hugging Face stores them (nn.Linear), in f32, f16 or bf16. Every output element in
+// the documented range is written (tests poison outputs with NaN to check).
+#pragma once
+
+#include <cstdint>
+
+#include "tensor/dtype.h"
+
+namespace ax::kernels {
+
+// y[m, n] (+)= x[m, k] · w[n, k]^T
+struct MatmulParams {
+  const float* x = nullptr;  // [m, k], row stride ldx (elements)
+  const void* w = nullptr;   // [n, k], dense, dtype w_dtype
+  DType w_dtype = DType::kF32;
+  float* y = nullptr;        // [m, n], row stride ldy (elements)
+  int64_t m = 0, n = 0, k = 0;
+  int64_t ldx = 0, ldy = 0;  // 0 means dense (k and n)
+  bool accumulate = false;   // y += x·wᵀ instead of y = x·wᵀ (fuses the residual add)
+};
+
+// y[m, d] = x[m, d] * rsqrt(mean(x²) + eps) * w[d]. y may alias x.
+// With residual != nullptr, first residual[m, d] += x[m, d] and normalise the sum
+// (the fused residual-add + RMSNorm of a pre-norm block); x is left untouched.
+struct RmsNormParams {
+  const float* x = nullptr;
+  float* residual = nullptr;
+  const float* w = nullptr;  // [d], f32 (norm weights are converted at load)
+  float* y = nullptr;
+  int64_t m = 0, d = 0;
+  float eps = 1e-6f;
+};
+
+// In-place rotary embedding, rotate_half (GPT-NeoX / Hugging Face) layout: for each
+// token t and head h, pairs (i, i + rot_dim/2) of x[t, h, :] rotate by angle
+// positions[t] * inv_freq[i]. Dimensions past rot_dim are left as they are.
+struct RopeParams {
+  float* x = nullptr;              // [n_tokens, n_heads, head_dim]
+  const int32_t* positions = nullptr;  // [n_tokens]
+  const float* inv_freq = nullptr;     // [rot_dim / 2]
+  int64_t n_tokens = 0;
+  int n_heads = 0, head_dim = 0, rot_dim = 0;
+};
+
+// out[m, f] = silu(gate_up[m, 0:f]) * gate_up[m, f:2f]  (gate and up fused at load).
+struct SiluMulParams {
+  const float* gate_up = nullptr;  // [m, 2f]
+  float* out = nullptr;            // [m, f]
+  int64_t m = 0, f = 0;
+};
+
+// out[t, :] = f32(table[ids[t], :])
+struct EmbeddingParams {
+  const void* table = nullptr;  // [vocab, d], dtype table_dtype
+  DType table_dtype = DType::kF32;
+  const int32_t* ids = nullptr;  // [n], each in [0, vocab)
+  float* out = nullptr;          // [n, d]
+  int64_t n = 0, d = 0, vocab = 0;
+};
+
+// Paged KV cache of one layer (see docs/kv-layout.md):
+//   k, v: [num_blocks, block_size, n_kv_heads, head_dim] f32
+// A token's slot is block_id * block_size + offset; slot_mapping gives it per token.
+struct KvWriteParams {
+  const float* k = nullptr;  // [n_tokens, n_kv_heads, head_dim]
+  const float* v = nullptr;
+  float* k_cache = nullptr;
+  float* v_cache = nullptr;
+  const int32_t* slot_mapping = nullptr;  // [n_tokens]
+  int64_t n_tokens = 0;
+  int n_kv_heads = 0, head_dim = 0;
+};
+
+// Causal GQA attention of a batch of sequences over the paged cache.
+// Sequence s owns query rows [seq_q_begin[s], seq_q_begin[s] + seq_q_len[s]) and its
+// keys live in the blocks block_tables[s * max_blocks_per_seq + j]. Query row t at
+// position positions[t] attends to cache positions [0, positions[t]] of its sequence
+// (the cache must already hold them: KvWrite runs first).
+// Head h of q reads kv head h / (n_heads / n_kv_heads).
+struct AttentionParams {
+  const float* q = nullptr;  // [n_tokens, n_heads, head_dim]
+  const float* k_cache = nullptr;
+  const float* v_cache = nullptr;
+  float* out = nullptr;      // [n_tokens, n_heads, head_dim]
+  const int32_t* positions = nullptr;  // [n_tokens]
+  const int32_t* seq_q_begin = nullptr;  // [n_seqs]
+  const int32_t* seq_q_len = nullptr;    // [n_seqs]
+  const int32_t* block_tables = nullptr; // [n_seqs, max_blocks_per_seq]
+  int n_seqs = 0, max_blocks_per_seq = 0;
+  int n_heads = 0, n_kv_heads = 0, head_dim = 0, block_size = 0;
+  float scale = 1.0f;
+};
+
+}  // namespace ax::kernels

@@ -1,0 +1,17 @@
+// Scalar reference kernels: plain loops with f64 accumulation where it matters.
+// The oracle every fast kernel is tested against; not used on a hot path.
+#pragma once
+
+#include "kernels/params.h"
+
+namespace ax::kernels::ref {
+
+void Matmul(const MatmulParams& p);
+void RmsNorm(const RmsNormParams& p);
+void Rope(const RopeParams& p);
+void SiluMul(const SiluMulParams& p);
+void Embedding(const EmbeddingParams& p);
+void KvWrite(const KvWriteParams& p);
+void Attention(const AttentionParams& p);
+
+}  // namespace ax::kernels::ref

@@ -1,0 +1,70 @@
+// config.json and generation_config.json of a Hugging Face model directory.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ax/status.h"
+#include "tensor/dtype.h"
+
+namespace ax {
+
+enum class ModelFamily { kLlama, kQwen3 };
+const char* ModelFamilyName(ModelFamily f);  // "llama", "qwen3"
+
+enum class RopeScalingType { kNone, kLinear, kLlama3 };
+
+struct RopeScaling {
+  RopeScalingType type = RopeScalingType::kNone;
+  double factor = 1.0;
+  // llama3 only:
+  double low_freq_factor = 1.0;
+  double high_freq_factor = 4.0;
+  int64_t original_max_position_embeddings = 8192;
+};
+
+struct ModelConfig {
+  std::string architecture;  // "LlamaForCausalLM", "Qwen3ForCausalLM"
+  ModelFamily family = ModelFamily::kLlama;
+  int64_t hidden_size = 0;
+  int64_t intermediate_size = 0;
+  int64_t num_hidden_layers = 0;
+  int64_t num_attention_heads = 0;
+  int64_t num_key_value_heads = 0;  // defaults to num_attention_heads
+  int64_t head_dim = 0;             // defaults to hidden_size / num_attention_heads
+  int64_t vocab_size = 0;
+  int64_t max_position_embeddings = 0;
+  double rms_norm_eps = 1e-6;
+  double rope_theta = 10000.0;
+  RopeScaling rope_scaling;
+  bool tie_word_embeddings = false;
+  bool attention_bias = false;      // q/k/v biases (rejected for now: Unimplemented)
+  std::string hidden_act = "silu";
+  DType torch_dtype = DType::kF32;  // the stored dtype config.json declares
+  int32_t bos_token_id = -1;
+  std::vector<int32_t> eos_token_ids;
+};
+
+// Defaults for sampling and stopping from generation_config.json (all optional).
+struct GenerationConfig {
+  int32_t bos_token_id = -1;
+  std::vector<int32_t> eos_token_ids;
+  bool do_sample = false;
+  double temperature = 1.0;
+  double top_p = 1.0;
+  int64_t top_k = 0;
+  double repetition_penalty = 1.0;
+  int64_t max_new_tokens = 0;  // 0: not given
+};
+
+// Reads and validates dir/config.json. Errors name the file and the field:
+//   "<dir>/config.json: field 'hidden_size': expected a positive integer"
+// Unknown architectures give Unimplemented listing the supported ones.
+Result<ModelConfig> LoadModelConfig(const std::string& dir);
+
+// Reads dir/generation_config.json; a missing file gives defaults (not an error),
+// a malformed one an error naming the file and field.
+Result<GenerationConfig> LoadGenerationConfig(const std::string& dir);
+
+}  // namespace ax

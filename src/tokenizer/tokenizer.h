@@ -1,0 +1,57 @@
+// Hugging Face tokenizer.json: BPE models in byte-level (GPT-2 / Qwen) and
+// SentencePiece (Llama 2 / Gemma) styles, with normalizers, pre-tokenizers,
+// post-processor (BOS/EOS templates) and decoders as tokenizer.json declares them.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ax/status.h"
+
+namespace ax {
+
+class Tokenizer {
+ public:
+  virtual ~Tokenizer() = default;
+
+  // Loads dir/tokenizer.json (+ dir/tokenizer_config.json when present, for
+  // add_bos_token / bos / eos). Errors name the file and the field.
+  static Result<std::unique_ptr<Tokenizer>> LoadFromDir(const std::string& dir);
+  static Result<std::unique_ptr<Tokenizer>> LoadFromJson(const std::string& tokenizer_json,
+                                                         const std::string& source_name);
+
+  // Added/special tokens are matched first; add_special_tokens applies the
+  // post-processor (e.g. BOS) exactly as HF's encode(text, add_special_tokens=...).
+  virtual std::vector<int32_t> Encode(std::string_view text, bool add_special_tokens) const = 0;
+  virtual std::string Decode(const std::vector<int32_t>& ids, bool skip_special_tokens) const = 0;
+
+  virtual int32_t vocab_size() const = 0;
+  virtual std::string IdToPiece(int32_t id) const = 0;  // the vocab string ("▁the", "Ġthe")
+  virtual std::optional<int32_t> PieceToId(std::string_view piece) const = 0;
+  virtual bool IsSpecial(int32_t id) const = 0;
+  virtual std::optional<int32_t> bos_id() const = 0;
+  virtual std::optional<int32_t> eos_id() const = 0;
+};
+
+// Streaming detokenization: feed ids one at a time, get text deltas that never end
+// in the middle of a UTF-8 sequence and that concatenate to Decode(all ids).
+class IncrementalDecoder {
+ public:
+  IncrementalDecoder(const Tokenizer& tok, bool skip_special_tokens);
+  std::string Push(int32_t id);
+  std::string Flush();  // whatever is held back at the end (invalid bytes as U+FFFD)
+
+ private:
+  const Tokenizer& tok_;
+  bool skip_special_;
+  std::vector<int32_t> ids_;
+  size_t prefix_offset_ = 0;  // ids_[prefix_offset_..] are decoded as a window
+  size_t read_offset_ = 0;
+  std::string emitted_tail_;
+};
+
+}  // namespace ax
