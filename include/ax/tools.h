@@ -1,0 +1,53 @@
+// Helpers behind ax-engine-bench's doctor, tokenize and synth-model commands.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ax/status.h"
+
+namespace ax {
+
+struct SystemReport {
+  std::string cpu_model;
+  bool avx2 = false, fma = false, f16c = false, avx512f = false;
+  int threads = 0;               // hardware threads this process may use
+  bool cuda_backend_built = false;
+  bool cuda_driver_present = false;  // libcuda.so.1 loadable
+  int cuda_devices = 0;
+  std::string cuda_detail;
+};
+SystemReport InspectSystem();
+
+struct ModelReport {
+  std::string architecture, family, dtype;
+  int64_t parameters = 0;
+  uint64_t weight_bytes = 0;
+  int64_t num_tensors = 0;
+  int64_t layers = 0, hidden_size = 0, vocab_size = 0, max_position_embeddings = 0;
+  bool has_tokenizer = false;
+  std::string tokenizer_error;  // why tokenizer.json failed to load, if it did
+};
+// Validates config.json and every tensor header against the architecture's weight
+// map without reading weight bytes; loads tokenizer.json if present.
+Result<ModelReport> InspectModel(const std::string& dir);
+
+// Tokenizes like the model would receive it (special tokens applied).
+struct TokenizeResult {
+  std::vector<int32_t> ids;
+  std::vector<std::string> pieces;
+};
+Result<TokenizeResult> TokenizeWithDir(const std::string& dir, const std::string& text);
+
+struct SynthModelOptions {
+  std::string shape;   // llama-1b, qwen3-0.6b, qwen3-8b, ...
+  std::string dtype = "bf16";
+  uint64_t seed = 0;
+  std::string out_dir;
+  std::string tokenizer_dir;
+};
+Status SynthModel(const SynthModelOptions& opts);
+std::vector<std::string> SynthModelShapes();
+
+}  // namespace ax

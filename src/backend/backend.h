@@ -1,0 +1,97 @@
+// Backend: where tensors live and how ops run. The model graph (src/model) speaks only
+// this interface, so a backend is chosen at run time (--backend auto|cpu|cuda) and no
+// model or engine file includes a device header.
+//
+// Lifetime: everything a backend returns (weights, workspace, KV) stays valid until the
+// backend is destroyed. Ops are enqueued in order on the backend's stream; ReadToHost
+// waits for them. Shapes below use [rows, cols] of row-major f32 activations unless
+// a dtype is named.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ax/status.h"
+#include "tensor/tensor.h"
+
+namespace ax {
+
+enum class BackendKind { kCpu, kCuda };
+const char* BackendKindName(BackendKind k);  // "cpu", "cuda"
+
+// Per-forward metadata, host side; the backend copies what its ops need.
+// Token t belongs to exactly one sequence; sequence s owns token rows
+// [seq_q_begin[s], seq_q_begin[s] + seq_q_len[s]). See docs/kv-layout.md.
+struct BatchMeta {
+  const int32_t* tokens = nullptr;        // [n_tokens]
+  const int32_t* positions = nullptr;     // [n_tokens]
+  const int32_t* slot_mapping = nullptr;  // [n_tokens]: KV slot of each token
+  const int32_t* seq_q_begin = nullptr;   // [n_seqs]
+  const int32_t* seq_q_len = nullptr;     // [n_seqs]
+  const int32_t* block_tables = nullptr;  // [n_seqs, max_blocks_per_seq]
+  const int32_t* logit_rows = nullptr;    // [n_logit_rows]: token rows that need logits
+  int64_t n_tokens = 0;
+  int n_seqs = 0;
+  int max_blocks_per_seq = 0;
+  int64_t n_logit_rows = 0;
+};
+
+// One layer's paged KV cache: k, v [num_blocks, block_size, n_kv_heads, head_dim].
+struct KvLayerView {
+  TensorView k, v;
+  int block_size = 0;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  virtual BackendKind kind() const = 0;
+  // Human-readable description: "cpu (avx2+fma+f16c, 2 threads)".
+  virtual std::string Describe() const = 0;
+
+  // ---- memory ---------------------------------------------------------------
+  // A device copy of host weights (any of F32/F16/BF16) converted to `dtype`.
+  virtual Result<TensorView> UploadWeight(const TensorView& host, DType dtype) = 0;
+  // Host weights [r_i, c] concatenated along rows into one [sum r_i, c] weight
+  // (load-time fusion, e.g. gate_proj and up_proj).
+  virtual Result<TensorView> UploadConcatRows(const std::vector<TensorView>& parts, DType dtype) = 0;
+  // Uninitialised device memory (workspace, KV cache).
+  virtual Result<TensorView> Alloc(DType dtype, const Shape& shape) = 0;
+  // Copies a device tensor (or its first `bytes`) to host memory; waits for queued ops.
+  virtual Status ReadToHost(const TensorView& src, void* dst, size_t bytes) = 0;
+
+  // ---- ops (see kernels/params.h for exact semantics) -------------------------
+  // Stages the batch metadata for the ops of one forward pass.
+  virtual Status BeginForward(const BatchMeta& meta) = 0;
+  // out[t, :] = table[tokens[t], :] for the staged batch.         out: [n_tokens, d]
+  virtual void Embedding(const TensorView& table, TensorView out) = 0;
+  // y[m, d] = rmsnorm(x[m, d]) * w[d]; y may alias x.
+  virtual void RmsNorm(const TensorView& x, const TensorView& w, float eps, TensorView y) = 0;
+  // y[m, n] (+)= x[m, k] · w[n, k]^T
+  virtual void Matmul(const TensorView& x, const TensorView& w, TensorView y, bool accumulate) = 0;
+  // In-place rotate_half RoPE of x [n_tokens, n_heads, head_dim] at the staged positions.
+  virtual void Rope(TensorView x, int n_heads, int head_dim, const TensorView& inv_freq) = 0;
+  // out[m, f] = silu(gate_up[m, :f]) * gate_up[m, f:]
+  virtual void SiluMul(const TensorView& gate_up, TensorView out) = 0;
+  // Writes k, v [n_tokens, n_kv_heads, head_dim] into the staged slots of the layer cache.
+  virtual void KvWrite(const TensorView& k, const TensorView& v, const KvLayerView& cache,
+                       int n_kv_heads, int head_dim) = 0;
+  // Causal GQA attention of q [n_tokens, n_heads, head_dim] over the layer cache.
+  virtual void Attention(const TensorView& q, const KvLayerView& cache, int n_heads,
+                         int n_kv_heads, int head_dim, float scale, TensorView out) = 0;
+  // out[i, :] = x[logit_rows[i], :] for the staged batch.       out: [n_logit_rows, d]
+  virtual void GatherLogitRows(const TensorView& x, TensorView out) = 0;
+};
+
+struct BackendOptions {
+  int threads = 0;  // CPU worker threads; 0 = all the process may use
+};
+
+// Creates a backend by name: "cpu", "cuda" or "auto" (CUDA when a GPU is present and
+// the CUDA backend was built, else CPU). Errors say why a named backend is unavailable.
+Result<std::unique_ptr<Backend>> CreateBackend(const std::string& name, const BackendOptions& opts);
+
+}  // namespace ax

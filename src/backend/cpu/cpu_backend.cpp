@@ -1,0 +1,224 @@
+#include "backend/cpu/cpu_backend.h"
+
+#include <sys/mman.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "base/check.h"
+#include "base/thread_pool.h"
+#include "kernels/cpu/cpu.h"
+#include "kernels/ref/ref.h"
+
+namespace ax {
+namespace {
+
+struct FreeDeleter {
+  void operator()(void* p) const { std::free(p); }
+};
+
+// Converts n elements between any two of F32/F16/BF16.
+void ConvertElements(DType from, const void* src, DType to, void* dst, size_t n) {
+  if (from == to) {
+    std::memcpy(dst, src, n * DTypeSize(from));
+    return;
+  }
+  constexpr size_t kChunk = 4096;
+  float tmp[kChunk];
+  for (size_t i = 0; i < n; i += kChunk) {
+    const size_t c = std::min(kChunk, n - i);
+    ConvertToF32(from, static_cast<const char*>(src) + i * DTypeSize(from), tmp, c);
+    switch (to) {
+      case DType::kF32:
+        std::memcpy(static_cast<float*>(dst) + i, tmp, c * 4);
+        break;
+      case DType::kF16:
+        for (size_t j = 0; j < c; ++j) static_cast<uint16_t*>(dst)[i + j] = F32ToF16(tmp[j]);
+        break;
+      case DType::kBF16:
+        for (size_t j = 0; j < c; ++j) static_cast<uint16_t*>(dst)[i + j] = F32ToBf16(tmp[j]);
+        break;
+      case DType::kI32:
+        AX_CHECK_MSG(false, "weights cannot be converted to I32");
+    }
+  }
+}
+
+class CpuBackend final : public Backend {
+ public:
+  explicit CpuBackend(const BackendOptions& opts)
+      : pool_(opts.threads > 0 ? opts.threads : ThreadPool::HardwareThreads()),
+        fast_(kernels::cpu::CpuHasAvx2Fma()) {}
+
+  BackendKind kind() const override { return BackendKind::kCpu; }
+
+  std::string Describe() const override {
+    return std::string("cpu (") + (fast_ ? "avx2+fma+f16c" : "scalar reference kernels") + ", " +
+           std::to_string(pool_.num_threads()) + " threads)";
+  }
+
+  Result<TensorView> UploadWeight(const TensorView& host, DType dtype) override {
+    return UploadConcatRows({host}, dtype);
+  }
+
+  Result<TensorView> UploadConcatRows(const std::vector<TensorView>& parts, DType dtype) override {
+    AX_CHECK(!parts.empty());
+    Shape shape = parts[0].shape;
+    int64_t rows = 0;
+    for (const TensorView& p : parts) {
+      AX_CHECK(p.shape.ndim == shape.ndim);
+      for (int d = 1; d < shape.ndim; ++d) AX_CHECK(p.shape[d] == shape[d]);
+      rows += p.shape.ndim > 0 ? p.shape[0] : 1;
+    }
+    if (shape.ndim > 0) shape.dims[0] = rows;
+    AX_ASSIGN_OR_RETURN(TensorView out, Alloc(dtype, shape));
+    char* dst = static_cast<char*>(out.data);
+    for (const TensorView& p : parts) {
+      ConvertElements(p.dtype, p.data, dtype, dst, static_cast<size_t>(p.numel()));
+      dst += static_cast<size_t>(p.numel()) * DTypeSize(dtype);
+    }
+    return out;
+  }
+
+  Result<TensorView> Alloc(DType dtype, const Shape& shape) override {
+    const size_t bytes = static_cast<size_t>(shape.numel()) * DTypeSize(dtype);
+    // 2 MiB alignment for large buffers so transparent huge pages can back them
+    // (fewer TLB misses while streaming weights); 64 bytes otherwise.
+    const size_t align = bytes >= (4u << 20) ? (2u << 20) : 64;
+    const size_t rounded = (std::max<size_t>(bytes, 1) + align - 1) / align * align;
+    void* p = std::aligned_alloc(align, rounded);
+    if (p == nullptr) {
+      return ResourceExhausted("cpu backend: cannot allocate " + std::to_string(bytes) +
+                               " bytes for a " + std::string(DTypeName(dtype)) + " tensor " +
+                               shape.ToString());
+    }
+    if (align > 64) madvise(p, rounded, MADV_HUGEPAGE);
+    buffers_.emplace_back(p);
+    return TensorView{p, dtype, shape, Device::kCpu};
+  }
+
+  Status ReadToHost(const TensorView& src, void* dst, size_t bytes) override {
+    AX_CHECK(bytes <= src.nbytes());
+    std::memcpy(dst, src.data, bytes);
+    return Status::Ok();
+  }
+
+  Status BeginForward(const BatchMeta& meta) override {
+    meta_ = meta;
+    return Status::Ok();
+  }
+
+  void Embedding(const TensorView& table, TensorView out) override {
+    kernels::EmbeddingParams p;
+    p.table = table.data;
+    p.table_dtype = table.dtype;
+    p.ids = meta_.tokens;
+    p.out = out.as<float>();
+    p.n = meta_.n_tokens;
+    p.d = table.shape[1];
+    p.vocab = table.shape[0];
+    fast_ ? kernels::cpu::Embedding(p, pool_) : kernels::ref::Embedding(p);
+  }
+
+  void RmsNorm(const TensorView& x, const TensorView& w, float eps, TensorView y) override {
+    kernels::RmsNormParams p;
+    p.d = w.shape[0];
+    p.m = x.numel() / p.d;
+    p.x = x.as<float>();
+    p.w = w.as<float>();
+    p.y = y.as<float>();
+    p.eps = eps;
+    fast_ ? kernels::cpu::RmsNorm(p, pool_) : kernels::ref::RmsNorm(p);
+  }
+
+  void Matmul(const TensorView& x, const TensorView& w, TensorView y, bool accumulate) override {
+    kernels::MatmulParams p;
+    p.x = x.as<float>();
+    p.w = w.data;
+    p.w_dtype = w.dtype;
+    p.y = y.as<float>();
+    p.n = w.shape[0];
+    p.k = w.shape[1];
+    p.m = x.numel() / p.k;
+    p.accumulate = accumulate;
+    fast_ ? kernels::cpu::Matmul(p, pool_) : kernels::ref::Matmul(p);
+  }
+
+  void Rope(TensorView x, int n_heads, int head_dim, const TensorView& inv_freq) override {
+    kernels::RopeParams p;
+    p.x = x.as<float>();
+    p.positions = meta_.positions;
+    p.inv_freq = inv_freq.as<float>();
+    p.n_tokens = meta_.n_tokens;
+    p.n_heads = n_heads;
+    p.head_dim = head_dim;
+    p.rot_dim = static_cast<int>(inv_freq.shape[0] * 2);
+    fast_ ? kernels::cpu::Rope(p, pool_) : kernels::ref::Rope(p);
+  }
+
+  void SiluMul(const TensorView& gate_up, TensorView out) override {
+    kernels::SiluMulParams p;
+    p.gate_up = gate_up.as<float>();
+    p.out = out.as<float>();
+    p.f = out.shape[out.shape.ndim - 1];
+    p.m = out.numel() / p.f;
+    fast_ ? kernels::cpu::SiluMul(p, pool_) : kernels::ref::SiluMul(p);
+  }
+
+  void KvWrite(const TensorView& k, const TensorView& v, const KvLayerView& cache, int n_kv_heads,
+               int head_dim) override {
+    kernels::KvWriteParams p;
+    p.k = k.as<float>();
+    p.v = v.as<float>();
+    p.k_cache = cache.k.as<float>();
+    p.v_cache = cache.v.as<float>();
+    p.slot_mapping = meta_.slot_mapping;
+    p.n_tokens = meta_.n_tokens;
+    p.n_kv_heads = n_kv_heads;
+    p.head_dim = head_dim;
+    fast_ ? kernels::cpu::KvWrite(p, pool_) : kernels::ref::KvWrite(p);
+  }
+
+  void Attention(const TensorView& q, const KvLayerView& cache, int n_heads, int n_kv_heads,
+                 int head_dim, float scale, TensorView out) override {
+    kernels::AttentionParams p;
+    p.q = q.as<float>();
+    p.k_cache = cache.k.as<float>();
+    p.v_cache = cache.v.as<float>();
+    p.out = out.as<float>();
+    p.positions = meta_.positions;
+    p.seq_q_begin = meta_.seq_q_begin;
+    p.seq_q_len = meta_.seq_q_len;
+    p.block_tables = meta_.block_tables;
+    p.n_seqs = meta_.n_seqs;
+    p.max_blocks_per_seq = meta_.max_blocks_per_seq;
+    p.n_heads = n_heads;
+    p.n_kv_heads = n_kv_heads;
+    p.head_dim = head_dim;
+    p.block_size = cache.block_size;
+    p.scale = scale;
+    fast_ ? kernels::cpu::Attention(p, pool_) : kernels::ref::Attention(p);
+  }
+
+  void GatherLogitRows(const TensorView& x, TensorView out) override {
+    const int64_t d = x.shape[x.shape.ndim - 1];
+    for (int64_t i = 0; i < meta_.n_logit_rows; ++i) {
+      std::memcpy(out.as<float>() + i * d, x.as<float>() + meta_.logit_rows[i] * d, d * sizeof(float));
+    }
+  }
+
+ private:
+  ThreadPool pool_;
+  bool fast_;
+  BatchMeta meta_;
+  std::vector<std::unique_ptr<void, FreeDeleter>> buffers_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> CreateCpuBackend(const BackendOptions& opts) {
+  return std::make_unique<CpuBackend>(opts);
+}
+
+}  // namespace ax

@@ -1,0 +1,49 @@
+// ForwardBatch: everything one forward pass needs, and nothing about requests,
+// scheduling or HTTP. Batching, paged KV, drafts and state slots add fields here,
+// never new forward variants.
+//
+// Example: two sequences, A decoding its 41st token (position 40) and B prefilling a
+// chunk of 3 tokens at positions 16..18, block size 16:
+//   tokens       = [a40, b16, b17, b18]
+//   positions    = [40,  16,  17,  18]
+//   seq_q_begin  = [0, 1]     seq_q_len = [1, 3]
+//   block_tables = [[7, 2, 9], [4, 5, -1]]  (max_blocks_per_seq = 3)
+//   slot_mapping = [9*16+8, 5*16+0, 5*16+1, 5*16+2]
+//   logit_rows   = [0, 3]     (A's token, B's last prompt token)
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "ax/status.h"
+#include "backend/backend.h"
+
+namespace ax {
+
+struct ForwardBatch {
+  std::vector<int32_t> tokens;        // [n_tokens]
+  std::vector<int32_t> positions;     // [n_tokens]
+  std::vector<int32_t> slot_mapping;  // [n_tokens]
+  std::vector<int32_t> seq_q_begin;   // [n_seqs]
+  std::vector<int32_t> seq_q_len;     // [n_seqs]
+  std::vector<int32_t> block_tables;  // [n_seqs, max_blocks_per_seq], -1 past the end
+  int max_blocks_per_seq = 0;
+  std::vector<int32_t> logit_rows;    // ascending token rows that need logits
+
+  int64_t n_tokens() const { return static_cast<int64_t>(tokens.size()); }
+  int n_seqs() const { return static_cast<int>(seq_q_begin.size()); }
+
+  // Appends one sequence's chunk: tokens at consecutive positions starting at
+  // `start_pos`, KV in `blocks` (block_size tokens each); logits for its last token
+  // when want_last_logits, or for all its tokens when want_all_logits.
+  void AddSequence(const int32_t* ids, int64_t n, int32_t start_pos, const std::vector<int32_t>& blocks,
+                   int block_size, bool want_last_logits, bool want_all_logits = false);
+
+  // Checks ids, positions and slots against the model and cache sizes; errors name
+  // the offending row.
+  Status Validate(int64_t vocab_size, int64_t num_slots, int block_size) const;
+
+  BatchMeta meta() const;
+};
+
+}  // namespace ax

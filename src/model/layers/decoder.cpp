@@ -1,0 +1,123 @@
+#include "model/layers/decoder.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "base/check.h"
+
+namespace ax {
+namespace {
+
+// The first `rows` rows of a [max_rows, cols] workspace buffer.
+TensorView Rows(const TensorView& t, int64_t rows) {
+  TensorView v = t;
+  v.shape = Shape{rows, t.shape[1]};
+  return v;
+}
+
+// x += o_proj(attention(rope(qk_norm(q, k)), KV cache)) over the pre-normed input.
+void AttentionBlock(Backend& be, const ModelConfig& cfg, const DecoderWeights& w,
+                    const DecoderLayerWeights& lw, const KvLayerView& cache, DecoderWorkspace& ws,
+                    int64_t n) {
+  const int nq = static_cast<int>(cfg.num_attention_heads);
+  const int nkv = static_cast<int>(cfg.num_key_value_heads);
+  const int hd = static_cast<int>(cfg.head_dim);
+  const float eps = static_cast<float>(cfg.rms_norm_eps);
+  TensorView x = Rows(ws.x, n);        // [n, hidden] residual stream
+  TensorView h = Rows(ws.h, n);        // [n, hidden]
+  TensorView q = Rows(ws.q, n);        // [n, nq*hd]
+  TensorView k = Rows(ws.k, n);        // [n, nkv*hd]
+  TensorView v = Rows(ws.v, n);        // [n, nkv*hd]
+  TensorView attn = Rows(ws.attn, n);  // [n, nq*hd]
+
+  be.RmsNorm(x, lw.attn_norm, eps, h);
+  // q, k and v stay separate projections: their outputs feed different per-head ops
+  // (norm, rope, cache append) that want dense [n, heads, hd] inputs.
+  be.Matmul(h, lw.wq, q, false);
+  be.Matmul(h, lw.wk, k, false);
+  be.Matmul(h, lw.wv, v, false);
+  if (lw.q_norm.data != nullptr) {  // Qwen3: RMSNorm over each head's head_dim
+    be.RmsNorm(q, lw.q_norm, eps, q);
+    be.RmsNorm(k, lw.k_norm, eps, k);
+  }
+  be.Rope(q, nq, hd, w.inv_freq);
+  be.Rope(k, nkv, hd, w.inv_freq);
+  be.KvWrite(k, v, cache, nkv, hd);
+  be.Attention(q, cache, nq, nkv, hd, 1.0f / std::sqrt(static_cast<float>(hd)), attn);
+  be.Matmul(attn, lw.wo, x, /*accumulate=*/true);
+}
+
+// x += down(silu(gate(h)) * up(h)), h = rmsnorm(x).
+void MlpBlock(Backend& be, const ModelConfig& cfg, const DecoderLayerWeights& lw, DecoderWorkspace& ws,
+              int64_t n) {
+  TensorView x = Rows(ws.x, n);              // [n, hidden]
+  TensorView h = Rows(ws.h, n);              // [n, hidden]
+  TensorView gate_up = Rows(ws.gate_up, n);  // [n, 2*inter]
+  TensorView act = Rows(ws.act, n);          // [n, inter]
+  be.RmsNorm(x, lw.mlp_norm, static_cast<float>(cfg.rms_norm_eps), h);
+  be.Matmul(h, lw.w_gate_up, gate_up, false);
+  be.SiluMul(gate_up, act);
+  be.Matmul(act, lw.w_down, x, /*accumulate=*/true);
+}
+
+}  // namespace
+
+Result<DecoderWorkspace> AllocateDecoderWorkspace(Backend& backend, const ModelConfig& cfg,
+                                                  int64_t max_tokens, int64_t max_logit_rows) {
+  DecoderWorkspace ws;
+  ws.max_tokens = max_tokens;
+  ws.max_logit_rows = max_logit_rows;
+  const int64_t hd = cfg.head_dim;
+  auto alloc = [&](TensorView* t, int64_t rows, int64_t cols) -> Status {
+    AX_ASSIGN_OR_RETURN(*t, backend.Alloc(DType::kF32, Shape{rows, cols}));
+    return Status::Ok();
+  };
+  AX_RETURN_IF_ERROR(alloc(&ws.x, max_tokens, cfg.hidden_size));
+  AX_RETURN_IF_ERROR(alloc(&ws.h, max_tokens, cfg.hidden_size));
+  AX_RETURN_IF_ERROR(alloc(&ws.q, max_tokens, cfg.num_attention_heads * hd));
+  AX_RETURN_IF_ERROR(alloc(&ws.k, max_tokens, cfg.num_key_value_heads * hd));
+  AX_RETURN_IF_ERROR(alloc(&ws.v, max_tokens, cfg.num_key_value_heads * hd));
+  AX_RETURN_IF_ERROR(alloc(&ws.attn, max_tokens, cfg.num_attention_heads * hd));
+  AX_RETURN_IF_ERROR(alloc(&ws.gate_up, max_tokens, 2 * cfg.intermediate_size));
+  AX_RETURN_IF_ERROR(alloc(&ws.act, max_tokens, cfg.intermediate_size));
+  AX_RETURN_IF_ERROR(alloc(&ws.logit_in, max_logit_rows, cfg.hidden_size));
+  AX_RETURN_IF_ERROR(alloc(&ws.logits, max_logit_rows, cfg.vocab_size));
+  return ws;
+}
+
+Status DecoderForward(Backend& be, const ModelConfig& cfg, const DecoderWeights& w, DecoderWorkspace& ws,
+                      KvCache& kv, const ForwardBatch& batch, float* logits_out) {
+  const int64_t n = batch.n_tokens();
+  if (n == 0) return Status::Ok();
+  if (n > ws.max_tokens)
+    return InvalidArgument("forward batch of " + std::to_string(n) + " tokens exceeds the workspace (" +
+                           std::to_string(ws.max_tokens) + ")");
+  AX_RETURN_IF_ERROR(batch.Validate(cfg.vocab_size, kv.num_slots(), kv.block_size));
+  AX_RETURN_IF_ERROR(be.BeginForward(batch.meta()));
+
+  be.Embedding(w.embed, Rows(ws.x, n));
+  for (size_t l = 0; l < w.layers.size(); ++l) {
+    AttentionBlock(be, cfg, w, w.layers[l], kv.layers[l], ws, n);
+    MlpBlock(be, cfg, w.layers[l], ws, n);
+  }
+
+  // Logits only for the rows that need them, in chunks of the logits buffer.
+  const int64_t rows = static_cast<int64_t>(batch.logit_rows.size());
+  for (int64_t r0 = 0; r0 < rows; r0 += ws.max_logit_rows) {
+    const int64_t r = std::min(ws.max_logit_rows, rows - r0);
+    BatchMeta meta = batch.meta();
+    meta.logit_rows += r0;
+    meta.n_logit_rows = r;
+    AX_RETURN_IF_ERROR(be.BeginForward(meta));
+    TensorView in = Rows(ws.logit_in, r);
+    TensorView logits = Rows(ws.logits, r);
+    be.GatherLogitRows(Rows(ws.x, n), in);
+    be.RmsNorm(in, w.final_norm, static_cast<float>(cfg.rms_norm_eps), in);
+    be.Matmul(in, w.lm_head, logits, false);
+    AX_RETURN_IF_ERROR(be.ReadToHost(logits, logits_out + r0 * cfg.vocab_size, logits.nbytes()));
+  }
+  return Status::Ok();
+}
+
+}  // namespace ax

@@ -1,0 +1,54 @@
+// The pre-norm decoder shared by Llama-family architectures (Llama, Qwen3, and later
+// Mistral-like ones): embed → N × [x += o(attn(rmsnorm(x))); x += down(silu(gate)·up)]
+// → rmsnorm → lm_head, with per-architecture options (q/k RMSNorm for Qwen3).
+#pragma once
+
+#include <vector>
+
+#include "backend/backend.h"
+#include "model/config.h"
+#include "model/forward_batch.h"
+
+namespace ax {
+
+struct DecoderLayerWeights {
+  TensorView attn_norm;        // [hidden] f32
+  TensorView wq, wk, wv, wo;   // [nq*hd, hidden], [nkv*hd, hidden] ×2, [hidden, nq*hd]
+  TensorView q_norm, k_norm;   // [hd] f32, Qwen3 only (data == nullptr otherwise)
+  TensorView mlp_norm;         // [hidden] f32
+  TensorView w_gate_up;        // [2*inter, hidden]: gate rows then up rows (fused at load)
+  TensorView w_down;           // [hidden, inter]
+};
+
+struct DecoderWeights {
+  TensorView embed;            // [vocab, hidden]
+  std::vector<DecoderLayerWeights> layers;
+  TensorView final_norm;       // [hidden] f32
+  TensorView lm_head;          // [vocab, hidden]; the embedding when tied
+  TensorView inv_freq;         // [head_dim/2] f32
+};
+
+struct KvCache {
+  std::vector<KvLayerView> layers;
+  int num_blocks = 0;
+  int block_size = 0;
+  int64_t num_slots() const { return static_cast<int64_t>(num_blocks) * block_size; }
+};
+
+// Activation buffers for up to max_tokens rows per forward (allocated once).
+struct DecoderWorkspace {
+  int64_t max_tokens = 0;
+  int64_t max_logit_rows = 0;
+  TensorView x, h, q, k, v, attn, gate_up, act;  // [max_tokens, ...]
+  TensorView logit_in, logits;                   // [max_logit_rows, hidden / vocab]
+};
+
+Result<DecoderWorkspace> AllocateDecoderWorkspace(Backend& backend, const ModelConfig& cfg,
+                                                  int64_t max_tokens, int64_t max_logit_rows);
+
+// Runs the decoder over `batch` (n_tokens ≤ ws.max_tokens) and writes the logits of
+// batch.logit_rows to logits_out [n_logit_rows, vocab] (host memory).
+Status DecoderForward(Backend& backend, const ModelConfig& cfg, const DecoderWeights& w,
+                      DecoderWorkspace& ws, KvCache& kv, const ForwardBatch& batch, float* logits_out);
+
+}  // namespace ax

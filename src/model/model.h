@@ -1,0 +1,65 @@
+// Model: a loaded checkpoint on a backend — config, weights, activation workspace —
+// that runs ForwardBatch → logits. It never sees requests, the scheduler or HTTP.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "backend/backend.h"
+#include "model/config.h"
+#include "model/forward_batch.h"
+#include "model/layers/decoder.h"
+
+namespace ax {
+
+struct ModelLoadOptions {
+  int64_t max_batch_tokens = 512;  // rows per forward (prefill chunk + decodes)
+  int64_t max_logit_rows = 64;     // logits computed per chunk (more rows loop)
+};
+
+// What doctor reports about a model directory without reading weight bytes.
+struct ModelCheck {
+  ModelConfig config;
+  size_t weight_bytes = 0;
+  size_t num_tensors = 0;
+  int64_t parameters = 0;
+  std::string dtype;  // stored dtype of the matrices
+};
+
+class Model {
+ public:
+  ~Model();
+
+  // Loads dir (config.json + safetensors) onto `backend`, which must outlive the model.
+  static Result<std::unique_ptr<Model>> Load(const std::string& dir, Backend& backend,
+                                             const ModelLoadOptions& opts = {});
+  // Validates config.json and every tensor's name, dtype and shape from the headers.
+  static Result<ModelCheck> Check(const std::string& dir);
+
+  const ModelConfig& config() const { return config_; }
+  DType weight_dtype() const { return weight_dtype_; }
+  size_t weight_bytes() const { return weight_bytes_; }
+  Backend& backend() const { return backend_; }
+  int64_t max_batch_tokens() const { return ws_.max_tokens; }
+
+  // Allocates the paged KV cache: num_blocks blocks of block_size tokens per layer.
+  Result<KvCache> AllocateKvCache(int num_blocks, int block_size);
+  // Bytes one cached token takes over all layers (K and V, f32).
+  size_t KvBytesPerToken() const;
+
+  // Runs one forward; logits_out holds [batch.logit_rows.size(), vocab] on return.
+  Status Forward(const ForwardBatch& batch, KvCache& kv, float* logits_out);
+
+ private:
+  Model(Backend& backend) : backend_(backend) {}
+
+  Backend& backend_;
+  ModelConfig config_;
+  DType weight_dtype_ = DType::kF32;
+  size_t weight_bytes_ = 0;
+  DecoderWeights weights_;
+  DecoderWorkspace ws_;
+  const struct ArchHooks* arch_ = nullptr;
+};
+
+}  // namespace ax

@@ -1,0 +1,49 @@
+// ax-engine-bench: generate, doctor, tokenize, synth-model.
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "commands.h"
+
+namespace {
+
+void PrintUsage() {
+  std::fputs(
+      "usage: ax-engine-bench <command> [options]\n"
+      "\n"
+      "commands:\n"
+      "  generate     --model DIR (--prompt TEXT | --tokens 1,2,3) [--max-tokens N] [--ignore-eos]\n"
+      "               [--temperature T --top-p P --top-k K --min-p M --seed S]\n"
+      "               [--repetition-penalty R --presence-penalty P --frequency-penalty F]\n"
+      "               [--backend auto|cpu|cuda] [--threads N] [--ctx-size N] [--json]\n"
+      "  doctor       [--model DIR] [--json]\n"
+      "  tokenize     --model DIR (--text TEXT | --file F) [--json]\n"
+      "  synth-model  --shape NAME --dtype bf16|f16|f32 --seed S --out DIR [--tokenizer DIR]\n",
+      stderr);
+}
+
+}  // namespace
+
+namespace ax::cli {
+
+int UsageError(const char* cmd, const std::string& message) {
+  std::fprintf(stderr, "ax-engine-bench %s: %s\n", cmd, message.c_str());
+  return 2;
+}
+
+}  // namespace ax::cli
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
+    PrintUsage();
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string cmd = argv[1];
+  if (cmd == "generate") return ax::cli::RunGenerate(argc, argv);
+  if (cmd == "doctor") return ax::cli::RunDoctor(argc, argv);
+  if (cmd == "tokenize") return ax::cli::RunTokenize(argc, argv);
+  if (cmd == "synth-model") return ax::cli::RunSynthModel(argc, argv);
+  std::fprintf(stderr, "ax-engine-bench: unknown command '%s'\n", cmd.c_str());
+  PrintUsage();
+  return 2;
+}
