@@ -5,7 +5,6 @@
 #include "model/safetensors.h"
 
 namespace ax {
-namespace {
 
 const ArchHooks& ArchFor(ModelFamily family) {
   switch (family) {
@@ -14,6 +13,8 @@ const ArchHooks& ArchFor(ModelFamily family) {
   }
   return LlamaArch();
 }
+
+namespace {
 
 DType MatrixDType(const WeightStore& store) {
   if (const TensorEntry* e = store.Find("model.embed_tokens.weight")) return e->dtype;

@@ -18,7 +18,7 @@ struct ArchHooks {
 
 const ArchHooks& LlamaArch();
 const ArchHooks& Qwen3Arch();
-const ArchHooks& ArchFor(ModelFamily family);
+const ArchHooks& ArchFor(ModelFamily family);  // defined in model.cpp
 
 // Shared by the Llama-like families: the HF tensor names of a pre-norm decoder,
 // with q_norm/k_norm when `qk_norm`.

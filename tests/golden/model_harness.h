@@ -1,0 +1,82 @@
+// Loads a model directory on the CPU backend and runs ForwardBatches over a KV cache
+// whose block table is deliberately scrambled (blocks in reverse order), so golden
+// tests exercise the paged layout rather than a contiguous special case.
+#pragma once
+
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "backend/backend.h"
+#include "model/model.h"
+
+namespace ax::testing {
+
+inline nlohmann::json ReadJson(const std::string& path) {
+  std::ifstream in(path);
+  return nlohmann::json::parse(in);
+}
+
+// max_i |a_i - b_i| / max_i |b_i|: the error relative to the row's scale (logits near
+// zero make element-wise ratios meaningless).
+inline double RowRelativeError(const float* a, const std::vector<double>& b) {
+  double max_diff = 0, max_ref = 0;
+  for (size_t i = 0; i < b.size(); ++i) {
+    max_diff = std::max(max_diff, std::abs(static_cast<double>(a[i]) - b[i]));
+    max_ref = std::max(max_ref, std::abs(b[i]));
+  }
+  return max_diff / std::max(max_ref, 1e-30);
+}
+
+inline int32_t Argmax(const float* x, int64_t n) {
+  int32_t best = 0;
+  for (int64_t i = 1; i < n; ++i)
+    if (x[i] > x[best]) best = static_cast<int32_t>(i);
+  return best;
+}
+
+class ModelHarness {
+ public:
+  explicit ModelHarness(const std::string& dir, int64_t max_batch_tokens = 64, int threads = 2, int block_size = 4,
+                        int num_blocks = 256) {
+    BackendOptions opts;
+    opts.threads = threads;
+    backend_ = std::move(CreateBackend("cpu", opts).value());
+    ModelLoadOptions mopts;
+    mopts.max_batch_tokens = max_batch_tokens;
+    auto m = Model::Load(dir, *backend_, mopts);
+    status_ = m.status();
+    if (!m.ok()) return;
+    model_ = std::move(m).value();
+    kv_ = model_->AllocateKvCache(num_blocks, block_size).value();
+    for (int b = num_blocks - 1; b >= 0; --b) blocks_.push_back(b);
+  }
+
+  const Status& status() const { return status_; }
+  Model& model() { return *model_; }
+  int64_t vocab() const { return model_->config().vocab_size; }
+
+  // Runs tokens [begin, end) of `seq` as one chunk; returns logits for every row
+  // ([end-begin, vocab]) when all_logits, else for the last row only.
+  std::vector<float> Chunk(const std::vector<int32_t>& seq, int64_t begin, int64_t end, bool all_logits) {
+    ForwardBatch batch;
+    batch.AddSequence(seq.data() + begin, end - begin, static_cast<int32_t>(begin), blocks_, kv_.block_size,
+                      /*want_last_logits=*/true, all_logits);
+    std::vector<float> logits(batch.logit_rows.size() * static_cast<size_t>(vocab()));
+    last_status_ = model_->Forward(batch, kv_, logits.data());
+    return logits;
+  }
+  const Status& last_status() const { return last_status_; }
+
+ private:
+  std::unique_ptr<Backend> backend_;
+  std::unique_ptr<Model> model_;
+  KvCache kv_;
+  std::vector<int32_t> blocks_;
+  Status status_;
+  Status last_status_;
+};
+
+}  // namespace ax::testing

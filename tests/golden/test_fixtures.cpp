@@ -1,0 +1,91 @@
+// Tiny Llama / Qwen3 checkpoints vs transformers' float64 logits
+// (tests/fixtures/models, made by scripts/fixtures/make_tiny_models.py).
+#include <gtest/gtest.h>
+
+#include "model_harness.h"
+
+namespace ax::testing {
+namespace {
+
+struct Reference {
+  std::vector<int32_t> prompt, greedy;
+  std::vector<std::vector<double>> logits;  // [prompt position, vocab]
+};
+
+Reference LoadReference(const std::string& dir) {
+  nlohmann::json j = ReadJson(dir + "/reference.json");
+  Reference r;
+  r.prompt = j["prompt_ids"].get<std::vector<int32_t>>();
+  r.greedy = j["greedy_ids"].get<std::vector<int32_t>>();
+  r.logits = j["logits"].get<std::vector<std::vector<double>>>();
+  return r;
+}
+
+class FixtureTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  std::string dir() const { return std::string(AX_FIXTURES_DIR) + "/models/" + GetParam(); }
+};
+
+// Whole prompt in one forward, logits for every row.
+TEST_P(FixtureTest, PrefillLogitsMatchTransformers) {
+  ModelHarness h(dir());
+  ASSERT_TRUE(h.status().ok()) << h.status().ToString();
+  const Reference ref = LoadReference(dir());
+  const int64_t n = static_cast<int64_t>(ref.prompt.size());
+  std::vector<float> logits = h.Chunk(ref.prompt, 0, n, /*all_logits=*/true);
+  ASSERT_TRUE(h.last_status().ok()) << h.last_status().ToString();
+  for (int64_t t = 0; t < n; ++t) {
+    const double err = RowRelativeError(logits.data() + t * h.vocab(), ref.logits[t]);
+    EXPECT_LT(err, 1e-4) << GetParam() << " position " << t;
+  }
+}
+
+// One token per forward (decode through the KV cache), then odd-sized chunks:
+// every position must give the same logits as the reference.
+TEST_P(FixtureTest, DecodeAndChunkedPrefillMatchTransformers) {
+  const Reference ref = LoadReference(dir());
+  const int64_t n = static_cast<int64_t>(ref.prompt.size());
+  for (int64_t chunk : {1, 3, 5}) {
+    ModelHarness h(dir());
+    ASSERT_TRUE(h.status().ok()) << h.status().ToString();
+    for (int64_t begin = 0; begin < n; begin += chunk) {
+      const int64_t end = std::min(n, begin + chunk);
+      std::vector<float> logits = h.Chunk(ref.prompt, begin, end, /*all_logits=*/true);
+      ASSERT_TRUE(h.last_status().ok()) << h.last_status().ToString();
+      for (int64_t t = begin; t < end; ++t) {
+        const double err = RowRelativeError(logits.data() + (t - begin) * h.vocab(), ref.logits[t]);
+        EXPECT_LT(err, 1e-4) << GetParam() << " chunk " << chunk << " position " << t;
+      }
+    }
+  }
+}
+
+TEST_P(FixtureTest, GreedyContinuationMatchesTransformers) {
+  ModelHarness h(dir());
+  ASSERT_TRUE(h.status().ok()) << h.status().ToString();
+  const Reference ref = LoadReference(dir());
+  std::vector<int32_t> seq = ref.prompt;
+  std::vector<float> logits = h.Chunk(seq, 0, static_cast<int64_t>(seq.size()), false);
+  std::vector<int32_t> got;
+  for (size_t i = 0; i < ref.greedy.size(); ++i) {
+    got.push_back(Argmax(logits.data(), h.vocab()));
+    seq.push_back(got.back());
+    logits = h.Chunk(seq, static_cast<int64_t>(seq.size()) - 1, static_cast<int64_t>(seq.size()), false);
+  }
+  EXPECT_EQ(got, ref.greedy);
+}
+
+INSTANTIATE_TEST_SUITE_P(Tiny, FixtureTest,
+                         ::testing::Values("tiny-llama", "tiny-llama-f16", "tiny-qwen3", "tiny-qwen3-bf16"));
+
+TEST(FixtureErrors, OutOfVocabularyTokenIsAnErrorNotACrash) {
+  ModelHarness h(std::string(AX_FIXTURES_DIR) + "/models/tiny-qwen3");
+  ASSERT_TRUE(h.status().ok());
+  std::vector<int32_t> seq = {1, 2, 100000};
+  h.Chunk(seq, 0, 3, false);
+  EXPECT_FALSE(h.last_status().ok());
+  EXPECT_NE(h.last_status().message().find("100000"), std::string::npos) << h.last_status().message();
+}
+
+}  // namespace
+}  // namespace ax::testing

@@ -1,0 +1,122 @@
+// stories260K (../shared/models/stories260K) against its reference.json: a float64
+// numpy forward cross-checked with llama2.c. Through the public API, so the tokenizer
+// (BOS from the post-processor), the paged KV cache and greedy sampling are all on
+// the path. Greedy ids are compared up to the first near-tie (margin < 1e-3), which
+// f32 arithmetic may legitimately flip (see the model's README).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "ax/engine.h"
+#include "model_harness.h"
+
+namespace ax::testing {
+namespace {
+
+std::string StoriesDir() { return std::string(AX_SHARED_DIR) + "/models/stories260K"; }
+
+class Stories260K : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!std::filesystem::exists(StoriesDir() + "/config.json")) GTEST_SKIP() << "no " << StoriesDir();
+    ref_ = ReadJson(StoriesDir() + "/reference.json");
+  }
+  nlohmann::json ref_;
+};
+
+TEST_F(Stories260K, GreedyContinuationsMatchReference) {
+  EngineConfig cfg;
+  cfg.model_dir = StoriesDir();
+  cfg.backend = "cpu";
+  cfg.threads = 2;
+  auto engine = Engine::Create(cfg);
+  ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+  for (const auto& c : ref_["cases"]) {
+    GenerateRequest req;
+    req.prompt_text = c["prompt"].get<std::string>();
+    req.max_tokens = c["greedy_ids"].size();
+    req.ignore_eos = true;
+    auto r = (*engine)->Generate(req);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->prompt_tokens, c["prompt_ids"].get<std::vector<int32_t>>()) << c["prompt"];
+    const auto want = c["greedy_ids"].get<std::vector<int32_t>>();
+    const auto margins = c["step_top1_top2_margin"].get<std::vector<double>>();
+    size_t checked = 0;
+    while (checked < want.size() && margins[checked] >= 1e-3) ++checked;
+    ASSERT_EQ(r->output_tokens.size(), want.size());
+    EXPECT_TRUE(std::equal(want.begin(), want.begin() + static_cast<ptrdiff_t>(checked), r->output_tokens.begin()))
+        << c["prompt"] << ": first " << checked << " greedy ids differ";
+    if (checked == want.size()) EXPECT_EQ(r->output_tokens, want);
+    EXPECT_EQ(r->finish_reason, FinishReason::kLength);
+  }
+}
+
+TEST_F(Stories260K, FirstStepLogitsMatchReference) {
+  ModelHarness h(StoriesDir());
+  ASSERT_TRUE(h.status().ok()) << h.status().ToString();
+  for (const auto& c : ref_["cases"]) {
+    const auto ids = c["prompt_ids"].get<std::vector<int32_t>>();
+    std::vector<float> logits = h.Chunk(ids, 0, static_cast<int64_t>(ids.size()), false);
+    ASSERT_TRUE(h.last_status().ok());
+    EXPECT_LT(RowRelativeError(logits.data(), c["first_step_logits"].get<std::vector<double>>()), 1e-4)
+        << c["prompt"];
+  }
+}
+
+TEST_F(Stories260K, SameSeedGivesSameSampledTokens) {
+  EngineConfig cfg;
+  cfg.model_dir = StoriesDir();
+  cfg.backend = "cpu";
+  auto engine = Engine::Create(cfg);
+  ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+  GenerateRequest req;
+  req.prompt_text = "Once upon a time";
+  req.max_tokens = 32;
+  req.ignore_eos = true;
+  req.sampling.temperature = 0.9;
+  req.sampling.top_p = 0.95;
+  req.sampling.seed = 1234;
+  auto a = (*engine)->Generate(req);
+  auto b = (*engine)->Generate(req);
+  req.sampling.seed = 99;
+  auto c = (*engine)->Generate(req);
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  EXPECT_EQ(a->output_tokens, b->output_tokens);
+  EXPECT_NE(a->output_tokens, c->output_tokens);
+}
+
+TEST_F(Stories260K, StreamedTextEqualsFinalText) {
+  EngineConfig cfg;
+  cfg.model_dir = StoriesDir();
+  cfg.backend = "cpu";
+  auto engine = Engine::Create(cfg);
+  ASSERT_TRUE(engine.ok());
+  GenerateRequest req;
+  req.prompt_text = "The little dog was happy";
+  req.max_tokens = 64;
+  req.ignore_eos = true;
+  std::string streamed;
+  auto r = (*engine)->Generate(req, [&](const TokenEvent& e) { streamed += e.text_delta; });
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(streamed, r->text);
+  auto decoded = (*engine)->Detokenize(r->output_tokens);
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(*decoded, r->text);
+}
+
+TEST_F(Stories260K, PromptLongerThanContextIsAClearError) {
+  EngineConfig cfg;
+  cfg.model_dir = StoriesDir();
+  cfg.backend = "cpu";
+  cfg.ctx_size = 8;
+  auto engine = Engine::Create(cfg);
+  ASSERT_TRUE(engine.ok());
+  GenerateRequest req;
+  req.prompt_tokens = std::vector<int32_t>(20, 5);
+  auto r = (*engine)->Generate(req);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("context"), std::string::npos) << r.status().message();
+}
+
+}  // namespace
+}  // namespace ax::testing
