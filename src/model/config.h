@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ax/status.h"
@@ -56,6 +57,7 @@ struct GenerationConfig {
   int64_t top_k = 0;
   double repetition_penalty = 1.0;
   int64_t max_new_tokens = 0;  // 0: not given
+  int64_t max_length = 0;      // prompt + generated; 0: not given
 };
 
 // Reads and validates dir/config.json. Errors name the file and the field:
@@ -66,5 +68,26 @@ Result<ModelConfig> LoadModelConfig(const std::string& dir);
 // Reads dir/generation_config.json; a missing file gives defaults (not an error),
 // a malformed one an error naming the file and field.
 Result<GenerationConfig> LoadGenerationConfig(const std::string& dir);
+
+// The same parsers over text already in memory; `path` only names the source in
+// messages. LoadModelConfig = read file + ParseModelConfig.
+Result<ModelConfig> ParseModelConfig(std::string_view json_text, const std::string& path);
+Result<GenerationConfig> ParseGenerationConfig(std::string_view json_text, const std::string& path);
+
+// The structural checks LoadModelConfig applies (positive sizes, heads divisible by
+// kv heads, even head_dim, supported options), for configs built in code.
+Status ValidateModelConfig(const ModelConfig& c, const std::string& path);
+
+// config.json / generation_config.json text that transformers (4.4x and 5.x) and
+// ParseModelConfig both read back to the same values; 2-space indented, keys sorted.
+std::string ModelConfigToJson(const ModelConfig& c);
+std::string GenerationConfigToJson(const GenerationConfig& g);
+
+// "float32", "float16", "bfloat16" (torch spelling; "int32" for kI32).
+const char* TorchDTypeName(DType dt);
+
+// Number of parameters of the checkpoint the config describes (embeddings, layers,
+// norms, plus lm_head when untied). Qwen3-0.6B: 596,049,920.
+int64_t ParameterCount(const ModelConfig& c);
 
 }  // namespace ax

@@ -1,0 +1,181 @@
+// Row-wise and data-movement kernels: RmsNorm (+ fused residual), Rope, SiluMul,
+// Embedding, KvWrite, and the processor check. All are memory-bound or nearly so:
+// one pass (two for RmsNorm) over each row, 8-wide, rows split across the pool with a
+// grain large enough that decode-sized calls (m = 1) stay on the calling thread.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "base/check.h"
+#include "kernels/cpu/cpu.h"
+#include "kernels/cpu/simd.h"
+
+namespace ax::kernels::cpu {
+namespace {
+
+// Rows per ParallelFor grain so that one chunk holds at least ~16K elements of work:
+// below that the fork/join costs more than it saves.
+int64_t RowGrain(int64_t row_elems) { return std::max<int64_t>(1, 16384 / std::max<int64_t>(1, row_elems)); }
+
+// y[d] = src[d] * inv_rms * w[d], where src = x, or residual += x first (fused form).
+void RmsNormRow(const float* x, float* residual, const float* w, float* y, int64_t d, float eps) {
+  const int64_t d8 = d & ~int64_t{7};
+  __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+  const float* src = x;
+  if (residual != nullptr) {
+    int64_t j = 0;
+    for (; j < d8; j += 8) {
+      const __m256 r = _mm256_add_ps(_mm256_loadu_ps(residual + j), _mm256_loadu_ps(x + j));
+      _mm256_storeu_ps(residual + j, r);
+      s0 = _mm256_fmadd_ps(r, r, s0);
+    }
+    for (; j < d; ++j) residual[j] += x[j];
+    src = residual;
+  } else {
+    int64_t j = 0;
+    for (; j + 16 <= d8; j += 16) {
+      const __m256 a = _mm256_loadu_ps(x + j), b = _mm256_loadu_ps(x + j + 8);
+      s0 = _mm256_fmadd_ps(a, a, s0);
+      s1 = _mm256_fmadd_ps(b, b, s1);
+    }
+    for (; j < d8; j += 8) {
+      const __m256 a = _mm256_loadu_ps(x + j);
+      s0 = _mm256_fmadd_ps(a, a, s0);
+    }
+  }
+  double ss = simd::Hsum(_mm256_add_ps(s0, s1));
+  for (int64_t j = d8; j < d; ++j) ss += static_cast<double>(src[j]) * src[j];
+  const float inv = static_cast<float>(1.0 / std::sqrt(ss / static_cast<double>(d) + eps));
+  const __m256 vinv = _mm256_set1_ps(inv);
+  int64_t j = 0;
+  for (; j < d8; j += 8) {
+    const __m256 v = _mm256_mul_ps(_mm256_loadu_ps(src + j), vinv);
+    _mm256_storeu_ps(y + j, _mm256_mul_ps(v, _mm256_loadu_ps(w + j)));
+  }
+  for (; j < d; ++j) y[j] = src[j] * inv * w[j];
+}
+
+// Rotates one head: (a, b) = (x[i], x[i + half]) -> (a*c - b*s, b*c + a*s).
+void RopeHead(float* x, const float* cs, const float* sn, int half) {
+  int i = 0;
+  for (; i + 8 <= half; i += 8) {
+    const __m256 a = _mm256_loadu_ps(x + i), b = _mm256_loadu_ps(x + half + i);
+    const __m256 c = _mm256_loadu_ps(cs + i), s = _mm256_loadu_ps(sn + i);
+    _mm256_storeu_ps(x + i, _mm256_fmsub_ps(a, c, _mm256_mul_ps(b, s)));
+    _mm256_storeu_ps(x + half + i, _mm256_fmadd_ps(b, c, _mm256_mul_ps(a, s)));
+  }
+  for (; i < half; ++i) {
+    const float a = x[i], b = x[half + i];
+    x[i] = a * cs[i] - b * sn[i];
+    x[half + i] = b * cs[i] + a * sn[i];
+  }
+}
+
+// dst[0:n] = f32(src[0:n]) for a table row of dtype dt.
+void ConvertRow(DType dt, const void* src, float* dst, int64_t n) {
+  const auto* h = static_cast<const uint16_t*>(src);
+  int64_t j = 0;
+  switch (dt) {
+    case DType::kF32:
+      std::memcpy(dst, src, n * sizeof(float));
+      return;
+    case DType::kBF16:
+      for (; j + 8 <= n; j += 8) _mm256_storeu_ps(dst + j, simd::LoadBf16x8(h + j));
+      for (; j < n; ++j) dst[j] = Bf16ToF32(h[j]);
+      return;
+    case DType::kF16:
+      for (; j + 8 <= n; j += 8) _mm256_storeu_ps(dst + j, simd::LoadF16x8(h + j));
+      for (; j < n; ++j) dst[j] = F16ToF32(h[j]);
+      return;
+    case DType::kI32:
+      break;
+  }
+  AX_CHECK_MSG(false, "Embedding: table must be f32, f16 or bf16");
+}
+
+}  // namespace
+
+bool CpuHasAvx2Fma() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+         __builtin_cpu_supports("f16c");
+}
+
+void RmsNorm(const RmsNormParams& p, ThreadPool& pool) {
+  pool.ParallelFor(p.m, RowGrain(p.d), [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      RmsNormRow(p.x + i * p.d, p.residual ? p.residual + i * p.d : nullptr, p.w, p.y + i * p.d,
+                 p.d, p.eps);
+    }
+  });
+}
+
+// cos/sin of the angles are computed once per token (f32 angle as Hugging Face forms
+// it, f64 cos/sin, same as kernels/ref) and shared by all heads of that token.
+void Rope(const RopeParams& p, ThreadPool& pool) {
+  const int half = p.rot_dim / 2;
+  if (half <= 0) return;
+  const int64_t row = static_cast<int64_t>(p.n_heads) * p.head_dim;
+  pool.ParallelFor(p.n_tokens, RowGrain(row + 16 * half), [&](int64_t begin, int64_t end) {
+    std::vector<float> cs(half), sn(half);
+    for (int64_t t = begin; t < end; ++t) {
+      for (int i = 0; i < half; ++i) {
+        const float angle = static_cast<float>(p.positions[t]) * p.inv_freq[i];
+        cs[i] = static_cast<float>(std::cos(static_cast<double>(angle)));
+        sn[i] = static_cast<float>(std::sin(static_cast<double>(angle)));
+      }
+      for (int h = 0; h < p.n_heads; ++h) {
+        RopeHead(p.x + t * row + static_cast<int64_t>(h) * p.head_dim, cs.data(), sn.data(), half);
+      }
+    }
+  });
+}
+
+// out = silu(g) * u = g / (1 + exp(-g)) * u.
+void SiluMul(const SiluMulParams& p, ThreadPool& pool) {
+  pool.ParallelFor(p.m, RowGrain(p.f), [&](int64_t begin, int64_t end) {
+    const __m256 one = _mm256_set1_ps(1.0f);
+    for (int64_t i = begin; i < end; ++i) {
+      const float* g = p.gate_up + i * 2 * p.f;
+      const float* u = g + p.f;
+      float* out = p.out + i * p.f;
+      int64_t j = 0;
+      for (; j + 8 <= p.f; j += 8) {
+        const __m256 gv = _mm256_loadu_ps(g + j);
+        const __m256 e = simd::Exp(_mm256_sub_ps(_mm256_setzero_ps(), gv));
+        const __m256 silu = _mm256_div_ps(gv, _mm256_add_ps(one, e));
+        _mm256_storeu_ps(out + j, _mm256_mul_ps(silu, _mm256_loadu_ps(u + j)));
+      }
+      for (; j < p.f; ++j) out[j] = g[j] / (1.0f + std::exp(-g[j])) * u[j];
+    }
+  });
+}
+
+void Embedding(const EmbeddingParams& p, ThreadPool& pool) {
+  const size_t esize = DTypeSize(p.table_dtype);
+  pool.ParallelFor(p.n, RowGrain(p.d), [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) {
+      AX_CHECK(p.ids[t] >= 0 && p.ids[t] < p.vocab);
+      const char* row = static_cast<const char*>(p.table) + p.ids[t] * p.d * esize;
+      ConvertRow(p.table_dtype, row, p.out + t * p.d, p.d);
+    }
+  });
+}
+
+// Tokens whose slot is negative (padding) are skipped, as in kernels/ref.
+void KvWrite(const KvWriteParams& p, ThreadPool& pool) {
+  const int64_t row = static_cast<int64_t>(p.n_kv_heads) * p.head_dim;
+  pool.ParallelFor(p.n_tokens, RowGrain(2 * row), [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) {
+      const int64_t slot = p.slot_mapping[t];
+      if (slot < 0) continue;
+      std::memcpy(p.k_cache + slot * row, p.k + t * row, row * sizeof(float));
+      std::memcpy(p.v_cache + slot * row, p.v + t * row, row * sizeof(float));
+    }
+  });
+}
+
+}  // namespace ax::kernels::cpu

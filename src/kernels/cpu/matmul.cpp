@@ -1,0 +1,154 @@
+// cpu::Matmul: y[m, n] (+)= x[m, k] · w[n, k]^T, w in f32/f16/bf16.
+// This file holds the dispatch and the small-m (decode) GEMV; gemm.cpp the large-m GEMM.
+//
+// GEMV design (memory-bound: bytes of w per token are the whole cost):
+//   - threads split the n weight rows into contiguous ranges (ParallelFor over n);
+//   - a tile is R consecutive weight rows x MB rows of x, R*MB ymm accumulators;
+//     each 8-wide weight chunk is loaded and converted once (bf16: zero-extend + shift,
+//     f16: vcvtph2ps) and FMA'd into all MB rows of x;
+//   - for m > MB the R-row tile is swept once per group of x rows, so the tile's rows
+//     (R*k*2 bytes, L1/L2 resident) are fetched from DRAM exactly once for all m rows;
+//   - x rows (k floats) stay in L1/L2 across the whole call.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "base/check.h"
+#include "kernels/cpu/cpu.h"
+#include "kernels/cpu/matmul_internal.h"
+#include "kernels/cpu/simd.h"
+
+namespace ax::kernels::cpu {
+namespace detail {
+namespace {
+
+using simd::W;
+
+// Copies the last k - k8 (< 8) elements of a weight row into an 8-wide zero-padded
+// chunk, so the tail goes through the same vector code.
+template <W kW>
+__m256 LoadWTail(const void* row, int64_t k8, int rem) {
+  if constexpr (kW == W::kF32) {
+    return _mm256_maskload_ps(static_cast<const float*>(row) + k8, simd::TailMask(rem));
+  } else {
+    alignas(16) uint16_t buf[8] = {};
+    std::memcpy(buf, static_cast<const uint16_t*>(row) + k8, rem * sizeof(uint16_t));
+    return simd::LoadW8<kW>(buf, 0);
+  }
+}
+
+// y[b, r] (+)= dot(x[b, :], w[r, :]) for r < R, b < MB.
+// w: [R, k] (row r at element offset r*k), x: [MB, k] stride ldx, y: stride ldy.
+template <W kW, int R, int MB>
+void GemvTile(const void* w, int64_t k, const float* x, int64_t ldx, float* y, int64_t ldy,
+              bool accumulate) {
+  constexpr size_t kSize = kW == W::kF32 ? 4 : 2;
+  const char* wb = static_cast<const char*>(w);
+  __m256 acc[R][MB];
+  for (int r = 0; r < R; ++r)
+    for (int b = 0; b < MB; ++b) acc[r][b] = _mm256_setzero_ps();
+  const int64_t k8 = k & ~int64_t{7};
+  for (int64_t kk = 0; kk < k8; kk += 8) {
+    __m256 xv[MB];
+    for (int b = 0; b < MB; ++b) xv[b] = _mm256_loadu_ps(x + b * ldx + kk);
+    for (int r = 0; r < R; ++r) {
+      const __m256 wv = simd::LoadW8<kW>(wb + r * k * kSize, kk);
+      for (int b = 0; b < MB; ++b) acc[r][b] = _mm256_fmadd_ps(wv, xv[b], acc[r][b]);
+    }
+  }
+  if (k8 < k) {
+    const int rem = static_cast<int>(k - k8);
+    const __m256i mask = simd::TailMask(rem);
+    __m256 xv[MB];
+    for (int b = 0; b < MB; ++b) xv[b] = _mm256_maskload_ps(x + b * ldx + k8, mask);
+    for (int r = 0; r < R; ++r) {
+      const __m256 wv = LoadWTail<kW>(wb + r * k * kSize, k8, rem);
+      for (int b = 0; b < MB; ++b) acc[r][b] = _mm256_fmadd_ps(wv, xv[b], acc[r][b]);
+    }
+  }
+  for (int b = 0; b < MB; ++b) {
+    for (int r = 0; r < R; ++r) {
+      const float s = simd::Hsum(acc[r][b]);
+      float* out = y + b * ldy + r;
+      *out = accumulate ? *out + s : s;
+    }
+  }
+}
+
+// Sweeps all m rows of x over the R weight rows starting at row j, in groups of at
+// most 3 x rows (R=4 x MB=3 = 12 accumulators fits the 16 ymm registers).
+template <W kW, int R>
+void GemvRows(const MatmulParams& p, int64_t j) {
+  constexpr size_t kSize = kW == W::kF32 ? 4 : 2;
+  const void* w = static_cast<const char*>(p.w) + j * p.k * kSize;
+  int64_t i = 0;
+  while (i < p.m) {
+    const int64_t left = p.m - i;
+    const float* x = p.x + i * p.ldx;
+    float* y = p.y + i * p.ldy + j;
+    if (left >= 3 && left != 4) {
+      GemvTile<kW, R, 3>(w, p.k, x, p.ldx, y, p.ldy, p.accumulate);
+      i += 3;
+    } else if (left >= 2) {
+      GemvTile<kW, R, 2>(w, p.k, x, p.ldx, y, p.ldy, p.accumulate);
+      i += 2;
+    } else {
+      GemvTile<kW, R, 1>(w, p.k, x, p.ldx, y, p.ldy, p.accumulate);
+      i += 1;
+    }
+  }
+}
+
+template <W kW>
+void GemvTyped(const MatmulParams& p, ThreadPool& pool) {
+  // m == 1 uses 8 rows in flight (8 independent FMA chains); m > 1 uses 4 rows so that
+  // 4 x 3 accumulators fit in registers.
+  const bool single = p.m == 1;
+  const int64_t rows = single ? 8 : 4;
+  pool.ParallelFor(p.n, 16, [&](int64_t begin, int64_t end) {
+    int64_t j = begin;
+    if (single) {
+      for (; j + 8 <= end; j += 8) GemvRows<kW, 8>(p, j);
+    } else {
+      for (; j + rows <= end; j += rows) GemvRows<kW, 4>(p, j);
+    }
+    for (; j < end; ++j) GemvRows<kW, 1>(p, j);
+  });
+}
+
+}  // namespace
+
+void Gemv(const MatmulParams& p, ThreadPool& pool) {
+  switch (p.w_dtype) {
+    case DType::kF32: return GemvTyped<W::kF32>(p, pool);
+    case DType::kF16: return GemvTyped<W::kF16>(p, pool);
+    case DType::kBF16: return GemvTyped<W::kBF16>(p, pool);
+    case DType::kI32: break;
+  }
+  AX_CHECK_MSG(false, "Matmul: weights must be f32, f16 or bf16");
+}
+
+}  // namespace detail
+
+// REQUIRES: w_dtype is f32/f16/bf16; x, w, y non-null when m*n > 0; y does not alias
+// x or w. ldx >= k and ldy >= n when given.
+void Matmul(const MatmulParams& params, ThreadPool& pool) {
+  if (params.m <= 0 || params.n <= 0) return;
+  MatmulParams p = params;
+  if (p.ldx == 0) p.ldx = p.k;
+  if (p.ldy == 0) p.ldy = p.n;
+  if (p.k <= 0) {  // empty sum: y = 0 (or y unchanged when accumulating)
+    if (!p.accumulate) {
+      for (int64_t i = 0; i < p.m; ++i) std::fill_n(p.y + i * p.ldy, p.n, 0.0f);
+    }
+    return;
+  }
+  if (p.m <= detail::kGemvMaxM) {
+    detail::Gemv(p, pool);
+  } else {
+    detail::Gemm(p, pool);
+  }
+}
+
+}  // namespace ax::kernels::cpu

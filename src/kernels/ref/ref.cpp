@@ -1,0 +1,150 @@
+// Scalar reference kernels (see ref.h). Plain loops, f64 accumulation for dot products,
+// norms and softmax; written to be read, not to be fast.
+#include "kernels/ref/ref.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+namespace ax::kernels::ref {
+namespace {
+
+// Element i of a weight/table buffer of dtype dt, as f32.
+float LoadAsF32(const void* base, DType dt, int64_t i) {
+  switch (dt) {
+    case DType::kF32: return static_cast<const float*>(base)[i];
+    case DType::kF16: return F16ToF32(static_cast<const uint16_t*>(base)[i]);
+    case DType::kBF16: return Bf16ToF32(static_cast<const uint16_t*>(base)[i]);
+    case DType::kI32: return static_cast<float>(static_cast<const int32_t*>(base)[i]);
+  }
+  return 0.0f;
+}
+
+double Silu(double g) { return g / (1.0 + std::exp(-g)); }
+
+}  // namespace
+
+void Matmul(const MatmulParams& p) {
+  const int64_t ldx = p.ldx ? p.ldx : p.k;
+  const int64_t ldy = p.ldy ? p.ldy : p.n;
+  for (int64_t i = 0; i < p.m; ++i) {
+    for (int64_t j = 0; j < p.n; ++j) {
+      double acc = 0.0;
+      for (int64_t kk = 0; kk < p.k; ++kk) {
+        acc += static_cast<double>(p.x[i * ldx + kk]) *
+               static_cast<double>(LoadAsF32(p.w, p.w_dtype, j * p.k + kk));
+      }
+      float* y = &p.y[i * ldy + j];
+      *y = p.accumulate ? static_cast<float>(*y + acc) : static_cast<float>(acc);
+    }
+  }
+}
+
+void RmsNorm(const RmsNormParams& p) {
+  for (int64_t i = 0; i < p.m; ++i) {
+    const float* x = p.x + i * p.d;
+    float* y = p.y + i * p.d;
+    const float* src = x;
+    if (p.residual != nullptr) {
+      float* r = p.residual + i * p.d;
+      for (int64_t j = 0; j < p.d; ++j) r[j] += x[j];
+      src = r;
+    }
+    double ss = 0.0;
+    for (int64_t j = 0; j < p.d; ++j) ss += static_cast<double>(src[j]) * src[j];
+    const double inv = 1.0 / std::sqrt(ss / static_cast<double>(p.d) + p.eps);
+    for (int64_t j = 0; j < p.d; ++j) y[j] = static_cast<float>(src[j] * inv * p.w[j]);
+  }
+}
+
+// The angle is formed in f32 (float(pos) * inv_freq, one rounding) as Hugging Face does,
+// then cos/sin are taken in f64. kernels/cpu uses the same angle.
+void Rope(const RopeParams& p) {
+  const int half = p.rot_dim / 2;
+  for (int64_t t = 0; t < p.n_tokens; ++t) {
+    for (int i = 0; i < half; ++i) {
+      const float angle = static_cast<float>(p.positions[t]) * p.inv_freq[i];
+      const double c = std::cos(static_cast<double>(angle));
+      const double s = std::sin(static_cast<double>(angle));
+      for (int h = 0; h < p.n_heads; ++h) {
+        float* x = p.x + (t * p.n_heads + h) * p.head_dim;
+        const double a = x[i], b = x[i + half];
+        x[i] = static_cast<float>(a * c - b * s);
+        x[i + half] = static_cast<float>(b * c + a * s);
+      }
+    }
+  }
+}
+
+void SiluMul(const SiluMulParams& p) {
+  for (int64_t i = 0; i < p.m; ++i) {
+    const float* g = p.gate_up + i * 2 * p.f;
+    const float* u = g + p.f;
+    for (int64_t j = 0; j < p.f; ++j) {
+      p.out[i * p.f + j] = static_cast<float>(Silu(g[j]) * u[j]);
+    }
+  }
+}
+
+void Embedding(const EmbeddingParams& p) {
+  for (int64_t t = 0; t < p.n; ++t) {
+    const int64_t row = p.ids[t];
+    for (int64_t j = 0; j < p.d; ++j) {
+      p.out[t * p.d + j] = LoadAsF32(p.table, p.table_dtype, row * p.d + j);
+    }
+  }
+}
+
+void KvWrite(const KvWriteParams& p) {
+  const int64_t row = static_cast<int64_t>(p.n_kv_heads) * p.head_dim;
+  for (int64_t t = 0; t < p.n_tokens; ++t) {
+    const int64_t slot = p.slot_mapping[t];
+    if (slot < 0) continue;  // padding token: nothing to store
+    for (int64_t j = 0; j < row; ++j) {
+      p.k_cache[slot * row + j] = p.k[t * row + j];
+      p.v_cache[slot * row + j] = p.v[t * row + j];
+    }
+  }
+}
+
+void Attention(const AttentionParams& p) {
+  const int group = p.n_heads / p.n_kv_heads;
+  const int64_t hd = p.head_dim;
+  const int64_t kv_row = static_cast<int64_t>(p.n_kv_heads) * hd;  // one cache slot
+  std::vector<double> scores, acc(hd);
+  for (int s = 0; s < p.n_seqs; ++s) {
+    const int32_t* table = p.block_tables + static_cast<int64_t>(s) * p.max_blocks_per_seq;
+    for (int32_t t = p.seq_q_begin[s]; t < p.seq_q_begin[s] + p.seq_q_len[s]; ++t) {
+      const int64_t n_keys = static_cast<int64_t>(p.positions[t]) + 1;
+      for (int h = 0; h < p.n_heads; ++h) {
+        const int kvh = h / group;
+        const float* q = p.q + (static_cast<int64_t>(t) * p.n_heads + h) * hd;
+        auto slot_of = [&](int64_t pos) {
+          return static_cast<int64_t>(table[pos / p.block_size]) * p.block_size +
+                 pos % p.block_size;
+        };
+        scores.assign(n_keys, 0.0);
+        double max_s = -INFINITY;
+        for (int64_t j = 0; j < n_keys; ++j) {
+          const float* k = p.k_cache + slot_of(j) * kv_row + kvh * hd;
+          double dot = 0.0;
+          for (int64_t d = 0; d < hd; ++d) dot += static_cast<double>(q[d]) * k[d];
+          scores[j] = dot * p.scale;
+          max_s = std::max(max_s, scores[j]);
+        }
+        double sum = 0.0;
+        for (double& sc : scores) sum += (sc = std::exp(sc - max_s));
+        std::fill(acc.begin(), acc.end(), 0.0);
+        for (int64_t j = 0; j < n_keys; ++j) {
+          const float* v = p.v_cache + slot_of(j) * kv_row + kvh * hd;
+          for (int64_t d = 0; d < hd; ++d) acc[d] += scores[j] * v[d];
+        }
+        float* out = p.out + (static_cast<int64_t>(t) * p.n_heads + h) * hd;
+        for (int64_t d = 0; d < hd; ++d) out[d] = static_cast<float>(acc[d] / sum);
+      }
+    }
+  }
+}
+
+}  // namespace ax::kernels::ref

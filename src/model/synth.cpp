@@ -1,0 +1,395 @@
+// Random-weight checkpoints in published shapes (see synth.h for the contract).
+//
+// Work split: every tensor is cut into pieces of opts.piece_elems elements; pieces of all
+// shards go on one list that num_threads threads drain through an atomic cursor.
+// Element i of tensor `name` is a pure function of (seed, name, i), so the bytes do
+// not depend on the piece size or the thread count.
+#include "model/synth.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include "base/hash.h"
+#include "base/rng.h"
+#include "base/timer.h"
+#include "model/json_util.h"
+
+namespace ax {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct ShapeRow {
+  const char* name;
+  ModelFamily family;
+  int64_t hidden, inter, layers, heads, kv, head_dim, vocab, max_pos;
+  double eps, theta;
+  bool tied;
+  RopeScaling rope;
+  int32_t bos;
+  std::vector<int32_t> eos;       // config.json
+  std::vector<int32_t> gen_eos;   // generation_config.json
+};
+
+RopeScaling Llama3Rope(double factor, int64_t original) {
+  RopeScaling r;
+  r.type = RopeScalingType::kLlama3;
+  r.factor = factor;
+  r.low_freq_factor = 1.0;
+  r.high_freq_factor = 4.0;
+  r.original_max_position_embeddings = original;
+  return r;
+}
+
+// Published configs: meta-llama/Llama-3.2-1B, meta-llama/Llama-3.1-8B, Qwen/Qwen3-*.
+const std::vector<ShapeRow>& Shapes() {
+  static const std::vector<ShapeRow> rows = {
+      {"llama-1b", ModelFamily::kLlama, 2048, 8192, 16, 32, 8, 64, 128256, 131072, 1e-5, 500000.0, true,
+       Llama3Rope(32.0, 8192), 128000, {128001}, {128001}},
+      {"llama-8b", ModelFamily::kLlama, 4096, 14336, 32, 32, 8, 128, 128256, 131072, 1e-5, 500000.0, false,
+       Llama3Rope(8.0, 8192), 128000, {128001}, {128001}},
+      {"qwen3-0.6b", ModelFamily::kQwen3, 1024, 3072, 28, 16, 8, 128, 151936, 40960, 1e-6, 1000000.0, true,
+       RopeScaling{}, 151643, {151645}, {151645, 151643}},
+      {"qwen3-1.7b", ModelFamily::kQwen3, 2048, 6144, 28, 16, 8, 128, 151936, 40960, 1e-6, 1000000.0, true,
+       RopeScaling{}, 151643, {151645}, {151645, 151643}},
+      {"qwen3-4b", ModelFamily::kQwen3, 2560, 9728, 36, 32, 8, 128, 151936, 40960, 1e-6, 1000000.0, true,
+       RopeScaling{}, 151643, {151645}, {151645, 151643}},
+      {"qwen3-8b", ModelFamily::kQwen3, 4096, 12288, 36, 32, 8, 128, 151936, 40960, 1e-6, 1000000.0, false,
+       RopeScaling{}, 151643, {151645}, {151645, 151643}},
+      // Test shapes (same as tests/fixtures/models/tiny-llama; tiny-qwen3 with 2 layers).
+      {"tiny-llama", ModelFamily::kLlama, 64, 160, 2, 4, 2, 16, 256, 256, 1e-5, 500000.0, false,
+       Llama3Rope(8.0, 16), 1, {2}, {2}},
+      {"tiny-qwen3", ModelFamily::kQwen3, 64, 128, 2, 4, 2, 32, 256, 512, 1e-6, 1000000.0, true,
+       RopeScaling{}, 1, {2}, {2}},
+  };
+  return rows;
+}
+
+const ShapeRow* FindShape(const std::string& name) {
+  for (const ShapeRow& r : Shapes())
+    if (name == r.name) return &r;
+  return nullptr;
+}
+
+// How a tensor's values are drawn: uniform in [-a, a] around `center`.
+struct Init {
+  float center = 0;
+  float half_width = 0;
+};
+
+Init InitFor(const TensorSpec& t, int64_t hidden) {
+  const auto uniform_std = [](double std) { return static_cast<float>(std * std::sqrt(3.0)); };
+  if (t.shape.ndim == 1) return {1.0f, uniform_std(0.1)};  // RMSNorm weights
+  const std::string& n = t.name;
+  if (n == "model.embed_tokens.weight" || n == "lm_head.weight")
+    return {0.0f, uniform_std(2.0 / std::sqrt(static_cast<double>(hidden)))};
+  return {0.0f, uniform_std(1.0 / std::sqrt(static_cast<double>(t.shape[1])))};  // [out, in]
+}
+
+// Element values [begin, end) of a tensor keyed by `key`, as f32.
+void Generate(uint64_t key, Init init, int64_t begin, int64_t end, float* out) {
+  for (int64_t i = begin; i < end; ++i) {
+    const uint64_t bits = Mix64(key + static_cast<uint64_t>(i >> 1) * 0x9e3779b97f4a7c15ULL);
+    const uint32_t half = static_cast<uint32_t>((i & 1) ? bits >> 32 : bits);
+    const float u = (static_cast<float>(half) + 0.5f) * 0x1.0p-32f;  // (0, 1)
+    out[i - begin] = init.center + init.half_width * (2.0f * u - 1.0f);
+  }
+}
+
+void Encode(DType dt, const float* src, int64_t n, uint8_t* dst) {
+  switch (dt) {
+    case DType::kF32:
+      std::memcpy(dst, src, static_cast<size_t>(n) * 4);
+      return;
+    case DType::kF16:
+    case DType::kBF16: {
+      auto* d = reinterpret_cast<uint16_t*>(dst);
+      for (int64_t i = 0; i < n; ++i) d[i] = dt == DType::kF16 ? F32ToF16(src[i]) : F32ToBf16(src[i]);
+      return;
+    }
+    case DType::kI32: return;  // rejected before generation
+  }
+}
+
+struct Piece {
+  size_t shard;  // index into the fds / paths
+  const TensorSpec* spec;
+  uint64_t key;
+  Init init;
+  int64_t begin, end;  // elements
+  uint64_t offset;     // file offset of element `begin`
+};
+
+Status PWriteAll(int fd, const void* p, size_t n, uint64_t off, const std::string& path) {
+  const auto* c = static_cast<const char*>(p);
+  while (n > 0) {
+    const ssize_t w = ::pwrite(fd, c, n, static_cast<off_t>(off));
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return InvalidArgument(path + ": write failed: " + std::strerror(errno));
+    c += w;
+    n -= static_cast<size_t>(w);
+    off += static_cast<uint64_t>(w);
+  }
+  return Status::Ok();
+}
+
+// Runs the pieces on `threads` threads; the first error wins and stops the rest.
+Status RunPieces(const std::vector<Piece>& pieces, const std::vector<int>& fds,
+                 const std::vector<std::string>& paths, int64_t piece_elems, int threads) {
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::mutex mu;
+  Status first_error;
+  const auto worker = [&] {
+    std::vector<float> f32(static_cast<size_t>(piece_elems));
+    std::vector<uint8_t> bytes(static_cast<size_t>(piece_elems) * 4);
+    for (size_t i = next++; i < pieces.size() && !failed; i = next++) {
+      const Piece& p = pieces[i];
+      const int64_t n = p.end - p.begin;
+      Generate(p.key, p.init, p.begin, p.end, f32.data());
+      Encode(p.spec->dtype, f32.data(), n, bytes.data());
+      Status s = PWriteAll(fds[p.shard], bytes.data(), static_cast<size_t>(n) * DTypeSize(p.spec->dtype),
+                           p.offset, paths[p.shard]);
+      if (!s.ok()) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (!failed.exchange(true)) first_error = s;
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (std::thread& t : pool) t.join();
+  return first_error;
+}
+
+// Splits specs (module order) into shards of at most max_bytes data bytes each.
+std::vector<std::vector<size_t>> SplitShards(const std::vector<TensorSpec>& specs, uint64_t max_bytes) {
+  std::vector<std::vector<size_t>> shards(1);
+  uint64_t used = 0;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    const uint64_t n = specs[i].nbytes();
+    if (!shards.back().empty() && used + n > max_bytes) {
+      shards.emplace_back();
+      used = 0;
+    }
+    shards.back().push_back(i);
+    used += n;
+  }
+  return shards;
+}
+
+std::string ShardName(size_t i, size_t n) {
+  if (n == 1) return "model.safetensors";
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "model-%05zu-of-%05zu.safetensors", i + 1, n);
+  return buf;
+}
+
+Status RemoveStaleWeights(const fs::path& dir) {
+  std::error_code ec;
+  std::vector<fs::path> stale;
+  fs::directory_iterator it(dir, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    const std::string n = it->path().filename().string();
+    if (n == "model.safetensors" || n == "model.safetensors.index.json" ||
+        (n.rfind("model-", 0) == 0 && n.find("-of-") != std::string::npos &&
+         (n.ends_with(".safetensors") || n.ends_with(".safetensors.tmp"))))
+      stale.push_back(it->path());
+  }
+  if (ec) return InvalidArgument(dir.string() + ": cannot list: " + ec.message());
+  for (const fs::path& p : stale)
+    if (!fs::remove(p, ec)) return InvalidArgument(p.string() + ": cannot remove stale weights: " + ec.message());
+  return Status::Ok();
+}
+
+Status CopyTokenizer(const std::string& from, const fs::path& to) {
+  std::error_code ec;
+  if (!fs::is_directory(from, ec)) return NotFound(from + ": no such tokenizer directory");
+  int copied = 0;
+  for (const char* f : {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"}) {
+    const fs::path src = fs::path(from) / f;
+    if (!fs::is_regular_file(src, ec)) continue;
+    if (!fs::copy_file(src, to / f, fs::copy_options::overwrite_existing, ec))
+      return InvalidArgument(src.string() + ": cannot copy to " + to.string() + ": " + ec.message());
+    ++copied;
+  }
+  if (copied == 0) return NotFound(from + ": no tokenizer.json, tokenizer_config.json or special_tokens_map.json");
+  return Status::Ok();
+}
+
+// Writes the shards' data (and their headers) with `threads` threads.
+Status WriteShards(const fs::path& dir, const std::vector<TensorSpec>& specs,
+                   const std::vector<std::vector<size_t>>& shards, uint64_t seed, int64_t hidden,
+                   int64_t piece_elems, int threads) {
+  std::vector<int> fds;
+  std::vector<std::string> tmp_paths;
+  std::vector<Piece> pieces;
+  Status s;
+  for (size_t si = 0; si < shards.size() && s.ok(); ++si) {
+    std::vector<TensorSpec> shard_specs;
+    for (size_t i : shards[si]) shard_specs.push_back(specs[i]);
+    auto layout = PlanSafetensors(shard_specs, {{"format", "pt"}});
+    if (!layout.ok()) {
+      s = layout.status();
+      break;
+    }
+    const std::string path = (dir / (ShardName(si, shards.size()) + ".tmp")).string();
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      s = InvalidArgument(path + ": cannot create: " + std::strerror(errno));
+      break;
+    }
+    fds.push_back(fd);
+    tmp_paths.push_back(path);
+    if (::ftruncate(fd, static_cast<off_t>(layout->file_size)) != 0) {
+      s = InvalidArgument(path + ": cannot size to " + std::to_string(layout->file_size) + " bytes: " +
+                          std::strerror(errno));
+      break;
+    }
+    s = PWriteAll(fd, layout->prefix.data(), layout->prefix.size(), 0, path);
+    for (size_t k = 0; k < shards[si].size(); ++k) {
+      const TensorSpec& t = specs[shards[si][k]];
+      const uint64_t key = HashBytes(t.name.data(), t.name.size(), seed);
+      const int64_t n = t.shape.numel();
+      for (int64_t b = 0; b < n; b += piece_elems) {
+        const int64_t e = std::min(n, b + piece_elems);
+        pieces.push_back({si, &t, key, InitFor(t, hidden), b, e,
+                          layout->offsets[k] + static_cast<uint64_t>(b) * DTypeSize(t.dtype)});
+      }
+    }
+  }
+  if (s.ok()) {
+    threads = std::max(1, static_cast<int>(std::min<size_t>(static_cast<size_t>(threads), pieces.size())));
+    s = RunPieces(pieces, fds, tmp_paths, piece_elems, threads);
+  }
+  for (size_t i = 0; i < fds.size(); ++i)
+    if (::close(fds[i]) != 0 && s.ok()) s = InvalidArgument(tmp_paths[i] + ": close failed: " + std::strerror(errno));
+  for (size_t i = 0; i < tmp_paths.size() && s.ok(); ++i) {
+    const std::string final_path = (dir / ShardName(i, shards.size())).string();
+    if (::rename(tmp_paths[i].c_str(), final_path.c_str()) != 0)
+      s = InvalidArgument(final_path + ": rename failed: " + std::strerror(errno));
+  }
+  if (!s.ok())
+    for (const std::string& p : tmp_paths) ::unlink(p.c_str());
+  return s;
+}
+
+Status WriteIndex(const fs::path& dir, const std::vector<TensorSpec>& specs,
+                  const std::vector<std::vector<size_t>>& shards, uint64_t total) {
+  Json map = Json::object();
+  for (size_t si = 0; si < shards.size(); ++si)
+    for (size_t i : shards[si]) map[specs[i].name] = ShardName(si, shards.size());
+  const Json index = {{"metadata", {{"total_size", total}}}, {"weight_map", map}};
+  return WriteStringToFile((dir / "model.safetensors.index.json").string(), index.dump(2) + "\n");
+}
+
+}  // namespace
+
+std::vector<std::string> SynthShapeNames() {
+  std::vector<std::string> names;
+  for (const ShapeRow& r : Shapes()) names.push_back(r.name);
+  return names;
+}
+
+Result<ModelConfig> SynthShapeConfig(const std::string& shape, DType dtype) {
+  const ShapeRow* r = FindShape(shape);
+  if (!r) {
+    std::string known;
+    for (const std::string& n : SynthShapeNames()) known += (known.empty() ? "" : ", ") + n;
+    return InvalidArgument("unknown synth shape '" + shape + "' (known: " + known + ")");
+  }
+  ModelConfig c;
+  c.family = r->family;
+  c.architecture = r->family == ModelFamily::kLlama ? "LlamaForCausalLM" : "Qwen3ForCausalLM";
+  c.hidden_size = r->hidden;
+  c.intermediate_size = r->inter;
+  c.num_hidden_layers = r->layers;
+  c.num_attention_heads = r->heads;
+  c.num_key_value_heads = r->kv;
+  c.head_dim = r->head_dim;
+  c.vocab_size = r->vocab;
+  c.max_position_embeddings = r->max_pos;
+  c.rms_norm_eps = r->eps;
+  c.rope_theta = r->theta;
+  c.rope_scaling = r->rope;
+  c.tie_word_embeddings = r->tied;
+  c.torch_dtype = dtype;
+  c.bos_token_id = r->bos;
+  c.eos_token_ids = r->eos;
+  return c;
+}
+
+std::vector<TensorSpec> ModelTensorSpecs(const ModelConfig& c, DType dt) {
+  const int64_t h = c.hidden_size, q = c.num_attention_heads * c.head_dim;
+  const int64_t kv = c.num_key_value_heads * c.head_dim, inter = c.intermediate_size;
+  std::vector<TensorSpec> v;
+  v.push_back({"model.embed_tokens.weight", dt, Shape{c.vocab_size, h}});
+  for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
+    const std::string p = "model.layers." + std::to_string(l) + ".";
+    v.push_back({p + "self_attn.q_proj.weight", dt, Shape{q, h}});
+    v.push_back({p + "self_attn.k_proj.weight", dt, Shape{kv, h}});
+    v.push_back({p + "self_attn.v_proj.weight", dt, Shape{kv, h}});
+    v.push_back({p + "self_attn.o_proj.weight", dt, Shape{h, q}});
+    if (c.family == ModelFamily::kQwen3) {
+      v.push_back({p + "self_attn.q_norm.weight", dt, Shape{c.head_dim}});
+      v.push_back({p + "self_attn.k_norm.weight", dt, Shape{c.head_dim}});
+    }
+    v.push_back({p + "mlp.gate_proj.weight", dt, Shape{inter, h}});
+    v.push_back({p + "mlp.up_proj.weight", dt, Shape{inter, h}});
+    v.push_back({p + "mlp.down_proj.weight", dt, Shape{h, inter}});
+    v.push_back({p + "input_layernorm.weight", dt, Shape{h}});
+    v.push_back({p + "post_attention_layernorm.weight", dt, Shape{h}});
+  }
+  v.push_back({"model.norm.weight", dt, Shape{h}});
+  if (!c.tie_word_embeddings) v.push_back({"lm_head.weight", dt, Shape{c.vocab_size, h}});
+  return v;
+}
+
+Status WriteSynthModel(const SynthOptions& opts, SynthReport* report) {
+  const double start = NowSeconds();
+  if (opts.dtype == DType::kI32)
+    return InvalidArgument("synth model dtype must be F32, F16 or BF16, got " + std::string(DTypeName(opts.dtype)));
+  if (opts.out_dir.empty()) return InvalidArgument("synth model: no output directory given");
+  AX_ASSIGN_OR_RETURN(ModelConfig config, SynthShapeConfig(opts.shape, opts.dtype));
+  const fs::path dir(opts.out_dir);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return InvalidArgument(opts.out_dir + ": cannot create directory: " + ec.message());
+  AX_RETURN_IF_ERROR(RemoveStaleWeights(dir));
+
+  const std::vector<TensorSpec> specs = ModelTensorSpecs(config, opts.dtype);
+  const auto shards = SplitShards(specs, std::max<uint64_t>(1, opts.max_shard_bytes));
+  uint64_t total = 0;
+  for (const TensorSpec& t : specs) total += t.nbytes();
+  int threads = opts.num_threads > 0 ? opts.num_threads : static_cast<int>(std::thread::hardware_concurrency());
+  const int64_t piece = std::clamp<int64_t>(opts.piece_elems, 1, int64_t{1} << 26);
+  AX_RETURN_IF_ERROR(
+      WriteShards(dir, specs, shards, opts.seed, config.hidden_size, piece, std::max(1, threads)));
+  if (shards.size() > 1) AX_RETURN_IF_ERROR(WriteIndex(dir, specs, shards, total));
+
+  AX_RETURN_IF_ERROR(WriteStringToFile((dir / "config.json").string(), ModelConfigToJson(config)));
+  GenerationConfig gen;
+  gen.bos_token_id = config.bos_token_id;
+  gen.eos_token_ids = FindShape(opts.shape)->gen_eos;
+  AX_RETURN_IF_ERROR(WriteStringToFile((dir / "generation_config.json").string(), GenerationConfigToJson(gen)));
+  if (!opts.tokenizer_dir.empty()) AX_RETURN_IF_ERROR(CopyTokenizer(opts.tokenizer_dir, dir));
+  if (report) {
+    report->parameters = ParameterCount(config);
+    report->bytes = total;
+    report->shards = static_cast<int>(shards.size());
+    report->seconds = NowSeconds() - start;
+  }
+  return Status::Ok();
+}
+
+}  // namespace ax
