@@ -39,6 +39,14 @@ class Tokenizer {
 
 // Streaming detokenization: feed ids one at a time, get text deltas that never end
 // in the middle of a UTF-8 sequence and that concatenate to Decode(all ids).
+//
+// Window technique: ids_[prefix_offset_, read_offset_) decode to text already
+// emitted; Push decodes ids_[prefix_offset_..] and emits what follows that text
+// once the result no longer ends in U+FFFD (an incomplete sequence). Windows
+// are decoded as the middle of a text (no start-of-text stripping), and nothing
+// is emitted while the last id is a byte-fallback token, because HF decodes a
+// run of <0xNN> tokens as a whole (all U+FFFD if any byte is bad).
+// Not thread-safe; one decoder per stream.
 class IncrementalDecoder {
  public:
   IncrementalDecoder(const Tokenizer& tok, bool skip_special_tokens);
@@ -46,12 +54,17 @@ class IncrementalDecoder {
   std::string Flush();  // whatever is held back at the end (invalid bytes as U+FFFD)
 
  private:
+  std::string DecodeRange(size_t begin, size_t end) const;
+
   const Tokenizer& tok_;
+  const void* hf_ = nullptr;  // the tokenizer as tok::HfTokenizer, when it is one
   bool skip_special_;
   std::vector<int32_t> ids_;
   size_t prefix_offset_ = 0;  // ids_[prefix_offset_..] are decoded as a window
   size_t read_offset_ = 0;
-  std::string emitted_tail_;
+  bool window_at_start_ = true;    // no id before prefix_offset_ yields a token
+  bool text_before_empty_ = true;  // ids before prefix_offset_ decode to ""
+  bool emitted_any_ = false;
 };
 
 }  // namespace ax
