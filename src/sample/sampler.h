@@ -1,0 +1,131 @@
+// Token sampling: logits processors (penalties) and warpers (temperature, top-k,
+// top-p, min-p), then one seeded draw. Pure CPU, no tensor or backend headers.
+//
+// Order of operations (Hugging Face's; docs/sampling.md has the details):
+//
+//   logits ─► repetition penalty ─► frequency ─► presence   (in place, caller's buffer)
+//          ─► temperature ─► top-k ─► top-p ─► min-p          (on a candidate id list)
+//          ─► inverse-CDF draw over the kept tokens in canonical order
+//
+// Canonical order: penalised logit descending, then token id ascending. Every cut
+// (top-k, top-p) keeps a prefix of that order, so ties at a boundary keep the lower ids;
+// min-p is a threshold (p >= min_p * p_max) and never splits a tie.
+//
+// Determinism: a sample is a pure function of (params, the penalty state, token_index,
+// the logits). The one random number is CounterUniform(seed, token_index, 0) from
+// base/rng.h, so neither batching nor other requests change a request's tokens.
+// Draw indices >= 1 of the same (seed, token_index) are left for speculative
+// verification.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "ax/status.h"
+
+namespace ax {
+
+struct SamplingParams {
+  double temperature = 1.0;         // [0, 2]; 0 → greedy (argmax, lowest id on ties)
+  int64_t top_k = 0;                // >= 0; 0 → off; values above vocab mean "all"
+  double top_p = 1.0;               // (0, 1]; 1 → off
+  double min_p = 0.0;               // [0, 1]; 0 → off; relative to the max probability
+  double repetition_penalty = 1.0;  // > 0; 1 → off. HF/CTRL: l > 0 ? l / r : l * r,
+                                    //   once per distinct token seen (prompt + output)
+  double presence_penalty = 0.0;    // [-2, 2]; OpenAI: l -= presence * (count > 0),
+                                    //   count over generated tokens only
+  double frequency_penalty = 0.0;   // [-2, 2]; OpenAI: l -= frequency * count,
+                                    //   count over generated tokens only
+  uint64_t seed = 0;                // the caller picks one when the user gives none
+  int32_t top_logprobs = 0;         // [0, 20] alternatives to report; needs logprobs
+  bool logprobs = false;            // report the chosen token's logprob
+
+  // InvalidArgument naming the field and the accepted range, e.g.
+  // "temperature must be in [0, 2], got 3". NaN fails every range.
+  Status Validate() const;
+};
+
+struct SampledToken {
+  int32_t id = -1;
+  // Set only when params.logprobs (else 0). Log-probability of `id` under the
+  // processed distribution it was drawn from (after penalties, temperature and all
+  // warpers, renormalised over the kept tokens). For greedy (temperature 0) it is the
+  // log-softmax of the penalised logits at temperature 1.
+  float logprob = 0.0f;
+  // Up to params.top_logprobs {id, logprob} from that same distribution, sorted by
+  // logprob descending then id ascending. Shorter when fewer tokens survive the
+  // warpers; tokens of probability zero (logit -inf) are never listed.
+  std::vector<std::pair<int32_t, float>> top;
+};
+
+// One token of the processed distribution.
+struct TokenProb {
+  int32_t id;
+  double prob;
+};
+
+// The distribution Sample draws from, for already-penalised `logits` (apply
+// Sampler::ApplyPenalties first): kept tokens with prob > 0, in canonical order,
+// probabilities summing to 1. Greedy (temperature 0) gives {{argmax, 1.0}}.
+// Cost: O(vocab) plus a sort of the kept set (the whole vocab when no warper cuts).
+// Speculative decoding reads p(draft) from it.
+// REQUIRES: params.Validate().ok(); vocab > 0; no NaN or +inf; some logit finite.
+std::vector<TokenProb> ProcessedDistribution(const SamplingParams& params, const float* logits,
+                                             int64_t vocab);
+
+class CandidateSet;  // sample/candidates.h (internal)
+
+// Per-request sampling state: the params, counts of seen tokens for the penalties
+// (prompt tokens count for the repetition penalty only; generated tokens for all three)
+// and the number of generated tokens accepted so far.
+//
+// Thread-safety: none; one request's Sampler is used by one thread at a time.
+// Memory: O(distinct seen tokens) for the counts, plus a workspace of 12 bytes per
+// vocabulary entry (ids and weights), reused across steps.
+class Sampler {
+ public:
+  // REQUIRES: params.Validate().ok(); every prompt id >= 0.
+  Sampler(const SamplingParams& params, std::span<const int32_t> prompt);
+  ~Sampler();
+  Sampler(Sampler&&) noexcept;
+  Sampler& operator=(Sampler&&) noexcept;
+
+  // Picks the token at `token_index` (0-based among this request's generated tokens;
+  // normally num_generated()). Applies the penalties to `logits` IN PLACE first, so
+  // afterwards the buffer holds the penalised logits; temperature and the warpers do
+  // not write it. Does not Accept the token. Cost: O(vocab + distinct seen tokens).
+  // REQUIRES: logits has `vocab` entries; after the penalties no NaN or +inf and at
+  // least one finite; every seen id < vocab; token_index >= 0.
+  SampledToken Sample(float* logits, int64_t vocab, int64_t token_index);
+
+  // The penalty step of Sample alone (in place), e.g. before ProcessedDistribution.
+  void ApplyPenalties(float* logits, int64_t vocab) const;
+
+  // Records a generated token: it counts for the penalties of later steps.
+  // REQUIRES: id >= 0.
+  void Accept(int32_t id);
+
+  int64_t num_generated() const { return num_generated_; }
+  const SamplingParams& params() const { return params_; }
+
+ private:
+  struct Seen {
+    int32_t id;
+    int32_t output_count;  // generated occurrences; 0 for a prompt-only token
+  };
+  Seen& Touch(int32_t id);
+  bool Penalised() const;
+  SampledToken SampleGreedy(const float* logits, int64_t vocab);
+
+  SamplingParams params_;
+  std::vector<Seen> seen_;                    // first-seen order, one entry per token
+  std::unordered_map<int32_t, int32_t> slot_;  // id → index in seen_ (lookup only)
+  int64_t num_generated_ = 0;
+  std::unique_ptr<CandidateSet> cands_;       // workspace reused across steps
+};
+
+}  // namespace ax
