@@ -30,7 +30,7 @@ struct Reference {
   std::vector<double> w;       // weights, same order
 };
 
-Reference Brute(const std::vector<float>& logits, double temperature, int64_t top_k, double top_p) {
+Reference Brute(const std::vector<float>& logits, const SamplingParams& p) {
   Reference r;
   r.order.resize(logits.size());
   std::iota(r.order.begin(), r.order.end(), 0);
@@ -38,11 +38,11 @@ Reference Brute(const std::vector<float>& logits, double temperature, int64_t to
     return logits[static_cast<size_t>(a)] > logits[static_cast<size_t>(b)] ||
            (logits[static_cast<size_t>(a)] == logits[static_cast<size_t>(b)] && a < b);
   });
-  if (top_k > 0 && top_k < static_cast<int64_t>(r.order.size())) r.order.resize(static_cast<size_t>(top_k));
+  if (p.top_k > 0 && p.top_k < static_cast<int64_t>(r.order.size())) r.order.resize(static_cast<size_t>(p.top_k));
   const double max = logits[static_cast<size_t>(r.order[0])];
-  for (int32_t id : r.order) r.w.push_back(std::exp((logits[static_cast<size_t>(id)] - max) / temperature));
-  if (top_p < 1.0) {
-    const double target = top_p * std::accumulate(r.w.begin(), r.w.end(), 0.0);
+  for (int32_t id : r.order) r.w.push_back(std::exp((logits[static_cast<size_t>(id)] - max) / p.temperature));
+  if (p.top_p < 1.0) {
+    const double target = p.top_p * std::accumulate(r.w.begin(), r.w.end(), 0.0);
     double acc = 0.0;
     size_t keep = r.w.size();
     for (size_t i = 0; i < r.w.size(); ++i) {
@@ -52,6 +52,11 @@ Reference Brute(const std::vector<float>& logits, double temperature, int64_t to
         break;
       }
     }
+    r.order.resize(keep);
+    r.w.resize(keep);
+  }
+  if (p.min_p > 0.0) {
+    const auto keep = static_cast<size_t>(std::count_if(r.w.begin(), r.w.end(), [&](double w) { return w >= p.min_p; }));
     r.order.resize(keep);
     r.w.resize(keep);
   }
@@ -70,7 +75,7 @@ int32_t BruteDraw(const Reference& r, double u) {
 
 void ExpectMatchesBrute(const SamplingParams& p, int64_t vocab, uint64_t logit_seed) {
   const std::vector<float> logits = FlatTiedLogits(vocab, logit_seed);
-  const Reference ref = Brute(logits, p.temperature, p.top_k, p.top_p);
+  const Reference ref = Brute(logits, p);
   // The kept set, in order (ProcessedDistribution omits probabilities that underflow to 0).
   const auto dist = ProcessedDistribution(p, logits.data(), vocab);
   const double z = std::accumulate(ref.w.begin(), ref.w.end(), 0.0);
@@ -125,6 +130,17 @@ TEST(WalkTest, TopPCutsDeep) {
   p.temperature = 0.3;
   p.top_p = 0.95;
   ExpectMatchesBrute(p, 8000, 5);
+}
+
+TEST(WalkTest, MinPOverTheFullVocabularyAndAfterTheOtherCuts) {
+  SamplingParams p;
+  p.seed = 22;
+  p.min_p = 0.05;  // keeps logits >= max - 3: about 3/8 of the vocabulary
+  ExpectMatchesBrute(p, 8000, 7);
+  p.min_p = 0.5;
+  p.top_k = 4000;
+  p.top_p = 0.9;
+  ExpectMatchesBrute(p, 8000, 8);
 }
 
 TEST(WalkTest, LowTemperatureUnderflowsTheTail) {
