@@ -5,7 +5,13 @@
 //   req.prompt_text = "Once upon a time";
 //   auto result = (*engine)->Generate(req, [](const ax::TokenEvent& e) { fputs(e.text_delta.c_str(), stdout); });
 //
-// Thread-safety: an Engine is used from one thread at a time.
+// Two ways to drive it:
+//  - Generate(): one request, run to completion on the calling thread;
+//  - Submit() from any thread + an engine thread (Start(), or RunUntilIdle() called by
+//    the owner): every submitted request is batched with the others each step, and its
+//    events stream through its RequestStream.
+// Thread-safety: Submit, RequestStream, Stats and Start/Stop are thread-safe. The
+// engine state is touched only by the thread that runs the steps.
 #pragma once
 
 #include <cstdint>
@@ -39,7 +45,10 @@ struct EngineConfig {
   int threads = 0;                // CPU threads; 0 = all the process may use
   int64_t ctx_size = 0;           // max tokens per sequence; 0 = min(max_position_embeddings, 4096)
   int kv_block_size = 16;
-  int64_t max_batch_tokens = 512; // tokens per forward (prefill chunk size)
+  int64_t max_batch_tokens = 512; // token budget per step (prefill chunks + decodes)
+  int max_seqs = 16;              // requests running at once
+  int64_t kv_cache_mb = 0;        // KV pool size; 0 = enough for max_seqs × ctx_size, at most 4096 MiB
+  bool prefix_caching = true;     // reuse KV of shared prompt prefixes across requests
 };
 
 struct GenerateRequest {
@@ -48,7 +57,9 @@ struct GenerateRequest {
   int64_t max_tokens = 128;
   bool ignore_eos = false;
   std::vector<int32_t> stop_token_ids;    // in addition to the model's EOS ids
+  std::vector<std::string> stop;          // stop strings: matched across tokens, never emitted
   SamplingOptions sampling;
+  int priority = 0;                       // higher is admitted first (FCFS within a priority)
 };
 
 enum class FinishReason { kStop, kLength, kCancelled, kError };
@@ -61,14 +72,66 @@ struct TokenEvent {
   std::vector<std::pair<int32_t, float>> top_logprobs;
 };
 
+// One event of a request's stream: a token (with its text delta), or the end.
+struct StreamEvent {
+  enum class Kind { kToken, kFinish };
+  Kind kind = Kind::kToken;
+  TokenEvent token;                      // kToken
+  FinishReason finish_reason = FinishReason::kStop;  // kFinish
+  std::string error;                     // kFinish with kError
+  std::string text_tail;                 // kFinish: text held back until the end
+};
+
+// Per-request numbers, complete once the stream has finished.
+struct RequestMetrics {
+  int64_t prompt_tokens = 0;
+  int64_t completion_tokens = 0;
+  int64_t prefix_hit_tokens = 0;   // prompt tokens whose KV was reused
+  int64_t preemptions = 0;
+  double queue_seconds = 0;        // submission → first scheduled
+  double ttft_seconds = 0;         // submission → first token
+  double total_seconds = 0;        // submission → finish
+  std::vector<double> itl_seconds; // gaps between consecutive tokens
+};
+
+// The caller's end of a submitted request.
+class RequestStream {
+ public:
+  virtual ~RequestStream() = default;
+  virtual int64_t id() const = 0;
+  // Waits for the next event (timeout_ms < 0: forever). False on timeout or after the
+  // finish event was taken.
+  virtual bool Next(StreamEvent* event, int timeout_ms = -1) = 0;
+  // Asks the engine to stop the request; its KV blocks are freed within one step and
+  // its stream ends with kCancelled.
+  virtual void Cancel() = 0;
+  virtual bool finished() const = 0;
+  virtual RequestMetrics metrics() const = 0;
+  virtual std::vector<int32_t> prompt_tokens() const = 0;
+};
+
+// Engine counters (for /metrics and benchmark summaries).
+struct EngineStats {
+  int64_t queued = 0, running = 0;
+  int64_t preemptions = 0;           // total
+  int64_t blocks_total = 0, blocks_used = 0, blocks_free = 0, blocks_cached = 0;
+  int64_t block_size = 0;
+  int64_t prefix_hit_tokens = 0;     // total
+  int64_t steps = 0, tokens_computed = 0;  // forward steps and tokens through them
+  int64_t requests_finished = 0, requests_cancelled = 0, requests_failed = 0;
+  int64_t prompt_tokens = 0, generated_tokens = 0;
+  double tokens_per_step() const { return steps ? static_cast<double>(tokens_computed) / steps : 0.0; }
+};
+
 struct GenerateResult {
   std::vector<int32_t> prompt_tokens;
   std::vector<int32_t> output_tokens;
   std::vector<float> output_logprobs;  // when sampling.logprobs
   std::string text;
   FinishReason finish_reason = FinishReason::kLength;
-  double prefill_seconds = 0;  // prompt forward(s) up to the first sampled token
-  double decode_seconds = 0;   // every later step
+  double prefill_seconds = 0;  // submission to the first sampled token
+  double decode_seconds = 0;   // first token to the last
+  RequestMetrics metrics;
   double prefill_tok_s() const;
   double decode_tok_s() const;  // (output tokens - 1) / decode_seconds
 };
@@ -90,6 +153,16 @@ class Engine {
   // Runs one request to completion; on_token (optional) sees each token as it is made.
   virtual Result<GenerateResult> Generate(const GenerateRequest& request,
                                           const std::function<void(const TokenEvent&)>& on_token = {}) = 0;
+
+  // Queues a request; thread-safe. Errors (bad ids, prompt longer than the context,
+  // a request that can never fit the KV cache) come back here, naming the field.
+  virtual Result<std::shared_ptr<RequestStream>> Submit(const GenerateRequest& request) = 0;
+  // Runs engine steps on the calling thread until no request is queued or running.
+  virtual Status RunUntilIdle() = 0;
+  // Starts / stops a background engine thread that steps whenever there is work.
+  virtual void Start() = 0;
+  virtual void Stop() = 0;
+  virtual EngineStats Stats() const = 0;
 
   // Tokenizer access (NotFound when the model directory has no tokenizer.json).
   virtual Result<std::vector<int32_t>> Tokenize(std::string_view text, bool add_special_tokens) const = 0;

@@ -1,11 +1,13 @@
-// ax::Engine on top of the backend, model, tokenizer and generator layers.
+// ax::Engine on top of the backend, model, tokenizer and engine-core layers.
 #include "ax/engine.h"
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
+#include <thread>
 
 #include "backend/backend.h"
-#include "engine/generator.h"
+#include "engine/engine_core.h"
 #include "model/config.h"
 #include "model/model.h"
 #include "tokenizer/tokenizer.h"
@@ -48,25 +50,48 @@ SamplingParams ToSamplingParams(const SamplingOptions& o) {
   return p;
 }
 
+// KV pool size: max_seqs full contexts, capped by kv_cache_mb (default 4 GiB).
+int KvBlocks(const EngineConfig& cfg, int64_t ctx, size_t bytes_per_token) {
+  const int64_t bs = cfg.kv_block_size;
+  const int64_t want_tokens = ctx * cfg.max_seqs;
+  const int64_t cap_bytes = (cfg.kv_cache_mb > 0 ? cfg.kv_cache_mb : 4096) * (int64_t{1} << 20);
+  int64_t tokens = want_tokens;
+  if (cfg.kv_cache_mb > 0 || tokens * static_cast<int64_t>(bytes_per_token) > cap_bytes)
+    tokens = cap_bytes / static_cast<int64_t>(bytes_per_token);
+  return static_cast<int>(std::max<int64_t>(1, tokens / bs));
+}
+
 class EngineImpl final : public Engine {
  public:
+  ~EngineImpl() override { Stop(); }
+
   Status Init(const EngineConfig& cfg) {
     if (cfg.model_dir.empty()) return InvalidArgument("model_dir: expected a Hugging Face model directory");
+    if (cfg.max_seqs <= 0) return InvalidArgument("max_seqs must be positive");
+    if (cfg.kv_block_size <= 0) return InvalidArgument("kv_block_size must be positive");
     BackendOptions bopts;
     bopts.threads = cfg.threads;
     AX_ASSIGN_OR_RETURN(backend_, CreateBackend(cfg.backend, bopts));
     ModelLoadOptions mopts;
     mopts.max_batch_tokens = cfg.max_batch_tokens;
+    mopts.max_logit_rows = std::max<int64_t>(cfg.max_seqs, 1);
     AX_ASSIGN_OR_RETURN(model_, Model::Load(cfg.model_dir, *backend_, mopts));
     AX_ASSIGN_OR_RETURN(GenerationConfig gen, LoadGenerationConfig(cfg.model_dir));
     const ModelConfig& mc = model_->config();
-    int64_t ctx = cfg.ctx_size > 0 ? cfg.ctx_size : std::min<int64_t>(mc.max_position_embeddings, 4096);
-    if (ctx <= 0) ctx = 4096;
-    AX_ASSIGN_OR_RETURN(generator_, Generator::Create(*model_, ctx, cfg.kv_block_size));
-
     if (std::filesystem::exists(std::filesystem::path(cfg.model_dir) / "tokenizer.json")) {
       AX_ASSIGN_OR_RETURN(tokenizer_, Tokenizer::LoadFromDir(cfg.model_dir));
     }
+
+    EngineCoreConfig core;
+    core.ctx_size = cfg.ctx_size > 0 ? cfg.ctx_size : std::min<int64_t>(mc.max_position_embeddings, 4096);
+    if (core.ctx_size <= 1) core.ctx_size = 4096;
+    core.block_size = cfg.kv_block_size;
+    core.num_blocks = KvBlocks(cfg, core.ctx_size, model_->KvBytesPerToken());
+    core.max_seqs = cfg.max_seqs;
+    core.max_batch_tokens = cfg.max_batch_tokens;
+    core.prefix_caching = cfg.prefix_caching;
+    AX_ASSIGN_OR_RETURN(core_, EngineCore::Create(*model_, tokenizer_.get(), core));
+
     eos_ids_ = gen.eos_token_ids;
     for (int32_t id : mc.eos_token_ids) eos_ids_.push_back(id);
     if (tokenizer_ && tokenizer_->eos_id()) eos_ids_.push_back(*tokenizer_->eos_id());
@@ -81,53 +106,95 @@ class EngineImpl final : public Engine {
     return Status::Ok();
   }
 
-  Result<GenerateResult> Generate(const GenerateRequest& req,
-                                  const std::function<void(const TokenEvent&)>& on_token) override {
-    GenerateResult result;
+  Result<std::shared_ptr<RequestStream>> Submit(const GenerateRequest& req) override {
+    CoreRequest r;
     if (req.prompt_text.has_value()) {
       if (!req.prompt_tokens.empty()) return InvalidArgument("give either prompt_text or prompt_tokens, not both");
-      AX_ASSIGN_OR_RETURN(result.prompt_tokens, Tokenize(*req.prompt_text, /*add_special_tokens=*/true));
+      AX_ASSIGN_OR_RETURN(r.prompt, Tokenize(*req.prompt_text, /*add_special_tokens=*/true));
     } else {
-      result.prompt_tokens = req.prompt_tokens;
+      r.prompt = req.prompt_tokens;
     }
-    GenerationParams params;
-    params.max_tokens = req.max_tokens;
-    params.ignore_eos = req.ignore_eos;
-    params.stop_ids = eos_ids_;
-    params.stop_ids.insert(params.stop_ids.end(), req.stop_token_ids.begin(), req.stop_token_ids.end());
-    params.sampling = ToSamplingParams(req.sampling);
+    r.max_tokens = req.max_tokens;
+    r.ignore_eos = req.ignore_eos;
+    r.stop_ids = eos_ids_;
+    r.stop_ids.insert(r.stop_ids.end(), req.stop_token_ids.begin(), req.stop_token_ids.end());
+    r.stop_strings = req.stop;
+    if (!req.stop.empty() && !tokenizer_) return InvalidArgument("stop: stop strings need a tokenizer.json");
+    r.sampling = ToSamplingParams(req.sampling);
+    r.priority = req.priority;
+    AX_ASSIGN_OR_RETURN(std::shared_ptr<StreamImpl> s, core_->Submit(std::move(r)));
+    return std::shared_ptr<RequestStream>(std::move(s));
+  }
 
-    std::unique_ptr<IncrementalDecoder> detok;
-    if (tokenizer_) detok = std::make_unique<IncrementalDecoder>(*tokenizer_, /*skip_special_tokens=*/true);
-    auto emit = [&](const GeneratedToken& t) {
-      TokenEvent ev;
-      ev.id = t.id;
-      ev.logprob = t.logprob;
-      ev.top_logprobs = t.top;
-      if (detok) ev.text_delta = detok->Push(t.id);
-      result.text += ev.text_delta;
-      if (on_token) on_token(ev);
-    };
-    AX_ASSIGN_OR_RETURN(GenerationOutput out, generator_->Run(result.prompt_tokens, params, emit));
-    if (detok) {
-      std::string tail = detok->Flush();
-      result.text += tail;
-      if (!tail.empty() && on_token) {
-        TokenEvent ev;
-        ev.id = -1;  // text only: the decoder's held-back bytes at the end
-        ev.text_delta = tail;
-        on_token(ev);
+  Result<GenerateResult> Generate(const GenerateRequest& req,
+                                  const std::function<void(const TokenEvent&)>& on_token) override {
+    AX_ASSIGN_OR_RETURN(std::shared_ptr<RequestStream> stream, Submit(req));
+    GenerateResult result;
+    result.prompt_tokens = stream->prompt_tokens();
+    Status failure;
+    auto drain = [&] {
+      StreamEvent ev;
+      while (stream->Next(&ev, running_.load() ? 100 : 0)) {
+        if (ev.kind == StreamEvent::Kind::kToken) {
+          result.output_tokens.push_back(ev.token.id);
+          if (req.sampling.logprobs || req.sampling.top_logprobs > 0) result.output_logprobs.push_back(ev.token.logprob);
+          result.text += ev.token.text_delta;
+          if (on_token) on_token(ev.token);
+        } else {
+          result.finish_reason = ev.finish_reason;
+          result.text += ev.text_tail;
+          if (!ev.text_tail.empty() && on_token) {
+            TokenEvent tail;
+            tail.id = -1;  // text only: held back until the end
+            tail.text_delta = ev.text_tail;
+            on_token(tail);
+          }
+          if (ev.finish_reason == FinishReason::kError) failure = Internal(ev.error);
+        }
       }
+    };
+    while (!stream->finished()) {
+      if (!running_.load()) {
+        Status st = core_->Step();
+        if (!st.ok() && failure.ok()) failure = st;
+      }
+      drain();
     }
-    for (const GeneratedToken& t : out.tokens) {
-      result.output_tokens.push_back(t.id);
-      if (params.sampling.logprobs) result.output_logprobs.push_back(t.logprob);
-    }
-    result.finish_reason = out.reason == StopReason::kStopToken ? FinishReason::kStop : FinishReason::kLength;
-    result.prefill_seconds = out.prefill_seconds;
-    result.decode_seconds = out.decode_seconds;
+    drain();
+    if (!failure.ok()) return failure;
+    result.metrics = stream->metrics();
+    result.prefill_seconds = result.metrics.ttft_seconds;
+    double decode = 0;
+    for (double d : result.metrics.itl_seconds) decode += d;
+    result.decode_seconds = decode;
     return result;
   }
+
+  Status RunUntilIdle() override {
+    if (running_.load()) return FailedPrecondition("the background engine thread is running");
+    while (core_->HasWork()) AX_RETURN_IF_ERROR(core_->Step());
+    return Status::Ok();
+  }
+
+  void Start() override {
+    if (running_.exchange(true)) return;
+    thread_ = std::thread([this] {
+      while (running_.load()) {
+        if (core_->HasWork()) {
+          (void)core_->Step();  // failures reach the affected streams
+        } else {
+          core_->WaitForWork(50);
+        }
+      }
+    });
+  }
+
+  void Stop() override {
+    if (!running_.exchange(false)) return;
+    if (thread_.joinable()) thread_.join();
+  }
+
+  EngineStats Stats() const override { return core_->Stats(); }
 
   Result<std::vector<int32_t>> Tokenize(std::string_view text, bool add_special_tokens) const override {
     if (!tokenizer_) return NotFound("this model directory has no tokenizer.json: pass token ids instead");
@@ -141,15 +208,17 @@ class EngineImpl final : public Engine {
 
   RouteInfo route() const override { return route_; }
   int64_t vocab_size() const override { return model_->config().vocab_size; }
-  int64_t ctx_size() const override { return generator_->ctx_size(); }
+  int64_t ctx_size() const override { return core_->config().ctx_size; }
 
  private:
   std::unique_ptr<Backend> backend_;
   std::unique_ptr<Model> model_;
-  std::unique_ptr<Generator> generator_;
   std::unique_ptr<Tokenizer> tokenizer_;
+  std::unique_ptr<EngineCore> core_;
   std::vector<int32_t> eos_ids_;
   RouteInfo route_;
+  std::atomic<bool> running_{false};
+  std::thread thread_;
 };
 
 }  // namespace

@@ -1,10 +1,12 @@
 // A persistent thread pool for data-parallel kernels (GEMV/GEMM rows, attention heads).
 //
-// ParallelFor splits [0, n) into one contiguous chunk per thread (the caller's thread
-// takes chunk 0), so a kernel sees at most num_threads() calls and every call owns a
-// disjoint range: outputs need no synchronisation. Workers spin briefly between jobs
-// (decode issues hundreds of short jobs per token) and then sleep on a futex-backed
-// condition variable.
+// ParallelFor splits [0, n) into one contiguous chunk per thread, so a kernel sees at
+// most num_threads() calls and every call owns a disjoint range: outputs need no
+// synchronisation. Chunks are claimed, not assigned: the caller's thread and the
+// workers take the next unclaimed chunk until none is left, so a worker that the OS
+// has not scheduled yet (a busy machine) delays nothing — the caller runs its chunk.
+// Workers spin briefly between jobs (decode issues hundreds of short jobs per token)
+// and then sleep on a condition variable.
 //
 // Thread-safety: one ParallelFor at a time per pool (the engine thread owns the pool).
 // Nested ParallelFor from inside a job runs serially on the calling thread.
@@ -37,21 +39,28 @@ class ThreadPool {
   static int HardwareThreads();
 
  private:
-  void WorkerLoop(int index);
-  void RunChunk(int index);
+  void WorkerLoop();
+  // Claims and runs chunks of job `job` until none is left.
+  void RunChunks(uint32_t job);
+  void RunChunk(int64_t index);
 
   int num_threads_;
   std::vector<std::thread> workers_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::atomic<uint64_t> generation_{0};
-  std::atomic<int> pending_{0};
   std::atomic<bool> stop_{false};
   bool in_job_ = false;
-  // Current job (valid while pending_ > 0).
+  // (job id << 32) | next unclaimed chunk. A claim is a CAS on this word, so a late
+  // worker can never claim a chunk of a job other than the one it read.
+  std::atomic<uint64_t> claim_{0};
+  std::atomic<int64_t> done_{0};
+  uint32_t job_ = 0;
+  // The current job: stable while any of its chunks is claimed and not done.
   const std::function<void(int64_t, int64_t)>* fn_ = nullptr;
   int64_t n_ = 0;
   int64_t grain_ = 1;
+  int64_t chunks_ = 0;
 };
 
 // The process-wide pool used by the CPU backend (created on first use with

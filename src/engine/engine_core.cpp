@@ -1,0 +1,259 @@
+#include "engine/engine_core.h"
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+
+#include "base/check.h"
+#include "base/timer.h"
+
+namespace ax {
+
+// Engine-thread state of one request.
+struct EngineCore::Active {
+  SeqId id = 0;
+  std::shared_ptr<StreamImpl> stream;
+  CoreRequest req;
+  Sampler sampler;
+  std::unique_ptr<IncrementalDecoder> detok;
+  StopMatcher stop;
+  int64_t generated = 0;
+  int64_t max_total = 0;  // prompt + output tokens at most
+  bool admitted = false;
+  RequestMetrics metrics;
+  double t_submit = 0, t_last_token = 0;
+
+  Active(CoreRequest r, const Tokenizer* tok)
+      : req(std::move(r)), sampler(req.sampling, req.prompt), stop(req.stop_strings) {
+    if (tok != nullptr) detok = std::make_unique<IncrementalDecoder>(*tok, /*skip_special_tokens=*/true);
+  }
+};
+
+EngineCore::EngineCore(Model& model, const Tokenizer* tok, const EngineCoreConfig& cfg)
+    : model_(model),
+      tokenizer_(tok),
+      config_(cfg),
+      kv_(cfg.num_blocks, cfg.block_size, cfg.prefix_caching),
+      sched_(SchedulerConfig{cfg.max_batch_tokens, cfg.max_seqs}, kv_) {}
+
+EngineCore::~EngineCore() = default;
+
+Result<std::unique_ptr<EngineCore>> EngineCore::Create(Model& model, const Tokenizer* tok,
+                                                       const EngineCoreConfig& cfg) {
+  if (cfg.ctx_size <= 1) return InvalidArgument("ctx_size must be at least 2");
+  if (cfg.block_size <= 0 || cfg.num_blocks <= 0) return InvalidArgument("KV cache needs positive blocks");
+  if (cfg.max_seqs <= 0) return InvalidArgument("max_seqs must be positive");
+  if (cfg.max_batch_tokens <= 0 || cfg.max_batch_tokens > model.max_batch_tokens())
+    return InvalidArgument("max_batch_tokens must be in [1, " + std::to_string(model.max_batch_tokens()) + "]");
+  std::unique_ptr<EngineCore> core(new EngineCore(model, tok, cfg));
+  AX_ASSIGN_OR_RETURN(core->cache_, model.AllocateKvCache(cfg.num_blocks, cfg.block_size));
+  core->logits_.resize(static_cast<size_t>(cfg.max_seqs) * static_cast<size_t>(model.config().vocab_size));
+  core->counters_.blocks_total = cfg.num_blocks;
+  core->counters_.block_size = cfg.block_size;
+  core->PublishStats();
+  return core;
+}
+
+Result<std::shared_ptr<StreamImpl>> EngineCore::Submit(CoreRequest r) {
+  const int64_t vocab = model_.config().vocab_size;
+  if (r.prompt.empty()) return InvalidArgument("prompt: expected at least one token");
+  for (size_t i = 0; i < r.prompt.size(); ++i)
+    if (r.prompt[i] < 0 || r.prompt[i] >= vocab)
+      return InvalidArgument("prompt token " + std::to_string(i) + " = " + std::to_string(r.prompt[i]) +
+                             " is outside the vocabulary [0, " + std::to_string(vocab) + ")");
+  const int64_t n = static_cast<int64_t>(r.prompt.size());
+  if (n >= config_.ctx_size)
+    return InvalidArgument("prompt of " + std::to_string(n) + " tokens does not fit the context of " +
+                           std::to_string(config_.ctx_size) + " tokens (at least one must be generated)");
+  if (r.max_tokens <= 0) return InvalidArgument("max_tokens must be positive, got " + std::to_string(r.max_tokens));
+  AX_RETURN_IF_ERROR(r.sampling.Validate());
+  const int64_t max_total = std::min(n + r.max_tokens, config_.ctx_size);
+  const int64_t blocks = (max_total + config_.block_size - 1) / config_.block_size;
+  if (blocks > config_.num_blocks)
+    return ResourceExhausted("prompt + max_tokens need " + std::to_string(max_total) +
+                             " tokens of KV cache but it holds " +
+                             std::to_string(int64_t{config_.num_blocks} * config_.block_size));
+
+  auto a = std::make_unique<Active>(std::move(r), tokenizer_);
+  a->max_total = max_total;
+  a->t_submit = NowSeconds();
+  std::shared_ptr<StreamImpl> stream;
+  {
+    std::lock_guard<std::mutex> lock(inbox_mu_);
+    a->id = next_id_++;
+    stream = std::make_shared<StreamImpl>(a->id, a->req.prompt);
+    a->stream = stream;
+    inbox_.push_back(std::move(a));
+  }
+  inbox_cv_.notify_all();
+  return stream;
+}
+
+bool EngineCore::HasWork() const {
+  {
+    std::lock_guard<std::mutex> lock(inbox_mu_);
+    if (!inbox_.empty()) return true;
+  }
+  return !active_.empty();
+}
+
+void EngineCore::WaitForWork(int timeout_ms) {
+  std::unique_lock<std::mutex> lock(inbox_mu_);
+  inbox_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return !inbox_.empty(); });
+}
+
+void EngineCore::Admit(std::unique_ptr<Active> a) {
+  Sequence seq;
+  seq.id = a->id;
+  seq.priority = a->req.priority;
+  seq.tokens = a->req.prompt;
+  seq.num_prompt = static_cast<int64_t>(a->req.prompt.size());
+  seq.max_total_tokens = a->max_total;
+  a->metrics.prompt_tokens = seq.num_prompt;
+  counters_.prompt_tokens += seq.num_prompt;
+  Status st = sched_.Add(std::move(seq));
+  const SeqId id = a->id;
+  active_.emplace(id, std::move(a));
+  if (!st.ok()) FinishRequest(id, FinishReason::kError, st.message());
+}
+
+void EngineCore::HandleCancellations() {
+  std::vector<SeqId> cancelled;
+  for (const auto& [id, a] : active_)
+    if (a->stream->cancel_requested()) cancelled.push_back(id);
+  for (SeqId id : cancelled) FinishRequest(id, FinishReason::kCancelled, "");
+}
+
+void EngineCore::FinishRequest(SeqId id, FinishReason reason, const std::string& error) {
+  auto it = active_.find(id);
+  AX_CHECK(it != active_.end());
+  Active& a = *it->second;
+  if (Sequence* s = sched_.Get(id)) a.metrics.preemptions = s->num_preemptions;
+  sched_.Remove(id);
+  StreamEvent ev;
+  ev.kind = StreamEvent::Kind::kFinish;
+  ev.finish_reason = reason;
+  ev.error = error;
+  if (reason != FinishReason::kCancelled && reason != FinishReason::kError) {
+    if (a.detok) ev.text_tail = a.stop.Push(a.detok->Flush());
+    if (!a.stop.stopped()) ev.text_tail += a.stop.Flush();
+  }
+  a.metrics.completion_tokens = a.generated;
+  a.metrics.total_seconds = NowSeconds() - a.t_submit;
+  switch (reason) {
+    case FinishReason::kStop:
+    case FinishReason::kLength: ++counters_.requests_finished; break;
+    case FinishReason::kCancelled: ++counters_.requests_cancelled; break;
+    case FinishReason::kError: ++counters_.requests_failed; break;
+  }
+  a.stream->Finish(std::move(ev), a.metrics);
+  active_.erase(it);
+}
+
+void EngineCore::SampleAndAppend(Active& a, const float* logits_row) {
+  const int64_t vocab = model_.config().vocab_size;
+  float* row = const_cast<float*>(logits_row);  // penalties apply in place to our buffer
+  SampledToken s = a.sampler.Sample(row, vocab, a.generated);
+  a.sampler.Accept(s.id);
+  ++a.generated;
+  ++counters_.generated_tokens;
+  Sequence* seq = sched_.Get(a.id);
+  seq->tokens.push_back(s.id);
+
+  const double now = NowSeconds();
+  if (a.generated == 1) a.metrics.ttft_seconds = now - a.t_submit;
+  else a.metrics.itl_seconds.push_back(now - a.t_last_token);
+  a.t_last_token = now;
+
+  StreamEvent ev;
+  ev.kind = StreamEvent::Kind::kToken;
+  ev.token.id = s.id;
+  ev.token.logprob = s.logprob;
+  ev.token.top_logprobs = std::move(s.top);
+  if (a.detok) ev.token.text_delta = a.stop.Push(a.detok->Push(s.id));
+  const bool stop_token = !a.req.ignore_eos &&
+                          std::find(a.req.stop_ids.begin(), a.req.stop_ids.end(), s.id) != a.req.stop_ids.end();
+  a.stream->Push(std::move(ev));
+
+  if (stop_token || a.stop.stopped()) {
+    FinishRequest(a.id, FinishReason::kStop, "");
+  } else if (a.generated >= a.req.max_tokens || static_cast<int64_t>(seq->tokens.size()) >= a.max_total) {
+    FinishRequest(a.id, FinishReason::kLength, "");
+  }
+}
+
+Status EngineCore::Step() {
+  {
+    std::vector<std::unique_ptr<Active>> incoming;
+    {
+      std::lock_guard<std::mutex> lock(inbox_mu_);
+      incoming.swap(inbox_);
+    }
+    for (auto& a : incoming) Admit(std::move(a));
+  }
+  HandleCancellations();
+
+  const StepPlan plan = sched_.Schedule();
+  if (plan.items.empty()) {
+    PublishStats();
+    return Status::Ok();
+  }
+  for (SeqId id : plan.admitted) {
+    Active& a = *active_.at(id);
+    if (a.admitted) continue;  // re-admission after preemption: not a new prefix hit
+    a.admitted = true;
+    a.metrics.queue_seconds = NowSeconds() - a.t_submit;
+    a.metrics.prefix_hit_tokens = sched_.Get(id)->prefix_hit_tokens;
+    counters_.prefix_hit_tokens += a.metrics.prefix_hit_tokens;
+  }
+
+  // One forward over every planned chunk; logits for the sequences that catch up.
+  ForwardBatch batch;
+  std::vector<SeqId> sampling;  // in logit-row order
+  for (const PlanItem& it : plan.items) {
+    const Sequence* s = sched_.Get(it.id);
+    const bool catches_up = it.start + it.num_tokens == static_cast<int64_t>(s->tokens.size());
+    batch.AddSequence(s->tokens.data() + it.start, it.num_tokens, static_cast<int32_t>(it.start),
+                      kv_.blocks(it.id), kv_.block_size(), catches_up);
+    if (catches_up) sampling.push_back(it.id);
+  }
+  Status st = model_.Forward(batch, cache_, logits_.data());
+  ++counters_.steps;
+  counters_.tokens_computed += batch.n_tokens();
+  if (!st.ok()) {
+    for (const PlanItem& it : plan.items) FinishRequest(it.id, FinishReason::kError, st.message());
+    PublishStats();
+    return st;
+  }
+  sched_.Advance(plan);
+  const int64_t vocab = model_.config().vocab_size;
+  for (size_t r = 0; r < sampling.size(); ++r) {
+    auto it = active_.find(sampling[r]);
+    if (it != active_.end()) SampleAndAppend(*it->second, logits_.data() + static_cast<int64_t>(r) * vocab);
+  }
+  PublishStats();
+  return Status::Ok();
+}
+
+void EngineCore::PublishStats() {
+  EngineStats s = counters_;
+  s.running = static_cast<int64_t>(sched_.running().size());
+  s.queued = static_cast<int64_t>(sched_.waiting().size());
+  {
+    std::lock_guard<std::mutex> lock(inbox_mu_);
+    s.queued += static_cast<int64_t>(inbox_.size());
+  }
+  s.preemptions = sched_.total_preemptions();
+  s.blocks_used = kv_.pool().num_used();
+  s.blocks_free = kv_.pool().num_free();
+  s.blocks_cached = kv_.pool().num_cached_free();
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  stats_ = s;
+}
+
+EngineStats EngineCore::Stats() const {
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  return stats_;
+}
+
+}  // namespace ax
