@@ -9,6 +9,7 @@ import path from 'path';
 import { fileURLToPath } from 'url';
 import { Tokenizer } from 'tokenizers';
 import { STRINGS } from './strings.mjs';
+import { SYNTHETIC, SYNTH_STRINGS } from './synth.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..');
@@ -39,6 +40,10 @@ async function golden(tok, text) {
 
 export async function writeGoldens(name, tokenizerJsonPath, strings, sourceLabel) {
   const tok = Tokenizer.fromFile(tokenizerJsonPath);
+  await writeCases(name, tok, strings, sourceLabel);
+}
+
+async function writeCases(name, tok, strings, sourceLabel) {
   const cases = [];
   for (const s of strings) cases.push(await golden(tok, s));
   const out = { tokenizer: name, source: sourceLabel, generator: `tokenizers (npm) ${version}`, cases };
@@ -54,5 +59,15 @@ export async function writeGoldens(name, tokenizerJsonPath, strings, sourceLabel
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   for (const [name, rel] of Object.entries(SOURCES)) {
     await writeGoldens(name, path.join(shared, rel), STRINGS, `shared/${rel}`);
+  }
+  // Synthetic tokenizers: tokenizer.json under synth/<name>/, goldens on a
+  // third of the strings plus the targeted ones.
+  const subset = [...new Set([...SYNTH_STRINGS, ...STRINGS.filter((_, i) => i % 3 === 0)])];
+  for (const [name, make] of Object.entries(SYNTHETIC)) {
+    const dir = path.join(outDir, 'synth', name);
+    fs.mkdirSync(dir, { recursive: true });
+    const json = JSON.stringify(make());
+    fs.writeFileSync(path.join(dir, 'tokenizer.json'), json + '\n');
+    await writeCases(name, Tokenizer.fromString(json), subset, `tests/fixtures/tokenizer/synth/${name}/tokenizer.json (synth.mjs)`);
   }
 }

@@ -52,7 +52,7 @@ const spaces = [
   'multiple    spaces   inside', 'tab\tseparated\tvalues', 'line1\nline2\nline3', 'windows\r\nline\r\nends',
   'mixed \t \n whitespace', 'ends with newline\n', '\nstarts with newline', 'a\u00A0b (nbsp)',
   'ideographic\u3000space', 'line\u2028separator', 'mongolian\u180Evowel separator', 'zero\u200Bwidth',
-  'em\u2003space', '       indented', 'x' + ' '.repeat(20) + 'y', '\n'.repeat(40), ' '.repeat(33),
+  'em\u2003space', '\u180E \u180E  x', ' \u180E ', '       indented', 'x' + ' '.repeat(20) + 'y', '\n'.repeat(40), ' '.repeat(33),
   'a\tb\n\tc\r\nd  ', ' \t\n\r\u000B\u000C',
 ];
 const specials = [

@@ -98,10 +98,12 @@ void AddedVocabulary::Build(std::vector<AddedToken> tokens, const Normalizer* no
   std::stable_partition(tokens.begin(), tokens.end(), [](const AddedToken& t) { return t.special; });
   tokens_ = std::move(tokens);
   for (size_t i = 0; i < tokens_.size(); ++i) {
-    const AddedToken& t = tokens_[i];
+    AddedToken& t = tokens_[i];
+    t.decoded = t.content;
     if (t.normalized) {
       std::string pattern = t.content;
       if (normalizer_ != nullptr) normalizer_->Normalize(&pattern);
+      t.decoded = pattern;
       normalized_trie_.Insert(pattern, static_cast<int32_t>(i));
     } else {
       raw_trie_.Insert(t.content, static_cast<int32_t>(i));

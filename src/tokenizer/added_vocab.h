@@ -22,6 +22,10 @@ class Normalizer;
 
 struct AddedToken {
   std::string content;
+  // What decoding and IdToPiece show: the content, normalized when the token is
+  // normalized (HF stores normalized tokens that way; lookups by content still
+  // use the original spelling). Filled in by AddedVocabulary::Build.
+  std::string decoded;
   int32_t id = -1;
   bool special = false;
   bool lstrip = false;

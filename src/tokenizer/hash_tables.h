@@ -41,9 +41,14 @@ class StringIdMap {
     for (int32_t id : ids) Insert(id);
   }
   // Returns the id of s, or -1.
-  int32_t Find(std::string_view s) const {
+  int32_t Find(std::string_view s) const { return FindHashed(s, HashBytes(s)); }
+  // Bulk lookups (loading) hide memory latency: Prefetch(HashBytes(s)) for a
+  // batch, then FindHashed each.
+  void Prefetch(uint64_t h) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[h & mask_]);
+  }
+  int32_t FindHashed(std::string_view s, uint64_t h) const {
     if (slots_.empty()) return -1;
-    uint64_t h = HashBytes(s);
     auto tag = static_cast<uint32_t>(h >> 32);
     for (size_t i = h & mask_;; i = (i + 1) & mask_) {
       const Slot& slot = slots_[i];

@@ -57,6 +57,8 @@ std::string TranslateOnigPattern(std::string_view p) {
         if (e == 'H') { out += "[^"; out += kHexSet; out += "]"; continue; }
       } else {
         if (e == 's') { out += kSpaceSet; continue; }
+        // Oniguruma's \S is PCRE2's \S plus U+180E; in a class a union says so.
+        if (e == 'S') { out += "\\S\\x{180E}"; continue; }
         if (e == 'h') { out += kHexSet; continue; }
       }
       out += '\\';

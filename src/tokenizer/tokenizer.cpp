@@ -49,7 +49,7 @@ std::vector<int32_t> HfTokenizer::Encode(std::string_view text, bool add_special
 
 const std::string* HfTokenizer::TokenString(int32_t id) const {
   if (id >= 0 && static_cast<size_t>(id) < added_index_.size() && added_index_[id] >= 0) {
-    return &added_.tokens()[added_index_[id]].content;
+    return &added_.tokens()[added_index_[id]].decoded;
   }
   return model_->IdToToken(id);
 }

@@ -51,6 +51,9 @@ TEST_P(IncrementalTest, DeltasConcatenateToDecode) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Shared, IncrementalTest, ::testing::Values("qwen3", "gemma3", "stories260K"));
+INSTANTIATE_TEST_SUITE_P(Synthetic, IncrementalTest,
+                         ::testing::Values("synth_sp", "synth_bytelevel", "synth_splits1", "synth_splits2",
+                                           "synth_wssplit"));
 
 // Byte-fallback runs are decoded as a whole by HF: a run whose last byte is bad
 // turns every byte of it into U+FFFD, so nothing may be emitted mid-run.

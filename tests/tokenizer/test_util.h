@@ -3,6 +3,7 @@
 // takes most of a second to load).
 #pragma once
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -20,8 +21,10 @@ namespace ax::test {
 inline std::string SharedDir() { return AX_SHARED_DIR; }
 inline std::string FixturesDir() { return AX_FIXTURES_DIR; }
 
-// Folder of a shared tokenizer by golden name.
+// Folder of a tokenizer by golden name: shared ones, or the synthetic ones that
+// scripts/tokenizer-goldens/synth.mjs writes under the fixtures.
 inline std::string TokenizerDir(const std::string& name) {
+  if (name.rfind("synth_", 0) == 0) return FixturesDir() + "/tokenizer/synth/" + name;
   if (name == "stories260K") return SharedDir() + "/models/stories260K";
   return SharedDir() + "/tokenizers/" + name;
 }
@@ -46,8 +49,12 @@ inline const Tokenizer* LoadShared(const std::string& name) {
   return (cache[name] = std::move(r).value()).get();
 }
 
+// The committed goldens, or those of AX_TOKENIZER_GOLDEN_DIR when set (for
+// local fuzzing against HF: scripts/tokenizer-goldens/fuzz.mjs).
 inline nlohmann::json LoadGolden(const std::string& name) {
-  return nlohmann::json::parse(ReadText(FixturesDir() + "/tokenizer/golden_" + name + ".json"));
+  const char* dir = std::getenv("AX_TOKENIZER_GOLDEN_DIR");
+  std::string base = dir != nullptr ? std::string(dir) : FixturesDir() + "/tokenizer";
+  return nlohmann::json::parse(ReadText(base + "/golden_" + name + ".json"));
 }
 
 }  // namespace ax::test
