@@ -115,6 +115,7 @@ struct EngineStats {
   int64_t queued = 0, running = 0;
   int64_t preemptions = 0;           // total
   int64_t blocks_total = 0, blocks_used = 0, blocks_free = 0, blocks_cached = 0;
+  int64_t blocks_used_peak = 0;      // most blocks in use at once since the engine started
   int64_t block_size = 0;
   int64_t prefix_hit_tokens = 0;     // total
   int64_t steps = 0, tokens_computed = 0;  // forward steps and tokens through them

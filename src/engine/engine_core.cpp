@@ -198,6 +198,7 @@ Status EngineCore::Step() {
     PublishStats();
     return Status::Ok();
   }
+  counters_.blocks_used_peak = std::max<int64_t>(counters_.blocks_used_peak, kv_.pool().num_used());
   for (SeqId id : plan.admitted) {
     Active& a = *active_.at(id);
     if (a.admitted) continue;  // re-admission after preemption: not a new prefix hit
@@ -245,6 +246,8 @@ void EngineCore::PublishStats() {
   }
   s.preemptions = sched_.total_preemptions();
   s.blocks_used = kv_.pool().num_used();
+  counters_.blocks_used_peak = std::max(counters_.blocks_used_peak, s.blocks_used);
+  s.blocks_used_peak = counters_.blocks_used_peak;
   s.blocks_free = kv_.pool().num_free();
   s.blocks_cached = kv_.pool().num_cached_free();
   std::lock_guard<std::mutex> lock(stats_mu_);

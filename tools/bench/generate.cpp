@@ -1,10 +1,16 @@
-// ax-engine-bench generate: one request, text or JSON out.
+// ax-engine-bench generate: one request (--prompt / --tokens) or a batch of requests
+// from a JSONL file (--prompts-file) through one engine.
+#include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "args.h"
 #include "ax/engine.h"
+#include "base_timer.h"
 #include "commands.h"
+#include "request_json.h"
 
 namespace ax::cli {
 namespace {
@@ -23,49 +29,34 @@ Result<SamplingOptions> ParseSampling(const Args& a) {
   return s;
 }
 
-nlohmann::json RouteJson(const RouteInfo& r) {
-  return {{"backend", r.backend}, {"backend_detail", r.backend_detail}, {"family", r.family},
-          {"architecture", r.architecture}, {"dtype", r.dtype}};
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const double idx = p / 100.0 * static_cast<double>(v.size() - 1);
+  const size_t lo = static_cast<size_t>(idx);
+  const size_t hi = std::min(lo + 1, v.size() - 1);
+  return v[lo] + (v[hi] - v[lo]) * (idx - static_cast<double>(lo));
 }
 
-}  // namespace
+nlohmann::json ResultJson(const GenerateResult& r, const RouteInfo& route) {
+  return {
+      {"output_tokens", r.output_tokens},
+      {"text", r.text},
+      {"finish_reason", FinishReasonName(r.finish_reason)},
+      {"prompt_tokens", r.prompt_tokens.size()},
+      {"prompt_ids", r.prompt_tokens},
+      {"completion_tokens", r.output_tokens.size()},
+      {"prefill_tok_s", r.prefill_tok_s()},
+      {"decode_tok_s", r.decode_tok_s()},
+      {"prefill_seconds", r.prefill_seconds},
+      {"decode_seconds", r.decode_seconds},
+      {"route", RouteJson(route)},
+  };
+}
 
-int RunGenerate(int argc, char** argv) {
-  auto parsed = Args::Parse(argc, argv, 2,
-                            {"model", "prompt", "tokens", "max-tokens", "temperature", "top-p", "top-k", "min-p",
-                             "seed", "repetition-penalty", "presence-penalty", "frequency-penalty", "backend",
-                             "threads", "ctx-size"},
-                            {"ignore-eos", "json"});
-  if (!parsed.ok()) return UsageError("generate", parsed.status().message());
-  const Args& a = *parsed;
-  if (!a.Get("model")) return UsageError("generate", "--model DIR is required");
-  if (a.Has("prompt") == a.Has("tokens")) return UsageError("generate", "give exactly one of --prompt TEXT or --tokens 1,2,3");
+std::string Dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
 
-  EngineConfig cfg;
-  cfg.model_dir = *a.Get("model");
-  cfg.backend = a.GetOr("backend", "auto");
-  auto threads = a.Int("threads", 0);
-  auto ctx = a.Int("ctx-size", 0);
-  auto max_tokens = a.Int("max-tokens", 128);
-  auto sampling = ParseSampling(a);
-  auto tokens = a.IntList("tokens");
-  for (const Status* s : {&threads.status(), &ctx.status(), &max_tokens.status(), &sampling.status(), &tokens.status()})
-    if (!s->ok()) return UsageError("generate", s->message());
-  cfg.threads = static_cast<int>(*threads);
-  cfg.ctx_size = *ctx;
-
-  auto engine = Engine::Create(cfg);
-  if (!engine.ok()) {
-    std::fprintf(stderr, "ax-engine-bench generate: %s\n", engine.status().ToString().c_str());
-    return 1;
-  }
-  GenerateRequest req;
-  if (a.Has("prompt")) req.prompt_text = *a.Get("prompt");
-  else req.prompt_tokens = *tokens;
-  req.max_tokens = *max_tokens;
-  req.ignore_eos = a.Has("ignore-eos");
-  req.sampling = *sampling;
-
+int RunSingle(Engine& engine, const Args& a, GenerateRequest req) {
   const bool json = a.Has("json");
   auto stream = [&](const TokenEvent& ev) {
     if (!json) {
@@ -73,38 +64,163 @@ int RunGenerate(int argc, char** argv) {
       std::fflush(stdout);
     }
   };
-  auto result = (*engine)->Generate(req, stream);
+  auto result = engine.Generate(req, stream);
   if (!result.ok()) {
     std::fprintf(stderr, "ax-engine-bench generate: %s\n", result.status().ToString().c_str());
     return 1;
   }
   const GenerateResult& r = *result;
+  const RouteInfo route = engine.route();
   if (json) {
-    nlohmann::json out = {
-        {"output_tokens", r.output_tokens},
-        {"text", r.text},
-        {"finish_reason", FinishReasonName(r.finish_reason)},
-        {"prompt_tokens", r.prompt_tokens.size()},
-        {"prompt_ids", r.prompt_tokens},
-        {"completion_tokens", r.output_tokens.size()},
-        {"prefill_tok_s", r.prefill_tok_s()},
-        {"decode_tok_s", r.decode_tok_s()},
-        {"prefill_seconds", r.prefill_seconds},
-        {"decode_seconds", r.decode_seconds},
-        {"route", RouteJson((*engine)->route())},
-    };
-    std::printf("%s\n", out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
-  } else {
-    if (r.text.empty() && !r.output_tokens.empty()) {  // no tokenizer: show ids
-      for (size_t i = 0; i < r.output_tokens.size(); ++i) std::printf("%s%d", i ? "," : "", r.output_tokens[i]);
-    }
-    std::printf("\n");
-    std::fprintf(stderr, "[%s | %s | %s] prompt %zu tokens, %.1f tok/s prefill; %zu tokens, %.2f tok/s decode; finish: %s\n",
-                 (*engine)->route().backend_detail.c_str(), (*engine)->route().architecture.c_str(),
-                 (*engine)->route().dtype.c_str(), r.prompt_tokens.size(), r.prefill_tok_s(), r.output_tokens.size(),
-                 r.decode_tok_s(), FinishReasonName(r.finish_reason));
+    std::printf("%s\n", Dump(ResultJson(r, route)).c_str());
+    return 0;
   }
+  if (r.text.empty() && !r.output_tokens.empty()) {  // no tokenizer: show ids
+    for (size_t i = 0; i < r.output_tokens.size(); ++i) std::printf("%s%d", i ? "," : "", r.output_tokens[i]);
+  }
+  std::printf("\n");
+  std::fprintf(stderr,
+               "[%s | %s | %s] prompt %zu tokens, %.1f tok/s prefill; %zu tokens, %.2f tok/s decode; finish: %s\n",
+               route.backend_detail.c_str(), route.architecture.c_str(), route.dtype.c_str(), r.prompt_tokens.size(),
+               r.prefill_tok_s(), r.output_tokens.size(), r.decode_tok_s(), FinishReasonName(r.finish_reason));
   return 0;
+}
+
+// All requests of the file go to one engine at once (max_seqs = concurrency).
+int RunBatch(Engine& engine, const std::string& path, const GenerateRequest& defaults) {
+  std::ifstream in(path);
+  if (!in) return UsageError("generate", "--prompts-file '" + path + "': cannot open");
+  std::vector<GenerateRequest> reqs;
+  std::string line;
+  for (int lineno = 1; std::getline(in, line); ++lineno) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded()) return UsageError("generate", path + ":" + std::to_string(lineno) + ": not valid JSON");
+    auto r = RequestFromJson(j, defaults);
+    if (!r.ok()) return UsageError("generate", path + ":" + std::to_string(lineno) + ": " + r.status().message());
+    reqs.push_back(*r);
+  }
+  if (reqs.empty()) return UsageError("generate", "--prompts-file '" + path + "' has no requests");
+
+  const double t0 = NowSecondsForCli();
+  std::vector<std::shared_ptr<RequestStream>> streams;
+  for (size_t i = 0; i < reqs.size(); ++i) {
+    auto s = engine.Submit(reqs[i]);
+    if (!s.ok()) return UsageError("generate", path + ": request " + std::to_string(i + 1) + ": " + s.status().message());
+    streams.push_back(*s);
+  }
+  Status st = engine.RunUntilIdle();
+  const double wall = NowSecondsForCli() - t0;
+  if (!st.ok()) {
+    std::fprintf(stderr, "ax-engine-bench generate: %s\n", st.ToString().c_str());
+    return 1;
+  }
+  const RouteInfo route = engine.route();
+  std::vector<double> latencies;
+  int64_t generated = 0;
+  for (size_t i = 0; i < streams.size(); ++i) {
+    GenerateResult r;
+    r.prompt_tokens = streams[i]->prompt_tokens();
+    StreamEvent ev;
+    while (streams[i]->Next(&ev, 0)) {
+      if (ev.kind == StreamEvent::Kind::kToken) {
+        r.output_tokens.push_back(ev.token.id);
+        r.text += ev.token.text_delta;
+      } else {
+        r.finish_reason = ev.finish_reason;
+        r.text += ev.text_tail;
+      }
+    }
+    const RequestMetrics m = streams[i]->metrics();
+    r.prefill_seconds = m.ttft_seconds;
+    for (double d : m.itl_seconds) r.decode_seconds += d;
+    nlohmann::json j = ResultJson(r, route);
+    j["index"] = i;
+    j["prefix_hit_tokens"] = m.prefix_hit_tokens;
+    j["preemptions"] = m.preemptions;
+    j["ttft_ms"] = m.ttft_seconds * 1e3;
+    j["itl_ms_p50"] = Percentile(m.itl_seconds, 50) * 1e3;
+    j["latency_ms"] = m.total_seconds * 1e3;
+    std::printf("%s\n", Dump(j).c_str());
+    latencies.push_back(m.total_seconds * 1e3);
+    generated += static_cast<int64_t>(r.output_tokens.size());
+  }
+  const EngineStats stats = engine.Stats();
+  nlohmann::json summary = {
+      {"summary", true},
+      {"requests", streams.size()},
+      {"wall_seconds", wall},
+      {"generated_tokens", generated},
+      {"aggregate_decode_tok_s", wall > 0 ? static_cast<double>(generated) / wall : 0.0},
+      {"latency_ms_p50", Percentile(latencies, 50)},
+      {"latency_ms_p95", Percentile(latencies, 95)},
+      {"latency_ms_p99", Percentile(latencies, 99)},
+      {"blocks_used_peak", stats.blocks_used_peak},
+      {"blocks_total", stats.blocks_total},
+      {"block_size", stats.block_size},
+      {"preemptions", stats.preemptions},
+      {"prefix_hit_tokens", stats.prefix_hit_tokens},
+      {"steps", stats.steps},
+      {"tokens_per_step", stats.tokens_per_step()},
+      {"route", RouteJson(route)},
+  };
+  std::printf("%s\n", Dump(summary).c_str());
+  return 0;
+}
+
+}  // namespace
+
+int RunGenerate(int argc, char** argv) {
+  auto parsed = Args::Parse(argc, argv, 2,
+                            {"model", "prompt", "tokens", "prompts-file", "concurrency", "max-tokens", "temperature",
+                             "top-p", "top-k", "min-p", "seed", "repetition-penalty", "presence-penalty",
+                             "frequency-penalty", "backend", "threads", "ctx-size", "kv-cache-mb", "block-size",
+                             "max-batch-tokens"},
+                            {"ignore-eos", "json", "no-prefix-cache"});
+  if (!parsed.ok()) return UsageError("generate", parsed.status().message());
+  const Args& a = *parsed;
+  if (!a.Get("model")) return UsageError("generate", "--model DIR is required");
+  const int sources = a.Has("prompt") + a.Has("tokens") + a.Has("prompts-file");
+  if (sources != 1) return UsageError("generate", "give exactly one of --prompt TEXT, --tokens 1,2,3 or --prompts-file F.jsonl");
+
+  EngineConfig cfg;
+  cfg.model_dir = *a.Get("model");
+  cfg.backend = a.GetOr("backend", "auto");
+  cfg.prefix_caching = !a.Has("no-prefix-cache");
+  auto threads = a.Int("threads", 0);
+  auto ctx = a.Int("ctx-size", 0);
+  auto max_tokens = a.Int("max-tokens", 128);
+  auto concurrency = a.Int("concurrency", 1);
+  auto kv_mb = a.Int("kv-cache-mb", 0);
+  auto block = a.Int("block-size", 16);
+  auto batch_tokens = a.Int("max-batch-tokens", 512);
+  auto sampling = ParseSampling(a);
+  auto tokens = a.IntList("tokens");
+  for (const Status* s : {&threads.status(), &ctx.status(), &max_tokens.status(), &concurrency.status(),
+                          &kv_mb.status(), &block.status(), &batch_tokens.status(), &sampling.status(),
+                          &tokens.status()})
+    if (!s->ok()) return UsageError("generate", s->message());
+  if (*concurrency < 1) return UsageError("generate", "--concurrency must be at least 1");
+  cfg.threads = static_cast<int>(*threads);
+  cfg.ctx_size = *ctx;
+  cfg.max_seqs = static_cast<int>(*concurrency);
+  cfg.kv_cache_mb = *kv_mb;
+  cfg.kv_block_size = static_cast<int>(*block);
+  cfg.max_batch_tokens = *batch_tokens;
+
+  auto engine = Engine::Create(cfg);
+  if (!engine.ok()) {
+    std::fprintf(stderr, "ax-engine-bench generate: %s\n", engine.status().ToString().c_str());
+    return 1;
+  }
+  GenerateRequest req;
+  req.max_tokens = *max_tokens;
+  req.ignore_eos = a.Has("ignore-eos");
+  req.sampling = *sampling;
+  if (auto file = a.Get("prompts-file")) return RunBatch(**engine, *file, req);
+  if (a.Has("prompt")) req.prompt_text = *a.Get("prompt");
+  else req.prompt_tokens = *tokens;
+  return RunSingle(**engine, a, req);
 }
 
 }  // namespace ax::cli
