@@ -76,9 +76,8 @@ Result<std::unique_ptr<PostProcessor>> ParseTemplate(const Json& j, const std::s
     for (size_t i = 0; i < single->size(); ++i) {
       const Json& item = (*single)[i];
       std::string iw = where + ".single[" + std::to_string(i) + "]";
-      if (const Json* seq = FindField(item, "Sequence")) {
+      if (FindField(item, "Sequence") != nullptr) {
         items.push_back({true, {}});
-        (void)seq;
       } else if (const Json* sp = FindField(item, "SpecialToken")) {
         std::string id;
         AX_RETURN_IF_ERROR(GetString(*sp, "id", iw + ".SpecialToken", &id));

@@ -14,6 +14,12 @@
 
 namespace ax {
 
+namespace tok {
+class HfTokenizer;
+}  // namespace tok
+
+// Thread-safety: a loaded Tokenizer is immutable; every method may be called
+// from many threads at once.
 class Tokenizer {
  public:
   virtual ~Tokenizer() = default;
@@ -55,9 +61,10 @@ class IncrementalDecoder {
 
  private:
   std::string DecodeRange(size_t begin, size_t end) const;
+  void AdvanceWindow();  // after emitting: the window starts at read_offset_
 
   const Tokenizer& tok_;
-  const void* hf_ = nullptr;  // the tokenizer as tok::HfTokenizer, when it is one
+  const tok::HfTokenizer* hf_ = nullptr;  // tok_ as the built-in implementation, if it is
   bool skip_special_;
   std::vector<int32_t> ids_;
   size_t prefix_offset_ = 0;  // ids_[prefix_offset_..] are decoded as a window
