@@ -38,6 +38,23 @@ int NestingDepth(std::string_view text, int limit) {
   return max_depth;
 }
 
+// Parse errors quote the bytes they stopped at, which may be invalid UTF-8 or control
+// characters: escape those so that messages stay printable, valid UTF-8.
+std::string Printable(const std::string& s) {
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : s) {
+    if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<std::string> ReadFileToString(const std::string& path, size_t max_bytes) {
@@ -85,9 +102,9 @@ Result<Json> ParseJson(std::string_view text, const std::string& path, StatusCod
     if (what.rfind("[json.exception.", 0) == 0 && close != std::string::npos) {
       what = what.substr(close + 2);
     }
-    return Status(code, path + ": invalid JSON: " + what);
+    return Status(code, path + ": invalid JSON: " + Printable(what));
   } catch (const std::exception& e) {
-    return Status(code, path + ": invalid JSON: " + e.what());
+    return Status(code, path + ": invalid JSON: " + Printable(e.what()));
   }
 }
 
@@ -103,7 +120,11 @@ std::string JsonPreview(const Json& j) {
   } catch (const std::exception&) {
     s = "<unprintable>";
   }
-  if (s.size() > 60) s = s.substr(0, 57) + "...";
+  if (s.size() > 60) {
+    size_t cut = 57;  // do not split a UTF-8 sequence
+    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xc0) == 0x80) --cut;
+    s = s.substr(0, cut) + "...";
+  }
   return s;
 }
 

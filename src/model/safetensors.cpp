@@ -36,7 +36,14 @@ bool IsKnownUnsupportedDType(const std::string& s) {
   return std::any_of(std::begin(kNames), std::end(kNames), [&](const char* n) { return s == n; });
 }
 
-std::string Range(uint64_t b, uint64_t e) { return "[" + std::to_string(b) + ", " + std::to_string(e) + "]"; }
+std::string Range(uint64_t b, uint64_t e) {
+  std::string s = "[";  // appended piecewise: GCC 12 -O3 warns (-Wrestrict) on "[" + to_string(..)
+  s += std::to_string(b);
+  s += ", ";
+  s += std::to_string(e);
+  s += "]";
+  return s;
+}
 
 // One header entry → TensorEntry (data pointer set by the caller).
 // `where` is "<path>: tensor '<name>'".

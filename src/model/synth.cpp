@@ -95,14 +95,25 @@ Init InitFor(const TensorSpec& t, int64_t hidden) {
   return {0.0f, uniform_std(1.0 / std::sqrt(static_cast<double>(t.shape[1])))};  // [out, in]
 }
 
-// Element values [begin, end) of a tensor keyed by `key`, as f32.
+// Element values [begin, end) of a tensor keyed by `key`, as f32. Elements 2k and
+// 2k+1 take the low and high 32 bits of Mix64(key + k·φ): one mix per pair.
 void Generate(uint64_t key, Init init, int64_t begin, int64_t end, float* out) {
-  for (int64_t i = begin; i < end; ++i) {
-    const uint64_t bits = Mix64(key + static_cast<uint64_t>(i >> 1) * 0x9e3779b97f4a7c15ULL);
-    const uint32_t half = static_cast<uint32_t>((i & 1) ? bits >> 32 : bits);
-    const float u = (static_cast<float>(half) + 0.5f) * 0x1.0p-32f;  // (0, 1)
-    out[i - begin] = init.center + init.half_width * (2.0f * u - 1.0f);
+  const auto value = [&](uint32_t bits) {
+    const float u = (static_cast<float>(bits) + 0.5f) * 0x1.0p-32f;  // (0, 1)
+    return init.center + init.half_width * (2.0f * u - 1.0f);
+  };
+  const auto pair = [&](int64_t i) { return Mix64(key + static_cast<uint64_t>(i >> 1) * 0x9e3779b97f4a7c15ULL); };
+  int64_t i = begin;
+  if (i < end && (i & 1)) {
+    out[0] = value(static_cast<uint32_t>(pair(i) >> 32));
+    ++i;
   }
+  for (; i + 1 < end; i += 2) {
+    const uint64_t bits = pair(i);
+    out[i - begin] = value(static_cast<uint32_t>(bits));
+    out[i + 1 - begin] = value(static_cast<uint32_t>(bits >> 32));
+  }
+  if (i < end) out[i - begin] = value(static_cast<uint32_t>(pair(i)));
 }
 
 void Encode(DType dt, const float* src, int64_t n, uint8_t* dst) {
