@@ -253,14 +253,24 @@ class ByteLevelPre final : public PreTokenizer {
       }
       pl->pieces.swap(out);
     }
+    // Each byte becomes a 1- or 2-byte UTF-8 char; write into a buffer sized
+    // for the worst case (this loop is hot for Qwen-style tokenizers).
     const auto& table = ByteTable();
-    scratch->text.clear();
     scratch->pieces.clear();
+    scratch->text.resize(pl->text.size() * 2);
+    char* out = scratch->text.data();
+    size_t n = 0;
     for (const Piece& p : pl->pieces) {
-      uint32_t b = static_cast<uint32_t>(scratch->text.size());
-      for (uint32_t i = p.begin; i < p.end; ++i) scratch->text += table[static_cast<uint8_t>(pl->text[i])];
-      scratch->pieces.push_back({b, static_cast<uint32_t>(scratch->text.size()), p.at_origin});
+      auto b = static_cast<uint32_t>(n);
+      for (uint32_t i = p.begin; i < p.end; ++i) {
+        const std::string& ch = table[static_cast<uint8_t>(pl->text[i])];
+        out[n] = ch[0];
+        if (ch.size() == 2) out[n + 1] = ch[1];
+        n += ch.size();
+      }
+      scratch->pieces.push_back({b, static_cast<uint32_t>(n), p.at_origin});
     }
+    scratch->text.resize(n);
     std::swap(*pl, *scratch);
   }
 
