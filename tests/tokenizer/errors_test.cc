@@ -96,3 +96,46 @@ TEST(Utf8, LossyMatchesRust) {
 
 }  // namespace
 }  // namespace ax::test
+
+namespace ax::test {
+namespace {
+
+// tokenizer_config.json: bos/eos ids, and add_bos_token/add_eos_token rebuilding
+// a TemplateProcessing the way transformers' Llama/Gemma fast tokenizers do.
+TEST(Config, BosEosAndAddFlags) {
+  std::string dir = ::testing::TempDir() + "/ax_tok_cfg2";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/tokenizer.json") << R"({
+    "added_tokens":[{"id":3,"content":"<s>","special":true},{"id":4,"content":"</s>","special":true}],
+    "post_processor":{"type":"TemplateProcessing","single":"<s> $A",
+                      "special_tokens":{"<s>":{"id":"<s>","ids":[3],"tokens":["<s>"]}}},
+    "model":{"type":"BPE","vocab":{"a":0,"b":1,"ab":2},"merges":[["a","b"]]}})";
+  {
+    std::ofstream(dir + "/tokenizer_config.json") << R"({"bos_token":{"content":"<s>"},"eos_token":"</s>"})";
+    auto r = Tokenizer::LoadFromDir(dir);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ((*r)->bos_id(), 3);
+    EXPECT_EQ((*r)->eos_id(), 4);
+    EXPECT_EQ((*r)->Encode("ab", true), (std::vector<int32_t>{3, 2}));  // template kept
+  }
+  {
+    std::ofstream(dir + "/tokenizer_config.json")
+        << R"({"bos_token":"<s>","eos_token":"</s>","add_bos_token":false,"add_eos_token":true})";
+    auto r = Tokenizer::LoadFromDir(dir);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ((*r)->Encode("ab", true), (std::vector<int32_t>{2, 4}));
+    EXPECT_EQ((*r)->Encode("ab", false), (std::vector<int32_t>{2}));
+    EXPECT_EQ((*r)->Decode({2, 4}, true), "ab");
+  }
+  {
+    // Without a config, bos comes from the template and there is no eos.
+    std::filesystem::remove(dir + "/tokenizer_config.json");
+    auto r = Tokenizer::LoadFromDir(dir);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ((*r)->bos_id(), 3);
+    EXPECT_FALSE((*r)->eos_id().has_value());
+  }
+}
+
+}  // namespace
+}  // namespace ax::test
