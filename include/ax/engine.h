@@ -169,6 +169,14 @@ class Engine {
   virtual Result<std::vector<int32_t>> Tokenize(std::string_view text, bool add_special_tokens) const = 0;
   virtual Result<std::string> Detokenize(const std::vector<int32_t>& ids) const = 0;
 
+  // Renders the model's chat template (tokenizer_config.json) with a JSON context:
+  //   {"messages": [...], "add_generation_prompt": true, "tools": [...], ...}
+  // NotFound when the model has no chat template.
+  virtual Result<std::string> ApplyChatTemplate(const std::string& context_json) const = 0;
+  virtual bool has_chat_template() const = 0;
+  // The model's identity for /v1/models ("stories260K": the directory's name).
+  virtual std::string model_name() const = 0;
+
   virtual RouteInfo route() const = 0;
   virtual int64_t vocab_size() const = 0;
   virtual int64_t ctx_size() const = 0;
