@@ -10,6 +10,7 @@
 #include "engine/engine_core.h"
 #include "model/config.h"
 #include "model/model.h"
+#include "tokenizer/chat_template.h"
 #include "tokenizer/tokenizer.h"
 
 namespace ax {
@@ -81,6 +82,15 @@ class EngineImpl final : public Engine {
     if (std::filesystem::exists(std::filesystem::path(cfg.model_dir) / "tokenizer.json")) {
       AX_ASSIGN_OR_RETURN(tokenizer_, Tokenizer::LoadFromDir(cfg.model_dir));
     }
+
+    auto tmpl = ChatTemplate::LoadFromDir(cfg.model_dir);
+    if (tmpl.ok()) {
+      chat_template_ = std::move(tmpl).value();
+    } else if (tmpl.status().code() != StatusCode::kNotFound) {
+      return tmpl.status();
+    }
+    model_name_ = std::filesystem::path(cfg.model_dir).lexically_normal().filename().string();
+    if (model_name_.empty()) model_name_ = std::filesystem::path(cfg.model_dir).parent_path().filename().string();
 
     EngineCoreConfig core;
     core.ctx_size = cfg.ctx_size > 0 ? cfg.ctx_size : std::min<int64_t>(mc.max_position_embeddings, 4096);
@@ -206,6 +216,13 @@ class EngineImpl final : public Engine {
     return tokenizer_->Decode(ids, /*skip_special_tokens=*/true);
   }
 
+  Result<std::string> ApplyChatTemplate(const std::string& context_json) const override {
+    if (!chat_template_) return NotFound("this model has no chat template (tokenizer_config.json chat_template)");
+    return chat_template_->Render(context_json);
+  }
+  bool has_chat_template() const override { return chat_template_ != nullptr; }
+  std::string model_name() const override { return model_name_; }
+
   RouteInfo route() const override { return route_; }
   int64_t vocab_size() const override { return model_->config().vocab_size; }
   int64_t ctx_size() const override { return core_->config().ctx_size; }
@@ -214,8 +231,10 @@ class EngineImpl final : public Engine {
   std::unique_ptr<Backend> backend_;
   std::unique_ptr<Model> model_;
   std::unique_ptr<Tokenizer> tokenizer_;
+  std::unique_ptr<ChatTemplate> chat_template_;
   std::unique_ptr<EngineCore> core_;
   std::vector<int32_t> eos_ids_;
+  std::string model_name_;
   RouteInfo route_;
   std::atomic<bool> running_{false};
   std::thread thread_;
