@@ -49,6 +49,8 @@ struct EngineConfig {
   int max_seqs = 16;              // requests running at once
   int64_t kv_cache_mb = 0;        // KV pool size; 0 = enough for max_seqs × ctx_size, at most 4096 MiB
   bool prefix_caching = true;     // reuse KV of shared prompt prefixes across requests
+  std::string policy = "ngram";   // default decode policy: "ngram" (drafts verified in one forward) or "direct"
+  int max_draft_tokens = 4;       // drafts per request per step at most (n-gram policy)
 };
 
 struct GenerateRequest {
@@ -60,6 +62,7 @@ struct GenerateRequest {
   std::vector<std::string> stop;          // stop strings: matched across tokens, never emitted
   SamplingOptions sampling;
   int priority = 0;                       // higher is admitted first (FCFS within a priority)
+  std::string policy;                     // "" (engine default), "direct" or "ngram"
 };
 
 enum class FinishReason { kStop, kLength, kCancelled, kError };
@@ -92,6 +95,19 @@ struct RequestMetrics {
   double ttft_seconds = 0;         // submission → first token
   double total_seconds = 0;        // submission → finish
   std::vector<double> itl_seconds; // gaps between consecutive tokens
+  // Decode policy and n-gram speculation (zero under "direct").
+  std::string policy;              // "direct" | "ngram"
+  int64_t forwards = 0;            // engine steps that produced tokens for this request
+  int64_t draft_tokens_proposed = 0;
+  int64_t draft_tokens_accepted = 0;
+  double acceptance_ema = 0;       // the gate's running acceptance estimate
+  bool gate_open = false;          // whether drafting was on at the end
+  double acceptance_rate() const {
+    return draft_tokens_proposed ? static_cast<double>(draft_tokens_accepted) / draft_tokens_proposed : 0.0;
+  }
+  double tokens_per_forward() const {
+    return forwards ? static_cast<double>(completion_tokens) / forwards : 0.0;
+  }
 };
 
 // The caller's end of a submitted request.
@@ -121,6 +137,9 @@ struct EngineStats {
   int64_t steps = 0, tokens_computed = 0;  // forward steps and tokens through them
   int64_t requests_finished = 0, requests_cancelled = 0, requests_failed = 0;
   int64_t prompt_tokens = 0, generated_tokens = 0;
+  int64_t draft_tokens_proposed = 0, draft_tokens_accepted = 0;  // totals (n-gram policy)
+  int64_t gate_open_requests = 0;    // running requests whose drafting gate is open
+  double step_cost_intercept_ms = 0, step_cost_per_token_ms = 0;  // the learned T(n) = a + b·n
   double tokens_per_step() const { return steps ? static_cast<double>(tokens_computed) / steps : 0.0; }
 };
 

@@ -51,6 +51,12 @@ SamplingParams ToSamplingParams(const SamplingOptions& o) {
   return p;
 }
 
+Result<DecodePolicy> ParsePolicy(const std::string& name, const char* field) {
+  if (name == "ngram") return DecodePolicy::kNgram;
+  if (name == "direct") return DecodePolicy::kDirect;
+  return InvalidArgument(std::string(field) + " '" + name + "': expected \"direct\" or \"ngram\"");
+}
+
 // KV pool size: max_seqs full contexts, capped by kv_cache_mb (default 4 GiB).
 int KvBlocks(const EngineConfig& cfg, int64_t ctx, size_t bytes_per_token) {
   const int64_t bs = cfg.kv_block_size;
@@ -75,7 +81,7 @@ class EngineImpl final : public Engine {
     AX_ASSIGN_OR_RETURN(backend_, CreateBackend(cfg.backend, bopts));
     ModelLoadOptions mopts;
     mopts.max_batch_tokens = cfg.max_batch_tokens;
-    mopts.max_logit_rows = std::max<int64_t>(cfg.max_seqs, 1);
+    mopts.max_logit_rows = std::max<int64_t>(int64_t{cfg.max_seqs} * (1 + std::max(0, cfg.max_draft_tokens)), 1);
     AX_ASSIGN_OR_RETURN(model_, Model::Load(cfg.model_dir, *backend_, mopts));
     AX_ASSIGN_OR_RETURN(GenerationConfig gen, LoadGenerationConfig(cfg.model_dir));
     const ModelConfig& mc = model_->config();
@@ -100,6 +106,8 @@ class EngineImpl final : public Engine {
     core.max_seqs = cfg.max_seqs;
     core.max_batch_tokens = cfg.max_batch_tokens;
     core.prefix_caching = cfg.prefix_caching;
+    AX_ASSIGN_OR_RETURN(core.default_policy, ParsePolicy(cfg.policy, "policy"));
+    core.max_draft = cfg.max_draft_tokens;
     AX_ASSIGN_OR_RETURN(core_, EngineCore::Create(*model_, tokenizer_.get(), core));
 
     eos_ids_ = gen.eos_token_ids;
@@ -132,6 +140,10 @@ class EngineImpl final : public Engine {
     if (!req.stop.empty() && !tokenizer_) return InvalidArgument("stop: stop strings need a tokenizer.json");
     r.sampling = ToSamplingParams(req.sampling);
     r.priority = req.priority;
+    if (!req.policy.empty()) {
+      AX_ASSIGN_OR_RETURN(DecodePolicy p, ParsePolicy(req.policy, "policy"));
+      r.policy = p;
+    }
     AX_ASSIGN_OR_RETURN(std::shared_ptr<StreamImpl> s, core_->Submit(std::move(r)));
     return std::shared_ptr<RequestStream>(std::move(s));
   }

@@ -6,28 +6,9 @@
 
 #include "base/check.h"
 #include "base/timer.h"
+#include "engine/active_request.h"
 
 namespace ax {
-
-// Engine-thread state of one request.
-struct EngineCore::Active {
-  SeqId id = 0;
-  std::shared_ptr<StreamImpl> stream;
-  CoreRequest req;
-  Sampler sampler;
-  std::unique_ptr<IncrementalDecoder> detok;
-  StopMatcher stop;
-  int64_t generated = 0;
-  int64_t max_total = 0;  // prompt + output tokens at most
-  bool admitted = false;
-  RequestMetrics metrics;
-  double t_submit = 0, t_last_token = 0;
-
-  Active(CoreRequest r, const Tokenizer* tok)
-      : req(std::move(r)), sampler(req.sampling, req.prompt), stop(req.stop_strings) {
-    if (tok != nullptr) detok = std::make_unique<IncrementalDecoder>(*tok, /*skip_special_tokens=*/true);
-  }
-};
 
 EngineCore::EngineCore(Model& model, const Tokenizer* tok, const EngineCoreConfig& cfg)
     : model_(model),
@@ -43,11 +24,14 @@ Result<std::unique_ptr<EngineCore>> EngineCore::Create(Model& model, const Token
   if (cfg.ctx_size <= 1) return InvalidArgument("ctx_size must be at least 2");
   if (cfg.block_size <= 0 || cfg.num_blocks <= 0) return InvalidArgument("KV cache needs positive blocks");
   if (cfg.max_seqs <= 0) return InvalidArgument("max_seqs must be positive");
+  if (cfg.max_draft < 0 || cfg.max_draft > 16) return InvalidArgument("max_draft must be in [0, 16]");
   if (cfg.max_batch_tokens <= 0 || cfg.max_batch_tokens > model.max_batch_tokens())
     return InvalidArgument("max_batch_tokens must be in [1, " + std::to_string(model.max_batch_tokens()) + "]");
   std::unique_ptr<EngineCore> core(new EngineCore(model, tok, cfg));
   AX_ASSIGN_OR_RETURN(core->cache_, model.AllocateKvCache(cfg.num_blocks, cfg.block_size));
-  core->logits_.resize(static_cast<size_t>(cfg.max_seqs) * static_cast<size_t>(model.config().vocab_size));
+  // Logit rows per step: every running request's last token plus its drafts.
+  core->logits_.resize(static_cast<size_t>(cfg.max_seqs) * static_cast<size_t>(1 + std::max(0, cfg.max_draft)) *
+                       static_cast<size_t>(model.config().vocab_size));
   core->counters_.blocks_total = cfg.num_blocks;
   core->counters_.block_size = cfg.block_size;
   core->PublishStats();
@@ -74,7 +58,7 @@ Result<std::shared_ptr<StreamImpl>> EngineCore::Submit(CoreRequest r) {
                              " tokens of KV cache but it holds " +
                              std::to_string(int64_t{config_.num_blocks} * config_.block_size));
 
-  auto a = std::make_unique<Active>(std::move(r), tokenizer_);
+  auto a = std::make_unique<Active>(std::move(r), tokenizer_, config_);
   a->max_total = max_total;
   a->t_submit = NowSeconds();
   std::shared_ptr<StreamImpl> stream;
@@ -139,6 +123,8 @@ void EngineCore::FinishRequest(SeqId id, FinishReason reason, const std::string&
     if (!a.stop.stopped()) ev.text_tail += a.stop.Flush();
   }
   a.metrics.completion_tokens = a.generated;
+  a.metrics.acceptance_ema = a.accept_ema;
+  a.metrics.gate_open = a.policy == DecodePolicy::kNgram && a.gate_open;
   a.metrics.total_seconds = NowSeconds() - a.t_submit;
   switch (reason) {
     case FinishReason::kStop:
@@ -150,15 +136,13 @@ void EngineCore::FinishRequest(SeqId id, FinishReason reason, const std::string&
   active_.erase(it);
 }
 
-void EngineCore::SampleAndAppend(Active& a, const float* logits_row) {
-  const int64_t vocab = model_.config().vocab_size;
-  float* row = const_cast<float*>(logits_row);  // penalties apply in place to our buffer
-  SampledToken s = a.sampler.Sample(row, vocab, a.generated);
-  a.sampler.Accept(s.id);
+bool EngineCore::EmitToken(Active& a, const VerifiedToken& t, bool append_to_sequence) {
+  a.sampler.Accept(t.id);
+  if (a.policy == DecodePolicy::kNgram) a.drafter.Push(t.id);
   ++a.generated;
   ++counters_.generated_tokens;
   Sequence* seq = sched_.Get(a.id);
-  seq->tokens.push_back(s.id);
+  if (append_to_sequence) seq->tokens.push_back(t.id);
 
   const double now = NowSeconds();
   if (a.generated == 1) a.metrics.ttft_seconds = now - a.t_submit;
@@ -167,19 +151,24 @@ void EngineCore::SampleAndAppend(Active& a, const float* logits_row) {
 
   StreamEvent ev;
   ev.kind = StreamEvent::Kind::kToken;
-  ev.token.id = s.id;
-  ev.token.logprob = s.logprob;
-  ev.token.top_logprobs = std::move(s.top);
-  if (a.detok) ev.token.text_delta = a.stop.Push(a.detok->Push(s.id));
+  ev.token.id = t.id;
+  ev.token.logprob = t.logprob;
+  ev.token.top_logprobs = t.top;
+  if (a.detok) ev.token.text_delta = a.stop.Push(a.detok->Push(t.id));
   const bool stop_token = !a.req.ignore_eos &&
-                          std::find(a.req.stop_ids.begin(), a.req.stop_ids.end(), s.id) != a.req.stop_ids.end();
+                          std::find(a.req.stop_ids.begin(), a.req.stop_ids.end(), t.id) != a.req.stop_ids.end();
   a.stream->Push(std::move(ev));
 
   if (stop_token || a.stop.stopped()) {
     FinishRequest(a.id, FinishReason::kStop, "");
-  } else if (a.generated >= a.req.max_tokens || static_cast<int64_t>(seq->tokens.size()) >= a.max_total) {
-    FinishRequest(a.id, FinishReason::kLength, "");
+    return true;
   }
+  // Length: max_tokens, or the context is full.
+  if (a.generated >= a.req.max_tokens || a.metrics.prompt_tokens + a.generated >= a.max_total) {
+    FinishRequest(a.id, FinishReason::kLength, "");
+    return true;
+  }
+  return false;
 }
 
 Status EngineCore::Step() {
@@ -192,6 +181,7 @@ Status EngineCore::Step() {
     for (auto& a : incoming) Admit(std::move(a));
   }
   HandleCancellations();
+  ProposeDrafts();
 
   const StepPlan plan = sched_.Schedule();
   if (plan.items.empty()) {
@@ -210,15 +200,23 @@ Status EngineCore::Step() {
 
   // One forward over every planned chunk; logits for the sequences that catch up.
   ForwardBatch batch;
-  std::vector<SeqId> sampling;  // in logit-row order
+  struct Sampling {
+    SeqId id;
+    int64_t drafts;  // logit rows = 1 + drafts
+  };
+  std::vector<Sampling> sampling;  // in logit-row order
   for (const PlanItem& it : plan.items) {
     const Sequence* s = sched_.Get(it.id);
     const bool catches_up = it.start + it.num_tokens == static_cast<int64_t>(s->tokens.size());
+    // A sequence with drafts is planned whole: [last token, d1..dk], logits for every row.
+    AX_CHECK(s->num_draft == 0 || (catches_up && it.num_tokens == s->num_draft + 1));
     batch.AddSequence(s->tokens.data() + it.start, it.num_tokens, static_cast<int32_t>(it.start),
-                      kv_.blocks(it.id), kv_.block_size(), catches_up);
-    if (catches_up) sampling.push_back(it.id);
+                      kv_.blocks(it.id), kv_.block_size(), catches_up, /*want_all_logits=*/s->num_draft > 0);
+    if (catches_up) sampling.push_back({it.id, s->num_draft});
   }
+  const double t_forward = NowSeconds();
   Status st = model_.Forward(batch, cache_, logits_.data());
+  cost_.Observe(batch.n_tokens(), NowSeconds() - t_forward);
   ++counters_.steps;
   counters_.tokens_computed += batch.n_tokens();
   if (!st.ok()) {
@@ -228,9 +226,11 @@ Status EngineCore::Step() {
   }
   sched_.Advance(plan);
   const int64_t vocab = model_.config().vocab_size;
-  for (size_t r = 0; r < sampling.size(); ++r) {
-    auto it = active_.find(sampling[r]);
-    if (it != active_.end()) SampleAndAppend(*it->second, logits_.data() + static_cast<int64_t>(r) * vocab);
+  int64_t row = 0;
+  for (const Sampling& smp : sampling) {
+    auto it = active_.find(smp.id);
+    if (it != active_.end()) VerifyAndEmit(*it->second, logits_.data() + row * vocab, smp.drafts);
+    row += 1 + smp.drafts;
   }
   PublishStats();
   return Status::Ok();
@@ -250,6 +250,13 @@ void EngineCore::PublishStats() {
   s.blocks_used_peak = counters_.blocks_used_peak;
   s.blocks_free = kv_.pool().num_free();
   s.blocks_cached = kv_.pool().num_cached_free();
+  s.gate_open_requests = 0;
+  for (const auto& [id, a] : active_)
+    if (a->policy == DecodePolicy::kNgram && a->gate_open) ++s.gate_open_requests;
+  if (cost_.observations() > 0) {
+    s.step_cost_intercept_ms = cost_.Predict(0) * 1e3;
+    s.step_cost_per_token_ms = (cost_.Predict(1001) - cost_.Predict(1)) / 1000 * 1e3;
+  }
   std::lock_guard<std::mutex> lock(stats_mu_);
   stats_ = s;
 }

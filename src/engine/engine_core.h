@@ -4,15 +4,18 @@
 //                  ▲           │                 cancelled | error)
 //                  └─preempted─┘  (KV ran out: blocks freed, recomputed later)
 //
-// A step: take new submissions and cancellations → the scheduler plans
-// {sequence → tokens} and reserves KV blocks → one ForwardBatch over every planned
-// sequence → sample for the sequences that caught up → append, stream, finish.
-// Prompt chunks and decodes are one rule: num_computed chases tokens.size().
+// A step: take new submissions and cancellations → propose n-gram drafts for caught-up
+// requests (lengths chosen by the cost model) → the scheduler plans {sequence →
+// tokens} and reserves KV blocks → one ForwardBatch over every planned sequence →
+// verify drafts / sample for the sequences that caught up → accept, roll back the
+// rejected drafts in O(1), stream, finish. Prompt chunks, decodes and drafts are one
+// rule: num_computed chases tokens.size().
 //
 // Thread-safety: Submit and Stats may be called from any thread; Step only from the
 // engine thread, which alone touches scheduler, KV and request state.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -26,9 +29,13 @@
 #include "model/model.h"
 #include "sample/sampler.h"
 #include "sched/scheduler.h"
+#include "spec/cost_model.h"
+#include "spec/verify.h"
 #include "tokenizer/tokenizer.h"
 
 namespace ax {
+
+enum class DecodePolicy { kDirect, kNgram };
 
 struct EngineCoreConfig {
   int64_t ctx_size = 4096;        // max tokens per sequence (prompt + output)
@@ -37,6 +44,11 @@ struct EngineCoreConfig {
   int max_seqs = 16;
   int64_t max_batch_tokens = 512; // ≤ the model's workspace
   bool prefix_caching = true;
+  DecodePolicy default_policy = DecodePolicy::kNgram;
+  int max_draft = 4;              // drafts per request per step at most
+  int ngram_max_n = 3;            // longest n-gram in the draft table
+  double gate_alpha = 0.1;        // EMA weight of the acceptance-rate estimate
+  double gate_threshold = 0.5;    // drafting off below this estimate, back on above
 };
 
 struct CoreRequest {
@@ -47,6 +59,7 @@ struct CoreRequest {
   std::vector<std::string> stop_strings;
   SamplingParams sampling;
   int priority = 0;
+  std::optional<DecodePolicy> policy;  // engine default when unset
 };
 
 class EngineCore {
@@ -70,7 +83,12 @@ class EngineCore {
   EngineCore(Model& model, const Tokenizer* tok, const EngineCoreConfig& cfg);
   void Admit(std::unique_ptr<Active> a);
   void HandleCancellations();
-  void SampleAndAppend(Active& a, const float* logits_row);
+  // n-gram drafting (spec_step.cpp).
+  void ProposeDrafts();
+  void VerifyAndEmit(Active& a, float* rows, int64_t num_drafts);
+  void UpdateGate(Active& a, double outcome);
+  // Emits one token; returns true when the request finished because of it.
+  bool EmitToken(Active& a, const VerifiedToken& t, bool append_to_sequence);
   void FinishRequest(SeqId id, FinishReason reason, const std::string& error);
   void PublishStats();
 
@@ -80,6 +98,7 @@ class EngineCore {
   KvManager kv_;
   Scheduler sched_;
   KvCache cache_;
+  StepCostModel cost_;
   std::vector<float> logits_;
   std::map<SeqId, std::unique_ptr<Active>> active_;
 

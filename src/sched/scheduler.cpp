@@ -49,6 +49,8 @@ void Scheduler::InsertWaiting(SeqId id, bool /*front*/) {
 
 void Scheduler::Preempt(SeqId id, StepPlan* plan) {
   Sequence& s = seqs_.at(id);
+  s.tokens.resize(s.tokens.size() - static_cast<size_t>(s.num_draft));
+  s.num_draft = 0;
   kv_.Free(id);
   s.num_computed = 0;
   s.state = SeqState::kWaiting;
@@ -67,6 +69,13 @@ StepPlan Scheduler::Schedule() {
   for (size_t i = 0; i < running_.size() && budget > 0;) {
     const SeqId id = running_[i];
     Sequence& s = seqs_.at(id);
+    if (s.num_draft > 0) {
+      const int64_t gap = static_cast<int64_t>(s.tokens.size()) - s.num_computed;
+      if (gap > budget || kv_.BlocksNeeded(id, s.num_computed + gap) > kv_.pool().num_free()) {
+        s.tokens.resize(s.tokens.size() - static_cast<size_t>(s.num_draft));  // drafts are optional
+        s.num_draft = 0;
+      }
+    }
     const int64_t gap = static_cast<int64_t>(s.tokens.size()) - s.num_computed;
     const int64_t n = std::min(gap, budget);
     if (n <= 0) {
@@ -120,8 +129,26 @@ void Scheduler::Advance(const StepPlan& plan) {
     Sequence& s = found->second;
     AX_CHECK(s.num_computed == it.start);
     s.num_computed += it.num_tokens;
-    kv_.Commit(it.id, s.tokens, s.num_computed);
+    kv_.Commit(it.id, s.tokens, std::min(s.num_computed, static_cast<int64_t>(s.tokens.size()) - s.num_draft));
   }
+}
+
+void Scheduler::AddDrafts(SeqId id, const int32_t* drafts, int k) {
+  Sequence& s = seqs_.at(id);
+  AX_CHECK(s.state == SeqState::kRunning && s.num_draft == 0);
+  s.tokens.insert(s.tokens.end(), drafts, drafts + k);
+  s.num_draft = k;
+}
+
+void Scheduler::ResolveDrafts(SeqId id, int64_t accepted) {
+  Sequence& s = seqs_.at(id);
+  AX_CHECK(accepted >= 0 && accepted <= s.num_draft);
+  const int64_t keep = static_cast<int64_t>(s.tokens.size()) - s.num_draft + accepted;
+  s.tokens.resize(static_cast<size_t>(keep));
+  s.num_draft = 0;
+  if (kv_.Has(id)) kv_.Truncate(id, keep);
+  s.num_computed = std::min(s.num_computed, keep);
+  kv_.Commit(id, s.tokens, s.num_computed);
 }
 
 void Scheduler::Remove(SeqId id) {

@@ -11,6 +11,8 @@
 //      and the blocks to hold them. When the pool runs dry, the most recently
 //      admitted running sequence is preempted (blocks freed, num_computed = 0, back to
 //      the front of the waiting queue) until the older one fits.
+//      A sequence carrying drafts is planned whole (last token + drafts, so that every
+//      draft gets logits) or loses its drafts first when budget or blocks are short.
 //   2. waiting sequences by (priority desc, arrival asc) while seats and budget last:
 //      attach the cached prefix, then as many tokens as fit. A sequence that does not
 //      fit stops admission (no overtaking, so order is kept).
@@ -40,6 +42,7 @@ struct Sequence {
   int64_t num_prompt = 0;
   int64_t max_total_tokens = 0;    // prompt + max output: the most KV it can need
   int64_t num_computed = 0;        // tokens whose KV is in the cache
+  int64_t num_draft = 0;           // trailing tokens that are unverified drafts
   int64_t prefix_hit_tokens = 0;   // reused at the last admission
   int64_t num_preemptions = 0;
   SeqState state = SeqState::kWaiting;
@@ -69,8 +72,14 @@ class Scheduler {
   Status Add(Sequence seq);
   // Plans the next step and applies its KV allocations.
   StepPlan Schedule();
-  // After the forward of `plan`: num_computed advances and full blocks are committed.
+  // After the forward of `plan`: num_computed advances and full blocks of accepted
+  // tokens (drafts excluded) are committed for prefix reuse.
   void Advance(const StepPlan& plan);
+  // Appends k draft tokens to a caught-up running sequence (gap 0 → plans 1 + k).
+  void AddDrafts(SeqId id, const int32_t* drafts, int k);
+  // After verification: keeps the first `accepted` drafts, drops the rest (their KV
+  // rolls back in O(1): only the length moves) and commits newly full blocks.
+  void ResolveDrafts(SeqId id, int64_t accepted);
   // Removes a sequence in any state and frees its blocks (finish or cancel).
   void Remove(SeqId id);
   // Drops KV past new_len (draft rollback); num_computed is clamped to it.

@@ -21,6 +21,8 @@ struct CoreOptions {
   int64_t max_batch_tokens = 64;
   int64_t ctx_size = 256;
   bool prefix_caching = true;
+  DecodePolicy policy = DecodePolicy::kNgram;
+  int max_draft = 4;
 };
 
 struct Output {
@@ -48,6 +50,8 @@ class CoreHarness {
     c.max_batch_tokens = o.max_batch_tokens;
     c.ctx_size = o.ctx_size;
     c.prefix_caching = o.prefix_caching;
+    c.default_policy = o.policy;
+    c.max_draft = o.max_draft;
     core_ = std::move(EngineCore::Create(*model_, tok_.get(), c).value());
   }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -54,6 +55,16 @@ nlohmann::json ResultJson(const GenerateResult& r, const RouteInfo& route) {
   };
 }
 
+void AddSpecJson(const RequestMetrics& m, nlohmann::json* j) {
+  (*j)["policy"] = m.policy;
+  (*j)["forwards"] = m.forwards;
+  (*j)["tokens_per_forward"] = m.tokens_per_forward();
+  (*j)["draft_tokens_proposed"] = m.draft_tokens_proposed;
+  (*j)["draft_tokens_accepted"] = m.draft_tokens_accepted;
+  (*j)["acceptance_rate"] = m.acceptance_rate();
+  (*j)["gate_open"] = m.gate_open;
+}
+
 std::string Dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
 
 int RunSingle(Engine& engine, const Args& a, GenerateRequest req) {
@@ -72,7 +83,9 @@ int RunSingle(Engine& engine, const Args& a, GenerateRequest req) {
   const GenerateResult& r = *result;
   const RouteInfo route = engine.route();
   if (json) {
-    std::printf("%s\n", Dump(ResultJson(r, route)).c_str());
+    nlohmann::json j = ResultJson(r, route);
+    AddSpecJson(r.metrics, &j);
+    std::printf("%s\n", Dump(j).c_str());
     return 0;
   }
   if (r.text.empty() && !r.output_tokens.empty()) {  // no tokenizer: show ids
@@ -80,42 +93,50 @@ int RunSingle(Engine& engine, const Args& a, GenerateRequest req) {
   }
   std::printf("\n");
   std::fprintf(stderr,
-               "[%s | %s | %s] prompt %zu tokens, %.1f tok/s prefill; %zu tokens, %.2f tok/s decode; finish: %s\n",
-               route.backend_detail.c_str(), route.architecture.c_str(), route.dtype.c_str(), r.prompt_tokens.size(),
-               r.prefill_tok_s(), r.output_tokens.size(), r.decode_tok_s(), FinishReasonName(r.finish_reason));
+               "[%s | %s | %s | %s] prompt %zu tokens, %.1f tok/s prefill; %zu tokens, %.2f tok/s decode "
+               "(%.2f tokens/forward); finish: %s\n",
+               route.backend_detail.c_str(), route.architecture.c_str(), route.dtype.c_str(), r.metrics.policy.c_str(),
+               r.prompt_tokens.size(), r.prefill_tok_s(), r.output_tokens.size(), r.decode_tok_s(),
+               r.metrics.tokens_per_forward(), FinishReasonName(r.finish_reason));
   return 0;
 }
 
-// All requests of the file go to one engine at once (max_seqs = concurrency).
-int RunBatch(Engine& engine, const std::string& path, const GenerateRequest& defaults) {
+Result<std::vector<GenerateRequest>> LoadRequests(const std::string& path, const GenerateRequest& defaults) {
   std::ifstream in(path);
-  if (!in) return UsageError("generate", "--prompts-file '" + path + "': cannot open");
+  if (!in) return InvalidArgument("--prompts-file '" + path + "': cannot open");
   std::vector<GenerateRequest> reqs;
   std::string line;
   for (int lineno = 1; std::getline(in, line); ++lineno) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded()) return UsageError("generate", path + ":" + std::to_string(lineno) + ": not valid JSON");
+    if (j.is_discarded()) return InvalidArgument(path + ":" + std::to_string(lineno) + ": not valid JSON");
     auto r = RequestFromJson(j, defaults);
-    if (!r.ok()) return UsageError("generate", path + ":" + std::to_string(lineno) + ": " + r.status().message());
+    if (!r.ok()) return InvalidArgument(path + ":" + std::to_string(lineno) + ": " + r.status().message());
     reqs.push_back(*r);
   }
-  if (reqs.empty()) return UsageError("generate", "--prompts-file '" + path + "' has no requests");
+  if (reqs.empty()) return InvalidArgument("--prompts-file '" + path + "' has no requests");
+  return reqs;
+}
 
+struct BatchOutcome {
+  std::vector<std::vector<int32_t>> tokens;  // per request
+  nlohmann::json summary;
+};
+
+// All requests go to one engine at once (max_seqs = concurrency); prints one JSON line
+// per request and a summary line.
+Result<BatchOutcome> RunRequests(Engine& engine, const std::vector<GenerateRequest>& reqs) {
   const double t0 = NowSecondsForCli();
   std::vector<std::shared_ptr<RequestStream>> streams;
   for (size_t i = 0; i < reqs.size(); ++i) {
     auto s = engine.Submit(reqs[i]);
-    if (!s.ok()) return UsageError("generate", path + ": request " + std::to_string(i + 1) + ": " + s.status().message());
+    if (!s.ok()) return s.status().WithPrefix("request " + std::to_string(i + 1));
     streams.push_back(*s);
   }
-  Status st = engine.RunUntilIdle();
+  AX_RETURN_IF_ERROR(engine.RunUntilIdle());
   const double wall = NowSecondsForCli() - t0;
-  if (!st.ok()) {
-    std::fprintf(stderr, "ax-engine-bench generate: %s\n", st.ToString().c_str());
-    return 1;
-  }
   const RouteInfo route = engine.route();
+  BatchOutcome out;
   std::vector<double> latencies;
   int64_t generated = 0;
   for (size_t i = 0; i < streams.size(); ++i) {
@@ -141,12 +162,14 @@ int RunBatch(Engine& engine, const std::string& path, const GenerateRequest& def
     j["ttft_ms"] = m.ttft_seconds * 1e3;
     j["itl_ms_p50"] = Percentile(m.itl_seconds, 50) * 1e3;
     j["latency_ms"] = m.total_seconds * 1e3;
+    AddSpecJson(m, &j);
     std::printf("%s\n", Dump(j).c_str());
     latencies.push_back(m.total_seconds * 1e3);
     generated += static_cast<int64_t>(r.output_tokens.size());
+    out.tokens.push_back(r.output_tokens);
   }
   const EngineStats stats = engine.Stats();
-  nlohmann::json summary = {
+  out.summary = {
       {"summary", true},
       {"requests", streams.size()},
       {"wall_seconds", wall},
@@ -162,10 +185,44 @@ int RunBatch(Engine& engine, const std::string& path, const GenerateRequest& def
       {"prefix_hit_tokens", stats.prefix_hit_tokens},
       {"steps", stats.steps},
       {"tokens_per_step", stats.tokens_per_step()},
+      {"draft_tokens_proposed", stats.draft_tokens_proposed},
+      {"draft_tokens_accepted", stats.draft_tokens_accepted},
       {"route", RouteJson(route)},
   };
-  std::printf("%s\n", Dump(summary).c_str());
-  return 0;
+  return out;
+}
+
+// --compare-policies: the same requests through a fresh engine per policy; greedy
+// requests must give identical tokens; prints both summaries and the ratio.
+int ComparePolicies(EngineConfig cfg, const std::vector<GenerateRequest>& reqs) {
+  std::map<std::string, BatchOutcome> runs;
+  for (const char* policy : {"direct", "ngram"}) {
+    cfg.policy = policy;
+    auto engine = Engine::Create(cfg);
+    if (!engine.ok()) return UsageError("generate", engine.status().ToString());
+    auto out = RunRequests(**engine, reqs);
+    if (!out.ok()) return UsageError("generate", out.status().ToString());
+    out->summary["policy"] = policy;
+    std::printf("%s\n", Dump(out->summary).c_str());
+    runs[policy] = std::move(*out);
+  }
+  int64_t greedy = 0, identical = 0;
+  for (size_t i = 0; i < reqs.size(); ++i) {
+    if (reqs[i].sampling.temperature != 0.0) continue;
+    ++greedy;
+    identical += runs["direct"].tokens[i] == runs["ngram"].tokens[i];
+  }
+  const double d = runs["direct"].summary["aggregate_decode_tok_s"].get<double>();
+  const double n = runs["ngram"].summary["aggregate_decode_tok_s"].get<double>();
+  nlohmann::json cmp = {{"compare_policies", true},
+                        {"direct_tok_s", d},
+                        {"ngram_tok_s", n},
+                        {"ratio", d > 0 ? n / d : 0.0},
+                        {"greedy_requests", greedy},
+                        {"greedy_identical", identical},
+                        {"lossless", identical == greedy}};
+  std::printf("%s\n", Dump(cmp).c_str());
+  return identical == greedy ? 0 : 3;
 }
 
 }  // namespace
@@ -175,8 +232,8 @@ int RunGenerate(int argc, char** argv) {
                             {"model", "prompt", "tokens", "prompts-file", "concurrency", "max-tokens", "temperature",
                              "top-p", "top-k", "min-p", "seed", "repetition-penalty", "presence-penalty",
                              "frequency-penalty", "backend", "threads", "ctx-size", "kv-cache-mb", "block-size",
-                             "max-batch-tokens"},
-                            {"ignore-eos", "json", "no-prefix-cache"});
+                             "max-batch-tokens", "policy", "max-draft"},
+                            {"ignore-eos", "json", "no-prefix-cache", "compare-policies"});
   if (!parsed.ok()) return UsageError("generate", parsed.status().message());
   const Args& a = *parsed;
   if (!a.Get("model")) return UsageError("generate", "--model DIR is required");
@@ -207,20 +264,38 @@ int RunGenerate(int argc, char** argv) {
   cfg.kv_cache_mb = *kv_mb;
   cfg.kv_block_size = static_cast<int>(*block);
   cfg.max_batch_tokens = *batch_tokens;
+  cfg.policy = a.GetOr("policy", "ngram");
+  auto max_draft = a.Int("max-draft", 4);
+  if (!max_draft.ok()) return UsageError("generate", max_draft.status().message());
+  cfg.max_draft_tokens = static_cast<int>(*max_draft);
+
+  GenerateRequest req;
+  req.max_tokens = *max_tokens;
+  req.ignore_eos = a.Has("ignore-eos");
+  req.sampling = *sampling;
+  if (a.Has("prompt")) req.prompt_text = *a.Get("prompt");
+  else if (a.Has("tokens")) req.prompt_tokens = *tokens;
+  std::vector<GenerateRequest> reqs = {req};
+  if (auto file = a.Get("prompts-file")) {
+    auto loaded = LoadRequests(*file, req);
+    if (!loaded.ok()) return UsageError("generate", loaded.status().message());
+    reqs = *loaded;
+  }
+  if (a.Has("compare-policies")) return ComparePolicies(cfg, reqs);
 
   auto engine = Engine::Create(cfg);
   if (!engine.ok()) {
     std::fprintf(stderr, "ax-engine-bench generate: %s\n", engine.status().ToString().c_str());
     return 1;
   }
-  GenerateRequest req;
-  req.max_tokens = *max_tokens;
-  req.ignore_eos = a.Has("ignore-eos");
-  req.sampling = *sampling;
-  if (auto file = a.Get("prompts-file")) return RunBatch(**engine, *file, req);
-  if (a.Has("prompt")) req.prompt_text = *a.Get("prompt");
-  else req.prompt_tokens = *tokens;
-  return RunSingle(**engine, a, req);
+  if (!a.Has("prompts-file")) return RunSingle(**engine, a, req);
+  auto out = RunRequests(**engine, reqs);
+  if (!out.ok()) {
+    std::fprintf(stderr, "ax-engine-bench generate: %s\n", out.status().ToString().c_str());
+    return 1;
+  }
+  std::printf("%s\n", Dump(out->summary).c_str());
+  return 0;
 }
 
 }  // namespace ax::cli

@@ -14,6 +14,7 @@ void PrintUsage() {
       "commands:\n"
       "  generate     --model DIR (--prompt TEXT | --tokens 1,2,3 | --prompts-file F.jsonl) [--concurrency N]\n"
       "               [--max-tokens N] [--ignore-eos] [--kv-cache-mb N] [--block-size N] [--no-prefix-cache]\n"
+      "               [--policy direct|ngram] [--max-draft N] [--compare-policies]\n"
       "               [--temperature T --top-p P --top-k K --min-p M --seed S]\n"
       "               [--repetition-penalty R --presence-penalty P --frequency-penalty F]\n"
       "               [--backend auto|cpu|cuda] [--threads N] [--ctx-size N] [--json]\n"

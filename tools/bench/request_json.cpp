@@ -43,6 +43,10 @@ Result<GenerateRequest> RequestFromJson(const nlohmann::json& j, const GenerateR
   AX_RETURN_IF_ERROR(ReadNumber(j, "presence_penalty", &r.sampling.presence_penalty));
   AX_RETURN_IF_ERROR(ReadNumber(j, "frequency_penalty", &r.sampling.frequency_penalty));
   AX_RETURN_IF_ERROR(ReadNumber(j, "priority", &r.priority));
+  if (j.contains("policy")) {
+    if (!j["policy"].is_string()) return InvalidArgument("field 'policy': expected \"direct\" or \"ngram\"");
+    r.policy = j["policy"].get<std::string>();
+  }
   if (j.contains("ignore_eos")) {
     if (!j["ignore_eos"].is_boolean()) return InvalidArgument("field 'ignore_eos': expected true or false");
     r.ignore_eos = j["ignore_eos"].get<bool>();

@@ -1,0 +1,49 @@
+// Engine-thread state of one request (private to src/engine).
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "engine/engine_core.h"
+#include "spec/ngram_drafter.h"
+
+namespace ax {
+
+struct EngineCore::Active {
+  SeqId id = 0;
+  std::shared_ptr<StreamImpl> stream;
+  CoreRequest req;
+  Sampler sampler;
+  std::unique_ptr<IncrementalDecoder> detok;
+  StopMatcher stop;
+  int64_t generated = 0;
+  int64_t max_total = 0;  // prompt + output tokens at most
+  bool admitted = false;
+  RequestMetrics metrics;
+  double t_submit = 0, t_last_token = 0;
+
+  // n-gram speculation
+  DecodePolicy policy = DecodePolicy::kDirect;
+  NgramDrafter drafter;
+  double accept_ema = 0;
+  bool gate_open = true;
+  int32_t shadow = -1;  // the table's guess for the next token while not drafting
+
+  Active(CoreRequest r, const Tokenizer* tok, const EngineCoreConfig& cfg)
+      : req(std::move(r)),
+        sampler(req.sampling, req.prompt),
+        stop(req.stop_strings),
+        policy(req.policy.value_or(cfg.default_policy)),
+        drafter(cfg.ngram_max_n) {
+    if (tok != nullptr) detok = std::make_unique<IncrementalDecoder>(*tok, /*skip_special_tokens=*/true);
+    if (policy == DecodePolicy::kNgram) {
+      drafter.Reserve(req.prompt.size() + static_cast<size_t>(req.max_tokens) + 8);
+      drafter.Extend(req.prompt.data(), req.prompt.size());
+      // Start at the threshold: drafting is tried, and a bad first run closes the gate.
+      accept_ema = cfg.gate_threshold;
+    }
+    metrics.policy = policy == DecodePolicy::kNgram ? "ngram" : "direct";
+  }
+};
+
+}  // namespace ax

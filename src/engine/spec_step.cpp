@@ -1,0 +1,96 @@
+// The n-gram speculation half of an engine step: proposing drafts before the plan and
+// verifying them after the forward (see docs/speculative.md).
+#include <algorithm>
+
+#include "base/check.h"
+#include "engine/active_request.h"
+
+namespace ax {
+
+void EngineCore::ProposeDrafts() {
+  if (config_.max_draft <= 0) return;
+  struct Proposal {
+    Active* a;
+    int n;
+    int32_t drafts[16];
+  };
+  std::vector<Proposal> proposals;
+  std::vector<DraftCandidate> candidates;
+  // What the step holds without drafts, as the scheduler will plan it: running
+  // sequences in order under the token budget. Every caught-up one yields a token.
+  int64_t budget = config_.max_batch_tokens, base_tokens = 0, base_outputs = 0;
+  for (SeqId id : sched_.running()) {
+    const Sequence* s = sched_.Get(id);
+    const int64_t gap = static_cast<int64_t>(s->tokens.size()) - s->num_computed;
+    const int64_t n = std::min(gap, budget);
+    budget -= n;
+    base_tokens += n;
+    if (gap != 1 || n != 1) continue;  // still in its prompt
+    ++base_outputs;
+    Active& a = *active_.at(id);
+    a.shadow = -1;
+    if (a.policy != DecodePolicy::kNgram) continue;
+    // Room left: the drafts and the bonus token must fit max_tokens and the context.
+    const int64_t room = std::min(a.req.max_tokens - a.generated, a.max_total - static_cast<int64_t>(s->tokens.size())) - 1;
+    Proposal p{&a, 0, {}};
+    p.n = a.drafter.Propose(static_cast<int>(std::min<int64_t>(config_.max_draft, std::max<int64_t>(room, 1))), p.drafts);
+    if (p.n == 0) continue;
+    if (!a.gate_open || room < 1) {
+      a.shadow = p.drafts[0];  // keep scoring the table while not drafting
+      continue;
+    }
+    candidates.push_back({a.accept_ema, p.n});
+    proposals.push_back(p);
+  }
+  const std::vector<int> k = PlanDraftLengths(cost_, base_tokens, base_outputs, candidates);
+  for (size_t i = 0; i < proposals.size(); ++i) {
+    if (k[i] > 0) {
+      sched_.AddDrafts(proposals[i].a->id, proposals[i].drafts, k[i]);
+    } else {
+      proposals[i].a->shadow = proposals[i].drafts[0];
+    }
+  }
+}
+
+void EngineCore::UpdateGate(Active& a, double outcome) {
+  a.accept_ema = (1 - config_.gate_alpha) * a.accept_ema + config_.gate_alpha * outcome;
+  a.gate_open = a.accept_ema >= config_.gate_threshold;
+}
+
+void EngineCore::VerifyAndEmit(Active& a, float* rows, int64_t num_drafts) {
+  const int64_t vocab = model_.config().vocab_size;
+  ++a.metrics.forwards;
+  if (num_drafts == 0) {
+    const VerifiedToken t = SampleWithDraft(a.sampler, rows, vocab, a.generated, -1);
+    if (a.shadow >= 0) UpdateGate(a, t.id == a.shadow ? 1.0 : 0.0);
+    a.shadow = -1;
+    EmitToken(a, t, /*append_to_sequence=*/true);
+    return;
+  }
+  // Row i holds the logits after [.., last, d1..di]; it verifies draft i+1, and the
+  // row after the last accepted draft gives the bonus (or correcting) token.
+  int32_t drafts[16];
+  const Sequence* s = sched_.Get(a.id);
+  AX_CHECK(s->num_draft == num_drafts);
+  std::copy_n(s->tokens.end() - num_drafts, num_drafts, drafts);
+  a.metrics.draft_tokens_proposed += num_drafts;
+  counters_.draft_tokens_proposed += num_drafts;
+  int64_t accepted = 0;
+  for (int64_t i = 0; i <= num_drafts; ++i) {
+    const int32_t draft = i < num_drafts ? drafts[i] : -1;
+    const VerifiedToken t = SampleWithDraft(a.sampler, rows + i * vocab, vocab, a.generated, draft);
+    if (t.draft_accepted) {
+      ++accepted;
+      ++a.metrics.draft_tokens_accepted;
+      ++counters_.draft_tokens_accepted;
+      if (EmitToken(a, t, /*append_to_sequence=*/false)) return;  // finished: `a` is gone
+      continue;
+    }
+    UpdateGate(a, static_cast<double>(accepted) / static_cast<double>(num_drafts));
+    sched_.ResolveDrafts(a.id, accepted);  // rejected drafts roll back: only the length moves
+    EmitToken(a, t, /*append_to_sequence=*/true);
+    return;
+  }
+}
+
+}  // namespace ax

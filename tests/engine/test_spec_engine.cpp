@@ -1,0 +1,85 @@
+// n-gram speculation end to end: lossless under greedy decoding (identical tokens to
+// direct decoding, alone and batched), real acceptance on text that repeats, and the
+// telemetry the benchmark and server report.
+#include <gtest/gtest.h>
+
+#include "core_harness.h"
+
+namespace ax::testing {
+namespace {
+
+std::string Demo() { return std::string(AX_SOURCE_DIR) + "/models/ax-demo-qwen3"; }
+std::string Stories() { return std::string(AX_SHARED_DIR) + "/models/stories260K"; }
+
+// A prompt that asks the model to continue a block it has seen: the table predicts well.
+const char* kRepeat =
+    "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n\n\n"
+    "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n\n\n"
+    "def add(a, b):\n";
+
+std::vector<Output> RunPolicy(const std::string& dir, DecodePolicy policy, const std::vector<std::string>& prompts,
+                        int64_t max_tokens, double temperature = 0) {
+  CoreOptions o;
+  o.policy = policy;
+  o.ctx_size = 512;
+  CoreHarness h(dir, o);
+  std::vector<std::shared_ptr<StreamImpl>> streams;
+  for (size_t i = 0; i < prompts.size(); ++i)
+    streams.push_back(h.Submit(h.Request(prompts[i], max_tokens, temperature, 7 + i)));
+  h.RunUntilIdle();
+  std::vector<Output> outs;
+  for (auto& s : streams) outs.push_back(CoreHarness::Collect(*s));
+  return outs;
+}
+
+TEST(SpecEngine, GreedyNgramEqualsDirectOnTheDemoModel) {
+  const std::vector<std::string> prompts = {kRepeat, "The json module provides", "And the king said unto",
+                                            "import os\nimport sys\n\n\ndef main():\n"};
+  const auto direct = RunPolicy(Demo(), DecodePolicy::kDirect, prompts, 64);
+  const auto ngram = RunPolicy(Demo(), DecodePolicy::kNgram, prompts, 64);
+  int64_t proposed = 0, accepted = 0;
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    EXPECT_EQ(ngram[i].tokens, direct[i].tokens) << "prompt " << i;
+    EXPECT_EQ(ngram[i].text, direct[i].text) << "prompt " << i;
+    EXPECT_EQ(direct[i].metrics.draft_tokens_proposed, 0);
+    EXPECT_EQ(ngram[i].metrics.policy, "ngram");
+    proposed += ngram[i].metrics.draft_tokens_proposed;
+    accepted += ngram[i].metrics.draft_tokens_accepted;
+  }
+  // The repeated block is predicted: drafts are proposed and most are accepted, so
+  // fewer forwards than tokens.
+  EXPECT_GT(ngram[0].metrics.draft_tokens_accepted, 16);
+  EXPECT_GT(ngram[0].metrics.tokens_per_forward(), 1.5);
+  EXPECT_GT(proposed, 0);
+  EXPECT_LE(accepted, proposed);
+}
+
+TEST(SpecEngine, GreedyNgramEqualsDirectOnStories260K) {
+  if (!std::filesystem::exists(Stories() + "/config.json")) GTEST_SKIP();
+  const std::vector<std::string> prompts = {"Once upon a time", "Lily and Timmy went to the park",
+                                            "The little dog was happy", "One day, a big red ball"};
+  const auto direct = RunPolicy(Stories(), DecodePolicy::kDirect, prompts, 64);
+  const auto ngram = RunPolicy(Stories(), DecodePolicy::kNgram, prompts, 64);
+  for (size_t i = 0; i < prompts.size(); ++i) EXPECT_EQ(ngram[i].tokens, direct[i].tokens) << "prompt " << i;
+}
+
+TEST(SpecEngine, SeededSamplingWithDraftsIsReproducible) {
+  const auto a = RunPolicy(Demo(), DecodePolicy::kNgram, {kRepeat}, 48, 0.7);
+  const auto b = RunPolicy(Demo(), DecodePolicy::kNgram, {kRepeat}, 48, 0.7);
+  EXPECT_EQ(a[0].tokens, b[0].tokens);
+  EXPECT_EQ(a[0].tokens.size(), 48u);
+}
+
+TEST(SpecEngine, GateClosesWhenTheTableKeepsMissing) {
+  // stories260K's scrambled weights write noise: the table's guesses mostly miss, so
+  // the acceptance estimate falls below the threshold and drafting stops.
+  if (!std::filesystem::exists(Stories() + "/config.json")) GTEST_SKIP();
+  const auto out = RunPolicy(Stories(), DecodePolicy::kNgram, {"Lily and Timmy went to the park"}, 200);
+  const RequestMetrics& m = out[0].metrics;
+  EXPECT_LT(m.draft_tokens_proposed, 200);
+  if (m.draft_tokens_proposed > 0) EXPECT_LE(m.acceptance_rate(), 1.0);
+  EXPECT_LE(m.draft_tokens_accepted, m.draft_tokens_proposed);
+}
+
+}  // namespace
+}  // namespace ax::testing

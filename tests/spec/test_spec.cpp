@@ -1,0 +1,124 @@
+// n-gram drafter, cost model and draft verification (unit level).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+
+#include "spec/cost_model.h"
+#include "spec/ngram_drafter.h"
+#include "spec/verify.h"
+
+namespace ax {
+namespace {
+
+std::vector<int32_t> Propose(const NgramDrafter& d, int k) {
+  std::vector<int32_t> out(static_cast<size_t>(k));
+  out.resize(static_cast<size_t>(d.Propose(k, out.data())));
+  return out;
+}
+
+TEST(NgramDrafter, WorkedExampleFromTheHeader) {
+  NgramDrafter d(3);
+  const std::vector<int32_t> h = {1, 2, 3, 4, 1, 2};  // a b c d a b
+  d.Extend(h.data(), h.size());
+  EXPECT_EQ(Propose(d, 3), (std::vector<int32_t>{3, 4, 1}));
+}
+
+TEST(NgramDrafter, LongestContextWinsOverBigram) {
+  NgramDrafter d(3);
+  // After (7 8) comes 9; after a lone 8 most recently comes 5.
+  const std::vector<int32_t> h = {7, 8, 9, 6, 8, 5, 7, 8};
+  d.Extend(h.data(), h.size());
+  EXPECT_EQ(Propose(d, 1), (std::vector<int32_t>{9}));
+}
+
+TEST(NgramDrafter, NoMatchProposesNothingAndMostRecentOccurrenceWins) {
+  NgramDrafter d(2);
+  EXPECT_TRUE(Propose(d, 4).empty());
+  const std::vector<int32_t> h = {1, 2, 1, 3, 1};
+  d.Extend(h.data(), h.size());
+  EXPECT_EQ(Propose(d, 1), (std::vector<int32_t>{3}));
+  d.Push(42);
+  EXPECT_TRUE(Propose(d, 2).empty());  // 42 never seen before
+}
+
+TEST(NgramDrafter, ManyTokensWithoutReserveStayCorrect) {
+  NgramDrafter d(4);
+  std::vector<int32_t> h;
+  for (int i = 0; i < 5000; ++i) h.push_back((i * 7919) % 1000);
+  d.Extend(h.data(), h.size());
+  // The sequence is periodic with period 1000: the continuation repeats.
+  const auto p = Propose(d, 4);
+  ASSERT_EQ(p.size(), 4u);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(p[static_cast<size_t>(i)], ((5000 + i) * 7919) % 1000);
+}
+
+TEST(StepCostModel, LearnsALinearCost) {
+  StepCostModel m;
+  for (int i = 0; i < 50; ++i) {
+    m.Observe(1, 0.040);
+    m.Observe(5, 0.044);
+    m.Observe(200, 0.240);
+  }
+  EXPECT_NEAR(m.Predict(1), 0.040, 0.002);
+  EXPECT_NEAR(m.Predict(100), 0.139, 0.003);
+}
+
+TEST(PlanDraftLengths, DraftsWhenAcceptanceIsHighAndNotWhenLow) {
+  StepCostModel m;
+  for (int i = 0; i < 20; ++i) {
+    m.Observe(1, 0.040);
+    m.Observe(101, 0.140);
+  }
+  EXPECT_EQ(PlanDraftLengths(m, 1, 1, {{0.9, 4}}), (std::vector<int>{4}));
+  EXPECT_EQ(PlanDraftLengths(m, 1, 1, {{0.0, 4}}), (std::vector<int>{0}));
+  // A compute-bound step (every token costs as much as the fixed part) never drafts
+  // below certainty.
+  StepCostModel c;
+  for (int i = 0; i < 20; ++i) {
+    c.Observe(1, 0.010);
+    c.Observe(11, 0.110);
+  }
+  EXPECT_EQ(PlanDraftLengths(c, 8, 8, {{0.6, 4}, {0.6, 4}}), (std::vector<int>{0, 0}));
+}
+
+// Under sampling, a draft-verified token must be distributed exactly as a direct
+// sample: check the empirical distribution over many (seed, index) draws.
+TEST(SampleWithDraft, OutputDistributionEqualsDirectSampling) {
+  const std::vector<float> logits = {2.0f, 1.0f, 0.5f, 0.0f, -1.0f};
+  double z = 0;
+  for (float l : logits) z += std::exp(l);
+  for (int32_t draft : {0, 2, 4}) {
+    std::map<int32_t, int> counts;
+    const int n = 40000;
+    for (int s = 0; s < n; ++s) {
+      SamplingParams p;
+      p.temperature = 1.0;
+      p.seed = static_cast<uint64_t>(s);
+      Sampler sampler(p, {});
+      std::vector<float> l = logits;
+      counts[SampleWithDraft(sampler, l.data(), 5, 0, draft).id]++;
+    }
+    double chi2 = 0;
+    for (int32_t id = 0; id < 5; ++id) {
+      const double expect = n * std::exp(logits[static_cast<size_t>(id)]) / z;
+      chi2 += (counts[id] - expect) * (counts[id] - expect) / expect;
+    }
+    EXPECT_LT(chi2, 20.5) << "draft " << draft;  // 4 dof, p ≈ 0.0004
+  }
+}
+
+TEST(SampleWithDraft, GreedyAcceptsExactlyTheArgmax) {
+  SamplingParams p;
+  p.temperature = 0;
+  Sampler s(p, {});
+  std::vector<float> l = {0.1f, 3.0f, 0.2f};
+  EXPECT_TRUE(SampleWithDraft(s, l.data(), 3, 0, 1).draft_accepted);
+  l = {0.1f, 3.0f, 0.2f};
+  const VerifiedToken t = SampleWithDraft(s, l.data(), 3, 0, 2);
+  EXPECT_FALSE(t.draft_accepted);
+  EXPECT_EQ(t.id, 1);
+}
+
+}  // namespace
+}  // namespace ax
