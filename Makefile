@@ -2,10 +2,10 @@
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
-SHARED_MODEL := $(abspath ../shared/models/stories260K)
-MODEL ?= $(if $(wildcard $(SHARED_MODEL)/config.json),$(SHARED_MODEL),)
-PROMPT ?= Once upon a time
-MAX_TOKENS ?= 64
+# The embedded default: the project's own small Qwen3 model (models/ax-demo-qwen3/README.md).
+MODEL ?= models/ax-demo-qwen3
+PROMPT ?= def read_lines(path):\n
+MAX_TOKENS ?= 96
 
 .PHONY: all deps build demo test bench clean
 
@@ -19,12 +19,7 @@ build: deps
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
 demo: build
-	@if [ -z "$(MODEL)" ]; then \
-	  echo "make demo: no model found. Pass a Hugging Face model directory: make demo MODEL=/path/to/model"; \
-	  echo "           (LlamaForCausalLM or Qwen3ForCausalLM with config.json, *.safetensors, tokenizer.json)"; \
-	  exit 2; \
-	fi
-	$(BUILD_DIR)/bin/ax-engine-bench generate --model "$(MODEL)" --prompt "$(PROMPT)" --max-tokens $(MAX_TOKENS)
+	@./scripts/demo.sh "$(BUILD_DIR)" "$(MODEL)" "$(PROMPT)" "$(MAX_TOKENS)"
 
 test: deps
 	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release -DAX_BUILD_TESTS=ON -DAX_WERROR=ON $(CMAKE_FLAGS)

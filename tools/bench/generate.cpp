@@ -125,7 +125,7 @@ struct BatchOutcome {
 
 // All requests go to one engine at once (max_seqs = concurrency); prints one JSON line
 // per request and a summary line.
-Result<BatchOutcome> RunRequests(Engine& engine, const std::vector<GenerateRequest>& reqs) {
+Result<BatchOutcome> RunRequests(Engine& engine, const std::vector<GenerateRequest>& reqs, bool print_rows) {
   const double t0 = NowSecondsForCli();
   std::vector<std::shared_ptr<RequestStream>> streams;
   for (size_t i = 0; i < reqs.size(); ++i) {
@@ -163,7 +163,7 @@ Result<BatchOutcome> RunRequests(Engine& engine, const std::vector<GenerateReque
     j["itl_ms_p50"] = Percentile(m.itl_seconds, 50) * 1e3;
     j["latency_ms"] = m.total_seconds * 1e3;
     AddSpecJson(m, &j);
-    std::printf("%s\n", Dump(j).c_str());
+    if (print_rows) std::printf("%s\n", Dump(j).c_str());
     latencies.push_back(m.total_seconds * 1e3);
     generated += static_cast<int64_t>(r.output_tokens.size());
     out.tokens.push_back(r.output_tokens);
@@ -194,16 +194,20 @@ Result<BatchOutcome> RunRequests(Engine& engine, const std::vector<GenerateReque
 
 // --compare-policies: the same requests through a fresh engine per policy; greedy
 // requests must give identical tokens; prints both summaries and the ratio.
-int ComparePolicies(EngineConfig cfg, const std::vector<GenerateRequest>& reqs) {
+int ComparePolicies(EngineConfig cfg, const std::vector<GenerateRequest>& reqs, bool json) {
   std::map<std::string, BatchOutcome> runs;
   for (const char* policy : {"direct", "ngram"}) {
     cfg.policy = policy;
     auto engine = Engine::Create(cfg);
     if (!engine.ok()) return UsageError("generate", engine.status().ToString());
-    auto out = RunRequests(**engine, reqs);
+    auto out = RunRequests(**engine, reqs, json);
     if (!out.ok()) return UsageError("generate", out.status().ToString());
     out->summary["policy"] = policy;
-    std::printf("%s\n", Dump(out->summary).c_str());
+    out->summary["draft_acceptance_rate"] =
+        out->summary["draft_tokens_proposed"].get<int64_t>() > 0
+            ? out->summary["draft_tokens_accepted"].get<double>() / out->summary["draft_tokens_proposed"].get<double>()
+            : 0.0;
+    if (json) std::printf("%s\n", Dump(out->summary).c_str());
     runs[policy] = std::move(*out);
   }
   int64_t greedy = 0, identical = 0;
@@ -221,7 +225,16 @@ int ComparePolicies(EngineConfig cfg, const std::vector<GenerateRequest>& reqs) 
                         {"greedy_requests", greedy},
                         {"greedy_identical", identical},
                         {"lossless", identical == greedy}};
-  std::printf("%s\n", Dump(cmp).c_str());
+  if (json) {
+    std::printf("%s\n", Dump(cmp).c_str());
+  } else {
+    const auto& ns = runs["ngram"].summary;
+    std::printf("direct: %.1f tok/s | ngram: %.1f tok/s (%.2fx; %lld of %lld drafts accepted, %.2f tokens/step) | "
+                "greedy tokens identical: %s (%lld/%lld)\n",
+                d, n, d > 0 ? n / d : 0.0, static_cast<long long>(ns["draft_tokens_accepted"].get<int64_t>()),
+                static_cast<long long>(ns["draft_tokens_proposed"].get<int64_t>()), ns["tokens_per_step"].get<double>(),
+                identical == greedy ? "yes" : "NO", static_cast<long long>(identical), static_cast<long long>(greedy));
+  }
   return identical == greedy ? 0 : 3;
 }
 
@@ -281,7 +294,7 @@ int RunGenerate(int argc, char** argv) {
     if (!loaded.ok()) return UsageError("generate", loaded.status().message());
     reqs = *loaded;
   }
-  if (a.Has("compare-policies")) return ComparePolicies(cfg, reqs);
+  if (a.Has("compare-policies")) return ComparePolicies(cfg, reqs, a.Has("json"));
 
   auto engine = Engine::Create(cfg);
   if (!engine.ok()) {
@@ -289,7 +302,7 @@ int RunGenerate(int argc, char** argv) {
     return 1;
   }
   if (!a.Has("prompts-file")) return RunSingle(**engine, a, req);
-  auto out = RunRequests(**engine, reqs);
+  auto out = RunRequests(**engine, reqs, /*print_rows=*/true);
   if (!out.ok()) {
     std::fprintf(stderr, "ax-engine-bench generate: %s\n", out.status().ToString().c_str());
     return 1;
