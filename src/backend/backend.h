@@ -52,6 +52,12 @@ class Backend {
   // Human-readable description: "cpu (avx2+fma+f16c, 2 threads)".
   virtual std::string Describe() const = 0;
 
+  // Element types this backend computes with: activations (workspace buffers) and the
+  // KV cache. The CPU backend uses f32 for both; a GPU backend may use bf16. Logits
+  // read back to the host are always f32.
+  virtual DType activation_dtype() const { return DType::kF32; }
+  virtual DType kv_dtype() const { return DType::kF32; }
+
   // ---- memory ---------------------------------------------------------------
   // A device copy of host weights (any of F32/F16/BF16) converted to `dtype`.
   virtual Result<TensorView> UploadWeight(const TensorView& host, DType dtype) = 0;

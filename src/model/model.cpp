@@ -68,8 +68,8 @@ Result<KvCache> Model::AllocateKvCache(int num_blocks, int block_size) {
   for (int64_t l = 0; l < config_.num_hidden_layers; ++l) {
     KvLayerView layer;
     layer.block_size = block_size;
-    AX_ASSIGN_OR_RETURN(layer.k, backend_.Alloc(DType::kF32, shape));
-    AX_ASSIGN_OR_RETURN(layer.v, backend_.Alloc(DType::kF32, shape));
+    AX_ASSIGN_OR_RETURN(layer.k, backend_.Alloc(backend_.kv_dtype(), shape));
+    AX_ASSIGN_OR_RETURN(layer.v, backend_.Alloc(backend_.kv_dtype(), shape));
     kv.layers.push_back(layer);
   }
   return kv;
@@ -77,7 +77,7 @@ Result<KvCache> Model::AllocateKvCache(int num_blocks, int block_size) {
 
 size_t Model::KvBytesPerToken() const {
   return static_cast<size_t>(2 * config_.num_hidden_layers * config_.num_key_value_heads * config_.head_dim) *
-         sizeof(float);
+         DTypeSize(backend_.kv_dtype());
 }
 
 Status Model::Forward(const ForwardBatch& batch, KvCache& kv, float* logits_out) {

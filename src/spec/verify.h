@@ -1,13 +1,16 @@
 // Verifying a draft token against the target model's logits at its position.
 //
-// Greedy: the target's own choice (Sampler::Sample) decides; the draft is accepted
-// exactly when it equals that choice, so the output is identical to direct decoding.
-// Sampling: speculative sampling for a deterministic proposal — accept d with
-// probability p(d) under the processed distribution p, otherwise draw from p with d
-// removed and renormalised. P(out = d) = p(d) and P(out = x) = (1 - p(d)) p(x) / (1 - p(d))
-// = p(x), so the output distribution equals direct sampling. The uniforms are
-// counter-based draws 1 (accept) and 2 (residual) of (seed, token_index); a direct
-// step uses draw 0.
+// The target token is drawn exactly as direct decoding draws it (Sampler::Sample:
+// greedy argmax, or the seeded draw 0 of (seed, token_index) from the processed
+// distribution p), and the draft is accepted iff it equals that token.
+//
+// This is the speculative-sampling rule for a deterministic proposal, coupled to the
+// direct draw: P(accept d) = P(t = d) = p(d), and on rejection t is distributed as p
+// with d removed and renormalised — the same acceptance probability and the same
+// output distribution as the textbook accept-with-p(d)/resample-the-residual scheme.
+// Coupling buys one more property: a request's tokens are the same whether n-gram
+// drafting is on or off, whatever draft lengths the cost model picks (given the same
+// logits), so seeded requests reproduce exactly on every run and under every policy.
 #pragma once
 
 #include <cstdint>
@@ -25,8 +28,8 @@ struct VerifiedToken {
   std::vector<std::pair<int32_t, float>> top;
 };
 
-// The token at `token_index` given the draft proposed for it (draft < 0: none, a
-// plain Sampler::Sample). Applies the penalties to `logits` in place. Does not Accept.
+// The token at `token_index` given the draft proposed for it (draft < 0: none).
+// Applies the penalties to `logits` in place. Does not Accept.
 VerifiedToken SampleWithDraft(Sampler& sampler, float* logits, int64_t vocab, int64_t token_index, int32_t draft);
 
 }  // namespace ax

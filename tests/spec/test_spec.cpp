@@ -108,6 +108,42 @@ TEST(SampleWithDraft, OutputDistributionEqualsDirectSampling) {
   }
 }
 
+// Acceptance probability of a draft d must be p(d) (the speculative-sampling rule).
+TEST(SampleWithDraft, AcceptanceRateIsTheDraftsProbability) {
+  const std::vector<float> logits = {2.0f, 1.0f, 0.5f, 0.0f, -1.0f};
+  double z = 0;
+  for (float l : logits) z += std::exp(l);
+  const int n = 40000;
+  for (int32_t draft : {0, 3}) {
+    int accepted = 0;
+    for (int s = 0; s < n; ++s) {
+      SamplingParams p;
+      p.temperature = 1.0;
+      p.seed = static_cast<uint64_t>(s);
+      Sampler sampler(p, {});
+      std::vector<float> l = logits;
+      accepted += SampleWithDraft(sampler, l.data(), 5, 3, draft).draft_accepted;
+    }
+    const double pd = std::exp(logits[static_cast<size_t>(draft)]) / z;
+    EXPECT_NEAR(static_cast<double>(accepted) / n, pd, 4 * std::sqrt(pd * (1 - pd) / n)) << draft;
+  }
+}
+
+// Coupled to the direct draw: with or without a draft, the same (seed, index, logits)
+// give the same token.
+TEST(SampleWithDraft, TokenDoesNotDependOnTheDraft) {
+  const std::vector<float> logits = {0.3f, 1.0f, 0.5f, 0.9f};
+  for (uint64_t seed = 0; seed < 200; ++seed) {
+    SamplingParams p;
+    p.temperature = 0.9;
+    p.top_p = 0.95;
+    p.seed = seed;
+    Sampler a(p, {}), b(p, {});
+    std::vector<float> la = logits, lb = logits;
+    EXPECT_EQ(SampleWithDraft(a, la.data(), 4, 11, -1).id, SampleWithDraft(b, lb.data(), 4, 11, 2).id);
+  }
+}
+
 TEST(SampleWithDraft, GreedyAcceptsExactlyTheArgmax) {
   SamplingParams p;
   p.temperature = 0;

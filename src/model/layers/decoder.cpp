@@ -69,20 +69,21 @@ Result<DecoderWorkspace> AllocateDecoderWorkspace(Backend& backend, const ModelC
   ws.max_tokens = max_tokens;
   ws.max_logit_rows = max_logit_rows;
   const int64_t hd = cfg.head_dim;
-  auto alloc = [&](TensorView* t, int64_t rows, int64_t cols) -> Status {
-    AX_ASSIGN_OR_RETURN(*t, backend.Alloc(DType::kF32, Shape{rows, cols}));
+  const DType act = backend.activation_dtype();
+  auto alloc = [&](TensorView* t, int64_t rows, int64_t cols, DType dt) -> Status {
+    AX_ASSIGN_OR_RETURN(*t, backend.Alloc(dt, Shape{rows, cols}));
     return Status::Ok();
   };
-  AX_RETURN_IF_ERROR(alloc(&ws.x, max_tokens, cfg.hidden_size));
-  AX_RETURN_IF_ERROR(alloc(&ws.h, max_tokens, cfg.hidden_size));
-  AX_RETURN_IF_ERROR(alloc(&ws.q, max_tokens, cfg.num_attention_heads * hd));
-  AX_RETURN_IF_ERROR(alloc(&ws.k, max_tokens, cfg.num_key_value_heads * hd));
-  AX_RETURN_IF_ERROR(alloc(&ws.v, max_tokens, cfg.num_key_value_heads * hd));
-  AX_RETURN_IF_ERROR(alloc(&ws.attn, max_tokens, cfg.num_attention_heads * hd));
-  AX_RETURN_IF_ERROR(alloc(&ws.gate_up, max_tokens, 2 * cfg.intermediate_size));
-  AX_RETURN_IF_ERROR(alloc(&ws.act, max_tokens, cfg.intermediate_size));
-  AX_RETURN_IF_ERROR(alloc(&ws.logit_in, max_logit_rows, cfg.hidden_size));
-  AX_RETURN_IF_ERROR(alloc(&ws.logits, max_logit_rows, cfg.vocab_size));
+  AX_RETURN_IF_ERROR(alloc(&ws.x, max_tokens, cfg.hidden_size, act));
+  AX_RETURN_IF_ERROR(alloc(&ws.h, max_tokens, cfg.hidden_size, act));
+  AX_RETURN_IF_ERROR(alloc(&ws.q, max_tokens, cfg.num_attention_heads * hd, act));
+  AX_RETURN_IF_ERROR(alloc(&ws.k, max_tokens, cfg.num_key_value_heads * hd, act));
+  AX_RETURN_IF_ERROR(alloc(&ws.v, max_tokens, cfg.num_key_value_heads * hd, act));
+  AX_RETURN_IF_ERROR(alloc(&ws.attn, max_tokens, cfg.num_attention_heads * hd, act));
+  AX_RETURN_IF_ERROR(alloc(&ws.gate_up, max_tokens, 2 * cfg.intermediate_size, act));
+  AX_RETURN_IF_ERROR(alloc(&ws.act, max_tokens, cfg.intermediate_size, act));
+  AX_RETURN_IF_ERROR(alloc(&ws.logit_in, max_logit_rows, cfg.hidden_size, act));
+  AX_RETURN_IF_ERROR(alloc(&ws.logits, max_logit_rows, cfg.vocab_size, DType::kF32));
   return ws;
 }
 

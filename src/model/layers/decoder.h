@@ -35,7 +35,8 @@ struct KvCache {
   int64_t num_slots() const { return static_cast<int64_t>(num_blocks) * block_size; }
 };
 
-// Activation buffers for up to max_tokens rows per forward (allocated once).
+// Activation buffers for up to max_tokens rows per forward (allocated once), in the
+// backend's activation dtype; logits are f32.
 struct DecoderWorkspace {
   int64_t max_tokens = 0;
   int64_t max_logit_rows = 0;
