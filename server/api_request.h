@@ -1,0 +1,60 @@
+// JSON → engine requests for the three generating routes. Parsing validates every
+// field it reads (errors name the field), tokenizes prompts (chat: renders the chat
+// template first) and checks them against the context, so a request that reaches the
+// engine is one it accepts. docs/API-COMPATIBILITY.md lists every field.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "ax/engine.h"
+#include "errors.h"
+
+namespace ax::server {
+
+enum class Route { kCompletion, kChat, kGenerate };
+
+struct ParseLimits {
+  int64_t ctx_size = 0;
+  int max_n = 16;           // choices per request (n × prompts)
+  size_t max_stop = 16;     // stop strings
+  size_t max_prompts = 64;  // prompts in one completions request
+};
+
+struct PromptInput {
+  std::vector<int32_t> ids;
+  std::string text;  // completions echo: the prompt as text
+};
+
+// One parsed request; choice c = prompt (c / n), sample (c % n).
+struct ApiRequest {
+  Route route = Route::kCompletion;
+  std::string model;              // as sent ("" when absent)
+  std::vector<PromptInput> prompts;
+  GenerateRequest base;           // sampling, stop, max_tokens ...; prompt fields unset
+  int n = 1;
+  bool stream = false;
+  bool include_usage = false;     // stream_options.include_usage
+  bool echo = false;              // completions
+  bool logprobs = false;          // report the sampled token's logprob
+  int top_logprobs = 0;           // and this many alternatives
+  bool seed_given = false;
+
+  int num_choices() const { return static_cast<int>(prompts.size()) * n; }
+  // The engine request of choice `c` (sample i of a prompt uses seed + i).
+  GenerateRequest ChoiceRequest(int c) const;
+};
+
+// Each returns false and sets *err on a bad request.
+bool ParseCompletionRequest(const nlohmann::json& body, const Engine& engine, const ParseLimits& lim,
+                            ApiRequest* out, ApiError* err);
+bool ParseChatRequest(const nlohmann::json& body, const Engine& engine, const ParseLimits& lim, ApiRequest* out,
+                      ApiError* err);
+// Native route: {"tokens": [ids] | "prompt": text, "max_tokens", sampling fields, "stream", ...}.
+bool ParseGenerateRequest(const nlohmann::json& body, const Engine& engine, const ParseLimits& lim, ApiRequest* out,
+                          ApiError* err);
+
+}  // namespace ax::server

@@ -1,0 +1,227 @@
+// POST /v1/chat/completions: messages → the model's chat template → prompt ids.
+#include "api_request.h"
+#include "common_fields.h"
+#include "json_fields.h"
+
+namespace ax::server {
+namespace {
+
+constexpr int kMaxTopLogprobs = 20;
+
+// content: "text" | [{"type": "text", "text": "..."}, ...] | null. Text parts are joined
+// with "\n" (as vLLM does); other part types (images, audio, files) are rejected.
+bool ReadContent(const nlohmann::json& m, const std::string& path, bool may_be_null, nlohmann::json* out,
+                 ApiError* err) {
+  auto it = m.find("content");
+  if (it == m.end() || it->is_null()) {
+    if (may_be_null) {
+      *out = nullptr;
+      return true;
+    }
+    *err = InvalidField(path + "content", "is required for this role", "missing_required_parameter");
+    return false;
+  }
+  if (it->is_string()) {
+    *out = *it;
+    return true;
+  }
+  if (!it->is_array()) {
+    *err = InvalidField(path + "content", "expected a string or an array of content parts, got " + JsonTypeName(*it));
+    return false;
+  }
+  std::string text;
+  for (size_t j = 0; j < it->size(); ++j) {
+    const auto& part = (*it)[j];
+    const std::string pp = path + "content[" + std::to_string(j) + "]";
+    if (!part.is_object() || !part.contains("type") || !part["type"].is_string()) {
+      *err = InvalidField(pp + ".type", "expected a content part {\"type\": \"text\", \"text\": ...}");
+      return false;
+    }
+    const std::string type = part["type"].get<std::string>();
+    if (type != "text") {
+      *err = InvalidField(pp + ".type", "only 'text' content parts are supported, got '" + type + "'",
+                          "unsupported_value");
+      return false;
+    }
+    if (!part.contains("text") || !part["text"].is_string()) {
+      *err = InvalidField(pp + ".text", "expected a string");
+      return false;
+    }
+    if (j > 0) text += "\n";
+    text += part["text"].get<std::string>();
+  }
+  *out = text;
+  return true;
+}
+
+bool ReadMessage(const nlohmann::json& m, size_t i, nlohmann::json* out, ApiError* err) {
+  const std::string path = "messages[" + std::to_string(i) + "].";
+  if (!m.is_object()) {
+    *err = InvalidField("messages[" + std::to_string(i) + "]", "expected a message object, got " + JsonTypeName(m));
+    return false;
+  }
+  FieldReader r(m, path);
+  std::string role;
+  if (!r.Has("role")) {
+    *err = InvalidField(path + "role", "is required", "missing_required_parameter");
+    return false;
+  }
+  r.Enum("role", &role, {"system", "developer", "user", "assistant", "tool"});
+  if (!r.ok()) {
+    *err = r.error();
+    return false;
+  }
+  nlohmann::json msg = {{"role", role == "developer" ? "system" : role}};
+  nlohmann::json content;
+  if (!ReadContent(m, path, /*may_be_null=*/role == "assistant", &content, err)) return false;
+  msg["content"] = content;
+  std::string s;
+  r.String("name", &s);
+  if (r.ok() && r.Has("name")) msg["name"] = s;
+  if (role == "tool") {
+    std::string id;
+    r.String("tool_call_id", &id);
+    if (r.ok() && r.Has("tool_call_id")) msg["tool_call_id"] = id;
+  }
+  if (role == "assistant") {
+    if (r.ok() && r.Has("tool_calls")) {
+      const auto& tc = m.at("tool_calls");
+      if (!tc.is_array()) r.Fail("tool_calls", "expected an array, got " + JsonTypeName(tc));
+      else msg["tool_calls"] = tc;
+    }
+    std::string reasoning;
+    r.String("reasoning_content", &reasoning);
+    if (r.ok() && r.Has("reasoning_content")) msg["reasoning_content"] = reasoning;
+  }
+  if (!r.ok()) {
+    *err = r.error();
+    return false;
+  }
+  *out = std::move(msg);
+  return true;
+}
+
+// response_format, tools, tool_choice, chat_template_kwargs → the template context.
+void ReadChatOptions(FieldReader& r, nlohmann::json* context) {
+  if (r.ok() && r.Has("response_format")) {
+    const auto& rf = r.Get("response_format");
+    std::string type;
+    if (!rf.is_object()) {
+      r.Fail("response_format", "expected an object {\"type\": \"text\"}, got " + JsonTypeName(rf));
+    } else {
+      FieldReader fr(rf, "response_format.");
+      fr.Enum("type", &type, {"text", "json_object", "json_schema"});
+      if (!fr.ok()) r.Fail(fr.error());
+      else if (type == "json_object" || type == "json_schema")
+        r.Fail(InvalidField("response_format.type",
+                            "'" + type + "' needs constrained decoding, which this server does not support yet; "
+                            "use 'text'", "unsupported_value"));
+    }
+  }
+  std::string tool_choice = "auto";
+  if (r.ok() && r.Has("tool_choice")) {
+    if (!r.Get("tool_choice").is_string())
+      r.Fail(InvalidField("tool_choice", "only 'none' and 'auto' are supported (forcing a tool needs constrained decoding)",
+                          "unsupported_value"));
+    else
+      r.Enum("tool_choice", &tool_choice, {"none", "auto"});
+  }
+  if (r.ok() && r.Has("tools")) {
+    const auto& tools = r.Get("tools");
+    if (!tools.is_array()) {
+      r.Fail("tools", "expected an array of tool objects, got " + JsonTypeName(tools));
+    } else {
+      for (size_t i = 0; i < tools.size() && r.ok(); ++i)
+        if (!tools[i].is_object()) r.Fail("tools[" + std::to_string(i) + "]", "expected an object");
+      if (r.ok() && tool_choice != "none" && !tools.empty()) (*context)["tools"] = tools;
+    }
+  }
+  bool parallel = true;
+  r.Bool("parallel_tool_calls", &parallel);  // accepted, no effect
+  if (r.ok() && r.Has("chat_template_kwargs")) {
+    const auto& kw = r.Get("chat_template_kwargs");
+    if (!kw.is_object()) r.Fail("chat_template_kwargs", "expected an object, got " + JsonTypeName(kw));
+    else
+      for (auto it = kw.begin(); it != kw.end(); ++it)
+        if (it.key() != "messages") (*context)[it.key()] = it.value();
+  }
+}
+
+bool RenderPrompt(const Engine& engine, const nlohmann::json& context, PromptInput* p, ApiError* err) {
+  if (!engine.has_chat_template()) {
+    *err = InvalidField("messages",
+                        "this model has no chat template (tokenizer_config.json chat_template); use /v1/completions",
+                        "chat_template_missing");
+    return false;
+  }
+  auto text = engine.ApplyChatTemplate(context.dump());
+  if (!text.ok()) {
+    *err = FromStatus(text.status(), "messages");
+    if (err->http_status == 400) err->message = "'messages': the chat template failed: " + text.status().message();
+    return false;
+  }
+  // The template writes the special tokens itself (as transformers' apply_chat_template).
+  auto ids = engine.Tokenize(*text, /*add_special_tokens=*/false);
+  if (!ids.ok()) {
+    *err = FromStatus(ids.status(), "messages");
+    return false;
+  }
+  if (ids->empty()) {
+    *err = InvalidField("messages", "the rendered conversation has no tokens");
+    return false;
+  }
+  p->ids = std::move(ids).value();
+  p->text = std::move(text).value();
+  return true;
+}
+
+}  // namespace
+
+bool ParseChatRequest(const nlohmann::json& body, const Engine& engine, const ParseLimits& lim, ApiRequest* out,
+                      ApiError* err) {
+  out->route = Route::kChat;
+  FieldReader r(body);
+  if (!r.Has("messages")) {
+    *err = InvalidField("messages", "is required", "missing_required_parameter");
+    return false;
+  }
+  const auto& messages = body.at("messages");
+  if (!messages.is_array() || messages.empty()) {
+    *err = InvalidField("messages", "expected a non-empty array of messages");
+    return false;
+  }
+  ReadCommonFields(r, lim, out);
+  std::optional<int64_t> max_tokens;
+  std::string max_param = "max_tokens";
+  for (const char* name : {"max_tokens", "max_completion_tokens"}) {  // the newer name wins
+    if (!r.Has(name)) continue;
+    int64_t v = 0;
+    r.Int(name, &v, 1, std::max<int64_t>(1, lim.ctx_size));
+    max_tokens = v;
+    max_param = name;
+  }
+  r.Bool("logprobs", &out->logprobs);
+  r.Int("top_logprobs", &out->top_logprobs, 0, kMaxTopLogprobs);
+  if (r.ok() && r.Has("top_logprobs") && !out->logprobs)
+    r.Fail("top_logprobs", "requires 'logprobs': true");
+  nlohmann::json context = {{"add_generation_prompt", true}};
+  ReadChatOptions(r, &context);
+  if (!r.ok()) {
+    *err = r.error();
+    return false;
+  }
+  nlohmann::json msgs = nlohmann::json::array();
+  for (size_t i = 0; i < messages.size(); ++i) {
+    nlohmann::json m;
+    if (!ReadMessage(messages[i], i, &m, err)) return false;
+    msgs.push_back(std::move(m));
+  }
+  context["messages"] = std::move(msgs);
+  out->prompts.emplace_back();
+  if (!RenderPrompt(engine, context, &out->prompts.back(), err)) return false;
+  const int64_t prompt_len = static_cast<int64_t>(out->prompts[0].ids.size());
+  return ResolveMaxTokens(max_tokens, max_param, /*fallback: the rest of the context*/ lim.ctx_size, prompt_len, lim,
+                          "messages", &out->base.max_tokens, err);
+}
+
+}  // namespace ax::server

@@ -1,0 +1,50 @@
+#include "context.h"
+
+#include <httplib.h>
+
+#include <cstdio>
+#include <ctime>
+
+namespace ax::server {
+
+ServerContext::ServerContext(const ServerOptions& o, Engine& e)
+    : opts(o),
+      engine(e),
+      model_name(o.served_model_name.empty() ? e.model_name() : o.served_model_name),
+      started_at(static_cast<int64_t>(std::time(nullptr))),
+      admission(o.engine.max_seqs + o.max_queue) {
+  limits.ctx_size = e.ctx_size();
+  limits.max_n = o.max_n;
+}
+
+std::string ServerContext::NewId(const char* prefix) {
+  char buf[48];
+  std::snprintf(buf, sizeof(buf), "%s%08llx%08llx", prefix, static_cast<unsigned long long>(started_at & 0xffffffff),
+                static_cast<unsigned long long>(next_id.fetch_add(1)));
+  return buf;
+}
+
+bool ServerContext::Authorized(const httplib::Request& req) const {
+  if (opts.api_key.empty()) return true;
+  const std::string auth = req.get_header_value("Authorization");
+  if (auth == "Bearer " + opts.api_key) return true;
+  return req.get_header_value("x-api-key") == opts.api_key;
+}
+
+ServerGauges ServerContext::Gauges() const {
+  ServerGauges g;
+  g.in_flight = admission.in_flight();
+  g.capacity = admission.capacity();
+  g.draining = draining.load();
+  return g;
+}
+
+std::string RouteLabel(const std::string& path) {
+  for (const char* r : {"/v1/models", "/v1/completions", "/v1/chat/completions", "/v1/generate", "/health", "/metrics",
+                        "/v1/runtime"})
+    if (path == r) return r;
+  if (path.rfind("/v1/models/", 0) == 0) return "/v1/models/{model}";
+  return "other";
+}
+
+}  // namespace ax::server

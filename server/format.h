@@ -1,0 +1,47 @@
+// Job state → response JSON, per route. The same Formatter answers non-streaming
+// requests (Response) and streaming ones (Prologue, OnEvent for each engine event,
+// Epilogue), so streamed and non-streamed answers are built from the same pieces.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "job.h"
+
+namespace ax::server {
+
+class Formatter {
+ public:
+  virtual ~Formatter() = default;
+  virtual nlohmann::json Response(const Job& job) const = 0;
+  // Chunks sent before any token (chat: the role delta; completions: the echoed prompt).
+  virtual std::vector<nlohmann::json> Prologue(const Job& job) const = 0;
+  // Chunks for one event of choice `c` (none for an empty text delta).
+  virtual std::vector<nlohmann::json> OnEvent(const Job& job, int c, const StreamEvent& ev) const = 0;
+  // After every choice finished (the usage chunk when it was asked for).
+  virtual std::vector<nlohmann::json> Epilogue(const Job& job) const = 0;
+};
+
+std::unique_ptr<Formatter> MakeFormatter(Route route);
+
+// ---- shared pieces (format_common.cpp) ----
+// OpenAI finish_reason: "stop", "length"; "cancelled" and "error" for the rest.
+std::string FinishReasonString(FinishReason r);
+// {"prompt_tokens", "completion_tokens", "total_tokens", "prompt_tokens_details": {"cached_tokens"}}
+nlohmann::json UsageJson(const Job& job);
+// A token's text for logprobs ("" for special tokens).
+std::string TokenText(const Engine& engine, int32_t id);
+// UTF-8 bytes as a JSON array of ints (chat logprobs' "bytes").
+nlohmann::json BytesJson(const std::string& s);
+// Chat-style logprobs entries {"token", "logprob", "bytes", "top_logprobs": [...]}.
+nlohmann::json ChatLogprobEntries(const Engine& engine, const std::vector<TokenEvent>& tokens);
+// Legacy completions logprobs {"tokens", "token_logprobs", "top_logprobs", "text_offset"};
+// offsets start at `offset0` (the text already emitted before these tokens).
+nlohmann::json CompletionLogprobs(const Engine& engine, const std::vector<TokenEvent>& tokens, size_t offset0);
+// {"error": {...}} for a choice that failed inside the engine.
+nlohmann::json EngineErrorJson(const std::string& message);
+
+}  // namespace ax::server

@@ -1,0 +1,70 @@
+// ax-engine-server: an OpenAI-compatible HTTP/SSE server for one model (docs/server.md).
+#include <pthread.h>
+#include <signal.h>
+
+#include <atomic>
+#include <cstdio>
+#include <ctime>
+#include <thread>
+
+#include "api_server.h"
+#include "options.h"
+
+int main(int argc, char** argv) {
+  using namespace ax::server;
+  bool help = false;
+  auto parsed = ParseServerArgs(argc, argv, &help);
+  if (!parsed.ok()) {
+    std::fputs(parsed.status().message().c_str(), help ? stdout : stderr);
+    if (!help) std::fputc('\n', stderr);
+    return help ? 0 : 2;
+  }
+  const ServerOptions& opts = *parsed;
+
+  // Signals go to one thread (below); every other thread, the engine's included,
+  // inherits the blocked mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto engine = ax::Engine::Create(opts.engine);
+  if (!engine.ok()) {
+    std::fprintf(stderr, "ax-engine-server: %s\n", engine.status().ToString().c_str());
+    return 1;
+  }
+  ApiServer server(opts, **engine);
+  const int port = server.Bind();
+  if (port < 0) return 1;
+  (*engine)->Start();
+  const ax::RouteInfo route = (*engine)->route();
+  std::fprintf(stderr, "ax-engine-server: model %s (%s, %s) on %s, context %lld, %d seats + %d queued\n",
+               server.context().model_name.c_str(), route.architecture.c_str(), route.dtype.c_str(),
+               route.backend_detail.c_str(), static_cast<long long>((*engine)->ctx_size()), opts.engine.max_seqs,
+               opts.max_queue);
+  std::printf("ax-engine-server: listening on http://%s:%d\n", opts.host.c_str(), port);
+  std::fflush(stdout);
+
+  std::atomic<bool> stop_signal_thread{false};
+  std::thread signal_thread([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (stop_signal_thread) return;
+    std::fprintf(stderr, "ax-engine-server: %s: shutting down (in-flight requests get %d s)\n",
+                 sig == SIGINT ? "SIGINT" : "SIGTERM", opts.shutdown_timeout_s);
+    server.Shutdown([&] {
+      timespec zero{0, 0};
+      return sigtimedwait(&signals, nullptr, &zero) > 0;  // a second signal: cancel now
+    });
+  });
+  server.Serve();
+  // Serve returns after Shutdown (or when listening failed): release the signal thread.
+  stop_signal_thread = true;
+  pthread_kill(signal_thread.native_handle(), SIGTERM);
+  signal_thread.join();
+  (*engine)->Stop();
+  std::fprintf(stderr, "ax-engine-server: stopped\n");
+  return 0;
+}

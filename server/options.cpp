@@ -1,0 +1,112 @@
+#include "options.h"
+
+#include <charconv>
+#include <cstring>
+#include <functional>
+#include <map>
+
+namespace ax::server {
+namespace {
+
+Status ParseInt(const std::string& flag, const std::string& v, int64_t lo, int64_t hi, int64_t* out) {
+  int64_t x = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
+  if (ec != std::errc() || p != v.data() + v.size() || x < lo || x > hi)
+    return InvalidArgument("--" + flag + ": expected an integer in [" + std::to_string(lo) + ", " +
+                           std::to_string(hi) + "], got '" + v + "'");
+  *out = x;
+  return Status::Ok();
+}
+
+template <typename T>
+std::function<Status(const std::string&)> IntFlag(const std::string& flag, T* out, int64_t lo, int64_t hi) {
+  return [flag, out, lo, hi](const std::string& v) {
+    int64_t x = 0;
+    AX_RETURN_IF_ERROR(ParseInt(flag, v, lo, hi, &x));
+    *out = static_cast<T>(x);
+    return Status::Ok();
+  };
+}
+
+std::function<Status(const std::string&)> StrFlag(std::string* out) {
+  return [out](const std::string& v) {
+    *out = v;
+    return Status::Ok();
+  };
+}
+
+}  // namespace
+
+std::string ServerUsage() {
+  return "usage: ax-engine-server --model DIR [--host 127.0.0.1] [--port 8080] [--api-key KEY]\n"
+         "    [--max-seqs N] [--ctx-size N] [--backend auto|cpu|cuda] [--threads N] [--max-queue N]\n"
+         "    [--max-batch-tokens N] [--kv-cache-mb N] [--no-prefix-caching] [--served-model-name NAME]\n"
+         "    [--max-body-bytes N] [--max-n N] [--http-threads N] [--shutdown-timeout S]\n"
+         "    [--read-timeout S] [--write-timeout S] [--log-requests]\n"
+         "An OpenAI-compatible HTTP/SSE server for one model (docs/server.md). --port 0 binds a\n"
+         "free port; the chosen one is printed as 'ax-engine-server: listening on http://HOST:PORT'.\n";
+}
+
+Result<ServerOptions> ParseServerArgs(int argc, char** argv, bool* help) {
+  ServerOptions o;
+  *help = false;
+  bool no_prefix = false;
+  const int64_t kBig = int64_t{1} << 40;
+  std::map<std::string, std::function<Status(const std::string&)>> valued = {
+      {"model", StrFlag(&o.engine.model_dir)},
+      {"host", StrFlag(&o.host)},
+      {"port", IntFlag("port", &o.port, 0, 65535)},
+      {"api-key", StrFlag(&o.api_key)},
+      {"served-model-name", StrFlag(&o.served_model_name)},
+      {"max-seqs", IntFlag("max-seqs", &o.engine.max_seqs, 1, 4096)},
+      {"ctx-size", IntFlag("ctx-size", &o.engine.ctx_size, 0, kBig)},
+      {"backend", StrFlag(&o.engine.backend)},
+      {"threads", IntFlag("threads", &o.engine.threads, 0, 4096)},
+      {"max-queue", IntFlag("max-queue", &o.max_queue, 0, 1 << 20)},
+      {"max-batch-tokens", IntFlag("max-batch-tokens", &o.engine.max_batch_tokens, 1, kBig)},
+      {"kv-cache-mb", IntFlag("kv-cache-mb", &o.engine.kv_cache_mb, 0, kBig)},
+      {"max-body-bytes", IntFlag("max-body-bytes", &o.max_body_bytes, 64, kBig)},
+      {"max-n", IntFlag("max-n", &o.max_n, 1, 1024)},
+      {"http-threads", IntFlag("http-threads", &o.http_threads, 0, 1 << 16)},
+      {"shutdown-timeout", IntFlag("shutdown-timeout", &o.shutdown_timeout_s, 0, 86400)},
+      {"read-timeout", IntFlag("read-timeout", &o.read_timeout_s, 1, 86400)},
+      {"write-timeout", IntFlag("write-timeout", &o.write_timeout_s, 1, 86400)},
+  };
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      *help = true;
+      return InvalidArgument(ServerUsage());
+    }
+    if (arg == "--no-prefix-caching") {
+      no_prefix = true;
+      continue;
+    }
+    if (arg == "--log-requests") {
+      o.log_requests = true;
+      continue;
+    }
+    if (arg.rfind("--", 0) != 0) return InvalidArgument("unexpected argument '" + arg + "'\n" + ServerUsage());
+    std::string name = arg.substr(2), value;
+    const size_t eq = name.find('=');
+    if (eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+    } else {
+      if (i + 1 >= argc) return InvalidArgument("--" + name + " needs a value\n" + ServerUsage());
+      value = argv[++i];
+    }
+    auto it = valued.find(name);
+    if (it == valued.end()) return InvalidArgument("unknown option --" + name + "\n" + ServerUsage());
+    Status st = it->second(value);
+    if (!st.ok()) return InvalidArgument(st.message() + "\n" + ServerUsage());
+  }
+  if (o.engine.model_dir.empty()) return InvalidArgument("--model DIR is required\n" + ServerUsage());
+  if (o.engine.backend != "auto" && o.engine.backend != "cpu" && o.engine.backend != "cuda")
+    return InvalidArgument("--backend: expected auto, cpu or cuda, got '" + o.engine.backend + "'\n" + ServerUsage());
+  o.engine.prefix_caching = !no_prefix;
+  if (o.http_threads == 0) o.http_threads = o.engine.max_seqs + o.max_queue + 16;
+  return o;
+}
+
+}  // namespace ax::server

@@ -1,0 +1,33 @@
+// Command-line options of ax-engine-server.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "ax/engine.h"
+
+namespace ax::server {
+
+struct ServerOptions {
+  EngineConfig engine;            // --model, --backend, --threads, --ctx-size, --max-seqs, ...
+  std::string host = "127.0.0.1";
+  int port = 8080;                // 0: any free port (printed on the "listening" line)
+  std::string api_key;            // empty: no authentication
+  std::string served_model_name;  // empty: the model directory's name
+  int max_queue = 64;             // requests waiting for a seat beyond --max-seqs; more get 503
+  size_t max_body_bytes = 8u << 20;
+  int max_n = 16;                 // most choices (n × prompts) per request
+  int shutdown_timeout_s = 10;    // SIGINT/SIGTERM: in-flight requests get this long, then are cancelled
+  int http_threads = 0;           // 0: max-seqs + max-queue + 16 (a streaming request holds one)
+  int keep_alive_timeout_s = 5;
+  int read_timeout_s = 10;        // a client that stalls mid-request for longer is dropped
+  int write_timeout_s = 10;       // a client that stops reading for longer is dropped (and cancelled)
+  bool log_requests = false;
+};
+
+// Parses argv. On error (or --help) returns a Status whose message is the usage text
+// prefixed by the problem; `help` is set when --help was asked for.
+Result<ServerOptions> ParseServerArgs(int argc, char** argv, bool* help);
+std::string ServerUsage();
+
+}  // namespace ax::server

@@ -1,0 +1,85 @@
+// The read-only routes: models, health, metrics, runtime report.
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+
+#include "context.h"
+
+namespace ax::server {
+namespace {
+
+void Json(httplib::Response& res, const nlohmann::json& j, int status = 200) {
+  res.status = status;
+  res.set_content(j.dump(), "application/json");
+}
+
+nlohmann::json ModelJson(const ServerContext& ctx) {
+  return {{"id", ctx.model_name},      {"object", "model"},
+          {"created", ctx.started_at}, {"owned_by", "ax-engine"},
+          {"root", ctx.opts.engine.model_dir}, {"max_model_len", ctx.engine.ctx_size()}};
+}
+
+nlohmann::json RuntimeJson(const ServerContext& ctx) {
+  const RouteInfo r = ctx.engine.route();
+  const EngineConfig& e = ctx.opts.engine;
+  const std::string requested = e.backend;
+  const EngineStats s = ctx.engine.Stats();
+  return {
+      {"selected_backend", r.backend},
+      {"backend_detail", r.backend_detail},
+      // native: our own model graph serves the request (delegated routes to llama.cpp
+      // or an OpenAI-compatible upstream would say "delegated").
+      {"support_tier", "native"},
+      {"resolution_policy", requested == "auto" ? "auto: cuda when built and a GPU is present, else cpu"
+                                                : "explicit: --backend " + requested},
+      {"requested_backend", requested},
+      {"model",
+       {{"id", ctx.model_name},
+        {"dir", e.model_dir},
+        {"family", r.family},
+        {"architecture", r.architecture},
+        {"dtype", r.dtype},
+        {"vocab_size", ctx.engine.vocab_size()},
+        {"chat_template", ctx.engine.has_chat_template()}}},
+      {"limits",
+       {{"ctx_size", ctx.engine.ctx_size()},
+        {"max_seqs", e.max_seqs},
+        {"max_batch_tokens", e.max_batch_tokens},
+        {"kv_block_size", s.block_size},
+        {"kv_blocks_total", s.blocks_total},
+        {"prefix_caching", e.prefix_caching},
+        {"max_queue", ctx.opts.max_queue},
+        {"max_n", ctx.opts.max_n},
+        {"max_body_bytes", ctx.opts.max_body_bytes},
+        {"http_threads", ctx.opts.http_threads}}},
+      {"server", {{"started_at", ctx.started_at}, {"draining", ctx.draining.load()}}},
+  };
+}
+
+}  // namespace
+
+void RegisterInfoRoutes(httplib::Server& http, ServerContext& ctx) {
+  http.Get("/health", [&ctx](const httplib::Request&, httplib::Response& res) {
+    if (ctx.draining.load()) return Json(res, {{"status", "draining"}}, 503);
+    Json(res, {{"status", "ok"}, {"model", ctx.model_name}});
+  });
+  http.Get("/metrics", [&ctx](const httplib::Request&, httplib::Response& res) {
+    res.set_content(ctx.metrics.Render(ctx.engine.Stats(), ctx.Gauges()), "text/plain; version=0.0.4");
+  });
+  http.Get("/v1/models", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    if (!ctx.Authorized(req)) return WriteError(res, Unauthorized());
+    Json(res, {{"object", "list"}, {"data", nlohmann::json::array({ModelJson(ctx)})}});
+  });
+  http.Get(R"(/v1/models/(.+))", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    if (!ctx.Authorized(req)) return WriteError(res, Unauthorized());
+    const std::string id = req.matches[1];
+    if (id != ctx.model_name) return WriteError(res, ModelNotFound(id));
+    Json(res, ModelJson(ctx));
+  });
+  http.Get("/v1/runtime", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    if (!ctx.Authorized(req)) return WriteError(res, Unauthorized());
+    Json(res, RuntimeJson(ctx));
+  });
+}
+
+}  // namespace ax::server
