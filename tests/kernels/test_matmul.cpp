@@ -102,23 +102,27 @@ void CheckMatmul(const Shape& s, DType dt, bool accumulate, int64_t pad) {
 
 class MatmulTest : public ::testing::TestWithParam<DType> {};
 
-// m <= 4: the GEMV path (one weight read for all rows of x).
+// m <= 16: the GEMV path (one weight read for all rows of x; m = 1 uses 8-row tiles,
+// m % 4 == 0 3-row tiles x 4 rows of x, others 4-row tiles x groups of 3/2/1).
 TEST_P(MatmulTest, SmallM) {
-  const Shape shapes[] = {{1, 1, 1},    {1, 7, 3},     {1, 33, 7},  {1, 257, 33},
+  const Shape shapes[] = {{1, 1, 1},    {1, 7, 3},     {1, 33, 7},   {1, 257, 33},
                           {1, 9, 4097}, {1, 1000, 64}, {2, 33, 257}, {3, 17, 33},
-                          {4, 31, 100}, {4, 3, 4097}};
+                          {4, 31, 100}, {4, 3, 4097},  {5, 33, 257}, {8, 20, 33},
+                          {13, 9, 100}, {16, 17, 1030}};
   for (const Shape& s : shapes) {
     CheckMatmul(s, GetParam(), /*accumulate=*/false, /*pad=*/0);
     CheckMatmul(s, GetParam(), /*accumulate=*/true, /*pad=*/3);
   }
 }
 
-// m > 4: the packed GEMM path, including partial 6x16 tiles, balanced k blocks
-// (k = 1030), the row-split path (n narrow), and m past one m block (600 > 516).
+// m > 16: the packed GEMM path, including partial 6x16 tiles, balanced k blocks
+// (k = 1030), both loop orders (x fits the A buffer or not: 300 x 1030), the row-split
+// path (n narrow), and m past one m block (600 > 516).
 TEST_P(MatmulTest, LargeM) {
-  const Shape shapes[] = {{5, 1, 1},     {5, 7, 3},      {17, 33, 257}, {64, 49, 64},
+  const Shape shapes[] = {{17, 1, 1},    {17, 7, 3},     {17, 33, 257}, {64, 49, 64},
+                          {300, 20, 1030},
                           {300, 257, 33}, {17, 33, 4097}, {64, 16, 1030}, {300, 7, 33},
-                          {600, 40, 24},  {65, 17, 7}};
+                          {600, 20, 520}, {65, 17, 7}};
   for (const Shape& s : shapes) {
     CheckMatmul(s, GetParam(), /*accumulate=*/false, /*pad=*/0);
     CheckMatmul(s, GetParam(), /*accumulate=*/true, /*pad=*/5);

@@ -118,28 +118,51 @@ void PackB(const void* w, int64_t k, int64_t n0, int cols, int64_t k0, int64_t k
   }
 }
 
-// Brings the source rows of the next B panel towards L2 while the current one computes.
+// Cache lines of the next step's weights (16 rows x kc elements), issued a few at a
+// time from inside the microkernel loops: a burst of ~128 prefetches would stall on the
+// line fill buffers and serialise memory latency with compute (measured: half the time
+// of a small-m step sat on that burst).
+struct PrefetchList {
+  static constexpr int kMax = kNr * (kKc * 4 / 64);
+  const char* line[kMax];
+  int n = 0;
+};
+
 template <W kW>
-void PrefetchB(const void* w, int64_t k, int64_t n0, int cols, int64_t k0, int64_t kc) {
+void ListNextB(const void* w, int64_t k, int64_t n0, int cols, int64_t k0, int64_t kc,
+               PrefetchList* pl) {
   const int64_t bytes = kc * WSize<kW>();
+  pl->n = 0;
   for (int j = 0; j < cols; ++j) {
     const char* row = static_cast<const char*>(w) + ((n0 + j) * k + k0) * WSize<kW>();
-    for (int64_t off = 0; off < bytes; off += 64) _mm_prefetch(row + off, _MM_HINT_T1);
+    for (int64_t off = 0; off < bytes; off += 64) pl->line[pl->n++] = row + off;
   }
 }
 
 // y[0:rows, 0:cols] (+)= A[6, kc] · B[kc, 16] with A packed [kc][6], B packed [kc][16].
 // load_c: add into y (later k blocks, or accumulate) instead of overwriting it.
+// pf[0:npf]: cache lines to prefetch, spread evenly over the k loop.
 void Micro6x16(int64_t kc, const float* a, const float* b, float* y, int64_t ldy, int rows,
-               int cols, bool load_c) {
+               int cols, bool load_c, const char* const* pf, int npf) {
+  // The y tile is needed only after the k loop: start fetching it now.
+  for (int r = 0; r < rows; ++r) {
+    _mm_prefetch(reinterpret_cast<const char*>(y + r * ldy), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(y + r * ldy + kNr - 1), _MM_HINT_T0);
+  }
   __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
   __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
   __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
   __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
   __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
   __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
-#pragma GCC unroll 4
-  for (int64_t kk = 0; kk < kc; ++kk) {
+  // The k loop runs in chunks of 8 steps, each chunk preceded by per_chunk prefetches.
+  const int64_t chunks = (kc + 7) / 8;
+  const int per_chunk = static_cast<int>((npf + chunks - 1) / chunks);
+  for (int64_t k0 = 0; k0 < kc; k0 += 8) {
+    for (int i = 0; i < per_chunk && npf > 0; ++i, --npf) _mm_prefetch(*pf++, _MM_HINT_T0);
+    const int64_t k1 = std::min(kc, k0 + 8);
+#pragma GCC unroll 8
+  for (int64_t kk = k0; kk < k1; ++kk) {
     const __m256 b0 = _mm256_load_ps(b);
     const __m256 b1 = _mm256_load_ps(b + 8);
     __m256 av = _mm256_broadcast_ss(a + 0);
@@ -162,6 +185,7 @@ void Micro6x16(int64_t kc, const float* a, const float* b, float* y, int64_t ldy
     c51 = _mm256_fmadd_ps(av, b1, c51);
     a += kMr;
     b += kNr;
+  }
   }
   const __m256 acc[kMr][2] = {{c00, c01}, {c10, c11}, {c20, c21},
                               {c30, c31}, {c40, c41}, {c50, c51}};
@@ -189,7 +213,39 @@ void Micro6x16(int64_t kc, const float* a, const float* b, float* y, int64_t ldy
   }
 }
 
+// One (16-column panel n0, k block k0) step: pack the weights, start fetching the next
+// step's weights (next_n0 < 0: none), run the microkernel down the mb packed rows of A.
+template <W kW>
+void PanelStep(const MatmulParams& p, const float* ap, int64_t m0, int64_t mb, int64_t n0,
+               int64_t k0, int64_t kc, float* bp, int64_t next_n0, int64_t next_k0,
+               int64_t next_kc) {
+  const int cols = static_cast<int>(std::min<int64_t>(kNr, p.n - n0));
+  PackB<kW>(p.w, p.k, n0, cols, k0, kc, bp);
+  PrefetchList pl;
+  if (next_n0 >= 0) {
+    ListNextB<kW>(p.w, p.k, next_n0, static_cast<int>(std::min<int64_t>(kNr, p.n - next_n0)),
+                  next_k0, next_kc, &pl);
+  }
+  const bool load_c = p.accumulate || k0 > 0;
+  float* y = p.y + m0 * p.ldy + n0;
+  const int64_t calls = (mb + kMr - 1) / kMr;
+  const int per_call = static_cast<int>((pl.n + calls - 1) / calls);
+  for (int64_t i0 = 0, done = 0; i0 < mb; i0 += kMr) {
+    const int npf = static_cast<int>(std::min<int64_t>(per_call, pl.n - done));
+    Micro6x16(kc, ap + i0 * kc, bp, y + i0 * p.ldy, p.ldy,
+              static_cast<int>(std::min<int64_t>(kMr, mb - i0)), cols, load_c, pl.line + done, npf);
+    done += npf;
+  }
+}
+
 // Rows [m_begin, m_end) of y restricted to 16-column panels [pan_begin, pan_end).
+// Two loop orders, same microkernel:
+//  - panel-major, when all of x's rows x all of k fit the A buffer (m*k <= kMc*kKc,
+//    e.g. m <= 129 at k = 1024): x is packed once, then each panel's 16 weight rows are
+//    streamed start to end (k blocks in order), which the prefetchers follow well; at
+//    small m (5..32) this is what keeps the weight stream near memory speed.
+//  - k-block-major (BLIS), otherwise: A block [mb, kc] packed per k block, reused by
+//    every panel.
 template <W kW>
 void GemmRange(const MatmulParams& p, int64_t m_begin, int64_t m_end, int64_t pan_begin,
                int64_t pan_end) {
@@ -197,25 +253,34 @@ void GemmRange(const MatmulParams& p, int64_t m_begin, int64_t m_end, int64_t pa
   // Balanced k blocks (multiples of 8, at most kKc): k = 1030 gives 5 x 208, not 4 x 256 + 6.
   const int64_t nkb = (p.k + kKc - 1) / kKc;
   const int64_t kcb = std::min(kKc, ((p.k + nkb - 1) / nkb + 7) / 8 * 8);
+  const auto kc_at = [&](int64_t k0) { return std::min(kcb, p.k - k0); };
+  const int64_t rows6 = (m_end - m_begin + kMr - 1) / kMr * kMr;
+  if (rows6 * p.k <= kMc * kKc) {
+    const int64_t mb = m_end - m_begin;
+    // k block k0 of A lives at s.a + k0 * rows6 (each block is rows6 x kc floats).
+    for (int64_t k0 = 0; k0 < p.k; k0 += kcb) {
+      PackA(p.x + m_begin * p.ldx + k0, p.ldx, mb, kc_at(k0), s.a + k0 * rows6);
+    }
+    for (int64_t pan = pan_begin; pan < pan_end; ++pan) {
+      for (int64_t k0 = 0; k0 < p.k; k0 += kcb) {
+        int64_t next_n0 = pan * kNr, next_k0 = k0 + kcb;
+        if (next_k0 >= p.k) {
+          next_n0 = pan + 1 < pan_end ? (pan + 1) * kNr : -1;
+          next_k0 = 0;
+        }
+        PanelStep<kW>(p, s.a + k0 * rows6, m_begin, mb, pan * kNr, k0, kc_at(k0), s.b, next_n0,
+                      next_k0, kc_at(next_k0));
+      }
+    }
+    return;
+  }
   for (int64_t m0 = m_begin; m0 < m_end; m0 += kMc) {
     const int64_t mb = std::min(kMc, m_end - m0);
     for (int64_t k0 = 0; k0 < p.k; k0 += kcb) {
-      const int64_t kc = std::min(kcb, p.k - k0);
-      const bool load_c = p.accumulate || k0 > 0;
-      PackA(p.x + m0 * p.ldx + k0, p.ldx, mb, kc, s.a);
+      PackA(p.x + m0 * p.ldx + k0, p.ldx, mb, kc_at(k0), s.a);
       for (int64_t pan = pan_begin; pan < pan_end; ++pan) {
-        const int64_t n0 = pan * kNr;
-        const int cols = static_cast<int>(std::min<int64_t>(kNr, p.n - n0));
-        PackB<kW>(p.w, p.k, n0, cols, k0, kc, s.b);
-        if (pan + 1 < pan_end) {
-          PrefetchB<kW>(p.w, p.k, n0 + kNr, static_cast<int>(std::min<int64_t>(kNr, p.n - n0 - kNr)),
-                        k0, kc);
-        }
-        float* y = p.y + m0 * p.ldy + n0;
-        for (int64_t i0 = 0; i0 < mb; i0 += kMr) {
-          Micro6x16(kc, s.a + i0 * kc, s.b, y + i0 * p.ldy, p.ldy,
-                    static_cast<int>(std::min<int64_t>(kMr, mb - i0)), cols, load_c);
-        }
+        const int64_t next_n0 = pan + 1 < pan_end ? (pan + 1) * kNr : -1;
+        PanelStep<kW>(p, s.a, m0, mb, pan * kNr, k0, kc_at(k0), s.b, next_n0, k0, kc_at(k0));
       }
     }
   }

@@ -14,7 +14,7 @@ namespace ax::kernels::cpu::detail {
 
 // Largest m that Matmul sends to Gemv; larger m goes to Gemm (see docs/cpu-kernels.md
 // for the crossover measurement).
-inline constexpr int64_t kGemvMaxM = 4;
+inline constexpr int64_t kGemvMaxM = 16;
 
 void Gemv(const MatmulParams& p, ThreadPool& pool);
 void Gemm(const MatmulParams& p, ThreadPool& pool);

@@ -1,0 +1,318 @@
+// ax-kernel-bench: the CPU kernels against this machine's ceilings, on Qwen3-0.6B shapes.
+//
+//   (a) streaming read bandwidth of a 1 GiB buffer (1 and N threads) and the FMA clock
+//       and peak (dependent-chain clock estimate; independent-chain throughput);
+//   (b) bf16 GEMV (m = 1) GB/s per projection shape, weights rotated over >= 1 GiB of
+//       copies so they come from DRAM, as a fraction of (a); plus the whole decode
+//       token (28 layers + tied logits, 1.19 GB of distinct weights);
+//   (c) bf16 GEMM GFLOP/s at m = 128 and 512 vs the FMA peak; plus the whole prefill of
+//       512 tokens (28 layers of GEMMs + attention), as tokens/s.
+// Prints one JSON object to stdout and, with --out PATH, writes it there too.
+// Usage: ax-kernel-bench [--out PATH] [--threads N] [--quick]
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "bench_util.h"
+#include "kernels/cpu/cpu.h"
+#include "kernels/cpu/matmul_internal.h"
+#include "tensor/dtype.h"
+
+namespace ax::bench {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+struct Shape {
+  const char* name;
+  int64_t n, k;  // weight [n, k]
+};
+// Qwen3-0.6B: hidden 1024, 16 q heads + 8 kv heads of 128, intermediate 3072, vocab
+// 151936 (tied embeddings), 28 layers. q/k/v and gate/up are fused at load time.
+constexpr Shape kQkv{"qkv", 2048 + 1024 + 1024, 1024};
+constexpr Shape kO{"o", 1024, 2048};
+constexpr Shape kGateUp{"gate_up", 2 * 3072, 1024};
+constexpr Shape kDown{"down", 1024, 3072};
+constexpr Shape kLogits{"logits", 151936, 1024};
+constexpr Shape kLayerShapes[] = {kQkv, kO, kGateUp, kDown};
+constexpr int kLayers = 28;
+constexpr size_t kGiB = size_t{1} << 30;
+
+double LoadAverage() {
+  double l[1] = {0.0};
+  return getloadavg(l, 1) == 1 ? l[0] : -1.0;
+}
+
+std::string CpuModel() {
+  std::ifstream f("/proc/cpuinfo");
+  for (std::string line; std::getline(f, line);) {
+    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+  }
+  return "unknown";
+}
+
+std::vector<float> RandomVec(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> d(-1.0f, 1.0f);
+  std::vector<float> v(n);
+  for (float& x : v) x = d(rng);
+  return v;
+}
+
+kernels::MatmulParams Params(const uint16_t* w, const Shape& s, int64_t m, const float* x, float* y) {
+  kernels::MatmulParams p;
+  p.x = x;
+  p.w = w;
+  p.w_dtype = DType::kBF16;
+  p.y = y;
+  p.m = m;
+  p.n = s.n;
+  p.k = s.k;
+  return p;
+}
+
+struct Ctx {
+  ThreadPool& pool;
+  uint16_t* arena;       // random bf16 weights
+  size_t arena_elems;
+  double bw;             // N-thread read bandwidth, GB/s
+  double peak;           // theoretical FMA peak, GFLOP/s
+  bool quick;
+};
+
+// m = 1 GEMV over enough copies of the weight that the pass streams from DRAM.
+Json BenchGemv(Ctx& c, const Shape& s, int64_t m, bool force_gemm = false) {
+  const size_t elems = static_cast<size_t>(s.n * s.k);
+  const size_t want = (kGiB + elems * 2 - 1) / (elems * 2);  // >= 1 GiB of weights per pass
+  const size_t copies = std::max<size_t>(2, std::min(c.arena_elems / elems, want));
+  const std::vector<float> x = RandomVec(m * s.k, 7);
+  std::vector<float> y(m * s.n);
+  const double t = BestTime(
+      [&] {
+        for (size_t i = 0; i < copies; ++i) {
+          const auto p = Params(c.arena + i * elems, s, m, x.data(), y.data());
+          if (force_gemm) kernels::cpu::detail::Gemm(p, c.pool);
+          else kernels::cpu::Matmul(p, c.pool);
+        }
+      },
+      c.quick ? 2 : 5);
+  const double gbs = static_cast<double>(copies * elems * 2) / t / 1e9;
+  return Json{{"shape", s.name}, {"n", s.n}, {"k", s.k}, {"m", m},
+              {"path", force_gemm ? "gemm" : (m <= kernels::cpu::detail::kGemvMaxM ? "gemv" : "gemm")},
+              {"weight_copies", copies}, {"us_per_call", t / copies * 1e6},
+              {"gb_per_s", gbs}, {"fraction_of_bandwidth", gbs / c.bw}};
+}
+
+Json BenchGemm(Ctx& c, const Shape& s, int64_t m) {
+  const std::vector<float> x = RandomVec(m * s.k, 9);
+  std::vector<float> y(m * s.n);
+  const auto p = Params(c.arena, s, m, x.data(), y.data());
+  const double flops = 2.0 * m * s.n * s.k;
+  const double t = BestTime([&] { kernels::cpu::Matmul(p, c.pool); }, flops > 5e10 ? 1 : 3,
+                            c.quick ? 0.0 : 1.0);
+  const double gf = flops / t / 1e9;
+  return Json{{"shape", s.name}, {"n", s.n}, {"k", s.k}, {"m", m}, {"ms", t * 1e3},
+              {"gflop_per_s", gf}, {"fraction_of_peak", gf / c.peak}};
+}
+
+// The weights of all layers laid out one after another in the arena.
+std::vector<const uint16_t*> LayerWeights(Ctx& c, int layers, const uint16_t** logits) {
+  std::vector<const uint16_t*> w;
+  size_t off = 0;
+  for (int l = 0; l < layers; ++l) {
+    for (const Shape& s : kLayerShapes) {
+      w.push_back(c.arena + off);
+      off += static_cast<size_t>(s.n * s.k);
+    }
+  }
+  *logits = c.arena + off;
+  return w;
+}
+
+// One decode token's matmuls: every layer's projections at m = 1, then the logits.
+Json BenchDecodeToken(Ctx& c, int layers) {
+  const uint16_t* logits;
+  const std::vector<const uint16_t*> w = LayerWeights(c, layers, &logits);
+  const std::vector<float> x = RandomVec(3072, 11);
+  std::vector<float> y(kLogits.n);
+  double bytes = static_cast<double>(kLogits.n * kLogits.k) * 2;
+  for (const Shape& s : kLayerShapes) bytes += static_cast<double>(s.n * s.k) * 2 * layers;
+  const double t = BestTime(
+      [&] {
+        for (int l = 0; l < layers; ++l)
+          for (int j = 0; j < 4; ++j)
+            kernels::cpu::Matmul(Params(w[l * 4 + j], kLayerShapes[j], 1, x.data(), y.data()), c.pool);
+        kernels::cpu::Matmul(Params(logits, kLogits, 1, x.data(), y.data()), c.pool);
+      },
+      c.quick ? 2 : 5);
+  const double gbs = bytes / t / 1e9;
+  return Json{{"layers", layers}, {"weight_bytes", bytes}, {"ms_per_token", t * 1e3},
+              {"tokens_per_s_matmul_only", 1.0 / t}, {"gb_per_s", gbs},
+              {"fraction_of_bandwidth", gbs / c.bw}};
+}
+
+// Causal self-attention of a 512-token prompt over a paged cache (block 16), one layer.
+double AttentionPrefillSeconds(Ctx& c, int n_tokens) {
+  const int heads = 16, kv_heads = 8, hd = 128, bs = 16, blocks = (n_tokens + bs - 1) / bs;
+  const std::vector<float> q = RandomVec(static_cast<size_t>(n_tokens) * heads * hd, 13);
+  const std::vector<float> kc = RandomVec(static_cast<size_t>(blocks) * bs * kv_heads * hd, 14);
+  const std::vector<float> vc = RandomVec(kc.size(), 15);
+  std::vector<float> out(q.size());
+  std::vector<int32_t> pos(n_tokens), table(blocks);
+  for (int i = 0; i < n_tokens; ++i) pos[i] = i;
+  for (int b = 0; b < blocks; ++b) table[b] = blocks - 1 - b;
+  const int32_t begin = 0, len = n_tokens;
+  kernels::AttentionParams p;
+  p.q = q.data();
+  p.k_cache = kc.data();
+  p.v_cache = vc.data();
+  p.out = out.data();
+  p.positions = pos.data();
+  p.seq_q_begin = &begin;
+  p.seq_q_len = &len;
+  p.block_tables = table.data();
+  p.n_seqs = 1;
+  p.max_blocks_per_seq = blocks;
+  p.n_heads = heads;
+  p.n_kv_heads = kv_heads;
+  p.head_dim = hd;
+  p.block_size = bs;
+  p.scale = 0.08838834764f;
+  return BestTime([&] { kernels::cpu::Attention(p, c.pool); }, 3);
+}
+
+// Prefill of one 512-token prompt: every layer's projections at m = 512, attention,
+// and the logits of the last row only.
+Json BenchPrefill(Ctx& c, int layers, int64_t m) {
+  const uint16_t* logits;
+  const std::vector<const uint16_t*> w = LayerWeights(c, layers, &logits);
+  const std::vector<float> x = RandomVec(m * 3072, 12);
+  std::vector<float> y(std::max<int64_t>(m * 6144, kLogits.n));
+  const double t_mm = BestTime(
+      [&] {
+        for (int l = 0; l < layers; ++l)
+          for (int j = 0; j < 4; ++j)
+            kernels::cpu::Matmul(Params(w[l * 4 + j], kLayerShapes[j], m, x.data(), y.data()), c.pool);
+        kernels::cpu::Matmul(Params(logits, kLogits, 1, x.data(), y.data()), c.pool);
+      },
+      c.quick ? 1 : 2);
+  double flops = 2.0 * kLogits.n * kLogits.k;
+  for (const Shape& s : kLayerShapes) flops += 2.0 * m * s.n * s.k * layers;
+  const double t_attn = AttentionPrefillSeconds(c, static_cast<int>(m)) * layers;
+  return Json{{"layers", layers}, {"tokens", m}, {"matmul_s", t_mm},
+              {"matmul_gflop_per_s", flops / t_mm / 1e9},
+              {"matmul_fraction_of_peak", flops / t_mm / 1e9 / c.peak},
+              {"attention_s", t_attn}, {"tokens_per_s_matmul_plus_attention", m / (t_mm + t_attn)}};
+}
+
+int Main(int argc, char** argv) {
+  std::string out_path;
+  int threads = ThreadPool::HardwareThreads();
+  bool quick = false;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--out") && i + 1 < argc) out_path = argv[++i];
+    else if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) threads = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--quick")) quick = true;
+    else {
+      std::fprintf(stderr, "usage: ax-kernel-bench [--out PATH] [--threads N] [--quick]\n");
+      return 2;
+    }
+  }
+  ThreadPool pool(threads);
+  Json out;
+  out["tool"] = "ax-kernel-bench";
+  out["machine"] = {{"cpu", CpuModel()}, {"threads", threads}, {"load_average_start", LoadAverage()}};
+  out["method"] = "best of repeats; the machine is shared, so numbers are noisy lower bounds";
+
+  Json ceil;
+  const double ghz = FmaClockGhz(pool);
+  ceil["fma_clock_ghz"] = ghz;
+  const double peak = threads * 2.0 * 8 * 2 * ghz;  // 2 FMA ports x 8 lanes x 2 flop
+  ceil["fma_peak_gflops_theoretical"] = peak;
+  ceil["fma_peak_gflops_measured"] = FmaPeakGflops(pool);
+  double bw = 0.0;
+  {
+    const size_t bytes = quick ? kGiB / 4 : kGiB;
+    Buffer<float> buf = AllocTouched<float>(bytes / 4, pool);
+    pool.ParallelFor(static_cast<int64_t>(bytes / 4), 1 << 20, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) buf[i] = 1.0f;
+    });
+    ceil["read_buffer_bytes"] = bytes;
+    // The ceiling is the best of a plain loop and a 4-stream prefetched loop.
+    Json rd;
+    for (int t : {1, threads}) {
+      for (int streams : {1, 4}) {
+        const double g = ReadBandwidth(buf.get(), bytes, pool, t, streams, quick ? 3 : 7);
+        rd.push_back({{"threads", t}, {"streams_per_thread", streams}, {"gb_per_s", g}});
+        if (t == threads) bw = std::max(bw, g);
+      }
+    }
+    ceil["read"] = rd;
+    ceil["read_gb_per_s_ceiling"] = bw;
+  }
+  out["ceilings"] = ceil;
+  std::cerr << ceil.dump() << "\n";
+
+  // Weight arena: one decode token's worth of distinct bf16 weights (1.19 GB).
+  size_t arena_elems = static_cast<size_t>(kLogits.n * kLogits.k);
+  for (const Shape& s : kLayerShapes) arena_elems += static_cast<size_t>(s.n * s.k) * kLayers;
+  Buffer<uint16_t> arena = AllocTouched<uint16_t>(arena_elems, pool);
+  pool.ParallelFor(static_cast<int64_t>(arena_elems), 1 << 20, [&](int64_t b, int64_t e) {
+    uint32_t state = static_cast<uint32_t>(b) * 2654435761u + 1;
+    for (int64_t i = b; i < e; ++i) {
+      state = state * 1664525u + 1013904223u;
+      arena[i] = F32ToBf16((static_cast<float>(state >> 8) / 16777216.0f - 0.5f) * 0.1f);
+    }
+  });
+  Ctx c{pool, arena.get(), arena_elems, bw, peak, quick};
+
+  Json gemv = Json::array();
+  for (const Shape& s : {kQkv, kO, kGateUp, kDown, kLogits}) gemv.push_back(BenchGemv(c, s, 1));
+  out["gemv_bf16_m1"] = gemv;
+  out["decode_token_bf16"] = BenchDecodeToken(c, quick ? 2 : kLayers);
+  std::cerr << out["decode_token_bf16"].dump() << "\n";
+
+  Json crossover = Json::array();  // where Matmul switches GEMV -> GEMM
+  for (int64_t m : {1, 2, 3, 4, 5, 6, 8}) {
+    crossover.push_back(BenchGemv(c, kQkv, m));
+    crossover.push_back(BenchGemv(c, kQkv, m, /*force_gemm=*/true));
+  }
+  out["small_m_crossover_qkv"] = crossover;
+
+  Json gemm = Json::array();
+  for (int64_t m : {128, 512}) {
+    for (const Shape& s : {kQkv, kO, kGateUp, kDown, kLogits}) {
+      if (quick && s.n == kLogits.n) continue;
+      gemm.push_back(BenchGemm(c, s, m));
+      std::cerr << gemm.back().dump() << "\n";
+    }
+  }
+  out["gemm_bf16"] = gemm;
+  out["prefill_512_bf16"] = BenchPrefill(c, quick ? 2 : kLayers, 512);
+  out["machine"]["load_average_end"] = LoadAverage();
+
+  const std::string text = out.dump(2);
+  std::cout << text << "\n";
+  if (!out_path.empty()) {
+    std::ofstream f(out_path);
+    f << text << "\n";
+    if (!f) {
+      std::fprintf(stderr, "cannot write %s\n", out_path.c_str());
+      return 1;
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace ax::bench
+
+int main(int argc, char** argv) { return ax::bench::Main(argc, argv); }
