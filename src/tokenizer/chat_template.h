@@ -26,9 +26,15 @@ class ChatTemplate {
   // Renders with a JSON object as the context, e.g.
   //   {"messages": [{"role": "user", "content": "hi"}], "add_generation_prompt": true,
   //    "tools": [...], "enable_thinking": false}
-  // bos_token and eos_token are added unless the context sets them. Errors from the
-  // template (raise_exception, type errors) come back as InvalidArgument with the
-  // template's message.
+  // Like transformers' apply_chat_template, the template also sees, unless the context
+  // sets them: the special tokens (bos_token, eos_token, and from LoadFromDir also
+  // unk/pad/sep/cls/mask_token, additional_special_tokens and extra_special_tokens;
+  // a token that is null or "" is left undefined), tools = none, documents = none and
+  // add_generation_prompt = false. Object key order is kept (tojson prints it).
+  // "_ax_now": "YYYY-MM-DD[THH:MM:SS]" pins the clock strftime_now() reads (tests);
+  // it is not a template variable. Errors from the template come back as
+  // InvalidArgument: raise_exception(msg) as exactly msg, other errors as
+  // "line L, column C: <what>".
   virtual Result<std::string> Render(const std::string& context_json) const = 0;
 };
 
