@@ -54,13 +54,19 @@ inline double BestTime(const std::function<void()>& fn, int reps, double min_tot
 double ReadBandwidth(const float* p, size_t bytes, ThreadPool& pool, int threads, int streams,
                      int reps);
 
-// Core clock in GHz from a dependent chain of FMAs, assuming a 4-cycle FMA latency
-// (Skylake through Sapphire Rapids); run on every thread of the pool at once (the
-// slowest thread is reported), so it is the all-core clock under FMA load.
+// CPU time consumed by the calling thread (excludes time it was not scheduled: on a
+// shared machine this measures what a core does while it runs our code).
+double ThreadCpuSeconds();
+
+// Core clock in GHz from a dependent chain of FMAs timed in thread CPU time, assuming
+// a 4-cycle FMA latency (Skylake through Sapphire Rapids); run on every thread of the
+// pool at once (the slowest thread is reported): the all-core clock under FMA load.
 double FmaClockGhz(ThreadPool& pool);
 
 // Measured FMA throughput (GFLOP/s) of the pool: 12 independent ymm FMA chains per
-// thread, the microkernel's best case with no loads at all.
-double FmaPeakGflops(ThreadPool& pool);
+// thread, the microkernel's best case with no loads at all. `wall`: over wall time
+// (what other processes leave us); else the sum over threads of flops / thread CPU time
+// (the machine's, had we the cores to ourselves).
+double FmaPeakGflops(ThreadPool& pool, bool wall);
 
 }  // namespace ax::bench

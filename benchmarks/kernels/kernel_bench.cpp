@@ -85,11 +85,15 @@ struct Ctx {
   size_t arena_elems;
   double bw;             // N-thread read bandwidth, GB/s
   double peak;           // theoretical FMA peak, GFLOP/s
+  double ghz;            // FMA clock
   bool quick;
 };
 
-// m = 1 GEMV over enough copies of the weight that the pass streams from DRAM.
-Json BenchGemv(Ctx& c, const Shape& s, int64_t m, bool force_gemm = false) {
+enum class Path { kDispatch, kGemv, kGemm };
+
+// Small-m matmul over enough copies of the weight that each pass streams from DRAM.
+// path: cpu::Matmul's own choice, or one of its two regimes forced.
+Json BenchGemv(Ctx& c, const Shape& s, int64_t m, Path path = Path::kDispatch) {
   const size_t elems = static_cast<size_t>(s.n * s.k);
   const size_t want = (kGiB + elems * 2 - 1) / (elems * 2);  // >= 1 GiB of weights per pass
   const size_t copies = std::max<size_t>(2, std::min(c.arena_elems / elems, want));
@@ -99,14 +103,20 @@ Json BenchGemv(Ctx& c, const Shape& s, int64_t m, bool force_gemm = false) {
       [&] {
         for (size_t i = 0; i < copies; ++i) {
           const auto p = Params(c.arena + i * elems, s, m, x.data(), y.data());
-          if (force_gemm) kernels::cpu::detail::Gemm(p, c.pool);
-          else kernels::cpu::Matmul(p, c.pool);
+          switch (path) {
+            case Path::kDispatch: kernels::cpu::Matmul(p, c.pool); break;
+            case Path::kGemv: kernels::cpu::detail::Gemv(p, c.pool); break;
+            case Path::kGemm: kernels::cpu::detail::Gemm(p, c.pool); break;
+          }
         }
       },
       c.quick ? 2 : 5);
   const double gbs = static_cast<double>(copies * elems * 2) / t / 1e9;
   return Json{{"shape", s.name}, {"n", s.n}, {"k", s.k}, {"m", m},
-              {"path", force_gemm ? "gemm" : (m <= kernels::cpu::detail::kGemvMaxM ? "gemv" : "gemm")},
+              {"path", path == Path::kGemm || (path == Path::kDispatch &&
+                                                   m > kernels::cpu::detail::kGemvMaxM)
+                           ? "gemm" : "gemv"},
+              {"gflop_per_s", 2.0 * m * copies * elems / t / 1e9},
               {"weight_copies", copies}, {"us_per_call", t / copies * 1e6},
               {"gb_per_s", gbs}, {"fraction_of_bandwidth", gbs / c.bw}};
 }
@@ -121,6 +131,25 @@ Json BenchGemm(Ctx& c, const Shape& s, int64_t m) {
   const double gf = flops / t / 1e9;
   return Json{{"shape", s.name}, {"n", s.n}, {"k", s.k}, {"m", m}, {"ms", t * 1e3},
               {"gflop_per_s", gf}, {"fraction_of_peak", gf / c.peak}};
+}
+
+// One thread, timed in thread CPU time: the kernel's efficiency on one core, free of
+// the preemption noise of a shared machine (cache interference remains).
+Json BenchGemmOneCore(Ctx& c, const Shape& s, int64_t m) {
+  ThreadPool one(1);
+  const std::vector<float> x = RandomVec(m * s.k, 9);
+  std::vector<float> y(m * s.n);
+  const auto p = Params(c.arena, s, m, x.data(), y.data());
+  kernels::cpu::Matmul(p, one);
+  double best = 1e30;
+  for (int r = 0; r < (c.quick ? 2 : 5); ++r) {
+    const double t0 = ThreadCpuSeconds();
+    kernels::cpu::Matmul(p, one);
+    best = std::min(best, ThreadCpuSeconds() - t0);
+  }
+  const double gf = 2.0 * m * s.n * s.k / best / 1e9;
+  return Json{{"shape", s.name}, {"n", s.n}, {"k", s.k}, {"m", m}, {"cpu_ms", best * 1e3},
+              {"gflop_per_s", gf}, {"fraction_of_core_peak", gf / (32.0 * c.ghz)}};
 }
 
 // The weights of all layers laid out one after another in the arena.
@@ -237,7 +266,8 @@ int Main(int argc, char** argv) {
   ceil["fma_clock_ghz"] = ghz;
   const double peak = threads * 2.0 * 8 * 2 * ghz;  // 2 FMA ports x 8 lanes x 2 flop
   ceil["fma_peak_gflops_theoretical"] = peak;
-  ceil["fma_peak_gflops_measured"] = FmaPeakGflops(pool);
+  ceil["fma_peak_gflops_measured_cpu_time"] = FmaPeakGflops(pool, /*wall=*/false);
+  ceil["fma_peak_gflops_measured_wall"] = FmaPeakGflops(pool, /*wall=*/true);
   double bw = 0.0;
   {
     const size_t bytes = quick ? kGiB / 4 : kGiB;
@@ -272,7 +302,7 @@ int Main(int argc, char** argv) {
       arena[i] = F32ToBf16((static_cast<float>(state >> 8) / 16777216.0f - 0.5f) * 0.1f);
     }
   });
-  Ctx c{pool, arena.get(), arena_elems, bw, peak, quick};
+  Ctx c{pool, arena.get(), arena_elems, bw, peak, ghz, quick};
 
   Json gemv = Json::array();
   for (const Shape& s : {kQkv, kO, kGateUp, kDown, kLogits}) gemv.push_back(BenchGemv(c, s, 1));
@@ -281,9 +311,9 @@ int Main(int argc, char** argv) {
   std::cerr << out["decode_token_bf16"].dump() << "\n";
 
   Json crossover = Json::array();  // where Matmul switches GEMV -> GEMM
-  for (int64_t m : {1, 2, 3, 4, 5, 6, 8}) {
-    crossover.push_back(BenchGemv(c, kQkv, m));
-    crossover.push_back(BenchGemv(c, kQkv, m, /*force_gemm=*/true));
+  for (int64_t m : {1, 2, 4, 8, 12, 16, 24, 32}) {
+    crossover.push_back(BenchGemv(c, kQkv, m, Path::kGemv));
+    crossover.push_back(BenchGemv(c, kQkv, m, Path::kGemm));
   }
   out["small_m_crossover_qkv"] = crossover;
 
@@ -296,6 +326,11 @@ int Main(int argc, char** argv) {
     }
   }
   out["gemm_bf16"] = gemm;
+  Json one = Json::array();
+  for (int64_t m : {128, 512}) {
+    for (const Shape& s : kLayerShapes) one.push_back(BenchGemmOneCore(c, s, m));
+  }
+  out["gemm_bf16_one_core_cpu_time"] = one;
   out["prefill_512_bf16"] = BenchPrefill(c, quick ? 2 : kLayers, 512);
   out["machine"]["load_average_end"] = LoadAverage();
 

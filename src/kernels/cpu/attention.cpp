@@ -1,11 +1,11 @@
 // Paged causal GQA attention (contract: AttentionParams in kernels/params.h).
 //
-// Work unit ("tile"): one sequence, one kv head, and up to 8 query vectors that read
-// that kv head — HG query heads of the group x TQ consecutive query tokens, HG*TQ <= 8
-// (GQA 2: 2 heads x 4 tokens; decode: the G heads of one token). One lane of a ymm
-// register per query vector, so the online softmax runs 8 query vectors at once:
+// Tile: one sequence, one kv head, and up to 8 query vectors that read that kv head —
+// HG query heads of the group x TQ consecutive query tokens, HG*TQ <= 8 (GQA 2: 2 heads
+// x 4 tokens; decode: the G heads of one token). One lane of a ymm register per query
+// vector, so the online softmax runs 8 query vectors at once:
 //
-//   for each cache block b of the sequence up to the tile's last position:
+//   for each chunk of keys (a cache block, or 16 packed keys) up to the tile's last position:
 //     S[j][i]  = scale * q_i · k_j                 K row read once for all lanes i
 //                (lane i masked when key j > pos_i: causal, or i is an empty lane)
 //     m'       = max(m, max_j S[j])                 per lane
@@ -13,13 +13,21 @@
 //     O[i][:]  = alpha_i*O[i][:] + sum_j P[j][i] * v_j[:]   V row read once for all i
 //   out_i = O[i] / l_i
 //
-// Tiles are sorted by cost (positions attended x lanes) and handed out from an atomic
-// counter, so causal prefill (late tokens cost more) balances over the pool.
+// Unit (the scheduling grain): up to kTilesPerUnit consecutive tiles of one (sequence,
+// kv head). A unit of several tiles first copies its kv head's K and V rows [0, last
+// position] out of the paged cache into contiguous thread-local [keys, head_dim] arrays:
+// in the cache, consecutive keys of one head are n_kv_heads*head_dim floats apart (4 KiB
+// for 8 x 128), so they all fall into the same few cache sets (1/8 of L1 and L2 usable)
+// and a page each; packed, the unit's tiles re-read them from L2 with no conflicts.
+// Single-tile units (decode) read the cache directly, with explicit prefetch.
+// Units are sorted by cost and handed out from an atomic counter, so causal prefill
+// (late tokens cost more) balances over the pool.
 #include <immintrin.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cfloat>
+#include <cstring>
 #include <vector>
 
 #include "base/check.h"
@@ -38,24 +46,107 @@ struct Tile {
   int32_t kv_head;
   int32_t h0;       // first query head (absolute)
   int32_t nheads;   // query heads in the tile (<= HG)
+  int32_t max_pos;  // largest position among the tile's rows
+};
+
+struct Unit {
+  int32_t tile_begin, tile_end;  // into the tile list; same seq, kv head and heads
+  int32_t max_pos;
   int64_t cost;
 };
 
-// Thread-local working memory of one tile (std::vector: only 16-byte aligned, so the
-// kernels use unaligned loads/stores on it).
-struct TileScratch {
-  std::vector<float> o;   // [8][hd8] running numerators
-  std::vector<float> pb;  // [block_size][8] scores, then probabilities
+constexpr int kTilesPerUnit = 16;
+
+// Where the K/V rows of key chunk c (keys [c*chunk, (c+1)*chunk)) of one kv head live:
+// K row j of the chunk at k + Offset(c) + j*stride (same for v).
+struct PagedKv {
+  static constexpr bool kPrefetch = true;
+  const float* k;  // cache base + kv_head * head_dim
+  const float* v;
+  const int32_t* table;
+  int64_t chunk;   // block_size
+  int64_t stride;  // n_kv_heads * head_dim
+  int64_t Offset(int64_t c) const { return static_cast<int64_t>(table[c]) * chunk * stride; }
+};
+struct PackedKv {
+  static constexpr bool kPrefetch = false;  // contiguous: the hardware prefetcher follows
+  const float* k;
+  const float* v;
+  int64_t chunk;   // 16
+  int64_t stride;  // head_dim
+  int64_t Offset(int64_t c) const { return c * chunk * stride; }
 };
 
-template <int NQ>
-void RunTile(const AttentionParams& p, const Tile& tile, TileScratch& sc) {
+// Thread-local working memory (std::vector: only 16-byte aligned, so the kernels use
+// unaligned loads/stores on it).
+struct TileScratch {
+  std::vector<float> o;       // [8][hd8] running numerators
+  std::vector<float> pb;      // [chunk][8] scores, then probabilities
+  std::vector<float> pk, pv;  // packed K and V of the current unit: [keys][head_dim]
+};
+
+// Dot products of query vectors q[i0 .. i0+NI) (NI <= 4) with keys k0 and k1:
+// Hsum8(acc) then has lane i = q_{i0+i}·k0 and lane 4+i = q_{i0+i}·k1. Two keys per pass
+// so each q load feeds two FMAs (the loop is load-bound otherwise).
+template <int NI>
+inline __m256 QkPair(const float* const* q, int i0, const float* k0, const float* k1, int hd8,
+                     int tail, __m256i tail_mask) {
+  __m256 acc[8];
+  for (int i = 0; i < 8; ++i) acc[i] = _mm256_setzero_ps();
+  for (int d = 0; d < hd8; d += 8) {
+    const __m256 a = _mm256_loadu_ps(k0 + d), b = _mm256_loadu_ps(k1 + d);
+    for (int i = 0; i < NI; ++i) {
+      const __m256 qv = _mm256_loadu_ps(q[i0 + i] + d);
+      acc[i] = _mm256_fmadd_ps(qv, a, acc[i]);
+      acc[4 + i] = _mm256_fmadd_ps(qv, b, acc[4 + i]);
+    }
+  }
+  if (tail) {
+    const __m256 a = _mm256_maskload_ps(k0 + hd8, tail_mask);
+    const __m256 b = _mm256_maskload_ps(k1 + hd8, tail_mask);
+    for (int i = 0; i < NI; ++i) {
+      const __m256 qv = _mm256_maskload_ps(q[i0 + i] + hd8, tail_mask);
+      acc[i] = _mm256_fmadd_ps(qv, a, acc[i]);
+      acc[4 + i] = _mm256_fmadd_ps(qv, b, acc[4 + i]);
+    }
+  }
+  return simd::Hsum8(acc);
+}
+
+// O[i][d, d+16) = al[i]*O[i][d, d+16) + sum_j P[j][i] * v_j[d, d+16) for query vectors
+// i in [i0, i0+NI), NI <= 4: two columns per pass, so each broadcast feeds two FMAs.
+template <int NI>
+inline void PvPair(float* o, int hd_pad, int d, int i0, const float* al, const float* vb,
+                   int64_t stride, const float* pb, int nk) {
+  __m256 a0[NI], a1[NI];
+  for (int i = 0; i < NI; ++i) {
+    const __m256 s = _mm256_set1_ps(al[i0 + i]);
+    a0[i] = _mm256_mul_ps(_mm256_loadu_ps(o + (i0 + i) * hd_pad + d), s);
+    a1[i] = _mm256_mul_ps(_mm256_loadu_ps(o + (i0 + i) * hd_pad + d + 8), s);
+  }
+  for (int j = 0; j < nk; ++j) {
+    const __m256 v0 = _mm256_loadu_ps(vb + j * stride + d);
+    const __m256 v1 = _mm256_loadu_ps(vb + j * stride + d + 8);
+    for (int i = 0; i < NI; ++i) {
+      const __m256 pj = _mm256_broadcast_ss(pb + j * kLanes + i0 + i);
+      a0[i] = _mm256_fmadd_ps(pj, v0, a0[i]);
+      a1[i] = _mm256_fmadd_ps(pj, v1, a1[i]);
+    }
+  }
+  for (int i = 0; i < NI; ++i) {
+    _mm256_storeu_ps(o + (i0 + i) * hd_pad + d, a0[i]);
+    _mm256_storeu_ps(o + (i0 + i) * hd_pad + d + 8, a1[i]);
+  }
+}
+
+template <int NQ, typename Kv>
+void RunTile(const AttentionParams& p, const Tile& tile, const Kv& kv, TileScratch& sc) {
   const int hd = p.head_dim;
   const int hd8 = hd & ~7;
   const int tail = hd - hd8;
   const int hd_pad = (hd + 7) & ~7;
   const __m256i tail_mask = simd::TailMask(tail);
-  const int64_t kv_stride = static_cast<int64_t>(p.n_kv_heads) * hd;  // between slots
+  const int64_t kv_stride = kv.stride;  // between consecutive keys
 
   const float* q[NQ];
   float* out[NQ];
@@ -76,41 +167,54 @@ void RunTile(const AttentionParams& p, const Tile& tile, TileScratch& sc) {
   const __m256i vpos = _mm256_load_si256(reinterpret_cast<const __m256i*>(pos));
 
   sc.o.assign(static_cast<size_t>(kLanes) * hd_pad, 0.0f);
-  sc.pb.resize(static_cast<size_t>(p.block_size) * kLanes);
+  sc.pb.resize(static_cast<size_t>(kv.chunk) * kLanes);
   float* o = sc.o.data();
   float* pb = sc.pb.data();
   __m256 m = _mm256_set1_ps(-FLT_MAX), l = _mm256_setzero_ps();
   const __m256 scale = _mm256_set1_ps(p.scale);
-  const int32_t* table = p.block_tables + static_cast<int64_t>(tile.seq) * p.max_blocks_per_seq;
 
-  for (int64_t b = 0, key0 = 0; key0 <= max_pos; ++b, key0 += p.block_size) {
-    const int nk = static_cast<int>(std::min<int64_t>(p.block_size, max_pos + 1 - key0));
-    const int64_t slot0 = static_cast<int64_t>(table[b]) * p.block_size;
-    const float* kb = p.k_cache + slot0 * kv_stride + static_cast<int64_t>(tile.kv_head) * hd;
-    const float* vb = p.v_cache + slot0 * kv_stride + static_cast<int64_t>(tile.kv_head) * hd;
+  for (int64_t c = 0, key0 = 0; key0 <= max_pos; ++c, key0 += kv.chunk) {
+    const int nk = static_cast<int>(std::min<int64_t>(kv.chunk, max_pos + 1 - key0));
+    const float* kb = kv.k + kv.Offset(c);
+    const float* vb = kv.v + kv.Offset(c);
+    // Paged rows each sit in their own page, which the hardware prefetcher does not
+    // follow: K is prefetched two keys ahead (into the next chunk at the end of this
+    // one), V of the key being scored (used after the chunk's scores).
+    const float* kb_next = Kv::kPrefetch && key0 + kv.chunk <= max_pos ? kv.k + kv.Offset(c + 1) : nullptr;
 
-    // Scores: lane i of S[j] = scale * q_i · k_j, masked lanes -FLT_MAX.
+    // Scores, two keys at a time: lane i of S[j] = scale * q_i · k_j, masked lanes -FLT_MAX.
+    constexpr int kNa = NQ < 4 ? NQ : 4, kNb = NQ - kNa;
     __m256 bmax = _mm256_set1_ps(-FLT_MAX);
-    for (int j = 0; j < nk; ++j) {
-      const float* k = kb + j * kv_stride;
-      __m256 acc[kLanes];
-      for (int i = 0; i < kLanes; ++i) acc[i] = _mm256_setzero_ps();
-      for (int d = 0; d < hd8; d += 8) {
-        const __m256 kv = _mm256_loadu_ps(k + d);
-        for (int i = 0; i < NQ; ++i) acc[i] = _mm256_fmadd_ps(_mm256_loadu_ps(q[i] + d), kv, acc[i]);
-      }
-      if (tail) {
-        const __m256 kv = _mm256_maskload_ps(k + hd8, tail_mask);
-        for (int i = 0; i < NQ; ++i) {
-          acc[i] = _mm256_fmadd_ps(_mm256_maskload_ps(q[i] + hd8, tail_mask), kv, acc[i]);
+    for (int j = 0; j < nk; j += 2) {
+      const float* k0 = kb + j * kv_stride;
+      const float* k1 = j + 1 < nk ? k0 + kv_stride : k0;  // odd tail: score k0 twice
+      if constexpr (Kv::kPrefetch) {
+        for (int jj = j; jj < j + 2 && jj < nk; ++jj) {
+          const float* kpf = jj + 2 < nk ? kb + (jj + 2) * kv_stride
+                             : kb_next != nullptr ? kb_next + (jj + 2 - nk) * kv_stride : nullptr;
+          for (int d = 0; d < hd; d += 16) {
+            if (kpf != nullptr) _mm_prefetch(reinterpret_cast<const char*>(kpf + d), _MM_HINT_T0);
+            _mm_prefetch(reinterpret_cast<const char*>(vb + jj * kv_stride + d), _MM_HINT_T0);
+          }
         }
       }
-      const __m256 valid = _mm256_castsi256_ps(
-          _mm256_cmpgt_epi32(vpos, _mm256_set1_epi32(static_cast<int32_t>(key0 + j - 1))));
-      const __m256 s = _mm256_blendv_ps(_mm256_set1_ps(-FLT_MAX),
-                                        _mm256_mul_ps(simd::Hsum8(acc), scale), valid);
-      _mm256_storeu_ps(pb + j * kLanes, s);
-      bmax = _mm256_max_ps(bmax, s);
+      const __m256 ra = QkPair<kNa>(q, 0, k0, k1, hd8, tail, tail_mask);
+      __m256 s2[2];
+      if constexpr (kNb > 0) {
+        const __m256 rb = QkPair<kNb>(q, 4, k0, k1, hd8, tail, tail_mask);
+        s2[0] = _mm256_permute2f128_ps(ra, rb, 0x20);
+        s2[1] = _mm256_permute2f128_ps(ra, rb, 0x31);
+      } else {
+        s2[0] = _mm256_permute2f128_ps(ra, ra, 0x00);  // lanes 4..7 are empty lanes
+        s2[1] = _mm256_permute2f128_ps(ra, ra, 0x11);
+      }
+      for (int jj = 0; jj < 2 && j + jj < nk; ++jj) {
+        const __m256 valid = _mm256_castsi256_ps(
+            _mm256_cmpgt_epi32(vpos, _mm256_set1_epi32(static_cast<int32_t>(key0 + j + jj - 1))));
+        const __m256 sc_ = _mm256_blendv_ps(_mm256_set1_ps(-FLT_MAX), _mm256_mul_ps(s2[jj], scale), valid);
+        _mm256_storeu_ps(pb + (j + jj) * kLanes, sc_);
+        bmax = _mm256_max_ps(bmax, sc_);
+      }
     }
 
     // Online softmax update, 8 lanes at once.
@@ -130,7 +234,12 @@ void RunTile(const AttentionParams& p, const Tile& tile, TileScratch& sc) {
     // O[i] = alpha_i * O[i] + sum_j P[j][i] * v_j, 8 columns of head_dim at a time.
     alignas(32) float al[kLanes];
     _mm256_store_ps(al, alpha);
-    for (int d = 0; d < hd_pad; d += 8) {
+    int d = 0;
+    for (; d + 16 <= hd8; d += 16) {
+      PvPair<kNa>(o, hd_pad, d, 0, al, vb, kv_stride, pb, nk);
+      if constexpr (kNb > 0) PvPair<kNb>(o, hd_pad, d, 4, al, vb, kv_stride, pb, nk);
+    }
+    for (; d < hd_pad; d += 8) {  // a last single column (and the masked tail)
       __m256 acc[NQ];
       for (int i = 0; i < NQ; ++i) {
         acc[i] = _mm256_mul_ps(_mm256_loadu_ps(o + i * hd_pad + d), _mm256_set1_ps(al[i]));
@@ -162,53 +271,109 @@ void RunTile(const AttentionParams& p, const Tile& tile, TileScratch& sc) {
   }
 }
 
-void DispatchTile(const AttentionParams& p, const Tile& t, TileScratch& sc) {
+template <typename Kv>
+void DispatchTile(const AttentionParams& p, const Tile& t, const Kv& kv, TileScratch& sc) {
   switch (t.ntok * t.nheads) {
-    case 1: return RunTile<1>(p, t, sc);
-    case 2: return RunTile<2>(p, t, sc);
-    case 3: return RunTile<3>(p, t, sc);
-    case 4: return RunTile<4>(p, t, sc);
-    case 5: return RunTile<5>(p, t, sc);
-    case 6: return RunTile<6>(p, t, sc);
-    case 7: return RunTile<7>(p, t, sc);
-    case 8: return RunTile<8>(p, t, sc);
+    case 1: return RunTile<1>(p, t, kv, sc);
+    case 2: return RunTile<2>(p, t, kv, sc);
+    case 3: return RunTile<3>(p, t, kv, sc);
+    case 4: return RunTile<4>(p, t, kv, sc);
+    case 5: return RunTile<5>(p, t, kv, sc);
+    case 6: return RunTile<6>(p, t, kv, sc);
+    case 7: return RunTile<7>(p, t, kv, sc);
+    case 8: return RunTile<8>(p, t, kv, sc);
   }
   AX_CHECK_MSG(false, "attention tile larger than 8 query vectors");
 }
 
+// Copies K and V rows [0, n_keys) of one kv head out of the paged cache:
+// pk, pv: [n_keys, head_dim].
+void PackKv(const PagedKv& src, int64_t n_keys, int hd, float* pk, float* pv) {
+  const auto row = [&](int64_t key) {  // offset of key's row from src.k / src.v
+    return src.Offset(key / src.chunk) + (key % src.chunk) * src.stride;
+  };
+  for (int64_t key = 0; key < n_keys; ++key) {
+    if (key + 4 < n_keys) {
+      const int64_t ahead = row(key + 4);
+      for (int d = 0; d < hd; d += 16) {
+        _mm_prefetch(reinterpret_cast<const char*>(src.k + ahead + d), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(src.v + ahead + d), _MM_HINT_T0);
+      }
+    }
+    const int64_t r = row(key);
+    std::memcpy(pk + key * hd, src.k + r, hd * sizeof(float));
+    std::memcpy(pv + key * hd, src.v + r, hd * sizeof(float));
+  }
+}
+
+void RunUnit(const AttentionParams& p, const Unit& u, const std::vector<Tile>& tiles,
+             TileScratch& sc) {
+  const Tile& first = tiles[u.tile_begin];
+  const int64_t hd = p.head_dim;
+  PagedKv paged{p.k_cache + first.kv_head * hd, p.v_cache + first.kv_head * hd,
+                p.block_tables + static_cast<int64_t>(first.seq) * p.max_blocks_per_seq,
+                p.block_size, static_cast<int64_t>(p.n_kv_heads) * hd};
+  if (u.tile_end - u.tile_begin < 2) {
+    for (int32_t t = u.tile_begin; t < u.tile_end; ++t) DispatchTile(p, tiles[t], paged, sc);
+    return;
+  }
+  constexpr int64_t kChunk = 16;
+  const int64_t n_keys = static_cast<int64_t>(u.max_pos) + 1;
+  const size_t size = static_cast<size_t>((n_keys + kChunk - 1) / kChunk * kChunk * hd);
+  if (sc.pk.size() < size) {
+    sc.pk.resize(size);
+    sc.pv.resize(size);
+  }
+  PackKv(paged, n_keys, p.head_dim, sc.pk.data(), sc.pv.data());
+  const PackedKv packed{sc.pk.data(), sc.pv.data(), kChunk, hd};
+  for (int32_t t = u.tile_begin; t < u.tile_end; ++t) DispatchTile(p, tiles[t], packed, sc);
+}
+
 }  // namespace
 
-// REQUIRES: n_heads % n_kv_heads == 0; block_size > 0; every position of a query row
-// is present in its sequence's blocks (KvWrite ran first). Query rows outside all
-// sequences' ranges are not written.
+// REQUIRES: n_heads % n_kv_heads == 0; block_size > 0; the cache holds positions
+// [0, max position of the sequence's query rows] of every sequence (KvWrite ran for all
+// of this batch's rows). Query rows outside all sequences' ranges are not written.
 void Attention(const AttentionParams& p, ThreadPool& pool) {
   AX_CHECK(p.n_kv_heads > 0 && p.n_heads % p.n_kv_heads == 0 && p.block_size > 0);
   const int group = p.n_heads / p.n_kv_heads;
   const int hg = std::min(group, kLanes);   // query heads per tile
   const int tq = std::max(1, kLanes / hg);  // query tokens per tile
   std::vector<Tile> tiles;
+  std::vector<Unit> units;
   for (int s = 0; s < p.n_seqs; ++s) {
-    for (int32_t t0 = p.seq_q_begin[s]; t0 < p.seq_q_begin[s] + p.seq_q_len[s]; t0 += tq) {
-      const int32_t ntok = std::min<int32_t>(tq, p.seq_q_begin[s] + p.seq_q_len[s] - t0);
-      int32_t max_pos = 0;
-      for (int32_t t = t0; t < t0 + ntok; ++t) max_pos = std::max(max_pos, p.positions[t]);
-      for (int kvh = 0; kvh < p.n_kv_heads; ++kvh) {
-        for (int h = 0; h < group; h += hg) {
-          const int nh = std::min(hg, group - h);
-          tiles.push_back({s, t0, ntok, kvh, kvh * group + h, nh,
-                           (static_cast<int64_t>(max_pos) + 1) * (ntok * nh + 2)});
+    const int32_t end = p.seq_q_begin[s] + p.seq_q_len[s];
+    for (int kvh = 0; kvh < p.n_kv_heads; ++kvh) {
+      for (int h = 0; h < group; h += hg) {
+        const int nh = std::min(hg, group - h);
+        for (int32_t t0 = p.seq_q_begin[s]; t0 < end; t0 += tq) {
+          const int32_t ntok = std::min<int32_t>(tq, end - t0);
+          int32_t max_pos = 0;
+          for (int32_t t = t0; t < t0 + ntok; ++t) max_pos = std::max(max_pos, p.positions[t]);
+          const int64_t cost = (static_cast<int64_t>(max_pos) + 1) * (ntok * nh + 2);
+          if (units.empty() || tiles.back().seq != s || tiles.back().kv_head != kvh ||
+              tiles.back().h0 != kvh * group + h ||
+              units.back().tile_end - units.back().tile_begin == kTilesPerUnit) {
+            const int32_t at = static_cast<int32_t>(tiles.size());
+            units.push_back({at, at, 0, 0});
+          }
+          tiles.push_back({s, t0, ntok, kvh, kvh * group + h, nh, max_pos});
+          Unit& u = units.back();
+          u.tile_end = static_cast<int32_t>(tiles.size());
+          u.max_pos = std::max(u.max_pos, max_pos);
+          u.cost += cost;
         }
       }
     }
   }
   // Most expensive first; ties keep creation order (the result does not depend on it).
-  std::stable_sort(tiles.begin(), tiles.end(),
-                   [](const Tile& a, const Tile& b) { return a.cost > b.cost; });
+  std::stable_sort(units.begin(), units.end(),
+                   [](const Unit& a, const Unit& b) { return a.cost > b.cost; });
   std::atomic<size_t> next{0};
   pool.ParallelFor(pool.num_threads(), 1, [&](int64_t, int64_t) {
     static thread_local TileScratch sc;
-    for (size_t i = next.fetch_add(1); i < tiles.size(); i = next.fetch_add(1)) {
-      DispatchTile(p, tiles[i], sc);
+    for (size_t i = next.fetch_add(1); i < units.size(); i = next.fetch_add(1)) {
+      RunUnit(p, units[i], tiles, sc);
     }
   });
 }
