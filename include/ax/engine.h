@@ -139,7 +139,7 @@ struct EngineStats {
   int64_t prompt_tokens = 0, generated_tokens = 0;
   int64_t draft_tokens_proposed = 0, draft_tokens_accepted = 0;  // totals (n-gram policy)
   int64_t gate_open_requests = 0;    // running requests whose drafting gate is open
-  double step_cost_intercept_ms = 0, step_cost_per_token_ms = 0;  // the learned T(n) = a + b·n
+  double step_cost_1_token_ms = 0, step_cost_8_tokens_ms = 0;  // the learned step time T(1), T(8)
   double tokens_per_step() const { return steps ? static_cast<double>(tokens_computed) / steps : 0.0; }
 };
 

@@ -254,8 +254,8 @@ void EngineCore::PublishStats() {
   for (const auto& [id, a] : active_)
     if (a->policy == DecodePolicy::kNgram && a->gate_open) ++s.gate_open_requests;
   if (cost_.observations() > 0) {
-    s.step_cost_intercept_ms = cost_.Predict(0) * 1e3;
-    s.step_cost_per_token_ms = (cost_.Predict(1001) - cost_.Predict(1)) / 1000 * 1e3;
+    s.step_cost_1_token_ms = cost_.Predict(1) * 1e3;
+    s.step_cost_8_tokens_ms = cost_.Predict(8) * 1e3;
   }
   std::lock_guard<std::mutex> lock(stats_mu_);
   stats_ = s;

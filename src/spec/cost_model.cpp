@@ -5,38 +5,41 @@
 
 namespace ax {
 
+int StepCostModel::Bucket(int64_t tokens) {
+  if (tokens <= 64) return static_cast<int>(std::max<int64_t>(tokens, 1)) - 1;
+  int b = 64;
+  for (int64_t lim = 128; tokens > lim && b < kBuckets - 1; lim *= 2) ++b;
+  return b;
+}
+
+int64_t StepCostModel::BucketSize(int b) { return b < 64 ? b + 1 : int64_t{96} << (b - 64); }
+
 void StepCostModel::Observe(int64_t tokens, double seconds) {
   if (tokens <= 0 || !(seconds > 0)) return;
-  const double x = static_cast<double>(tokens);
-  sw_ = lambda_ * sw_ + 1;
-  sx_ = lambda_ * sx_ + x;
-  sy_ = lambda_ * sy_ + seconds;
-  sxx_ = lambda_ * sxx_ + x * x;
-  sxy_ = lambda_ * sxy_ + x * seconds;
+  Cell& c = cells_[Bucket(tokens)];
+  c.seconds = c.count == 0 ? seconds : (1 - weight_) * c.seconds + weight_ * seconds;
+  ++c.count;
   ++count_;
 }
 
-double StepCostModel::slope() const {
-  const double den = sw_ * sxx_ - sx_ * sx_;
-  if (count_ < 2 || std::abs(den) < 1e-12 * std::max(1.0, sw_ * sxx_)) return -1;  // not identifiable yet
-  return std::max(0.0, (sw_ * sxy_ - sx_ * sy_) / den);
-}
-
-double StepCostModel::intercept() const {
-  if (count_ == 0) return -1;
-  const double b = slope();
-  if (b < 0) return sy_ / sw_;  // one distinct size seen: all of it is the intercept
-  return std::max(0.0, (sy_ - b * sx_) / sw_);
-}
-
 double StepCostModel::Predict(int64_t tokens) const {
-  const double x = static_cast<double>(tokens);
-  if (count_ == 0) return 1.0 + 0.05 * x;  // prior: memory-bound, relative units
-  const double a = intercept();
-  double b = slope();
-  // With a single step size seen, assume a memory-bound step: 5% of it per token.
-  if (b < 0) b = 0.05 * a;
-  return std::max(1e-9, a + b * x);
+  const int b = Bucket(tokens);
+  if (cells_[b].count >= 2) return cells_[b].seconds;
+  int lo = -1, hi = -1;
+  for (int i = b - 1; i >= 0 && lo < 0; --i)
+    if (cells_[i].count >= 2) lo = i;
+  for (int i = b + 1; i < kBuckets && hi < 0; ++i)
+    if (cells_[i].count >= 2) hi = i;
+  const double n = static_cast<double>(tokens);
+  if (lo >= 0) {
+    const double nl = static_cast<double>(BucketSize(lo));
+    const double t_lo = cells_[lo].seconds;
+    if (hi < 0) return t_lo * (1 + 0.02 * (n - nl));  // memory-bound extrapolation
+    const double nh = static_cast<double>(BucketSize(hi));
+    return t_lo + (cells_[hi].seconds - t_lo) * (n - nl) / (nh - nl);
+  }
+  if (hi >= 0) return cells_[hi].seconds;
+  return 1.0 + 0.02 * n;  // prior: memory-bound, relative units
 }
 
 std::vector<int> PlanDraftLengths(const StepCostModel& cost, int64_t base_tokens, int64_t base_outputs,

@@ -1,9 +1,13 @@
 // Choosing draft lengths so drafting never slows anything down.
 //
-// StepCostModel learns the time of a forward as a function of the tokens in it,
-// T(n) ≈ a + b·n, by exponentially-weighted least squares over measured steps (on a
-// memory-bound decode a is the weight read and b the per-token compute; the fit tracks
-// whatever the backend really does, including the GEMV→GEMM switch).
+// StepCostModel learns T(n), the time of a forward with n tokens, from measured steps:
+// an exponential moving average per size bucket (n = 1..64 each its own bucket, then
+// powers of two). No straight-line fit: real curves have steps (a GEMV→GEMM switch,
+// cache spills), and one cold first step must not poison the estimate of a size that
+// is rarely seen. A size seen fewer than twice is not trusted: it is interpolated
+// between trusted neighbours, or, above the largest trusted size, extrapolated from it
+// as a memory-bound step (+2% a token) — optimistic, so an untried draft length gets
+// tried and measured rather than never explored.
 //
 // PlanDraftLengths picks, per step, a draft length for every candidate request to
 // maximise expected tokens out per second of the whole batch:
@@ -26,17 +30,22 @@ namespace ax {
 
 class StepCostModel {
  public:
-  explicit StepCostModel(double forgetting = 0.98) : lambda_(forgetting) {}
+  explicit StepCostModel(double ema_weight = 0.2) : weight_(ema_weight) {}
   void Observe(int64_t tokens, double seconds);
-  // Predicted seconds for a forward of `tokens` tokens (a prior before any data).
+  // Predicted seconds for a forward of `tokens` tokens (relative units before any data).
   double Predict(int64_t tokens) const;
   int64_t observations() const { return count_; }
-  double intercept() const;
-  double slope() const;
 
  private:
-  double lambda_;
-  double sw_ = 0, sx_ = 0, sy_ = 0, sxx_ = 0, sxy_ = 0;
+  static constexpr int kBuckets = 64 + 16;
+  static int Bucket(int64_t tokens);
+  static int64_t BucketSize(int b);  // representative token count of a bucket
+  struct Cell {
+    double seconds = 0;
+    int64_t count = 0;
+  };
+  double weight_;
+  Cell cells_[kBuckets];
   int64_t count_ = 0;
 };
 
