@@ -14,8 +14,8 @@ bool ReadContent(const nlohmann::json& m, const std::string& path, bool may_be_n
                  ApiError* err) {
   auto it = m.find("content");
   if (it == m.end() || it->is_null()) {
-    if (may_be_null) {
-      *out = nullptr;
+    if (may_be_null) {  // an assistant turn with only tool calls: "" (templates test `in content`)
+      *out = "";
       return true;
     }
     *err = InvalidField(path + "content", "is required for this role", "missing_required_parameter");

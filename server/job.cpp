@@ -59,8 +59,11 @@ Job::Job(Engine& engine, ServerMetrics& metrics, Admission& admission, ApiReques
 
 Job::~Job() {
   if (registered_) admission_.Unregister(this);
-  for (ChoiceState& c : choices_)
-    if (c.stream && !c.finished) c.stream->Cancel();  // the client is gone: free its KV blocks
+  for (ChoiceState& c : choices_) {
+    if (!c.stream || c.finished) continue;
+    c.stream->Cancel();  // the client is gone: the engine frees its KV blocks within a step
+    metrics_.CountFinish(FinishReason::kCancelled);
+  }
   if (reserved_ > 0) admission_.Release(reserved_);
 }
 

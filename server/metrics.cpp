@@ -112,6 +112,10 @@ std::string ServerMetrics::Render(const EngineStats& s, const ServerGauges& g) c
   Scalar(&out, "ax_engine_tokens_computed_total", "counter", "Tokens through the forward passes.",
          d(s.tokens_computed));
   Scalar(&out, "ax_engine_preemptions_total", "counter", "Requests preempted for KV space.", d(s.preemptions));
+  Scalar(&out, "ax_spec_draft_tokens_proposed_total", "counter", "N-gram draft tokens proposed.",
+         d(s.draft_tokens_proposed));
+  Scalar(&out, "ax_spec_draft_tokens_accepted_total", "counter", "N-gram draft tokens accepted by verification.",
+         d(s.draft_tokens_accepted));
   Header(&out, "ax_engine_requests_total", "counter", "Engine requests by outcome.");
   out += "ax_engine_requests_total{outcome=\"finished\"} " + Fmt(d(s.requests_finished)) + "\n";
   out += "ax_engine_requests_total{outcome=\"cancelled\"} " + Fmt(d(s.requests_cancelled)) + "\n";

@@ -41,6 +41,7 @@ std::string ServerUsage() {
   return "usage: ax-engine-server --model DIR [--host 127.0.0.1] [--port 8080] [--api-key KEY]\n"
          "    [--max-seqs N] [--ctx-size N] [--backend auto|cpu|cuda] [--threads N] [--max-queue N]\n"
          "    [--max-batch-tokens N] [--kv-cache-mb N] [--no-prefix-caching] [--served-model-name NAME]\n"
+         "    [--policy ngram|direct] [--max-draft-tokens N]\n"
          "    [--max-body-bytes N] [--max-n N] [--http-threads N] [--shutdown-timeout S]\n"
          "    [--read-timeout S] [--write-timeout S] [--log-requests]\n"
          "An OpenAI-compatible HTTP/SSE server for one model (docs/server.md). --port 0 binds a\n"
@@ -61,6 +62,8 @@ Result<ServerOptions> ParseServerArgs(int argc, char** argv, bool* help) {
       {"max-seqs", IntFlag("max-seqs", &o.engine.max_seqs, 1, 4096)},
       {"ctx-size", IntFlag("ctx-size", &o.engine.ctx_size, 0, kBig)},
       {"backend", StrFlag(&o.engine.backend)},
+      {"policy", StrFlag(&o.engine.policy)},
+      {"max-draft-tokens", IntFlag("max-draft-tokens", &o.engine.max_draft_tokens, 0, 64)},
       {"threads", IntFlag("threads", &o.engine.threads, 0, 4096)},
       {"max-queue", IntFlag("max-queue", &o.max_queue, 0, 1 << 20)},
       {"max-batch-tokens", IntFlag("max-batch-tokens", &o.engine.max_batch_tokens, 1, kBig)},
@@ -104,6 +107,8 @@ Result<ServerOptions> ParseServerArgs(int argc, char** argv, bool* help) {
   if (o.engine.model_dir.empty()) return InvalidArgument("--model DIR is required\n" + ServerUsage());
   if (o.engine.backend != "auto" && o.engine.backend != "cpu" && o.engine.backend != "cuda")
     return InvalidArgument("--backend: expected auto, cpu or cuda, got '" + o.engine.backend + "'\n" + ServerUsage());
+  if (o.engine.policy != "ngram" && o.engine.policy != "direct")
+    return InvalidArgument("--policy: expected ngram or direct, got '" + o.engine.policy + "'\n" + ServerUsage());
   o.engine.prefix_caching = !no_prefix;
   if (o.http_threads == 0) o.http_threads = o.engine.max_seqs + o.max_queue + 16;
   return o;

@@ -48,6 +48,8 @@ nlohmann::json RuntimeJson(const ServerContext& ctx) {
         {"kv_block_size", s.block_size},
         {"kv_blocks_total", s.blocks_total},
         {"prefix_caching", e.prefix_caching},
+        {"policy", e.policy},
+        {"max_draft_tokens", e.max_draft_tokens},
         {"max_queue", ctx.opts.max_queue},
         {"max_n", ctx.opts.max_n},
         {"max_body_bytes", ctx.opts.max_body_bytes},
