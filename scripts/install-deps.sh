@@ -9,6 +9,7 @@ PACKAGES=(
   nlohmann-json3-dev      # config.json / safetensors headers / CLI JSON
   libpcre2-dev            # Unicode-aware regex for tokenizer pre-tokenizers (\p{L}, \p{N})
   libicu-dev              # NFC normalization for tokenizers
+  libcpp-httplib-dev      # HTTP/SSE for ax-engine-server and ax-loadgen
   libgtest-dev libgmock-dev  # unit and golden tests
   libbenchmark-dev        # micro-benchmarks of kernels and the tokenizer
 )

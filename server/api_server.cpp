@@ -21,6 +21,13 @@ class HttpListener : public httplib::Server {
     const socket_t s = svr_sock_.load();
     if (s != INVALID_SOCKET) ::shutdown(s, SHUT_RDWR);
   }
+  // cpp-httplib 0.11 listens with a backlog of 5: a burst of connections overflows it,
+  // and the dropped SYNs cost their clients a 1 s retransmit. Linux lets a second
+  // listen() on the bound socket raise the backlog.
+  bool RaiseBacklog(int backlog) {
+    const socket_t s = svr_sock_.load();
+    return s != INVALID_SOCKET && ::listen(s, backlog) == 0;
+  }
   // Streams and keep-alive loops check svr_sock_ and end. (listen() has closed the
   // socket itself by now, so it is not closed again.)
   void EndConnections() { svr_sock_ = INVALID_SOCKET; }
@@ -90,6 +97,7 @@ int ApiServer::Bind() {
     std::fprintf(stderr, "ax-engine-server: cannot listen on %s:%d\n", o.host.c_str(), o.port);
     return -1;
   }
+  if (!http_->RaiseBacklog(1024)) std::fprintf(stderr, "ax-engine-server: warning: listen backlog stays at 5\n");
   return port;
 }
 

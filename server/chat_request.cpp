@@ -138,6 +138,20 @@ void ReadChatOptions(FieldReader& r, nlohmann::json* context) {
   }
   bool parallel = true;
   r.Bool("parallel_tool_calls", &parallel);  // accepted, no effect
+  if (r.ok() && r.Has("modalities")) {
+    const auto& m = r.Get("modalities");
+    if (!m.is_array()) r.Fail("modalities", "expected an array, got " + JsonTypeName(m));
+    for (size_t i = 0; r.ok() && m.is_array() && i < m.size(); ++i)
+      if (m[i] != "text")
+        r.Fail(InvalidField("modalities[" + std::to_string(i) + "]", "only \"text\" output is supported",
+                            "unsupported_value"));
+  }
+  for (const char* name : {"audio", "functions", "function_call"})
+    if (r.ok() && r.Has(name))
+      r.Fail(InvalidField(name,
+                          std::string(name) == "audio" ? "audio output is not supported"
+                                                       : "the deprecated functions API is not supported; use 'tools'",
+                          "unsupported_parameter"));
   if (r.ok() && r.Has("chat_template_kwargs")) {
     const auto& kw = r.Get("chat_template_kwargs");
     if (!kw.is_object()) r.Fail("chat_template_kwargs", "expected an object, got " + JsonTypeName(kw));
