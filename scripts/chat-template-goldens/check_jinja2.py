@@ -44,13 +44,37 @@ def special_tokens(config):
     return out
 
 
+def check_features(use_transformers):
+    from datetime import datetime
+
+    path = os.path.join(REPO, "tests/fixtures/chat_template/features.json")
+    cases = json.load(open(path, encoding="utf-8"))["cases"]
+    differ = 0
+    for c in cases:
+        ctx = dict(c["context"])
+        now = ctx.pop("_ax_now", None)
+        if now and use_transformers:
+            continue  # transformers' strftime_now reads the real clock
+        now_dt = datetime.strptime(now, "%Y-%m-%dT%H:%M:%S") if now else None
+        text, error = hf_jinja2.render(c["template"], ctx, use_transformers, now_dt)
+        ok = (text == c.get("expected")) if text is not None else ("error" in c)
+        if not ok:
+            differ += 1
+            print(f"DIFFER {c['name']}: fixture {c.get('expected', c.get('error'))!r} now {text if text is not None else error!r}")
+    print(f"features: {len(cases) - differ} agree, {differ} differ")
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--goldens", default=GOLDENS)
     ap.add_argument("--shared", default=os.environ.get("AX_SHARED_DIR", os.path.join(REPO, "..", "shared")))
     ap.add_argument("--transformers", action="store_true", help="use transformers' own template compiler")
     ap.add_argument("--annotate", action="store_true")
+    ap.add_argument("--features", action="store_true", help="check features.json instead of goldens.json")
     args = ap.parse_args()
+    if args.features:
+        return check_features(args.transformers)
 
     goldens = json.load(open(args.goldens, encoding="utf-8"))
     contexts = {c["name"]: c["context"] for c in goldens["conversations"]}

@@ -4,7 +4,8 @@
 // the same contexts with our interpreter and requires byte-identical output.
 //
 //   cd scripts/chat-template-goldens && npm install && node make_goldens.mjs
-//   python3 check_jinja2.py   # cross-check against Jinja2 configured like transformers
+//   python3 check_jinja2.py --annotate   # cross-check against Jinja2 configured like
+//                                        # transformers; records where they disagree
 //
 // The context each template sees is built as transformers' apply_chat_template builds
 // it: the tokenizer's special tokens, then tools=None, documents=None,
@@ -25,6 +26,7 @@ const fixtures = path.join(repo, "tests/fixtures");
 const templates = {
   qwen3: "shared/tokenizers/qwen3",
   gemma3: "shared/tokenizers/gemma3",
+  llama3: "fixtures/chat_template/llama3",
   "llama3.1": "fixtures/chat_template/llama3.1",
 };
 

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tokenizer/jinja/builtins.h"
+#include "tokenizer/jinja/error.h"
 #include "tokenizer/jinja/template.h"
 
 namespace ax {
@@ -82,7 +83,11 @@ class JinjaChatTemplate : public ChatTemplate {
         options.now = tm;
         continue;
       }
-      vars.Set(it.key(), jinja::FromJson(*it));
+      try {
+        vars.Set(it.key(), jinja::FromJson(*it));
+      } catch (const jinja::Error& e) {
+        return InvalidArgument("chat template context: " + it.key() + ": " + e.what());
+      }
     }
     return template_.Render(vars, options);
   }

@@ -34,6 +34,7 @@ void AdjustSlice(int64_t n, const Value& start_v, const Value& stop_v, int64_t s
 }  // namespace
 
 Value Interpreter::Eval(const Expr& e, const FramePtr& frame) {
+  RecursionGuard guard(this);
   switch (e.kind) {
     case ExprKind::kLiteral:
       return e.literal;

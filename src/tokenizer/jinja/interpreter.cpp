@@ -68,6 +68,19 @@ Value MakeLoop(size_t i, const ValueList& items) {
 
 }  // namespace
 
+RecursionGuard::RecursionGuard(Interpreter* in) : in_(in) {
+  if (++in_->recursion_ > in_->limits_.max_recursion) {
+    --in_->recursion_;
+    throw Error("template nested too deeply to evaluate");
+  }
+}
+
+RecursionGuard::~RecursionGuard() { --in_->recursion_; }
+
+Interpreter::~Interpreter() {
+  for (const FramePtr& f : macro_frames_) f->Clear();
+}
+
 void Interpreter::Step() {
   if (++steps_ > limits_.max_steps) throw Error("template rendering took too many steps");
 }
@@ -93,6 +106,7 @@ std::string Interpreter::Render(const Body& body, const FramePtr& context) {
 }
 
 Interpreter::Flow Interpreter::Exec(const Body& body, const FramePtr& frame, std::string* out) {
+  RecursionGuard guard(this);
   for (const StmtPtr& s : body) {
     Flow f;
     try {
@@ -136,6 +150,7 @@ Interpreter::Flow Interpreter::ExecStmt(const Stmt& s, const FramePtr& frame, st
       return Flow::kNormal;
     }
     case StmtKind::kMacro:
+      macro_frames_.push_back(frame);
       frame->Set(s.name, Value::Function(std::make_shared<MacroFn>(s, s.body, s.params, frame)));
       return Flow::kNormal;
     case StmtKind::kCallBlock: {
@@ -197,6 +212,8 @@ void Interpreter::Assign(const Target& target, const Value& value, const FramePt
   if (!target.ns_attr.empty()) {
     const Value* ns = frame->Lookup(target.names[0]);
     if (ns == nullptr || ns->kind() != Kind::kNamespace) throw Error("cannot assign attribute on non-namespace object");
+    if (value.has_namespace()) throw Error("a namespace attribute cannot hold a namespace");
+    if (value.depth() + 1 > kMaxValueDepth) throw Error("value nested too deeply");
     ns->mutable_namespace().Set(target.ns_attr, value);
     return;
   }

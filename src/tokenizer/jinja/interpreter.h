@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tokenizer/jinja/ast.h"
 #include "tokenizer/jinja/value.h"
@@ -28,6 +29,8 @@ class Frame {
   explicit Frame(std::shared_ptr<Frame> parent = nullptr) : parent_(std::move(parent)) {}
   const Value* Lookup(std::string_view name) const;
   void Set(const std::string& name, Value v) { vars_.Set(name, std::move(v)); }
+  // Drops the variables (breaks frame <-> macro reference cycles after a render).
+  void Clear() { vars_ = Dict(); }
 
  private:
   Dict vars_;
@@ -38,6 +41,7 @@ using FramePtr = std::shared_ptr<Frame>;
 struct RenderLimits {
   size_t max_output_bytes = size_t{64} << 20;  // any string the template builds
   int max_call_depth = 100;                    // nested macro calls
+  int max_recursion = 3000;                    // nested statements + expressions being evaluated
   int64_t max_steps = 20'000'000;              // statements + loop iterations
 };
 
@@ -45,6 +49,9 @@ class Interpreter {
  public:
   // `now` replaces the local clock for strftime_now() (tests pin it).
   Interpreter(const RenderLimits& limits, std::optional<std::tm> now) : limits_(limits), now_(now) {}
+  ~Interpreter();
+  Interpreter(const Interpreter&) = delete;
+  Interpreter& operator=(const Interpreter&) = delete;
 
   std::string Render(const Body& body, const FramePtr& context);
 
@@ -82,8 +89,26 @@ class Interpreter {
 
   RenderLimits limits_;
   std::optional<std::tm> now_;
+  // Frames that hold macros: a macro holds its defining frame, so they form cycles
+  // that the destructor breaks.
+  std::vector<FramePtr> macro_frames_;
   int depth_ = 0;
+  int recursion_ = 0;
   int64_t steps_ = 0;
+
+  friend class RecursionGuard;
+};
+
+// Bounds the native stack the evaluator uses: Exec and Eval hold one while they run.
+class RecursionGuard {
+ public:
+  explicit RecursionGuard(Interpreter* in);
+  ~RecursionGuard();
+  RecursionGuard(const RecursionGuard&) = delete;
+  RecursionGuard& operator=(const RecursionGuard&) = delete;
+
+ private:
+  Interpreter* in_;
 };
 
 // Python's binary operators (+ - * / // % **), throwing Error like TypeError.

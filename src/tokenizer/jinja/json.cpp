@@ -10,7 +10,18 @@
 
 namespace ax::jinja {
 
-Value FromJson(const nlohmann::ordered_json& j) {
+namespace {
+
+Value FromJsonAt(const nlohmann::ordered_json& j, uint32_t depth);
+
+}  // namespace
+
+Value FromJson(const nlohmann::ordered_json& j) { return FromJsonAt(j, 0); }
+
+namespace {
+
+Value FromJsonAt(const nlohmann::ordered_json& j, uint32_t depth) {
+  if (depth >= kMaxValueDepth) throw Error("JSON value nested too deeply");
   using Type = nlohmann::ordered_json::value_t;
   switch (j.type()) {
     case Type::null:
@@ -32,12 +43,12 @@ Value FromJson(const nlohmann::ordered_json& j) {
     case Type::array: {
       ValueList items;
       items.reserve(j.size());
-      for (const auto& item : j) items.push_back(FromJson(item));
+      for (const auto& item : j) items.push_back(FromJsonAt(item, depth + 1));
       return Value::List(std::move(items));
     }
     case Type::object: {
       Dict d;
-      for (auto it = j.begin(); it != j.end(); ++it) d.Set(it.key(), FromJson(it.value()));
+      for (auto it = j.begin(); it != j.end(); ++it) d.Set(it.key(), FromJsonAt(it.value(), depth + 1));
       return Value::MakeDict(std::move(d));
     }
     case Type::binary:
@@ -45,8 +56,6 @@ Value FromJson(const nlohmann::ordered_json& j) {
   }
   throw Error("unsupported JSON value");
 }
-
-namespace {
 
 void AppendEscape(std::string* out, unsigned code) {
   char buf[16];

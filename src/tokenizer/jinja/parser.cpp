@@ -116,6 +116,7 @@ Body Parser::ParseBody(std::initializer_list<std::string_view> ends, std::string
       s->text = Next().value;
       body.push_back(std::move(s));
     } else if (t.type == TokenType::kVariableBegin) {
+      expr_nodes_ = 0;
       const Token& at = Next();
       auto s = std::make_unique<Stmt>();
       s->kind = StmtKind::kOutput;
@@ -136,6 +137,7 @@ Body Parser::ParseBody(std::initializer_list<std::string_view> ends, std::string
         }
       }
       Next();
+      expr_nodes_ = 0;
       body.push_back(ParseStatement());
     } else {
       Fail("unexpected " + Describe(t));

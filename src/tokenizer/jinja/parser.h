@@ -75,8 +75,9 @@ class Parser {
   ExprPtr ParseList(const Token& at);
   ExprPtr ParseDict(const Token& at);
   void ParseCallArgs(CallArgsExpr* args);
-  ExprPtr MakeExpr(ExprKind kind, const Token& at) const;
-  ExprPtr Binary(const char* op, ExprPtr a, ExprPtr b, const Token& at) const;
+  ExprPtr MakeExpr(ExprKind kind, const Token& at);
+  ExprPtr Binary(const char* op, ExprPtr a, ExprPtr b, const Token& at);
+  static constexpr int kMaxExprNodes = 10000;
 
   struct DepthGuard {
     explicit DepthGuard(Parser* p);
@@ -87,6 +88,7 @@ class Parser {
   std::vector<Token> tokens_;
   size_t pos_ = 0;
   int depth_ = 0;
+  int expr_nodes_ = 0;  // nodes in the current statement's expressions (bounds tree depth)
 };
 
 // Names the evaluator implements (filters.cpp, tests.cpp).

@@ -4,7 +4,10 @@
 
 namespace ax::jinja {
 
-ExprPtr Parser::MakeExpr(ExprKind kind, const Token& at) const {
+ExprPtr Parser::MakeExpr(ExprKind kind, const Token& at) {
+  // Chains like a.b.c... or 1+1+1... build trees as deep as they are long; the evaluator
+  // and destructors recurse over them, so one statement's expressions are bounded.
+  if (++expr_nodes_ > kMaxExprNodes) FailAt("expression too large", at);
   auto e = std::make_unique<Expr>();
   e->kind = kind;
   e->line = at.line;
@@ -12,7 +15,7 @@ ExprPtr Parser::MakeExpr(ExprKind kind, const Token& at) const {
   return e;
 }
 
-ExprPtr Parser::Binary(const char* op, ExprPtr a, ExprPtr b, const Token& at) const {
+ExprPtr Parser::Binary(const char* op, ExprPtr a, ExprPtr b, const Token& at) {
   ExprPtr e = MakeExpr(ExprKind::kBinary, at);
   e->name = op;
   e->a = std::move(a);

@@ -1,5 +1,6 @@
 #include "tokenizer/jinja/value.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -18,6 +19,8 @@ const Value* Dict::Find(std::string_view key) const {
 }
 
 void Dict::Set(const std::string& key, Value v) {
+  max_depth_ = std::max(max_depth_, v.depth());
+  holds_namespace_ = holds_namespace_ || v.has_namespace();
   for (auto& [k, old] : items_) {
     if (k == key) {
       old = std::move(v);
@@ -84,6 +87,13 @@ Value Value::String(std::string s) {
 Value Value::List(ValueList items) {
   Value v;
   v.kind_ = Kind::kList;
+  uint32_t deepest = 0;
+  for (const Value& item : items) {
+    deepest = std::max(deepest, item.depth());
+    v.has_ns_ = v.has_ns_ || item.has_namespace();
+  }
+  if (deepest + 1 > kMaxValueDepth) throw Error("value nested too deeply");
+  v.depth_ = deepest + 1;
   v.l_ = std::make_shared<const ValueList>(std::move(items));
   return v;
 }
@@ -97,13 +107,18 @@ Value Value::Tuple(ValueList items) {
 Value Value::MakeDict(Dict d) {
   Value v;
   v.kind_ = Kind::kDict;
+  if (d.max_depth() + 1 > kMaxValueDepth) throw Error("value nested too deeply");
+  v.depth_ = d.max_depth() + 1;
+  v.has_ns_ = d.holds_namespace();
   v.d_ = std::make_shared<Dict>(std::move(d));
   return v;
 }
 
 Value Value::MakeNamespace(Dict d) {
+  if (d.holds_namespace()) throw Error("a namespace cannot hold another namespace here");
   Value v = MakeDict(std::move(d));
   v.kind_ = Kind::kNamespace;
+  v.has_ns_ = false;
   return v;
 }
 
@@ -112,6 +127,11 @@ Value Value::Function(std::shared_ptr<const Callable> fn) {
   v.kind_ = Kind::kCallable;
   v.c_ = std::move(fn);
   return v;
+}
+
+uint32_t Value::depth() const {
+  if (kind_ == Kind::kNamespace) return d_->max_depth() + 1;
+  return depth_;
 }
 
 double Value::number() const { return kind_ == Kind::kFloat ? f_ : static_cast<double>(i_); }

@@ -42,10 +42,19 @@ class Dict {
   size_t size() const { return items_.size(); }
   bool empty() const { return items_.empty(); }
   const std::vector<std::pair<std::string, Value>>& items() const { return items_; }
+  // Deepest value held (see Value::depth) and whether any holds a namespace.
+  uint32_t max_depth() const { return max_depth_; }
+  bool holds_namespace() const { return holds_namespace_; }
 
  private:
   std::vector<std::pair<std::string, Value>> items_;
+  uint32_t max_depth_ = 0;
+  bool holds_namespace_ = false;
 };
+
+// Values nest at most this deep (containers and JSON input): the evaluator, repr,
+// tojson and the destructors recurse over nesting.
+constexpr uint32_t kMaxValueDepth = 512;
 
 // Arguments of a call: positional then keyword, in call order.
 struct CallArgs {
@@ -104,6 +113,12 @@ class Value {
   std::string undefined_hint() const { return s_ ? *s_ : std::string("value is undefined"); }
   bool has_undefined_hint() const { return kind_ == Kind::kUndefined && s_ != nullptr; }
 
+  // Nesting depth: 0 for scalars, 1 + the deepest element for containers.
+  uint32_t depth() const;
+  // True for namespaces and containers holding one. Namespace attributes may not hold
+  // namespaces (no cycles, no unbounded chains built by loops).
+  bool has_namespace() const { return kind_ == Kind::kNamespace || has_ns_; }
+
   bool Truthy() const;
   // Python's `is`: same singleton or same shared object.
   bool SameObject(const Value& other) const;
@@ -111,6 +126,8 @@ class Value {
  private:
   Kind kind_ = Kind::kUndefined;
   bool tuple_ = false;
+  bool has_ns_ = false;
+  uint32_t depth_ = 0;
   int64_t i_ = 0;
   double f_ = 0;
   std::shared_ptr<const std::string> s_;  // string, or the undefined hint
