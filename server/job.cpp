@@ -16,6 +16,11 @@ void Admission::Close() {
   closed_ = true;
 }
 
+bool Admission::closed() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return closed_;
+}
+
 void Admission::Release(int64_t n) {
   std::lock_guard<std::mutex> lock(mu_);
   in_flight_ -= n;
@@ -73,9 +78,15 @@ double Job::Elapsed() const {
 
 bool Job::Start(ApiError* err) {
   const int n = req_.num_choices();
+  if (n > admission_.capacity()) {  // would never fit, however long the client waits
+    *err = InvalidField("n", std::to_string(n) + " choices (prompts × n) exceed this server's capacity of " +
+                                 std::to_string(admission_.capacity()) + " (--max-seqs + --max-queue)");
+    return false;
+  }
   if (!admission_.TryAcquire(n)) {
-    *err = Overloaded(1);
-    metrics_.CountRejected("queue_full");
+    const bool closing = admission_.closed();
+    *err = closing ? ShuttingDown() : Overloaded(1);
+    metrics_.CountRejected(closing ? "shutting_down" : "queue_full");
     return false;
   }
   reserved_ = n;

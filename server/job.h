@@ -35,6 +35,7 @@ class Admission {
   // False when n more would pass the capacity, or after Close().
   bool TryAcquire(int64_t n);
   void Close();
+  bool closed() const;
   void Release(int64_t n);
   int64_t in_flight() const;
   int64_t capacity() const { return capacity_; }

@@ -110,7 +110,7 @@ Result<ServerOptions> ParseServerArgs(int argc, char** argv, bool* help) {
   if (o.engine.policy != "ngram" && o.engine.policy != "direct")
     return InvalidArgument("--policy: expected ngram or direct, got '" + o.engine.policy + "'\n" + ServerUsage());
   o.engine.prefix_caching = !no_prefix;
-  if (o.http_threads == 0) o.http_threads = o.engine.max_seqs + o.max_queue + 16;
+  if (o.http_threads == 0) o.http_threads = o.engine.max_seqs + o.max_queue + 64;
   return o;
 }
 

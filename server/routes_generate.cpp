@@ -67,10 +67,7 @@ void Handle(ServerContext& ctx, Route route, const httplib::Request& req, httpli
   if (!Parse(route, body, ctx, &areq, &err)) return WriteError(res, err);
   auto job = std::make_shared<Job>(ctx.engine, ctx.metrics, ctx.admission, std::move(areq), ctx.NewId(IdPrefix(route)),
                                    ctx.model_name);
-  if (!job->Start(&err)) {
-    if (ctx.draining.load()) err = ShuttingDown();
-    return WriteError(res, err);
-  }
+  if (!job->Start(&err)) return WriteError(res, err);
   PeerWatch peer(req);
   auto fmt = MakeFormatter(route);
   if (job->request().stream) return StreamJob(res, std::move(job), std::move(fmt), std::move(peer));

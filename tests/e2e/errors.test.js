@@ -210,11 +210,15 @@ describe('errors', () => {
 
 describe('queue limit', () => {
   let small;
-  before(async () => { small = await L.startServer({ args: ['--max-seqs', '1', '--max-queue', '1'] }); });
+  // The chat model (~2 ms a token with the direct policy): each admitted request takes
+  // ~0.2 s, so the 24 requests below arrive while the seat and the queue slot are taken.
+  before(async () => {
+    small = await L.startServer({ model: L.CHAT_MODEL, args: ['--max-seqs', '1', '--max-queue', '1'] });
+  });
   after(async () => assert.equal((await small.stop()).code, 0));
 
   it('503 with Retry-After when the queue is full; admitted requests complete', async () => {
-    const body = { prompt: 'Once upon a time', max_tokens: 400, ignore_eos: true, policy: 'direct' };
+    const body = { prompt: 'Once upon a time', max_tokens: 100, ignore_eos: true, policy: 'direct' };
     const rs = await Promise.all(Array.from({ length: 24 },
       () => L.request(small.url, '/v1/completions', { body })));
     const full = rs.filter((r) => r.status === 503);
@@ -226,10 +230,14 @@ describe('queue limit', () => {
       assertError(r, 503, { code: 'queue_full' });
       assert.ok(Number(r.headers['retry-after']) >= 1);
     }
-    for (const r of ok) assert.equal(r.json.usage.completion_tokens, 400);
+    for (const r of ok) assert.equal(r.json.usage.completion_tokens, 100);
     const m = await L.metrics(small.url);
     assert.equal(m['ax_requests_rejected_total{reason="queue_full"}'], full.length);
     assert.equal(m['ax_http_requests_total{route="/v1/completions",code="503"}'], full.length);
     assert.equal(m.ax_server_requests_in_flight, 0);
+  });
+
+  it('400 for more choices than the server could ever hold', async () => {
+    assertError(await L.request(small.url, '/v1/completions', { body: { prompt: 'x', n: 3 } }), 400, { param: 'n' });
   });
 });

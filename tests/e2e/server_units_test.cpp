@@ -120,7 +120,7 @@ TEST(Options, DefaultsAndErrors) {
   EXPECT_EQ(o->port, 0);
   EXPECT_EQ(o->max_queue, 3);
   EXPECT_EQ(o->host, "127.0.0.1");
-  EXPECT_EQ(o->http_threads, o->engine.max_seqs + 3 + 16);
+  EXPECT_EQ(o->http_threads, o->engine.max_seqs + 3 + 64);
   const char* bad[] = {"srv", "--model", "m", "--port", "99999"};
   EXPECT_FALSE(ParseServerArgs(5, const_cast<char**>(bad), &help).ok());
   const char* none[] = {"srv"};

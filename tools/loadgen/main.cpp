@@ -5,10 +5,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
-#include <cstring>
+#include <cstdlib>
 #include <fstream>
-#include <map>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
