@@ -169,8 +169,8 @@ std::vector<std::string> ScenarioFiles() {
 }
 
 INSTANTIATE_TEST_SUITE_P(Files, Scenario, ::testing::ValuesIn(ScenarioFiles()),
-                         [](const auto& info) {
-                           std::string n = std::filesystem::path(info.param).stem().string();
+                         [](const auto& param_info) {
+                           std::string n = std::filesystem::path(param_info.param).stem().string();
                            for (char& c : n)
                              if (!isalnum(static_cast<unsigned char>(c))) c = '_';
                            return n;
