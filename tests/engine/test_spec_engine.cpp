@@ -85,7 +85,9 @@ TEST(SpecEngine, GateClosesWhenTheTableKeepsMissing) {
   const auto out = RunPolicy(Stories(), DecodePolicy::kNgram, {"Lily and Timmy went to the park"}, 200);
   const RequestMetrics& m = out[0].metrics;
   EXPECT_LT(m.draft_tokens_proposed, 200);
-  if (m.draft_tokens_proposed > 0) EXPECT_LE(m.acceptance_rate(), 1.0);
+  if (m.draft_tokens_proposed > 0) {
+    EXPECT_LE(m.acceptance_rate(), 1.0);
+  }
   EXPECT_LE(m.draft_tokens_accepted, m.draft_tokens_proposed);
 }
 
