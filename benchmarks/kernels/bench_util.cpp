@@ -61,6 +61,16 @@ double ReadBandwidth(const float* p, size_t bytes, ThreadPool& pool, int threads
   return static_cast<double>(bytes) / t / 1e9;
 }
 
+double ReadBandwidthOneCoreCpuTime(const float* p, size_t bytes, int streams, int reps) {
+  double best = 1e30;
+  for (int r = 0; r < reps; ++r) {
+    const double t0 = ThreadCpuSeconds();
+    g_sink.store(SumRange(p, bytes / sizeof(float), streams), std::memory_order_relaxed);
+    best = std::min(best, ThreadCpuSeconds() - t0);
+  }
+  return static_cast<double>(bytes) / best / 1e9;
+}
+
 double ThreadCpuSeconds() {
   timespec ts;
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);

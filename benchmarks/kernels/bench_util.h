@@ -58,6 +58,9 @@ double ReadBandwidth(const float* p, size_t bytes, ThreadPool& pool, int threads
 // shared machine this measures what a core does while it runs our code).
 double ThreadCpuSeconds();
 
+// The same on the calling thread alone, timed in thread CPU time (noise-robust).
+double ReadBandwidthOneCoreCpuTime(const float* p, size_t bytes, int streams, int reps);
+
 // Core clock in GHz from a dependent chain of FMAs timed in thread CPU time, assuming
 // a 4-cycle FMA latency (Skylake through Sapphire Rapids); run on every thread of the
 // pool at once (the slowest thread is reported): the all-core clock under FMA load.

@@ -121,6 +121,27 @@ Json BenchGemv(Ctx& c, const Shape& s, int64_t m, Path path = Path::kDispatch) {
               {"gb_per_s", gbs}, {"fraction_of_bandwidth", gbs / c.bw}};
 }
 
+// m = 1 on one thread in thread CPU time, against the one-core read ceiling measured
+// the same way (bw1): the kernel's efficiency with the machine's noise mostly removed.
+Json BenchGemvOneCore(Ctx& c, const Shape& s, double bw1) {
+  ThreadPool one(1);
+  const size_t elems = static_cast<size_t>(s.n * s.k);
+  const size_t copies = std::max<size_t>(2, std::min(c.arena_elems / elems, (kGiB + elems * 2 - 1) / (elems * 2)));
+  const std::vector<float> x = RandomVec(s.k, 7);
+  std::vector<float> y(s.n);
+  double best = 1e30;
+  for (int r = 0; r < (c.quick ? 2 : 4); ++r) {
+    const double t0 = ThreadCpuSeconds();
+    for (size_t i = 0; i < copies; ++i) {
+      kernels::cpu::Matmul(Params(c.arena + i * elems, s, 1, x.data(), y.data()), one);
+    }
+    best = std::min(best, ThreadCpuSeconds() - t0);
+  }
+  const double gbs = static_cast<double>(copies * elems * 2) / best / 1e9;
+  return Json{{"shape", s.name}, {"n", s.n}, {"k", s.k}, {"gb_per_s", gbs},
+              {"fraction_of_one_core_read", gbs / bw1}};
+}
+
 Json BenchGemm(Ctx& c, const Shape& s, int64_t m) {
   const std::vector<float> x = RandomVec(m * s.k, 9);
   std::vector<float> y(m * s.n);
@@ -286,6 +307,8 @@ int Main(int argc, char** argv) {
       }
     }
     ceil["read"] = rd;
+    ceil["read_gb_per_s_one_core_cpu_time_4_streams"] =
+        ReadBandwidthOneCoreCpuTime(buf.get(), bytes, 4, quick ? 2 : 5);
     ceil["read_gb_per_s_ceiling"] = bw;
   }
   out["ceilings"] = ceil;
@@ -307,6 +330,11 @@ int Main(int argc, char** argv) {
   Json gemv = Json::array();
   for (const Shape& s : {kQkv, kO, kGateUp, kDown, kLogits}) gemv.push_back(BenchGemv(c, s, 1));
   out["gemv_bf16_m1"] = gemv;
+  Json gemv1 = Json::array();
+  for (const Shape& s : {kQkv, kO, kGateUp, kDown, kLogits}) {
+    gemv1.push_back(BenchGemvOneCore(c, s, ceil["read_gb_per_s_one_core_cpu_time_4_streams"].get<double>()));
+  }
+  out["gemv_bf16_m1_one_core_cpu_time"] = gemv1;
   out["decode_token_bf16"] = BenchDecodeToken(c, quick ? 2 : kLayers);
   std::cerr << out["decode_token_bf16"].dump() << "\n";
 
