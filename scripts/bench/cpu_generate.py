@@ -67,10 +67,13 @@ def main():
     wbytes, doctor = weight_bytes_per_token(model_dir)
 
     bw_path = os.path.join(args.work, "membw.json")
-    run([kbench, "--bandwidth-only", "--threads", str(args.threads), "--out", bw_path])
+    run([kbench, "--quick", "--threads", str(args.threads), "--out", bw_path])
     with open(bw_path) as f:
-        bw = json.load(f)
-    read_bw = bw["bandwidth"]["read_gbs_best"] * 1e9
+        kb = json.load(f)
+    bw = {"read_gb_per_s_ceiling": kb["ceilings"]["read_gb_per_s_ceiling"],
+          "fma_peak_gflops_measured_wall": kb["ceilings"]["fma_peak_gflops_measured_wall"],
+          "source": "ax-kernel-bench --quick (best of a plain and a 4-stream prefetched read loop)"}
+    read_bw = bw["read_gb_per_s_ceiling"] * 1e9
 
     rng = random.Random(0)
     rows = []
@@ -107,7 +110,7 @@ def main():
         "machine": {"cpu": cpu_model(), "threads": args.threads, "kernel": platform.release()},
         "model": {"shape": args.shape, "dtype": "bf16", "parameters": doctor["model"]["parameters"],
                   "weight_bytes": wbytes},
-        "memory_bandwidth": bw["bandwidth"],
+        "ceilings": bw,
         "targets": {"decode_fraction_of_ceiling": 0.80, "decode_tok_s": 18, "prefill_tok_s_at_512": 150},
         "rows": rows,
     }
