@@ -46,7 +46,9 @@ TEST_F(Stories260K, GreedyContinuationsMatchReference) {
     ASSERT_EQ(r->output_tokens.size(), want.size());
     EXPECT_TRUE(std::equal(want.begin(), want.begin() + static_cast<ptrdiff_t>(checked), r->output_tokens.begin()))
         << c["prompt"] << ": first " << checked << " greedy ids differ";
-    if (checked == want.size()) EXPECT_EQ(r->output_tokens, want);
+    if (checked == want.size()) {
+      EXPECT_EQ(r->output_tokens, want);
+    }
     EXPECT_EQ(r->finish_reason, FinishReason::kLength);
   }
 }
