@@ -1,0 +1,235 @@
+// CudaBackend: device selection, memory (arena, weight upload, read-back) and the
+// per-forward batch metadata. The ops are in cuda_ops.cpp.
+#include "backend/cuda/cuda_backend.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+
+#include "backend/cuda/cuda_backend_impl.h"
+#include "base/check.h"
+#include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/gemm.h"
+#include "kernels/cuda/kernels.h"
+
+namespace ax {
+
+// Teardown errors are reported, not fatal: at process exit the CUDA runtime may
+// already be unloading (cudaErrorCudartUnloading), and nothing can be done anyway.
+CudaBackend::~CudaBackend() {
+  if (stream_ != nullptr) AX_CUDA_WARN(cudaStreamSynchronize(stream_));
+  if (cublas_ != nullptr) (void)cublasDestroy(cublas_);
+  for (int i = 0; i < 2; ++i) {
+    if (staged_[i] != nullptr) AX_CUDA_WARN(cudaEventDestroy(staged_[i]));
+    if (staging_[i] != nullptr) AX_CUDA_WARN(cudaFreeHost(staging_[i]));
+  }
+  if (readback_ != nullptr) AX_CUDA_WARN(cudaFreeHost(readback_));
+  if (stream_ != nullptr) AX_CUDA_WARN(cudaStreamDestroy(stream_));
+}
+
+Status CudaBackend::Init(int device) {
+  device_ = device;
+  AX_CUDA_RETURN_IF_ERROR(cudaSetDevice(device));
+  AX_CUDA_RETURN_IF_ERROR(cudaGetDeviceProperties(&props_, device));
+  if (props_.major < 8) {
+    return FailedPrecondition(std::string("cuda: ") + props_.name + " has compute capability " +
+                              std::to_string(props_.major) + "." + std::to_string(props_.minor) +
+                              "; the CUDA backend needs 8.0 or newer (bf16)");
+  }
+  AX_CUDA_RETURN_IF_ERROR(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+  AX_RETURN_IF_ERROR(kernels::cuda::CublasStatus(cublasCreate(&cublas_), "cublasCreate"));
+  AX_RETURN_IF_ERROR(kernels::cuda::CublasStatus(cublasSetStream(cublas_, stream_), "cublasSetStream"));
+  for (int i = 0; i < 2; ++i) {
+    void* pinned = nullptr;
+    AX_CUDA_RETURN_IF_ERROR(cudaMallocHost(&pinned, kMetaInts * sizeof(int32_t)));
+    staging_[i] = static_cast<int32_t*>(pinned);
+    AX_CUDA_RETURN_IF_ERROR(cudaEventCreateWithFlags(&staged_[i], cudaEventDisableTiming));
+    AX_CUDA_RETURN_IF_ERROR(cudaEventRecord(staged_[i], stream_));
+  }
+  AX_CUDA_RETURN_IF_ERROR(cudaMallocHost(&readback_, kReadbackBytes));
+  AX_ASSIGN_OR_RETURN(void* meta, arena_.Alloc(kMetaInts * sizeof(int32_t), "batch metadata"));
+  meta_dev_ = static_cast<int32_t*>(meta);
+  AX_ASSIGN_OR_RETURN(void* partial, arena_.Alloc(kPartialBytes, "attention workspace"));
+  partial_ = static_cast<float*>(partial);
+  AX_ASSIGN_OR_RETURN(void* ws, arena_.Alloc(kCublasWorkspaceBytes, "cuBLAS workspace"));
+  AX_RETURN_IF_ERROR(
+      kernels::cuda::CublasStatus(cublasSetWorkspace(cublas_, ws, kCublasWorkspaceBytes), "cublasSetWorkspace"));
+  max_smem_ = std::min(kMaxAttentionSmem, static_cast<size_t>(props_.sharedMemPerBlockOptin));
+  AX_RETURN_IF_ERROR(kernels::cuda::AttentionInit(max_smem_));
+  return Status::Ok();
+}
+
+std::string CudaBackend::Describe() const {
+  char buf[512];
+  std::snprintf(buf, sizeof buf, "cuda (%.255s, sm_%d%d, %d SMs, %.1f GiB, bf16 activations and KV)", props_.name,
+                props_.major, props_.minor, props_.multiProcessorCount,
+                static_cast<double>(props_.totalGlobalMem) / (1u << 30));
+  return buf;
+}
+
+// ---- memory ------------------------------------------------------------------
+
+Result<TensorView> CudaBackend::UploadWeight(const TensorView& host, DType dtype) {
+  return UploadConcatRows({host}, dtype);
+}
+
+// Copies one host part to dst as `to`, converting on the host in chunks when needed.
+Status CudaBackend::CopyConverted(const TensorView& part, DType to, char* dst) {
+  const size_t n = static_cast<size_t>(part.numel());
+  if (part.dtype == to) {
+    AX_CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(dst, part.data, n * DTypeSize(to), cudaMemcpyHostToDevice, stream_));
+    AX_CUDA_RETURN_IF_ERROR(cudaStreamSynchronize(stream_));
+    return Status::Ok();
+  }
+  AX_CHECK_MSG(to == DType::kBF16 || to == DType::kF32, "cuda backend stores weights as bf16 or f32");
+  constexpr size_t kChunk = size_t{1} << 22;
+  std::vector<float> f32(std::min(n, kChunk));
+  std::vector<uint16_t> bf16(to == DType::kBF16 ? std::min(n, kChunk) : 0);
+  for (size_t i = 0; i < n; i += kChunk) {
+    const size_t c = std::min(kChunk, n - i);
+    ConvertToF32(part.dtype, static_cast<const char*>(part.data) + i * DTypeSize(part.dtype), f32.data(), c);
+    const void* src = f32.data();
+    if (to == DType::kBF16) {
+      for (size_t j = 0; j < c; ++j) bf16[j] = F32ToBf16(f32[j]);
+      src = bf16.data();
+    }
+    AX_CUDA_RETURN_IF_ERROR(
+        cudaMemcpyAsync(dst + i * DTypeSize(to), src, c * DTypeSize(to), cudaMemcpyHostToDevice, stream_));
+    AX_CUDA_RETURN_IF_ERROR(cudaStreamSynchronize(stream_));  // the host chunk is reused
+  }
+  return Status::Ok();
+}
+
+Result<TensorView> CudaBackend::UploadConcatRows(const std::vector<TensorView>& parts, DType dtype) {
+  AX_CHECK(!parts.empty());
+  Shape shape = parts[0].shape;
+  int64_t rows = 0;
+  for (const TensorView& p : parts) {
+    AX_CHECK(p.shape.ndim == shape.ndim);
+    for (int d = 1; d < shape.ndim; ++d) AX_CHECK(p.shape[d] == shape[d]);
+    rows += p.shape.ndim > 0 ? p.shape[0] : 1;
+  }
+  if (shape.ndim > 0) shape.dims[0] = rows;
+  // Matrices (embedding, projections, lm_head) are bf16 on the device whatever the
+  // checkpoint stores; vectors (norm weights, inv_freq) keep the requested f32.
+  const DType to = shape.ndim >= 2 ? DType::kBF16 : dtype;
+  AX_ASSIGN_OR_RETURN(TensorView out, Alloc(to, shape));
+  char* dst = static_cast<char*>(out.data);
+  for (const TensorView& p : parts) {
+    AX_RETURN_IF_ERROR(CopyConverted(p, to, dst));
+    dst += static_cast<size_t>(p.numel()) * DTypeSize(to);
+  }
+  return out;
+}
+
+Result<TensorView> CudaBackend::Alloc(DType dtype, const Shape& shape) {
+  const size_t bytes = static_cast<size_t>(shape.numel()) * DTypeSize(dtype);
+  AX_ASSIGN_OR_RETURN(void* p, arena_.Alloc(bytes, std::string("a ") + DTypeName(dtype) + " tensor " + shape.ToString()));
+  return TensorView{p, dtype, shape, Device::kCuda};
+}
+
+Status CudaBackend::ReadToHost(const TensorView& src, void* dst, size_t bytes) {
+  AX_CHECK(bytes <= src.nbytes());
+  if (!error_.ok()) return error_;
+  // Small reads (a step's logits) bounce through pinned memory: a pageable D2H copy
+  // is staged by the driver in chunks and is several times slower.
+  const bool bounce = bytes <= kReadbackBytes;
+  AX_CUDA_RETURN_IF_ERROR(
+      cudaMemcpyAsync(bounce ? readback_ : dst, src.data, bytes, cudaMemcpyDeviceToHost, stream_));
+  AX_CUDA_RETURN_IF_ERROR(cudaStreamSynchronize(stream_));
+  if (bounce) std::memcpy(dst, readback_, bytes);
+  return error_;
+}
+
+// ---- batch metadata --------------------------------------------------------------
+
+// Packs the host arrays into a pinned staging buffer and copies them to the device
+// with one async copy on the stream (ordered after the previous forward's kernels).
+// Two staging buffers alternate; an event guards each against reuse while its copy
+// is still queued.
+Status CudaBackend::BeginForward(const BatchMeta& m) {
+  if (!error_.ok()) return error_;
+  const auto round4 = [](size_t n) { return (n + 3) / 4 * 4; };
+  const size_t nt = static_cast<size_t>(m.n_tokens);
+  const size_t nb = static_cast<size_t>(m.n_seqs) * static_cast<size_t>(m.max_blocks_per_seq);
+  const size_t nl = static_cast<size_t>(m.n_logit_rows);
+  const size_t off_pos = round4(nt), off_slot = off_pos + round4(nt), off_seq = off_slot + round4(nt);
+  // Attention query tiles: each sequence's rows in runs of kAttentionTileQueries.
+  size_t n_tiles = 0;
+  for (int s = 0; s < m.n_seqs; ++s)
+    n_tiles += (static_cast<size_t>(m.seq_q_len[s]) + kernels::cuda::kAttentionTileQueries - 1) /
+               kernels::cuda::kAttentionTileQueries;
+  const size_t off_tab = off_seq + round4(nt), off_log = off_tab + round4(nb), off_qt = off_log + round4(nl);
+  const size_t total = off_qt + round4(2 * n_tiles);
+  if (total > kMetaInts) {
+    return ResourceExhausted("cuda: batch metadata of " + std::to_string(total) + " ints exceeds the " +
+                             std::to_string(kMetaInts) + "-int staging buffer");
+  }
+  const int slot = next_staging_;
+  next_staging_ ^= 1;
+  AX_CUDA_RETURN_IF_ERROR(cudaEventSynchronize(staged_[slot]));
+  int32_t* h = staging_[slot];
+  const auto put = [&](size_t off, const int32_t* src, size_t n) {
+    if (n > 0) std::memcpy(h + off, src, n * sizeof(int32_t));
+  };
+  put(0, m.tokens, nt);
+  put(off_pos, m.positions, nt);
+  put(off_slot, m.slot_mapping, nt);
+  put(off_tab, m.block_tables, nb);
+  put(off_log, m.logit_rows, nl);
+  std::fill(h + off_seq, h + off_seq + nt, 0);
+  for (int s = 0; s < m.n_seqs; ++s) {
+    for (int32_t t = m.seq_q_begin[s]; t < m.seq_q_begin[s] + m.seq_q_len[s]; ++t) h[off_seq + t] = s;
+  }
+  size_t qt = 0;
+  for (int s = 0; s < m.n_seqs; ++s) {
+    const int32_t end = m.seq_q_begin[s] + m.seq_q_len[s];
+    for (int32_t b = m.seq_q_begin[s]; b < end; b += kernels::cuda::kAttentionTileQueries) {
+      h[off_qt + 2 * qt] = b;
+      h[off_qt + 2 * qt + 1] = std::min<int32_t>(kernels::cuda::kAttentionTileQueries, end - b);
+      ++qt;
+    }
+  }
+  int max_pos = 0;
+  for (size_t t = 0; t < nt; ++t) max_pos = std::max(max_pos, m.positions[t]);
+  AX_CUDA_RETURN_IF_ERROR(
+      cudaMemcpyAsync(meta_dev_, h, total * sizeof(int32_t), cudaMemcpyHostToDevice, stream_));
+  AX_CUDA_RETURN_IF_ERROR(cudaEventRecord(staged_[slot], stream_));
+  meta_.tokens = meta_dev_;
+  meta_.positions = meta_dev_ + off_pos;
+  meta_.slots = meta_dev_ + off_slot;
+  meta_.token_seq = meta_dev_ + off_seq;
+  meta_.block_tables = meta_dev_ + off_tab;
+  meta_.logit_rows = meta_dev_ + off_log;
+  meta_.q_tiles = meta_dev_ + off_qt;
+  meta_.n_q_tiles = static_cast<int>(n_tiles);
+  meta_.n_tokens = m.n_tokens;
+  meta_.n_logit_rows = m.n_logit_rows;
+  meta_.n_seqs = m.n_seqs;
+  meta_.max_blocks_per_seq = m.max_blocks_per_seq;
+  meta_.max_position = max_pos;
+  return Status::Ok();
+}
+
+// ---- factory ---------------------------------------------------------------------
+
+Result<std::unique_ptr<Backend>> CreateCudaBackend(const BackendOptions& /*opts*/, std::string* why) {
+  auto fail = [&](Status s) -> Result<std::unique_ptr<Backend>> {
+    if (why != nullptr) *why = s.message();
+    return s;
+  };
+  int count = 0;
+  const cudaError_t e = cudaGetDeviceCount(&count);
+  if (e != cudaSuccess) {
+    (void)cudaGetLastError();  // clear the sticky "no driver" error
+    return fail(FailedPrecondition(std::string("cuda: no usable CUDA driver or device (") + cudaGetErrorString(e) +
+                                   ")"));
+  }
+  if (count == 0) return fail(FailedPrecondition("cuda: no CUDA device found"));
+  auto backend = std::make_unique<CudaBackend>();
+  Status s = backend->Init(0);
+  if (!s.ok()) return fail(s);
+  return std::unique_ptr<Backend>(std::move(backend));
+}
+
+}  // namespace ax

@@ -1,0 +1,91 @@
+// CudaBackend's declaration, shared by cuda_backend.cpp (device, memory, batch
+// metadata) and cuda_ops.cpp (the ops). Internal to src/backend/cuda.
+//
+// Errors: ops return void (Backend interface), so a failed launch is kept as a sticky
+// Status and returned by the next BeginForward or ReadToHost. Shapes or dtypes the
+// kernels do not support are programmer errors (AX_CHECK).
+#pragma once
+
+#include <cublas_v2.h>
+#include <cuda_runtime_api.h>
+
+#include <string>
+#include <vector>
+
+#include "backend/backend.h"
+#include "backend/cuda/device_arena.h"
+
+namespace ax {
+
+class CudaBackend final : public Backend {
+ public:
+  CudaBackend() = default;
+  ~CudaBackend() override;
+  Status Init(int device);
+
+  BackendKind kind() const override { return BackendKind::kCuda; }
+  std::string Describe() const override;
+  DType activation_dtype() const override { return DType::kBF16; }
+  DType kv_dtype() const override { return DType::kBF16; }
+
+  Result<TensorView> UploadWeight(const TensorView& host, DType dtype) override;
+  Result<TensorView> UploadConcatRows(const std::vector<TensorView>& parts, DType dtype) override;
+  Result<TensorView> Alloc(DType dtype, const Shape& shape) override;
+  Status ReadToHost(const TensorView& src, void* dst, size_t bytes) override;
+
+  Status BeginForward(const BatchMeta& meta) override;
+  void Embedding(const TensorView& table, TensorView out) override;
+  void RmsNorm(const TensorView& x, const TensorView& w, float eps, TensorView y) override;
+  void Matmul(const TensorView& x, const TensorView& w, TensorView y, bool accumulate) override;
+  void Rope(TensorView x, int n_heads, int head_dim, const TensorView& inv_freq) override;
+  void SiluMul(const TensorView& gate_up, TensorView out) override;
+  void KvWrite(const TensorView& k, const TensorView& v, const KvLayerView& cache, int n_kv_heads,
+               int head_dim) override;
+  void Attention(const TensorView& q, const KvLayerView& cache, int n_heads, int n_kv_heads, int head_dim,
+                 float scale, TensorView out) override;
+  void GatherLogitRows(const TensorView& x, TensorView out) override;
+
+ private:
+  // Batch metadata, int32 each, packed into one buffer (host staging -> device).
+  static constexpr size_t kMetaInts = size_t{2} << 20;          // 8 MiB
+  static constexpr size_t kPartialBytes = size_t{32} << 20;     // attention split-K partials
+  static constexpr size_t kCublasWorkspaceBytes = size_t{32} << 20;
+  static constexpr size_t kMaxAttentionSmem = size_t{160} << 10;
+  static constexpr size_t kReadbackBytes = size_t{64} << 20;  // pinned bounce buffer for ReadToHost
+
+  struct DeviceMeta {
+    const int32_t* tokens = nullptr;
+    const int32_t* positions = nullptr;
+    const int32_t* slots = nullptr;
+    const int32_t* token_seq = nullptr;
+    const int32_t* block_tables = nullptr;
+    const int32_t* logit_rows = nullptr;
+    const int32_t* q_tiles = nullptr;  // (first row, rows) per attention query tile
+    int n_q_tiles = 0;
+    int64_t n_tokens = 0, n_logit_rows = 0;
+    int n_seqs = 0, max_blocks_per_seq = 0;
+    int max_position = 0;
+  };
+
+  void Note(const Status& s) {
+    if (!s.ok() && error_.ok()) error_ = s;
+  }
+  Status CopyConverted(const TensorView& part, DType to, char* dst);
+
+  int device_ = 0;
+  cudaDeviceProp props_{};
+  cudaStream_t stream_ = nullptr;
+  cublasHandle_t cublas_ = nullptr;
+  DeviceArena arena_;
+  int32_t* staging_[2] = {nullptr, nullptr};  // pinned host, kMetaInts each
+  cudaEvent_t staged_[2] = {nullptr, nullptr};  // the copy out of staging_[i] finished
+  int next_staging_ = 0;
+  void* readback_ = nullptr;  // pinned host, kReadbackBytes
+  int32_t* meta_dev_ = nullptr;
+  float* partial_ = nullptr;
+  size_t max_smem_ = 0;
+  DeviceMeta meta_;
+  Status error_;
+};
+
+}  // namespace ax

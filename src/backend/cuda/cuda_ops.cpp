@@ -1,0 +1,154 @@
+// CudaBackend ops: fill a kernels/cuda parameter struct from the views and the staged
+// batch metadata, launch on the backend's stream, keep the first error.
+#include <algorithm>
+
+#include "backend/cuda/cuda_backend_impl.h"
+#include "base/check.h"
+#include "kernels/cuda/gemm.h"
+#include "kernels/cuda/kernels.h"
+
+namespace ax {
+namespace kc = kernels::cuda;
+
+namespace {
+
+const uint16_t* Bf16(const TensorView& t) {
+  AX_CHECK_MSG(t.dtype == DType::kBF16 && t.device == Device::kCuda, "cuda op expects a bf16 device tensor");
+  return static_cast<const uint16_t*>(t.data);
+}
+uint16_t* MutBf16(const TensorView& t) { return const_cast<uint16_t*>(Bf16(t)); }
+const float* F32(const TensorView& t) {
+  AX_CHECK_MSG(t.dtype == DType::kF32 && t.device == Device::kCuda, "cuda op expects an f32 device tensor");
+  return static_cast<const float*>(t.data);
+}
+
+}  // namespace
+
+void CudaBackend::Embedding(const TensorView& table, TensorView out) {
+  kc::EmbeddingParams p;
+  p.table = Bf16(table);
+  p.ids = meta_.tokens;
+  p.out = MutBf16(out);
+  p.n = meta_.n_tokens;
+  p.d = table.shape[1];
+  Note(kc::LaunchEmbedding(p, stream_));
+}
+
+void CudaBackend::RmsNorm(const TensorView& x, const TensorView& w, float eps, TensorView y) {
+  kc::RmsNormParams p;
+  p.d = w.shape[0];
+  p.m = x.numel() / p.d;
+  p.x = Bf16(x);
+  p.w = F32(w);
+  p.y = MutBf16(y);
+  p.eps = eps;
+  Note(kc::LaunchRmsNorm(p, stream_));
+}
+
+void CudaBackend::Matmul(const TensorView& x, const TensorView& w, TensorView y, bool accumulate) {
+  kc::MatmulParams p;
+  p.x = Bf16(x);
+  p.w = Bf16(w);
+  AX_CHECK_MSG(y.dtype == DType::kBF16 || y.dtype == DType::kF32, "cuda Matmul writes bf16 or f32");
+  p.y = y.data;
+  p.y_f32 = y.dtype == DType::kF32;
+  p.accumulate = accumulate;
+  p.n = w.shape[0];
+  p.k = w.shape[1];
+  p.m = x.numel() / p.k;
+  if (p.m == 0) return;
+  if (p.m <= kc::kGemvMaxRows) {
+    Note(kc::LaunchGemv(p, stream_));
+  } else {
+    Note(kc::CublasMatmul(cublas_, p));
+  }
+}
+
+void CudaBackend::Rope(TensorView x, int n_heads, int head_dim, const TensorView& inv_freq) {
+  kc::RopeParams p;
+  p.x = MutBf16(x);
+  p.positions = meta_.positions;
+  p.inv_freq = F32(inv_freq);
+  p.n_tokens = meta_.n_tokens;
+  p.n_heads = n_heads;
+  p.head_dim = head_dim;
+  p.rot_dim = static_cast<int>(inv_freq.shape[0] * 2);
+  Note(kc::LaunchRope(p, stream_));
+}
+
+void CudaBackend::SiluMul(const TensorView& gate_up, TensorView out) {
+  kc::SiluMulParams p;
+  p.gate_up = Bf16(gate_up);
+  p.out = MutBf16(out);
+  p.f = out.shape[out.shape.ndim - 1];
+  p.m = out.numel() / p.f;
+  Note(kc::LaunchSiluMul(p, stream_));
+}
+
+void CudaBackend::KvWrite(const TensorView& k, const TensorView& v, const KvLayerView& cache, int n_kv_heads,
+                          int head_dim) {
+  kc::KvWriteParams p;
+  p.k = Bf16(k);
+  p.v = Bf16(v);
+  p.k_cache = MutBf16(cache.k);
+  p.v_cache = MutBf16(cache.v);
+  p.slot_mapping = meta_.slots;
+  p.n_tokens = meta_.n_tokens;
+  p.row = static_cast<int64_t>(n_kv_heads) * head_dim;
+  Note(kc::LaunchKvWrite(p, stream_));
+}
+
+// Split-K only when the first pass's blocks (query tiles or tokens × kv heads) would
+// leave most of the GPU idle:
+// aim for two blocks per SM, at most one tile per split, and within the partials
+// workspace.
+void CudaBackend::Attention(const TensorView& q, const KvLayerView& cache, int n_heads, int n_kv_heads,
+                            int head_dim, float scale, TensorView out) {
+  kc::AttentionParams p;
+  p.q = Bf16(q);
+  p.k_cache = Bf16(cache.k);
+  p.v_cache = Bf16(cache.v);
+  p.out = MutBf16(out);
+  p.positions = meta_.positions;
+  p.token_seq = meta_.token_seq;
+  p.block_tables = meta_.block_tables;
+  p.partial = partial_;
+  p.n_tokens = meta_.n_tokens;
+  p.n_heads = n_heads;
+  p.n_kv_heads = n_kv_heads;
+  p.head_dim = head_dim;
+  p.block_size = cache.block_size;
+  p.max_blocks_per_seq = meta_.max_blocks_per_seq;
+  p.scale = scale;
+  p.q_tiles = meta_.q_tiles;
+  p.n_q_tiles = meta_.n_q_tiles;
+  const bool tiled = kc::AttentionUsesTiled(head_dim);
+  if (n_kv_heads <= 0 || n_heads % n_kv_heads != 0 ||
+      (!tiled && kc::AttentionSharedBytes(n_heads / n_kv_heads, head_dim) > max_smem_)) {
+    Note(Unimplemented("cuda Attention: " + std::to_string(n_heads) + " heads / " + std::to_string(n_kv_heads) +
+                       " kv heads of dim " + std::to_string(head_dim) + " exceed the kernel's shared memory"));
+    return;
+  }
+  const int64_t blocks = tiled ? int64_t{p.n_q_tiles} * n_kv_heads * kc::AttentionHeadBlocks(n_heads / n_kv_heads)
+                              : p.n_tokens * n_kv_heads;
+  const int64_t target = 2LL * props_.multiProcessorCount;
+  const int64_t max_tiles = (meta_.max_position + kc::kAttentionTileKeys) / kc::kAttentionTileKeys;
+  int64_t splits = 1;
+  if (blocks < target) splits = std::min<int64_t>({(target + blocks - 1) / blocks, max_tiles, 64});
+  const int64_t per_split_bytes = p.n_tokens * n_heads * (head_dim + 2) * static_cast<int64_t>(sizeof(float));
+  splits = std::max<int64_t>(1, std::min<int64_t>(splits, static_cast<int64_t>(kPartialBytes) / per_split_bytes));
+  p.n_splits = static_cast<int>(splits);
+  Note(kc::LaunchAttention(p, stream_));
+}
+
+void CudaBackend::GatherLogitRows(const TensorView& x, TensorView out) {
+  kc::GatherRowsParams p;
+  p.x = Bf16(x);
+  p.rows = meta_.logit_rows;
+  p.out = MutBf16(out);
+  p.n_rows = meta_.n_logit_rows;
+  p.d = x.shape[x.shape.ndim - 1];
+  Note(kc::LaunchGatherRows(p, stream_));
+}
+
+}  // namespace ax

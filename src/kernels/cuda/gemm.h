@@ -1,0 +1,20 @@
+// cuBLAS matmul for m > kGemvMaxRows (prefill chunks, batched decode): y[m, n] (+)=
+// x[m, k] · w[n, k]^T with bf16 operands, f32 accumulation (tensor cores) and a bf16
+// or f32 output, through cublasGemmEx. Row-major y = x·wᵀ is column-major
+// yᵀ[n, m] = (w as col-major [k, n])ᵀ · (x as col-major [k, m]): op(A) = T, op(B) = N.
+#pragma once
+
+#include <cublas_v2.h>
+
+#include "ax/status.h"
+#include "kernels/cuda/kernels.h"
+
+namespace ax::kernels::cuda {
+
+// Status of a cuBLAS call, naming it: Internal("cublasGemmEx: CUBLAS_STATUS_...").
+Status CublasStatus(cublasStatus_t s, const char* what);
+
+// REQUIRES: `handle` is bound to the caller's stream (cublasSetStream).
+Status CublasMatmul(cublasHandle_t handle, const MatmulParams& p);
+
+}  // namespace ax::kernels::cuda

@@ -1,0 +1,223 @@
+// Batch-1..8 matmul (decode, draft verification): y[m, n] (+)= x[m, k] · w[n, k]^T.
+// Memory-bound on the weight: each weight row is read once, with 16-byte streaming
+// loads (no L1 allocation), U loads in flight per lane; x rows (small) come through
+// the read-only cache. One warp per output row, 8 rows per 256-thread block; the
+// warp reduces its M partial sums with shuffles and lane 0 writes (adding to y when
+// accumulating: the fused residual add).
+#include "kernels/cuda/common.cuh"
+#include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/kernels.h"
+
+namespace ax::kernels::cuda {
+namespace {
+
+using detail::Bf16ToF32;
+using detail::F32ToBf16;
+
+template <bool kOutF32>
+__device__ __forceinline__ void Store(void* y, int64_t idx, float v, bool accumulate) {
+  if constexpr (kOutF32) {
+    float* p = static_cast<float*>(y) + idx;
+    *p = accumulate ? *p + v : v;
+  } else {
+    uint16_t* p = static_cast<uint16_t*>(y) + idx;
+    *p = F32ToBf16(accumulate ? Bf16ToF32(*p) + v : v);
+  }
+}
+
+// REQUIRES: k % 8 == 0, x and w 16-byte aligned.
+template <int M, int U, bool kOutF32>
+__global__ void __launch_bounds__(256) GemvKernel(const uint16_t* __restrict__ x, const uint16_t* __restrict__ w,
+                                                  void* __restrict__ y, int64_t n, int64_t k, bool accumulate) {
+  const int warp = static_cast<int>(threadIdx.x / 32), lane = static_cast<int>(threadIdx.x % 32);
+  const int64_t row = static_cast<int64_t>(blockIdx.x) * 8 + warp;
+  if (row >= n) return;
+  const int64_t kv = k / 8;  // 16-byte vectors per row
+  const uint4* wr = reinterpret_cast<const uint4*>(w + row * k);
+  const uint4* xr = reinterpret_cast<const uint4*>(x);
+  float acc[M];
+#pragma unroll
+  for (int m = 0; m < M; ++m) acc[m] = 0.0f;
+  // The first U weight vectors are loaded before waiting for the previous kernel
+  // (weights are never written by a kernel), so the stream of weight bytes starts
+  // while the producer of x drains.
+  int64_t i = lane;
+  uint4 wv[U];
+  const bool full = i + 32 * (U - 1) < kv;
+  if (full) {
+#pragma unroll
+    for (int u = 0; u < U; ++u) wv[u] = detail::LoadStreaming(wr + i + 32 * u);
+  }
+  detail::GridDependencyWait();
+  detail::LaunchDependents();
+  if (full) {
+    while (true) {
+#pragma unroll
+      for (int u = 0; u < U; ++u) {
+#pragma unroll
+        for (int m = 0; m < M; ++m) acc[m] = detail::Dot8(wv[u], __ldg(xr + m * kv + i + 32 * u), acc[m]);
+      }
+      i += 32 * U;
+      if (i + 32 * (U - 1) >= kv) break;
+#pragma unroll
+      for (int u = 0; u < U; ++u) wv[u] = detail::LoadStreaming(wr + i + 32 * u);
+    }
+  }
+  for (; i < kv; i += 32) {
+    const uint4 v = detail::LoadStreaming(wr + i);
+#pragma unroll
+    for (int m = 0; m < M; ++m) acc[m] = detail::Dot8(v, __ldg(xr + m * kv + i), acc[m]);
+  }
+#pragma unroll
+  for (int m = 0; m < M; ++m) acc[m] = detail::WarpSum(acc[m]);
+  if (lane == 0) {
+#pragma unroll
+    for (int m = 0; m < M; ++m) Store<kOutF32>(y, m * n + row, acc[m], accumulate);
+  }
+}
+
+// Narrow matrices (k_proj / v_proj: n = 1024 rows would give one block per SM):
+// four warps per row, each over an interleaved quarter of k, merged in shared memory;
+// two rows per block. REQUIRES: k % 8 == 0, x and w 16-byte aligned.
+template <int M, int U, bool kOutF32>
+__global__ void __launch_bounds__(256) GemvSplitKernel(const uint16_t* __restrict__ x,
+                                                       const uint16_t* __restrict__ w, void* __restrict__ y,
+                                                       int64_t n, int64_t k, bool accumulate) {
+  constexpr int kW = 4;
+  constexpr int64_t kStride = 32 * kW;
+  __shared__ float red[8][M];
+  const int warp = static_cast<int>(threadIdx.x / 32), lane = static_cast<int>(threadIdx.x % 32);
+  const int64_t row = static_cast<int64_t>(blockIdx.x) * (8 / kW) + warp / kW;
+  const bool valid = row < n;
+  const int64_t kv = k / 8;
+  const uint4* wr = reinterpret_cast<const uint4*>(w + (valid ? row : 0) * k);
+  const uint4* xr = reinterpret_cast<const uint4*>(x);
+  float acc[M];
+#pragma unroll
+  for (int m = 0; m < M; ++m) acc[m] = 0.0f;
+  int64_t i = lane + 32 * (warp % kW);
+  uint4 wv[U];
+  const bool full = valid && i + kStride * (U - 1) < kv;
+  if (full) {
+#pragma unroll
+    for (int u = 0; u < U; ++u) wv[u] = detail::LoadStreaming(wr + i + kStride * u);
+  }
+  detail::GridDependencyWait();
+  detail::LaunchDependents();
+  if (full) {
+    while (true) {
+#pragma unroll
+      for (int u = 0; u < U; ++u) {
+#pragma unroll
+        for (int m = 0; m < M; ++m) acc[m] = detail::Dot8(wv[u], __ldg(xr + m * kv + i + kStride * u), acc[m]);
+      }
+      i += kStride * U;
+      if (i + kStride * (U - 1) >= kv) break;
+#pragma unroll
+      for (int u = 0; u < U; ++u) wv[u] = detail::LoadStreaming(wr + i + kStride * u);
+    }
+  }
+  if (valid) {
+    for (; i < kv; i += kStride) {
+      const uint4 v = detail::LoadStreaming(wr + i);
+#pragma unroll
+      for (int m = 0; m < M; ++m) acc[m] = detail::Dot8(v, __ldg(xr + m * kv + i), acc[m]);
+    }
+  }
+#pragma unroll
+  for (int m = 0; m < M; ++m) acc[m] = detail::WarpSum(acc[m]);
+  if (lane == 0) {
+#pragma unroll
+    for (int m = 0; m < M; ++m) red[warp][m] = acc[m];
+  }
+  __syncthreads();
+  if (valid && lane == 0 && warp % kW == 0) {
+#pragma unroll
+    for (int m = 0; m < M; ++m) {
+      float s = 0.0f;
+#pragma unroll
+      for (int q = 0; q < kW; ++q) s += red[warp + q][m];
+      Store<kOutF32>(y, m * n + row, s, accumulate);
+    }
+  }
+}
+
+// Any k and alignment (e.g. stories260K's intermediate size 172): scalar loads.
+template <bool kOutF32>
+__global__ void __launch_bounds__(256) GemvScalarKernel(const uint16_t* __restrict__ x,
+                                                        const uint16_t* __restrict__ w, void* __restrict__ y,
+                                                        int m_rows, int64_t n, int64_t k, bool accumulate) {
+  const int warp = static_cast<int>(threadIdx.x / 32), lane = static_cast<int>(threadIdx.x % 32);
+  const int64_t row = static_cast<int64_t>(blockIdx.x) * 8 + warp;
+  detail::GridDependencyWait();
+  detail::LaunchDependents();
+  if (row >= n) return;
+  float acc[kGemvMaxRows];
+#pragma unroll
+  for (int m = 0; m < kGemvMaxRows; ++m) acc[m] = 0.0f;
+  for (int64_t j = lane; j < k; j += 32) {
+    const float wj = Bf16ToF32(w[row * k + j]);
+#pragma unroll
+    for (int m = 0; m < kGemvMaxRows; ++m)
+      if (m < m_rows) acc[m] = fmaf(wj, Bf16ToF32(x[m * k + j]), acc[m]);
+  }
+#pragma unroll
+  for (int m = 0; m < kGemvMaxRows; ++m) {
+    if (m < m_rows) {
+      const float s = detail::WarpSum(acc[m]);
+      if (lane == 0) Store<kOutF32>(y, m * n + row, s, accumulate);
+    }
+  }
+}
+
+// Rows at or under which (m <= 2) the split-k kernel serves.
+constexpr int64_t kSplitMaxRows = 2048;
+
+template <int M, bool kOutF32>
+cudaError_t Launch(const MatmulParams& p, cudaStream_t stream) {
+  if constexpr (M <= 2) {
+    if (p.n <= kSplitMaxRows && detail::GemvSplitEnabled()) {
+      return detail::Launch(GemvSplitKernel<M, 4, kOutF32>, dim3(detail::Blocks(p.n, 2)), dim3(256), 0, stream, p.x,
+                            p.w, p.y, p.n, p.k, p.accumulate);
+    }
+  }
+  constexpr int kUnroll = M <= 2 ? 8 : 4;
+  return detail::Launch(GemvKernel<M, kUnroll, kOutF32>, dim3(detail::Blocks(p.n, 8)), dim3(256), 0, stream, p.x, p.w,
+                        p.y, p.n, p.k, p.accumulate);
+}
+
+template <bool kOutF32>
+cudaError_t Dispatch(const MatmulParams& p, cudaStream_t stream) {
+  switch (p.m) {
+    case 1: return Launch<1, kOutF32>(p, stream);
+    case 2: return Launch<2, kOutF32>(p, stream);
+    case 3: return Launch<3, kOutF32>(p, stream);
+    case 4: return Launch<4, kOutF32>(p, stream);
+    case 5: return Launch<5, kOutF32>(p, stream);
+    case 6: return Launch<6, kOutF32>(p, stream);
+    case 7: return Launch<7, kOutF32>(p, stream);
+    default: return Launch<8, kOutF32>(p, stream);
+  }
+}
+
+}  // namespace
+
+Status LaunchGemv(const MatmulParams& p, cudaStream_t stream) {
+  if (p.m <= 0 || p.m > kGemvMaxRows) return InvalidArgument("LaunchGemv: m must be in [1, 8]");
+  if (p.n == 0) return Status::Ok();
+  const bool vec = p.k % 8 == 0 && detail::Aligned16(p.x) && detail::Aligned16(p.w);
+  const dim3 grid(detail::Blocks(p.n, 8)), block(256);
+  const int m = static_cast<int>(p.m);
+  if (vec) {
+    AX_CUDA_RETURN_IF_ERROR(p.y_f32 ? Dispatch<true>(p, stream) : Dispatch<false>(p, stream));
+  } else if (p.y_f32) {
+    AX_CUDA_RETURN_IF_ERROR(
+        detail::Launch(GemvScalarKernel<true>, grid, block, 0, stream, p.x, p.w, p.y, m, p.n, p.k, p.accumulate));
+  } else {
+    AX_CUDA_RETURN_IF_ERROR(
+        detail::Launch(GemvScalarKernel<false>, grid, block, 0, stream, p.x, p.w, p.y, m, p.n, p.k, p.accumulate));
+  }
+  return AX_CUDA_LAUNCH_STATUS("GemvKernel");
+}
+
+}  // namespace ax::kernels::cuda

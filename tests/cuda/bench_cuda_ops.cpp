@@ -1,0 +1,200 @@
+// bench_cuda_ops: per-op device time of the CUDA backend at Qwen3-8B shapes, batch-1
+// decode (m = 1) and a 512-token prefill, through the Backend interface only.
+// Each op runs back to back `reps` times on the backend's stream and the stream is
+// drained once (ReadToHost of one element), so a figure includes the launch gap between
+// kernels as a decode step sees it. Weights rotate over enough copies to exceed the
+// 50 MB L2, so GEMV figures are DRAM figures. Prints a table; --json adds one object.
+//   usage: bench_cuda_ops [--reps N] [--json FILE]
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "backend/backend.h"
+#include "tensor/dtype.h"
+
+namespace ax {
+namespace {
+
+struct Row {
+  std::string op;
+  double us = 0, bytes = 0, flops = 0;
+};
+
+TensorView Upload(Backend& be, int64_t n, DType dt, const Shape& shape, float value_scale = 0.02f) {
+  std::vector<float> v(static_cast<size_t>(n));
+  uint32_t s = 12345u + static_cast<uint32_t>(n);
+  for (float& x : v) {
+    s = s * 1664525u + 1013904223u;
+    x = (static_cast<float>(s >> 8) / 16777216.0f - 0.5f) * 2.0f * value_scale;
+  }
+  auto r = be.UploadWeight(TensorView{v.data(), DType::kF32, Shape{n}, Device::kCpu}, dt);
+  if (!r.ok()) {
+    std::fprintf(stderr, "upload failed: %s\n", r.status().ToString().c_str());
+    std::exit(1);
+  }
+  TensorView t = r.value();
+  t.shape = shape;
+  return t;
+}
+
+double TimeOp(Backend& be, const TensorView& sync_on, int reps, const std::function<void(int)>& op) {
+  float sink[1];
+  for (int i = 0; i < 3; ++i) op(i);
+  (void)be.ReadToHost(sync_on, sink, 2);
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < reps; ++i) op(i);
+  Status s = be.ReadToHost(sync_on, sink, 2);
+  const auto t1 = std::chrono::steady_clock::now();
+  if (!s.ok()) {
+    std::fprintf(stderr, "op failed: %s\n", s.ToString().c_str());
+    std::exit(1);
+  }
+  return std::chrono::duration<double, std::micro>(t1 - t0).count() / reps;
+}
+
+struct Meta {
+  std::vector<int32_t> tokens, positions, slots, q_begin{0}, q_len, tables, logit_rows;
+  BatchMeta Get() const {
+    BatchMeta m;
+    m.tokens = tokens.data();
+    m.positions = positions.data();
+    m.slot_mapping = slots.data();
+    m.seq_q_begin = q_begin.data();
+    m.seq_q_len = q_len.data();
+    m.block_tables = tables.data();
+    m.logit_rows = logit_rows.data();
+    m.n_tokens = static_cast<int64_t>(tokens.size());
+    m.n_seqs = 1;
+    m.max_blocks_per_seq = static_cast<int>(tables.size());
+    m.n_logit_rows = static_cast<int64_t>(logit_rows.size());
+    return m;
+  }
+};
+
+// n tokens of one sequence ending at position last (a decode step: n = 1).
+Meta OneSeq(int n, int last, int block_size, int blocks) {
+  Meta m;
+  for (int t = 0; t < n; ++t) {
+    m.tokens.push_back(t % 1000);
+    m.positions.push_back(last - n + 1 + t);
+    m.slots.push_back(last - n + 1 + t);
+  }
+  m.q_len = {n};
+  for (int b = 0; b < blocks; ++b) m.tables.push_back(b);
+  m.logit_rows = {n - 1};
+  (void)block_size;
+  return m;
+}
+
+int Run(int reps, const char* json_path) {
+  auto created = CreateBackend("cuda", BackendOptions{});
+  if (!created.ok()) {
+    std::fprintf(stderr, "%s\n", created.status().ToString().c_str());
+    return 1;
+  }
+  Backend& be = **created;
+  const int64_t hidden = 4096, inter = 12288, nq = 32, nkv = 8, hd = 128, vocab = 151936;
+  const int bs = 16, ctx = 1024, kv_blocks = ctx / bs;
+  std::vector<Row> rows;
+  TensorView sync = Upload(be, 8, DType::kBF16, Shape{8});
+
+  // ---- matmuls ----
+  struct Mm {
+    const char* name;
+    int64_t n, k;
+    bool f32_out;
+  };
+  const Mm mms[] = {{"q_proj/o_proj 4096x4096", 4096, 4096, false}, {"k_proj/v_proj 1024x4096", 1024, 4096, false},
+                    {"gate_up 24576x4096", 24576, 4096, false},        {"down 4096x12288", 4096, 12288, false},
+                    {"lm_head 151936x4096 (f32 out)", vocab, 4096, true}};
+  for (const Mm& mm : mms) {
+    const double wbytes = static_cast<double>(mm.n) * mm.k * 2;
+    const int copies = static_cast<int>(std::max(1.0, std::ceil(160e6 / wbytes)));
+    std::vector<TensorView> ws;
+    for (int c = 0; c < copies; ++c) ws.push_back(Upload(be, mm.n * mm.k, DType::kBF16, Shape{mm.n, mm.k}));
+    for (int64_t m : {1, 5, 128, 512}) {
+      TensorView x = Upload(be, m * mm.k, DType::kBF16, Shape{m, mm.k}, 1.0f);
+      TensorView y = Upload(be, m * mm.n, mm.f32_out ? DType::kF32 : DType::kBF16, Shape{m, mm.n});
+      const int r = m >= 128 ? std::max(5, reps / 10) : reps;
+      const double us = TimeOp(be, sync, r, [&](int i) { be.Matmul(x, ws[static_cast<size_t>(i % copies)], y, false); });
+      rows.push_back({"matmul m=" + std::to_string(m) + " " + mm.name, us, wbytes, 2.0 * m * mm.n * mm.k});
+    }
+  }
+
+  // ---- elementwise ----
+  Meta dec = OneSeq(1, 639, bs, kv_blocks);
+  if (!be.BeginForward(dec.Get()).ok()) return 1;
+  TensorView norm_w = Upload(be, hidden, DType::kF32, Shape{hidden}, 1.0f);
+  TensorView head_w = Upload(be, hd, DType::kF32, Shape{hd}, 1.0f);
+  TensorView inv = Upload(be, hd / 2, DType::kF32, Shape{hd / 2}, 0.5f);
+  TensorView x1 = Upload(be, hidden, DType::kBF16, Shape{1, hidden}, 1.0f);
+  TensorView q1 = Upload(be, nq * hd, DType::kBF16, Shape{1, nq * hd}, 1.0f);
+  TensorView k1 = Upload(be, nkv * hd, DType::kBF16, Shape{1, nkv * hd}, 1.0f);
+  TensorView gu1 = Upload(be, 2 * inter, DType::kBF16, Shape{1, 2 * inter}, 1.0f);
+  TensorView act1 = Upload(be, inter, DType::kBF16, Shape{1, inter}, 1.0f);
+  KvLayerView cache;
+  cache.block_size = bs;
+  cache.k = Upload(be, kv_blocks * bs * nkv * hd, DType::kBF16, Shape{kv_blocks, bs, nkv, hd}, 1.0f);
+  cache.v = Upload(be, kv_blocks * bs * nkv * hd, DType::kBF16, Shape{kv_blocks, bs, nkv, hd}, 1.0f);
+  TensorView embed = Upload(be, 1000 * hidden, DType::kBF16, Shape{1000, hidden});
+  rows.push_back({"embedding m=1", TimeOp(be, sync, reps, [&](int) { be.Embedding(embed, x1); })});
+  rows.push_back({"rmsnorm m=1 d=4096", TimeOp(be, sync, reps, [&](int) { be.RmsNorm(x1, norm_w, 1e-6f, x1); })});
+  rows.push_back({"q_norm m=32 d=128", TimeOp(be, sync, reps, [&](int) { be.RmsNorm(q1, head_w, 1e-6f, q1); })});
+  rows.push_back({"rope q 32 heads", TimeOp(be, sync, reps, [&](int) { be.Rope(q1, nq, hd, inv); })});
+  rows.push_back({"kv_write 1 token", TimeOp(be, sync, reps, [&](int) { be.KvWrite(k1, k1, cache, nkv, hd); })});
+  rows.push_back({"silu_mul m=1 f=12288", TimeOp(be, sync, reps, [&](int) { be.SiluMul(gu1, act1); })});
+  for (int pos : {127, 639}) {
+    Meta d = OneSeq(1, pos, bs, kv_blocks);
+    if (!be.BeginForward(d.Get()).ok()) return 1;
+    TensorView out = Upload(be, nq * hd, DType::kBF16, Shape{1, nq * hd});
+    rows.push_back({"attention decode pos " + std::to_string(pos),
+                    TimeOp(be, sync, reps, [&](int) { be.Attention(q1, cache, nq, nkv, hd, 0.088f, out); })});
+  }
+  // ---- prefill attention ----
+  for (int n : {128, 512}) {
+    Meta p = OneSeq(n, n - 1, bs, kv_blocks);
+    if (!be.BeginForward(p.Get()).ok()) return 1;
+    TensorView qn = Upload(be, n * nq * hd, DType::kBF16, Shape{n, nq * hd}, 1.0f);
+    TensorView out = Upload(be, n * nq * hd, DType::kBF16, Shape{n, nq * hd});
+    const double flops = 4.0 * nq * hd * (static_cast<double>(n) * (n + 1) / 2);
+    rows.push_back({"attention prefill " + std::to_string(n),
+                    TimeOp(be, sync, std::max(5, reps / 10),
+                           [&](int) { be.Attention(qn, cache, nq, nkv, hd, 0.088f, out); }),
+                    0, flops});
+  }
+
+  std::printf("%-46s %10s %10s %10s\n", "op", "us", "GB/s", "TFLOP/s");
+  for (const Row& r : rows) {
+    std::printf("%-46s %10.2f %10.0f %10.1f\n", r.op.c_str(), r.us, r.bytes / r.us / 1e3, r.flops / r.us / 1e6);
+  }
+  if (json_path != nullptr) {
+    FILE* f = std::fopen(json_path, "w");
+    if (f == nullptr) return 1;
+    std::fprintf(f, "{\"backend\": \"%s\", \"reps\": %d, \"rows\": [\n", be.Describe().c_str(), reps);
+    for (size_t i = 0; i < rows.size(); ++i) {
+      std::fprintf(f, "  {\"op\": \"%s\", \"us\": %.3f, \"weight_bytes\": %.0f, \"flops\": %.0f}%s\n",
+                   rows[i].op.c_str(), rows[i].us, rows[i].bytes, rows[i].flops, i + 1 < rows.size() ? "," : "");
+    }
+    std::fprintf(f, "]}\n");
+    std::fclose(f);
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace ax
+
+int main(int argc, char** argv) {
+  int reps = 200;
+  const char* json = nullptr;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (std::strcmp(argv[i], "--reps") == 0) reps = std::atoi(argv[i + 1]);
+    if (std::strcmp(argv[i], "--json") == 0) json = argv[i + 1];
+  }
+  return ax::Run(reps, json);
+}

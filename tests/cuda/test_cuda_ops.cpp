@@ -1,0 +1,303 @@
+// Every CUDA op (through the Backend interface) against the scalar oracle
+// kernels/ref at odd sizes, outputs poisoned with NaN first, bf16 tolerances.
+#include <algorithm>
+#include <numeric>
+
+#include "cuda_test_util.h"
+#include "kernels/ref/ref.h"
+
+namespace ax::cuda_testing {
+namespace {
+
+// Stages a batch of one sequence of n tokens at positions [start, start + n) with
+// `slots` (any values) and the given logit rows.
+struct Staged {
+  std::vector<int32_t> tokens, positions, slots, q_begin{0}, q_len, tables, logit_rows;
+  BatchMeta meta() const {
+    BatchMeta m;
+    m.tokens = tokens.data();
+    m.positions = positions.data();
+    m.slot_mapping = slots.data();
+    m.seq_q_begin = q_begin.data();
+    m.seq_q_len = q_len.data();
+    m.block_tables = tables.data();
+    m.logit_rows = logit_rows.data();
+    m.n_tokens = static_cast<int64_t>(tokens.size());
+    m.n_seqs = static_cast<int>(q_begin.size());
+    m.max_blocks_per_seq = tables.empty() ? 0 : static_cast<int>(tables.size() / q_begin.size());
+    m.n_logit_rows = static_cast<int64_t>(logit_rows.size());
+    return m;
+  }
+};
+
+Staged OneSeq(int64_t n, int32_t start = 0) {
+  Staged s;
+  for (int64_t t = 0; t < n; ++t) {
+    s.tokens.push_back(static_cast<int32_t>((t * 7 + 3) % 37));
+    s.positions.push_back(start + static_cast<int32_t>(t));
+    s.slots.push_back(static_cast<int32_t>(t));
+  }
+  s.q_len = {static_cast<int32_t>(n)};
+  s.tables = {0};
+  return s;
+}
+
+TEST(CudaOps, Embedding) {
+  AX_REQUIRE_CUDA();
+  Backend& be = *Cuda();
+  for (int64_t d : {8, 13, 4096}) {
+    const int64_t vocab = 37, n = 7;
+    const std::vector<float> table = RandomBf16(static_cast<size_t>(vocab * d), 1);
+    TensorView t = ToDevice(be, table, DType::kBF16, Shape{vocab, d});
+    TensorView out = Poisoned(be, DType::kBF16, Shape{n, d});
+    Staged s = OneSeq(n);
+    ASSERT_TRUE(be.BeginForward(s.meta()).ok());
+    be.Embedding(t, out);
+    std::vector<float> want(static_cast<size_t>(n * d));
+    kernels::EmbeddingParams p{table.data(), DType::kF32, s.tokens.data(), want.data(), n, d, vocab};
+    kernels::ref::Embedding(p);
+    EXPECT_EQ(ToHost(be, out), want) << "d " << d;
+  }
+}
+
+TEST(CudaOps, RmsNorm) {
+  AX_REQUIRE_CUDA();
+  Backend& be = *Cuda();
+  for (int64_t m : {1, 7, 33}) {
+    for (int64_t d : {8, 64, 128, 172, 4096, 4097}) {
+      const std::vector<float> x = RandomBf16(static_cast<size_t>(m * d), 2, -3.0f, 3.0f);
+      const std::vector<float> w = Random(static_cast<size_t>(d), 3, 0.5f, 1.5f);
+      TensorView xd = ToDevice(be, x, DType::kBF16, Shape{m, d});
+      TensorView wd = ToDevice(be, w, DType::kF32, Shape{d});
+      TensorView yd = Poisoned(be, DType::kBF16, Shape{m, d});
+      be.RmsNorm(xd, wd, 1e-6f, yd);
+      std::vector<float> want(x.size());
+      kernels::RmsNormParams p{x.data(), nullptr, w.data(), want.data(), m, d, 1e-6f};
+      kernels::ref::RmsNorm(p);
+      EXPECT_LT(RelError(ToHost(be, yd), want), kBf16Tol) << "m " << m << " d " << d;
+      be.RmsNorm(xd, wd, 1e-6f, xd);  // in place
+      EXPECT_LT(RelError(ToHost(be, xd), want), kBf16Tol) << "in place, m " << m << " d " << d;
+    }
+  }
+}
+
+TEST(CudaOps, Matmul) {
+  AX_REQUIRE_CUDA();
+  Backend& be = *Cuda();
+  const std::pair<int64_t, int64_t> nks[] = {{7, 64}, {33, 172}, {4097, 128}, {256, 4096}, {3, 8}};
+  for (int64_t m : {1, 2, 3, 5, 8, 9, 33}) {
+    for (auto [n, k] : nks) {
+      for (DType out_dt : {DType::kBF16, DType::kF32}) {
+        for (bool acc : {false, true}) {
+          const std::vector<float> x = RandomBf16(static_cast<size_t>(m * k), 4);
+          const std::vector<float> w = RandomBf16(static_cast<size_t>(n * k), 5);
+          const std::vector<float> y0 = RandomBf16(static_cast<size_t>(m * n), 6);
+          TensorView xd = ToDevice(be, x, DType::kBF16, Shape{m, k});
+          auto wr = be.UploadWeight(TensorView{const_cast<float*>(w.data()), DType::kF32, Shape{n, k}, Device::kCpu},
+                                    DType::kF32);  // f32 checkpoint: converted to bf16
+          ASSERT_TRUE(wr.ok());
+          ASSERT_EQ(wr->dtype, DType::kBF16);
+          TensorView yd = acc ? ToDevice(be, y0, out_dt, Shape{m, n}) : Poisoned(be, out_dt, Shape{m, n});
+          be.Matmul(xd, *wr, yd, acc);
+          std::vector<float> want = y0;
+          kernels::MatmulParams p;
+          p.x = x.data();
+          p.w = w.data();
+          p.y = want.data();
+          p.m = m;
+          p.n = n;
+          p.k = k;
+          p.accumulate = acc;
+          kernels::ref::Matmul(p);
+          const double tol = out_dt == DType::kF32 ? 1e-4 : kBf16Tol;
+          EXPECT_LT(RelError(ToHost(be, yd), want), tol)
+              << "m " << m << " n " << n << " k " << k << " out " << DTypeName(out_dt) << " acc " << acc;
+        }
+      }
+    }
+  }
+}
+
+TEST(CudaOps, Rope) {
+  AX_REQUIRE_CUDA();
+  Backend& be = *Cuda();
+  for (int hd : {8, 64, 128}) {
+    const int64_t n = 7;
+    const int heads = 3;
+    std::vector<float> inv(static_cast<size_t>(hd / 2));
+    for (int i = 0; i < hd / 2; ++i) inv[static_cast<size_t>(i)] = std::pow(1e6f, -2.0f * i / hd);
+    Staged s = OneSeq(n);
+    for (int64_t t = 0; t < n; ++t) s.positions[static_cast<size_t>(t)] = static_cast<int32_t>(t * 613 % 5000);
+    const std::vector<float> x = RandomBf16(static_cast<size_t>(n * heads * hd), 7);
+    TensorView xd = ToDevice(be, x, DType::kBF16, Shape{n, heads * hd});
+    TensorView invd = ToDevice(be, inv, DType::kF32, Shape{hd / 2});
+    ASSERT_TRUE(be.BeginForward(s.meta()).ok());
+    be.Rope(xd, heads, hd, invd);
+    std::vector<float> want = x;
+    kernels::RopeParams p{want.data(), s.positions.data(), inv.data(), n, heads, hd, hd};
+    kernels::ref::Rope(p);
+    EXPECT_LT(RelError(ToHost(be, xd), want), kBf16Tol) << "head_dim " << hd;
+  }
+}
+
+TEST(CudaOps, SiluMul) {
+  AX_REQUIRE_CUDA();
+  Backend& be = *Cuda();
+  for (int64_t m : {1, 7}) {
+    for (int64_t f : {8, 13, 4096}) {
+      const std::vector<float> gu = RandomBf16(static_cast<size_t>(m * 2 * f), 8, -6.0f, 6.0f);
+      TensorView gud = ToDevice(be, gu, DType::kBF16, Shape{m, 2 * f});
+      TensorView out = Poisoned(be, DType::kBF16, Shape{m, f});
+      be.SiluMul(gud, out);
+      std::vector<float> want(static_cast<size_t>(m * f));
+      kernels::SiluMulParams p{gu.data(), want.data(), m, f};
+      kernels::ref::SiluMul(p);
+      EXPECT_LT(RelError(ToHost(be, out), want), kBf16Tol) << "m " << m << " f " << f;
+    }
+  }
+}
+
+TEST(CudaOps, KvWriteSkipsPaddingSlots) {
+  AX_REQUIRE_CUDA();
+  Backend& be = *Cuda();
+  for (int hd : {12, 128}) {
+    const int nkv = 2, bs = 4, blocks = 5;
+    const int64_t n = 7, row = nkv * hd, slots = blocks * bs;
+    Staged s = OneSeq(n);
+    s.slots = {17, 3, -1, 0, 19, 8, 9};
+    const std::vector<float> k = RandomBf16(static_cast<size_t>(n * row), 9);
+    const std::vector<float> v = RandomBf16(static_cast<size_t>(n * row), 10);
+    const std::vector<float> cache0 = RandomBf16(static_cast<size_t>(slots * row), 11);
+    KvLayerView cache;
+    cache.block_size = bs;
+    cache.k = ToDevice(be, cache0, DType::kBF16, Shape{blocks, bs, nkv, hd});
+    cache.v = ToDevice(be, cache0, DType::kBF16, Shape{blocks, bs, nkv, hd});
+    ASSERT_TRUE(be.BeginForward(s.meta()).ok());
+    be.KvWrite(ToDevice(be, k, DType::kBF16, Shape{n, row}), ToDevice(be, v, DType::kBF16, Shape{n, row}), cache,
+               nkv, hd);
+    std::vector<float> want_k = cache0, want_v = cache0;
+    kernels::KvWriteParams p{k.data(), v.data(), want_k.data(), want_v.data(), s.slots.data(), n, nkv, hd};
+    kernels::ref::KvWrite(p);
+    EXPECT_EQ(ToHost(be, cache.k), want_k) << "head_dim " << hd;
+    EXPECT_EQ(ToHost(be, cache.v), want_v) << "head_dim " << hd;
+  }
+}
+
+// Two sequences in one batch (a prefill chunk and a decode), scrambled block tables,
+// then single decode rows at positions around tile and block boundaries (split-K).
+struct AttnCase {
+  int heads, kv_heads, hd, block_size;
+};
+
+void RunAttention(Backend& be, const AttnCase& c, const std::vector<std::pair<int32_t, int32_t>>& seqs,
+                  uint32_t seed) {
+  // seqs: (first query position, number of query tokens); keys 0..last position.
+  const int64_t row = static_cast<int64_t>(c.kv_heads) * c.hd;
+  int32_t max_pos = 0;
+  for (auto [start, n] : seqs) max_pos = std::max(max_pos, start + n - 1);
+  const int per_seq = (max_pos + 1 + c.block_size - 1) / c.block_size;
+  const int blocks = per_seq * static_cast<int>(seqs.size());
+  Staged s;
+  s.q_begin.clear();
+  std::vector<int32_t> order(static_cast<size_t>(blocks));
+  std::iota(order.begin(), order.end(), 0);
+  std::shuffle(order.begin(), order.end(), std::mt19937(seed));
+  for (size_t i = 0; i < seqs.size(); ++i) {
+    s.q_begin.push_back(static_cast<int32_t>(s.tokens.size()));
+    s.q_len.push_back(seqs[i].second);
+    for (int32_t t = 0; t < seqs[i].second; ++t) {
+      s.tokens.push_back(0);
+      s.positions.push_back(seqs[i].first + t);
+      s.slots.push_back(-1);
+    }
+    for (int b = 0; b < per_seq; ++b) s.tables.push_back(order[i * static_cast<size_t>(per_seq) + static_cast<size_t>(b)]);
+  }
+  const int64_t n = static_cast<int64_t>(s.tokens.size());
+  const std::vector<float> q = RandomBf16(static_cast<size_t>(n * c.heads * c.hd), seed + 1, -2.0f, 2.0f);
+  const std::vector<float> kc = RandomBf16(static_cast<size_t>(blocks * c.block_size * row), seed + 2, -2.0f, 2.0f);
+  const std::vector<float> vc = RandomBf16(kc.size(), seed + 3);
+  KvLayerView cache;
+  cache.block_size = c.block_size;
+  cache.k = ToDevice(be, kc, DType::kBF16, Shape{blocks, c.block_size, c.kv_heads, c.hd});
+  cache.v = ToDevice(be, vc, DType::kBF16, Shape{blocks, c.block_size, c.kv_heads, c.hd});
+  TensorView qd = ToDevice(be, q, DType::kBF16, Shape{n, c.heads * c.hd});
+  TensorView out = Poisoned(be, DType::kBF16, Shape{n, c.heads * c.hd});
+  ASSERT_TRUE(be.BeginForward(s.meta()).ok());
+  const float scale = 1.0f / std::sqrt(static_cast<float>(c.hd));
+  be.Attention(qd, cache, c.heads, c.kv_heads, c.hd, scale, out);
+  std::vector<float> want(q.size());
+  kernels::AttentionParams p;
+  p.q = q.data();
+  p.k_cache = kc.data();
+  p.v_cache = vc.data();
+  p.out = want.data();
+  p.positions = s.positions.data();
+  p.seq_q_begin = s.q_begin.data();
+  p.seq_q_len = s.q_len.data();
+  p.block_tables = s.tables.data();
+  p.n_seqs = static_cast<int>(seqs.size());
+  p.max_blocks_per_seq = per_seq;
+  p.n_heads = c.heads;
+  p.n_kv_heads = c.kv_heads;
+  p.head_dim = c.hd;
+  p.block_size = c.block_size;
+  p.scale = scale;
+  kernels::ref::Attention(p);
+  EXPECT_LT(RelError(ToHost(be, out), want), kBf16Tol)
+      << "heads " << c.heads << "/" << c.kv_heads << " hd " << c.hd << " bs " << c.block_size << " first seq ("
+      << seqs[0].first << ", " << seqs[0].second << ")";
+}
+
+TEST(CudaOps, AttentionPrefillAndDecodeBatch) {
+  AX_REQUIRE_CUDA();
+  // head_dim 64/128 take the query-tiled kernel (group 4, 3, 8 = two head blocks,
+  // 6 = a full and a partial head block); the others the per-token kernel.
+  const AttnCase cases[] = {{4, 2, 16, 4},   {32, 8, 128, 16}, {6, 2, 64, 16}, {8, 8, 8, 4},
+                            {3, 1, 32, 7},   {16, 2, 128, 16}, {12, 2, 64, 5}};
+  uint32_t seed = 100;
+  for (const AttnCase& c : cases) {
+    RunAttention(*Cuda(), c, {{5, 37}, {700, 1}}, seed++);
+    RunAttention(*Cuda(), c, {{0, 129}}, seed++);
+  }
+}
+
+TEST(CudaOps, AttentionDecodeSplitK) {
+  AX_REQUIRE_CUDA();
+  const AttnCase cases[] = {{32, 8, 128, 16}, {4, 2, 16, 4}, {16, 8, 128, 16}, {16, 2, 128, 16}};
+  uint32_t seed = 200;
+  for (const AttnCase& c : cases) {
+    for (int32_t pos : {0, 1, 31, 32, 33, 639, 1000, 4095}) RunAttention(*Cuda(), c, {{pos, 1}}, seed++);
+    RunAttention(*Cuda(), c, {{600, 5}}, seed++);                  // draft verification rows
+    RunAttention(*Cuda(), c, {{40, 1}, {900, 1}, {3, 1}}, seed++);  // batched decode
+  }
+}
+
+TEST(CudaOps, GatherLogitRows) {
+  AX_REQUIRE_CUDA();
+  Backend& be = *Cuda();
+  const int64_t n = 7, d = 72;
+  const std::vector<float> x = RandomBf16(static_cast<size_t>(n * d), 12);
+  Staged s = OneSeq(n);
+  s.logit_rows = {0, 3, 6};
+  TensorView xd = ToDevice(be, x, DType::kBF16, Shape{n, d});
+  TensorView out = Poisoned(be, DType::kBF16, Shape{3, d});
+  ASSERT_TRUE(be.BeginForward(s.meta()).ok());
+  be.GatherLogitRows(xd, out);
+  std::vector<float> want;
+  for (int32_t r : s.logit_rows) want.insert(want.end(), x.begin() + r * d, x.begin() + (r + 1) * d);
+  EXPECT_EQ(ToHost(be, out), want);
+}
+
+TEST(CudaOps, DescribeAndDtypes) {
+  AX_REQUIRE_CUDA();
+  EXPECT_EQ(Cuda()->kind(), BackendKind::kCuda);
+  EXPECT_EQ(Cuda()->activation_dtype(), DType::kBF16);
+  EXPECT_EQ(Cuda()->kv_dtype(), DType::kBF16);
+  EXPECT_NE(Cuda()->Describe().find("cuda"), std::string::npos);
+  auto autop = CreateBackend("auto", BackendOptions{});
+  ASSERT_TRUE(autop.ok());
+  EXPECT_EQ((*autop)->kind(), BackendKind::kCuda);
+}
+
+}  // namespace
+}  // namespace ax::cuda_testing
