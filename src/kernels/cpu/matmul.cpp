@@ -6,8 +6,8 @@
 //   - a tile is R weight rows x MB rows of x, R*MB ymm accumulators; each 8-wide
 //     weight chunk is loaded and converted once (bf16: zero-extend + shift, f16:
 //     vcvtph2ps) and FMA'd into all MB rows of x;
-//   - the R rows come from 4 far-apart regions of the thread's range (more DRAM
-//     streams per core) and prefetch the next tile of their region;
+//   - the R rows come from R far-apart regions of the thread's range (R DRAM streams
+//     per core) and each prefetches the next row of its region;
 //   - for m > MB the tile is swept once per group of x rows, so the tile's rows
 //     (R*k*2 bytes, L1 resident) are fetched from DRAM exactly once for all m rows;
 //   - x rows (k floats) stay in L1/L2 across the whole call.
@@ -120,32 +120,29 @@ void GemvRows(const MatmulParams& p, const RowSet<R>& rs, int64_t ahead) {
   }
 }
 
-// Weight rows [begin, end) of one thread. The range is cut into kStreams far-apart
-// regions read side by side (R/kStreams adjacent rows from each per tile): more
-// independent DRAM streams per core. One core reading one stream measured ~11 GB/s,
-// four streams ~16 GB/s; the single-thread GEMV rose from 10.3 to 13.7 GB/s (qkv).
+// Weight rows [begin, end) of one thread. The range is cut into R far-apart regions
+// read side by side, one row of each per tile: R independent DRAM streams per core.
+// One core reading one stream measured ~10 GB/s, four streams ~16 GB/s; the one-core
+// m = 1 GEMV (qkv shape) went 10.3 -> 12.6 GB/s with 4 regions x 2 adjacent rows and
+// -> 14.9 GB/s with 8 regions x 1 row.
 template <W kW, int R>
 void GemvRange(const MatmulParams& p, int64_t begin, int64_t end) {
-  constexpr int kStreams = R >= 4 ? 4 : R;
-  constexpr int kPer = R / kStreams;  // adjacent rows per stream per tile
   constexpr int64_t kSize = kW == W::kF32 ? 4 : 2;
   const char* w = static_cast<const char*>(p.w);
-  const int64_t part = (end - begin) / (kStreams * kPer) * kPer;  // rows per region
-  const int64_t ahead = kPer * p.k * kSize;                         // next tile, same stream
-  for (int64_t j = 0; j < part; j += kPer) {
+  const int64_t part = (end - begin) / R;  // rows per region
+  const int64_t row_bytes = p.k * kSize;   // prefetch distance: next row, same region
+  for (int64_t j = 0; j < part; ++j) {
     RowSet<R> rs;
-    for (int s = 0; s < kStreams; ++s) {
-      for (int r = 0; r < kPer; ++r) {
-        const int64_t row = begin + s * part + j + r;
-        rs.w[s * kPer + r] = w + row * p.k * kSize;
-        rs.col[s * kPer + r] = row;
-      }
+    for (int s = 0; s < R; ++s) {
+      const int64_t row = begin + s * part + j;
+      rs.w[s] = w + row * row_bytes;
+      rs.col[s] = row;
     }
-    GemvRows<kW, R>(p, rs, ahead);
+    GemvRows<kW, R>(p, rs, row_bytes);
   }
-  for (int64_t row = begin + kStreams * part; row < end; ++row) {  // leftover rows
-    RowSet<1> rs{{w + row * p.k * kSize}, {row}};
-    GemvRows<kW, 1>(p, rs, p.k * kSize);
+  for (int64_t row = begin + R * part; row < end; ++row) {  // leftover rows
+    RowSet<1> rs{{w + row * row_bytes}, {row}};
+    GemvRows<kW, 1>(p, rs, row_bytes);
   }
 }
 
