@@ -13,8 +13,8 @@ namespace {
 
 std::atomic<float> g_sink{0.0f};  // keeps the measured loops from being optimised away
 
-// Sum of n floats read as `streams` interleaved sequential streams (far-apart parts of
-// the range), each prefetched 1 KiB ahead. One stream per core is limited by how many
+// Sum of n floats read as `streams` (<= 8) interleaved sequential streams (far-apart
+// parts of the range), each prefetched 1 KiB ahead. One stream per core is limited by how many
 // misses one stream keeps in flight; several streams show what the core can pull.
 float SumRange(const float* p, size_t n, int streams) {
   __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;

@@ -49,7 +49,7 @@ inline double BestTime(const std::function<void()>& fn, int reps, double min_tot
 
 // Streaming read bandwidth (GB/s, 1e9 bytes) of `bytes` bytes at p using `threads`
 // threads of pool (the others idle), each reading its share as `streams` interleaved
-// sequential streams (1: a plain loop; 4: far-apart parts + software prefetch), best
+// sequential streams (1: a plain loop; 4 or 8: far-apart parts + software prefetch), best
 // of reps.
 double ReadBandwidth(const float* p, size_t bytes, ThreadPool& pool, int threads, int streams,
                      int reps);
