@@ -33,6 +33,7 @@ struct BatchMeta {
   const int32_t* block_tables = nullptr;  // [n_seqs, max_blocks_per_seq]
   const int32_t* logit_rows = nullptr;    // [n_logit_rows]: token rows that need logits
   int64_t n_tokens = 0;
+  int64_t n_prefill_rows = 0;             // rows [0, n_prefill_rows) are prompt rows (see Matmul)
   int n_seqs = 0;
   int max_blocks_per_seq = 0;
   int64_t n_logit_rows = 0;
@@ -76,8 +77,12 @@ class Backend {
   virtual void Embedding(const TensorView& table, TensorView out) = 0;
   // y[m, d] = rmsnorm(x[m, d]) * w[d]; y may alias x.
   virtual void RmsNorm(const TensorView& x, const TensorView& w, float eps, TensorView y) = 0;
-  // y[m, n] (+)= x[m, k] · w[n, k]^T
-  virtual void Matmul(const TensorView& x, const TensorView& w, TensorView y, bool accumulate) = 0;
+  // y[m, n] (+)= x[m, k] · w[n, k]^T. Rows [0, throughput_rows) are prompt rows and may
+  // use a throughput kernel; the rest (generated tokens, drafts, logits) use a
+  // batch-invariant row kernel. Each class's results must not depend on m or on the
+  // other rows, so a request computes the same numbers alone or batched.
+  virtual void Matmul(const TensorView& x, const TensorView& w, TensorView y, bool accumulate,
+                      int64_t throughput_rows) = 0;
   // In-place rotate_half RoPE of x [n_tokens, n_heads, head_dim] at the staged positions.
   virtual void Rope(TensorView x, int n_heads, int head_dim, const TensorView& inv_freq) = 0;
   // out[m, f] = silu(gate_up[m, :f]) * gate_up[m, f:]

@@ -199,20 +199,30 @@ Status EngineCore::Step() {
   }
 
   // One forward over every planned chunk; logits for the sequences that catch up.
+  // Prompt rows first, then generated rows (decodes, drafts, recomputed output after a
+  // preemption): the backend gives each class its own batch-invariant matmul kernel,
+  // so a request's numbers do not depend on what it was batched with.
   ForwardBatch batch;
   struct Sampling {
     SeqId id;
     int64_t drafts;  // logit rows = 1 + drafts
   };
   std::vector<Sampling> sampling;  // in logit-row order
-  for (const PlanItem& it : plan.items) {
-    const Sequence* s = sched_.Get(it.id);
-    const bool catches_up = it.start + it.num_tokens == static_cast<int64_t>(s->tokens.size());
-    // A sequence with drafts is planned whole: [last token, d1..dk], logits for every row.
-    AX_CHECK(s->num_draft == 0 || (catches_up && it.num_tokens == s->num_draft + 1));
-    batch.AddSequence(s->tokens.data() + it.start, it.num_tokens, static_cast<int32_t>(it.start),
-                      kv_.blocks(it.id), kv_.block_size(), catches_up, /*want_all_logits=*/s->num_draft > 0);
-    if (catches_up) sampling.push_back({it.id, s->num_draft});
+  for (int pass = 0; pass < 2; ++pass) {
+    const bool prompt_pass = pass == 0;
+    for (const PlanItem& it : plan.items) {
+      const Sequence* s = sched_.Get(it.id);
+      const int64_t end = it.start + it.num_tokens;
+      const int64_t begin = prompt_pass ? it.start : std::max(it.start, s->num_prompt);
+      const int64_t stop = prompt_pass ? std::min(end, s->num_prompt) : end;
+      if (begin >= stop) continue;
+      const bool catches_up = stop == static_cast<int64_t>(s->tokens.size());
+      // A sequence with drafts is planned whole: [last token, d1..dk], logits for every row.
+      AX_CHECK(s->num_draft == 0 || (!prompt_pass && catches_up && stop - begin == s->num_draft + 1));
+      batch.AddSequence(s->tokens.data() + begin, stop - begin, static_cast<int32_t>(begin), kv_.blocks(it.id),
+                        kv_.block_size(), catches_up, /*want_all_logits=*/s->num_draft > 0, prompt_pass);
+      if (catches_up) sampling.push_back({it.id, s->num_draft});
+    }
   }
   const double t_forward = NowSeconds();
   Status st = model_.Forward(batch, cache_, logits_.data());

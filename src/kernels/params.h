@@ -13,6 +13,18 @@
 
 namespace ax::kernels {
 
+// Which matmul kernel computes the rows. Both explicit kernels are batch-invariant on
+// their own: an output element's value depends only on its x row, w and k — never on
+// m, on the other rows or on the thread count. They differ from each other in
+// summation order, so the engine gives every row a fixed class (prompt rows →
+// kThroughput, generated rows → kRowInvariant) and a request's numbers never depend on
+// what it was batched with.
+enum class MatmulKernel {
+  kAuto,          // by m: kRowInvariant for small m, kThroughput above (not invariant across the switch)
+  kRowInvariant,  // per-row streaming dot products (GEMV-style): decode, drafts, logits
+  kThroughput,    // packed, register-blocked GEMM: prompt chunks
+};
+
 // y[m, n] (+)= x[m, k] · w[n, k]^T
 struct MatmulParams {
   const float* x = nullptr;  // [m, k], row stride ldx (elements)
@@ -22,6 +34,7 @@ struct MatmulParams {
   int64_t m = 0, n = 0, k = 0;
   int64_t ldx = 0, ldy = 0;  // 0 means dense (k and n)
   bool accumulate = false;   // y += x·wᵀ instead of y = x·wᵀ (fuses the residual add)
+  MatmulKernel kernel = MatmulKernel::kAuto;
 };
 
 // y[m, d] = x[m, d] * rsqrt(mean(x²) + eps) * w[d]. y may alias x.

@@ -9,8 +9,12 @@ namespace ax {
 
 void ForwardBatch::AddSequence(const int32_t* ids, int64_t n, int32_t start_pos,
                                const std::vector<int32_t>& blocks, int block_size,
-                               bool want_last_logits, bool want_all_logits) {
+                               bool want_last_logits, bool want_all_logits, bool prompt) {
   AX_CHECK(block_size > 0 && n > 0);
+  if (prompt) {
+    AX_CHECK(n_prefill_rows == n_tokens());  // prompt chunks come before generated rows
+    n_prefill_rows += n;
+  }
   const int32_t begin = static_cast<int32_t>(tokens.size());
   for (int64_t i = 0; i < n; ++i) {
     const int32_t pos = start_pos + static_cast<int32_t>(i);
@@ -74,6 +78,7 @@ BatchMeta ForwardBatch::meta() const {
   m.block_tables = block_tables.data();
   m.logit_rows = logit_rows.data();
   m.n_tokens = n_tokens();
+  m.n_prefill_rows = n_prefill_rows;
   m.n_seqs = n_seqs();
   m.max_blocks_per_seq = max_blocks_per_seq;
   m.n_logit_rows = static_cast<int64_t>(logit_rows.size());

@@ -10,6 +10,11 @@
 //   block_tables = [[7, 2, 9], [4, 5, -1]]  (max_blocks_per_seq = 3)
 //   slot_mapping = [9*16+8, 5*16+0, 5*16+1, 5*16+2]
 //   logit_rows   = [0, 3]     (A's token, B's last prompt token)
+//
+// Prompt chunks come first: rows [0, n_prefill_rows) are prompt tokens and every
+// later row is a generated token or a draft (so B above would be added before A).
+// The backend computes the two classes with different matmul kernels, each
+// batch-invariant, so a row's numbers never depend on its neighbours.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +34,7 @@ struct ForwardBatch {
   std::vector<int32_t> block_tables;  // [n_seqs, max_blocks_per_seq], -1 past the end
   int max_blocks_per_seq = 0;
   std::vector<int32_t> logit_rows;    // ascending token rows that need logits
+  int64_t n_prefill_rows = 0;         // leading rows that are prompt tokens
 
   int64_t n_tokens() const { return static_cast<int64_t>(tokens.size()); }
   int n_seqs() const { return static_cast<int>(seq_q_begin.size()); }
@@ -36,8 +42,9 @@ struct ForwardBatch {
   // Appends one sequence's chunk: tokens at consecutive positions starting at
   // `start_pos`, KV in `blocks` (block_size tokens each); logits for its last token
   // when want_last_logits, or for all its tokens when want_all_logits.
+  // `prompt`: these are prompt tokens (REQUIRES: no generated rows were added yet).
   void AddSequence(const int32_t* ids, int64_t n, int32_t start_pos, const std::vector<int32_t>& blocks,
-                   int block_size, bool want_last_logits, bool want_all_logits = false);
+                   int block_size, bool want_last_logits, bool want_all_logits = false, bool prompt = false);
 
   // Checks ids, positions and slots against the model and cache sizes; errors name
   // the offending row.

@@ -2,6 +2,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -132,17 +133,26 @@ class CpuBackend final : public Backend {
     fast_ ? kernels::cpu::RmsNorm(p, pool_) : kernels::ref::RmsNorm(p);
   }
 
-  void Matmul(const TensorView& x, const TensorView& w, TensorView y, bool accumulate) override {
+  void Matmul(const TensorView& x, const TensorView& w, TensorView y, bool accumulate,
+              int64_t throughput_rows) override {
     kernels::MatmulParams p;
-    p.x = x.as<float>();
     p.w = w.data;
     p.w_dtype = w.dtype;
-    p.y = y.as<float>();
     p.n = w.shape[0];
     p.k = w.shape[1];
-    p.m = x.numel() / p.k;
     p.accumulate = accumulate;
-    fast_ ? kernels::cpu::Matmul(p, pool_) : kernels::ref::Matmul(p);
+    const int64_t m = x.numel() / p.k;
+    const int64_t split = std::clamp<int64_t>(throughput_rows, 0, m);
+    // Two calls, one per row class: [0, split) throughput, [split, m) row-invariant.
+    for (int part = 0; part < 2; ++part) {
+      const int64_t r0 = part == 0 ? 0 : split, r1 = part == 0 ? split : m;
+      if (r0 == r1) continue;
+      p.x = x.as<float>() + r0 * p.k;
+      p.y = y.as<float>() + r0 * p.n;
+      p.m = r1 - r0;
+      p.kernel = part == 0 ? kernels::MatmulKernel::kThroughput : kernels::MatmulKernel::kRowInvariant;
+      fast_ ? kernels::cpu::MatmulWithKernel(p, pool_) : kernels::ref::Matmul(p);
+    }
   }
 
   void Rope(TensorView x, int n_heads, int head_dim, const TensorView& inv_freq) override {

@@ -45,22 +45,34 @@ void CudaBackend::RmsNorm(const TensorView& x, const TensorView& w, float eps, T
   Note(kc::LaunchRmsNorm(p, stream_));
 }
 
-void CudaBackend::Matmul(const TensorView& x, const TensorView& w, TensorView y, bool accumulate) {
-  kc::MatmulParams p;
-  p.x = Bf16(x);
-  p.w = Bf16(w);
+void CudaBackend::Matmul(const TensorView& x, const TensorView& w, TensorView y, bool accumulate,
+                         int64_t throughput_rows) {
   AX_CHECK_MSG(y.dtype == DType::kBF16 || y.dtype == DType::kF32, "cuda Matmul writes bf16 or f32");
-  p.y = y.data;
-  p.y_f32 = y.dtype == DType::kF32;
-  p.accumulate = accumulate;
-  p.n = w.shape[0];
-  p.k = w.shape[1];
-  p.m = x.numel() / p.k;
-  if (p.m == 0) return;
-  if (p.m <= kc::kGemvMaxRows) {
-    Note(kc::LaunchGemv(p, stream_));
-  } else {
-    Note(kc::CublasMatmul(cublas_, p));
+  const int64_t k = w.shape[1];
+  const int64_t m = x.numel() / k;
+  const int64_t split = std::clamp<int64_t>(throughput_rows, 0, m);
+  const size_t y_row = static_cast<size_t>(w.shape[0]) * DTypeSize(y.dtype);
+  auto part = [&](int64_t r0, int64_t rows) {
+    kc::MatmulParams p;
+    p.x = Bf16(x) + r0 * k;
+    p.w = Bf16(w);
+    p.y = static_cast<char*>(y.data) + r0 * y_row;
+    p.y_f32 = y.dtype == DType::kF32;
+    p.accumulate = accumulate;
+    p.n = w.shape[0];
+    p.k = k;
+    p.m = rows;
+    return p;
+  };
+  // Prompt rows: the GEMV for a few rows, cuBLAS above.
+  if (split > 0) {
+    kc::MatmulParams p = part(0, split);
+    Note(p.m <= kc::kGemvMaxRows ? kc::LaunchGemv(p, stream_) : kc::CublasMatmul(cublas_, p));
+  }
+  // Generated rows, drafts and logits: always the per-row GEMV (in groups of at most
+  // kGemvMaxRows rows), so a row's result does not depend on what it is batched with.
+  for (int64_t r0 = split; r0 < m; r0 += kc::kGemvMaxRows) {
+    Note(kc::LaunchGemv(part(r0, std::min<int64_t>(kc::kGemvMaxRows, m - r0)), stream_));
   }
 }
 

@@ -5,7 +5,7 @@
 // x 4 tokens; decode: the G heads of one token). One lane of a ymm register per query
 // vector, so the online softmax runs 8 query vectors at once:
 //
-//   for each chunk of keys (a cache block, or 16 packed keys) up to the tile's last position:
+//   for each chunk of keys (a cache block, packed or not) up to the tile's last position:
 //     S[j][i]  = scale * q_i · k_j                 K row read once for all lanes i
 //                (lane i masked when key j > pos_i: causal, or i is an empty lane)
 //     m'       = max(m, max_j S[j])                 per lane
@@ -72,7 +72,7 @@ struct PackedKv {
   static constexpr bool kPrefetch = false;  // contiguous: the hardware prefetcher follows
   const float* k;
   const float* v;
-  int64_t chunk;   // 16
+  int64_t chunk;   // block_size (the same key chunks as the paged walk)
   int64_t stride;  // head_dim
   int64_t Offset(int64_t c) const { return c * chunk * stride; }
 };
@@ -333,7 +333,10 @@ void RunUnit(const AttentionParams& p, const Unit& u, const std::vector<Tile>& t
     for (int32_t t = u.tile_begin; t < u.tile_end; ++t) DispatchTile(p, tiles[t], paged, sc);
     return;
   }
-  constexpr int64_t kChunk = 16;
+  // Packed keys are walked in chunks of the cache's block size, exactly as the paged
+  // path walks them: the online softmax then rescales at the same keys whichever path a
+  // query row takes, so its result does not depend on the rows it is tiled with.
+  const int64_t kChunk = p.block_size;
   const int64_t n_keys = static_cast<int64_t>(u.max_pos) + 1;
   const size_t size = static_cast<size_t>((n_keys + kChunk - 1) / kChunk * kChunk * hd);
   if (sc.pk.size() < size) {

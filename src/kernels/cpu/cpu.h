@@ -12,6 +12,9 @@ namespace ax::kernels::cpu {
 bool CpuHasAvx2Fma();
 
 void Matmul(const MatmulParams& p, ThreadPool& pool);
+// Matmul with params.kernel honoured (kAuto: as Matmul). Each explicit kernel's results
+// are independent of m and of the other rows.
+void MatmulWithKernel(const MatmulParams& p, ThreadPool& pool);
 void RmsNorm(const RmsNormParams& p, ThreadPool& pool);
 void Rope(const RopeParams& p, ThreadPool& pool);
 void SiluMul(const SiluMulParams& p, ThreadPool& pool);

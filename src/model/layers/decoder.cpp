@@ -19,7 +19,7 @@ TensorView Rows(const TensorView& t, int64_t rows) {
 // x += o_proj(attention(rope(qk_norm(q, k)), KV cache)) over the pre-normed input.
 void AttentionBlock(Backend& be, const ModelConfig& cfg, const DecoderWeights& w,
                     const DecoderLayerWeights& lw, const KvLayerView& cache, DecoderWorkspace& ws,
-                    int64_t n) {
+                    int64_t n, int64_t prefill_rows) {
   const int nq = static_cast<int>(cfg.num_attention_heads);
   const int nkv = static_cast<int>(cfg.num_key_value_heads);
   const int hd = static_cast<int>(cfg.head_dim);
@@ -34,9 +34,9 @@ void AttentionBlock(Backend& be, const ModelConfig& cfg, const DecoderWeights& w
   be.RmsNorm(x, lw.attn_norm, eps, h);
   // q, k and v stay separate projections: their outputs feed different per-head ops
   // (norm, rope, cache append) that want dense [n, heads, hd] inputs.
-  be.Matmul(h, lw.wq, q, false);
-  be.Matmul(h, lw.wk, k, false);
-  be.Matmul(h, lw.wv, v, false);
+  be.Matmul(h, lw.wq, q, false, prefill_rows);
+  be.Matmul(h, lw.wk, k, false, prefill_rows);
+  be.Matmul(h, lw.wv, v, false, prefill_rows);
   if (lw.q_norm.data != nullptr) {  // Qwen3: RMSNorm over each head's head_dim
     be.RmsNorm(q, lw.q_norm, eps, q);
     be.RmsNorm(k, lw.k_norm, eps, k);
@@ -45,20 +45,20 @@ void AttentionBlock(Backend& be, const ModelConfig& cfg, const DecoderWeights& w
   be.Rope(k, nkv, hd, w.inv_freq);
   be.KvWrite(k, v, cache, nkv, hd);
   be.Attention(q, cache, nq, nkv, hd, 1.0f / std::sqrt(static_cast<float>(hd)), attn);
-  be.Matmul(attn, lw.wo, x, /*accumulate=*/true);
+  be.Matmul(attn, lw.wo, x, /*accumulate=*/true, prefill_rows);
 }
 
 // x += down(silu(gate(h)) * up(h)), h = rmsnorm(x).
 void MlpBlock(Backend& be, const ModelConfig& cfg, const DecoderLayerWeights& lw, DecoderWorkspace& ws,
-              int64_t n) {
+              int64_t n, int64_t prefill_rows) {
   TensorView x = Rows(ws.x, n);              // [n, hidden]
   TensorView h = Rows(ws.h, n);              // [n, hidden]
   TensorView gate_up = Rows(ws.gate_up, n);  // [n, 2*inter]
   TensorView act = Rows(ws.act, n);          // [n, inter]
   be.RmsNorm(x, lw.mlp_norm, static_cast<float>(cfg.rms_norm_eps), h);
-  be.Matmul(h, lw.w_gate_up, gate_up, false);
+  be.Matmul(h, lw.w_gate_up, gate_up, false, prefill_rows);
   be.SiluMul(gate_up, act);
-  be.Matmul(act, lw.w_down, x, /*accumulate=*/true);
+  be.Matmul(act, lw.w_down, x, /*accumulate=*/true, prefill_rows);
 }
 
 }  // namespace
@@ -99,8 +99,8 @@ Status DecoderForward(Backend& be, const ModelConfig& cfg, const DecoderWeights&
 
   be.Embedding(w.embed, Rows(ws.x, n));
   for (size_t l = 0; l < w.layers.size(); ++l) {
-    AttentionBlock(be, cfg, w, w.layers[l], kv.layers[l], ws, n);
-    MlpBlock(be, cfg, w.layers[l], ws, n);
+    AttentionBlock(be, cfg, w, w.layers[l], kv.layers[l], ws, n, batch.n_prefill_rows);
+    MlpBlock(be, cfg, w.layers[l], ws, n, batch.n_prefill_rows);
   }
 
   // Logits only for the rows that need them, in chunks of the logits buffer.
@@ -115,7 +115,7 @@ Status DecoderForward(Backend& be, const ModelConfig& cfg, const DecoderWeights&
     TensorView logits = Rows(ws.logits, r);
     be.GatherLogitRows(Rows(ws.x, n), in);
     be.RmsNorm(in, w.final_norm, static_cast<float>(cfg.rms_norm_eps), in);
-    be.Matmul(in, w.lm_head, logits, false);
+    be.Matmul(in, w.lm_head, logits, false, /*throughput_rows=*/0);  // logits: always row-invariant
     AX_RETURN_IF_ERROR(be.ReadToHost(logits, logits_out + r0 * cfg.vocab_size, logits.nbytes()));
   }
   return Status::Ok();
