@@ -239,6 +239,50 @@ double AttentionPrefillSeconds(Ctx& c, int n_tokens) {
   return BestTime([&] { kernels::cpu::Attention(p, c.pool); }, 5);
 }
 
+// Decode attention: one query token at position ctx-1 over an f32 paged cache (block 16,
+// scrambled table), 8 layers' distinct caches in rotation so K/V come from DRAM.
+Json BenchAttentionDecode(Ctx& c, int ctx) {
+  const int heads = 16, kv_heads = 8, hd = 128, bs = 16, blocks = (ctx + bs - 1) / bs, layers = 8;
+  const size_t cache = static_cast<size_t>(blocks) * bs * kv_heads * hd;
+  std::vector<std::vector<float>> kc(layers), vc(layers);
+  for (int l = 0; l < layers; ++l) {
+    kc[l] = RandomVec(cache, 20 + l);
+    vc[l] = RandomVec(cache, 40 + l);
+  }
+  const std::vector<float> q = RandomVec(heads * hd, 16);
+  std::vector<float> out(q.size());
+  std::vector<int32_t> table(blocks);
+  for (int b = 0; b < blocks; ++b) table[b] = static_cast<int32_t>((b * 7L) % blocks);
+  const int32_t pos = ctx - 1, begin = 0, len = 1;
+  kernels::AttentionParams p;
+  p.q = q.data();
+  p.out = out.data();
+  p.positions = &pos;
+  p.seq_q_begin = &begin;
+  p.seq_q_len = &len;
+  p.block_tables = table.data();
+  p.n_seqs = 1;
+  p.max_blocks_per_seq = blocks;
+  p.n_heads = heads;
+  p.n_kv_heads = kv_heads;
+  p.head_dim = hd;
+  p.block_size = bs;
+  p.scale = 0.08838834764f;
+  const double t = BestTime(
+                       [&] {
+                         for (int l = 0; l < layers; ++l) {
+                           p.k_cache = kc[l].data();
+                           p.v_cache = vc[l].data();
+                           kernels::cpu::Attention(p, c.pool);
+                         }
+                       },
+                       c.quick ? 2 : 5) /
+                   layers;
+  const double gbs = 2.0 * ctx * kv_heads * hd * 4 / t / 1e9;
+  return Json{{"context", ctx}, {"ms_per_layer", t * 1e3}, {"kv_gb_per_s", gbs},
+              {"fraction_of_bandwidth", gbs / c.bw}};
+}
+
 // Prefill of one 512-token prompt: every layer's projections at m = 512, attention,
 // and the logits of the last row only.
 Json BenchPrefill(Ctx& c, int layers, int64_t m) {
@@ -361,6 +405,7 @@ int Main(int argc, char** argv) {
   }
   out["gemm_bf16_one_core_cpu_time"] = one;
   out["prefill_512_bf16"] = BenchPrefill(c, quick ? 2 : kLayers, 512);
+  out["attention_decode_f32_kv"] = Json::array({BenchAttentionDecode(c, 512), BenchAttentionDecode(c, 4096)});
 
   // Model-level figures rebuilt from the per-shape bests above (each the best of several
   // runs): what one token would take on an otherwise idle machine. The sweeps above run
