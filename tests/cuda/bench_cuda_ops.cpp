@@ -121,7 +121,7 @@ int Run(int reps, const char* json_path) {
       TensorView x = Upload(be, m * mm.k, DType::kBF16, Shape{m, mm.k}, 1.0f);
       TensorView y = Upload(be, m * mm.n, mm.f32_out ? DType::kF32 : DType::kBF16, Shape{m, mm.n});
       const int r = m >= 128 ? std::max(5, reps / 10) : reps;
-      const double us = TimeOp(be, sync, r, [&](int i) { be.Matmul(x, ws[static_cast<size_t>(i % copies)], y, false); });
+      const double us = TimeOp(be, sync, r, [&](int i) { be.Matmul(x, ws[static_cast<size_t>(i % copies)], y, false, x.shape[0]); });
       rows.push_back({"matmul m=" + std::to_string(m) + " " + mm.name, us, wbytes, 2.0 * m * mm.n * mm.k});
     }
   }

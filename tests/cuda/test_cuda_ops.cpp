@@ -89,6 +89,7 @@ TEST(CudaOps, Matmul) {
     for (auto [n, k] : nks) {
       for (DType out_dt : {DType::kBF16, DType::kF32}) {
         for (bool acc : {false, true}) {
+         for (int64_t split : {int64_t{0}, m / 2, m}) {  // rows [0, split) prompt class, the rest generated
           const std::vector<float> x = RandomBf16(static_cast<size_t>(m * k), 4);
           const std::vector<float> w = RandomBf16(static_cast<size_t>(n * k), 5);
           const std::vector<float> y0 = RandomBf16(static_cast<size_t>(m * n), 6);
@@ -98,7 +99,7 @@ TEST(CudaOps, Matmul) {
           ASSERT_TRUE(wr.ok());
           ASSERT_EQ(wr->dtype, DType::kBF16);
           TensorView yd = acc ? ToDevice(be, y0, out_dt, Shape{m, n}) : Poisoned(be, out_dt, Shape{m, n});
-          be.Matmul(xd, *wr, yd, acc);
+          be.Matmul(xd, *wr, yd, acc, split);
           std::vector<float> want = y0;
           kernels::MatmulParams p;
           p.x = x.data();
@@ -111,7 +112,9 @@ TEST(CudaOps, Matmul) {
           kernels::ref::Matmul(p);
           const double tol = out_dt == DType::kF32 ? 1e-4 : kBf16Tol;
           EXPECT_LT(RelError(ToHost(be, yd), want), tol)
-              << "m " << m << " n " << n << " k " << k << " out " << DTypeName(out_dt) << " acc " << acc;
+              << "m " << m << " n " << n << " k " << k << " out " << DTypeName(out_dt) << " acc " << acc
+              << " split " << split;
+         }
         }
       }
     }
