@@ -34,6 +34,7 @@ def main():
     ap.add_argument("--concurrency", default="1,4,16")
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--work", default=os.path.join(ROOT, ".bench-work"))
+    ap.add_argument("--policy", default="direct", help="decode policy (direct isolates batching)")
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
     bench = os.path.join(args.build, "bin", "ax-engine-bench")
@@ -61,7 +62,7 @@ def main():
     rows, outputs = [], {}
     for c in [int(x) for x in args.concurrency.split(",")]:
         out = run([bench, "generate", "--model", model_dir, "--backend", "cpu", "--threads", str(args.threads),
-                   "--prompts-file", prompts, "--concurrency", str(c), "--json"])
+                   "--prompts-file", prompts, "--concurrency", str(c), "--policy", args.policy, "--json"])
         recs = [json.loads(l) for l in out.splitlines() if l.strip()]
         summary = recs[-1]
         per = recs[:-1]
@@ -96,7 +97,7 @@ def main():
         "commit": run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]).strip(),
         "machine": {"cpu": platform.processor() or "x86_64", "threads": args.threads, "kernel": platform.release()},
         "model": {"shape": args.shape, "dtype": "bf16"},
-        "workload": {"requests": args.requests, "prompt_tokens": "16..192 (+64 shared prefix on every 4th)",
+        "workload": {"policy": args.policy, "requests": args.requests, "prompt_tokens": "16..192 (+64 shared prefix on every 4th)",
                      "max_tokens": args.max_tokens, "sampling": "greedy"},
         "outputs_identical_across_concurrency": identical,
         "target": "aggregate decode tok/s at concurrency 16 >= 4x concurrency 1",

@@ -81,7 +81,9 @@ def main():
         ids = [rng.randrange(1000, 100000) for _ in range(prompt_len)]
         reps = []
         for _ in range(args.reps):
+            # Plain decoding (no n-gram drafts): this measures the forward pass itself.
             out = run([BENCH, "generate", "--model", model_dir, "--backend", "cpu", "--threads", str(args.threads),
+                       "--policy", "direct",
                        "--tokens", ",".join(map(str, ids)), "--max-tokens", "128", "--ignore-eos", "--json"])
             reps.append(json.loads(out))
         decode = [r["decode_tok_s"] for r in reps]
@@ -99,6 +101,7 @@ def main():
             "fraction_of_ceiling_weights_only": statistics.median(decode) / ceiling_w,
             "fraction_of_ceiling_with_kv": statistics.median(decode) / ceiling,
             "route": reps[0]["route"],
+            "policy": reps[0]["policy"],
             "tokens_identical_across_reps": all(r["output_tokens"] == reps[0]["output_tokens"] for r in reps),
         })
 
