@@ -225,6 +225,7 @@ Status EngineCore::Step() {
     }
   }
   const double t_forward = NowSeconds();
+  const int64_t generated_before = counters_.generated_tokens;
   Status st = model_.Forward(batch, cache_, logits_.data());
   cost_.Observe(batch.n_tokens(), NowSeconds() - t_forward);
   ++counters_.steps;
@@ -241,6 +242,10 @@ Status EngineCore::Step() {
     auto it = active_.find(smp.id);
     if (it != active_.end()) VerifyAndEmit(*it->second, logits_.data() + row * vocab, smp.drafts);
     row += 1 + smp.drafts;
+  }
+  if (batch.n_prefill_rows == 0) {
+    counters_.decode_step_seconds += NowSeconds() - t_forward;
+    counters_.decode_step_tokens += counters_.generated_tokens - generated_before;
   }
   PublishStats();
   return Status::Ok();

@@ -175,6 +175,9 @@ Result<BatchOutcome> RunRequests(Engine& engine, const std::vector<GenerateReque
       {"wall_seconds", wall},
       {"generated_tokens", generated},
       {"aggregate_decode_tok_s", wall > 0 ? static_cast<double>(generated) / wall : 0.0},
+      {"decode_phase_tok_s", stats.decode_step_seconds > 0
+                                 ? static_cast<double>(stats.decode_step_tokens) / stats.decode_step_seconds
+                                 : 0.0},
       {"latency_ms_p50", Percentile(latencies, 50)},
       {"latency_ms_p95", Percentile(latencies, 95)},
       {"latency_ms_p99", Percentile(latencies, 99)},
