@@ -32,6 +32,9 @@ Result<std::unique_ptr<EngineCore>> EngineCore::Create(Model& model, const Token
   // Logit rows per step: every running request's last token plus its drafts.
   core->logits_.resize(static_cast<size_t>(cfg.max_seqs) * static_cast<size_t>(1 + std::max(0, cfg.max_draft)) *
                        static_cast<size_t>(model.config().vocab_size));
+  core->draft_proposals_.reserve(static_cast<size_t>(cfg.max_seqs));
+  core->draft_candidates_.reserve(static_cast<size_t>(cfg.max_seqs));
+  core->draft_lengths_.reserve(static_cast<size_t>(cfg.max_seqs));
   core->counters_.blocks_total = cfg.num_blocks;
   core->counters_.block_size = cfg.block_size;
   core->PublishStats();
@@ -172,6 +175,7 @@ bool EngineCore::EmitToken(Active& a, const VerifiedToken& t, bool append_to_seq
 }
 
 Status EngineCore::Step() {
+  const double t_step = NowSeconds();
   {
     std::vector<std::unique_ptr<Active>> incoming;
     {
@@ -227,7 +231,6 @@ Status EngineCore::Step() {
   const double t_forward = NowSeconds();
   const int64_t generated_before = counters_.generated_tokens;
   Status st = model_.Forward(batch, cache_, logits_.data());
-  cost_.Observe(batch.n_tokens(), NowSeconds() - t_forward);
   ++counters_.steps;
   counters_.tokens_computed += batch.n_tokens();
   if (!st.ok()) {
@@ -243,8 +246,12 @@ Status EngineCore::Step() {
     if (it != active_.end()) VerifyAndEmit(*it->second, logits_.data() + row * vocab, smp.drafts);
     row += 1 + smp.drafts;
   }
+  // The cost model sees the whole step (drafting, planning, forward, verification):
+  // the host work of a row is part of what a draft costs.
+  const double t_end = NowSeconds();
+  cost_.Observe(batch.n_tokens(), t_end - t_step);
   if (batch.n_prefill_rows == 0) {
-    counters_.decode_step_seconds += NowSeconds() - t_forward;
+    counters_.decode_step_seconds += t_end - t_forward;
     counters_.decode_step_tokens += counters_.generated_tokens - generated_before;
   }
   PublishStats();

@@ -99,6 +99,14 @@ class EngineCore {
   Scheduler sched_;
   KvCache cache_;
   StepCostModel cost_;
+  struct DraftProposal {
+    Active* a;
+    int n;
+    int32_t drafts[16];
+  };
+  std::vector<DraftProposal> draft_proposals_;   // ProposeDrafts scratch
+  std::vector<DraftCandidate> draft_candidates_;
+  std::vector<int> draft_lengths_;
   std::vector<float> logits_;
   std::map<SeqId, std::unique_ptr<Active>> active_;
 

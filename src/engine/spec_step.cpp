@@ -9,13 +9,11 @@ namespace ax {
 
 void EngineCore::ProposeDrafts() {
   if (config_.max_draft <= 0) return;
-  struct Proposal {
-    Active* a;
-    int n;
-    int32_t drafts[16];
-  };
-  std::vector<Proposal> proposals;
-  std::vector<DraftCandidate> candidates;
+  // Scratch reused every step (no allocation on the hot path once sized).
+  std::vector<DraftProposal>& proposals = draft_proposals_;
+  std::vector<DraftCandidate>& candidates = draft_candidates_;
+  proposals.clear();
+  candidates.clear();
   // What the step holds without drafts, as the scheduler will plan it: running
   // sequences in order under the token budget. Every caught-up one yields a token.
   int64_t budget = config_.max_batch_tokens, base_tokens = 0, base_outputs = 0;
@@ -32,7 +30,7 @@ void EngineCore::ProposeDrafts() {
     if (a.policy != DecodePolicy::kNgram) continue;
     // Room left: the drafts and the bonus token must fit max_tokens and the context.
     const int64_t room = std::min(a.req.max_tokens - a.generated, a.max_total - static_cast<int64_t>(s->tokens.size())) - 1;
-    Proposal p{&a, 0, {}};
+    DraftProposal p{&a, 0, {}};
     p.n = a.drafter.Propose(static_cast<int>(std::min<int64_t>(config_.max_draft, std::max<int64_t>(room, 1))), p.drafts);
     if (p.n == 0) continue;
     if (!a.gate_open || room < 1) {
@@ -42,7 +40,9 @@ void EngineCore::ProposeDrafts() {
     candidates.push_back({a.accept_ema, p.n});
     proposals.push_back(p);
   }
-  const std::vector<int> k = PlanDraftLengths(cost_, base_tokens, base_outputs, candidates);
+  if (proposals.empty()) return;
+  std::vector<int>& k = draft_lengths_;
+  PlanDraftLengthsInto(cost_, base_tokens, base_outputs, candidates, &k);
   for (size_t i = 0; i < proposals.size(); ++i) {
     if (k[i] > 0) {
       sched_.AddDrafts(proposals[i].a->id, proposals[i].drafts, k[i]);

@@ -34,7 +34,19 @@ double StepCostModel::Predict(int64_t tokens) const {
   if (lo >= 0) {
     const double nl = static_cast<double>(BucketSize(lo));
     const double t_lo = cells_[lo].seconds;
-    if (hi < 0) return t_lo * (1 + 0.02 * (n - nl));  // memory-bound extrapolation
+    if (hi < 0) {
+      // Above the largest trusted size: continue the slope between the two largest
+      // trusted sizes (a compute-bound step grows fast), never flatter than a
+      // memory-bound step (+2% a token).
+      double slope = 0.02 * t_lo;
+      for (int i = lo - 1; i >= 0; --i) {
+        if (cells_[i].count < 2) continue;
+        const double ni = static_cast<double>(BucketSize(i));
+        slope = std::max(slope, (t_lo - cells_[i].seconds) / (nl - ni));
+        break;
+      }
+      return t_lo + slope * (n - nl);
+    }
     const double nh = static_cast<double>(BucketSize(hi));
     return t_lo + (cells_[hi].seconds - t_lo) * (n - nl) / (nh - nl);
   }
@@ -44,7 +56,16 @@ double StepCostModel::Predict(int64_t tokens) const {
 
 std::vector<int> PlanDraftLengths(const StepCostModel& cost, int64_t base_tokens, int64_t base_outputs,
                                   const std::vector<DraftCandidate>& candidates) {
-  std::vector<int> k(candidates.size(), 0);
+  std::vector<int> k;
+  PlanDraftLengthsInto(cost, base_tokens, base_outputs, candidates, &k);
+  return k;
+}
+
+void PlanDraftLengthsInto(const StepCostModel& cost, int64_t base_tokens, int64_t base_outputs,
+                          const std::vector<DraftCandidate>& candidates, std::vector<int>* k_out) {
+  std::vector<int>& k = *k_out;
+  k.assign(candidates.size(), 0);
+  if (candidates.empty()) return;
   double outputs = static_cast<double>(std::max<int64_t>(base_outputs, 1));
   int64_t tokens = std::max<int64_t>(base_tokens, 1);
   double best = outputs / cost.Predict(tokens);
@@ -67,7 +88,6 @@ std::vector<int> PlanDraftLengths(const StepCostModel& cost, int64_t base_tokens
     ++tokens;
     best = pick_rate;
   }
-  return k;
 }
 
 }  // namespace ax

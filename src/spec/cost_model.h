@@ -5,9 +5,10 @@
 // powers of two). No straight-line fit: real curves have steps (a GEMV→GEMM switch,
 // cache spills), and one cold first step must not poison the estimate of a size that
 // is rarely seen. A size seen fewer than twice is not trusted: it is interpolated
-// between trusted neighbours, or, above the largest trusted size, extrapolated from it
-// as a memory-bound step (+2% a token) — optimistic, so an untried draft length gets
-// tried and measured rather than never explored.
+// between trusted neighbours, or, above the largest trusted size, extrapolated along
+// the slope of the two largest trusted sizes (at least +2% a token, a memory-bound
+// step) — so an untried draft length on a memory-bound step looks cheap and gets tried
+// and measured, while on a compute-bound step it does not.
 //
 // PlanDraftLengths picks, per step, a draft length for every candidate request to
 // maximise expected tokens out per second of the whole batch:
@@ -58,5 +59,9 @@ struct DraftCandidate {
 // base_outputs: tokens the step yields without drafts (one per decoding request).
 std::vector<int> PlanDraftLengths(const StepCostModel& cost, int64_t base_tokens, int64_t base_outputs,
                                   const std::vector<DraftCandidate>& candidates);
+// The same, writing into `k` (resized to candidates.size()): no allocation once `k`
+// has the capacity (the engine calls this every step).
+void PlanDraftLengthsInto(const StepCostModel& cost, int64_t base_tokens, int64_t base_outputs,
+                          const std::vector<DraftCandidate>& candidates, std::vector<int>* k);
 
 }  // namespace ax

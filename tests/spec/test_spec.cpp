@@ -67,6 +67,18 @@ TEST(StepCostModel, LearnsPerSizeAndInterpolates) {
   EXPECT_LT(m.Predict(100), 0.240);
 }
 
+TEST(StepCostModel, ExtrapolatesAlongTheMeasuredSlope) {
+  StepCostModel compute_bound, memory_bound;
+  for (int i = 0; i < 4; ++i) {
+    compute_bound.Observe(1, 0.001);
+    compute_bound.Observe(8, 0.008);
+    memory_bound.Observe(1, 0.040);
+    memory_bound.Observe(8, 0.041);
+  }
+  EXPECT_NEAR(compute_bound.Predict(40), 0.040, 1e-9);
+  EXPECT_NEAR(memory_bound.Predict(40), 0.041 + 0.02 * 0.041 * 32, 1e-9);
+}
+
 TEST(StepCostModel, OneColdStepDoesNotPoisonAnUntriedSize) {
   StepCostModel m;
   m.Observe(5, 0.500);  // first forward: page faults, cold caches
