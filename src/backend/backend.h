@@ -97,6 +97,10 @@ class Backend {
   virtual void GatherLogitRows(const TensorView& x, TensorView out) = 0;
 };
 
+// The shape of parts [r_i, ...] concatenated along rows: [sum r_i, ...].
+// REQUIRES: parts non-empty, every part has the same trailing dimensions.
+Shape ConcatRowsShape(const std::vector<TensorView>& parts);
+
 struct BackendOptions {
   int threads = 0;  // CPU worker threads; 0 = all the process may use
 };

@@ -64,15 +64,7 @@ class CpuBackend final : public Backend {
   }
 
   Result<TensorView> UploadConcatRows(const std::vector<TensorView>& parts, DType dtype) override {
-    AX_CHECK(!parts.empty());
-    Shape shape = parts[0].shape;
-    int64_t rows = 0;
-    for (const TensorView& p : parts) {
-      AX_CHECK(p.shape.ndim == shape.ndim);
-      for (int d = 1; d < shape.ndim; ++d) AX_CHECK(p.shape[d] == shape[d]);
-      rows += p.shape.ndim > 0 ? p.shape[0] : 1;
-    }
-    if (shape.ndim > 0) shape.dims[0] = rows;
+    const Shape shape = ConcatRowsShape(parts);
     AX_ASSIGN_OR_RETURN(TensorView out, Alloc(dtype, shape));
     char* dst = static_cast<char*>(out.data);
     for (const TensorView& p : parts) {

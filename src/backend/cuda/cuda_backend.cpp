@@ -101,15 +101,7 @@ Status CudaBackend::CopyConverted(const TensorView& part, DType to, char* dst) {
 }
 
 Result<TensorView> CudaBackend::UploadConcatRows(const std::vector<TensorView>& parts, DType dtype) {
-  AX_CHECK(!parts.empty());
-  Shape shape = parts[0].shape;
-  int64_t rows = 0;
-  for (const TensorView& p : parts) {
-    AX_CHECK(p.shape.ndim == shape.ndim);
-    for (int d = 1; d < shape.ndim; ++d) AX_CHECK(p.shape[d] == shape[d]);
-    rows += p.shape.ndim > 0 ? p.shape[0] : 1;
-  }
-  if (shape.ndim > 0) shape.dims[0] = rows;
+  const Shape shape = ConcatRowsShape(parts);
   // Matrices (embedding, projections, lm_head) are bf16 on the device whatever the
   // checkpoint stores; vectors (norm weights, inv_freq) keep the requested f32.
   const DType to = shape.ndim >= 2 ? DType::kBF16 : dtype;
