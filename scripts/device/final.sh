@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The closing device call of a round: tests (test.sh, incl. the fallback paths), per-op
 # times (bench_cuda_ops) and the 8B benchmark with the Hugging Face peers (bench.sh),
-# leaving at most 8 files in $OUT (the device tool's limit): the artifact, logs, and
+# leaving at most 8 files in $OUT (the GPU machine's limit on returned files): the artifact, logs, and
 # everything else in logs.tar.gz. Carry .cuda-carry (scripts/device/pack.sh).
 source scripts/device/env.sh
 bash scripts/device/test.sh > "$OUT/test_summary.txt" 2>&1; echo "== test.sh exit $?"; cat "$OUT/test_summary.txt" | tail -25
