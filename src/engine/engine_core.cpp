@@ -246,11 +246,12 @@ Status EngineCore::Step() {
     if (it != active_.end()) VerifyAndEmit(*it->second, logits_.data() + row * vocab, smp.drafts);
     row += 1 + smp.drafts;
   }
-  // The cost model sees the whole step (drafting, planning, forward, verification):
-  // the host work of a row is part of what a draft costs.
+  // The cost model sees whole decode steps (drafting, planning, forward, verification:
+  // the host work of a row is part of what a draft costs); steps with prompt rows run
+  // the throughput kernel and are not what a draft length is chosen against.
   const double t_end = NowSeconds();
-  cost_.Observe(batch.n_tokens(), t_end - t_step);
   if (batch.n_prefill_rows == 0) {
+    cost_.Observe(batch.n_tokens(), t_end - t_step);
     counters_.decode_step_seconds += t_end - t_forward;
     counters_.decode_step_tokens += counters_.generated_tokens - generated_before;
   }

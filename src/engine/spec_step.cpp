@@ -14,16 +14,16 @@ void EngineCore::ProposeDrafts() {
   std::vector<DraftCandidate>& candidates = draft_candidates_;
   proposals.clear();
   candidates.clear();
-  // What the step holds without drafts, as the scheduler will plan it: running
-  // sequences in order under the token budget. Every caught-up one yields a token.
+  // The decode rows the step holds without drafts, as the scheduler will plan them
+  // (running sequences in order under the token budget); each yields a token.
   int64_t budget = config_.max_batch_tokens, base_tokens = 0, base_outputs = 0;
   for (SeqId id : sched_.running()) {
     const Sequence* s = sched_.Get(id);
     const int64_t gap = static_cast<int64_t>(s->tokens.size()) - s->num_computed;
     const int64_t n = std::min(gap, budget);
     budget -= n;
-    base_tokens += n;
-    if (gap != 1 || n != 1) continue;  // still in its prompt
+    if (gap != 1 || n != 1) continue;  // still in its prompt (not part of the decode-step model)
+    ++base_tokens;
     ++base_outputs;
     Active& a = *active_.at(id);
     a.shadow = -1;

@@ -17,19 +17,22 @@ int64_t StepCostModel::BucketSize(int b) { return b < 64 ? b + 1 : int64_t{96} <
 void StepCostModel::Observe(int64_t tokens, double seconds) {
   if (tokens <= 0 || !(seconds > 0)) return;
   Cell& c = cells_[Bucket(tokens)];
-  c.seconds = c.count == 0 ? seconds : (1 - weight_) * c.seconds + weight_ * seconds;
-  ++c.count;
   ++count_;
+  // A stale estimate restarts from the new measurement.
+  const bool restart = c.count == 0 || count_ - c.last_seen > kStaleAfter;
+  c.seconds = restart ? seconds : (1 - weight_) * c.seconds + weight_ * seconds;
+  c.count = restart ? 1 : c.count + 1;
+  c.last_seen = count_;
 }
 
 double StepCostModel::Predict(int64_t tokens) const {
   const int b = Bucket(tokens);
-  if (cells_[b].count >= 2) return cells_[b].seconds;
+  if (Trusted(b)) return cells_[b].seconds;
   int lo = -1, hi = -1;
   for (int i = b - 1; i >= 0 && lo < 0; --i)
-    if (cells_[i].count >= 2) lo = i;
+    if (Trusted(i)) lo = i;
   for (int i = b + 1; i < kBuckets && hi < 0; ++i)
-    if (cells_[i].count >= 2) hi = i;
+    if (Trusted(i)) hi = i;
   const double n = static_cast<double>(tokens);
   if (lo >= 0) {
     const double nl = static_cast<double>(BucketSize(lo));
@@ -40,7 +43,7 @@ double StepCostModel::Predict(int64_t tokens) const {
       // memory-bound step (+2% a token).
       double slope = 0.02 * t_lo;
       for (int i = lo - 1; i >= 0; --i) {
-        if (cells_[i].count < 2) continue;
+        if (!Trusted(i)) continue;
         const double ni = static_cast<double>(BucketSize(i));
         slope = std::max(slope, (t_lo - cells_[i].seconds) / (nl - ni));
         break;

@@ -1,6 +1,7 @@
 // Choosing draft lengths so drafting never slows anything down.
 //
-// StepCostModel learns T(n), the time of a forward with n tokens, from measured steps:
+// StepCostModel learns T(n), the time of a decode step with n generated rows (steps
+// with prompt rows are not observed: they run another kernel), from measured steps:
 // an exponential moving average per size bucket (n = 1..64 each its own bucket, then
 // powers of two). No straight-line fit: real curves have steps (a GEMV→GEMM switch,
 // cache spills), and one cold first step must not poison the estimate of a size that
@@ -44,7 +45,12 @@ class StepCostModel {
   struct Cell {
     double seconds = 0;
     int64_t count = 0;
+    int64_t last_seen = 0;  // observation number of the latest update
   };
+  // A size not measured for this many observations is trusted no more (re-explored):
+  // one slow measurement must not keep a draft length off for good.
+  static constexpr int64_t kStaleAfter = 256;
+  bool Trusted(int b) const { return cells_[b].count >= 2 && count_ - cells_[b].last_seen < kStaleAfter; }
   double weight_;
   Cell cells_[kBuckets];
   int64_t count_ = 0;

@@ -79,6 +79,17 @@ TEST(StepCostModel, ExtrapolatesAlongTheMeasuredSlope) {
   EXPECT_NEAR(memory_bound.Predict(40), 0.041 + 0.02 * 0.041 * 32, 1e-9);
 }
 
+TEST(StepCostModel, ASizeNotMeasuredForLongIsReExplored) {
+  StepCostModel m;
+  m.Observe(5, 0.500);
+  m.Observe(5, 0.500);  // trusted, and slow
+  for (int i = 0; i < 300; ++i) m.Observe(1, 0.004);
+  EXPECT_LT(m.Predict(5), 0.005);  // stale: extrapolated again, so it gets tried
+  m.Observe(5, 0.0045);
+  m.Observe(5, 0.0045);
+  EXPECT_NEAR(m.Predict(5), 0.0045, 1e-9);  // restarted from fresh measurements
+}
+
 TEST(StepCostModel, OneColdStepDoesNotPoisonAnUntriedSize) {
   StepCostModel m;
   m.Observe(5, 0.500);  // first forward: page faults, cold caches
