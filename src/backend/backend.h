@@ -93,8 +93,9 @@ class Backend {
   // Causal GQA attention of q [n_tokens, n_heads, head_dim] over the layer cache.
   virtual void Attention(const TensorView& q, const KvLayerView& cache, int n_heads,
                          int n_kv_heads, int head_dim, float scale, TensorView out) = 0;
-  // out[i, :] = x[logit_rows[i], :] for the staged batch.       out: [n_logit_rows, d]
-  virtual void GatherLogitRows(const TensorView& x, TensorView out) = 0;
+  // out[i, :] = x[logit_rows[first + i], :] for i < out.shape[0] (the staged batch's
+  // logit rows, from `first`): logits are computed in chunks without restaging.
+  virtual void GatherLogitRows(const TensorView& x, TensorView out, int64_t first) = 0;
 };
 
 // The shape of parts [r_i, ...] concatenated along rows: [sum r_i, ...].

@@ -285,10 +285,13 @@ TEST(CudaOps, GatherLogitRows) {
   TensorView xd = ToDevice(be, x, DType::kBF16, Shape{n, d});
   TensorView out = Poisoned(be, DType::kBF16, Shape{3, d});
   ASSERT_TRUE(be.BeginForward(s.meta()).ok());
-  be.GatherLogitRows(xd, out);
+  be.GatherLogitRows(xd, out, 0);
   std::vector<float> want;
   for (int32_t r : s.logit_rows) want.insert(want.end(), x.begin() + r * d, x.begin() + (r + 1) * d);
   EXPECT_EQ(ToHost(be, out), want);
+  TensorView tail = Poisoned(be, DType::kBF16, Shape{2, d});  // rows from the second logit row on
+  be.GatherLogitRows(xd, tail, 1);
+  EXPECT_EQ(ToHost(be, tail), std::vector<float>(want.begin() + d, want.end()));
 }
 
 TEST(CudaOps, DescribeAndDtypes) {

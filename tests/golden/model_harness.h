@@ -40,12 +40,13 @@ inline int32_t Argmax(const float* x, int64_t n) {
 class ModelHarness {
  public:
   explicit ModelHarness(const std::string& dir, int64_t max_batch_tokens = 64, int threads = 2, int block_size = 4,
-                        int num_blocks = 256) {
+                        int num_blocks = 256, int64_t max_logit_rows = 64) {
     BackendOptions opts;
     opts.threads = threads;
     backend_ = std::move(CreateBackend("cpu", opts).value());
     ModelLoadOptions mopts;
     mopts.max_batch_tokens = max_batch_tokens;
+    mopts.max_logit_rows = max_logit_rows;
     auto m = Model::Load(dir, *backend_, mopts);
     status_ = m.status();
     if (!m.ok()) return;

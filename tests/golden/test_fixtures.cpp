@@ -40,6 +40,19 @@ TEST_P(FixtureTest, PrefillLogitsMatchTransformers) {
   }
 }
 
+// Logits computed in chunks of 5 rows (the logits buffer is smaller than the rows asked
+// for) must equal the single-chunk ones.
+TEST_P(FixtureTest, LogitsInChunksMatchTransformers) {
+  ModelHarness h(dir(), 64, 2, 4, 256, /*max_logit_rows=*/5);
+  ASSERT_TRUE(h.status().ok()) << h.status().ToString();
+  const Reference ref = LoadReference(dir());
+  const int64_t n = static_cast<int64_t>(ref.prompt.size());
+  std::vector<float> logits = h.Chunk(ref.prompt, 0, n, /*all_logits=*/true);
+  ASSERT_TRUE(h.last_status().ok()) << h.last_status().ToString();
+  for (int64_t t = 0; t < n; ++t)
+    EXPECT_LT(RowRelativeError(logits.data() + t * h.vocab(), ref.logits[t]), 1e-4) << GetParam() << " position " << t;
+}
+
 // One token per forward (decode through the KV cache), then odd-sized chunks:
 // every position must give the same logits as the reference.
 TEST_P(FixtureTest, DecodeAndChunkedPrefillMatchTransformers) {

@@ -203,10 +203,11 @@ class CpuBackend final : public Backend {
     fast_ ? kernels::cpu::Attention(p, pool_) : kernels::ref::Attention(p);
   }
 
-  void GatherLogitRows(const TensorView& x, TensorView out) override {
+  void GatherLogitRows(const TensorView& x, TensorView out, int64_t first) override {
     const int64_t d = x.shape[x.shape.ndim - 1];
-    for (int64_t i = 0; i < meta_.n_logit_rows; ++i) {
-      std::memcpy(out.as<float>() + i * d, x.as<float>() + meta_.logit_rows[i] * d, d * sizeof(float));
+    AX_CHECK(first >= 0 && first + out.shape[0] <= meta_.n_logit_rows);
+    for (int64_t i = 0; i < out.shape[0]; ++i) {
+      std::memcpy(out.as<float>() + i * d, x.as<float>() + meta_.logit_rows[first + i] * d, d * sizeof(float));
     }
   }
 

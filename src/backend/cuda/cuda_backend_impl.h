@@ -44,7 +44,7 @@ class CudaBackend final : public Backend {
                int head_dim) override;
   void Attention(const TensorView& q, const KvLayerView& cache, int n_heads, int n_kv_heads, int head_dim,
                  float scale, TensorView out) override;
-  void GatherLogitRows(const TensorView& x, TensorView out) override;
+  void GatherLogitRows(const TensorView& x, TensorView out, int64_t first) override;
 
  private:
   // Batch metadata, int32 each, packed into one buffer (host staging -> device).

@@ -153,12 +153,13 @@ void CudaBackend::Attention(const TensorView& q, const KvLayerView& cache, int n
   Note(kc::LaunchAttention(p, stream_));
 }
 
-void CudaBackend::GatherLogitRows(const TensorView& x, TensorView out) {
+void CudaBackend::GatherLogitRows(const TensorView& x, TensorView out, int64_t first) {
+  AX_CHECK(first >= 0 && first + out.shape[0] <= meta_.n_logit_rows);
   kc::GatherRowsParams p;
   p.x = Bf16(x);
-  p.rows = meta_.logit_rows;
+  p.rows = meta_.logit_rows + first;
   p.out = MutBf16(out);
-  p.n_rows = meta_.n_logit_rows;
+  p.n_rows = out.shape[0];
   p.d = x.shape[x.shape.ndim - 1];
   Note(kc::LaunchGatherRows(p, stream_));
 }

@@ -107,13 +107,9 @@ Status DecoderForward(Backend& be, const ModelConfig& cfg, const DecoderWeights&
   const int64_t rows = static_cast<int64_t>(batch.logit_rows.size());
   for (int64_t r0 = 0; r0 < rows; r0 += ws.max_logit_rows) {
     const int64_t r = std::min(ws.max_logit_rows, rows - r0);
-    BatchMeta meta = batch.meta();
-    meta.logit_rows += r0;
-    meta.n_logit_rows = r;
-    AX_RETURN_IF_ERROR(be.BeginForward(meta));
     TensorView in = Rows(ws.logit_in, r);
     TensorView logits = Rows(ws.logits, r);
-    be.GatherLogitRows(Rows(ws.x, n), in);
+    be.GatherLogitRows(Rows(ws.x, n), in, r0);
     be.RmsNorm(in, w.final_norm, static_cast<float>(cfg.rms_norm_eps), in);
     be.Matmul(in, w.lm_head, logits, false, /*throughput_rows=*/0);  // logits: always row-invariant
     AX_RETURN_IF_ERROR(be.ReadToHost(logits, logits_out + r0 * cfg.vocab_size, logits.nbytes()));
