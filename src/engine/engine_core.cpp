@@ -55,11 +55,7 @@ Result<std::shared_ptr<StreamImpl>> EngineCore::Submit(CoreRequest r) {
   if (r.max_tokens <= 0) return InvalidArgument("max_tokens must be positive, got " + std::to_string(r.max_tokens));
   AX_RETURN_IF_ERROR(r.sampling.Validate());
   const int64_t max_total = std::min(n + r.max_tokens, config_.ctx_size);
-  const int64_t blocks = (max_total + config_.block_size - 1) / config_.block_size;
-  if (blocks > config_.num_blocks)
-    return ResourceExhausted("prompt + max_tokens need " + std::to_string(max_total) +
-                             " tokens of KV cache but it holds " +
-                             std::to_string(int64_t{config_.num_blocks} * config_.block_size));
+  AX_RETURN_IF_ERROR(sched_.CheckFits(max_total));  // refused here, on the caller's thread
 
   auto a = std::make_unique<Active>(std::move(r), tokenizer_, config_);
   a->max_total = max_total;

@@ -19,22 +19,17 @@ Scheduler::Scheduler(const SchedulerConfig& config, KvManager& kv) : config_(con
 
 Status Scheduler::Add(Sequence seq) {
   if (seqs_.count(seq.id)) return InvalidArgument("request id " + std::to_string(seq.id) + " is already queued");
-  const int64_t blocks = (seq.max_total_tokens + kv_.block_size() - 1) / kv_.block_size();
-  if (blocks > kv_.pool().num_blocks())
-    return ResourceExhausted("request needs up to " + std::to_string(seq.max_total_tokens) + " tokens of KV (" +
-                             std::to_string(blocks) + " blocks) but the cache holds " +
-                             std::to_string(kv_.pool().num_blocks()) + " blocks of " +
-                             std::to_string(kv_.block_size()) + " tokens");
+  AX_RETURN_IF_ERROR(CheckFits(seq.max_total_tokens));
   seq.state = SeqState::kWaiting;
   seq.arrival = next_arrival_++;
   seq.num_computed = 0;
   const SeqId id = seq.id;
   seqs_.emplace(id, std::move(seq));
-  InsertWaiting(id, false);
+  InsertWaiting(id);
   return Status::Ok();
 }
 
-void Scheduler::InsertWaiting(SeqId id, bool /*front*/) {
+void Scheduler::InsertWaiting(SeqId id) {
   // Sorted by (priority desc, arrival asc): a preempted sequence keeps its arrival,
   // so it returns ahead of everything that arrived after it.
   const Sequence& s = seqs_.at(id);
@@ -57,8 +52,16 @@ void Scheduler::Preempt(SeqId id, StepPlan* plan) {
   ++s.num_preemptions;
   ++total_preemptions_;
   running_.erase(std::find(running_.begin(), running_.end(), id));
-  InsertWaiting(id, true);
+  InsertWaiting(id);
   plan->preempted.push_back(id);
+}
+
+Status Scheduler::CheckFits(int64_t max_total_tokens) const {
+  const int64_t blocks = (max_total_tokens + kv_.block_size() - 1) / kv_.block_size();
+  if (blocks <= kv_.pool().num_blocks()) return Status::Ok();
+  return ResourceExhausted("prompt + max_tokens need " + std::to_string(max_total_tokens) + " tokens of KV cache (" +
+                           std::to_string(blocks) + " blocks) but it holds " + std::to_string(kv_.pool().num_blocks()) +
+                           " blocks of " + std::to_string(kv_.block_size()) + " tokens");
 }
 
 StepPlan Scheduler::Schedule() {
@@ -113,7 +116,6 @@ StepPlan Scheduler::Schedule() {
     s.num_computed = cached;
     s.prefix_hit_tokens = cached;
     s.state = SeqState::kRunning;
-    s.admitted_at = next_admission_++;
     running_.push_back(id);
     plan.admitted.push_back(id);
     plan.items.push_back({id, cached, n});

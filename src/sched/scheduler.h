@@ -47,7 +47,6 @@ struct Sequence {
   int64_t num_preemptions = 0;
   SeqState state = SeqState::kWaiting;
   uint64_t arrival = 0;            // set by Add
-  uint64_t admitted_at = 0;        // admission counter (preemption picks the latest)
 };
 
 struct PlanItem {
@@ -70,6 +69,9 @@ class Scheduler {
   // Queues a sequence. ResourceExhausted when it could never fit: its
   // max_total_tokens need more blocks than the whole pool has.
   Status Add(Sequence seq);
+  // ResourceExhausted when a sequence of max_total_tokens could never fit the pool.
+  // Reads only the pool's fixed size: safe from any thread.
+  Status CheckFits(int64_t max_total_tokens) const;
   // Plans the next step and applies its KV allocations.
   StepPlan Schedule();
   // After the forward of `plan`: num_computed advances and full blocks of accepted
@@ -93,7 +95,8 @@ class Scheduler {
 
  private:
   void Preempt(SeqId id, StepPlan* plan);
-  void InsertWaiting(SeqId id, bool front);
+  // Queues by (priority desc, arrival asc).
+  void InsertWaiting(SeqId id);
 
   SchedulerConfig config_;
   KvManager& kv_;
@@ -101,7 +104,6 @@ class Scheduler {
   std::vector<SeqId> running_;  // admission order
   std::deque<SeqId> waiting_;
   uint64_t next_arrival_ = 0;
-  uint64_t next_admission_ = 0;
   int64_t total_preemptions_ = 0;
 };
 
