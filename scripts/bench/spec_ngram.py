@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""N-gram speculation vs direct decoding on the CPU backend.
+"""N-gram speculation vs direct decoding, on the CPU backend (default) or the GPU.
 
     python3 scripts/bench/spec_ngram.py [--build build] [--reps 3]
+    python3 scripts/bench/spec_ngram.py --backend cuda --bench BIN --stories DIR --out F  (GPU machine)
 
 Workloads (8 requests each, concurrency 1 and 8), every run through
 `ax-engine-bench generate --compare-policies` (a fresh engine per policy, greedy
@@ -11,6 +12,7 @@ outputs checked identical):
   (c) stories260K (scrambled weights write noise): the lossless / never-slower check.
 Writes benchmarks/results/<date>/cpu-spec-ngram.json. Targets: >= 2x direct on (a) at
 concurrency 1; >= 0.97x on every (b)/(c) row and at concurrency 8. Standard library only.
+With --backend cuda the artifact is cuda-spec-ngram.json (scripts/device/spec.sh).
 """
 import argparse
 import datetime
@@ -56,12 +58,13 @@ def free_requests(max_tokens):
              "seed": 1000 + i} for i, p in enumerate(FREE_PROMPTS)]
 
 
-def compare(bench, model, reqs, concurrency, threads, path):
+def compare(bench, model, reqs, concurrency, args, path):
     with open(path, "w") as f:
         for r in reqs:
             f.write(json.dumps(r) + "\n")
-    out = subprocess.run([bench, "generate", "--model", model, "--backend", "cpu", "--threads", str(threads),
-                          "--prompts-file", path, "--concurrency", str(concurrency), "--compare-policies", "--json"],
+    backend = ["--backend", args.backend] + (["--threads", str(args.threads)] if args.backend == "cpu" else [])
+    out = subprocess.run([bench, "generate", "--model", model] + backend +
+                         ["--prompts-file", path, "--concurrency", str(concurrency), "--compare-policies", "--json"],
                          capture_output=True, text=True)
     if out.returncode not in (0, 3):
         raise RuntimeError(out.stderr)
@@ -71,20 +74,32 @@ def compare(bench, model, reqs, concurrency, threads, path):
     return summaries, cmp
 
 
+def gpu_name():
+    try:
+        return subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"], capture_output=True,
+                              text=True).stdout.strip()
+    except OSError:
+        return None
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--out", default=None)
+    ap.add_argument("--backend", default="cpu", help="cpu or cuda")
+    ap.add_argument("--bench", default=None, help="the ax-engine-bench binary (default: BUILD/bin/ax-engine-bench)")
+    ap.add_argument("--stories", default=STORIES, help="the stories260K checkpoint directory")
     args = ap.parse_args()
-    bench = os.path.join(args.build, "bin", "ax-engine-bench")
+    bench = args.bench or os.path.join(args.build, "bin", "ax-engine-bench")
+    stories = args.stories
     work = os.path.join(ROOT, ".bench-work")
     os.makedirs(work, exist_ok=True)
     workloads = [("high-repetition (copy/edit a block)", DEMO, repetition_requests(128)),
                  ("no repetition (sampled, T 0.8 top-k 40)", DEMO, free_requests(128))]
-    if os.path.exists(os.path.join(STORIES, "config.json")):
-        workloads.append(("stories260K greedy (noise; lossless check)", STORIES,
+    if os.path.exists(os.path.join(stories, "config.json")):
+        workloads.append(("stories260K greedy (noise; lossless check)", stories,
                           [{"prompt": p, "max_tokens": 128, "ignore_eos": True} for p in
                            ["Once upon a time", "Lily and Timmy went to the park", "The little dog was happy",
                             "One day, a big red ball", "A cat sat", "Tom had a toy", "The sun was hot", "Mia ran"]]))
@@ -93,7 +108,7 @@ def main():
         for c in (1, 8):
             ratios, d_rates, n_rates, accept, lossless = [], [], [], [], True
             for _ in range(args.reps):
-                s, cmp = compare(bench, model, reqs, c, args.threads, os.path.join(work, "spec.jsonl"))
+                s, cmp = compare(bench, model, reqs, c, args, os.path.join(work, "spec.jsonl"))
                 ratios.append(cmp["ratio"])
                 d_rates.append(cmp["direct_tok_s"])
                 n_rates.append(cmp["ngram_tok_s"])
@@ -109,17 +124,19 @@ def main():
             print(f"{name:45s} c={c}: direct {statistics.median(d_rates):8.1f} tok/s, "
                   f"ngram {statistics.median(n_rates):8.1f} tok/s, ratio {row['ratio_median']:.2f}, "
                   f"lossless {lossless}", flush=True)
+    name = "cpu-spec-ngram" if args.backend == "cpu" else args.backend + "-spec-ngram"
     result = {
-        "benchmark": "cpu-spec-ngram",
+        "benchmark": name,
         "date": datetime.date.today().isoformat(),
         "commit": subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True,
                                  text=True).stdout.strip(),
-        "machine": {"processor": platform.processor() or "x86_64", "threads": args.threads},
+        "machine": {"processor": platform.processor() or "x86_64", "threads": args.threads,
+                    "backend": args.backend, "gpu": gpu_name() if args.backend == "cuda" else None},
         "metric": "aggregate tok/s = generated tokens / wall time of the whole batch (prefill included)",
         "targets": {"high_repetition_c1_ratio": 2.0, "other_rows_ratio": 0.97},
         "rows": rows,
     }
-    out = args.out or os.path.join(ROOT, "benchmarks", "results", result["date"], "cpu-spec-ngram.json")
+    out = args.out or os.path.join(ROOT, "benchmarks", "results", result["date"], name + ".json")
     os.makedirs(os.path.dirname(out), exist_ok=True)
     with open(out, "w") as f:
         json.dump(result, f, indent=2)

@@ -90,12 +90,32 @@ class Backend {
   // Writes k, v [n_tokens, n_kv_heads, head_dim] into the staged slots of the layer cache.
   virtual void KvWrite(const TensorView& k, const TensorView& v, const KvLayerView& cache,
                        int n_kv_heads, int head_dim) = 0;
+  // The attention input of one layer: per-head RMSNorm of q [n_tokens, n_heads,
+  // head_dim] and k with q_norm / k_norm [head_dim] (skipped when q_norm has no data),
+  // RoPE of both at the staged positions, then KvWrite of k and v. The default issues
+  // RmsNorm, Rope and KvWrite; a backend may fuse them with the same results.
+  virtual void AttentionInput(TensorView q, TensorView k, const TensorView& v, const TensorView& q_norm,
+                              const TensorView& k_norm, float eps, const TensorView& inv_freq,
+                              const KvLayerView& cache, int n_heads, int n_kv_heads, int head_dim);
   // Causal GQA attention of q [n_tokens, n_heads, head_dim] over the layer cache.
   virtual void Attention(const TensorView& q, const KvLayerView& cache, int n_heads,
                          int n_kv_heads, int head_dim, float scale, TensorView out) = 0;
   // out[i, :] = x[logit_rows[first + i], :] for i < out.shape[0] (the staged batch's
   // logit rows, from `first`): logits are computed in chunks without restaging.
   virtual void GatherLogitRows(const TensorView& x, TensorView out, int64_t first) = 0;
+
+  // ---- forward graphs (optional) ------------------------------------------------
+  // A backend may record the ops of a forward once and replay the recording for later
+  // batches of the same shape (a GPU backend: one graph launch instead of hundreds of
+  // kernel launches). After BeginForward the model calls ReplayForward(): true means
+  // the recording for the staged batch's shape ran, so the model skips its ops;
+  // false means the model issues them between BeginRecord() and EndRecord(), which
+  // the backend may record (and then runs). Everything between the two calls must
+  // depend on the batch only through the staged metadata; ReadToHost comes after
+  // EndRecord. The default never records.
+  virtual bool ReplayForward() { return false; }
+  virtual void BeginRecord() {}
+  virtual void EndRecord() {}
 };
 
 // The shape of parts [r_i, ...] concatenated along rows: [sum r_i, ...].

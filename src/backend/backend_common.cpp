@@ -12,6 +12,18 @@ const char* BackendKindName(BackendKind k) {
   return "?";
 }
 
+void Backend::AttentionInput(TensorView q, TensorView k, const TensorView& v, const TensorView& q_norm,
+                             const TensorView& k_norm, float eps, const TensorView& inv_freq,
+                             const KvLayerView& cache, int n_heads, int n_kv_heads, int head_dim) {
+  if (q_norm.data != nullptr) {
+    RmsNorm(q, q_norm, eps, q);
+    RmsNorm(k, k_norm, eps, k);
+  }
+  Rope(q, n_heads, head_dim, inv_freq);
+  Rope(k, n_kv_heads, head_dim, inv_freq);
+  KvWrite(k, v, cache, n_kv_heads, head_dim);
+}
+
 Shape ConcatRowsShape(const std::vector<TensorView>& parts) {
   AX_CHECK(!parts.empty());
   Shape shape = parts[0].shape;

@@ -59,8 +59,10 @@ double TimeOp(Backend& be, const TensorView& sync_on, int reps, const std::funct
 
 struct Meta {
   std::vector<int32_t> tokens, positions, slots, q_begin{0}, q_len, tables, logit_rows;
+  int64_t prefill_rows = 0;  // prompt rows (the prefill kernels); 0: generated rows
   BatchMeta Get() const {
     BatchMeta m;
+    m.n_prefill_rows = prefill_rows;
     m.tokens = tokens.data();
     m.positions = positions.data();
     m.slot_mapping = slots.data();
@@ -147,6 +149,10 @@ int Run(int reps, const char* json_path) {
   rows.push_back({"q_norm m=32 d=128", TimeOp(be, sync, reps, [&](int) { be.RmsNorm(q1, head_w, 1e-6f, q1); })});
   rows.push_back({"rope q 32 heads", TimeOp(be, sync, reps, [&](int) { be.Rope(q1, nq, hd, inv); })});
   rows.push_back({"kv_write 1 token", TimeOp(be, sync, reps, [&](int) { be.KvWrite(k1, k1, cache, nkv, hd); })});
+  rows.push_back({"attention input fused (q/k norm, rope, kv) 1 token",
+                  TimeOp(be, sync, reps, [&](int) {
+                    be.AttentionInput(q1, k1, k1, head_w, head_w, 1e-6f, inv, cache, nq, nkv, hd);
+                  })});
   rows.push_back({"silu_mul m=1 f=12288", TimeOp(be, sync, reps, [&](int) { be.SiluMul(gu1, act1); })});
   for (int pos : {127, 639}) {
     Meta d = OneSeq(1, pos, bs, kv_blocks);
@@ -158,6 +164,7 @@ int Run(int reps, const char* json_path) {
   // ---- prefill attention ----
   for (int n : {128, 512}) {
     Meta p = OneSeq(n, n - 1, bs, kv_blocks);
+    p.prefill_rows = n;
     if (!be.BeginForward(p.Get()).ok()) return 1;
     TensorView qn = Upload(be, n * nq * hd, DType::kBF16, Shape{n, nq * hd}, 1.0f);
     TensorView out = Upload(be, n * nq * hd, DType::kBF16, Shape{n, nq * hd});

@@ -13,8 +13,10 @@ namespace {
 // `slots` (any values) and the given logit rows.
 struct Staged {
   std::vector<int32_t> tokens, positions, slots, q_begin{0}, q_len, tables, logit_rows;
+  int64_t prefill_rows = 0;  // leading prompt rows
   BatchMeta meta() const {
     BatchMeta m;
+    m.n_prefill_rows = prefill_rows;
     m.tokens = tokens.data();
     m.positions = positions.data();
     m.slot_mapping = slots.data();
@@ -121,6 +123,30 @@ TEST(CudaOps, Matmul) {
   }
 }
 
+// A generated row's bits do not depend on how many rows share its launch (the GEMV
+// is chosen by the matrix alone), narrow (split-k) and wide matrices alike.
+TEST(CudaOps, MatmulRowsAreBatchInvariant) {
+  AX_REQUIRE_CUDA();
+  Backend& be = *Cuda();
+  for (auto [n, k] : {std::pair<int64_t, int64_t>{1024, 4096}, {4096, 1024}, {33, 172}}) {
+    const int64_t m = 8;
+    const std::vector<float> x = RandomBf16(static_cast<size_t>(m * k), 21);
+    const std::vector<float> w = RandomBf16(static_cast<size_t>(n * k), 22);
+    TensorView wd = ToDevice(be, w, DType::kBF16, Shape{n, k});
+    TensorView xd = ToDevice(be, x, DType::kBF16, Shape{m, k});
+    TensorView all = Poisoned(be, DType::kBF16, Shape{m, n});
+    be.Matmul(xd, wd, all, false, 0);
+    const std::vector<float> batched = ToHost(be, all);
+    for (int64_t rows : {1, 2, 3, 5}) {
+      const std::vector<float> xs(x.end() - rows * k, x.end());  // the last `rows` rows
+      TensorView part = Poisoned(be, DType::kBF16, Shape{rows, n});
+      be.Matmul(ToDevice(be, xs, DType::kBF16, Shape{rows, k}), wd, part, false, 0);
+      EXPECT_EQ(ToHost(be, part), std::vector<float>(batched.end() - rows * n, batched.end()))
+          << "n " << n << " k " << k << " rows " << rows;
+    }
+  }
+}
+
 TEST(CudaOps, Rope) {
   AX_REQUIRE_CUDA();
   Backend& be = *Cuda();
@@ -193,7 +219,7 @@ struct AttnCase {
 };
 
 void RunAttention(Backend& be, const AttnCase& c, const std::vector<std::pair<int32_t, int32_t>>& seqs,
-                  uint32_t seed) {
+                  uint32_t seed, int64_t prompt_rows = 0) {
   // seqs: (first query position, number of query tokens); keys 0..last position.
   const int64_t row = static_cast<int64_t>(c.kv_heads) * c.hd;
   int32_t max_pos = 0;
@@ -216,6 +242,7 @@ void RunAttention(Backend& be, const AttnCase& c, const std::vector<std::pair<in
     for (int b = 0; b < per_seq; ++b) s.tables.push_back(order[i * static_cast<size_t>(per_seq) + static_cast<size_t>(b)]);
   }
   const int64_t n = static_cast<int64_t>(s.tokens.size());
+  s.prefill_rows = prompt_rows;
   const std::vector<float> q = RandomBf16(static_cast<size_t>(n * c.heads * c.hd), seed + 1, -2.0f, 2.0f);
   const std::vector<float> kc = RandomBf16(static_cast<size_t>(blocks * c.block_size * row), seed + 2, -2.0f, 2.0f);
   const std::vector<float> vc = RandomBf16(kc.size(), seed + 3);
@@ -248,7 +275,7 @@ void RunAttention(Backend& be, const AttnCase& c, const std::vector<std::pair<in
   kernels::ref::Attention(p);
   EXPECT_LT(RelError(ToHost(be, out), want), kBf16Tol)
       << "heads " << c.heads << "/" << c.kv_heads << " hd " << c.hd << " bs " << c.block_size << " first seq ("
-      << seqs[0].first << ", " << seqs[0].second << ")";
+      << seqs[0].first << ", " << seqs[0].second << ") prompt rows " << prompt_rows;
 }
 
 TEST(CudaOps, AttentionPrefillAndDecodeBatch) {
@@ -257,21 +284,79 @@ TEST(CudaOps, AttentionPrefillAndDecodeBatch) {
   // 6 = a full and a partial head block); the others the per-token kernel.
   const AttnCase cases[] = {{4, 2, 16, 4},   {32, 8, 128, 16}, {6, 2, 64, 16}, {8, 8, 8, 4},
                             {3, 1, 32, 7},   {16, 2, 128, 16}, {12, 2, 64, 5}};
+  // Prompt rows take the tensor-core prefill kernel (tiled or per-token for other
+  // shapes), generated rows the decode kernel; each batch runs both ways.
   uint32_t seed = 100;
   for (const AttnCase& c : cases) {
-    RunAttention(*Cuda(), c, {{5, 37}, {700, 1}}, seed++);
-    RunAttention(*Cuda(), c, {{0, 129}}, seed++);
+    for (bool prompt : {true, false}) {
+      RunAttention(*Cuda(), c, {{5, 37}, {700, 1}}, seed++, prompt ? 37 : 0);
+      RunAttention(*Cuda(), c, {{0, 129}}, seed++, prompt ? 129 : 0);
+      RunAttention(*Cuda(), c, {{0, 70}, {10, 100}}, seed++, prompt ? 170 : 0);  // two prompt chunks
+    }
+    // A short chunk after a long context: too few tiles for the tensor-core kernel
+    // (the split-K tiled kernel serves it).
+    RunAttention(*Cuda(), c, {{3000, 20}}, seed++, 20);
   }
 }
 
 TEST(CudaOps, AttentionDecodeSplitK) {
   AX_REQUIRE_CUDA();
-  const AttnCase cases[] = {{32, 8, 128, 16}, {4, 2, 16, 4}, {16, 8, 128, 16}, {16, 2, 128, 16}};
+  // Decode kernel: 1, 2 and 4 dims per lane (hd 8, 64, 96 with idle lanes, 128),
+  // groups 1 to 8; group 16 falls back to the tiled kernel.
+  const AttnCase cases[] = {{32, 8, 128, 16}, {4, 2, 16, 4},  {16, 8, 128, 16}, {16, 2, 128, 16},
+                            {8, 1, 8, 4},     {12, 4, 96, 16}, {16, 1, 64, 16}, {6, 2, 64, 16}};
   uint32_t seed = 200;
   for (const AttnCase& c : cases) {
     for (int32_t pos : {0, 1, 31, 32, 33, 639, 1000, 4095}) RunAttention(*Cuda(), c, {{pos, 1}}, seed++);
     RunAttention(*Cuda(), c, {{600, 5}}, seed++);                  // draft verification rows
     RunAttention(*Cuda(), c, {{40, 1}, {900, 1}, {3, 1}}, seed++);  // batched decode
+  }
+}
+
+// The fused attention input (q/k norm, RoPE, KV append) gives the same bits as the
+// separate ops it replaces (Backend's default AttentionInput).
+TEST(CudaOps, AttentionInputFusedEqualsSeparateOps) {
+  AX_REQUIRE_CUDA();
+  Backend& be = *Cuda();
+  for (int hd : {64, 128}) {
+    for (bool qk_norm : {true, false}) {
+      const int nq = 6, nkv = 2, bs = 4, blocks = 5;
+      const int64_t n = 7, row = nkv * hd;
+      Staged s = OneSeq(n);
+      s.slots = {17, 3, -1, 0, 19, 8, 9};
+      for (int64_t t = 0; t < n; ++t) s.positions[static_cast<size_t>(t)] = static_cast<int32_t>(t * 613 % 5000);
+      std::vector<float> inv(static_cast<size_t>(hd / 2));
+      for (int i = 0; i < hd / 2; ++i) inv[static_cast<size_t>(i)] = std::pow(1e6f, -2.0f * i / hd);
+      const std::vector<float> q = RandomBf16(static_cast<size_t>(n * nq * hd), 31, -3.0f, 3.0f);
+      const std::vector<float> k = RandomBf16(static_cast<size_t>(n * row), 32, -3.0f, 3.0f);
+      const std::vector<float> v = RandomBf16(static_cast<size_t>(n * row), 33);
+      const std::vector<float> qn = Random(static_cast<size_t>(hd), 34, 0.5f, 1.5f);
+      const std::vector<float> kn = Random(static_cast<size_t>(hd), 35, 0.5f, 1.5f);
+      const std::vector<float> cache0 = RandomBf16(static_cast<size_t>(blocks * bs * row), 36);
+      TensorView invd = ToDevice(be, inv, DType::kF32, Shape{hd / 2});
+      TensorView qnd = qk_norm ? ToDevice(be, qn, DType::kF32, Shape{hd}) : TensorView{};
+      TensorView knd = qk_norm ? ToDevice(be, kn, DType::kF32, Shape{hd}) : TensorView{};
+      TensorView vd = ToDevice(be, v, DType::kBF16, Shape{n, row});
+      ASSERT_TRUE(be.BeginForward(s.meta()).ok());
+      std::vector<std::vector<float>> results[2];
+      for (int fused = 0; fused < 2; ++fused) {
+        TensorView qd = ToDevice(be, q, DType::kBF16, Shape{n, nq * hd});
+        TensorView kd = ToDevice(be, k, DType::kBF16, Shape{n, row});
+        KvLayerView cache;
+        cache.block_size = bs;
+        cache.k = ToDevice(be, cache0, DType::kBF16, Shape{blocks, bs, nkv, hd});
+        cache.v = ToDevice(be, cache0, DType::kBF16, Shape{blocks, bs, nkv, hd});
+        const float eps = 1e-6f;
+        if (fused == 1) {
+          be.AttentionInput(qd, kd, vd, qnd, knd, eps, invd, cache, nq, nkv, hd);
+        } else {
+          be.Backend::AttentionInput(qd, kd, vd, qnd, knd, eps, invd, cache, nq, nkv, hd);
+        }
+        results[fused] = {ToHost(be, qd), ToHost(be, kd), ToHost(be, cache.k), ToHost(be, cache.v)};
+      }
+      for (size_t i = 0; i < 4; ++i)
+        EXPECT_EQ(results[1][i], results[0][i]) << "tensor " << i << " hd " << hd << " qk_norm " << qk_norm;
+    }
   }
 }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "backend/cuda/cuda_backend_impl.h"
@@ -18,6 +19,7 @@ namespace ax {
 // already be unloading (cudaErrorCudartUnloading), and nothing can be done anyway.
 CudaBackend::~CudaBackend() {
   if (stream_ != nullptr) AX_CUDA_WARN(cudaStreamSynchronize(stream_));
+  for (auto& [key, exec] : graphs_) AX_CUDA_WARN(cudaGraphExecDestroy(exec));
   if (cublas_ != nullptr) (void)cublasDestroy(cublas_);
   for (int i = 0; i < 2; ++i) {
     if (staged_[i] != nullptr) AX_CUDA_WARN(cudaEventDestroy(staged_[i]));
@@ -51,6 +53,9 @@ Status CudaBackend::Init(int device) {
   meta_dev_ = static_cast<int32_t*>(meta);
   AX_ASSIGN_OR_RETURN(void* partial, arena_.Alloc(kPartialBytes, "attention workspace"));
   partial_ = static_cast<float*>(partial);
+  AX_ASSIGN_OR_RETURN(void* counters, arena_.Alloc(kSplitCounters * sizeof(int), "attention split counters"));
+  split_counters_ = static_cast<int*>(counters);
+  AX_CUDA_RETURN_IF_ERROR(cudaMemsetAsync(split_counters_, 0, kSplitCounters * sizeof(int), stream_));
   AX_ASSIGN_OR_RETURN(void* ws, arena_.Alloc(kCublasWorkspaceBytes, "cuBLAS workspace"));
   AX_RETURN_IF_ERROR(
       kernels::cuda::CublasStatus(cublasSetWorkspace(cublas_, ws, kCublasWorkspaceBytes), "cublasSetWorkspace"));
@@ -138,21 +143,54 @@ Status CudaBackend::ReadToHost(const TensorView& src, void* dst, size_t bytes) {
 // Packs the host arrays into a pinned staging buffer and copies them to the device
 // with one async copy on the stream (ordered after the previous forward's kernels).
 // Two staging buffers alternate; an event guards each against reuse while its copy
-// is still queued.
+// is still queued. A batch that may be recorded (generated rows only) is staged with
+// its block tables at a power-of-two stride, so that every offset, and every launch
+// of its ops, depends only on GraphKey.
 Status CudaBackend::BeginForward(const BatchMeta& m) {
   if (!error_.ok()) return error_;
+  AX_CHECK_MSG(!recording_, "cuda: BeginForward while recording a forward");
+  graphable_ = GraphsEnabled() && m.n_prefill_rows == 0 && m.n_tokens > 0 && m.n_tokens <= kMaxGraphTokens;
+  int stride = m.max_blocks_per_seq;
+  if (graphable_) {
+    stride = 8;
+    while (stride < m.max_blocks_per_seq) stride *= 2;
+    key_ = GraphKey{m.n_tokens, m.n_seqs, m.n_logit_rows, stride};
+  }
   const auto round4 = [](size_t n) { return (n + 3) / 4 * 4; };
   const size_t nt = static_cast<size_t>(m.n_tokens);
-  const size_t nb = static_cast<size_t>(m.n_seqs) * static_cast<size_t>(m.max_blocks_per_seq);
+  const size_t nb = static_cast<size_t>(m.n_seqs) * static_cast<size_t>(stride);
   const size_t nl = static_cast<size_t>(m.n_logit_rows);
   const size_t off_pos = round4(nt), off_slot = off_pos + round4(nt), off_seq = off_slot + round4(nt);
-  // Attention query tiles: each sequence's rows in runs of kAttentionTileQueries.
-  size_t n_tiles = 0;
-  for (int s = 0; s < m.n_seqs; ++s)
-    n_tiles += (static_cast<size_t>(m.seq_q_len[s]) + kernels::cuda::kAttentionTileQueries - 1) /
-               kernels::cuda::kAttentionTileQueries;
+  // Attention query tiles: each sequence's rows in runs of kAttentionTileQueries, cut
+  // where the prompt rows end (prompt tiles first).
+  const int32_t prefill_rows = static_cast<int32_t>(m.n_prefill_rows);
+  std::vector<int32_t>& tiles = tiles_;
+  tiles.clear();
+  int n_prompt_tiles = 0;
+  for (int s = 0; s < m.n_seqs; ++s) {
+    const int32_t end = m.seq_q_begin[s] + m.seq_q_len[s];
+    for (int32_t b = m.seq_q_begin[s]; b < end;) {
+      int32_t e = std::min<int32_t>(b + kernels::cuda::kAttentionTileQueries, end);
+      if (b < prefill_rows) {
+        e = std::min(e, prefill_rows);
+        ++n_prompt_tiles;
+      }
+      tiles.push_back(b);
+      tiles.push_back(e - b);
+      b = e;
+    }
+  }
+  // Tensor-core prefill tiles: the prompt rows of each sequence in runs of kPrefillTileQueries.
+  const size_t n_tile_ints = tiles.size();
+  for (int s = 0; s < m.n_seqs; ++s) {
+    const int32_t end = std::min(m.seq_q_begin[s] + m.seq_q_len[s], prefill_rows);
+    for (int32_t b = m.seq_q_begin[s]; b < end; b += kernels::cuda::kPrefillTileQueries) {
+      tiles.push_back(b);
+      tiles.push_back(std::min<int32_t>(kernels::cuda::kPrefillTileQueries, end - b));
+    }
+  }
   const size_t off_tab = off_seq + round4(nt), off_log = off_tab + round4(nb), off_qt = off_log + round4(nl);
-  const size_t total = off_qt + round4(2 * n_tiles);
+  const size_t total = off_qt + round4(tiles.size());
   if (total > kMetaInts) {
     return ResourceExhausted("cuda: batch metadata of " + std::to_string(total) + " ints exceeds the " +
                              std::to_string(kMetaInts) + "-int staging buffer");
@@ -167,20 +205,19 @@ Status CudaBackend::BeginForward(const BatchMeta& m) {
   put(0, m.tokens, nt);
   put(off_pos, m.positions, nt);
   put(off_slot, m.slot_mapping, nt);
-  put(off_tab, m.block_tables, nb);
+  if (stride == m.max_blocks_per_seq) {
+    put(off_tab, m.block_tables, nb);
+  } else {
+    std::fill(h + off_tab, h + off_tab + nb, -1);
+    for (int s = 0; s < m.n_seqs; ++s)
+      put(off_tab + static_cast<size_t>(s) * stride, m.block_tables + static_cast<size_t>(s) * m.max_blocks_per_seq,
+          static_cast<size_t>(m.max_blocks_per_seq));
+  }
   put(off_log, m.logit_rows, nl);
+  put(off_qt, tiles.data(), tiles.size());
   std::fill(h + off_seq, h + off_seq + nt, 0);
   for (int s = 0; s < m.n_seqs; ++s) {
     for (int32_t t = m.seq_q_begin[s]; t < m.seq_q_begin[s] + m.seq_q_len[s]; ++t) h[off_seq + t] = s;
-  }
-  size_t qt = 0;
-  for (int s = 0; s < m.n_seqs; ++s) {
-    const int32_t end = m.seq_q_begin[s] + m.seq_q_len[s];
-    for (int32_t b = m.seq_q_begin[s]; b < end; b += kernels::cuda::kAttentionTileQueries) {
-      h[off_qt + 2 * qt] = b;
-      h[off_qt + 2 * qt + 1] = std::min<int32_t>(kernels::cuda::kAttentionTileQueries, end - b);
-      ++qt;
-    }
   }
   int max_pos = 0;
   for (size_t t = 0; t < nt; ++t) max_pos = std::max(max_pos, m.positions[t]);
@@ -194,13 +231,72 @@ Status CudaBackend::BeginForward(const BatchMeta& m) {
   meta_.block_tables = meta_dev_ + off_tab;
   meta_.logit_rows = meta_dev_ + off_log;
   meta_.q_tiles = meta_dev_ + off_qt;
-  meta_.n_q_tiles = static_cast<int>(n_tiles);
+  meta_.n_q_tiles = static_cast<int>(n_tile_ints / 2);
+  meta_.prefill_tiles = meta_.q_tiles + n_tile_ints;
+  meta_.n_prefill_tiles = static_cast<int>((tiles.size() - n_tile_ints) / 2);
+  meta_.n_prompt_tiles = n_prompt_tiles;
   meta_.n_tokens = m.n_tokens;
   meta_.n_logit_rows = m.n_logit_rows;
+  meta_.n_prefill_rows = m.n_prefill_rows;
   meta_.n_seqs = m.n_seqs;
-  meta_.max_blocks_per_seq = m.max_blocks_per_seq;
+  meta_.max_blocks_per_seq = stride;
   meta_.max_position = max_pos;
   return Status::Ok();
+}
+
+// ---- forward graphs ----------------------------------------------------------------
+
+bool CudaBackend::GraphsEnabled() {
+  static const bool on = [] {
+    const char* e = std::getenv("AX_CUDA_GRAPHS");
+    return e == nullptr || std::strcmp(e, "0") != 0;
+  }();
+  return on;
+}
+
+bool CudaBackend::ReplayForward() {
+  if (!graphable_ || !error_.ok()) return false;
+  const auto it = graphs_.find(key_);
+  if (it == graphs_.end()) return false;
+  Note(kernels::cuda::CudaStatus(cudaGraphLaunch(it->second, stream_), "cudaGraphLaunch", __FILE__, __LINE__));
+  return true;
+}
+
+// Records on the second forward of a shape: a shape seen once (a one-off batch mix)
+// is not worth an instantiation.
+void CudaBackend::BeginRecord() {
+  if (!graphable_ || !error_.ok() || ++seen_[key_] < 2) return;
+  if (graphs_.size() >= kMaxGraphs) {
+    for (auto& [key, exec] : graphs_) AX_CUDA_WARN(cudaGraphExecDestroy(exec));
+    graphs_.clear();
+  }
+  const cudaError_t e = cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal);
+  if (e != cudaSuccess) {
+    Note(kernels::cuda::CudaStatus(e, "cudaStreamBeginCapture", __FILE__, __LINE__));
+    return;
+  }
+  recording_ = true;
+  record_unsafe_ = false;
+}
+
+// Instantiates and launches the recording (nothing ran while recording); keeps it
+// unless an op's launches depended on staged values.
+void CudaBackend::EndRecord() {
+  if (!recording_) return;
+  recording_ = false;
+  cudaGraph_t graph = nullptr;
+  Status s = kernels::cuda::CudaStatus(cudaStreamEndCapture(stream_, &graph), "cudaStreamEndCapture", __FILE__, __LINE__);
+  cudaGraphExec_t exec = nullptr;
+  if (s.ok()) s = kernels::cuda::CudaStatus(cudaGraphInstantiate(&exec, graph, 0), "cudaGraphInstantiate", __FILE__, __LINE__);
+  if (graph != nullptr) AX_CUDA_WARN(cudaGraphDestroy(graph));
+  if (s.ok()) s = kernels::cuda::CudaStatus(cudaGraphLaunch(exec, stream_), "cudaGraphLaunch", __FILE__, __LINE__);
+  Note(s);
+  if (exec == nullptr) return;
+  if (s.ok() && !record_unsafe_) {
+    graphs_[key_] = exec;
+  } else {
+    AX_CUDA_WARN(cudaGraphExecDestroy(exec));  // an in-flight launch still completes
+  }
 }
 
 // ---- factory ---------------------------------------------------------------------

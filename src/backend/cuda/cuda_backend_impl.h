@@ -9,11 +9,14 @@
 #include <cublas_v2.h>
 #include <cuda_runtime_api.h>
 
+#include <map>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "backend/backend.h"
 #include "backend/cuda/device_arena.h"
+#include "kernels/cuda/kernels.h"
 
 namespace ax {
 
@@ -42,9 +45,16 @@ class CudaBackend final : public Backend {
   void SiluMul(const TensorView& gate_up, TensorView out) override;
   void KvWrite(const TensorView& k, const TensorView& v, const KvLayerView& cache, int n_kv_heads,
                int head_dim) override;
+  void AttentionInput(TensorView q, TensorView k, const TensorView& v, const TensorView& q_norm,
+                      const TensorView& k_norm, float eps, const TensorView& inv_freq, const KvLayerView& cache,
+                      int n_heads, int n_kv_heads, int head_dim) override;
   void Attention(const TensorView& q, const KvLayerView& cache, int n_heads, int n_kv_heads, int head_dim,
                  float scale, TensorView out) override;
   void GatherLogitRows(const TensorView& x, TensorView out, int64_t first) override;
+
+  bool ReplayForward() override;
+  void BeginRecord() override;
+  void EndRecord() override;
 
  private:
   // Batch metadata, int32 each, packed into one buffer (host staging -> device).
@@ -53,6 +63,18 @@ class CudaBackend final : public Backend {
   static constexpr size_t kCublasWorkspaceBytes = size_t{32} << 20;
   static constexpr size_t kMaxAttentionSmem = size_t{160} << 10;
   static constexpr size_t kReadbackBytes = size_t{64} << 20;  // pinned bounce buffer for ReadToHost
+  static constexpr size_t kSplitCounters = size_t{1} << 16;     // decode attention's per-(row, kv head) counters
+  // Forward graphs: batches of generated rows only, up to this many tokens, are
+  // recorded on the second forward of their shape; at most kMaxGraphs are kept.
+  static constexpr int64_t kMaxGraphTokens = 128;
+  static constexpr size_t kMaxGraphs = 64;
+  // Prompt attention: below this many keys the tensor-core kernel serves even when its
+  // tiles leave SMs idle.
+  static constexpr int kFlashMaxShortContext = 1024;
+
+  // What a recording depends on besides the staged values: the metadata layout and
+  // every launch's grid. Block tables are staged with a power-of-two stride for it.
+  using GraphKey = std::tuple<int64_t, int, int64_t, int>;  // n_tokens, n_seqs, logit rows, table stride
 
   struct DeviceMeta {
     const int32_t* tokens = nullptr;
@@ -63,7 +85,10 @@ class CudaBackend final : public Backend {
     const int32_t* logit_rows = nullptr;
     const int32_t* q_tiles = nullptr;  // (first row, rows) per attention query tile
     int n_q_tiles = 0;
-    int64_t n_tokens = 0, n_logit_rows = 0;
+    int n_prompt_tiles = 0;            // the leading tiles that hold prompt rows
+    const int32_t* prefill_tiles = nullptr;  // prompt rows in tensor-core prefill tiles
+    int n_prefill_tiles = 0;
+    int64_t n_tokens = 0, n_logit_rows = 0, n_prefill_rows = 0;
     int n_seqs = 0, max_blocks_per_seq = 0;
     int max_position = 0;
   };
@@ -72,6 +97,9 @@ class CudaBackend final : public Backend {
     if (!s.ok() && error_.ok()) error_ = s;
   }
   Status CopyConverted(const TensorView& part, DType to, char* dst);
+  void AttentionRows(kernels::cuda::AttentionParams p, int64_t rows, int n_tiles);
+  void DecodeAttention(kernels::cuda::AttentionParams p);
+  static bool GraphsEnabled();
 
   int device_ = 0;
   cudaDeviceProp props_{};
@@ -84,9 +112,19 @@ class CudaBackend final : public Backend {
   void* readback_ = nullptr;  // pinned host, kReadbackBytes
   int32_t* meta_dev_ = nullptr;
   float* partial_ = nullptr;
+  int* split_counters_ = nullptr;
   size_t max_smem_ = 0;
   DeviceMeta meta_;
+  std::vector<int32_t> tiles_;  // BeginForward's query tiles (kept: no allocation per step)
   Status error_;
+
+  // Forward graphs (ReplayForward): the staged batch's key when it may be recorded.
+  bool graphable_ = false;
+  GraphKey key_{};
+  bool recording_ = false;
+  bool record_unsafe_ = false;  // an op took a path whose launches depend on values
+  std::map<GraphKey, cudaGraphExec_t> graphs_;
+  std::map<GraphKey, int> seen_;
 };
 
 }  // namespace ax

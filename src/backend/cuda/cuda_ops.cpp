@@ -1,6 +1,7 @@
 // CudaBackend ops: fill a kernels/cuda parameter struct from the views and the staged
 // batch metadata, launch on the backend's stream, keep the first error.
 #include <algorithm>
+#include <string>
 
 #include "backend/cuda/cuda_backend_impl.h"
 #include "base/check.h"
@@ -110,12 +111,18 @@ void CudaBackend::KvWrite(const TensorView& k, const TensorView& v, const KvLaye
   Note(kc::LaunchKvWrite(p, stream_));
 }
 
-// Split-K only when the first pass's blocks (query tiles or tokens × kv heads) would
-// leave most of the GPU idle:
-// aim for two blocks per SM, at most one tile per split, and within the partials
-// workspace.
+// Prompt rows (the leading n_prefill_rows) take the tensor-core prefill kernel (the
+// query-tiled or per-token kernel for other shapes); generated rows (decode, drafts)
+// the decode kernel,
+// whose launches depend only on the batch shape. Shapes the decode kernel does not
+// serve go wholly to the first path.
 void CudaBackend::Attention(const TensorView& q, const KvLayerView& cache, int n_heads, int n_kv_heads,
                             int head_dim, float scale, TensorView out) {
+  if (n_kv_heads <= 0 || n_heads % n_kv_heads != 0) {
+    Note(InvalidArgument("cuda Attention: " + std::to_string(n_heads) + " heads are not a multiple of " +
+                         std::to_string(n_kv_heads) + " kv heads"));
+    return;
+  }
   kc::AttentionParams p;
   p.q = Bf16(q);
   p.k_cache = Bf16(cache.k);
@@ -125,7 +132,6 @@ void CudaBackend::Attention(const TensorView& q, const KvLayerView& cache, int n
   p.token_seq = meta_.token_seq;
   p.block_tables = meta_.block_tables;
   p.partial = partial_;
-  p.n_tokens = meta_.n_tokens;
   p.n_heads = n_heads;
   p.n_kv_heads = n_kv_heads;
   p.head_dim = head_dim;
@@ -133,24 +139,103 @@ void CudaBackend::Attention(const TensorView& q, const KvLayerView& cache, int n
   p.max_blocks_per_seq = meta_.max_blocks_per_seq;
   p.scale = scale;
   p.q_tiles = meta_.q_tiles;
-  p.n_q_tiles = meta_.n_q_tiles;
-  const bool tiled = kc::AttentionUsesTiled(head_dim);
-  if (n_kv_heads <= 0 || n_heads % n_kv_heads != 0 ||
-      (!tiled && kc::AttentionSharedBytes(n_heads / n_kv_heads, head_dim) > max_smem_)) {
-    Note(Unimplemented("cuda Attention: " + std::to_string(n_heads) + " heads / " + std::to_string(n_kv_heads) +
-                       " kv heads of dim " + std::to_string(head_dim) + " exceed the kernel's shared memory"));
+  const bool decode = kc::DecodeAttentionSupports(n_heads, n_kv_heads, head_dim);
+  const int64_t prompt_rows = decode ? meta_.n_prefill_rows : meta_.n_tokens;
+  // Prompt rows on tensor cores, unless a long context has too few tiles to fill the
+  // GPU (the split-K tiled kernel then spreads the keys).
+  const bool fill = int64_t{meta_.n_prefill_tiles} * n_heads >= props_.multiProcessorCount ||
+                    meta_.max_position < kFlashMaxShortContext;
+  if (decode && prompt_rows > 0 && kc::PrefillAttentionSupports(head_dim) && fill) {
+    kc::AttentionParams pp = p;
+    pp.q_tiles = meta_.prefill_tiles;
+    pp.n_q_tiles = meta_.n_prefill_tiles;
+    pp.n_tokens = prompt_rows;
+    Note(kc::LaunchPrefillAttention(pp, stream_));
+  } else if (prompt_rows > 0) {
+    AttentionRows(p, prompt_rows, decode ? meta_.n_prompt_tiles : meta_.n_q_tiles);
+  }
+  if (decode && meta_.n_tokens > prompt_rows) {
+    p.row_begin = prompt_rows;
+    p.n_rows = meta_.n_tokens - prompt_rows;
+    DecodeAttention(p);
+  }
+}
+
+// Rows [0, rows) through the tiled (or per-token) kernel. Split-K only when the first
+// pass's blocks (query tiles or tokens × kv heads) would leave most of the GPU idle:
+// aim for two blocks per SM, at most one tile per split, and within the partials
+// workspace. The split count follows the staged positions, so a recording that
+// reaches here is not kept.
+void CudaBackend::AttentionRows(kc::AttentionParams p, int64_t rows, int n_tiles) {
+  const int group = p.n_heads / p.n_kv_heads;
+  const bool tiled = kc::AttentionUsesTiled(p.head_dim);
+  if (!tiled && kc::AttentionSharedBytes(group, p.head_dim) > max_smem_) {
+    Note(Unimplemented("cuda Attention: " + std::to_string(p.n_heads) + " heads / " + std::to_string(p.n_kv_heads) +
+                       " kv heads of dim " + std::to_string(p.head_dim) + " exceed the kernel's shared memory"));
     return;
   }
-  const int64_t blocks = tiled ? int64_t{p.n_q_tiles} * n_kv_heads * kc::AttentionHeadBlocks(n_heads / n_kv_heads)
-                              : p.n_tokens * n_kv_heads;
+  record_unsafe_ = true;
+  p.n_tokens = rows;
+  p.n_q_tiles = n_tiles;
+  const int64_t blocks =
+      tiled ? int64_t{n_tiles} * p.n_kv_heads * kc::AttentionHeadBlocks(group) : rows * p.n_kv_heads;
   const int64_t target = 2LL * props_.multiProcessorCount;
   const int64_t max_tiles = (meta_.max_position + kc::kAttentionTileKeys) / kc::kAttentionTileKeys;
   int64_t splits = 1;
   if (blocks < target) splits = std::min<int64_t>({(target + blocks - 1) / blocks, max_tiles, 64});
-  const int64_t per_split_bytes = p.n_tokens * n_heads * (head_dim + 2) * static_cast<int64_t>(sizeof(float));
+  const int64_t per_split_bytes = rows * p.n_heads * (p.head_dim + 2) * static_cast<int64_t>(sizeof(float));
   splits = std::max<int64_t>(1, std::min<int64_t>(splits, static_cast<int64_t>(kPartialBytes) / per_split_bytes));
   p.n_splits = static_cast<int>(splits);
   Note(kc::LaunchAttention(p, stream_));
+}
+
+// Rows [p.row_begin, p.row_begin + p.n_rows) through the decode kernel, in launches
+// that fit the partials workspace and the split counters. A recording launches every
+// split a context could need (kDecodeMaxSplits); idle blocks exit at once.
+void CudaBackend::DecodeAttention(kc::AttentionParams p) {
+  const int64_t per_launch =
+      std::min<int64_t>(static_cast<int64_t>(kPartialBytes / sizeof(float)) /
+                            kc::DecodeAttentionPartialFloats(p.n_heads, p.head_dim),
+                        static_cast<int64_t>(kSplitCounters) / p.n_kv_heads);
+  AX_CHECK(per_launch > 0);
+  const int splits = recording_ ? kc::kDecodeMaxSplits : kc::DecodeAttentionSplits(meta_.max_position + 1);
+  p.split_counters = split_counters_;
+  const int64_t end = p.row_begin + p.n_rows;
+  for (int64_t r0 = p.row_begin; r0 < end; r0 += per_launch) {
+    p.row_begin = r0;
+    p.n_rows = std::min(per_launch, end - r0);
+    Note(kc::LaunchDecodeAttention(p, splits, stream_));
+  }
+}
+
+// Fused when the kernel serves the shape (full-width RoPE, head_dim a multiple of 64).
+void CudaBackend::AttentionInput(TensorView q, TensorView k, const TensorView& v, const TensorView& q_norm,
+                                 const TensorView& k_norm, float eps, const TensorView& inv_freq,
+                                 const KvLayerView& cache, int n_heads, int n_kv_heads, int head_dim) {
+  const int rot_dim = static_cast<int>(inv_freq.shape[0] * 2);
+  if (!kc::QkNormRopeKvSupports(head_dim, rot_dim)) {
+    Backend::AttentionInput(q, k, v, q_norm, k_norm, eps, inv_freq, cache, n_heads, n_kv_heads, head_dim);
+    return;
+  }
+  kc::QkNormRopeKvParams p;
+  p.q = MutBf16(q);
+  p.k = MutBf16(k);
+  p.v = Bf16(v);
+  if (q_norm.data != nullptr) {
+    p.q_norm = F32(q_norm);
+    p.k_norm = F32(k_norm);
+  }
+  p.eps = eps;
+  p.positions = meta_.positions;
+  p.slot_mapping = meta_.slots;
+  p.inv_freq = F32(inv_freq);
+  p.k_cache = MutBf16(cache.k);
+  p.v_cache = MutBf16(cache.v);
+  p.n_tokens = meta_.n_tokens;
+  p.n_heads = n_heads;
+  p.n_kv_heads = n_kv_heads;
+  p.head_dim = head_dim;
+  Note(kc::LaunchQkNormRopeKv(p, stream_));
 }
 
 void CudaBackend::GatherLogitRows(const TensorView& x, TensorView out, int64_t first) {

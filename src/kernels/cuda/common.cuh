@@ -16,6 +16,14 @@ __device__ __forceinline__ float Bf16ToF32(uint16_t h) { return __uint_as_float(
 __device__ __forceinline__ uint16_t F32ToBf16(float f) { return __bfloat16_as_ushort(__float2bfloat16_rn(f)); }
 __device__ __forceinline__ float RoundBf16(float f) { return Bf16ToF32(F32ToBf16(f)); }
 
+// rotate_half RoPE of the pair (a, b) by an angle of cosine c and sine s, rounded to
+// bf16. Explicit roundings (no FMA contraction) so every kernel that rotates gives the
+// same bits.
+__device__ __forceinline__ void RotatePair(float a, float b, float c, float s, uint16_t* x, uint16_t* y) {
+  *x = F32ToBf16(__fsub_rn(__fmul_rn(a, c), __fmul_rn(b, s)));
+  *y = F32ToBf16(__fadd_rn(__fmul_rn(b, c), __fmul_rn(a, s)));
+}
+
 // The two bf16 halves of a 32-bit word as f32.
 __device__ __forceinline__ float LoHalf(uint32_t w) { return __uint_as_float(w << 16); }
 __device__ __forceinline__ float HiHalf(uint32_t w) { return __uint_as_float(w & 0xffff0000u); }

@@ -90,8 +90,7 @@ __global__ void __launch_bounds__(256) RopeKernel(RopeParams p) {
   sincosf(angle, &s, &c);
   uint16_t* x = p.x + th * p.head_dim;
   const float a = Bf16ToF32(x[i]), b = Bf16ToF32(x[i + half]);
-  x[i] = F32ToBf16(a * c - b * s);
-  x[i + half] = F32ToBf16(b * c + a * s);
+  detail::RotatePair(a, b, c, s, &x[i], &x[i + half]);
 }
 
 __device__ __forceinline__ float SiluTimes(float g, float u) { return g / (1.0f + expf(-g)) * u; }

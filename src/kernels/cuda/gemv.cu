@@ -170,16 +170,17 @@ __global__ void __launch_bounds__(256) GemvScalarKernel(const uint16_t* __restri
   }
 }
 
-// Rows at or under which (m <= 2) the split-k kernel serves.
+// Matrices of at most this many rows take the split-k kernel.
 constexpr int64_t kSplitMaxRows = 2048;
 
+// The kernel is chosen by the matrix alone (never by m): a row's sum runs in the same
+// order whether it is computed alone or with up to 7 others (batch invariance).
 template <int M, bool kOutF32>
 cudaError_t Launch(const MatmulParams& p, cudaStream_t stream) {
-  if constexpr (M <= 2) {
-    if (p.n <= kSplitMaxRows && detail::GemvSplitEnabled()) {
-      return detail::Launch(GemvSplitKernel<M, 4, kOutF32>, dim3(detail::Blocks(p.n, 2)), dim3(256), 0, stream, p.x,
-                            p.w, p.y, p.n, p.k, p.accumulate);
-    }
+  if (p.n <= kSplitMaxRows && detail::GemvSplitEnabled()) {
+    constexpr int kSplitUnroll = M <= 2 ? 4 : 2;
+    return detail::Launch(GemvSplitKernel<M, kSplitUnroll, kOutF32>, dim3(detail::Blocks(p.n, 2)), dim3(256), 0,
+                          stream, p.x, p.w, p.y, p.n, p.k, p.accumulate);
   }
   constexpr int kUnroll = M <= 2 ? 8 : 4;
   return detail::Launch(GemvKernel<M, kUnroll, kOutF32>, dim3(detail::Blocks(p.n, 8)), dim3(256), 0, stream, p.x, p.w,

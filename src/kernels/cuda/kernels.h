@@ -104,6 +104,11 @@ struct AttentionParams {
   int n_heads = 0, n_kv_heads = 0, head_dim = 0, block_size = 0, max_blocks_per_seq = 0;
   int n_splits = 1;
   float scale = 1.0f;
+  // LaunchDecodeAttention only: rows [row_begin, row_begin + n_rows), `partial` as
+  // [n_rows, n_heads, kDecodeMaxSplits, head_dim + 2] and split_counters
+  // [n_rows, n_kv_heads] (zero before the launch; the kernel leaves them zero).
+  int64_t row_begin = 0, n_rows = 0;
+  int* split_counters = nullptr;
 };
 constexpr int kAttentionTileKeys = 32;
 constexpr int kAttentionTileQueries = 16;
@@ -120,6 +125,54 @@ size_t AttentionSharedBytes(int group, int head_dim);
 // Once per process/device, before the first LaunchAttention: raises the kernel's
 // dynamic shared-memory limit to `max_bytes`.
 Status AttentionInit(size_t max_bytes);
+
+// Generated rows (decode tokens, drafts): a row's keys are cut into at most
+// kDecodeMaxSplits splits of a multiple of kDecodeSplitKeys keys, from its own key count
+// only (batch-invariant). Serves group = n_heads / n_kv_heads <= kDecodeMaxGroup and
+// head_dim <= 128 (see attention_decode.cu).
+constexpr int kDecodeSplitKeys = 32;
+constexpr int kDecodeMaxSplits = 32;
+constexpr int kDecodeMaxGroup = 8;
+bool DecodeAttentionSupports(int n_heads, int n_kv_heads, int head_dim);
+// Floats of `partial` one row needs.
+int64_t DecodeAttentionPartialFloats(int n_heads, int head_dim);
+// Splits a row of max_keys keys uses: the grid's y extent that covers every row.
+int DecodeAttentionSplits(int max_keys);
+// grid_splits: at least DecodeAttentionSplits(longest row's keys), at most kDecodeMaxSplits.
+Status LaunchDecodeAttention(const AttentionParams& p, int grid_splits, cudaStream_t stream);
+
+// Prompt rows on tensor cores (attention_prefill.cu): p.q_tiles hold tiles of at most
+// kPrefillTileQueries consecutive prompt rows of one sequence; no splits. head_dim 64
+// or 128 (AX_CUDA_ATTN=simple or =tiled turns it off).
+constexpr int kPrefillTileQueries = 64;
+bool PrefillAttentionSupports(int head_dim);
+Status LaunchPrefillAttention(const AttentionParams& p, cudaStream_t stream);
+
+// The attention input of one layer in one kernel: per-head RMSNorm of q and k (when
+// q_norm is set; Qwen3), RoPE of both at `positions`, and the append of k and v to the
+// paged cache (slots < 0 skipped). Bit-identical to LaunchRmsNorm (per head),
+// LaunchRope and LaunchKvWrite in sequence. REQUIRES QkNormRopeKvSupports.
+struct QkNormRopeKvParams {
+  bf16_bits* q = nullptr;        // [n_tokens, n_heads, head_dim], in place
+  bf16_bits* k = nullptr;        // [n_tokens, n_kv_heads, head_dim], in place
+  const bf16_bits* v = nullptr;  // [n_tokens, n_kv_heads, head_dim]
+  const float* q_norm = nullptr; // [head_dim] or null (no q/k norm)
+  const float* k_norm = nullptr;
+  float eps = 1e-6f;
+  const int32_t* positions = nullptr;     // [n_tokens], device
+  const int32_t* slot_mapping = nullptr;  // [n_tokens], device
+  const float* inv_freq = nullptr;        // [head_dim / 2]
+  bf16_bits* k_cache = nullptr;           // [slots, n_kv_heads, head_dim]
+  bf16_bits* v_cache = nullptr;
+  int64_t n_tokens = 0;
+  int n_heads = 0, n_kv_heads = 0, head_dim = 0;
+};
+// Full-width rotation and head_dim a multiple of 64 up to 256 (each lane then holds
+// both halves of its rotated pairs).
+inline bool QkNormRopeKvSupports(int head_dim, int rot_dim) {
+  return rot_dim == head_dim && head_dim % 64 == 0 && head_dim <= 256;
+}
+Status LaunchQkNormRopeKv(const QkNormRopeKvParams& p, cudaStream_t stream);
 
 Status LaunchEmbedding(const EmbeddingParams& p, cudaStream_t stream);
 Status LaunchRmsNorm(const RmsNormParams& p, cudaStream_t stream);

@@ -37,13 +37,8 @@ void AttentionBlock(Backend& be, const ModelConfig& cfg, const DecoderWeights& w
   be.Matmul(h, lw.wq, q, false, prefill_rows);
   be.Matmul(h, lw.wk, k, false, prefill_rows);
   be.Matmul(h, lw.wv, v, false, prefill_rows);
-  if (lw.q_norm.data != nullptr) {  // Qwen3: RMSNorm over each head's head_dim
-    be.RmsNorm(q, lw.q_norm, eps, q);
-    be.RmsNorm(k, lw.k_norm, eps, k);
-  }
-  be.Rope(q, nq, hd, w.inv_freq);
-  be.Rope(k, nkv, hd, w.inv_freq);
-  be.KvWrite(k, v, cache, nkv, hd);
+  // Qwen3's q/k norm (when present), RoPE, and the append of k and v to the cache.
+  be.AttentionInput(q, k, v, lw.q_norm, lw.k_norm, eps, w.inv_freq, cache, nq, nkv, hd);
   be.Attention(q, cache, nq, nkv, hd, 1.0f / std::sqrt(static_cast<float>(hd)), attn);
   be.Matmul(attn, lw.wo, x, /*accumulate=*/true, prefill_rows);
 }
@@ -97,21 +92,34 @@ Status DecoderForward(Backend& be, const ModelConfig& cfg, const DecoderWeights&
   AX_RETURN_IF_ERROR(batch.Validate(cfg.vocab_size, kv.num_slots(), kv.block_size));
   AX_RETURN_IF_ERROR(be.BeginForward(batch.meta()));
 
+  // Logits only for the rows that need them, in chunks of the logits buffer.
+  const int64_t rows = static_cast<int64_t>(batch.logit_rows.size());
+  const auto logits_chunk = [&](int64_t r0) {
+    const int64_t r = std::min(ws.max_logit_rows, rows - r0);
+    TensorView in = Rows(ws.logit_in, r);
+    be.GatherLogitRows(Rows(ws.x, n), in, r0);
+    be.RmsNorm(in, w.final_norm, static_cast<float>(cfg.rms_norm_eps), in);
+    be.Matmul(in, w.lm_head, Rows(ws.logits, r), false, /*throughput_rows=*/0);  // logits: always row-invariant
+    return Rows(ws.logits, r);
+  };
+  // A forward whose logits fit one chunk is recordable whole (see Backend::ReplayForward).
+  const bool one_chunk = rows <= ws.max_logit_rows;
+  if (one_chunk && be.ReplayForward()) {
+    return rows == 0 ? Status::Ok() : be.ReadToHost(ws.logits, logits_out, Rows(ws.logits, rows).nbytes());
+  }
+  if (one_chunk) be.BeginRecord();
   be.Embedding(w.embed, Rows(ws.x, n));
   for (size_t l = 0; l < w.layers.size(); ++l) {
     AttentionBlock(be, cfg, w, w.layers[l], kv.layers[l], ws, n, batch.n_prefill_rows);
     MlpBlock(be, cfg, w.layers[l], ws, n, batch.n_prefill_rows);
   }
-
-  // Logits only for the rows that need them, in chunks of the logits buffer.
-  const int64_t rows = static_cast<int64_t>(batch.logit_rows.size());
+  if (one_chunk) {
+    if (rows > 0) logits_chunk(0);
+    be.EndRecord();
+    return rows == 0 ? Status::Ok() : be.ReadToHost(ws.logits, logits_out, Rows(ws.logits, rows).nbytes());
+  }
   for (int64_t r0 = 0; r0 < rows; r0 += ws.max_logit_rows) {
-    const int64_t r = std::min(ws.max_logit_rows, rows - r0);
-    TensorView in = Rows(ws.logit_in, r);
-    TensorView logits = Rows(ws.logits, r);
-    be.GatherLogitRows(Rows(ws.x, n), in, r0);
-    be.RmsNorm(in, w.final_norm, static_cast<float>(cfg.rms_norm_eps), in);
-    be.Matmul(in, w.lm_head, logits, false, /*throughput_rows=*/0);  // logits: always row-invariant
+    const TensorView logits = logits_chunk(r0);
     AX_RETURN_IF_ERROR(be.ReadToHost(logits, logits_out + r0 * cfg.vocab_size, logits.nbytes()));
   }
   return Status::Ok();
