@@ -5,8 +5,9 @@
 // One block of 4 warps per (row, kv head, key split). Lane l holds dimensions
 // [l·E, l·E + E) of the group's query heads (E = 1, 2 or 4 bf16 per lane, head_dim ≤ 32·E)
 // and each warp takes 8 of every 32 keys: per key one K and one V load per lane (all 8
-// issued together), a warp-sum per query head, and an online-softmax update in
-// registers. The four warps merge in shared memory.
+// issued together) and a warp-sum per query head (all independent, so they pipeline),
+// then one online-softmax update per head for the 8 keys, in registers. The four
+// warps merge in shared memory.
 //
 // Splits are a function of the row's own key count (DecodeSplitKeys), never of the
 // batch or the grid, so a row gives the same bits alone, batched, or replayed from a
@@ -60,6 +61,7 @@ __global__ void __launch_bounds__(kThreads) DecodeAttentionKernel(AttentionParam
   __shared__ float s_acc[kWarps][G][32 * E];
   __shared__ float s_m[kWarps][G], s_l[kWarps][G];
   __shared__ int64_t s_slot[kChunkKeys];
+  __shared__ float s_split_m[G][kDecodeMaxSplits], s_split_l[G][kDecodeMaxSplits];
   __shared__ bool s_last;
   detail::GridDependencyWait();
   detail::LaunchDependents();
@@ -121,23 +123,42 @@ __global__ void __launch_bounds__(kThreads) DecodeAttentionKernel(AttentionParam
         for (int e = 0; e < E; ++e) kf[i][e] = vf[i][e] = 0.0f;
       }
     }
+    // All scores first (independent warp sums that pipeline), then one online-softmax
+    // update per head for the warp's 8 keys.
+    float sc[kPerWarp][G];
 #pragma unroll
     for (int i = 0; i < kPerWarp; ++i) {
-      if (s_slot[warp * kPerWarp + i] < 0) break;  // past the split's last key
 #pragma unroll
       for (int h = 0; h < G; ++h) {
-        if (h >= group) break;
         float s = 0.0f;
 #pragma unroll
         for (int e = 0; e < E; ++e) s = fmaf(q[h][e], kf[i][e], s);
-        s = detail::WarpSum(s);
-        const float m_new = fmaxf(m[h], s);
-        const float corr = expf(m[h] - m_new), pr = expf(s - m_new);
-        l[h] = l[h] * corr + pr;
-#pragma unroll
-        for (int e = 0; e < E; ++e) acc[h][e] = fmaf(pr, vf[i][e], acc[h][e] * corr);
-        m[h] = m_new;
+        sc[i][h] = h < group ? detail::WarpSum(s) : 0.0f;
       }
+    }
+    bool valid[kPerWarp];
+#pragma unroll
+    for (int i = 0; i < kPerWarp; ++i) valid[i] = s_slot[warp * kPerWarp + i] >= 0;
+#pragma unroll
+    for (int h = 0; h < G; ++h) {
+      if (h >= group) break;
+      float mx = m[h];
+#pragma unroll
+      for (int i = 0; i < kPerWarp; ++i) mx = valid[i] ? fmaxf(mx, sc[i][h]) : mx;
+      if (mx == -INFINITY) continue;  // no key for this warp yet
+      const float corr = expf(m[h] - mx);
+      float sum = 0.0f;
+#pragma unroll
+      for (int e = 0; e < E; ++e) acc[h][e] *= corr;
+#pragma unroll
+      for (int i = 0; i < kPerWarp; ++i) {
+        const float pr = valid[i] ? expf(sc[i][h] - mx) : 0.0f;
+        sum += pr;
+#pragma unroll
+        for (int e = 0; e < E; ++e) acc[h][e] = fmaf(pr, vf[i][e], acc[h][e]);
+      }
+      l[h] = l[h] * corr + sum;
+      m[h] = mx;
     }
     __syncthreads();  // s_slot is rewritten by the next chunk
   }
@@ -194,18 +215,35 @@ __global__ void __launch_bounds__(kThreads) DecodeAttentionKernel(AttentionParam
   __syncthreads();
   if (!s_last) return;
   __threadfence();
+  // Every split's (m, l) at once, then each thread's sum over the splits with its
+  // loads batched (a loop of dependent L2 round trips grew with the split count).
+  for (int e = static_cast<int>(threadIdx.x); e < group * n_active; e += kThreads) {
+    const int h = e / n_active, sp = e % n_active;
+    const float* part = p.partial + ((part_row0 + h) * kDecodeMaxSplits + sp) * stride;
+    s_split_m[h][sp] = __ldcg(part + hd);
+    s_split_l[h][sp] = __ldcg(part + hd + 1);
+  }
+  __syncthreads();
+  if (static_cast<int>(threadIdx.x) < group) {
+    const int h = static_cast<int>(threadIdx.x);
+    float mx = -INFINITY;
+    for (int sp = 0; sp < n_active; ++sp) mx = fmaxf(mx, s_split_m[h][sp]);
+    float den = 0.0f;
+    for (int sp = 0; sp < n_active; ++sp) {
+      const float wt = expf(s_split_m[h][sp] - mx);
+      s_split_m[h][sp] = wt;  // now the split's weight
+      den = fmaf(s_split_l[h][sp], wt, den);
+    }
+    s_split_l[h][0] = den;
+  }
+  __syncthreads();
   for (int e = static_cast<int>(threadIdx.x); e < group * hd; e += kThreads) {
     const int h = e / hd, d = e % hd;
-    const float* base = p.partial + (part_row0 + h) * kDecodeMaxSplits * stride;
-    float mx = -INFINITY;
-    for (int s = 0; s < n_active; ++s) mx = fmaxf(mx, __ldcg(base + s * stride + hd));
-    float num = 0.0f, den = 0.0f;
-    for (int s = 0; s < n_active; ++s) {
-      const float wt = expf(__ldcg(base + s * stride + hd) - mx);
-      num = fmaf(__ldcg(base + s * stride + d), wt, num);
-      den = fmaf(__ldcg(base + s * stride + hd + 1), wt, den);
-    }
-    p.out[(q_head0 + h) * hd + d] = F32ToBf16(num / den);
+    const float* base = p.partial + (part_row0 + h) * kDecodeMaxSplits * stride + d;
+    float num = 0.0f;
+#pragma unroll 8
+    for (int sp = 0; sp < n_active; ++sp) num = fmaf(__ldcg(base + sp * stride), s_split_m[h][sp], num);
+    p.out[(q_head0 + h) * hd + d] = F32ToBf16(num / s_split_l[h][0]);
   }
 }
 
