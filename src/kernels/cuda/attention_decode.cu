@@ -55,9 +55,10 @@ __device__ __forceinline__ int SplitKeys(int n_keys) {
   return max(kDecodeSplitKeys, (even + kDecodeSplitKeys - 1) / kDecodeSplitKeys * kDecodeSplitKeys);
 }
 
-template <int E>
+// G: the group rounded up to a power of two (registers and unrolled work follow G,
+// not kDecodeMaxGroup). Scores live in the exp2 domain (q pre-scaled by log2 e).
+template <int E, int G>
 __global__ void __launch_bounds__(kThreads) DecodeAttentionKernel(AttentionParams p) {
-  constexpr int G = kDecodeMaxGroup;
   __shared__ float s_acc[kWarps][G][32 * E];
   __shared__ float s_m[kWarps][G], s_l[kWarps][G];
   __shared__ int64_t s_slot[kChunkKeys];
@@ -92,7 +93,7 @@ __global__ void __launch_bounds__(kThreads) DecodeAttentionKernel(AttentionParam
     }
 #pragma unroll
     for (int e = 0; e < E; ++e) {
-      q[h][e] *= p.scale;
+      q[h][e] *= p.scale * 1.4426950408889634f;
       acc[h][e] = 0.0f;
     }
     m[h] = -INFINITY;
@@ -146,13 +147,13 @@ __global__ void __launch_bounds__(kThreads) DecodeAttentionKernel(AttentionParam
 #pragma unroll
       for (int i = 0; i < kPerWarp; ++i) mx = valid[i] ? fmaxf(mx, sc[i][h]) : mx;
       if (mx == -INFINITY) continue;  // no key for this warp yet
-      const float corr = expf(m[h] - mx);
+      const float corr = exp2f(m[h] - mx);
       float sum = 0.0f;
 #pragma unroll
       for (int e = 0; e < E; ++e) acc[h][e] *= corr;
 #pragma unroll
       for (int i = 0; i < kPerWarp; ++i) {
-        const float pr = valid[i] ? expf(sc[i][h] - mx) : 0.0f;
+        const float pr = valid[i] ? exp2f(sc[i][h] - mx) : 0.0f;
         sum += pr;
 #pragma unroll
         for (int e = 0; e < E; ++e) acc[h][e] = fmaf(pr, vf[i][e], acc[h][e]);
@@ -187,7 +188,7 @@ __global__ void __launch_bounds__(kThreads) DecodeAttentionKernel(AttentionParam
 #pragma unroll
     for (int w = 0; w < kWarps; ++w) {
       if (s_l[w][h] == 0.0f) continue;
-      const float wt = expf(s_m[w][h] - mx);
+      const float wt = exp2f(s_m[w][h] - mx);
       num = fmaf(s_acc[w][h][d], wt, num);
       den = fmaf(s_l[w][h], wt, den);
     }
@@ -230,7 +231,7 @@ __global__ void __launch_bounds__(kThreads) DecodeAttentionKernel(AttentionParam
     for (int sp = 0; sp < n_active; ++sp) mx = fmaxf(mx, s_split_m[h][sp]);
     float den = 0.0f;
     for (int sp = 0; sp < n_active; ++sp) {
-      const float wt = expf(s_split_m[h][sp] - mx);
+      const float wt = exp2f(s_split_m[h][sp] - mx);
       s_split_m[h][sp] = wt;  // now the split's weight
       den = fmaf(s_split_l[h][sp], wt, den);
     }
@@ -255,6 +256,24 @@ int ElemsPerLane(int head_dim) {
   return 0;
 }
 
+template <int E>
+cudaError_t ByGroup(int g, dim3 grid, const AttentionParams& p, cudaStream_t stream) {
+  switch (g) {
+    case 1: return detail::Launch(DecodeAttentionKernel<E, 1>, grid, dim3(kThreads), 0, stream, p);
+    case 2: return detail::Launch(DecodeAttentionKernel<E, 2>, grid, dim3(kThreads), 0, stream, p);
+    case 4: return detail::Launch(DecodeAttentionKernel<E, 4>, grid, dim3(kThreads), 0, stream, p);
+    default: return detail::Launch(DecodeAttentionKernel<E, 8>, grid, dim3(kThreads), 0, stream, p);
+  }
+}
+
+cudaError_t ByElems(int e, int g, dim3 grid, const AttentionParams& p, cudaStream_t stream) {
+  switch (e) {
+    case 1: return ByGroup<1>(g, grid, p, stream);
+    case 2: return ByGroup<2>(g, grid, p, stream);
+    default: return ByGroup<4>(g, grid, p, stream);
+  }
+}
+
 }  // namespace
 
 bool DecodeAttentionSupports(int n_heads, int n_kv_heads, int head_dim) {
@@ -272,11 +291,9 @@ Status LaunchDecodeAttention(const AttentionParams& p, int grid_splits, cudaStre
       grid_splits > kDecodeMaxSplits || p.partial == nullptr || p.split_counters == nullptr)
     return InvalidArgument("LaunchDecodeAttention: unsupported shape or missing workspace");
   const dim3 grid(static_cast<unsigned>(p.n_rows * p.n_kv_heads), static_cast<unsigned>(grid_splits));
-  switch (ElemsPerLane(p.head_dim)) {
-    case 1: AX_CUDA_RETURN_IF_ERROR(detail::Launch(DecodeAttentionKernel<1>, grid, dim3(kThreads), 0, stream, p)); break;
-    case 2: AX_CUDA_RETURN_IF_ERROR(detail::Launch(DecodeAttentionKernel<2>, grid, dim3(kThreads), 0, stream, p)); break;
-    default: AX_CUDA_RETURN_IF_ERROR(detail::Launch(DecodeAttentionKernel<4>, grid, dim3(kThreads), 0, stream, p));
-  }
+  const int group = p.n_heads / p.n_kv_heads;
+  const int g = group <= 1 ? 1 : group <= 2 ? 2 : group <= 4 ? 4 : 8;
+  AX_CUDA_RETURN_IF_ERROR(ByElems(ElemsPerLane(p.head_dim), g, grid, p, stream));
   return AX_CUDA_LAUNCH_STATUS("DecodeAttentionKernel");
 }
 
