@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 
 #include "backend/cuda/cuda_backend_impl.h"
 #include "base/check.h"
@@ -296,6 +297,7 @@ void CudaBackend::EndRecord() {
     graphs_[key_] = exec;
   } else {
     AX_CUDA_WARN(cudaGraphExecDestroy(exec));  // an in-flight launch still completes
+    seen_[key_] = std::numeric_limits<int>::min() / 2;  // never record this shape again
   }
 }
 

@@ -113,9 +113,8 @@ void CudaBackend::KvWrite(const TensorView& k, const TensorView& v, const KvLaye
 
 // Prompt rows (the leading n_prefill_rows) take the tensor-core prefill kernel (the
 // query-tiled or per-token kernel for other shapes); generated rows (decode, drafts)
-// the decode kernel,
-// whose launches depend only on the batch shape. Shapes the decode kernel does not
-// serve go wholly to the first path.
+// the decode kernel, whose launches depend only on the batch shape. Shapes the decode
+// kernel does not serve go wholly to the tiled/per-token path.
 void CudaBackend::Attention(const TensorView& q, const KvLayerView& cache, int n_heads, int n_kv_heads,
                             int head_dim, float scale, TensorView out) {
   if (n_kv_heads <= 0 || n_heads % n_kv_heads != 0) {
