@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "cuda/staged_batch.h"
 #include "tensor/dtype.h"
 
 namespace ax {
@@ -57,30 +58,11 @@ double TimeOp(Backend& be, const TensorView& sync_on, int reps, const std::funct
   return std::chrono::duration<double, std::micro>(t1 - t0).count() / reps;
 }
 
-struct Meta {
-  std::vector<int32_t> tokens, positions, slots, q_begin{0}, q_len, tables, logit_rows;
-  int64_t prefill_rows = 0;  // prompt rows (the prefill kernels); 0: generated rows
-  BatchMeta Get() const {
-    BatchMeta m;
-    m.n_prefill_rows = prefill_rows;
-    m.tokens = tokens.data();
-    m.positions = positions.data();
-    m.slot_mapping = slots.data();
-    m.seq_q_begin = q_begin.data();
-    m.seq_q_len = q_len.data();
-    m.block_tables = tables.data();
-    m.logit_rows = logit_rows.data();
-    m.n_tokens = static_cast<int64_t>(tokens.size());
-    m.n_seqs = 1;
-    m.max_blocks_per_seq = static_cast<int>(tables.size());
-    m.n_logit_rows = static_cast<int64_t>(logit_rows.size());
-    return m;
-  }
-};
+using cuda_testing::StagedBatch;
 
 // n tokens of one sequence ending at position last (a decode step: n = 1).
-Meta OneSeq(int n, int last, int block_size, int blocks) {
-  Meta m;
+StagedBatch OneSeq(int n, int last, int block_size, int blocks) {
+  StagedBatch m;
   for (int t = 0; t < n; ++t) {
     m.tokens.push_back(t % 1000);
     m.positions.push_back(last - n + 1 + t);
@@ -129,8 +111,8 @@ int Run(int reps, const char* json_path) {
   }
 
   // ---- elementwise ----
-  Meta dec = OneSeq(1, 639, bs, kv_blocks);
-  if (!be.BeginForward(dec.Get()).ok()) return 1;
+  StagedBatch dec = OneSeq(1, 639, bs, kv_blocks);
+  if (!be.BeginForward(dec.meta()).ok()) return 1;
   TensorView norm_w = Upload(be, hidden, DType::kF32, Shape{hidden}, 1.0f);
   TensorView head_w = Upload(be, hd, DType::kF32, Shape{hd}, 1.0f);
   TensorView inv = Upload(be, hd / 2, DType::kF32, Shape{hd / 2}, 0.5f);
@@ -155,17 +137,17 @@ int Run(int reps, const char* json_path) {
                   })});
   rows.push_back({"silu_mul m=1 f=12288", TimeOp(be, sync, reps, [&](int) { be.SiluMul(gu1, act1); })});
   for (int pos : {127, 639}) {
-    Meta d = OneSeq(1, pos, bs, kv_blocks);
-    if (!be.BeginForward(d.Get()).ok()) return 1;
+    StagedBatch d = OneSeq(1, pos, bs, kv_blocks);
+    if (!be.BeginForward(d.meta()).ok()) return 1;
     TensorView out = Upload(be, nq * hd, DType::kBF16, Shape{1, nq * hd});
     rows.push_back({"attention decode pos " + std::to_string(pos),
                     TimeOp(be, sync, reps, [&](int) { be.Attention(q1, cache, nq, nkv, hd, 0.088f, out); })});
   }
   // ---- prefill attention ----
   for (int n : {128, 512}) {
-    Meta p = OneSeq(n, n - 1, bs, kv_blocks);
+    StagedBatch p = OneSeq(n, n - 1, bs, kv_blocks);
     p.prefill_rows = n;
-    if (!be.BeginForward(p.Get()).ok()) return 1;
+    if (!be.BeginForward(p.meta()).ok()) return 1;
     TensorView qn = Upload(be, n * nq * hd, DType::kBF16, Shape{n, nq * hd}, 1.0f);
     TensorView out = Upload(be, n * nq * hd, DType::kBF16, Shape{n, nq * hd});
     const double flops = 4.0 * nq * hd * (static_cast<double>(n) * (n + 1) / 2);

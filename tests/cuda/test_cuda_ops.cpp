@@ -4,36 +4,15 @@
 #include <numeric>
 
 #include "cuda_test_util.h"
+#include "cuda/staged_batch.h"
 #include "kernels/ref/ref.h"
 
 namespace ax::cuda_testing {
 namespace {
 
-// Stages a batch of one sequence of n tokens at positions [start, start + n) with
-// `slots` (any values) and the given logit rows.
-struct Staged {
-  std::vector<int32_t> tokens, positions, slots, q_begin{0}, q_len, tables, logit_rows;
-  int64_t prefill_rows = 0;  // leading prompt rows
-  BatchMeta meta() const {
-    BatchMeta m;
-    m.n_prefill_rows = prefill_rows;
-    m.tokens = tokens.data();
-    m.positions = positions.data();
-    m.slot_mapping = slots.data();
-    m.seq_q_begin = q_begin.data();
-    m.seq_q_len = q_len.data();
-    m.block_tables = tables.data();
-    m.logit_rows = logit_rows.data();
-    m.n_tokens = static_cast<int64_t>(tokens.size());
-    m.n_seqs = static_cast<int>(q_begin.size());
-    m.max_blocks_per_seq = tables.empty() ? 0 : static_cast<int>(tables.size() / q_begin.size());
-    m.n_logit_rows = static_cast<int64_t>(logit_rows.size());
-    return m;
-  }
-};
-
-Staged OneSeq(int64_t n, int32_t start = 0) {
-  Staged s;
+// One sequence of n tokens at positions [start, start + n), slots 0..n-1.
+StagedBatch OneSeq(int64_t n, int32_t start = 0) {
+  StagedBatch s;
   for (int64_t t = 0; t < n; ++t) {
     s.tokens.push_back(static_cast<int32_t>((t * 7 + 3) % 37));
     s.positions.push_back(start + static_cast<int32_t>(t));
@@ -52,7 +31,7 @@ TEST(CudaOps, Embedding) {
     const std::vector<float> table = RandomBf16(static_cast<size_t>(vocab * d), 1);
     TensorView t = ToDevice(be, table, DType::kBF16, Shape{vocab, d});
     TensorView out = Poisoned(be, DType::kBF16, Shape{n, d});
-    Staged s = OneSeq(n);
+    StagedBatch s = OneSeq(n);
     ASSERT_TRUE(be.BeginForward(s.meta()).ok());
     be.Embedding(t, out);
     std::vector<float> want(static_cast<size_t>(n * d));
@@ -155,7 +134,7 @@ TEST(CudaOps, Rope) {
     const int heads = 3;
     std::vector<float> inv(static_cast<size_t>(hd / 2));
     for (int i = 0; i < hd / 2; ++i) inv[static_cast<size_t>(i)] = std::pow(1e6f, -2.0f * i / hd);
-    Staged s = OneSeq(n);
+    StagedBatch s = OneSeq(n);
     for (int64_t t = 0; t < n; ++t) s.positions[static_cast<size_t>(t)] = static_cast<int32_t>(t * 613 % 5000);
     const std::vector<float> x = RandomBf16(static_cast<size_t>(n * heads * hd), 7);
     TensorView xd = ToDevice(be, x, DType::kBF16, Shape{n, heads * hd});
@@ -192,7 +171,7 @@ TEST(CudaOps, KvWriteSkipsPaddingSlots) {
   for (int hd : {12, 128}) {
     const int nkv = 2, bs = 4, blocks = 5;
     const int64_t n = 7, row = nkv * hd, slots = blocks * bs;
-    Staged s = OneSeq(n);
+    StagedBatch s = OneSeq(n);
     s.slots = {17, 3, -1, 0, 19, 8, 9};
     const std::vector<float> k = RandomBf16(static_cast<size_t>(n * row), 9);
     const std::vector<float> v = RandomBf16(static_cast<size_t>(n * row), 10);
@@ -226,7 +205,7 @@ void RunAttention(Backend& be, const AttnCase& c, const std::vector<std::pair<in
   for (auto [start, n] : seqs) max_pos = std::max(max_pos, start + n - 1);
   const int per_seq = (max_pos + 1 + c.block_size - 1) / c.block_size;
   const int blocks = per_seq * static_cast<int>(seqs.size());
-  Staged s;
+  StagedBatch s;
   s.q_begin.clear();
   std::vector<int32_t> order(static_cast<size_t>(blocks));
   std::iota(order.begin(), order.end(), 0);
@@ -322,7 +301,7 @@ TEST(CudaOps, AttentionInputFusedEqualsSeparateOps) {
     for (bool qk_norm : {true, false}) {
       const int nq = 6, nkv = 2, bs = 4, blocks = 5;
       const int64_t n = 7, row = nkv * hd;
-      Staged s = OneSeq(n);
+      StagedBatch s = OneSeq(n);
       s.slots = {17, 3, -1, 0, 19, 8, 9};
       for (int64_t t = 0; t < n; ++t) s.positions[static_cast<size_t>(t)] = static_cast<int32_t>(t * 613 % 5000);
       std::vector<float> inv(static_cast<size_t>(hd / 2));
@@ -365,7 +344,7 @@ TEST(CudaOps, GatherLogitRows) {
   Backend& be = *Cuda();
   const int64_t n = 7, d = 72;
   const std::vector<float> x = RandomBf16(static_cast<size_t>(n * d), 12);
-  Staged s = OneSeq(n);
+  StagedBatch s = OneSeq(n);
   s.logit_rows = {0, 3, 6};
   TensorView xd = ToDevice(be, x, DType::kBF16, Shape{n, d});
   TensorView out = Poisoned(be, DType::kBF16, Shape{3, d});

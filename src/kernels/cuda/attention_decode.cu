@@ -50,9 +50,12 @@ __device__ __forceinline__ void LoadRow(const uint16_t* p, float (&out)[E]) {
   }
 }
 
-__device__ __forceinline__ int SplitKeys(int n_keys) {
+// Keys per split of a row with n_keys keys (a multiple of kDecodeSplitKeys, at most
+// kDecodeMaxSplits splits): the kernel and the host's grid sizing share it.
+__host__ __device__ __forceinline__ int SplitKeys(int n_keys) {
   const int even = (n_keys + kDecodeMaxSplits - 1) / kDecodeMaxSplits;
-  return max(kDecodeSplitKeys, (even + kDecodeSplitKeys - 1) / kDecodeSplitKeys * kDecodeSplitKeys);
+  const int per = (even + kDecodeSplitKeys - 1) / kDecodeSplitKeys * kDecodeSplitKeys;
+  return per > kDecodeSplitKeys ? per : kDecodeSplitKeys;
 }
 
 // G: the group rounded up to a power of two (registers and unrolled work follow G,
@@ -298,8 +301,7 @@ Status LaunchDecodeAttention(const AttentionParams& p, int grid_splits, cudaStre
 }
 
 int DecodeAttentionSplits(int max_keys) {
-  const int even = (max_keys + kDecodeMaxSplits - 1) / kDecodeMaxSplits;
-  const int per = std::max(kDecodeSplitKeys, (even + kDecodeSplitKeys - 1) / kDecodeSplitKeys * kDecodeSplitKeys);
+  const int per = SplitKeys(max_keys);
   return std::max(1, (max_keys + per - 1) / per);
 }
 

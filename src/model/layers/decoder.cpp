@@ -92,6 +92,13 @@ Status DecoderForward(Backend& be, const ModelConfig& cfg, const DecoderWeights&
   AX_RETURN_IF_ERROR(batch.Validate(cfg.vocab_size, kv.num_slots(), kv.block_size));
   AX_RETURN_IF_ERROR(be.BeginForward(batch.meta()));
 
+  const auto layers = [&] {
+    be.Embedding(w.embed, Rows(ws.x, n));
+    for (size_t l = 0; l < w.layers.size(); ++l) {
+      AttentionBlock(be, cfg, w, w.layers[l], kv.layers[l], ws, n, batch.n_prefill_rows);
+      MlpBlock(be, cfg, w.layers[l], ws, n, batch.n_prefill_rows);
+    }
+  };
   // Logits only for the rows that need them, in chunks of the logits buffer.
   const int64_t rows = static_cast<int64_t>(batch.logit_rows.size());
   const auto logits_chunk = [&](int64_t r0) {
@@ -103,21 +110,16 @@ Status DecoderForward(Backend& be, const ModelConfig& cfg, const DecoderWeights&
     return Rows(ws.logits, r);
   };
   // A forward whose logits fit one chunk is recordable whole (see Backend::ReplayForward).
-  const bool one_chunk = rows <= ws.max_logit_rows;
-  if (one_chunk && be.ReplayForward()) {
+  if (rows <= ws.max_logit_rows) {
+    if (!be.ReplayForward()) {
+      be.BeginRecord();
+      layers();
+      if (rows > 0) logits_chunk(0);
+      be.EndRecord();
+    }
     return rows == 0 ? Status::Ok() : be.ReadToHost(ws.logits, logits_out, Rows(ws.logits, rows).nbytes());
   }
-  if (one_chunk) be.BeginRecord();
-  be.Embedding(w.embed, Rows(ws.x, n));
-  for (size_t l = 0; l < w.layers.size(); ++l) {
-    AttentionBlock(be, cfg, w, w.layers[l], kv.layers[l], ws, n, batch.n_prefill_rows);
-    MlpBlock(be, cfg, w.layers[l], ws, n, batch.n_prefill_rows);
-  }
-  if (one_chunk) {
-    if (rows > 0) logits_chunk(0);
-    be.EndRecord();
-    return rows == 0 ? Status::Ok() : be.ReadToHost(ws.logits, logits_out, Rows(ws.logits, rows).nbytes());
-  }
+  layers();
   for (int64_t r0 = 0; r0 < rows; r0 += ws.max_logit_rows) {
     const TensorView logits = logits_chunk(r0);
     AX_RETURN_IF_ERROR(be.ReadToHost(logits, logits_out + r0 * cfg.vocab_size, logits.nbytes()));
