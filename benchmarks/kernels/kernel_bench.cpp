@@ -209,6 +209,27 @@ Json BenchDecodeToken(Ctx& c, int layers) {
               {"fraction_of_bandwidth", gbs / c.bw}};
 }
 
+// Attention parameters of one sequence (K/V caches left for the caller), scale 1/sqrt(128).
+kernels::AttentionParams OneSeqAttention(const float* q, float* out, const int32_t* positions, const int32_t* begin,
+                                         const int32_t* len, const int32_t* table, int blocks, int heads,
+                                         int kv_heads, int hd, int bs) {
+  kernels::AttentionParams p;
+  p.q = q;
+  p.out = out;
+  p.positions = positions;
+  p.seq_q_begin = begin;
+  p.seq_q_len = len;
+  p.block_tables = table;
+  p.n_seqs = 1;
+  p.max_blocks_per_seq = blocks;
+  p.n_heads = heads;
+  p.n_kv_heads = kv_heads;
+  p.head_dim = hd;
+  p.block_size = bs;
+  p.scale = 0.08838834764f;
+  return p;
+}
+
 // Causal self-attention of a 512-token prompt over a paged cache (block 16), one layer.
 double AttentionPrefillSeconds(Ctx& c, int n_tokens) {
   const int heads = 16, kv_heads = 8, hd = 128, bs = 16, blocks = (n_tokens + bs - 1) / bs;
@@ -220,22 +241,10 @@ double AttentionPrefillSeconds(Ctx& c, int n_tokens) {
   for (int i = 0; i < n_tokens; ++i) pos[i] = i;
   for (int b = 0; b < blocks; ++b) table[b] = blocks - 1 - b;
   const int32_t begin = 0, len = n_tokens;
-  kernels::AttentionParams p;
-  p.q = q.data();
+  kernels::AttentionParams p = OneSeqAttention(q.data(), out.data(), pos.data(), &begin, &len, table.data(), blocks,
+                                               heads, kv_heads, hd, bs);
   p.k_cache = kc.data();
   p.v_cache = vc.data();
-  p.out = out.data();
-  p.positions = pos.data();
-  p.seq_q_begin = &begin;
-  p.seq_q_len = &len;
-  p.block_tables = table.data();
-  p.n_seqs = 1;
-  p.max_blocks_per_seq = blocks;
-  p.n_heads = heads;
-  p.n_kv_heads = kv_heads;
-  p.head_dim = hd;
-  p.block_size = bs;
-  p.scale = 0.08838834764f;
   return BestTime([&] { kernels::cpu::Attention(p, c.pool); }, 5);
 }
 
@@ -254,20 +263,8 @@ Json BenchAttentionDecode(Ctx& c, int ctx) {
   std::vector<int32_t> table(blocks);
   for (int b = 0; b < blocks; ++b) table[b] = static_cast<int32_t>((b * 7L) % blocks);
   const int32_t pos = ctx - 1, begin = 0, len = 1;
-  kernels::AttentionParams p;
-  p.q = q.data();
-  p.out = out.data();
-  p.positions = &pos;
-  p.seq_q_begin = &begin;
-  p.seq_q_len = &len;
-  p.block_tables = table.data();
-  p.n_seqs = 1;
-  p.max_blocks_per_seq = blocks;
-  p.n_heads = heads;
-  p.n_kv_heads = kv_heads;
-  p.head_dim = hd;
-  p.block_size = bs;
-  p.scale = 0.08838834764f;
+  kernels::AttentionParams p =
+      OneSeqAttention(q.data(), out.data(), &pos, &begin, &len, table.data(), blocks, heads, kv_heads, hd, bs);
   const double t = BestTime(
                        [&] {
                          for (int l = 0; l < layers; ++l) {
