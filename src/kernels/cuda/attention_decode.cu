@@ -2,19 +2,14 @@
 // the work is a handful of K/V rows per (row, kv head) and the kernel must spread keys
 // over warps rather than tile queries.
 //
-// One block of 4 warps per (row, kv head, key split). Lane l holds dimensions
-// [l·E, l·E + E) of the group's query heads (E = 1, 2 or 4 bf16 per lane, head_dim ≤ 32·E)
-// and each warp takes 8 of every 32 keys: per key one K and one V load per lane (all 8
-// issued together) and a warp-sum per query head (all independent, so they pipeline),
-// then one online-softmax update per head for the 8 keys, in registers. The four
-// warps merge in shared memory.
+// One block of W warps (16; 8 for groups of 8, for shared memory) per (row, kv head,
+// key split). Lane l holds dimensions [l·E, l·E + E) of the group's query heads (E = 1,
+// 2 or 4 bf16 per lane, head_dim <= 32·E) and each warp takes 32 / W of every 32 keys:
+// per key one K and one V load per lane (issued together) and a warp-sum per query
+// head, then one online-softmax update per head, in registers. The warps merge in
+// shared memory. A batch-1 step has few blocks, so a block's time is the latency of
+// one warp's instruction stream: few keys per warp keep it short.
 //
-// Splits are a function of the row's own key count (DecodeSplitKeys), never of the
-// batch or the grid, so a row gives the same bits alone, batched, or replayed from a
-// CUDA graph whose grid was sized for the longest context (blocks past the row's last
-// split exit at once). With more than one split each block writes (acc, m, l) to
-// `partial`; the last block of a (row, kv head) to finish, counted in split_counters,
-// merges them in split order and resets the counter (no second kernel).
 #include <algorithm>
 #include <cmath>
 
@@ -28,9 +23,10 @@ namespace {
 using detail::Bf16ToF32;
 using detail::F32ToBf16;
 
-constexpr int kWarps = 4;
-constexpr int kThreads = 32 * kWarps;
 constexpr int kChunkKeys = 32;  // keys whose loads one block issues together
+
+// Warps per block for a group rounded up to G: s_acc below is W·G·128 floats at most.
+constexpr int WarpsFor(int g) { return g >= 8 ? 8 : 16; }
 
 // E consecutive bf16 at p (aligned to E elements) as f32.
 template <int E>
@@ -60,16 +56,19 @@ __host__ __device__ __forceinline__ int SplitKeys(int n_keys) {
 
 // G: the group rounded up to a power of two (registers and unrolled work follow G,
 // not kDecodeMaxGroup). Scores live in the exp2 domain (q pre-scaled by log2 e).
-template <int E, int G>
-__global__ void __launch_bounds__(kThreads) DecodeAttentionKernel(AttentionParams p) {
-  __shared__ float s_acc[kWarps][G][32 * E];
-  __shared__ float s_m[kWarps][G], s_l[kWarps][G];
+template <int E, int G, int W = WarpsFor(G)>
+__global__ void __launch_bounds__(32 * W, W == 16 ? 2 : 1) DecodeAttentionKernel(AttentionParams p) {
+  constexpr int kThreads = 32 * W;
+  constexpr int kPerWarp = kChunkKeys / W;
+  __shared__ float s_acc[W][G][32 * E];
+  __shared__ float s_m[W][G], s_l[W][G], s_block_m[G];
   __shared__ int64_t s_slot[kChunkKeys];
   __shared__ float s_split_m[G][kDecodeMaxSplits], s_split_l[G][kDecodeMaxSplits];
   __shared__ bool s_last;
-  detail::GridDependencyWait();
-  detail::LaunchDependents();
 
+  // Batch metadata and block tables are staged by copies before the forward's first
+  // kernel, so they are read before the wait (overlapping the previous kernel's tail);
+  // q and the KV cache (the current key was just appended) only after it.
   const int group = p.n_heads / p.n_kv_heads, hd = p.head_dim;
   const int64_t r = blockIdx.x / p.n_kv_heads;  // row within this launch
   const int64_t t = p.row_begin + r;
@@ -81,6 +80,17 @@ __global__ void __launch_bounds__(kThreads) DecodeAttentionKernel(AttentionParam
   if (split >= n_active) return;
   const int k0 = split * per, k1 = min(n_keys, k0 + per);
   const int32_t* table = p.block_tables + static_cast<int64_t>(p.token_seq[t]) * p.max_blocks_per_seq;
+  auto fill_slots = [&](int c0) {  // the chunk's cache slots, one table read per key
+    if (threadIdx.x < kChunkKeys) {
+      const int j = c0 + static_cast<int>(threadIdx.x);
+      s_slot[threadIdx.x] =
+          j < k1 ? static_cast<int64_t>(table[j / p.block_size]) * p.block_size + j % p.block_size : -1;
+    }
+  };
+  fill_slots(k0);
+  detail::GridDependencyWait();
+  detail::LaunchDependents();
+
   const int64_t kv_row = static_cast<int64_t>(p.n_kv_heads) * hd;
   const int64_t q_head0 = t * p.n_heads + static_cast<int64_t>(g) * group;
   const bool lane_on = lane * E < hd;
@@ -103,22 +113,17 @@ __global__ void __launch_bounds__(kThreads) DecodeAttentionKernel(AttentionParam
     l[h] = 0.0f;
   }
 
-  // Keys in chunks of 32: the chunk's slots are looked up once (one table read per
-  // key, by the first warp), then each warp issues the K and V loads of its 8 keys
-  // together, so a chunk costs two memory latencies rather than eight.
-  constexpr int kPerWarp = kChunkKeys / kWarps;
+  // Keys in chunks of 32: each warp issues the K and V loads of its keys together, and
+  // the next chunk's slots are looked up while this one computes.
   for (int c0 = k0; c0 < k1; c0 += kChunkKeys) {
-    if (threadIdx.x < kChunkKeys) {
-      const int j = c0 + static_cast<int>(threadIdx.x);
-      s_slot[threadIdx.x] =
-          j < k1 ? static_cast<int64_t>(table[j / p.block_size]) * p.block_size + j % p.block_size : -1;
-    }
-    __syncthreads();
+    __syncthreads();  // this chunk's s_slot is written
     float kf[kPerWarp][E], vf[kPerWarp][E];
+    bool valid[kPerWarp];
 #pragma unroll
     for (int i = 0; i < kPerWarp; ++i) {
       const int64_t slot = s_slot[warp * kPerWarp + i];
-      if (slot >= 0 && lane_on) {
+      valid[i] = slot >= 0;
+      if (valid[i] && lane_on) {
         const int64_t off = slot * kv_row + static_cast<int64_t>(g) * hd + lane * E;
         LoadRow<E>(p.k_cache + off, kf[i]);
         LoadRow<E>(p.v_cache + off, vf[i]);
@@ -127,8 +132,10 @@ __global__ void __launch_bounds__(kThreads) DecodeAttentionKernel(AttentionParam
         for (int e = 0; e < E; ++e) kf[i][e] = vf[i][e] = 0.0f;
       }
     }
+    __syncthreads();  // every warp has read s_slot
+    if (c0 + kChunkKeys < k1) fill_slots(c0 + kChunkKeys);
     // All scores first (independent warp sums that pipeline), then one online-softmax
-    // update per head for the warp's 8 keys.
+    // update per head for the warp's keys.
     float sc[kPerWarp][G];
 #pragma unroll
     for (int i = 0; i < kPerWarp; ++i) {
@@ -140,9 +147,6 @@ __global__ void __launch_bounds__(kThreads) DecodeAttentionKernel(AttentionParam
         sc[i][h] = h < group ? detail::WarpSum(s) : 0.0f;
       }
     }
-    bool valid[kPerWarp];
-#pragma unroll
-    for (int i = 0; i < kPerWarp; ++i) valid[i] = s_slot[warp * kPerWarp + i] >= 0;
 #pragma unroll
     for (int h = 0; h < G; ++h) {
       if (h >= group) break;
@@ -164,36 +168,39 @@ __global__ void __launch_bounds__(kThreads) DecodeAttentionKernel(AttentionParam
       l[h] = l[h] * corr + sum;
       m[h] = mx;
     }
-    __syncthreads();  // s_slot is rewritten by the next chunk
   }
 
+  // Merge the warps: the block's max per head first, so each warp rescales its own
+  // (acc, l) to it and the merge is a plain sum (a warp that saw no key has l 0).
+  if (lane == 0) {
+#pragma unroll
+    for (int h = 0; h < G; ++h) s_m[warp][h] = m[h];
+  }
+  __syncthreads();
 #pragma unroll
   for (int h = 0; h < G; ++h) {
     if (h >= group) break;
-    if (lane == 0) {
-      s_m[warp][h] = m[h];
-      s_l[warp][h] = l[h];
-    }
+    float mx = -INFINITY;
 #pragma unroll
-    for (int e = 0; e < E; ++e) s_acc[warp][h][lane * E + e] = acc[h][e];
+    for (int w = 0; w < W; ++w) mx = fmaxf(mx, s_m[w][h]);
+    const float wt = l[h] == 0.0f ? 0.0f : exp2f(m[h] - mx);
+    if (lane == 0) s_l[warp][h] = l[h] * wt;
+#pragma unroll
+    for (int e = 0; e < E; ++e) s_acc[warp][h][lane * E + e] = acc[h][e] * wt;
+    if (threadIdx.x == 0) s_block_m[h] = mx;
   }
   __syncthreads();
 
-  // Thread per (query head, dimension): merge the warps (a warp that saw no key has l 0).
+  // Thread per (query head, dimension).
   const int64_t part_row0 = r * p.n_heads + static_cast<int64_t>(g) * group;  // partial rows of this block
   const int stride = hd + 2;
   for (int e = static_cast<int>(threadIdx.x); e < group * hd; e += kThreads) {
     const int h = e / hd, d = e % hd;
-    float mx = -INFINITY;
-#pragma unroll
-    for (int w = 0; w < kWarps; ++w) mx = fmaxf(mx, s_m[w][h]);
     float num = 0.0f, den = 0.0f;
 #pragma unroll
-    for (int w = 0; w < kWarps; ++w) {
-      if (s_l[w][h] == 0.0f) continue;
-      const float wt = exp2f(s_m[w][h] - mx);
-      num = fmaf(s_acc[w][h][d], wt, num);
-      den = fmaf(s_l[w][h], wt, den);
+    for (int w = 0; w < W; ++w) {
+      num += s_acc[w][h][d];
+      den += s_l[w][h];
     }
     if (n_active == 1) {
       p.out[(q_head0 + h) * hd + d] = F32ToBf16(num / den);
@@ -201,7 +208,7 @@ __global__ void __launch_bounds__(kThreads) DecodeAttentionKernel(AttentionParam
       float* part = p.partial + ((part_row0 + h) * kDecodeMaxSplits + split) * stride;
       part[d] = num;
       if (d == 0) {
-        part[hd] = mx;
+        part[hd] = s_block_m[h];  // finite: a split has at least one key
         part[hd + 1] = den;
       }
     }
@@ -219,34 +226,32 @@ __global__ void __launch_bounds__(kThreads) DecodeAttentionKernel(AttentionParam
   __syncthreads();
   if (!s_last) return;
   __threadfence();
-  // Every split's (m, l) at once, then each thread's sum over the splits with its
-  // loads batched (a loop of dependent L2 round trips grew with the split count).
-  for (int e = static_cast<int>(threadIdx.x); e < group * n_active; e += kThreads) {
-    const int h = e / n_active, sp = e % n_active;
+  // Warp h, lane = split: each split's weight and the head's denominator at once.
+  if (warp < group) {
+    const int h = warp, sp = lane;
     const float* part = p.partial + ((part_row0 + h) * kDecodeMaxSplits + sp) * stride;
-    s_split_m[h][sp] = __ldcg(part + hd);
-    s_split_l[h][sp] = __ldcg(part + hd + 1);
+    const float sm = sp < n_active ? __ldcg(part + hd) : -INFINITY;
+    const float sl = sp < n_active ? __ldcg(part + hd + 1) : 0.0f;
+    const float mx = detail::WarpMax(sm);
+    const float wt = sl == 0.0f ? 0.0f : exp2f(sm - mx);
+    s_split_m[h][sp] = wt;
+    const float den = detail::WarpSum(sl * wt);
+    if (lane == 0) s_split_l[h][0] = den;
   }
   __syncthreads();
-  if (static_cast<int>(threadIdx.x) < group) {
-    const int h = static_cast<int>(threadIdx.x);
-    float mx = -INFINITY;
-    for (int sp = 0; sp < n_active; ++sp) mx = fmaxf(mx, s_split_m[h][sp]);
-    float den = 0.0f;
-    for (int sp = 0; sp < n_active; ++sp) {
-      const float wt = exp2f(s_split_m[h][sp] - mx);
-      s_split_m[h][sp] = wt;  // now the split's weight
-      den = fmaf(s_split_l[h][sp], wt, den);
-    }
-    s_split_l[h][0] = den;
-  }
-  __syncthreads();
+  // Every split's value of (h, d) loaded at once, then summed in split order.
   for (int e = static_cast<int>(threadIdx.x); e < group * hd; e += kThreads) {
     const int h = e / hd, d = e % hd;
     const float* base = p.partial + (part_row0 + h) * kDecodeMaxSplits * stride + d;
+    constexpr int kBatch = 16;  // loads in flight per thread
     float num = 0.0f;
-#pragma unroll 8
-    for (int sp = 0; sp < n_active; ++sp) num = fmaf(__ldcg(base + sp * stride), s_split_m[h][sp], num);
+    for (int sp0 = 0; sp0 < n_active; sp0 += kBatch) {
+      float v[kBatch];
+#pragma unroll
+      for (int i = 0; i < kBatch; ++i) v[i] = sp0 + i < n_active ? __ldcg(base + (sp0 + i) * stride) : 0.0f;
+#pragma unroll
+      for (int i = 0; i < kBatch; ++i) num = fmaf(v[i], s_split_m[h][sp0 + i], num);
+    }
     p.out[(q_head0 + h) * hd + d] = F32ToBf16(num / s_split_l[h][0]);
   }
 }
@@ -262,10 +267,10 @@ int ElemsPerLane(int head_dim) {
 template <int E>
 cudaError_t ByGroup(int g, dim3 grid, const AttentionParams& p, cudaStream_t stream) {
   switch (g) {
-    case 1: return detail::Launch(DecodeAttentionKernel<E, 1>, grid, dim3(kThreads), 0, stream, p);
-    case 2: return detail::Launch(DecodeAttentionKernel<E, 2>, grid, dim3(kThreads), 0, stream, p);
-    case 4: return detail::Launch(DecodeAttentionKernel<E, 4>, grid, dim3(kThreads), 0, stream, p);
-    default: return detail::Launch(DecodeAttentionKernel<E, 8>, grid, dim3(kThreads), 0, stream, p);
+    case 1: return detail::Launch(DecodeAttentionKernel<E, 1>, grid, dim3(32 * WarpsFor(1)), 0, stream, p);
+    case 2: return detail::Launch(DecodeAttentionKernel<E, 2>, grid, dim3(32 * WarpsFor(2)), 0, stream, p);
+    case 4: return detail::Launch(DecodeAttentionKernel<E, 4>, grid, dim3(32 * WarpsFor(4)), 0, stream, p);
+    default: return detail::Launch(DecodeAttentionKernel<E, 8>, grid, dim3(32 * WarpsFor(8)), 0, stream, p);
   }
 }
 
