@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -83,6 +84,12 @@ class Backend {
   // other rows, so a request computes the same numbers alone or batched.
   virtual void Matmul(const TensorView& x, const TensorView& w, TensorView y, bool accumulate,
                       int64_t throughput_rows) = 0;
+  // y[i] = x · w[i]^T for matrices of the same input (a layer's q, k and v
+  // projections), no accumulation; rows as in Matmul. The default runs Matmul per
+  // matrix; a backend may fuse them into one launch (each class of row still computes
+  // the same numbers whatever it is batched with).
+  virtual void MatmulGroup(const TensorView& x, std::span<const TensorView> w, std::span<const TensorView> y,
+                           int64_t throughput_rows);
   // In-place rotate_half RoPE of x [n_tokens, n_heads, head_dim] at the staged positions.
   virtual void Rope(TensorView x, int n_heads, int head_dim, const TensorView& inv_freq) = 0;
   // out[m, f] = silu(gate_up[m, :f]) * gate_up[m, f:]

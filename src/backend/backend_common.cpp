@@ -12,6 +12,12 @@ const char* BackendKindName(BackendKind k) {
   return "?";
 }
 
+void Backend::MatmulGroup(const TensorView& x, std::span<const TensorView> w, std::span<const TensorView> y,
+                          int64_t throughput_rows) {
+  AX_CHECK(w.size() == y.size());
+  for (size_t i = 0; i < w.size(); ++i) Matmul(x, w[i], y[i], /*accumulate=*/false, throughput_rows);
+}
+
 void Backend::AttentionInput(TensorView q, TensorView k, const TensorView& v, const TensorView& q_norm,
                              const TensorView& k_norm, float eps, const TensorView& inv_freq,
                              const KvLayerView& cache, int n_heads, int n_kv_heads, int head_dim) {

@@ -110,6 +110,29 @@ int Run(int reps, const char* json_path) {
     }
   }
 
+  // q, k and v of one input in one launch (MatmulGroup) vs the three Matmul calls.
+  {
+    const int copies = 4;  // 4 x 50 MB of weights rotate past the L2
+    std::vector<std::vector<TensorView>> ws(copies);
+    for (auto& w : ws) {
+      w.push_back(Upload(be, nq * hd * hidden, DType::kBF16, Shape{nq * hd, hidden}));
+      for (int i = 0; i < 2; ++i) w.push_back(Upload(be, nkv * hd * hidden, DType::kBF16, Shape{nkv * hd, hidden}));
+    }
+    const double wbytes = 2.0 * (nq + 2 * nkv) * hd * hidden;
+    for (int64_t m : {1, 5}) {
+      TensorView x = Upload(be, m * hidden, DType::kBF16, Shape{m, hidden}, 1.0f);
+      const std::vector<TensorView> ys = {Upload(be, m * nq * hd, DType::kBF16, Shape{m, nq * hd}),
+                                          Upload(be, m * nkv * hd, DType::kBF16, Shape{m, nkv * hd}),
+                                          Upload(be, m * nkv * hd, DType::kBF16, Shape{m, nkv * hd})};
+      const double fused = TimeOp(be, sync, reps, [&](int i) { be.MatmulGroup(x, ws[i % copies], ys, 0); });
+      const double separate = TimeOp(be, sync, reps, [&](int i) {
+        for (int j = 0; j < 3; ++j) be.Matmul(x, ws[i % copies][j], ys[j], false, 0);
+      });
+      rows.push_back({"matmul group m=" + std::to_string(m) + " q/k/v one launch", fused, wbytes, 0});
+      rows.push_back({"matmul group m=" + std::to_string(m) + " q/k/v three launches", separate, wbytes, 0});
+    }
+  }
+
   // ---- elementwise ----
   StagedBatch dec = OneSeq(1, 639, bs, kv_blocks);
   if (!be.BeginForward(dec.meta()).ok()) return 1;

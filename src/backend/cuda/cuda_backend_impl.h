@@ -41,6 +41,8 @@ class CudaBackend final : public Backend {
   void RmsNorm(const TensorView& x, const TensorView& w, float eps, TensorView y) override;
   void Matmul(const TensorView& x, const TensorView& w, TensorView y, bool accumulate,
               int64_t throughput_rows) override;
+  void MatmulGroup(const TensorView& x, std::span<const TensorView> w, std::span<const TensorView> y,
+                   int64_t throughput_rows) override;
   void Rope(TensorView x, int n_heads, int head_dim, const TensorView& inv_freq) override;
   void SiluMul(const TensorView& gate_up, TensorView out) override;
   void KvWrite(const TensorView& k, const TensorView& v, const KvLayerView& cache, int n_kv_heads,

@@ -77,6 +77,46 @@ void CudaBackend::Matmul(const TensorView& x, const TensorView& w, TensorView y,
   }
 }
 
+// Generated rows take one GEMV launch for every matrix (GemvGroupKernel) when the
+// shapes allow it; prompt rows and other shapes go matrix by matrix.
+void CudaBackend::MatmulGroup(const TensorView& x, std::span<const TensorView> w, std::span<const TensorView> y,
+                              int64_t throughput_rows) {
+  AX_CHECK(w.size() == y.size() && !w.empty());
+  const int64_t k = w[0].shape[1];
+  const int64_t m = x.numel() / k;
+  const int64_t split = std::clamp<int64_t>(throughput_rows, 0, m);
+  kc::GemvGroupParams g;
+  g.count = static_cast<int>(w.size());
+  g.k = k;
+  g.x = Bf16(x) + split * k;
+  bool fused = w.size() <= static_cast<size_t>(kc::kGemvMaxMats) && split < m;
+  for (size_t i = 0; fused && i < w.size(); ++i) {
+    fused = w[i].shape[1] == k && w[i].dtype == DType::kBF16 && y[i].dtype == DType::kBF16;
+    if (fused) {
+      g.w[i] = Bf16(w[i]);
+      g.y[i] = MutBf16(y[i]) + split * w[i].shape[0];
+      g.n[i] = w[i].shape[0];
+    }
+  }
+  if (!fused || !kc::GemvGroupSupports(g)) {
+    Backend::MatmulGroup(x, w, y, throughput_rows);
+    return;
+  }
+  auto first_rows = [split](TensorView t, int64_t cols) {
+    t.shape = Shape{split, cols};
+    return t;
+  };
+  for (size_t i = 0; i < w.size() && split > 0; ++i)
+    Matmul(first_rows(x, k), w[i], first_rows(y[i], w[i].shape[0]), /*accumulate=*/false, split);
+  for (int64_t r0 = split; r0 < m; r0 += kc::kGemvMaxRows) {
+    kc::GemvGroupParams p = g;
+    p.m = std::min<int64_t>(kc::kGemvMaxRows, m - r0);
+    p.x = g.x + (r0 - split) * k;
+    for (int i = 0; i < p.count; ++i) p.y[i] = g.y[i] + (r0 - split) * g.n[i];
+    Note(kc::LaunchGemvGroup(p, stream_));
+  }
+}
+
 void CudaBackend::Rope(TensorView x, int n_heads, int head_dim, const TensorView& inv_freq) {
   kc::RopeParams p;
   p.x = MutBf16(x);

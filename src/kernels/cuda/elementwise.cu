@@ -37,7 +37,7 @@ Status GatherRows(const uint16_t* src, const int32_t* idx, uint16_t* out, int64_
   return AX_CUDA_LAUNCH_STATUS("GatherRowsKernel");
 }
 
-// One block per row (wide rows: the hidden size).
+// One block per row (wide rows the vector kernel does not serve).
 template <int kThreads>
 __global__ void __launch_bounds__(kThreads) RmsNormBlockKernel(RmsNormParams p) {
   detail::GridDependencyWait();
@@ -54,6 +54,64 @@ __global__ void __launch_bounds__(kThreads) RmsNormBlockKernel(RmsNormParams p) 
   const float inv = rsqrtf(ss / static_cast<float>(p.d) + p.eps);
   // y may alias x: each thread rewrites only the elements it read above.
   for (int64_t j = threadIdx.x; j < p.d; j += kThreads) y[j] = F32ToBf16(Bf16ToF32(x[j]) * inv * p.w[j]);
+}
+
+// One block per row, V 8-element vectors per thread (rows of d % 8 == 0, d <= 2048·V:
+// the hidden size). The row stays in registers between the sum and the scaling, and the
+// weight (never written by a kernel) is loaded before the wait, so a batch-1 norm costs
+// about one read of x after its producer ends.
+template <int V>
+__global__ void __launch_bounds__(256) RmsNormVecKernel(RmsNormParams p) {
+  const int64_t row = blockIdx.x, nv = p.d / 8;
+  const float4* w4 = reinterpret_cast<const float4*>(p.w);
+  float4 wv[V][2];
+#pragma unroll
+  for (int v = 0; v < V; ++v) {
+    const int64_t j = threadIdx.x + 256 * v;
+    if (j < nv) {
+      wv[v][0] = w4[2 * j];
+      wv[v][1] = w4[2 * j + 1];
+    }
+  }
+  detail::GridDependencyWait();
+  detail::LaunchDependents();
+  const uint4* x4 = reinterpret_cast<const uint4*>(p.x + row * p.d);
+  uint4 xv[V];
+  float ss = 0.0f;
+#pragma unroll
+  for (int v = 0; v < V; ++v) {
+    const int64_t j = threadIdx.x + 256 * v;
+    if (j < nv) {
+      xv[v] = x4[j];
+      const uint32_t words[4] = {xv[v].x, xv[v].y, xv[v].z, xv[v].w};
+#pragma unroll
+      for (int q = 0; q < 4; ++q) {
+        const float lo = detail::LoHalf(words[q]), hi = detail::HiHalf(words[q]);
+        ss = fmaf(lo, lo, ss);
+        ss = fmaf(hi, hi, ss);
+      }
+    }
+  }
+  ss = detail::BlockSum<256>(ss);
+  const float inv = rsqrtf(ss / static_cast<float>(p.d) + p.eps);
+  // y may alias x: the row was read into registers above.
+  uint4* y4 = reinterpret_cast<uint4*>(p.y + row * p.d);
+#pragma unroll
+  for (int v = 0; v < V; ++v) {
+    const int64_t j = threadIdx.x + 256 * v;
+    if (j >= nv) continue;
+    const uint32_t words[4] = {xv[v].x, xv[v].y, xv[v].z, xv[v].w};
+    const float w8[8] = {wv[v][0].x, wv[v][0].y, wv[v][0].z, wv[v][0].w,
+                         wv[v][1].x, wv[v][1].y, wv[v][1].z, wv[v][1].w};
+    uint32_t out[4];
+#pragma unroll
+    for (int q = 0; q < 4; ++q) {
+      const uint32_t lo = F32ToBf16(detail::LoHalf(words[q]) * inv * w8[2 * q]);
+      const uint32_t hi = F32ToBf16(detail::HiHalf(words[q]) * inv * w8[2 * q + 1]);
+      out[q] = lo | (hi << 16);
+    }
+    y4[j] = make_uint4(out[0], out[1], out[2], out[3]);
+  }
 }
 
 // One warp per row, 8 rows per block (narrow rows: per-head q/k norms).
@@ -156,6 +214,13 @@ Status LaunchRmsNorm(const RmsNormParams& p, cudaStream_t stream) {
   if (p.m == 0) return Status::Ok();
   if (p.d <= 256) {
     AX_CUDA_RETURN_IF_ERROR(detail::Launch(RmsNormWarpKernel, dim3(detail::Blocks(p.m, 8)), dim3(256), 0, stream, p));
+  } else if (p.d % 8 == 0 && p.d <= 256 * 8 * 4 && detail::Aligned16(p.x) && detail::Aligned16(p.y) &&
+             detail::Aligned16(p.w)) {
+    const dim3 grid(static_cast<unsigned>(p.m));
+    const int64_t nv = p.d / 8;
+    AX_CUDA_RETURN_IF_ERROR(nv <= 256   ? detail::Launch(RmsNormVecKernel<1>, grid, dim3(256), 0, stream, p)
+                            : nv <= 512 ? detail::Launch(RmsNormVecKernel<2>, grid, dim3(256), 0, stream, p)
+                                        : detail::Launch(RmsNormVecKernel<4>, grid, dim3(256), 0, stream, p));
   } else {
     AX_CUDA_RETURN_IF_ERROR(
         detail::Launch(RmsNormBlockKernel<256>, dim3(static_cast<unsigned>(p.m)), dim3(256), 0, stream, p));

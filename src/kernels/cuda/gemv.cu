@@ -25,22 +25,16 @@ __device__ __forceinline__ void Store(void* y, int64_t idx, float v, bool accumu
   }
 }
 
-// REQUIRES: k % 8 == 0, x and w 16-byte aligned.
-template <int M, int U, bool kOutF32>
-__global__ void __launch_bounds__(256) GemvKernel(const uint16_t* __restrict__ x, const uint16_t* __restrict__ w,
-                                                  void* __restrict__ y, int64_t n, int64_t k, bool accumulate) {
-  const int warp = static_cast<int>(threadIdx.x / 32), lane = static_cast<int>(threadIdx.x % 32);
-  const int64_t row = static_cast<int64_t>(blockIdx.x) * 8 + warp;
-  if (row >= n) return;
-  const int64_t kv = k / 8;  // 16-byte vectors per row
-  const uint4* wr = reinterpret_cast<const uint4*>(w + row * k);
-  const uint4* xr = reinterpret_cast<const uint4*>(x);
-  float acc[M];
+// acc[m] = x[m, :] · (weight row wr), summed over the warp (every lane gets the sums);
+// kv: 16-byte vectors per row. The first U weight vectors are loaded before waiting
+// for the previous kernel (weights are never written by a kernel), so the stream of
+// weight bytes starts while the producer of x drains. The order of the sum depends
+// only on kv and the lane, never on M (batch invariance).
+template <int M, int U>
+__device__ __forceinline__ void WarpRowDot(const uint4* __restrict__ xr, const uint4* __restrict__ wr, int64_t kv,
+                                           int lane, float (&acc)[M]) {
 #pragma unroll
   for (int m = 0; m < M; ++m) acc[m] = 0.0f;
-  // The first U weight vectors are loaded before waiting for the previous kernel
-  // (weights are never written by a kernel), so the stream of weight bytes starts
-  // while the producer of x drains.
   int64_t i = lane;
   uint4 wv[U];
   const bool full = i + 32 * (U - 1) < kv;
@@ -70,9 +64,50 @@ __global__ void __launch_bounds__(256) GemvKernel(const uint16_t* __restrict__ x
   }
 #pragma unroll
   for (int m = 0; m < M; ++m) acc[m] = detail::WarpSum(acc[m]);
+}
+
+// REQUIRES: k % 8 == 0, x and w 16-byte aligned.
+template <int M, int U, bool kOutF32>
+__global__ void __launch_bounds__(256) GemvKernel(const uint16_t* __restrict__ x, const uint16_t* __restrict__ w,
+                                                  void* __restrict__ y, int64_t n, int64_t k, bool accumulate) {
+  const int warp = static_cast<int>(threadIdx.x / 32), lane = static_cast<int>(threadIdx.x % 32);
+  const int64_t row = static_cast<int64_t>(blockIdx.x) * 8 + warp;
+  if (row >= n) return;
+  const int64_t kv = k / 8;
+  float acc[M];
+  WarpRowDot<M, U>(reinterpret_cast<const uint4*>(x), reinterpret_cast<const uint4*>(w + row * k), kv, lane, acc);
   if (lane == 0) {
 #pragma unroll
     for (int m = 0; m < M; ++m) Store<kOutF32>(y, m * n + row, acc[m], accumulate);
+  }
+}
+
+// Several matrices of one input in one launch (a layer's q, k and v projections):
+// blocks [0, blocks[0]) serve matrix 0, the next blocks[1] matrix 1, and so on; each
+// row as in GemvKernel, bf16 out. One launch instead of three, and the narrow k/v
+// matrices no longer leave most SMs idle on their own.
+struct GemvMats {
+  const uint16_t* w[kGemvMaxMats];
+  uint16_t* y[kGemvMaxMats];
+  int64_t n[kGemvMaxMats];
+  int blocks[kGemvMaxMats];
+  int count;
+};
+
+template <int M, int U>
+__global__ void __launch_bounds__(256) GemvGroupKernel(const uint16_t* __restrict__ x, GemvMats mats, int64_t k) {
+  int b = static_cast<int>(blockIdx.x), i = 0;
+  while (i + 1 < mats.count && b >= mats.blocks[i]) b -= mats.blocks[i++];
+  const int warp = static_cast<int>(threadIdx.x / 32), lane = static_cast<int>(threadIdx.x % 32);
+  const int64_t row = static_cast<int64_t>(b) * 8 + warp, n = mats.n[i];
+  if (row >= n) return;
+  const int64_t kv = k / 8;
+  float acc[M];
+  WarpRowDot<M, U>(reinterpret_cast<const uint4*>(x), reinterpret_cast<const uint4*>(mats.w[i] + row * k), kv, lane,
+                   acc);
+  if (lane == 0) {
+#pragma unroll
+    for (int m = 0; m < M; ++m) mats.y[i][m * n + row] = F32ToBf16(acc[m]);
   }
 }
 
@@ -201,7 +236,51 @@ cudaError_t Dispatch(const MatmulParams& p, cudaStream_t stream) {
   }
 }
 
+template <int M>
+cudaError_t LaunchGroup(const uint16_t* x, const GemvMats& mats, int blocks, int64_t k, cudaStream_t stream) {
+  constexpr int kUnroll = M <= 2 ? 8 : 4;
+  return detail::Launch(GemvGroupKernel<M, kUnroll>, dim3(static_cast<unsigned>(blocks)), dim3(256), 0, stream, x,
+                        mats, k);
+}
+
 }  // namespace
+
+bool GemvGroupSupports(const GemvGroupParams& p) {
+  if (p.count < 1 || p.count > kGemvMaxMats || p.k % 8 != 0 || !detail::Aligned16(p.x)) return false;
+  for (int i = 0; i < p.count; ++i) {
+    if (!detail::Aligned16(p.w[i])) return false;
+  }
+  return true;
+}
+
+Status LaunchGemvGroup(const GemvGroupParams& p, cudaStream_t stream) {
+  if (p.m <= 0 || p.m > kGemvMaxRows) return InvalidArgument("LaunchGemvGroup: m must be in [1, 8]");
+  if (!GemvGroupSupports(p)) return InvalidArgument("LaunchGemvGroup: k % 8, alignment or matrix count unsupported");
+  GemvMats mats{};
+  mats.count = p.count;
+  int blocks = 0;
+  for (int i = 0; i < p.count; ++i) {
+    mats.w[i] = p.w[i];
+    mats.y[i] = p.y[i];
+    mats.n[i] = p.n[i];
+    mats.blocks[i] = static_cast<int>(detail::Blocks(p.n[i], 8));
+    blocks += mats.blocks[i];
+  }
+  if (blocks == 0) return Status::Ok();
+  cudaError_t e = cudaSuccess;
+  switch (p.m) {
+    case 1: e = LaunchGroup<1>(p.x, mats, blocks, p.k, stream); break;
+    case 2: e = LaunchGroup<2>(p.x, mats, blocks, p.k, stream); break;
+    case 3: e = LaunchGroup<3>(p.x, mats, blocks, p.k, stream); break;
+    case 4: e = LaunchGroup<4>(p.x, mats, blocks, p.k, stream); break;
+    case 5: e = LaunchGroup<5>(p.x, mats, blocks, p.k, stream); break;
+    case 6: e = LaunchGroup<6>(p.x, mats, blocks, p.k, stream); break;
+    case 7: e = LaunchGroup<7>(p.x, mats, blocks, p.k, stream); break;
+    default: e = LaunchGroup<8>(p.x, mats, blocks, p.k, stream); break;
+  }
+  AX_CUDA_RETURN_IF_ERROR(e);
+  return AX_CUDA_LAUNCH_STATUS("GemvGroupKernel");
+}
 
 Status LaunchGemv(const MatmulParams& p, cudaStream_t stream) {
   if (p.m <= 0 || p.m > kGemvMaxRows) return InvalidArgument("LaunchGemv: m must be in [1, 8]");

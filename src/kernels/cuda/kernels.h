@@ -82,6 +82,20 @@ struct MatmulParams {
 };
 constexpr int64_t kGemvMaxRows = 8;
 
+// y[i][m, n[i]] = x[m, k] · w[i][n[i], k]^T for up to kGemvMaxMats matrices of one
+// input in one GEMV launch (bf16 out, no accumulation). m <= kGemvMaxRows.
+constexpr int kGemvMaxMats = 3;
+struct GemvGroupParams {
+  const bf16_bits* x = nullptr;  // [m, k] dense
+  const bf16_bits* w[kGemvMaxMats] = {};
+  bf16_bits* y[kGemvMaxMats] = {};
+  int64_t n[kGemvMaxMats] = {};
+  int count = 0;
+  int64_t m = 0, k = 0;
+};
+// k % 8 == 0, x and every w 16-byte aligned, 1 <= count <= kGemvMaxMats.
+bool GemvGroupSupports(const GemvGroupParams& p);
+
 // Causal GQA attention over the paged cache (see kernels/params.h AttentionParams).
 // token_seq[t] is the sequence of token row t (the backend derives it from
 // seq_q_begin/seq_q_len). With n_splits > 1 each (token, kv head) is split over
@@ -181,6 +195,7 @@ Status LaunchSiluMul(const SiluMulParams& p, cudaStream_t stream);
 Status LaunchKvWrite(const KvWriteParams& p, cudaStream_t stream);
 Status LaunchGatherRows(const GatherRowsParams& p, cudaStream_t stream);
 Status LaunchGemv(const MatmulParams& p, cudaStream_t stream);  // REQUIRES: p.m <= kGemvMaxRows
+Status LaunchGemvGroup(const GemvGroupParams& p, cudaStream_t stream);
 Status LaunchAttention(const AttentionParams& p, cudaStream_t stream);
 
 }  // namespace ax::kernels::cuda

@@ -32,11 +32,11 @@ void AttentionBlock(Backend& be, const ModelConfig& cfg, const DecoderWeights& w
   TensorView attn = Rows(ws.attn, n);  // [n, nq*hd]
 
   be.RmsNorm(x, lw.attn_norm, eps, h);
-  // q, k and v stay separate projections: their outputs feed different per-head ops
-  // (norm, rope, cache append) that want dense [n, heads, hd] inputs.
-  be.Matmul(h, lw.wq, q, false, prefill_rows);
-  be.Matmul(h, lw.wk, k, false, prefill_rows);
-  be.Matmul(h, lw.wv, v, false, prefill_rows);
+  // q, k and v stay separate matrices and outputs (the per-head ops after them want
+  // dense [n, heads, hd] inputs); one MatmulGroup lets a backend launch them together.
+  const TensorView qkv_w[] = {lw.wq, lw.wk, lw.wv};
+  const TensorView qkv_y[] = {q, k, v};
+  be.MatmulGroup(h, qkv_w, qkv_y, prefill_rows);
   // Qwen3's q/k norm (when present), RoPE, and the append of k and v to the cache.
   be.AttentionInput(q, k, v, lw.q_norm, lw.k_norm, eps, w.inv_freq, cache, nq, nkv, hd);
   be.Attention(q, cache, nq, nkv, hd, 1.0f / std::sqrt(static_cast<float>(hd)), attn);
