@@ -38,6 +38,7 @@ struct BatchMeta {
   int n_seqs = 0;
   int max_blocks_per_seq = 0;
   int64_t n_logit_rows = 0;
+  bool argmax_only = false;               // the forward ends in ArgmaxRows (no logits read back)
 };
 
 // One layer's paged KV cache: k, v [num_blocks, block_size, n_kv_heads, head_dim].
@@ -90,6 +91,10 @@ class Backend {
   // the same numbers whatever it is batched with).
   virtual void MatmulGroup(const TensorView& x, std::span<const TensorView> w, std::span<const TensorView> y,
                            int64_t throughput_rows);
+  // ids[r] = the index of the largest x[r, :] (x [rows, n] f32, ids [rows] i32), the
+  // lowest index on ties; NaN never wins. Lets a greedy step read back token ids
+  // instead of logits. The default scans host memory (the CPU backend).
+  virtual void ArgmaxRows(const TensorView& x, TensorView ids);
   // In-place rotate_half RoPE of x [n_tokens, n_heads, head_dim] at the staged positions.
   virtual void Rope(TensorView x, int n_heads, int head_dim, const TensorView& inv_freq) = 0;
   // out[m, f] = silu(gate_up[m, :f]) * gate_up[m, f:]

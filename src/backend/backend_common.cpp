@@ -18,6 +18,19 @@ void Backend::MatmulGroup(const TensorView& x, std::span<const TensorView> w, st
   for (size_t i = 0; i < w.size(); ++i) Matmul(x, w[i], y[i], /*accumulate=*/false, throughput_rows);
 }
 
+void Backend::ArgmaxRows(const TensorView& x, TensorView ids) {
+  AX_CHECK(x.dtype == DType::kF32 && ids.dtype == DType::kI32 && x.shape.ndim == 2);
+  const int64_t rows = x.shape[0], n = x.shape[1];
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* row = x.as<float>() + r * n;
+    int32_t best = 0;
+    for (int64_t j = 1; j < n; ++j) {
+      if (row[j] > row[best] || (row[best] != row[best] && row[j] == row[j])) best = static_cast<int32_t>(j);
+    }
+    ids.as<int32_t>()[r] = best;
+  }
+}
+
 void Backend::AttentionInput(TensorView q, TensorView k, const TensorView& v, const TensorView& q_norm,
                              const TensorView& k_norm, float eps, const TensorView& inv_freq,
                              const KvLayerView& cache, int n_heads, int n_kv_heads, int head_dim) {

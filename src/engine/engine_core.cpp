@@ -30,8 +30,9 @@ Result<std::unique_ptr<EngineCore>> EngineCore::Create(Model& model, const Token
   std::unique_ptr<EngineCore> core(new EngineCore(model, tok, cfg));
   AX_ASSIGN_OR_RETURN(core->cache_, model.AllocateKvCache(cfg.num_blocks, cfg.block_size));
   // Logit rows per step: every running request's last token plus its drafts.
-  core->logits_.resize(static_cast<size_t>(cfg.max_seqs) * static_cast<size_t>(1 + std::max(0, cfg.max_draft)) *
-                       static_cast<size_t>(model.config().vocab_size));
+  const size_t max_rows = static_cast<size_t>(cfg.max_seqs) * static_cast<size_t>(1 + std::max(0, cfg.max_draft));
+  core->logits_.resize(max_rows * static_cast<size_t>(model.config().vocab_size));
+  core->argmax_.resize(max_rows);
   core->draft_proposals_.reserve(static_cast<size_t>(cfg.max_seqs));
   core->draft_candidates_.reserve(static_cast<size_t>(cfg.max_seqs));
   core->draft_lengths_.reserve(static_cast<size_t>(cfg.max_seqs));
@@ -226,7 +227,15 @@ Status EngineCore::Step() {
   }
   const double t_forward = NowSeconds();
   const int64_t generated_before = counters_.generated_tokens;
-  Status st = model_.Forward(batch, cache_, logits_.data());
+  // When every request sampled this step is plain greedy, the backend takes each row's
+  // argmax and only ids cross back (Sample would pick the same id from the logits).
+  bool ids_only = !sampling.empty();
+  for (const Sampling& smp : sampling) {
+    auto it = active_.find(smp.id);
+    ids_only = ids_only && it != active_.end() && it->second->sampler.ArgmaxSuffices();
+  }
+  Status st = ids_only ? model_.ForwardArgmax(batch, cache_, argmax_.data())
+                       : model_.Forward(batch, cache_, logits_.data());
   ++counters_.steps;
   counters_.tokens_computed += batch.n_tokens();
   if (!st.ok()) {
@@ -239,7 +248,13 @@ Status EngineCore::Step() {
   int64_t row = 0;
   for (const Sampling& smp : sampling) {
     auto it = active_.find(smp.id);
-    if (it != active_.end()) VerifyAndEmit(*it->second, logits_.data() + row * vocab, smp.drafts);
+    if (it != active_.end()) {
+      if (ids_only) {
+        VerifyAndEmit(*it->second, nullptr, argmax_.data() + row, smp.drafts);
+      } else {
+        VerifyAndEmit(*it->second, logits_.data() + row * vocab, nullptr, smp.drafts);
+      }
+    }
     row += 1 + smp.drafts;
   }
   // The cost model sees whole decode steps (drafting, planning, forward, verification:

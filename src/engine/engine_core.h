@@ -85,7 +85,9 @@ class EngineCore {
   void HandleCancellations();
   // n-gram drafting (spec_step.cpp).
   void ProposeDrafts();
-  void VerifyAndEmit(Active& a, float* rows, int64_t num_drafts);
+  // rows: the request's 1 + num_drafts logit rows; or, when the step read back only
+  // argmax ids (every sampled request is plain greedy), ids holds them and rows is null.
+  void VerifyAndEmit(Active& a, float* rows, const int32_t* ids, int64_t num_drafts);
   void UpdateGate(Active& a, double outcome);
   // Emits one token; returns true when the request finished because of it.
   bool EmitToken(Active& a, const VerifiedToken& t, bool append_to_sequence);
@@ -108,6 +110,7 @@ class EngineCore {
   std::vector<DraftCandidate> draft_candidates_;
   std::vector<int> draft_lengths_;
   std::vector<float> logits_;
+  std::vector<int32_t> argmax_;  // one id per logit row, for steps of plain-greedy requests
   std::map<SeqId, std::unique_ptr<Active>> active_;
 
   mutable std::mutex inbox_mu_;

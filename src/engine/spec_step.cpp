@@ -57,11 +57,19 @@ void EngineCore::UpdateGate(Active& a, double outcome) {
   a.gate_open = a.accept_ema >= config_.gate_threshold;
 }
 
-void EngineCore::VerifyAndEmit(Active& a, float* rows, int64_t num_drafts) {
+void EngineCore::VerifyAndEmit(Active& a, float* rows, const int32_t* ids, int64_t num_drafts) {
   const int64_t vocab = model_.config().vocab_size;
+  // The target token of row i given the draft it verifies (-1: none).
+  const auto target = [&](int64_t i, int32_t draft) {
+    if (ids == nullptr) return SampleWithDraft(a.sampler, rows + i * vocab, vocab, a.generated, draft);
+    VerifiedToken t;
+    t.id = ids[i];
+    t.draft_accepted = draft >= 0 && t.id == draft;
+    return t;
+  };
   ++a.metrics.forwards;
   if (num_drafts == 0) {
-    const VerifiedToken t = SampleWithDraft(a.sampler, rows, vocab, a.generated, -1);
+    const VerifiedToken t = target(0, -1);
     if (a.shadow >= 0) UpdateGate(a, t.id == a.shadow ? 1.0 : 0.0);
     a.shadow = -1;
     EmitToken(a, t, /*append_to_sequence=*/true);
@@ -78,7 +86,7 @@ void EngineCore::VerifyAndEmit(Active& a, float* rows, int64_t num_drafts) {
   int64_t accepted = 0;
   for (int64_t i = 0; i <= num_drafts; ++i) {
     const int32_t draft = i < num_drafts ? drafts[i] : -1;
-    const VerifiedToken t = SampleWithDraft(a.sampler, rows + i * vocab, vocab, a.generated, draft);
+    const VerifiedToken t = target(i, draft);
     if (t.draft_accepted) {
       ++accepted;
       ++a.metrics.draft_tokens_accepted;

@@ -81,7 +81,11 @@ size_t Model::KvBytesPerToken() const {
 }
 
 Status Model::Forward(const ForwardBatch& batch, KvCache& kv, float* logits_out) {
-  return arch_->forward(backend_, config_, weights_, ws_, kv, batch, logits_out);
+  return arch_->forward(backend_, config_, weights_, ws_, kv, batch, ForwardOutput{logits_out, nullptr});
+}
+
+Status Model::ForwardArgmax(const ForwardBatch& batch, KvCache& kv, int32_t* ids_out) {
+  return arch_->forward(backend_, config_, weights_, ws_, kv, batch, ForwardOutput{nullptr, ids_out});
 }
 
 }  // namespace ax

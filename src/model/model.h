@@ -49,6 +49,10 @@ class Model {
 
   // Runs one forward; logits_out holds [batch.logit_rows.size(), vocab] on return.
   Status Forward(const ForwardBatch& batch, KvCache& kv, float* logits_out);
+  // The same forward, but only each logit row's argmax (lowest id on ties) is computed
+  // on the backend and read back: ids_out holds [batch.logit_rows.size()] on return.
+  // What a greedy step needs, without moving a vocabulary of logits per row.
+  Status ForwardArgmax(const ForwardBatch& batch, KvCache& kv, int32_t* ids_out);
 
  private:
   Model(Backend& backend) : backend_(backend) {}

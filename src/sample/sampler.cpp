@@ -102,6 +102,11 @@ void Sampler::ApplyPenalties(float* logits, int64_t vocab) const {
   }
 }
 
+bool Sampler::ArgmaxSuffices() const {
+  return params_.temperature == 0.0 && params_.repetition_penalty == 1.0 && params_.presence_penalty == 0.0 &&
+         params_.frequency_penalty == 0.0 && !params_.logprobs;
+}
+
 SampledToken Sampler::SampleGreedy(const float* logits, int64_t vocab) {
   SampledToken out;
   out.id = ScanMax(logits, vocab).argmax;

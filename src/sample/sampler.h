@@ -109,6 +109,10 @@ class Sampler {
   // REQUIRES: id >= 0.
   void Accept(int32_t id);
 
+  // Greedy with no penalty and no logprobs: Sample returns the argmax of the raw
+  // logits (lowest id on ties), so a caller may compute it anywhere.
+  bool ArgmaxSuffices() const;
+
   int64_t num_generated() const { return num_generated_; }
   const SamplingParams& params() const { return params_; }
 

@@ -410,6 +410,38 @@ TEST(CudaOps, GatherLogitRows) {
   EXPECT_EQ(ToHost(be, tail), std::vector<float>(want.begin() + d, want.end()));
 }
 
+// Row argmax at odd and vocabulary-sized rows, with ties (lowest index wins) and NaN
+// (never wins), against a host scan.
+TEST(CudaOps, ArgmaxRows) {
+  AX_REQUIRE_CUDA();
+  Backend& be = *Cuda();
+  for (int64_t n : {int64_t{1}, int64_t{7}, int64_t{4097}, int64_t{151936}}) {
+    const int64_t rows = 5;
+    std::vector<float> x = Random(static_cast<size_t>(rows * n), 40, -4.0f, 4.0f);
+    if (n > 7) {
+      x[static_cast<size_t>(1 * n + n - 1)] = 9.0f;  // row 1: a tie at both ends
+      x[static_cast<size_t>(1 * n + 3)] = 9.0f;
+      x[static_cast<size_t>(2 * n + 5)] = std::nanf("");  // row 2: NaN beside the max
+      x[static_cast<size_t>(2 * n + 6)] = 8.0f;
+      for (int64_t j = 0; j < n; ++j) x[static_cast<size_t>(3 * n + j)] = 1.5f;  // row 3: all equal
+    }
+    TensorView xd = ToDevice(be, x, DType::kF32, Shape{rows, n});
+    auto ids = be.Alloc(DType::kI32, Shape{rows});
+    ASSERT_TRUE(ids.ok());
+    be.ArgmaxRows(xd, *ids);
+    std::vector<int32_t> got(static_cast<size_t>(rows), -1);
+    ASSERT_TRUE(be.ReadToHost(*ids, got.data(), got.size() * sizeof(int32_t)).ok());
+    for (int64_t r = 0; r < rows; ++r) {
+      int32_t want = 0;
+      const float* row = x.data() + r * n;
+      for (int64_t j = 0; j < n; ++j) {
+        if (!std::isnan(row[j]) && (std::isnan(row[want]) || row[j] > row[want])) want = static_cast<int32_t>(j);
+      }
+      EXPECT_EQ(got[static_cast<size_t>(r)], want) << "n " << n << " row " << r;
+    }
+  }
+}
+
 TEST(CudaOps, DescribeAndDtypes) {
   AX_REQUIRE_CUDA();
   EXPECT_EQ(Cuda()->kind(), BackendKind::kCuda);

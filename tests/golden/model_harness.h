@@ -69,6 +69,15 @@ class ModelHarness {
     last_status_ = model_->Forward(batch, kv_, logits.data());
     return logits;
   }
+  // The same chunk through Model::ForwardArgmax: one id per logit row.
+  std::vector<int32_t> ChunkArgmax(const std::vector<int32_t>& seq, int64_t begin, int64_t end, bool all_logits) {
+    ForwardBatch batch;
+    batch.AddSequence(seq.data() + begin, end - begin, static_cast<int32_t>(begin), blocks_, kv_.block_size,
+                      /*want_last_logits=*/true, all_logits);
+    std::vector<int32_t> ids(batch.logit_rows.size(), -1);
+    last_status_ = model_->ForwardArgmax(batch, kv_, ids.data());
+    return ids;
+  }
   const Status& last_status() const { return last_status_; }
 
  private:

@@ -65,6 +65,23 @@ TEST_F(Stories260K, FirstStepLogitsMatchReference) {
   }
 }
 
+// ForwardArgmax gives each logit row's argmax of what Forward returns (every row of a
+// prompt chunk, so ties and near-ties are met on the way).
+TEST_F(Stories260K, ForwardArgmaxIsTheArgmaxOfForwardLogits) {
+  ModelHarness h(StoriesDir());
+  ASSERT_TRUE(h.status().ok()) << h.status().ToString();
+  for (const auto& c : ref_["cases"]) {
+    const auto ids = c["prompt_ids"].get<std::vector<int32_t>>();
+    const int64_t n = static_cast<int64_t>(ids.size());
+    const std::vector<float> logits = h.Chunk(ids, 0, n, /*all_logits=*/true);
+    ASSERT_TRUE(h.last_status().ok());
+    const std::vector<int32_t> got = h.ChunkArgmax(ids, 0, n, /*all_logits=*/true);
+    ASSERT_TRUE(h.last_status().ok());
+    ASSERT_EQ(static_cast<int64_t>(got.size()), n);
+    for (int64_t r = 0; r < n; ++r) EXPECT_EQ(got[r], Argmax(logits.data() + r * h.vocab(), h.vocab())) << "row " << r;
+  }
+}
+
 TEST_F(Stories260K, SameSeedGivesSameSampledTokens) {
   EngineConfig cfg;
   cfg.model_dir = StoriesDir();

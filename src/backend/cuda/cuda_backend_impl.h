@@ -43,6 +43,7 @@ class CudaBackend final : public Backend {
               int64_t throughput_rows) override;
   void MatmulGroup(const TensorView& x, std::span<const TensorView> w, std::span<const TensorView> y,
                    int64_t throughput_rows) override;
+  void ArgmaxRows(const TensorView& x, TensorView ids) override;
   void Rope(TensorView x, int n_heads, int head_dim, const TensorView& inv_freq) override;
   void SiluMul(const TensorView& gate_up, TensorView out) override;
   void KvWrite(const TensorView& k, const TensorView& v, const KvLayerView& cache, int n_kv_heads,
@@ -76,7 +77,8 @@ class CudaBackend final : public Backend {
 
   // What a recording depends on besides the staged values: the metadata layout and
   // every launch's grid. Block tables are staged with a power-of-two stride for it.
-  using GraphKey = std::tuple<int64_t, int, int64_t, int>;  // n_tokens, n_seqs, logit rows, table stride
+  // n_tokens, n_seqs, logit rows, table stride, argmax_only
+  using GraphKey = std::tuple<int64_t, int, int64_t, int, bool>;
 
   struct DeviceMeta {
     const int32_t* tokens = nullptr;

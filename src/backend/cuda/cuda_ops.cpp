@@ -117,6 +117,12 @@ void CudaBackend::MatmulGroup(const TensorView& x, std::span<const TensorView> w
   }
 }
 
+void CudaBackend::ArgmaxRows(const TensorView& x, TensorView ids) {
+  AX_CHECK(x.dtype == DType::kF32 && ids.dtype == DType::kI32 && x.shape.ndim == 2);
+  Note(kc::LaunchArgmaxRows(static_cast<const float*>(x.data), x.shape[0], x.shape[1], static_cast<int32_t*>(ids.data),
+                            stream_));
+}
+
 void CudaBackend::Rope(TensorView x, int n_heads, int head_dim, const TensorView& inv_freq) {
   kc::RopeParams p;
   p.x = MutBf16(x);

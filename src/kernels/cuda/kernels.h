@@ -196,6 +196,8 @@ Status LaunchKvWrite(const KvWriteParams& p, cudaStream_t stream);
 Status LaunchGatherRows(const GatherRowsParams& p, cudaStream_t stream);
 Status LaunchGemv(const MatmulParams& p, cudaStream_t stream);  // REQUIRES: p.m <= kGemvMaxRows
 Status LaunchGemvGroup(const GemvGroupParams& p, cudaStream_t stream);
+// ids[r] = argmax of x[r, :] (x [rows, n] f32), lowest index on ties, NaN never wins.
+Status LaunchArgmaxRows(const float* x, int64_t rows, int64_t n, int32_t* ids, cudaStream_t stream);
 Status LaunchAttention(const AttentionParams& p, cudaStream_t stream);
 
 }  // namespace ax::kernels::cuda

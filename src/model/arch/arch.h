@@ -13,7 +13,7 @@ struct ArchHooks {
   ModelFamily family;
   Status (*map_weights)(const ModelConfig& cfg, WeightLoader& loader, DecoderWeights* out);
   Status (*forward)(Backend& be, const ModelConfig& cfg, const DecoderWeights& w, DecoderWorkspace& ws,
-                    KvCache& kv, const ForwardBatch& batch, float* logits_out);
+                    KvCache& kv, const ForwardBatch& batch, const ForwardOutput& out);
 };
 
 const ArchHooks& LlamaArch();

@@ -16,6 +16,12 @@ TensorView Rows(const TensorView& t, int64_t rows) {
   return v;
 }
 
+TensorView FirstEntries(const TensorView& t, int64_t n) {
+  TensorView v = t;
+  v.shape = Shape{n};
+  return v;
+}
+
 // x += o_proj(attention(rope(qk_norm(q, k)), KV cache)) over the pre-normed input.
 void AttentionBlock(Backend& be, const ModelConfig& cfg, const DecoderWeights& w,
                     const DecoderLayerWeights& lw, const KvLayerView& cache, DecoderWorkspace& ws,
@@ -79,18 +85,22 @@ Result<DecoderWorkspace> AllocateDecoderWorkspace(Backend& backend, const ModelC
   AX_RETURN_IF_ERROR(alloc(&ws.act, max_tokens, cfg.intermediate_size, act));
   AX_RETURN_IF_ERROR(alloc(&ws.logit_in, max_logit_rows, cfg.hidden_size, act));
   AX_RETURN_IF_ERROR(alloc(&ws.logits, max_logit_rows, cfg.vocab_size, DType::kF32));
+  AX_ASSIGN_OR_RETURN(ws.argmax, backend.Alloc(DType::kI32, Shape{max_logit_rows}));
   return ws;
 }
 
 Status DecoderForward(Backend& be, const ModelConfig& cfg, const DecoderWeights& w, DecoderWorkspace& ws,
-                      KvCache& kv, const ForwardBatch& batch, float* logits_out) {
+                      KvCache& kv, const ForwardBatch& batch, const ForwardOutput& out) {
   const int64_t n = batch.n_tokens();
   if (n == 0) return Status::Ok();
   if (n > ws.max_tokens)
     return InvalidArgument("forward batch of " + std::to_string(n) + " tokens exceeds the workspace (" +
                            std::to_string(ws.max_tokens) + ")");
+  AX_CHECK_MSG((out.logits == nullptr) != (out.argmax == nullptr), "DecoderForward: one of logits or argmax");
   AX_RETURN_IF_ERROR(batch.Validate(cfg.vocab_size, kv.num_slots(), kv.block_size));
-  AX_RETURN_IF_ERROR(be.BeginForward(batch.meta()));
+  BatchMeta meta = batch.meta();
+  meta.argmax_only = out.argmax != nullptr;
+  AX_RETURN_IF_ERROR(be.BeginForward(meta));
 
   const auto layers = [&] {
     be.Embedding(w.embed, Rows(ws.x, n));
@@ -99,7 +109,8 @@ Status DecoderForward(Backend& be, const ModelConfig& cfg, const DecoderWeights&
       MlpBlock(be, cfg, w.layers[l], ws, n, batch.n_prefill_rows);
     }
   };
-  // Logits only for the rows that need them, in chunks of the logits buffer.
+  // Logits only for the rows that need them, in chunks of the logits buffer; their
+  // argmax too when that is all the caller reads.
   const int64_t rows = static_cast<int64_t>(batch.logit_rows.size());
   const auto logits_chunk = [&](int64_t r0) {
     const int64_t r = std::min(ws.max_logit_rows, rows - r0);
@@ -107,7 +118,13 @@ Status DecoderForward(Backend& be, const ModelConfig& cfg, const DecoderWeights&
     be.GatherLogitRows(Rows(ws.x, n), in, r0);
     be.RmsNorm(in, w.final_norm, static_cast<float>(cfg.rms_norm_eps), in);
     be.Matmul(in, w.lm_head, Rows(ws.logits, r), false, /*throughput_rows=*/0);  // logits: always row-invariant
-    return Rows(ws.logits, r);
+    if (meta.argmax_only) be.ArgmaxRows(Rows(ws.logits, r), FirstEntries(ws.argmax, r));
+    return r;
+  };
+  const auto read_back = [&](int64_t r0, int64_t r) {
+    return meta.argmax_only
+               ? be.ReadToHost(ws.argmax, out.argmax + r0, static_cast<size_t>(r) * sizeof(int32_t))
+               : be.ReadToHost(ws.logits, out.logits + r0 * cfg.vocab_size, Rows(ws.logits, r).nbytes());
   };
   // A forward whose logits fit one chunk is recordable whole (see Backend::ReplayForward).
   if (rows <= ws.max_logit_rows) {
@@ -117,13 +134,10 @@ Status DecoderForward(Backend& be, const ModelConfig& cfg, const DecoderWeights&
       if (rows > 0) logits_chunk(0);
       be.EndRecord();
     }
-    return rows == 0 ? Status::Ok() : be.ReadToHost(ws.logits, logits_out, Rows(ws.logits, rows).nbytes());
+    return rows == 0 ? Status::Ok() : read_back(0, rows);
   }
   layers();
-  for (int64_t r0 = 0; r0 < rows; r0 += ws.max_logit_rows) {
-    const TensorView logits = logits_chunk(r0);
-    AX_RETURN_IF_ERROR(be.ReadToHost(logits, logits_out + r0 * cfg.vocab_size, logits.nbytes()));
-  }
+  for (int64_t r0 = 0; r0 < rows; r0 += ws.max_logit_rows) AX_RETURN_IF_ERROR(read_back(r0, logits_chunk(r0)));
   return Status::Ok();
 }
 

@@ -42,14 +42,23 @@ struct DecoderWorkspace {
   int64_t max_logit_rows = 0;
   TensorView x, h, q, k, v, attn, gate_up, act;  // [max_tokens, ...]
   TensorView logit_in, logits;                   // [max_logit_rows, hidden / vocab]
+  TensorView argmax;                             // [max_logit_rows] i32
+};
+
+// Where a forward's results go (host memory), one of: the logits of batch.logit_rows
+// [n_logit_rows, vocab], or only each logit row's argmax [n_logit_rows] (lowest id on
+// ties), computed on the backend so that a greedy step reads back ids, not logits.
+struct ForwardOutput {
+  float* logits = nullptr;
+  int32_t* argmax = nullptr;
 };
 
 Result<DecoderWorkspace> AllocateDecoderWorkspace(Backend& backend, const ModelConfig& cfg,
                                                   int64_t max_tokens, int64_t max_logit_rows);
 
-// Runs the decoder over `batch` (n_tokens ≤ ws.max_tokens) and writes the logits of
-// batch.logit_rows to logits_out [n_logit_rows, vocab] (host memory).
+// Runs the decoder over `batch` (n_tokens ≤ ws.max_tokens) and writes the results of
+// batch.logit_rows to `out`.
 Status DecoderForward(Backend& backend, const ModelConfig& cfg, const DecoderWeights& w,
-                      DecoderWorkspace& ws, KvCache& kv, const ForwardBatch& batch, float* logits_out);
+                      DecoderWorkspace& ws, KvCache& kv, const ForwardBatch& batch, const ForwardOutput& out);
 
 }  // namespace ax
