@@ -99,6 +99,11 @@ class Backend {
   virtual void Rope(TensorView x, int n_heads, int head_dim, const TensorView& inv_freq) = 0;
   // out[m, f] = silu(gate_up[m, :f]) * gate_up[m, f:]
   virtual void SiluMul(const TensorView& gate_up, TensorView out) = 0;
+  // act [m, f] = SiluMul of x · w_gate_up^T (w_gate_up [2f, k]: gate rows, then up
+  // rows), with gate_up [m, 2f] as scratch; rows as in Matmul. The default runs Matmul
+  // then SiluMul; a backend may fuse them (same results).
+  virtual void MatmulSiluMul(const TensorView& x, const TensorView& w_gate_up, TensorView gate_up, TensorView act,
+                             int64_t throughput_rows);
   // Writes k, v [n_tokens, n_kv_heads, head_dim] into the staged slots of the layer cache.
   virtual void KvWrite(const TensorView& k, const TensorView& v, const KvLayerView& cache,
                        int n_kv_heads, int head_dim) = 0;

@@ -18,6 +18,12 @@ void Backend::MatmulGroup(const TensorView& x, std::span<const TensorView> w, st
   for (size_t i = 0; i < w.size(); ++i) Matmul(x, w[i], y[i], /*accumulate=*/false, throughput_rows);
 }
 
+void Backend::MatmulSiluMul(const TensorView& x, const TensorView& w_gate_up, TensorView gate_up, TensorView act,
+                            int64_t throughput_rows) {
+  Matmul(x, w_gate_up, gate_up, /*accumulate=*/false, throughput_rows);
+  SiluMul(gate_up, act);
+}
+
 void Backend::ArgmaxRows(const TensorView& x, TensorView ids) {
   AX_CHECK(x.dtype == DType::kF32 && ids.dtype == DType::kI32 && x.shape.ndim == 2);
   const int64_t rows = x.shape[0], n = x.shape[1];

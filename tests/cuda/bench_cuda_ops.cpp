@@ -133,6 +133,24 @@ int Run(int reps, const char* json_path) {
     }
   }
 
+  // gate/up GEMV with SiLU in its epilogue (MatmulSiluMul) vs Matmul then SiluMul.
+  {
+    const int copies = 2;  // 2 x 201 MB
+    std::vector<TensorView> ws;
+    for (int c = 0; c < copies; ++c) ws.push_back(Upload(be, 2 * inter * hidden, DType::kBF16, Shape{2 * inter, hidden}));
+    const double wbytes = 2.0 * 2 * inter * hidden;
+    TensorView x = Upload(be, hidden, DType::kBF16, Shape{1, hidden}, 1.0f);
+    TensorView gu = Upload(be, 2 * inter, DType::kBF16, Shape{1, 2 * inter});
+    TensorView act = Upload(be, inter, DType::kBF16, Shape{1, inter});
+    rows.push_back({"matmul m=1 gate_up + silu fused", TimeOp(be, sync, reps, [&](int i) {
+                      be.MatmulSiluMul(x, ws[static_cast<size_t>(i % copies)], gu, act, 0);
+                    }), wbytes, 0});
+    rows.push_back({"matmul m=1 gate_up, then silu", TimeOp(be, sync, reps, [&](int i) {
+                      be.Matmul(x, ws[static_cast<size_t>(i % copies)], gu, false, 0);
+                      be.SiluMul(gu, act);
+                    }), wbytes, 0});
+  }
+
   // ---- elementwise ----
   StagedBatch dec = OneSeq(1, 639, bs, kv_blocks);
   if (!be.BeginForward(dec.meta()).ok()) return 1;

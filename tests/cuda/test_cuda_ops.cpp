@@ -217,6 +217,31 @@ TEST(CudaOps, SiluMul) {
   }
 }
 
+// The fused gate/up GEMV + SiLU gives the bits of Matmul then SiluMul for every class
+// of row (prompt rows keep the unfused path), including shapes it does not serve.
+TEST(CudaOps, MatmulSiluMulEqualsSeparateOps) {
+  AX_REQUIRE_CUDA();
+  Backend& be = *Cuda();
+  for (auto [f, k] : {std::pair<int64_t, int64_t>{64, 128}, {1536, 4096}, {13, 64}, {8, 172}}) {
+    const std::vector<float> w = RandomBf16(static_cast<size_t>(2 * f * k), 50);
+    TensorView wd = ToDevice(be, w, DType::kBF16, Shape{2 * f, k});
+    for (int64_t m : {1, 5, 8, 11}) {
+      const std::vector<float> x = RandomBf16(static_cast<size_t>(m * k), 51);
+      TensorView xd = ToDevice(be, x, DType::kBF16, Shape{m, k});
+      for (int64_t split : {int64_t{0}, m / 2}) {
+        TensorView gu = Poisoned(be, DType::kBF16, Shape{m, 2 * f});
+        TensorView want = Poisoned(be, DType::kBF16, Shape{m, f});
+        be.Matmul(xd, wd, gu, false, split);
+        be.SiluMul(gu, want);
+        TensorView scratch = Poisoned(be, DType::kBF16, Shape{m, 2 * f});
+        TensorView got = Poisoned(be, DType::kBF16, Shape{m, f});
+        be.MatmulSiluMul(xd, wd, scratch, got, split);
+        EXPECT_EQ(ToHost(be, got), ToHost(be, want)) << "f " << f << " k " << k << " m " << m << " split " << split;
+      }
+    }
+  }
+}
+
 TEST(CudaOps, KvWriteSkipsPaddingSlots) {
   AX_REQUIRE_CUDA();
   Backend& be = *Cuda();

@@ -44,6 +44,8 @@ class CudaBackend final : public Backend {
   void MatmulGroup(const TensorView& x, std::span<const TensorView> w, std::span<const TensorView> y,
                    int64_t throughput_rows) override;
   void ArgmaxRows(const TensorView& x, TensorView ids) override;
+  void MatmulSiluMul(const TensorView& x, const TensorView& w_gate_up, TensorView gate_up, TensorView act,
+                     int64_t throughput_rows) override;
   void Rope(TensorView x, int n_heads, int head_dim, const TensorView& inv_freq) override;
   void SiluMul(const TensorView& gate_up, TensorView out) override;
   void KvWrite(const TensorView& k, const TensorView& v, const KvLayerView& cache, int n_kv_heads,

@@ -117,6 +117,37 @@ void CudaBackend::MatmulGroup(const TensorView& x, std::span<const TensorView> w
   }
 }
 
+// Prompt rows: cuBLAS into gate_up, then SiluMul. Generated rows: one fused GEMV
+// launch (GemvSiluKernel) per group of kGemvMaxRows, when the shapes allow it.
+void CudaBackend::MatmulSiluMul(const TensorView& x, const TensorView& w_gate_up, TensorView gate_up, TensorView act,
+                                int64_t throughput_rows) {
+  const int64_t k = w_gate_up.shape[1], f = w_gate_up.shape[0] / 2;
+  const int64_t m = x.numel() / k;
+  const int64_t split = std::clamp<int64_t>(throughput_rows, 0, m);
+  kc::GemvSiluParams g;
+  g.x = Bf16(x) + split * k;
+  g.w = Bf16(w_gate_up);
+  g.f = f;
+  g.k = k;
+  if (w_gate_up.dtype != DType::kBF16 || act.dtype != DType::kBF16 || w_gate_up.shape[0] % 2 != 0 || split == m ||
+      !kc::GemvSiluSupports(g)) {
+    Backend::MatmulSiluMul(x, w_gate_up, gate_up, act, throughput_rows);
+    return;
+  }
+  auto first_rows = [split](TensorView t, int64_t cols) {
+    t.shape = Shape{split, cols};
+    return t;
+  };
+  if (split > 0) Backend::MatmulSiluMul(first_rows(x, k), w_gate_up, first_rows(gate_up, 2 * f), first_rows(act, f), split);
+  for (int64_t r0 = split; r0 < m; r0 += kc::kGemvMaxRows) {
+    kc::GemvSiluParams p = g;
+    p.m = std::min<int64_t>(kc::kGemvMaxRows, m - r0);
+    p.x = Bf16(x) + r0 * k;
+    p.act = MutBf16(act) + r0 * f;
+    Note(kc::LaunchGemvSilu(p, stream_));
+  }
+}
+
 void CudaBackend::ArgmaxRows(const TensorView& x, TensorView ids) {
   AX_CHECK(x.dtype == DType::kF32 && ids.dtype == DType::kI32 && x.shape.ndim == 2);
   Note(kc::LaunchArgmaxRows(static_cast<const float*>(x.data), x.shape[0], x.shape[1], static_cast<int32_t*>(ids.data),

@@ -21,8 +21,6 @@ constexpr int kHeadsPerBlock = 4;
 // One warp per (token, head) of the nq + nkv heads; grid (n_tokens, heads / 4).
 template <int N>  // N = head_dim / 32 elements per lane
 __global__ void __launch_bounds__(32 * kHeadsPerBlock) QkNormRopeKvKernel(QkNormRopeKvParams p) {
-  detail::GridDependencyWait();
-  detail::LaunchDependents();
   const int64_t t = blockIdx.x;
   const int head = static_cast<int>(blockIdx.y) * kHeadsPerBlock + static_cast<int>(threadIdx.x) / 32;
   const int lane = static_cast<int>(threadIdx.x) % 32;
@@ -30,11 +28,25 @@ __global__ void __launch_bounds__(32 * kHeadsPerBlock) QkNormRopeKvKernel(QkNorm
   const bool is_q = head < p.n_heads;
   const int kvh = head - p.n_heads;
   const int hd = 32 * N;
+  // Before the wait: what no kernel of this forward writes (the norm weight, staged
+  // positions and slots) and the RoPE angles, whose sincosf is most of this kernel's
+  // instructions; it then overlaps the tail of the projection that produces q and k.
+  const float* w = is_q ? p.q_norm : p.k_norm;
+  float wn[N];
+#pragma unroll
+  for (int i = 0; i < N; ++i) wn[i] = w != nullptr ? w[lane + 32 * i] : 0.0f;
+  const float pos = static_cast<float>(p.positions[t]);
+  float sn[N / 2], cs[N / 2];
+#pragma unroll
+  for (int i = 0; i < N / 2; ++i) sincosf(pos * p.inv_freq[lane + 32 * i], &sn[i], &cs[i]);
+  const int64_t slot = is_q ? -1 : p.slot_mapping[t];
+  detail::GridDependencyWait();
+  detail::LaunchDependents();
+
   uint16_t* x = is_q ? p.q + (t * p.n_heads + head) * hd : p.k + (t * p.n_kv_heads + kvh) * hd;
   float v[N];
 #pragma unroll
   for (int i = 0; i < N; ++i) v[i] = Bf16ToF32(x[lane + 32 * i]);
-  const float* w = is_q ? p.q_norm : p.k_norm;
   if (w != nullptr) {
     float ss = 0.0f;
 #pragma unroll
@@ -42,22 +54,14 @@ __global__ void __launch_bounds__(32 * kHeadsPerBlock) QkNormRopeKvKernel(QkNorm
     ss = detail::WarpSum(ss);
     const float inv = rsqrtf(ss / static_cast<float>(hd) + p.eps);
 #pragma unroll
-    for (int i = 0; i < N; ++i) v[i] = detail::RoundBf16(v[i] * inv * w[lane + 32 * i]);
+    for (int i = 0; i < N; ++i) v[i] = detail::RoundBf16(v[i] * inv * wn[i]);
   }
-  const float pos = static_cast<float>(p.positions[t]);
   uint16_t out[N];
 #pragma unroll
-  for (int i = 0; i < N / 2; ++i) {
-    const int j = lane + 32 * i;
-    float s, c;
-    sincosf(pos * p.inv_freq[j], &s, &c);
-    detail::RotatePair(v[i], v[i + N / 2], c, s, &out[i], &out[i + N / 2]);
-  }
+  for (int i = 0; i < N / 2; ++i) detail::RotatePair(v[i], v[i + N / 2], cs[i], sn[i], &out[i], &out[i + N / 2]);
 #pragma unroll
   for (int i = 0; i < N; ++i) x[lane + 32 * i] = out[i];
-  if (is_q) return;
-  const int64_t slot = p.slot_mapping[t];
-  if (slot < 0) return;  // padding token
+  if (slot < 0) return;  // a q head, or a padding token
   const int64_t cache_off = (slot * p.n_kv_heads + kvh) * hd;
   const uint16_t* vr = p.v + (t * p.n_kv_heads + kvh) * hd;
 #pragma unroll

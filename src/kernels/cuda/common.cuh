@@ -24,6 +24,9 @@ __device__ __forceinline__ void RotatePair(float a, float b, float c, float s, u
   *y = F32ToBf16(__fadd_rn(__fmul_rn(b, c), __fmul_rn(a, s)));
 }
 
+// silu(g) * u in f32: SiluMulKernel and the fused gate/up GEMV share it (same bits).
+__device__ __forceinline__ float SiluTimes(float g, float u) { return g / (1.0f + expf(-g)) * u; }
+
 // The two bf16 halves of a 32-bit word as f32.
 __device__ __forceinline__ float LoHalf(uint32_t w) { return __uint_as_float(w << 16); }
 __device__ __forceinline__ float HiHalf(uint32_t w) { return __uint_as_float(w & 0xffff0000u); }

@@ -151,8 +151,6 @@ __global__ void __launch_bounds__(256) RopeKernel(RopeParams p) {
   detail::RotatePair(a, b, c, s, &x[i], &x[i + half]);
 }
 
-__device__ __forceinline__ float SiluTimes(float g, float u) { return g / (1.0f + expf(-g)) * u; }
-
 // One thread per 8 outputs (f % 8 == 0) or per output.
 __global__ void __launch_bounds__(256) SiluMulKernel(SiluMulParams p, bool vec) {
   detail::GridDependencyWait();
@@ -168,8 +166,8 @@ __global__ void __launch_bounds__(256) SiluMulKernel(SiluMulParams p, bool vec) 
     uint32_t ow[4];
 #pragma unroll
     for (int q = 0; q < 4; ++q) {
-      const uint32_t lo = F32ToBf16(SiluTimes(detail::LoHalf(gw[q]), detail::LoHalf(uw[q])));
-      const uint32_t hi = F32ToBf16(SiluTimes(detail::HiHalf(gw[q]), detail::HiHalf(uw[q])));
+      const uint32_t lo = F32ToBf16(detail::SiluTimes(detail::LoHalf(gw[q]), detail::LoHalf(uw[q])));
+      const uint32_t hi = F32ToBf16(detail::SiluTimes(detail::HiHalf(gw[q]), detail::HiHalf(uw[q])));
       ow[q] = lo | (hi << 16);
     }
     reinterpret_cast<uint4*>(p.out + row * p.f)[j] = make_uint4(ow[0], ow[1], ow[2], ow[3]);
@@ -177,7 +175,7 @@ __global__ void __launch_bounds__(256) SiluMulKernel(SiluMulParams p, bool vec) 
     if (idx >= p.m * p.f) return;
     const int64_t row = idx / p.f, j = idx % p.f;
     const uint16_t* g = p.gate_up + row * 2 * p.f;
-    p.out[idx] = F32ToBf16(SiluTimes(Bf16ToF32(g[j]), Bf16ToF32(g[p.f + j])));
+    p.out[idx] = F32ToBf16(detail::SiluTimes(Bf16ToF32(g[j]), Bf16ToF32(g[p.f + j])));
   }
 }
 

@@ -94,6 +94,33 @@ struct GemvMats {
   int count;
 };
 
+// act[m, j] = silu(gate_j · x[m]) * (up_j · x[m]) for a gate/up matrix [2·f, k] (gate
+// rows, then up rows): block b's warps 0-3 take gate rows 4b..4b+3 and warps 4-7 the
+// matching up rows, and the block applies SiLU to its four pairs. The gate_up row
+// of activations is never written, and the SiLU kernel is not launched. Each product is
+// rounded to bf16 first, as the unfused path stores it, so both give the same bits.
+// REQUIRES: f % 4 == 0, k % 8 == 0, x and w 16-byte aligned.
+template <int M, int U>
+__global__ void __launch_bounds__(256) GemvSiluKernel(const uint16_t* __restrict__ x, const uint16_t* __restrict__ w,
+                                                      uint16_t* __restrict__ act, int64_t f, int64_t k) {
+  __shared__ float s[8][M];
+  const int warp = static_cast<int>(threadIdx.x / 32), lane = static_cast<int>(threadIdx.x % 32);
+  const int64_t j0 = static_cast<int64_t>(blockIdx.x) * 4;
+  const int64_t row = (warp < 4 ? 0 : f) + j0 + warp % 4;
+  const int64_t kv = k / 8;
+  float acc[M];
+  WarpRowDot<M, U>(reinterpret_cast<const uint4*>(x), reinterpret_cast<const uint4*>(w + row * k), kv, lane, acc);
+  if (lane == 0) {
+#pragma unroll
+    for (int m = 0; m < M; ++m) s[warp][m] = acc[m];
+  }
+  __syncthreads();
+  if (threadIdx.x < 4 * M) {
+    const int m = static_cast<int>(threadIdx.x) / 4, j = static_cast<int>(threadIdx.x) % 4;
+    act[m * f + j0 + j] = F32ToBf16(detail::SiluTimes(detail::RoundBf16(s[j][m]), detail::RoundBf16(s[4 + j][m])));
+  }
+}
+
 template <int M, int U>
 __global__ void __launch_bounds__(256) GemvGroupKernel(const uint16_t* __restrict__ x, GemvMats mats, int64_t k) {
   int b = static_cast<int>(blockIdx.x), i = 0;
@@ -243,7 +270,36 @@ cudaError_t LaunchGroup(const uint16_t* x, const GemvMats& mats, int blocks, int
                         mats, k);
 }
 
+template <int M>
+cudaError_t LaunchSilu(const GemvSiluParams& p, cudaStream_t stream) {
+  constexpr int kUnroll = M <= 2 ? 8 : 4;
+  return detail::Launch(GemvSiluKernel<M, kUnroll>, dim3(static_cast<unsigned>(p.f / 4)), dim3(256), 0, stream, p.x,
+                        p.w, p.act, p.f, p.k);
+}
+
 }  // namespace
+
+bool GemvSiluSupports(const GemvSiluParams& p) {
+  return p.f > 0 && p.f % 4 == 0 && p.k % 8 == 0 && detail::Aligned16(p.x) && detail::Aligned16(p.w);
+}
+
+Status LaunchGemvSilu(const GemvSiluParams& p, cudaStream_t stream) {
+  if (p.m <= 0 || p.m > kGemvMaxRows) return InvalidArgument("LaunchGemvSilu: m must be in [1, 8]");
+  if (!GemvSiluSupports(p)) return InvalidArgument("LaunchGemvSilu: f % 4, k % 8 or alignment unsupported");
+  cudaError_t e = cudaSuccess;
+  switch (p.m) {
+    case 1: e = LaunchSilu<1>(p, stream); break;
+    case 2: e = LaunchSilu<2>(p, stream); break;
+    case 3: e = LaunchSilu<3>(p, stream); break;
+    case 4: e = LaunchSilu<4>(p, stream); break;
+    case 5: e = LaunchSilu<5>(p, stream); break;
+    case 6: e = LaunchSilu<6>(p, stream); break;
+    case 7: e = LaunchSilu<7>(p, stream); break;
+    default: e = LaunchSilu<8>(p, stream); break;
+  }
+  AX_CUDA_RETURN_IF_ERROR(e);
+  return AX_CUDA_LAUNCH_STATUS("GemvSiluKernel");
+}
 
 bool GemvGroupSupports(const GemvGroupParams& p) {
   if (p.count < 1 || p.count > kGemvMaxMats || p.k % 8 != 0 || !detail::Aligned16(p.x)) return false;

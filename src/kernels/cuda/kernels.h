@@ -96,6 +96,17 @@ struct GemvGroupParams {
 // k % 8 == 0, x and every w 16-byte aligned, 1 <= count <= kGemvMaxMats.
 bool GemvGroupSupports(const GemvGroupParams& p);
 
+// act[m, f] = silu(x · w[:f]^T) * (x · w[f:]^T) for a gate/up matrix w [2f, k] (gate
+// rows, then up rows), m <= kGemvMaxRows, in one GEMV launch; the same bits as the GEMV
+// into bf16 gate_up followed by SiluMul.
+struct GemvSiluParams {
+  const bf16_bits* x = nullptr;  // [m, k]
+  const bf16_bits* w = nullptr;  // [2f, k]
+  bf16_bits* act = nullptr;      // [m, f]
+  int64_t m = 0, f = 0, k = 0;
+};
+bool GemvSiluSupports(const GemvSiluParams& p);  // f % 4 == 0, k % 8 == 0, x and w 16-byte aligned
+
 // Causal GQA attention over the paged cache (see kernels/params.h AttentionParams).
 // token_seq[t] is the sequence of token row t (the backend derives it from
 // seq_q_begin/seq_q_len). With n_splits > 1 each (token, kv head) is split over
@@ -196,6 +207,7 @@ Status LaunchKvWrite(const KvWriteParams& p, cudaStream_t stream);
 Status LaunchGatherRows(const GatherRowsParams& p, cudaStream_t stream);
 Status LaunchGemv(const MatmulParams& p, cudaStream_t stream);  // REQUIRES: p.m <= kGemvMaxRows
 Status LaunchGemvGroup(const GemvGroupParams& p, cudaStream_t stream);
+Status LaunchGemvSilu(const GemvSiluParams& p, cudaStream_t stream);
 // ids[r] = argmax of x[r, :] (x [rows, n] f32), lowest index on ties, NaN never wins.
 Status LaunchArgmaxRows(const float* x, int64_t rows, int64_t n, int32_t* ids, cudaStream_t stream);
 Status LaunchAttention(const AttentionParams& p, cudaStream_t stream);

@@ -57,8 +57,7 @@ void MlpBlock(Backend& be, const ModelConfig& cfg, const DecoderLayerWeights& lw
   TensorView gate_up = Rows(ws.gate_up, n);  // [n, 2*inter]
   TensorView act = Rows(ws.act, n);          // [n, inter]
   be.RmsNorm(x, lw.mlp_norm, static_cast<float>(cfg.rms_norm_eps), h);
-  be.Matmul(h, lw.w_gate_up, gate_up, false, prefill_rows);
-  be.SiluMul(gate_up, act);
+  be.MatmulSiluMul(h, lw.w_gate_up, gate_up, act, prefill_rows);
   be.Matmul(act, lw.w_down, x, /*accumulate=*/true, prefill_rows);
 }
 
