@@ -118,6 +118,15 @@ inline bool GemvSplitEnabled() {
   return on;
 }
 
+// AX_CUDA_GEMV_WHOLE_ROW=0 keeps the 8-vector prefetch for short rows too (A/B timing).
+inline bool GemvWholeRowEnabled() {
+  static const bool on = [] {
+    const char* e = std::getenv("AX_CUDA_GEMV_WHOLE_ROW");
+    return e == nullptr || std::strcmp(e, "0") != 0;
+  }();
+  return on;
+}
+
 // kernel<<<grid, block, smem, stream>>>(args...) with the PDL attribute.
 template <typename... KArgs, typename... Args>
 cudaError_t Launch(void (*kernel)(KArgs...), dim3 grid, dim3 block, size_t smem, cudaStream_t stream,

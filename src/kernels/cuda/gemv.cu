@@ -123,18 +123,32 @@ __global__ void __launch_bounds__(256) GemvSiluKernel(const uint16_t* __restrict
 
 template <int M, int U>
 __global__ void __launch_bounds__(256) GemvGroupKernel(const uint16_t* __restrict__ x, GemvMats mats, int64_t k) {
-  int b = static_cast<int>(blockIdx.x), i = 0;
-  while (i + 1 < mats.count && b >= mats.blocks[i]) b -= mats.blocks[i++];
+  // The block's matrix, with constant indices only (a dynamic index into the kernel
+  // parameters would copy them to local memory first).
+  int b = static_cast<int>(blockIdx.x);
+  const uint16_t* w = mats.w[0];
+  uint16_t* y = mats.y[0];
+  int64_t n = mats.n[0];
+  bool past = true;  // b lies past matrices [0, i)
+#pragma unroll
+  for (int i = 1; i < kGemvMaxMats; ++i) {
+    past = past && i < mats.count && b >= mats.blocks[i - 1];
+    if (past) {
+      b -= mats.blocks[i - 1];
+      w = mats.w[i];
+      y = mats.y[i];
+      n = mats.n[i];
+    }
+  }
   const int warp = static_cast<int>(threadIdx.x / 32), lane = static_cast<int>(threadIdx.x % 32);
-  const int64_t row = static_cast<int64_t>(b) * 8 + warp, n = mats.n[i];
+  const int64_t row = static_cast<int64_t>(b) * 8 + warp;
   if (row >= n) return;
   const int64_t kv = k / 8;
   float acc[M];
-  WarpRowDot<M, U>(reinterpret_cast<const uint4*>(x), reinterpret_cast<const uint4*>(mats.w[i] + row * k), kv, lane,
-                   acc);
+  WarpRowDot<M, U>(reinterpret_cast<const uint4*>(x), reinterpret_cast<const uint4*>(w + row * k), kv, lane, acc);
   if (lane == 0) {
 #pragma unroll
-    for (int m = 0; m < M; ++m) mats.y[i][m * n + row] = F32ToBf16(acc[m]);
+    for (int m = 0; m < M; ++m) y[m * n + row] = F32ToBf16(acc[m]);
   }
 }
 
@@ -232,6 +246,22 @@ __global__ void __launch_bounds__(256) GemvScalarKernel(const uint16_t* __restri
   }
 }
 
+// Weight vectors each lane loads before the grid wait and keeps in flight: a short
+// row (k <= 4096 for one or two x rows) is loaded whole before the wait, so a
+// projection's weight stream starts while the previous kernel drains instead of
+// ramping up after it (a 4096 x 4096 GEMV is only ~8 us at the copy bandwidth). The
+// order of each row's sum does not depend on U.
+template <int M>
+constexpr int Unroll(bool whole_row) {
+  return whole_row && M <= 2 ? 16 : M <= 2 ? 8 : 4;
+}
+inline bool WholeRow(int64_t k) { return k / 8 <= 32 * 16 && detail::GemvWholeRowEnabled(); }
+
+// Launches kernel<M, U> with U = Unroll<M>(whole_row).
+#define AX_GEMV_BY_UNROLL(kernel, M, whole_row, ...)                                        \
+  ((whole_row) ? detail::Launch(kernel<M, Unroll<M>(true)>, __VA_ARGS__)                   \
+               : detail::Launch(kernel<M, Unroll<M>(false)>, __VA_ARGS__))
+
 // Matrices of at most this many rows take the split-k kernel.
 constexpr int64_t kSplitMaxRows = 2048;
 
@@ -244,9 +274,12 @@ cudaError_t Launch(const MatmulParams& p, cudaStream_t stream) {
     return detail::Launch(GemvSplitKernel<M, kSplitUnroll, kOutF32>, dim3(detail::Blocks(p.n, 2)), dim3(256), 0,
                           stream, p.x, p.w, p.y, p.n, p.k, p.accumulate);
   }
-  constexpr int kUnroll = M <= 2 ? 8 : 4;
-  return detail::Launch(GemvKernel<M, kUnroll, kOutF32>, dim3(detail::Blocks(p.n, 8)), dim3(256), 0, stream, p.x, p.w,
-                        p.y, p.n, p.k, p.accumulate);
+  const dim3 grid(detail::Blocks(p.n, 8));
+  if (WholeRow(p.k) && M <= 2)
+    return detail::Launch(GemvKernel<M, Unroll<M>(true), kOutF32>, grid, dim3(256), 0, stream, p.x, p.w, p.y, p.n, p.k,
+                          p.accumulate);
+  return detail::Launch(GemvKernel<M, Unroll<M>(false), kOutF32>, grid, dim3(256), 0, stream, p.x, p.w, p.y, p.n, p.k,
+                        p.accumulate);
 }
 
 template <bool kOutF32>
@@ -265,16 +298,14 @@ cudaError_t Dispatch(const MatmulParams& p, cudaStream_t stream) {
 
 template <int M>
 cudaError_t LaunchGroup(const uint16_t* x, const GemvMats& mats, int blocks, int64_t k, cudaStream_t stream) {
-  constexpr int kUnroll = M <= 2 ? 8 : 4;
-  return detail::Launch(GemvGroupKernel<M, kUnroll>, dim3(static_cast<unsigned>(blocks)), dim3(256), 0, stream, x,
-                        mats, k);
+  return AX_GEMV_BY_UNROLL(GemvGroupKernel, M, WholeRow(k), dim3(static_cast<unsigned>(blocks)), dim3(256), 0, stream,
+                           x, mats, k);
 }
 
 template <int M>
 cudaError_t LaunchSilu(const GemvSiluParams& p, cudaStream_t stream) {
-  constexpr int kUnroll = M <= 2 ? 8 : 4;
-  return detail::Launch(GemvSiluKernel<M, kUnroll>, dim3(static_cast<unsigned>(p.f / 4)), dim3(256), 0, stream, p.x,
-                        p.w, p.act, p.f, p.k);
+  return AX_GEMV_BY_UNROLL(GemvSiluKernel, M, WholeRow(p.k), dim3(static_cast<unsigned>(p.f / 4)), dim3(256), 0,
+                           stream, p.x, p.w, p.act, p.f, p.k);
 }
 
 }  // namespace
