@@ -26,9 +26,10 @@ ks = [(r["Kernel Name"], float(r["Metric Value"].replace(",", "")), r["Metric Un
 scale = {"ns": 1e-3, "nsecond": 1e-3, "us": 1.0, "usecond": 1.0, "ms": 1e3, "msecond": 1e3}
 ks = [(n, v * scale[u]) for n, v, u in ks]  # -> us
 # A forward starts with the embedding gather; the logit-row gather before the final
-# norm and lm_head (GemvKernel<1, 8, 1>) does not start one.
+# norm and lm_head (the f32-output GemvKernel<M, U, 1>) does not start one.
+lm_head = re.compile(r"GemvKernel<\d+, \d+, 1>")
 starts = [i for i, (n, _) in enumerate(ks)
-          if "GatherRows" in n and not (i + 2 < len(ks) and "GemvKernel<1, 8, 1>" in ks[i + 2][0])]
+          if "GatherRows" in n and not (i + 2 < len(ks) and lm_head.search(ks[i + 2][0]))]
 fw = [ks[a:b] for a, b in zip(starts, starts[1:] + [len(ks)])]
 decode = fw[3:]  # prefill, first decode (eager), second (recorded), then replays
 print(f"{len(fw)} forwards; averaging {len(decode)} decode forwards")
