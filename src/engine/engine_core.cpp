@@ -194,6 +194,10 @@ Status EngineCore::Step() {
     Active& a = *active_.at(id);
     if (a.admitted) continue;  // re-admission after preemption: not a new prefix hit
     a.admitted = true;
+    if (a.policy == DecodePolicy::kNgram && accept_prior_ >= 0) {
+      a.accept_ema = accept_prior_;
+      a.gate_open = a.accept_ema >= config_.gate_threshold;
+    }
     a.metrics.queue_seconds = NowSeconds() - a.t_submit;
     a.metrics.prefix_hit_tokens = sched_.Get(id)->prefix_hit_tokens;
     counters_.prefix_hit_tokens += a.metrics.prefix_hit_tokens;

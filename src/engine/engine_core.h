@@ -46,7 +46,7 @@ struct EngineCoreConfig {
   bool prefix_caching = true;
   DecodePolicy default_policy = DecodePolicy::kNgram;
   int max_draft = 4;              // drafts per request per step at most
-  int ngram_max_n = 3;            // longest n-gram in the draft table
+  int ngram_max_n = 5;            // longest n-gram in the draft table
   double gate_alpha = 0.1;        // EMA weight of the acceptance-rate estimate
   double gate_threshold = 0.5;    // drafting off below this estimate, back on above
 };
@@ -101,6 +101,10 @@ class EngineCore {
   Scheduler sched_;
   KvCache cache_;
   StepCostModel cost_;
+  // The gate outcomes of every request, averaged (the gate's alpha): where a new
+  // n-gram request's acceptance estimate starts, so that requests of one workload do
+  // not each relearn it from the threshold. Negative until the first outcome.
+  double accept_prior_ = -1;
   struct DraftProposal {
     Active* a;
     int n;

@@ -9,15 +9,16 @@
 // between trusted neighbours, or, above the largest trusted size, extrapolated along
 // the slope of the two largest trusted sizes (at least +2% a token, a memory-bound
 // step) — so an untried draft length on a memory-bound step looks cheap and gets tried
-// and measured, while on a compute-bound step it does not.
+// and measured, while on a compute-bound step it does not. A trusted larger size caps
+// every smaller one (a step never costs more than a larger one).
 //
 // PlanDraftLengths picks, per step, a draft length for every candidate request to
 // maximise expected tokens out per second of the whole batch:
 //   expected tokens of a request with k drafts and acceptance rate α:
 //     E(k) = 1 + α + α² + … + α^k     (each draft survives only if all before it did)
 //   batch throughput = Σ E_i(k_i) / T(base_tokens + Σ k_i)
-// Greedy marginal search: repeatedly add one draft where it raises the throughput
-// most; stop when no addition helps. k = 0 for everyone is always a candidate, so the
+// Greedy search: repeatedly add the run of drafts (to one request) that raises the
+// throughput most; stop when no addition raises it by 3% or more. k = 0 for everyone is always a candidate, so the
 // plan is never predicted slower than direct decoding.
 //
 // Example: T(n) = 40 ms + 1 ms·n, one request, α = 0.8: k = 0 → 1/41 tok/ms; k = 4 →
@@ -32,7 +33,7 @@ namespace ax {
 
 class StepCostModel {
  public:
-  explicit StepCostModel(double ema_weight = 0.2) : weight_(ema_weight) {}
+  explicit StepCostModel(double ema_weight = 0.2) : weight_(ema_weight) { Rebuild(); }
   void Observe(int64_t tokens, double seconds);
   // Predicted seconds for a forward of `tokens` tokens (relative units before any data).
   double Predict(int64_t tokens) const;
@@ -42,6 +43,9 @@ class StepCostModel {
   static constexpr int kBuckets = 64 + 16;
   static int Bucket(int64_t tokens);
   static int64_t BucketSize(int b);  // representative token count of a bucket
+  // Refreshes the per-bucket neighbours, caps and slope after an observation, so that
+  // Predict (called for every candidate run while planning) is O(1).
+  void Rebuild();
   struct Cell {
     double seconds = 0;
     int64_t count = 0;
@@ -54,6 +58,12 @@ class StepCostModel {
   double weight_;
   Cell cells_[kBuckets];
   int64_t count_ = 0;
+  // Rebuilt per observation: the nearest trusted bucket below / above each bucket (-1:
+  // none), the smallest trusted time above it (a step never costs more than a larger
+  // one), and the slope past the largest trusted bucket.
+  int lo_[kBuckets], hi_[kBuckets];
+  double cap_[kBuckets], eff_[kBuckets];
+  double top_slope_ = 0;
 };
 
 struct DraftCandidate {

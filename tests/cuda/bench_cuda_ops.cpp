@@ -137,7 +137,9 @@ int Run(int reps, const char* json_path) {
   {
     const int copies = 2;  // 2 x 201 MB
     std::vector<TensorView> ws;
-    for (int c = 0; c < copies; ++c) ws.push_back(Upload(be, 2 * inter * hidden, DType::kBF16, Shape{2 * inter, hidden}));
+    for (int c = 0; c < copies; ++c) {
+      ws.push_back(Upload(be, 2 * inter * hidden, DType::kBF16, Shape{2 * inter, hidden}));
+    }
     const double wbytes = 2.0 * 2 * inter * hidden;
     TensorView x = Upload(be, hidden, DType::kBF16, Shape{1, hidden}, 1.0f);
     TensorView gu = Upload(be, 2 * inter, DType::kBF16, Shape{1, 2 * inter});

@@ -100,6 +100,43 @@ TEST(StepCostModel, OneColdStepDoesNotPoisonAnUntriedSize) {
   EXPECT_NEAR(m.Predict(5), 0.2 * 0.0045 + 0.8 * 0.5, 1e-9);  // now trusted, still decaying
 }
 
+TEST(StepCostModel, ALargerMeasuredSizeCapsASlowReading) {
+  StepCostModel m;
+  for (int i = 0; i < 4; ++i) {
+    m.Observe(1, 0.010);
+    m.Observe(3, 0.030);  // a slow reading (say, a preempted core) that stuck
+    m.Observe(4, 0.014);
+  }
+  EXPECT_NEAR(m.Predict(3), 0.014, 1e-12);  // never more than the larger size
+  EXPECT_NEAR(m.Predict(2), 0.012, 1e-12);  // interpolated between 1 and the capped 3
+  EXPECT_NEAR(m.Predict(4), 0.014, 1e-12);
+}
+
+TEST(PlanDraftLengths, FindsALongerRunPastACostlyStep) {
+  // T(2) jumps, T(3..4) barely grow (a kernel that changes at two rows): one draft
+  // loses, three win. A one-draft-at-a-time search would stop at zero.
+  StepCostModel m;
+  for (int i = 0; i < 4; ++i) {
+    m.Observe(1, 0.010);
+    m.Observe(2, 0.019);
+    m.Observe(3, 0.0195);
+    m.Observe(4, 0.020);
+  }
+  EXPECT_EQ(PlanDraftLengths(m, 1, 1, {{0.8, 3}}), (std::vector<int>{3}));
+}
+
+TEST(PlanDraftLengths, AGainWithinMeasurementNoiseIsNotTaken) {
+  // Eight decodes; one more row costs 2%, and a draft accepted 20% of the time
+  // would add 2.5% more tokens: predicted +0.5%, under the 3% hurdle.
+  StepCostModel m;
+  for (int i = 0; i < 4; ++i) {
+    m.Observe(8, 0.100);
+    m.Observe(9, 0.102);
+  }
+  EXPECT_EQ(PlanDraftLengths(m, 8, 8, {{0.2, 1}}), (std::vector<int>{0}));
+  EXPECT_EQ(PlanDraftLengths(m, 8, 8, {{0.9, 1}}), (std::vector<int>{1}));  // +9%: taken
+}
+
 TEST(PlanDraftLengths, DraftsWhenAcceptanceIsHighAndNotWhenLow) {
   StepCostModel m;
   for (int i = 0; i < 20; ++i) {

@@ -138,7 +138,9 @@ void CudaBackend::MatmulSiluMul(const TensorView& x, const TensorView& w_gate_up
     t.shape = Shape{split, cols};
     return t;
   };
-  if (split > 0) Backend::MatmulSiluMul(first_rows(x, k), w_gate_up, first_rows(gate_up, 2 * f), first_rows(act, f), split);
+  if (split > 0) {
+    Backend::MatmulSiluMul(first_rows(x, k), w_gate_up, first_rows(gate_up, 2 * f), first_rows(act, f), split);
+  }
   for (int64_t r0 = split; r0 < m; r0 += kc::kGemvMaxRows) {
     kc::GemvSiluParams p = g;
     p.m = std::min<int64_t>(kc::kGemvMaxRows, m - r0);
