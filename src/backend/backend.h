@@ -39,6 +39,7 @@ struct BatchMeta {
   int max_blocks_per_seq = 0;
   int64_t n_logit_rows = 0;
   bool argmax_only = false;               // the forward ends in ArgmaxRows (no logits read back)
+  int top_k = 0;                          // > 0: the forward ends in TopRows(top_k) instead
 };
 
 // One layer's paged KV cache: k, v [num_blocks, block_size, n_kv_heads, head_dim].
@@ -95,6 +96,12 @@ class Backend {
   // lowest index on ties; NaN never wins. Lets a greedy step read back token ids
   // instead of logits. The default scans host memory (the CPU backend).
   virtual void ArgmaxRows(const TensorView& x, TensorView ids);
+  // The k best entries of each row of x [rows, n] f32, in canonical order (value
+  // descending, index ascending; NaN ranks below -inf): ids [rows, k] i32 and vals
+  // [rows, k] f32. 1 <= k <= kMaxTopRows <= n. Lets a step of top-k sampled requests
+  // read back k candidates per row instead of logits. The default works in host memory.
+  static constexpr int kMaxTopRows = 64;
+  virtual void TopRows(const TensorView& x, int k, TensorView ids, TensorView vals);
   // In-place rotate_half RoPE of x [n_tokens, n_heads, head_dim] at the staged positions.
   virtual void Rope(TensorView x, int n_heads, int head_dim, const TensorView& inv_freq) = 0;
   // out[m, f] = silu(gate_up[m, :f]) * gate_up[m, f:]

@@ -1,5 +1,10 @@
 // Backend helpers that the CPU and CUDA backends share (ax_backend_core).
 #include "backend/backend.h"
+
+#include <algorithm>
+#include <numeric>
+#include <vector>
+
 #include "base/check.h"
 
 namespace ax {
@@ -34,6 +39,28 @@ void Backend::ArgmaxRows(const TensorView& x, TensorView ids) {
       if (row[j] > row[best] || (row[best] != row[best] && row[j] == row[j])) best = static_cast<int32_t>(j);
     }
     ids.as<int32_t>()[r] = best;
+  }
+}
+
+void Backend::TopRows(const TensorView& x, int k, TensorView ids, TensorView vals) {
+  AX_CHECK(x.dtype == DType::kF32 && ids.dtype == DType::kI32 && vals.dtype == DType::kF32 && x.shape.ndim == 2);
+  const int64_t rows = x.shape[0], n = x.shape[1];
+  AX_CHECK(k >= 1 && k <= kMaxTopRows && k <= n);
+  std::vector<int32_t> order(static_cast<size_t>(n));
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* row = x.as<float>() + r * n;
+    // NaN ranks below everything (as -inf with a larger index would).
+    auto better = [row](int32_t a, int32_t b) {
+      const bool na = row[a] != row[a], nb = row[b] != row[b];
+      if (na != nb) return nb;
+      return row[a] > row[b] || ((row[a] == row[b] || na) && a < b);
+    };
+    std::iota(order.begin(), order.end(), 0);
+    std::partial_sort(order.begin(), order.begin() + k, order.end(), better);
+    for (int i = 0; i < k; ++i) {
+      ids.as<int32_t>()[r * k + i] = order[static_cast<size_t>(i)];
+      vals.as<float>()[r * k + i] = row[order[static_cast<size_t>(i)]];
+    }
   }
 }
 

@@ -33,6 +33,8 @@ Result<std::unique_ptr<EngineCore>> EngineCore::Create(Model& model, const Token
   const size_t max_rows = static_cast<size_t>(cfg.max_seqs) * static_cast<size_t>(1 + std::max(0, cfg.max_draft));
   core->logits_.resize(max_rows * static_cast<size_t>(model.config().vocab_size));
   core->argmax_.resize(max_rows);
+  core->top_ids_.resize(max_rows * Backend::kMaxTopRows);
+  core->top_logits_.resize(max_rows * Backend::kMaxTopRows);
   core->draft_proposals_.reserve(static_cast<size_t>(cfg.max_seqs));
   core->draft_candidates_.reserve(static_cast<size_t>(cfg.max_seqs));
   core->draft_lengths_.reserve(static_cast<size_t>(cfg.max_seqs));
@@ -231,15 +233,33 @@ Status EngineCore::Step() {
   }
   const double t_forward = NowSeconds();
   const int64_t generated_before = counters_.generated_tokens;
-  // When every request sampled this step is plain greedy, the backend takes each row's
-  // argmax and only ids cross back (Sample would pick the same id from the logits).
-  bool ids_only = !sampling.empty();
+  // What the host needs back: when every request sampled this step is plain greedy,
+  // each row's argmax (Sample would pick the same id from the logits); when every one
+  // is greedy or top-k sampled within the backend's candidates, each row's best k ids
+  // and logits (SampleTop gives what Sample gives); else the logits.
+  const int64_t vocab = model_.config().vocab_size;
+  const int top_k = static_cast<int>(std::min<int64_t>(Backend::kMaxTopRows, vocab));
+  bool ids_only = !sampling.empty(), top_only = !sampling.empty();
   for (const Sampling& smp : sampling) {
     auto it = active_.find(smp.id);
-    ids_only = ids_only && it != active_.end() && it->second->sampler.ArgmaxSuffices();
+    const bool greedy = it != active_.end() && it->second->sampler.ArgmaxSuffices();
+    ids_only = ids_only && greedy;
+    top_only = top_only && (greedy || (it != active_.end() && it->second->sampler.TopSuffices(top_k)));
   }
-  Status st = ids_only ? model_.ForwardArgmax(batch, cache_, argmax_.data())
-                       : model_.Forward(batch, cache_, logits_.data());
+  StepRows rows;
+  Status st;
+  if (ids_only) {
+    rows.argmax = argmax_.data();
+    st = model_.ForwardArgmax(batch, cache_, argmax_.data());
+  } else if (top_only) {
+    rows.top_k = top_k;
+    rows.top_ids = top_ids_.data();
+    rows.top_logits = top_logits_.data();
+    st = model_.ForwardTop(batch, cache_, top_k, top_ids_.data(), top_logits_.data());
+  } else {
+    rows.logits = logits_.data();
+    st = model_.Forward(batch, cache_, logits_.data());
+  }
   ++counters_.steps;
   counters_.tokens_computed += batch.n_tokens();
   if (!st.ok()) {
@@ -248,17 +268,10 @@ Status EngineCore::Step() {
     return st;
   }
   sched_.Advance(plan);
-  const int64_t vocab = model_.config().vocab_size;
   int64_t row = 0;
   for (const Sampling& smp : sampling) {
     auto it = active_.find(smp.id);
-    if (it != active_.end()) {
-      if (ids_only) {
-        VerifyAndEmit(*it->second, nullptr, argmax_.data() + row, smp.drafts);
-      } else {
-        VerifyAndEmit(*it->second, logits_.data() + row * vocab, nullptr, smp.drafts);
-      }
-    }
+    if (it != active_.end()) VerifyAndEmit(*it->second, rows, row, smp.drafts);
     row += 1 + smp.drafts;
   }
   // The cost model sees whole decode steps (drafting, planning, forward, verification:

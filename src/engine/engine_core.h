@@ -85,9 +85,18 @@ class EngineCore {
   void HandleCancellations();
   // n-gram drafting (spec_step.cpp).
   void ProposeDrafts();
-  // rows: the request's 1 + num_drafts logit rows; or, when the step read back only
-  // argmax ids (every sampled request is plain greedy), ids holds them and rows is null.
-  void VerifyAndEmit(Active& a, float* rows, const int32_t* ids, int64_t num_drafts);
+  // What a step's forward read back for its logit rows: logits, or (every sampled
+  // request plain greedy) argmax ids, or (every one greedy or top-k sampled within
+  // the candidates) each row's top_k best ids and logits.
+  struct StepRows {
+    float* logits = nullptr;            // [rows, vocab]
+    const int32_t* argmax = nullptr;    // [rows]
+    int top_k = 0;
+    const int32_t* top_ids = nullptr;   // [rows, top_k], canonical order
+    const float* top_logits = nullptr;  // [rows, top_k]
+  };
+  // Rows [row, row + 1 + num_drafts) of `out` are the request's.
+  void VerifyAndEmit(Active& a, const StepRows& out, int64_t row, int64_t num_drafts);
   void UpdateGate(Active& a, double outcome);
   // Emits one token; returns true when the request finished because of it.
   bool EmitToken(Active& a, const VerifiedToken& t, bool append_to_sequence);
@@ -115,6 +124,8 @@ class EngineCore {
   std::vector<int> draft_lengths_;
   std::vector<float> logits_;
   std::vector<int32_t> argmax_;  // one id per logit row, for steps of plain-greedy requests
+  std::vector<int32_t> top_ids_;   // [logit rows, top k], for steps of top-k sampled requests
+  std::vector<float> top_logits_;
   std::map<SeqId, std::unique_ptr<Active>> active_;
 
   mutable std::mutex inbox_mu_;

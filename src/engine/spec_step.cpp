@@ -58,13 +58,25 @@ void EngineCore::UpdateGate(Active& a, double outcome) {
   a.gate_open = a.accept_ema >= config_.gate_threshold;
 }
 
-void EngineCore::VerifyAndEmit(Active& a, float* rows, const int32_t* ids, int64_t num_drafts) {
+void EngineCore::VerifyAndEmit(Active& a, const StepRows& out, int64_t row, int64_t num_drafts) {
   const int64_t vocab = model_.config().vocab_size;
-  // The target token of row i given the draft it verifies (-1: none).
+  // The target token of the request's row i given the draft it verifies (-1: none),
+  // drawn as Sample draws it, from whichever form the step read back.
   const auto target = [&](int64_t i, int32_t draft) {
-    if (ids == nullptr) return SampleWithDraft(a.sampler, rows + i * vocab, vocab, a.generated, draft);
+    const int64_t r = row + i;
+    if (out.logits != nullptr) return SampleWithDraft(a.sampler, out.logits + r * vocab, vocab, a.generated, draft);
     VerifiedToken t;
-    t.id = ids[i];
+    if (out.argmax != nullptr) {
+      t.id = out.argmax[r];
+    } else if (a.sampler.ArgmaxSuffices()) {
+      t.id = out.top_ids[r * out.top_k];  // the best of the canonical order
+    } else {
+      SampledToken s = a.sampler.SampleTop(out.top_ids + r * out.top_k, out.top_logits + r * out.top_k, out.top_k,
+                                           vocab, a.generated);
+      t.id = s.id;
+      t.logprob = s.logprob;
+      t.top = std::move(s.top);
+    }
     t.draft_accepted = draft >= 0 && t.id == draft;
     return t;
   };

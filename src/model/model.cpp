@@ -81,11 +81,26 @@ size_t Model::KvBytesPerToken() const {
 }
 
 Status Model::Forward(const ForwardBatch& batch, KvCache& kv, float* logits_out) {
-  return arch_->forward(backend_, config_, weights_, ws_, kv, batch, ForwardOutput{logits_out, nullptr});
+  ForwardOutput out;
+  out.logits = logits_out;
+  return arch_->forward(backend_, config_, weights_, ws_, kv, batch, out);
+}
+
+Status Model::ForwardTop(const ForwardBatch& batch, KvCache& kv, int k, int32_t* ids_out, float* logits_out) {
+  if (k < 1 || k > Backend::kMaxTopRows || k > config_.vocab_size)
+    return InvalidArgument("ForwardTop: k must be in [1, " + std::to_string(Backend::kMaxTopRows) + "], got " +
+                           std::to_string(k));
+  ForwardOutput out;
+  out.top_k = k;
+  out.top_ids = ids_out;
+  out.top_vals = logits_out;
+  return arch_->forward(backend_, config_, weights_, ws_, kv, batch, out);
 }
 
 Status Model::ForwardArgmax(const ForwardBatch& batch, KvCache& kv, int32_t* ids_out) {
-  return arch_->forward(backend_, config_, weights_, ws_, kv, batch, ForwardOutput{nullptr, ids_out});
+  ForwardOutput out;
+  out.argmax = ids_out;
+  return arch_->forward(backend_, config_, weights_, ws_, kv, batch, out);
 }
 
 }  // namespace ax

@@ -53,6 +53,10 @@ class Model {
   // on the backend and read back: ids_out holds [batch.logit_rows.size()] on return.
   // What a greedy step needs, without moving a vocabulary of logits per row.
   Status ForwardArgmax(const ForwardBatch& batch, KvCache& kv, int32_t* ids_out);
+  // The same forward, reading back each logit row's k best ids and logits in canonical
+  // order ([logit rows, k] each; 1 <= k <= Backend::kMaxTopRows): what top-k sampling
+  // needs (Sampler::SampleTop).
+  Status ForwardTop(const ForwardBatch& batch, KvCache& kv, int k, int32_t* ids_out, float* logits_out);
 
  private:
   Model(Backend& backend) : backend_(backend) {}

@@ -70,6 +70,21 @@ void CandidateSet::Reset(const float* logits, int64_t vocab, double temperature)
   w_ready_ = false;
 }
 
+void CandidateSet::ResetTop(const int32_t* ids, const float* logits, int64_t n, int64_t vocab, double temperature) {
+  AX_CHECK(temperature > 0.0 && n >= 1 && n <= vocab && n <= kHeapMax && std::isfinite(logits[0]));
+  if (top_logits_.size() < static_cast<size_t>(vocab)) top_logits_.resize(static_cast<size_t>(vocab));
+  ids_.assign(ids, ids + n);
+  for (int64_t i = 0; i < n; ++i) top_logits_[static_cast<size_t>(ids[i])] = logits[i];
+  logits_ = top_logits_.data();
+  max_logit_ = logits[0];
+  inv_temperature_ = 1.0 / temperature;
+  n_ = n;
+  sorted_ = n;  // given in canonical order, as SelectFront leaves a small TopK
+  mass_ = -1.0;
+  w_ready_ = false;
+  if (w_.size() < static_cast<size_t>(vocab)) w_.resize(static_cast<size_t>(vocab));
+}
+
 void CandidateSet::Materialize() {
   if (w_ready_) return;
   if (w_.size() < ids_.size()) w_.resize(ids_.size());

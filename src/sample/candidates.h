@@ -43,6 +43,11 @@ class CandidateSet {
  public:
   // Starts with the whole vocabulary. REQUIRES: temperature > 0, as for ScanMax.
   void Reset(const float* logits, int64_t vocab, double temperature);
+  // Starts with only the n best tokens of a row, given in canonical order (ids with
+  // their logits, e.g. a device top-k): the same state as Reset followed by TopK(m) for
+  // any m <= n <= kHeapMax, so every later warper and draw gives the same result.
+  // REQUIRES: 1 <= n; ids distinct and < vocab; temperature > 0; logits[0] finite.
+  void ResetTop(const int32_t* ids, const float* logits, int64_t n, int64_t vocab, double temperature);
 
   int64_t size() const { return n_; }
   // The id at canonical position `pos`. REQUIRES: pos < size().
@@ -89,6 +94,7 @@ class CandidateSet {
   }
 
   const float* logits_ = nullptr;
+  std::vector<float> top_logits_;  // [vocab] by id, for ResetTop (only its ids written)
   double max_logit_ = 0.0;
   double inv_temperature_ = 1.0;
   std::vector<int32_t> ids_;  // capacity kept across Resets

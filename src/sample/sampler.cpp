@@ -102,6 +102,17 @@ void Sampler::ApplyPenalties(float* logits, int64_t vocab) const {
   }
 }
 
+bool Sampler::TopSuffices(int64_t k) const {
+  return params_.temperature > 0.0 && params_.top_k >= 1 && params_.top_k <= k && !Penalised();
+}
+
+SampledToken Sampler::SampleTop(const int32_t* ids, const float* logits, int64_t n, int64_t vocab,
+                                int64_t token_index) {
+  AX_CHECK(ids != nullptr && logits != nullptr && TopSuffices(n) && n <= vocab && token_index >= 0);
+  cands_->ResetTop(ids, logits, n, vocab, params_.temperature);
+  return DrawProcessed(token_index);
+}
+
 bool Sampler::ArgmaxSuffices() const {
   return params_.temperature == 0.0 && params_.repetition_penalty == 1.0 && params_.presence_penalty == 0.0 &&
          params_.frequency_penalty == 0.0 && !params_.logprobs;
@@ -122,8 +133,13 @@ SampledToken Sampler::Sample(float* logits, int64_t vocab, int64_t token_index) 
   ApplyPenalties(logits, vocab);
   if (params_.temperature == 0.0) return SampleGreedy(logits, vocab);
 
+  cands_->Reset(logits, vocab, params_.temperature);
+  return DrawProcessed(token_index);
+}
+
+// The warpers, the seeded draw and the logprobs, on the candidates cands_ was reset to.
+SampledToken Sampler::DrawProcessed(int64_t token_index) {
   CandidateSet& c = *cands_;
-  c.Reset(logits, vocab, params_.temperature);
   ApplyWarpers(params_, c);
   SampledToken out;
   out.id = c.Draw(CounterUniform(params_.seed, static_cast<uint64_t>(token_index), 0));

@@ -112,6 +112,14 @@ class Sampler {
   // Greedy with no penalty and no logprobs: Sample returns the argmax of the raw
   // logits (lowest id on ties), so a caller may compute it anywhere.
   bool ArgmaxSuffices() const;
+  // Sampling with 1 <= top_k <= k and no penalty (logprobs allowed): only the row's k
+  // best tokens matter, so SampleTop on them gives exactly what Sample gives on the
+  // whole row.
+  bool TopSuffices(int64_t k) const;
+  // Sample, from the row's n best tokens in canonical order (logit descending, id
+  // ascending: ids and their logits), e.g. computed on a device. REQUIRES:
+  // TopSuffices(n); n <= vocab; the row has no NaN.
+  SampledToken SampleTop(const int32_t* ids, const float* logits, int64_t n, int64_t vocab, int64_t token_index);
 
   int64_t num_generated() const { return num_generated_; }
   const SamplingParams& params() const { return params_; }
@@ -124,6 +132,7 @@ class Sampler {
   Seen& Touch(int32_t id);
   bool Penalised() const;
   SampledToken SampleGreedy(const float* logits, int64_t vocab);
+  SampledToken DrawProcessed(int64_t token_index);
 
   SamplingParams params_;
   std::vector<Seen> seen_;                    // first-seen order, one entry per token

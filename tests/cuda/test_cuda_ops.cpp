@@ -1,6 +1,7 @@
 // Every CUDA op (through the Backend interface) against the scalar oracle
 // kernels/ref at odd sizes, outputs poisoned with NaN first, bf16 tolerances.
 #include <algorithm>
+#include <bit>
 #include <numeric>
 
 #include "cuda_test_util.h"
@@ -463,6 +464,50 @@ TEST(CudaOps, ArgmaxRows) {
         if (!std::isnan(row[j]) && (std::isnan(row[want]) || row[j] > row[want])) want = static_cast<int32_t>(j);
       }
       EXPECT_EQ(got[static_cast<size_t>(r)], want) << "n " << n << " row " << r;
+    }
+  }
+}
+
+// The k best of each row in canonical order against a host sort: random rows, a run
+// of ties across the cut, NaN, and rows of mostly -inf (more equal entries than the
+// kernel holds: the index-ordered pass).
+TEST(CudaOps, TopRows) {
+  AX_REQUIRE_CUDA();
+  Backend& be = *Cuda();
+  for (int64_t n : {int64_t{64}, int64_t{4097}, int64_t{151936}}) {
+    const int64_t rows = 5;
+    std::vector<float> x = Random(static_cast<size_t>(rows * n), 41, -4.0f, 4.0f);
+    for (int64_t j = 0; j < n; j += 3) x[static_cast<size_t>(n + j)] = 2.5f;  // row 1: many ties
+    x[static_cast<size_t>(2 * n + 9)] = std::nanf("");                       // row 2: NaN
+    for (int64_t j = 0; j < n; ++j)                                         // row 3: masked
+      x[static_cast<size_t>(3 * n + j)] = j % 50 == 7 ? 1.0f : -INFINITY;
+    for (int k : {1, 20, 64}) {
+      TensorView xd = ToDevice(be, x, DType::kF32, Shape{rows, n});
+      auto ids = be.Alloc(DType::kI32, Shape{rows, k});
+      auto vals = be.Alloc(DType::kF32, Shape{rows, k});
+      ASSERT_TRUE(ids.ok() && vals.ok());
+      be.TopRows(xd, k, *ids, *vals);
+      std::vector<int32_t> got(static_cast<size_t>(rows * k));
+      std::vector<float> got_vals(got.size());
+      ASSERT_TRUE(be.ReadToHost(*ids, got.data(), got.size() * sizeof(int32_t)).ok());
+      ASSERT_TRUE(be.ReadToHost(*vals, got_vals.data(), got_vals.size() * sizeof(float)).ok());
+      for (int64_t r = 0; r < rows; ++r) {
+        const float* row = x.data() + r * n;
+        std::vector<int32_t> order(static_cast<size_t>(n));
+        std::iota(order.begin(), order.end(), 0);
+        std::partial_sort(order.begin(), order.begin() + k, order.end(), [&](int32_t a, int32_t b) {
+          const bool na = std::isnan(row[a]), nb = std::isnan(row[b]);
+          if (na != nb) return nb;
+          return row[a] > row[b] || ((row[a] == row[b] || na) && a < b);
+        });
+        for (int i = 0; i < k; ++i) {
+          ASSERT_EQ(got[static_cast<size_t>(r * k + i)], order[static_cast<size_t>(i)])
+              << "n " << n << " k " << k << " row " << r << " rank " << i;
+          // The value's bits (a NaN row at n = 64, k = 64 takes the NaN too).
+          EXPECT_EQ(std::bit_cast<uint32_t>(got_vals[static_cast<size_t>(r * k + i)]),
+                    std::bit_cast<uint32_t>(row[order[static_cast<size_t>(i)]]));
+        }
+      }
     }
   }
 }

@@ -5,7 +5,9 @@
 // f32 arithmetic may legitimately flip (see the model's README).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <numeric>
 
 #include "ax/engine.h"
 #include "model_harness.h"
@@ -80,6 +82,75 @@ TEST_F(Stories260K, ForwardArgmaxIsTheArgmaxOfForwardLogits) {
     ASSERT_EQ(static_cast<int64_t>(got.size()), n);
     for (int64_t r = 0; r < n; ++r) EXPECT_EQ(got[r], Argmax(logits.data() + r * h.vocab(), h.vocab())) << "row " << r;
   }
+}
+
+// ForwardTop gives each logit row's best k ids and logits of what Forward returns, in
+// canonical order (logit descending, id ascending).
+TEST_F(Stories260K, ForwardTopIsTheCanonicalTopOfForwardLogits) {
+  ModelHarness h(StoriesDir());
+  ASSERT_TRUE(h.status().ok()) << h.status().ToString();
+  constexpr int kK = 64;
+  const auto ids = ref_["cases"][0]["prompt_ids"].get<std::vector<int32_t>>();
+  const int64_t n = static_cast<int64_t>(ids.size());
+  const std::vector<float> logits = h.Chunk(ids, 0, n, /*all_logits=*/true);
+  ASSERT_TRUE(h.last_status().ok());
+  std::vector<int32_t> top_ids(static_cast<size_t>(n * kK), -1);
+  std::vector<float> top_vals(static_cast<size_t>(n * kK));
+  ASSERT_TRUE(h.ChunkTop(ids, 0, n, kK, top_ids.data(), top_vals.data()).ok());
+  for (int64_t r = 0; r < n; ++r) {
+    const float* row = logits.data() + r * h.vocab();
+    std::vector<int32_t> order(static_cast<size_t>(h.vocab()));
+    std::iota(order.begin(), order.end(), 0);
+    std::partial_sort(order.begin(), order.begin() + kK, order.end(),
+                      [&](int32_t a, int32_t b) { return row[a] > row[b] || (row[a] == row[b] && a < b); });
+    for (int i = 0; i < kK; ++i) {
+      ASSERT_EQ(top_ids[static_cast<size_t>(r * kK + i)], order[static_cast<size_t>(i)]) << "row " << r << " rank " << i;
+      EXPECT_EQ(top_vals[static_cast<size_t>(r * kK + i)], row[order[static_cast<size_t>(i)]]);
+    }
+  }
+}
+
+// A top-k sampled request's steps read back candidates (ForwardTop) when every request
+// in the step allows it, and logits when one does not (a penalty): the same seeded
+// tokens and logprobs either way.
+TEST_F(Stories260K, TopKSamplingGivesTheSameTokensFromCandidatesAsFromLogits) {
+  EngineConfig cfg;
+  cfg.model_dir = StoriesDir();
+  cfg.backend = "cpu";
+  cfg.threads = 2;
+  cfg.policy = "direct";
+  auto engine = Engine::Create(cfg);
+  ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+  GenerateRequest req;
+  req.prompt_text = "Once upon a time";
+  req.max_tokens = 40;
+  req.ignore_eos = true;
+  req.sampling.temperature = 0.9;
+  req.sampling.top_k = 20;
+  req.sampling.top_p = 0.9;
+  req.sampling.seed = 77;
+  req.sampling.logprobs = true;
+  req.sampling.top_logprobs = 3;
+  auto alone = (*engine)->Generate(req);  // every step from candidates
+  ASSERT_TRUE(alone.ok()) << alone.status().ToString();
+  GenerateRequest penalised = req;
+  penalised.prompt_text = "The little dog was happy";
+  penalised.max_tokens = 60;  // outlives the first: every step of the first needs logits
+  penalised.sampling.presence_penalty = 0.5;
+  auto a = (*engine)->Submit(req);
+  auto b = (*engine)->Submit(penalised);
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_TRUE((*engine)->RunUntilIdle().ok());
+  std::vector<int32_t> ids;
+  std::vector<float> logprobs;
+  StreamEvent ev;
+  while ((*a)->Next(&ev, 0) && ev.kind == StreamEvent::Kind::kToken) {
+    ids.push_back(ev.token.id);
+    logprobs.push_back(ev.token.logprob);
+  }
+  EXPECT_EQ(ids, alone->output_tokens);
+  ASSERT_EQ(logprobs.size(), alone->output_logprobs.size());
+  for (size_t i = 0; i < logprobs.size(); ++i) EXPECT_EQ(logprobs[i], alone->output_logprobs[i]) << i;
 }
 
 TEST_F(Stories260K, SameSeedGivesSameSampledTokens) {

@@ -155,7 +155,7 @@ Status CudaBackend::BeginForward(const BatchMeta& m) {
   if (graphable_) {
     stride = 8;
     while (stride < m.max_blocks_per_seq) stride *= 2;
-    key_ = GraphKey{m.n_tokens, m.n_seqs, m.n_logit_rows, stride, m.argmax_only};
+    key_ = GraphKey{m.n_tokens, m.n_seqs, m.n_logit_rows, stride, m.argmax_only, m.top_k};
   }
   const auto round4 = [](size_t n) { return (n + 3) / 4 * 4; };
   const size_t nt = static_cast<size_t>(m.n_tokens);

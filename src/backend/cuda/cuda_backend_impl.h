@@ -44,6 +44,7 @@ class CudaBackend final : public Backend {
   void MatmulGroup(const TensorView& x, std::span<const TensorView> w, std::span<const TensorView> y,
                    int64_t throughput_rows) override;
   void ArgmaxRows(const TensorView& x, TensorView ids) override;
+  void TopRows(const TensorView& x, int k, TensorView ids, TensorView vals) override;
   void MatmulSiluMul(const TensorView& x, const TensorView& w_gate_up, TensorView gate_up, TensorView act,
                      int64_t throughput_rows) override;
   void Rope(TensorView x, int n_heads, int head_dim, const TensorView& inv_freq) override;
@@ -79,8 +80,8 @@ class CudaBackend final : public Backend {
 
   // What a recording depends on besides the staged values: the metadata layout and
   // every launch's grid. Block tables are staged with a power-of-two stride for it.
-  // n_tokens, n_seqs, logit rows, table stride, argmax_only
-  using GraphKey = std::tuple<int64_t, int, int64_t, int, bool>;
+  // n_tokens, n_seqs, logit rows, table stride, argmax_only, top_k
+  using GraphKey = std::tuple<int64_t, int, int64_t, int, bool, int>;
 
   struct DeviceMeta {
     const int32_t* tokens = nullptr;

@@ -156,6 +156,13 @@ void CudaBackend::ArgmaxRows(const TensorView& x, TensorView ids) {
                             stream_));
 }
 
+void CudaBackend::TopRows(const TensorView& x, int k, TensorView ids, TensorView vals) {
+  AX_CHECK(x.dtype == DType::kF32 && ids.dtype == DType::kI32 && vals.dtype == DType::kF32 && x.shape.ndim == 2);
+  static_assert(kc::kTopKMax == kMaxTopRows);
+  Note(kc::LaunchTopKRows(static_cast<const float*>(x.data), x.shape[0], x.shape[1], k,
+                          static_cast<int32_t*>(ids.data), static_cast<float*>(vals.data), stream_));
+}
+
 void CudaBackend::Rope(TensorView x, int n_heads, int head_dim, const TensorView& inv_freq) {
   kc::RopeParams p;
   p.x = MutBf16(x);

@@ -210,6 +210,10 @@ Status LaunchGemvGroup(const GemvGroupParams& p, cudaStream_t stream);
 Status LaunchGemvSilu(const GemvSiluParams& p, cudaStream_t stream);
 // ids[r] = argmax of x[r, :] (x [rows, n] f32), lowest index on ties, NaN never wins.
 Status LaunchArgmaxRows(const float* x, int64_t rows, int64_t n, int32_t* ids, cudaStream_t stream);
+// The k best of each row of x [rows, n] f32 in canonical order (value descending, index
+// ascending; NaN ranks below -inf): ids, vals [rows, k]. 1 <= k <= kTopKMax <= n.
+constexpr int kTopKMax = 64;
+Status LaunchTopKRows(const float* x, int64_t rows, int64_t n, int k, int32_t* ids, float* vals, cudaStream_t stream);
 Status LaunchAttention(const AttentionParams& p, cudaStream_t stream);
 
 }  // namespace ax::kernels::cuda

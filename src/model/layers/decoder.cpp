@@ -22,6 +22,13 @@ TensorView FirstEntries(const TensorView& t, int64_t n) {
   return v;
 }
 
+// The first rows of a [rows, kMaxTopRows] buffer, viewed densely as [rows, k].
+TensorView TopRows(const TensorView& t, int64_t rows, int k) {
+  TensorView v = t;
+  v.shape = Shape{rows, k};
+  return v;
+}
+
 // x += o_proj(attention(rope(qk_norm(q, k)), KV cache)) over the pre-normed input.
 void AttentionBlock(Backend& be, const ModelConfig& cfg, const DecoderWeights& w,
                     const DecoderLayerWeights& lw, const KvLayerView& cache, DecoderWorkspace& ws,
@@ -85,6 +92,8 @@ Result<DecoderWorkspace> AllocateDecoderWorkspace(Backend& backend, const ModelC
   AX_RETURN_IF_ERROR(alloc(&ws.logit_in, max_logit_rows, cfg.hidden_size, act));
   AX_RETURN_IF_ERROR(alloc(&ws.logits, max_logit_rows, cfg.vocab_size, DType::kF32));
   AX_ASSIGN_OR_RETURN(ws.argmax, backend.Alloc(DType::kI32, Shape{max_logit_rows}));
+  AX_ASSIGN_OR_RETURN(ws.top_ids, backend.Alloc(DType::kI32, Shape{max_logit_rows, Backend::kMaxTopRows}));
+  AX_ASSIGN_OR_RETURN(ws.top_vals, backend.Alloc(DType::kF32, Shape{max_logit_rows, Backend::kMaxTopRows}));
   return ws;
 }
 
@@ -95,10 +104,15 @@ Status DecoderForward(Backend& be, const ModelConfig& cfg, const DecoderWeights&
   if (n > ws.max_tokens)
     return InvalidArgument("forward batch of " + std::to_string(n) + " tokens exceeds the workspace (" +
                            std::to_string(ws.max_tokens) + ")");
-  AX_CHECK_MSG((out.logits == nullptr) != (out.argmax == nullptr), "DecoderForward: one of logits or argmax");
+  const bool top = out.top_k > 0;
+  AX_CHECK_MSG((out.logits != nullptr) + (out.argmax != nullptr) + top == 1,
+               "DecoderForward: one of logits, argmax or top_k");
+  AX_CHECK(!top || (out.top_k <= Backend::kMaxTopRows && out.top_k <= cfg.vocab_size && out.top_ids != nullptr &&
+                    out.top_vals != nullptr));
   AX_RETURN_IF_ERROR(batch.Validate(cfg.vocab_size, kv.num_slots(), kv.block_size));
   BatchMeta meta = batch.meta();
   meta.argmax_only = out.argmax != nullptr;
+  meta.top_k = out.top_k;
   AX_RETURN_IF_ERROR(be.BeginForward(meta));
 
   const auto layers = [&] {
@@ -118,12 +132,19 @@ Status DecoderForward(Backend& be, const ModelConfig& cfg, const DecoderWeights&
     be.RmsNorm(in, w.final_norm, static_cast<float>(cfg.rms_norm_eps), in);
     be.Matmul(in, w.lm_head, Rows(ws.logits, r), false, /*throughput_rows=*/0);  // logits: always row-invariant
     if (meta.argmax_only) be.ArgmaxRows(Rows(ws.logits, r), FirstEntries(ws.argmax, r));
+    if (top) {
+      be.TopRows(Rows(ws.logits, r), out.top_k, TopRows(ws.top_ids, r, out.top_k), TopRows(ws.top_vals, r, out.top_k));
+    }
     return r;
   };
-  const auto read_back = [&](int64_t r0, int64_t r) {
-    return meta.argmax_only
-               ? be.ReadToHost(ws.argmax, out.argmax + r0, static_cast<size_t>(r) * sizeof(int32_t))
-               : be.ReadToHost(ws.logits, out.logits + r0 * cfg.vocab_size, Rows(ws.logits, r).nbytes());
+  const auto read_back = [&](int64_t r0, int64_t r) -> Status {
+    if (meta.argmax_only) return be.ReadToHost(ws.argmax, out.argmax + r0, static_cast<size_t>(r) * sizeof(int32_t));
+    if (top) {
+      const size_t count = static_cast<size_t>(r * out.top_k);
+      AX_RETURN_IF_ERROR(be.ReadToHost(ws.top_ids, out.top_ids + r0 * out.top_k, count * sizeof(int32_t)));
+      return be.ReadToHost(ws.top_vals, out.top_vals + r0 * out.top_k, count * sizeof(float));
+    }
+    return be.ReadToHost(ws.logits, out.logits + r0 * cfg.vocab_size, Rows(ws.logits, r).nbytes());
   };
   // A forward whose logits fit one chunk is recordable whole (see Backend::ReplayForward).
   if (rows <= ws.max_logit_rows) {

@@ -43,14 +43,20 @@ struct DecoderWorkspace {
   TensorView x, h, q, k, v, attn, gate_up, act;  // [max_tokens, ...]
   TensorView logit_in, logits;                   // [max_logit_rows, hidden / vocab]
   TensorView argmax;                             // [max_logit_rows] i32
+  TensorView top_ids, top_vals;                  // [max_logit_rows, Backend::kMaxTopRows]
 };
 
 // Where a forward's results go (host memory), one of: the logits of batch.logit_rows
-// [n_logit_rows, vocab], or only each logit row's argmax [n_logit_rows] (lowest id on
-// ties), computed on the backend so that a greedy step reads back ids, not logits.
+// [n_logit_rows, vocab]; only each logit row's argmax [n_logit_rows] (lowest id on
+// ties); or each row's top_k best ids and logits [n_logit_rows, top_k] in canonical
+// order (Backend::TopRows). The last two are computed on the backend, so that a greedy
+// or top-k sampled step reads back ids (and k logits), not a vocabulary per row.
 struct ForwardOutput {
   float* logits = nullptr;
   int32_t* argmax = nullptr;
+  int top_k = 0;
+  int32_t* top_ids = nullptr;
+  float* top_vals = nullptr;
 };
 
 Result<DecoderWorkspace> AllocateDecoderWorkspace(Backend& backend, const ModelConfig& cfg,

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Part of a device call: batch-1 decode of the synth Qwen3-8B (/tmp/q8, made by
+# scripts/device/bench.sh) under three sampling settings, each read back its own way:
+#   greedy                     -> argmax ids (Model::ForwardArgmax)
+#   T 0.6, top-k 20, top-p 0.95 -> 64 candidates per row (Model::ForwardTop, SampleTop)
+#   T 0.6, top-p 0.95 alone     -> the logits row, sampled on the host
+# 3 requests of 128 random prompt tokens + 128 generated each (after a warm-up request).
+# Writes $OUT/sampled.jsonl (one summary per setting). Carry .cuda-carry.
+set -uo pipefail
+source scripts/device/env.sh
+[ -e /tmp/q8/config.json ] || { echo "no /tmp/q8: run scripts/device/bench.sh first"; exit 1; }
+: > "$OUT/sampled.jsonl"
+for name in greedy topk20_topp095 topp095; do
+  python3 - "$name" > /tmp/ax_sampled.jsonl <<'PY'
+import json, random, sys
+name = sys.argv[1]
+params = {"greedy": {}, "topk20_topp095": {"temperature": 0.6, "top_k": 20, "top_p": 0.95},
+          "topp095": {"temperature": 0.6, "top_p": 0.95}}[name]
+rng = random.Random(2)
+for i in range(4):
+    n, gen = (16, 8) if i == 0 else (128, 128)
+    print(json.dumps({"tokens": [rng.randrange(151936) for _ in range(n)], "max_tokens": gen, "ignore_eos": True,
+                      "seed": 100 + i, **params}))
+PY
+  timeout 200 "$BIN/ax-engine-bench" generate --model /tmp/q8 --backend cuda --prompts-file /tmp/ax_sampled.jsonl \
+    --concurrency 1 --policy direct --no-prefix-cache --json --ctx-size 320 > /tmp/ax_sampled_out.jsonl 2>/tmp/ax_sampled.err
+  python3 - "$name" "$OUT/sampled.jsonl" <<'PY'
+import json, statistics, sys
+name, out = sys.argv[1], sys.argv[2]
+lines = [json.loads(l) for l in open("/tmp/ax_sampled_out.jsonl") if l.startswith("{")]
+reqs = [l for l in lines if not l.get("summary")][1:]  # skip the warm-up
+rates = [r["decode_tok_s"] for r in reqs if "decode_tok_s" in r]
+row = {"setting": name, "decode_tok_s": rates, "median": statistics.median(rates) if rates else None}
+open(out, "a").write(json.dumps(row) + "\n")
+print(f"{name:16s} decode tok/s {row['median']}")
+PY
+done
