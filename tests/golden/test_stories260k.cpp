@@ -17,6 +17,16 @@ namespace {
 
 std::string StoriesDir() { return std::string(AX_SHARED_DIR) + "/models/stories260K"; }
 
+// An engine on the CPU backend over stories260K (policy "" = the engine's default).
+EngineConfig StoriesConfig(const std::string& policy = "") {
+  EngineConfig cfg;
+  cfg.model_dir = StoriesDir();
+  cfg.backend = "cpu";
+  cfg.threads = 2;
+  if (!policy.empty()) cfg.policy = policy;
+  return cfg;
+}
+
 class Stories260K : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -27,11 +37,7 @@ class Stories260K : public ::testing::Test {
 };
 
 TEST_F(Stories260K, GreedyContinuationsMatchReference) {
-  EngineConfig cfg;
-  cfg.model_dir = StoriesDir();
-  cfg.backend = "cpu";
-  cfg.threads = 2;
-  auto engine = Engine::Create(cfg);
+  auto engine = Engine::Create(StoriesConfig());
   ASSERT_TRUE(engine.ok()) << engine.status().ToString();
   for (const auto& c : ref_["cases"]) {
     GenerateRequest req;
@@ -114,12 +120,7 @@ TEST_F(Stories260K, ForwardTopIsTheCanonicalTopOfForwardLogits) {
 // in the step allows it, and logits when one does not (a penalty): the same seeded
 // tokens and logprobs either way.
 TEST_F(Stories260K, TopKSamplingGivesTheSameTokensFromCandidatesAsFromLogits) {
-  EngineConfig cfg;
-  cfg.model_dir = StoriesDir();
-  cfg.backend = "cpu";
-  cfg.threads = 2;
-  cfg.policy = "direct";
-  auto engine = Engine::Create(cfg);
+  auto engine = Engine::Create(StoriesConfig("direct"));
   ASSERT_TRUE(engine.ok()) << engine.status().ToString();
   GenerateRequest req;
   req.prompt_text = "Once upon a time";
@@ -154,10 +155,7 @@ TEST_F(Stories260K, TopKSamplingGivesTheSameTokensFromCandidatesAsFromLogits) {
 }
 
 TEST_F(Stories260K, SameSeedGivesSameSampledTokens) {
-  EngineConfig cfg;
-  cfg.model_dir = StoriesDir();
-  cfg.backend = "cpu";
-  auto engine = Engine::Create(cfg);
+  auto engine = Engine::Create(StoriesConfig());
   ASSERT_TRUE(engine.ok()) << engine.status().ToString();
   GenerateRequest req;
   req.prompt_text = "Once upon a time";
@@ -176,10 +174,7 @@ TEST_F(Stories260K, SameSeedGivesSameSampledTokens) {
 }
 
 TEST_F(Stories260K, StreamedTextEqualsFinalText) {
-  EngineConfig cfg;
-  cfg.model_dir = StoriesDir();
-  cfg.backend = "cpu";
-  auto engine = Engine::Create(cfg);
+  auto engine = Engine::Create(StoriesConfig());
   ASSERT_TRUE(engine.ok());
   GenerateRequest req;
   req.prompt_text = "The little dog was happy";
@@ -195,9 +190,7 @@ TEST_F(Stories260K, StreamedTextEqualsFinalText) {
 }
 
 TEST_F(Stories260K, PromptLongerThanContextIsAClearError) {
-  EngineConfig cfg;
-  cfg.model_dir = StoriesDir();
-  cfg.backend = "cpu";
+  EngineConfig cfg = StoriesConfig();
   cfg.ctx_size = 8;
   auto engine = Engine::Create(cfg);
   ASSERT_TRUE(engine.ok());
