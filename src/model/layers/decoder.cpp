@@ -122,8 +122,8 @@ Status DecoderForward(Backend& be, const ModelConfig& cfg, const DecoderWeights&
       MlpBlock(be, cfg, w.layers[l], ws, n, batch.n_prefill_rows);
     }
   };
-  // Logits only for the rows that need them, in chunks of the logits buffer; their
-  // argmax too when that is all the caller reads.
+  // Logits only for the rows that need them, in chunks of the logits buffer; then their
+  // argmax or their best top_k when that is all the caller reads.
   const int64_t rows = static_cast<int64_t>(batch.logit_rows.size());
   const auto logits_chunk = [&](int64_t r0) {
     const int64_t r = std::min(ws.max_logit_rows, rows - r0);
