@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "base/check.h"
+#include "sample/weights.h"
 
 namespace ax {
 
@@ -65,6 +66,7 @@ void CandidateSet::Reset(const float* logits, int64_t vocab, double temperature)
   ids_.resize(static_cast<size_t>(vocab));
   std::iota(ids_.begin(), ids_.end(), 0);
   n_ = vocab;
+  all_ = true;
   sorted_ = 0;
   mass_ = -1.0;
   w_ready_ = false;
@@ -79,6 +81,7 @@ void CandidateSet::ResetTop(const int32_t* ids, const float* logits, int64_t n, 
   max_logit_ = logits[0];
   inv_temperature_ = 1.0 / temperature;
   n_ = n;
+  all_ = false;
   sorted_ = n;  // given in canonical order, as SelectFront leaves a small TopK
   mass_ = -1.0;
   w_ready_ = false;
@@ -88,9 +91,13 @@ void CandidateSet::ResetTop(const int32_t* ids, const float* logits, int64_t n, 
 void CandidateSet::Materialize() {
   if (w_ready_) return;
   if (w_.size() < ids_.size()) w_.resize(ids_.size());
-  for (int64_t i = 0; i < n_; ++i) {
-    const int32_t id = ids_[static_cast<size_t>(i)];
-    w_[static_cast<size_t>(id)] = std::exp((static_cast<double>(logits_[id]) - max_logit_) * inv_temperature_);
+  if (all_) {  // the whole vocabulary: ids are 0..n_-1 in some order
+    TokenWeightsOfRow(logits_, n_, max_logit_, inv_temperature_, w_.data());
+  } else {
+    for (int64_t i = 0; i < n_; ++i) {
+      const int32_t id = ids_[static_cast<size_t>(i)];
+      w_[static_cast<size_t>(id)] = TokenWeight((static_cast<double>(logits_[id]) - max_logit_) * inv_temperature_);
+    }
   }
   w_ready_ = true;
 }
@@ -162,6 +169,7 @@ void CandidateSet::Truncate(int64_t m) {
     SelectFront(m);  // small: select and sort in one go
   }
   n_ = m;
+  all_ = false;
   sorted_ = std::min(sorted_, m);
   mass_ = -1.0;
 }

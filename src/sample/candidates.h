@@ -19,8 +19,9 @@
 // the same inverse CDF up to rounding of those sums, and still a pure function of the
 // inputs.
 //
-// Weights: w(id) = exp((logit[id] - max_logit) / T) in double, so the best token has
-// w = 1 and the processed probability is w / Mass(). They are computed once per Reset,
+// Weights: w(id) = exp((logit[id] - max_logit) / T) in double (a polynomial within
+// 2 ulp of std::exp, vectorised over a whole row), so the best token has w = 1 and the
+// processed probability is w / Mass(). They are computed once per Reset,
 // for the tokens still kept when a warper or walk first needs them (top-k needs none).
 #pragma once
 
@@ -101,6 +102,7 @@ class CandidateSet {
   std::vector<double> w_;     // [vocab] by id; valid for kept ids once w_ready_
   bool w_ready_ = false;
   int64_t n_ = 0;
+  bool all_ = false;  // the kept set is the whole vocabulary [0, n_) (Reset, no cut yet)
   int64_t sorted_ = 0;
   double mass_ = -1.0;  // < 0: not computed
   // Scratch, reused across steps.
