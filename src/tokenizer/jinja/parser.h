@@ -77,6 +77,8 @@ class Parser {
   void ParseCallArgs(CallArgsExpr* args);
   ExprPtr MakeExpr(ExprKind kind, const Token& at);
   ExprPtr Binary(const char* op, ExprPtr a, ExprPtr b, const Token& at);
+  template <typename NextOperand, typename Match>
+  ExprPtr LeftAssoc(NextOperand next, Match match);  // parser_expr.cpp
   static constexpr int kMaxExprNodes = 10000;
 
   struct DepthGuard {

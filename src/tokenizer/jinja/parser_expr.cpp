@@ -74,22 +74,24 @@ ExprPtr Parser::ParseTuple(bool with_condexpr, std::initializer_list<std::string
   return e;
 }
 
-ExprPtr Parser::ParseOr() {
-  ExprPtr left = ParseAnd();
-  while (IsName("or")) {
+// One left-associative level: operands from `next`, joined while `match` holds; the
+// operator is the matched token's text.
+template <typename NextOperand, typename Match>
+ExprPtr Parser::LeftAssoc(NextOperand next, Match match) {
+  ExprPtr left = next();
+  while (match()) {
     Token at = Next();
-    left = Binary("or", std::move(left), ParseAnd(), at);
+    left = Binary(at.value.c_str(), std::move(left), next(), at);
   }
   return left;
 }
 
+ExprPtr Parser::ParseOr() {
+  return LeftAssoc([this] { return ParseAnd(); }, [this] { return IsName("or"); });
+}
+
 ExprPtr Parser::ParseAnd() {
-  ExprPtr left = ParseNot();
-  while (IsName("and")) {
-    Token at = Next();
-    left = Binary("and", std::move(left), ParseNot(), at);
-  }
-  return left;
+  return LeftAssoc([this] { return ParseNot(); }, [this] { return IsName("and"); });
 }
 
 ExprPtr Parser::ParseNot() {
@@ -135,40 +137,20 @@ ExprPtr Parser::ParseCompare() {
 }
 
 ExprPtr Parser::ParseMath1() {
-  ExprPtr left = ParseConcat();
-  while (IsOp("+") || IsOp("-")) {
-    Token at = Next();
-    left = Binary(at.value == "+" ? "+" : "-", std::move(left), ParseConcat(), at);
-  }
-  return left;
+  return LeftAssoc([this] { return ParseConcat(); }, [this] { return IsOp("+") || IsOp("-"); });
 }
 
 ExprPtr Parser::ParseConcat() {
-  ExprPtr left = ParseMath2();
-  while (IsOp("~")) {
-    Token at = Next();
-    left = Binary("~", std::move(left), ParseMath2(), at);
-  }
-  return left;
+  return LeftAssoc([this] { return ParseMath2(); }, [this] { return IsOp("~"); });
 }
 
 ExprPtr Parser::ParseMath2() {
-  ExprPtr left = ParsePow();
-  while (IsOp("*") || IsOp("/") || IsOp("//") || IsOp("%")) {
-    Token at = Next();
-    const char* op = at.value == "*" ? "*" : at.value == "/" ? "/" : at.value == "//" ? "//" : "%";
-    left = Binary(op, std::move(left), ParsePow(), at);
-  }
-  return left;
+  return LeftAssoc([this] { return ParsePow(); },
+                   [this] { return IsOp("*") || IsOp("/") || IsOp("//") || IsOp("%"); });
 }
 
 ExprPtr Parser::ParsePow() {
-  ExprPtr left = ParseUnary(true);
-  while (IsOp("**")) {
-    Token at = Next();
-    left = Binary("**", std::move(left), ParseUnary(true), at);
-  }
-  return left;
+  return LeftAssoc([this] { return ParseUnary(true); }, [this] { return IsOp("**"); });
 }
 
 ExprPtr Parser::ParseUnary(bool with_filter) {
