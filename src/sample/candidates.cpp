@@ -127,15 +127,32 @@ void CandidateSet::SelectFront(int64_t m) {
     // One pass with a k-entry heap whose top is the worst token kept so far.
     auto worst_on_top = [this](const auto& a, const auto& b) { return Better(a.first, b.first); };
     heap_.clear();
-    for (int64_t pos = sorted_; pos < n_; ++pos) {
-      const int32_t id = ids_[static_cast<size_t>(pos)];
-      if (static_cast<int64_t>(heap_.size()) < k) {
-        heap_.emplace_back(id, pos);
-        std::push_heap(heap_.begin(), heap_.end(), worst_on_top);
-      } else if (Better(id, heap_.front().first)) {
-        std::pop_heap(heap_.begin(), heap_.end(), worst_on_top);
-        heap_.back() = {id, pos};
-        std::push_heap(heap_.begin(), heap_.end(), worst_on_top);
+    int64_t pos = sorted_;
+    for (; pos < n_ && static_cast<int64_t>(heap_.size()) < k; ++pos) {
+      heap_.emplace_back(ids_[static_cast<size_t>(pos)], pos);
+      std::push_heap(heap_.begin(), heap_.end(), worst_on_top);
+    }
+    // Blocks whose best logit is below the worst one kept cannot contribute: a cheap
+    // max over the block first, and the heap comparisons only where it reaches.
+    constexpr int64_t kBlock = 32;
+    while (pos < n_) {
+      const int64_t end = std::min(pos + kBlock, n_);
+      float best = -std::numeric_limits<float>::infinity();
+      for (int64_t q = pos; q < end; ++q) {
+        const float l = logits_[ids_[static_cast<size_t>(q)]];
+        best = l > best ? l : best;
+      }
+      if (best < logits_[heap_.front().first]) {
+        pos = end;
+        continue;
+      }
+      for (; pos < end; ++pos) {
+        const int32_t id = ids_[static_cast<size_t>(pos)];
+        if (Better(id, heap_.front().first)) {
+          std::pop_heap(heap_.begin(), heap_.end(), worst_on_top);
+          heap_.back() = {id, pos};
+          std::push_heap(heap_.begin(), heap_.end(), worst_on_top);
+        }
       }
     }
     // Move the chosen to [sorted_, m) in ascending position order: each chosen
