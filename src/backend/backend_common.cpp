@@ -2,6 +2,7 @@
 #include "backend/backend.h"
 
 #include <algorithm>
+#include <limits>
 #include <numeric>
 #include <vector>
 
@@ -34,9 +35,24 @@ void Backend::ArgmaxRows(const TensorView& x, TensorView ids) {
   const int64_t rows = x.shape[0], n = x.shape[1];
   for (int64_t r = 0; r < rows; ++r) {
     const float* row = x.as<float>() + r * n;
+    // The max over independent lanes (a NaN never replaces a lane's value, so the
+    // loop vectorises), then the first index holding it; an all-NaN row gives 0.
+    constexpr int kLanes = 16;
+    float lane[kLanes];
+    std::fill(lane, lane + kLanes, -std::numeric_limits<float>::infinity());
+    int64_t j = 0;
+    for (; j + kLanes <= n; j += kLanes) {
+      for (int l = 0; l < kLanes; ++l) lane[l] = row[j + l] > lane[l] ? row[j + l] : lane[l];
+    }
+    float m = -std::numeric_limits<float>::infinity();
+    for (; j < n; ++j) m = row[j] > m ? row[j] : m;
+    for (float v : lane) m = v > m ? v : m;
     int32_t best = 0;
-    for (int64_t j = 1; j < n; ++j) {
-      if (row[j] > row[best] || (row[best] != row[best] && row[j] == row[j])) best = static_cast<int32_t>(j);
+    for (int64_t i = 0; i < n; ++i) {
+      if (row[i] == m) {
+        best = static_cast<int32_t>(i);
+        break;
+      }
     }
     ids.as<int32_t>()[r] = best;
   }
