@@ -58,24 +58,61 @@ void Backend::ArgmaxRows(const TensorView& x, TensorView ids) {
   }
 }
 
+namespace {
+
+// The largest of B values (NaN never chosen), over 8 independent lanes so it vectorises.
+template <int64_t B>
+float BlockMax(const float* v) {
+  float lane[8];
+  for (int l = 0; l < 8; ++l) lane[l] = v[l];
+  for (int64_t q = 8; q < B; q += 8) {
+    for (int l = 0; l < 8; ++l) lane[l] = v[q + l] > lane[l] ? v[q + l] : lane[l];
+  }
+  float m = -std::numeric_limits<float>::infinity();
+  for (float x : lane) m = x > m ? x : m;
+  return m;
+}
+
+}  // namespace
+
 void Backend::TopRows(const TensorView& x, int k, TensorView ids, TensorView vals) {
   AX_CHECK(x.dtype == DType::kF32 && ids.dtype == DType::kI32 && vals.dtype == DType::kF32 && x.shape.ndim == 2);
   const int64_t rows = x.shape[0], n = x.shape[1];
   AX_CHECK(k >= 1 && k <= kMaxTopRows && k <= n);
-  std::vector<int32_t> order(static_cast<size_t>(n));
   for (int64_t r = 0; r < rows; ++r) {
     const float* row = x.as<float>() + r * n;
-    // NaN ranks below everything (as -inf with a larger index would).
+    // Canonical order; NaN ranks below everything (as -inf with a larger index would).
     auto better = [row](int32_t a, int32_t b) {
       const bool na = row[a] != row[a], nb = row[b] != row[b];
       if (na != nb) return nb;
       return row[a] > row[b] || ((row[a] == row[b] || na) && a < b);
     };
-    std::iota(order.begin(), order.end(), 0);
-    std::partial_sort(order.begin(), order.begin() + k, order.end(), better);
+    // One pass with a k-entry heap whose top is the worst kept; a block of 32 whose
+    // largest value is below that worst one is passed over after a max (the step's
+    // cost is one read of the row, not a comparison per entry).
+    int32_t heap[kMaxTopRows];
+    int h = 0;
+    for (; h < k; ++h) heap[h] = h;
+    std::make_heap(heap, heap + k, better);
+    constexpr int64_t kBlock = 32;
+    for (int64_t j = k; j < n;) {
+      const int64_t end = std::min(j + kBlock, n);
+      if (end - j == kBlock && BlockMax<kBlock>(row + j) < row[heap[0]]) {
+        j = end;
+        continue;
+      }
+      for (; j < end; ++j) {
+        if (better(static_cast<int32_t>(j), heap[0])) {
+          std::pop_heap(heap, heap + k, better);
+          heap[k - 1] = static_cast<int32_t>(j);
+          std::push_heap(heap, heap + k, better);
+        }
+      }
+    }
+    std::sort_heap(heap, heap + k, better);  // ascending by `better`: best first
     for (int i = 0; i < k; ++i) {
-      ids.as<int32_t>()[r * k + i] = order[static_cast<size_t>(i)];
-      vals.as<float>()[r * k + i] = row[order[static_cast<size_t>(i)]];
+      ids.as<int32_t>()[r * k + i] = heap[i];
+      vals.as<float>()[r * k + i] = row[heap[i]];
     }
   }
 }

@@ -25,10 +25,10 @@ TEST(RowSelect, ArgmaxRowsTiesNanAndInfinities) {
   auto be = CreateBackend("cpu", BackendOptions{});
   ASSERT_TRUE(be.ok());
   const std::vector<std::vector<float>> rows = {
-      {1, 3, 3, 2},                // tie: the lower index
-      {kNan, 1, 5, kNan},          // NaN never wins
-      {kNan, kNan, kNan, kNan},    // all NaN: 0
-      {-kInf, -kInf, kNan, -kInf}, // only -inf: the first
+      {1, 3, 3, 2},                 // tie: the lower index
+      {kNan, 1, 5, kNan},           // NaN never wins
+      {kNan, kNan, kNan, kNan},     // all NaN: 0
+      {-kInf, -kInf, kNan, -kInf},  // only -inf: the first
       {0, 0, 0, 0},
   };
   std::vector<float> x;
@@ -54,28 +54,31 @@ TEST(RowSelect, TopRowsIsTheCanonicalOrder) {
   auto be = CreateBackend("cpu", BackendOptions{});
   ASSERT_TRUE(be.ok());
   std::mt19937 rng(9);
-  std::uniform_int_distribution<int> small(0, 20);  // many ties
-  const int64_t rows = 3, n = 500;
-  std::vector<float> x(static_cast<size_t>(rows * n));
-  for (float& v : x) v = static_cast<float>(small(rng));
-  x[3] = kNan;
-  x[static_cast<size_t>(n + 4)] = -kInf;
-  for (int k : {1, 7, 64}) {
-    std::vector<int32_t> ids(static_cast<size_t>(rows * k));
-    std::vector<float> vals(ids.size());
-    (*be)->TopRows(View(x, rows), k, TensorView{ids.data(), DType::kI32, Shape{rows, k}, Device::kCpu},
-                   TensorView{vals.data(), DType::kF32, Shape{rows, k}, Device::kCpu});
-    for (int64_t r = 0; r < rows; ++r) {
-      const float* row = x.data() + r * n;
-      std::vector<int32_t> order(static_cast<size_t>(n));
-      std::iota(order.begin(), order.end(), 0);
-      std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
-        if (std::isnan(row[a]) != std::isnan(row[b])) return std::isnan(row[b]);
-        return row[a] > row[b];
-      });
-      for (int i = 0; i < k; ++i) {
-        EXPECT_EQ(ids[static_cast<size_t>(r * k + i)], order[static_cast<size_t>(i)]) << "k " << k << " row " << r;
-        EXPECT_EQ(vals[static_cast<size_t>(r * k + i)], row[order[static_cast<size_t>(i)]]);
+  std::uniform_int_distribution<int> small(0, 20);     // many ties
+  std::normal_distribution<float> spread(0.0f, 3.0f);  // few ties: most blocks passed over
+  for (int64_t n : {int64_t{500}, int64_t{4099}}) {
+    const int64_t rows = 3;
+    std::vector<float> x(static_cast<size_t>(rows * n));
+    for (float& v : x) v = n == 500 ? static_cast<float>(small(rng)) : spread(rng);
+    x[3] = kNan;
+    x[static_cast<size_t>(n + 4)] = -kInf;
+    for (int k : {1, 7, 64}) {
+      std::vector<int32_t> ids(static_cast<size_t>(rows * k));
+      std::vector<float> vals(ids.size());
+      (*be)->TopRows(View(x, rows), k, TensorView{ids.data(), DType::kI32, Shape{rows, k}, Device::kCpu},
+                     TensorView{vals.data(), DType::kF32, Shape{rows, k}, Device::kCpu});
+      for (int64_t r = 0; r < rows; ++r) {
+        const float* row = x.data() + r * n;
+        std::vector<int32_t> order(static_cast<size_t>(n));
+        std::iota(order.begin(), order.end(), 0);
+        std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
+          if (std::isnan(row[a]) != std::isnan(row[b])) return std::isnan(row[b]);
+          return row[a] > row[b];
+        });
+        for (int i = 0; i < k; ++i) {
+          EXPECT_EQ(ids[static_cast<size_t>(r * k + i)], order[static_cast<size_t>(i)]) << "k " << k << " row " << r;
+          EXPECT_EQ(vals[static_cast<size_t>(r * k + i)], row[order[static_cast<size_t>(i)]]);
+        }
       }
     }
   }
