@@ -18,6 +18,11 @@ const uint16_t* Bf16(const TensorView& t) {
   return static_cast<const uint16_t*>(t.data);
 }
 uint16_t* MutBf16(const TensorView& t) { return const_cast<uint16_t*>(Bf16(t)); }
+// The first `rows` rows of a dense [*, cols] tensor (the prompt rows of a step).
+TensorView FirstRows(TensorView t, int64_t rows, int64_t cols) {
+  t.shape = Shape{rows, cols};
+  return t;
+}
 const float* F32(const TensorView& t) {
   AX_CHECK_MSG(t.dtype == DType::kF32 && t.device == Device::kCuda, "cuda op expects an f32 device tensor");
   return static_cast<const float*>(t.data);
@@ -102,12 +107,8 @@ void CudaBackend::MatmulGroup(const TensorView& x, std::span<const TensorView> w
     Backend::MatmulGroup(x, w, y, throughput_rows);
     return;
   }
-  auto first_rows = [split](TensorView t, int64_t cols) {
-    t.shape = Shape{split, cols};
-    return t;
-  };
   for (size_t i = 0; i < w.size() && split > 0; ++i)
-    Matmul(first_rows(x, k), w[i], first_rows(y[i], w[i].shape[0]), /*accumulate=*/false, split);
+    Matmul(FirstRows(x, split, k), w[i], FirstRows(y[i], split, w[i].shape[0]), /*accumulate=*/false, split);
   for (int64_t r0 = split; r0 < m; r0 += kc::kGemvMaxRows) {
     kc::GemvGroupParams p = g;
     p.m = std::min<int64_t>(kc::kGemvMaxRows, m - r0);
@@ -134,12 +135,9 @@ void CudaBackend::MatmulSiluMul(const TensorView& x, const TensorView& w_gate_up
     Backend::MatmulSiluMul(x, w_gate_up, gate_up, act, throughput_rows);
     return;
   }
-  auto first_rows = [split](TensorView t, int64_t cols) {
-    t.shape = Shape{split, cols};
-    return t;
-  };
   if (split > 0) {
-    Backend::MatmulSiluMul(first_rows(x, k), w_gate_up, first_rows(gate_up, 2 * f), first_rows(act, f), split);
+    Backend::MatmulSiluMul(FirstRows(x, split, k), w_gate_up, FirstRows(gate_up, split, 2 * f),
+                           FirstRows(act, split, f), split);
   }
   for (int64_t r0 = split; r0 < m; r0 += kc::kGemvMaxRows) {
     kc::GemvSiluParams p = g;

@@ -16,16 +16,11 @@ TensorView Rows(const TensorView& t, int64_t rows) {
   return v;
 }
 
-TensorView FirstEntries(const TensorView& t, int64_t n) {
+// The start of buffer t viewed densely as `shape` (e.g. the first r entries of the
+// argmax buffer, or r rows of k of the [max rows, kMaxTopRows] candidate buffers).
+TensorView Prefix(const TensorView& t, Shape shape) {
   TensorView v = t;
-  v.shape = Shape{n};
-  return v;
-}
-
-// The first rows of a [rows, kMaxTopRows] buffer, viewed densely as [rows, k].
-TensorView TopRows(const TensorView& t, int64_t rows, int k) {
-  TensorView v = t;
-  v.shape = Shape{rows, k};
+  v.shape = shape;
   return v;
 }
 
@@ -131,9 +126,10 @@ Status DecoderForward(Backend& be, const ModelConfig& cfg, const DecoderWeights&
     be.GatherLogitRows(Rows(ws.x, n), in, r0);
     be.RmsNorm(in, w.final_norm, static_cast<float>(cfg.rms_norm_eps), in);
     be.Matmul(in, w.lm_head, Rows(ws.logits, r), false, /*throughput_rows=*/0);  // logits: always row-invariant
-    if (meta.argmax_only) be.ArgmaxRows(Rows(ws.logits, r), FirstEntries(ws.argmax, r));
+    if (meta.argmax_only) be.ArgmaxRows(Rows(ws.logits, r), Prefix(ws.argmax, Shape{r}));
     if (top) {
-      be.TopRows(Rows(ws.logits, r), out.top_k, TopRows(ws.top_ids, r, out.top_k), TopRows(ws.top_vals, r, out.top_k));
+      const Shape top_shape{r, out.top_k};
+      be.TopRows(Rows(ws.logits, r), out.top_k, Prefix(ws.top_ids, top_shape), Prefix(ws.top_vals, top_shape));
     }
     return r;
   };
