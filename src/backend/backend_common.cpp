@@ -30,23 +30,32 @@ void Backend::MatmulSiluMul(const TensorView& x, const TensorView& w_gate_up, Te
   SiluMul(gate_up, act);
 }
 
+namespace {
+
+// The largest of v[0, n) (NaN never chosen; -inf for none), over 8 independent lanes
+// so that the loop vectorises.
+inline float LaneMax(const float* v, int64_t n) {
+  float lane[8];
+  std::fill(lane, lane + 8, -std::numeric_limits<float>::infinity());
+  int64_t q = 0;
+  for (; q + 8 <= n; q += 8) {
+    for (int l = 0; l < 8; ++l) lane[l] = v[q + l] > lane[l] ? v[q + l] : lane[l];
+  }
+  float m = -std::numeric_limits<float>::infinity();
+  for (; q < n; ++q) m = v[q] > m ? v[q] : m;
+  for (float x : lane) m = x > m ? x : m;
+  return m;
+}
+
+}  // namespace
+
 void Backend::ArgmaxRows(const TensorView& x, TensorView ids) {
   AX_CHECK(x.dtype == DType::kF32 && ids.dtype == DType::kI32 && x.shape.ndim == 2);
   const int64_t rows = x.shape[0], n = x.shape[1];
   for (int64_t r = 0; r < rows; ++r) {
     const float* row = x.as<float>() + r * n;
-    // The max over independent lanes (a NaN never replaces a lane's value, so the
-    // loop vectorises), then the first index holding it; an all-NaN row gives 0.
-    constexpr int kLanes = 16;
-    float lane[kLanes];
-    std::fill(lane, lane + kLanes, -std::numeric_limits<float>::infinity());
-    int64_t j = 0;
-    for (; j + kLanes <= n; j += kLanes) {
-      for (int l = 0; l < kLanes; ++l) lane[l] = row[j + l] > lane[l] ? row[j + l] : lane[l];
-    }
-    float m = -std::numeric_limits<float>::infinity();
-    for (; j < n; ++j) m = row[j] > m ? row[j] : m;
-    for (float v : lane) m = v > m ? v : m;
+    // The max, then the first index holding it; an all-NaN row gives 0.
+    const float m = LaneMax(row, n);
     int32_t best = 0;
     for (int64_t i = 0; i < n; ++i) {
       if (row[i] == m) {
@@ -57,23 +66,6 @@ void Backend::ArgmaxRows(const TensorView& x, TensorView ids) {
     ids.as<int32_t>()[r] = best;
   }
 }
-
-namespace {
-
-// The largest of B values (NaN never chosen), over 8 independent lanes so it vectorises.
-template <int64_t B>
-float BlockMax(const float* v) {
-  float lane[8];
-  for (int l = 0; l < 8; ++l) lane[l] = v[l];
-  for (int64_t q = 8; q < B; q += 8) {
-    for (int l = 0; l < 8; ++l) lane[l] = v[q + l] > lane[l] ? v[q + l] : lane[l];
-  }
-  float m = -std::numeric_limits<float>::infinity();
-  for (float x : lane) m = x > m ? x : m;
-  return m;
-}
-
-}  // namespace
 
 void Backend::TopRows(const TensorView& x, int k, TensorView ids, TensorView vals) {
   AX_CHECK(x.dtype == DType::kF32 && ids.dtype == DType::kI32 && vals.dtype == DType::kF32 && x.shape.ndim == 2);
@@ -97,7 +89,9 @@ void Backend::TopRows(const TensorView& x, int k, TensorView ids, TensorView val
     constexpr int64_t kBlock = 32;
     for (int64_t j = k; j < n;) {
       const int64_t end = std::min(j + kBlock, n);
-      if (end - j == kBlock && BlockMax<kBlock>(row + j) < row[heap[0]]) {
+      // (a full block's length is a constant, so its max unrolls)
+      const float block_max = end - j == kBlock ? LaneMax(row + j, kBlock) : LaneMax(row + j, end - j);
+      if (block_max < row[heap[0]]) {
         j = end;
         continue;
       }
