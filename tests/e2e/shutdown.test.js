@@ -58,7 +58,9 @@ describe('graceful shutdown', () => {
 
   it('past --shutdown-timeout, in-flight requests are cancelled; SIGINT works too', async () => {
     const srv = await L.startServer({ model: L.CHAT_MODEL, args: ['--max-seqs', '1', '--shutdown-timeout', '1'] });
-    const streams = Array.from({ length: 8 }, () => startStream(srv.url, { ...LONG, max_tokens: 480 }));
+    // One seat, so the requests run one after another: enough of them that the engine
+    // cannot finish them all inside the 1 s timeout (8 x 480 tokens sometimes did).
+    const streams = Array.from({ length: 32 }, () => startStream(srv.url, { ...LONG, max_tokens: 480 }));
     await streams[0].first;
     const t0 = Date.now();
     srv.proc.kill('SIGINT');
