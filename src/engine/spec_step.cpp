@@ -54,7 +54,8 @@ void EngineCore::ProposeDrafts() {
 
 void EngineCore::UpdateGate(Active& a, double outcome) {
   a.accept_ema = (1 - config_.gate_alpha) * a.accept_ema + config_.gate_alpha * outcome;
-  accept_prior_ = accept_prior_ < 0 ? outcome : (1 - config_.gate_alpha) * accept_prior_ + config_.gate_alpha * outcome;
+  accept_prior_ =
+      accept_prior_ < 0 ? outcome : (1 - config_.gate_alpha) * accept_prior_ + config_.gate_alpha * outcome;
   a.gate_open = a.accept_ema >= config_.gate_threshold;
 }
 

@@ -110,7 +110,8 @@ TEST_F(Stories260K, ForwardTopIsTheCanonicalTopOfForwardLogits) {
     std::partial_sort(order.begin(), order.begin() + kK, order.end(),
                       [&](int32_t a, int32_t b) { return row[a] > row[b] || (row[a] == row[b] && a < b); });
     for (int i = 0; i < kK; ++i) {
-      ASSERT_EQ(top_ids[static_cast<size_t>(r * kK + i)], order[static_cast<size_t>(i)]) << "row " << r << " rank " << i;
+      ASSERT_EQ(top_ids[static_cast<size_t>(r * kK + i)], order[static_cast<size_t>(i)])
+          << "row " << r << " rank " << i;
       EXPECT_EQ(top_vals[static_cast<size_t>(r * kK + i)], row[order[static_cast<size_t>(i)]]);
     }
   }
