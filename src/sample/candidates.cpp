@@ -70,6 +70,7 @@ void CandidateSet::Reset(const float* logits, int64_t vocab, double temperature)
   sorted_ = 0;
   mass_ = -1.0;
   w_ready_ = false;
+  bounded_ = undecided_ = false;
 }
 
 void CandidateSet::ResetTop(const int32_t* ids, const float* logits, int64_t n, int64_t vocab, double temperature) {
@@ -85,7 +86,15 @@ void CandidateSet::ResetTop(const int32_t* ids, const float* logits, int64_t n, 
   sorted_ = n;  // given in canonical order, as SelectFront leaves a small TopK
   mass_ = -1.0;
   w_ready_ = false;
+  bounded_ = undecided_ = false;
   if (w_.size() < static_cast<size_t>(vocab)) w_.resize(static_cast<size_t>(vocab));
+}
+
+void CandidateSet::BoundRowMass(double lo, double hi) {
+  AX_CHECK(1.0 <= lo && lo <= hi && !all_);
+  bounded_ = true;
+  row_mass_lo_ = lo;
+  row_mass_hi_ = hi;
 }
 
 void CandidateSet::Materialize() {
@@ -103,6 +112,10 @@ void CandidateSet::Materialize() {
 }
 
 double CandidateSet::LogProb(int32_t id) {
+  if (bounded_) {  // log(w / row mass): the row's mass is only bounded
+    undecided_ = true;
+    return 0.0;
+  }
   const float l = logits_[id];
   if (std::isinf(l)) return -std::numeric_limits<double>::infinity();
   return (static_cast<double>(l) - max_logit_) * inv_temperature_ - std::log(Mass());
@@ -256,23 +269,75 @@ CandidateSet::Crossing CandidateSet::WalkBuckets(double acc, double target, bool
   return last;
 }
 
+// The candidates are the row's canonical head and Walk sums its head in that order, so
+// the running weights below are Walk's, bit for bit; only the target is uncertain.
+// Walk's target is fl(f * mass) for the row's mass in [lo, hi], which lies in
+// [fl(f * lo), fl(f * hi)] (rounding is monotone), and the stop moves monotonically
+// with the target: one stop for both ends is the stop for every mass between.
+int64_t CandidateSet::WalkBounded(double t_lo, double t_hi, bool inclusive) {
+  Materialize();
+  const auto crossed = [inclusive](double acc, double t) { return inclusive ? acc >= t : t < acc; };
+  double acc = 0.0;
+  int64_t lo_stop = -1;
+  for (int64_t pos = 0; pos < n_; ++pos) {
+    const double w = w_[static_cast<size_t>(ids_[static_cast<size_t>(pos)])];
+    // Weightless from here on, in the whole row too: Walk stops at the last weighted
+    // token when no target was reached before.
+    if (w <= 0.0) return lo_stop < 0 ? pos - 1 : -1;
+    acc += w;
+    if (lo_stop < 0 && crossed(acc, t_lo)) lo_stop = pos;
+    if (crossed(acc, t_hi)) return lo_stop == pos ? pos : -1;
+  }
+  return -1;
+}
+
+void CandidateSet::CutBounded(int64_t pos) {
+  if (pos < 0) {
+    undecided_ = true;
+    return;
+  }
+  bounded_ = false;
+  Truncate(pos + 1);
+}
+
 void CandidateSet::TopK(int64_t k) {
   if (k > 0) Truncate(k);
 }
 
-void CandidateSet::TopP(double top_p) { Truncate(Walk(top_p * Mass(), true).pos + 1); }
+void CandidateSet::TopP(double top_p) {
+  if (undecided_) return;
+  if (bounded_) {
+    CutBounded(WalkBounded(top_p * row_mass_lo_, top_p * row_mass_hi_, true));
+    return;
+  }
+  Truncate(Walk(top_p * Mass(), true).pos + 1);
+}
 
 void CandidateSet::MinP(double min_p) {
+  if (undecided_) return;
   // w is non-increasing along the canonical order, so the kept set is a prefix;
   // counting it needs no order.
   Materialize();
   int64_t keep = 0;
   for (int64_t i = 0; i < n_; ++i) keep += w_[static_cast<size_t>(ids_[static_cast<size_t>(i)])] >= min_p;
+  if (bounded_) {  // every candidate kept: the cut may lie past them
+    CutBounded(keep < n_ ? keep - 1 : -1);
+    return;
+  }
   Truncate(keep);
 }
 
 int32_t CandidateSet::Draw(double u) {
   AX_CHECK(u >= 0.0 && u < 1.0);
+  if (undecided_) return -1;
+  if (bounded_) {
+    const int64_t pos = WalkBounded(u * row_mass_lo_, u * row_mass_hi_, false);
+    if (pos < 0) {
+      undecided_ = true;
+      return -1;
+    }
+    return ids_[static_cast<size_t>(pos)];
+  }
   return Walk(u * Mass(), false).id;
 }
 

@@ -49,6 +49,15 @@ class CandidateSet {
   // any m <= n <= kHeapMax, so every later warper and draw gives the same result.
   // REQUIRES: 1 <= n; ids distinct and < vocab; temperature > 0; logits[0] finite.
   void ResetTop(const int32_t* ids, const float* logits, int64_t n, int64_t vocab, double temperature);
+  // After ResetTop with n < vocab: the whole row's Mass (every token's w, not only the
+  // candidates') lies in [lo, hi]. TopP, MinP and Draw then cut where the whole row
+  // would, using the candidates alone, when no mass in [lo, hi] moves the cut and it
+  // falls inside them; otherwise they set undecided() and the caller must sample the
+  // whole row. Once TopP or MinP has cut, the kept set is exact again (its Mass is
+  // the candidates'); until then LogProb needs the row's mass and is undecided.
+  // REQUIRES: 1 <= lo <= hi (the best token alone weighs 1).
+  void BoundRowMass(double lo, double hi);
+  bool undecided() const { return undecided_; }
 
   int64_t size() const { return n_; }
   // The id at canonical position `pos`. REQUIRES: pos < size().
@@ -86,6 +95,12 @@ class CandidateSet {
   // rounding leaves the total short of target.
   Crossing Walk(double target, bool inclusive);
   Crossing WalkBuckets(double acc, double target, bool inclusive);
+  // Where Walk(t, inclusive) stops for every t in [t_lo, t_hi], from the candidates of
+  // a bounded row; -1 when it depends on t or falls past them.
+  int64_t WalkBounded(double t_lo, double t_hi, bool inclusive);
+  // Keeps the canonical prefix [0, pos] of a bounded row (exact from then on), or
+  // marks the set undecided when pos < 0.
+  void CutBounded(int64_t pos);
   void Materialize();
   void EnsureSorted(int64_t m);
   void SelectFront(int64_t m);  // [sorted_, m) := the best of [sorted_, n_), sorted
@@ -105,6 +120,11 @@ class CandidateSet {
   bool all_ = false;  // the kept set is the whole vocabulary [0, n_) (Reset, no cut yet)
   int64_t sorted_ = 0;
   double mass_ = -1.0;  // < 0: not computed
+  // A bounded row (BoundRowMass): the kept set is the row's best candidates and the
+  // row's mass lies in [row_mass_lo_, row_mass_hi_].
+  bool bounded_ = false;
+  bool undecided_ = false;
+  double row_mass_lo_ = 0.0, row_mass_hi_ = 0.0;
   // Scratch, reused across steps.
   std::vector<std::pair<int32_t, int64_t>> heap_;  // {id, position}
   std::vector<double> bucket_mass_;

@@ -110,7 +110,28 @@ SampledToken Sampler::SampleTop(const int32_t* ids, const float* logits, int64_t
                                 int64_t token_index) {
   AX_CHECK(ids != nullptr && logits != nullptr && TopSuffices(n) && n <= vocab && token_index >= 0);
   cands_->ResetTop(ids, logits, n, vocab, params_.temperature);
-  return DrawProcessed(token_index);
+  SampledToken out;
+  AX_CHECK(DrawProcessed(token_index, &out));
+  return out;
+}
+
+bool Sampler::MassSuffices() const {
+  const bool cut = params_.top_p < 1.0 || params_.min_p > 0.0;
+  return params_.temperature > 0.0 && params_.top_k == 0 && !Penalised() && (cut || !params_.logprobs);
+}
+
+std::optional<SampledToken> Sampler::SampleTopMass(const int32_t* ids, const float* logits, int64_t n,
+                                                   int64_t vocab, double row_mass, double mass_rel_error,
+                                                   int64_t token_index) {
+  AX_CHECK(ids != nullptr && logits != nullptr && MassSuffices() && n >= 1 && n < vocab && token_index >= 0 &&
+           mass_rel_error >= 0.0 && mass_rel_error < 1.0);
+  // A NaN or short mass (the best token alone weighs 1) is a row to sample whole.
+  if (!(row_mass >= 1.0) || !std::isfinite(row_mass)) return std::nullopt;
+  cands_->ResetTop(ids, logits, n, vocab, params_.temperature);
+  cands_->BoundRowMass(std::max(1.0, row_mass * (1.0 - mass_rel_error)), row_mass * (1.0 + mass_rel_error));
+  SampledToken out;
+  if (!DrawProcessed(token_index, &out)) return std::nullopt;
+  return out;
 }
 
 bool Sampler::ArgmaxSuffices() const {
@@ -134,20 +155,21 @@ SampledToken Sampler::Sample(float* logits, int64_t vocab, int64_t token_index) 
   if (params_.temperature == 0.0) return SampleGreedy(logits, vocab);
 
   cands_->Reset(logits, vocab, params_.temperature);
-  return DrawProcessed(token_index);
+  SampledToken out;
+  AX_CHECK(DrawProcessed(token_index, &out));
+  return out;
 }
 
 // The warpers, the seeded draw and the logprobs, on the candidates cands_ was reset to.
-SampledToken Sampler::DrawProcessed(int64_t token_index) {
+bool Sampler::DrawProcessed(int64_t token_index, SampledToken* out) {
   CandidateSet& c = *cands_;
   ApplyWarpers(params_, c);
-  SampledToken out;
-  out.id = c.Draw(CounterUniform(params_.seed, static_cast<uint64_t>(token_index), 0));
-  if (params_.logprobs) {
-    out.logprob = static_cast<float>(c.LogProb(out.id));
-    FillTop(c, params_.top_logprobs, &out.top);
+  out->id = c.Draw(CounterUniform(params_.seed, static_cast<uint64_t>(token_index), 0));
+  if (params_.logprobs && !c.undecided()) {
+    out->logprob = static_cast<float>(c.LogProb(out->id));
+    FillTop(c, params_.top_logprobs, &out->top);
   }
-  return out;
+  return !c.undecided();
 }
 
 }  // namespace ax

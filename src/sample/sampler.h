@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <unordered_map>
 #include <utility>
@@ -120,6 +121,19 @@ class Sampler {
   // ascending: ids and their logits), e.g. computed on a device. REQUIRES:
   // TopSuffices(n); n <= vocab; the row has no NaN.
   SampledToken SampleTop(const int32_t* ids, const float* logits, int64_t n, int64_t vocab, int64_t token_index);
+  // Sampling with no penalty and no top-k (top-p, min-p or temperature alone), except
+  // temperature alone with logprobs: the cut and the draw usually fall among a row's
+  // best tokens, so SampleTopMass can often decide them from those.
+  bool MassSuffices() const;
+  // Sample, from the row's n best tokens (as for SampleTop) and `row_mass`, the sum
+  // over the whole row of exp((logit - max logit) / temperature), known within a
+  // relative `mass_rel_error`: exactly what Sample gives on the whole row, or nullopt
+  // when these cannot decide it (a cut or the draw falls past the candidates, or so
+  // near a boundary that the mass error could move it); then Sample the whole row.
+  // Consumes no state either way. REQUIRES: MassSuffices(); 1 <= n < vocab; the row
+  // has no NaN; 0 <= mass_rel_error < 1.
+  std::optional<SampledToken> SampleTopMass(const int32_t* ids, const float* logits, int64_t n, int64_t vocab,
+                                            double row_mass, double mass_rel_error, int64_t token_index);
 
   int64_t num_generated() const { return num_generated_; }
   const SamplingParams& params() const { return params_; }
@@ -132,7 +146,8 @@ class Sampler {
   Seen& Touch(int32_t id);
   bool Penalised() const;
   SampledToken SampleGreedy(const float* logits, int64_t vocab);
-  SampledToken DrawProcessed(int64_t token_index);
+  // false when the candidates could not decide (SampleTopMass); *out is then unset.
+  bool DrawProcessed(int64_t token_index, SampledToken* out);
 
   SamplingParams params_;
   std::vector<Seen> seen_;                    // first-seen order, one entry per token

@@ -1,6 +1,8 @@
 // Sampler::SampleTop on a row's k best tokens (what a device top-k returns) gives
 // exactly what Sample gives on the whole row: the same id, logprob and top logprobs,
-// for every warper combination it accepts, with ties at the k-th place.
+// for every warper combination it accepts, with ties at the k-th place. So does
+// SampleTopMass (the candidates plus the row's mass within an error) whenever it
+// decides, and it decides most rows of a peaked distribution.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -70,6 +72,113 @@ TEST(SampleTopTest, EqualsSampleOnTheWholeRow) {
     }
   }
   EXPECT_EQ(checked, 12 * 4 * 3 * 3 * 8);
+}
+
+// sum_j exp((row[j] - max) / T), as a backend's RowMass computes it.
+double RowMass(const std::vector<float>& row, double temperature) {
+  const double best = *std::max_element(row.begin(), row.end());
+  double mass = 0.0;
+  for (float x : row) mass += std::exp((static_cast<double>(x) - best) / temperature);
+  return mass;
+}
+
+TEST(SampleTopTest, SampleTopMassEqualsSampleWhenItDecides) {
+  constexpr int64_t kVocab = 5000, kTop = 64;
+  constexpr double kRelError = 1e-5;
+  std::mt19937 rng(5);
+  std::vector<float> row(kVocab);
+  int decided = 0, total = 0, decided_peaked = 0, total_peaked = 0;
+  for (int r = 0; r < 24; ++r) {
+    // Peaked rows (a few strong tokens over a wide tail) and flat ones.
+    const bool peaked = r % 2 == 0;
+    std::normal_distribution<float> nd(0.0f, peaked ? 1.0f : 0.3f);
+    for (float& x : row) x = nd(rng);
+    if (peaked)
+      for (int j = 0; j < 12; ++j) row[static_cast<size_t>(rng() % kVocab)] += 9.0f + static_cast<float>(j % 4);
+    if (r % 4 == 1) row[9] = -INFINITY;
+    std::vector<int32_t> ids;
+    std::vector<float> vals;
+    HostTop(row, kTop, &ids, &vals);
+    for (double temperature : {0.5, 1.0}) {
+      // The device's mass differs from the host's within the error bound.
+      std::uniform_real_distribution<double> err(-0.9 * kRelError, 0.9 * kRelError);
+      const double mass = RowMass(row, temperature) * (1.0 + err(rng));
+      for (double top_p : {1.0, 0.95, 0.8}) {
+        for (double min_p : {0.0, 0.02}) {
+          SamplingParams p;
+          p.temperature = temperature;
+          p.top_p = top_p;
+          p.min_p = min_p;
+          p.logprobs = top_p < 1.0 || min_p > 0.0;
+          p.top_logprobs = p.logprobs ? 3 : 0;
+          p.seed = static_cast<uint64_t>(r * 100 + 7);
+          Sampler full(p, {}), top(p, {});
+          ASSERT_TRUE(top.MassSuffices());
+          for (int64_t index = 0; index < 6; ++index) {
+            std::vector<float> copy = row;
+            const SampledToken a = full.Sample(copy.data(), kVocab, index);
+            const auto b = top.SampleTopMass(ids.data(), vals.data(), kTop, kVocab, mass, kRelError, index);
+            ++total;
+            total_peaked += peaked;
+            if (!b.has_value()) continue;
+            ++decided;
+            decided_peaked += peaked;
+            ASSERT_EQ(a.id, b->id) << "row " << r << " T " << temperature << " top_p " << top_p << " min_p " << min_p;
+            EXPECT_EQ(a.logprob, b->logprob);
+            EXPECT_EQ(a.top, b->top);
+          }
+        }
+      }
+    }
+  }
+  // Most peaked rows are decided by their candidates; flat rows mostly are not.
+  EXPECT_GT(decided_peaked, total_peaked * 8 / 10) << decided_peaked << " of " << total_peaked;
+  EXPECT_LT(decided - decided_peaked, (total - total_peaked) / 2);
+}
+
+// A mass error wide enough to move the top-p cut leaves the row undecided rather than
+// guessing: the cut of [0.5, 0.3, 0.2 ...] at top-p 0.8 lies exactly on the second token.
+TEST(SampleTopTest, SampleTopMassRefusesACutTheMassErrorCouldMove) {
+  constexpr int64_t kVocab = 200, kTop = 64;
+  std::vector<float> row(kVocab, -INFINITY);
+  row[3] = std::log(0.5f);
+  row[4] = std::log(0.3f);
+  row[5] = std::log(0.2f);
+  std::vector<int32_t> ids;
+  std::vector<float> vals;
+  HostTop(row, kTop, &ids, &vals);
+  SamplingParams p;
+  p.temperature = 1.0;
+  p.top_p = 0.8;
+  Sampler s(p, {});
+  const double mass = RowMass(row, 1.0);
+  EXPECT_FALSE(s.SampleTopMass(ids.data(), vals.data(), kTop, kVocab, mass, 0.01, 0).has_value());
+  // Candidates whose weights reach zero inside them hold the whole row: always decided.
+  EXPECT_TRUE(s.SampleTopMass(ids.data(), vals.data(), kTop, kVocab, mass, 0.0, 0).has_value());
+  p.top_p = 0.9;
+  Sampler wide(p, {});
+  EXPECT_TRUE(wide.SampleTopMass(ids.data(), vals.data(), kTop, kVocab, mass, 0.01, 0).has_value());
+}
+
+TEST(SampleTopTest, MassSufficesWithoutTopKAndPenalties) {
+  SamplingParams p;
+  p.temperature = 0.7;
+  p.top_p = 0.9;
+  EXPECT_TRUE(Sampler(p, {}).MassSuffices());
+  p.logprobs = true;
+  EXPECT_TRUE(Sampler(p, {}).MassSuffices());
+  p.top_p = 1.0;  // temperature alone: logprobs need the row's exact mass
+  EXPECT_FALSE(Sampler(p, {}).MassSuffices());
+  p.logprobs = false;
+  EXPECT_TRUE(Sampler(p, {}).MassSuffices());
+  p.top_k = 20;  // TopSuffices
+  EXPECT_FALSE(Sampler(p, {}).MassSuffices());
+  p.top_k = 0;
+  p.repetition_penalty = 1.1;
+  EXPECT_FALSE(Sampler(p, {}).MassSuffices());
+  p.repetition_penalty = 1.0;
+  p.temperature = 0.0;
+  EXPECT_FALSE(Sampler(p, {}).MassSuffices());
 }
 
 TEST(SampleTopTest, SufficesOnlyForTopKWithinTheCandidatesAndNoPenalty) {
