@@ -111,6 +111,9 @@ std::string ServerMetrics::Render(const EngineStats& s, const ServerGauges& g) c
   Scalar(&out, "ax_engine_steps_total", "counter", "Engine forward steps.", d(s.steps));
   Scalar(&out, "ax_engine_tokens_computed_total", "counter", "Tokens through the forward passes.",
          d(s.tokens_computed));
+  Scalar(&out, "ax_engine_steps_reading_logits_total", "counter",
+         "Steps that read logit rows back to sample on the host (not ids or candidates).",
+         d(s.steps_reading_logits));
   Scalar(&out, "ax_engine_preemptions_total", "counter", "Requests preempted for KV space.", d(s.preemptions));
   Scalar(&out, "ax_spec_draft_tokens_proposed_total", "counter", "N-gram draft tokens proposed.",
          d(s.draft_tokens_proposed));

@@ -144,6 +144,9 @@ struct EngineStats {
   int64_t decode_step_tokens = 0;
   int64_t gate_open_requests = 0;    // running requests whose drafting gate is open
   double step_cost_1_token_ms = 0, step_cost_8_tokens_ms = 0;  // the learned step time T(1), T(8)
+  // Steps that read whole logit rows back to sample on the host, rather than ids or
+  // candidates (penalties, top-k above the candidates, a top-p cut past them, ...).
+  int64_t steps_reading_logits = 0;
   double tokens_per_step() const { return steps ? static_cast<double>(tokens_computed) / steps : 0.0; }
 };
 

@@ -3,19 +3,22 @@
 # scripts/device/bench.sh) under three sampling settings, each read back its own way:
 #   greedy                     -> argmax ids (Model::ForwardArgmax)
 #   T 0.6, top-k 20, top-p 0.95 -> 64 candidates per row (Model::ForwardTop, SampleTop)
-#   T 0.6, top-p 0.95 alone     -> the logits row, sampled on the host
+#   T 0.6, top-p 0.95 alone     -> 64 candidates and the row's mass (SampleTopMass);
+#                                  the logits when the nucleus is wider (a random model)
+#   T 0.3, top-p 0.95 alone     -> the same at a temperature that narrows the nucleus
 # 3 requests of 128 random prompt tokens + 128 generated each (after a warm-up request).
 # Writes $OUT/sampled.jsonl (one summary per setting). Carry .cuda-carry.
 set -uo pipefail
 source scripts/device/env.sh
 [ -e /tmp/q8/config.json ] || { echo "no /tmp/q8: run scripts/device/bench.sh first"; exit 1; }
 : > "$OUT/sampled.jsonl"
-for name in greedy topk20_topp095 topp095; do
+for name in greedy topk20_topp095 topp095 topp095_t03; do
   python3 - "$name" > /tmp/ax_sampled.jsonl <<'PY'
 import json, random, sys
 name = sys.argv[1]
 params = {"greedy": {}, "topk20_topp095": {"temperature": 0.6, "top_k": 20, "top_p": 0.95},
-          "topp095": {"temperature": 0.6, "top_p": 0.95}}[name]
+          "topp095": {"temperature": 0.6, "top_p": 0.95},
+          "topp095_t03": {"temperature": 0.3, "top_p": 0.95}}[name]
 rng = random.Random(2)
 for i in range(4):
     n, gen = (16, 8) if i == 0 else (128, 128)
@@ -30,8 +33,10 @@ name, out = sys.argv[1], sys.argv[2]
 lines = [json.loads(l) for l in open("/tmp/ax_sampled_out.jsonl") if l.startswith("{")]
 reqs = [l for l in lines if not l.get("summary")][1:]  # skip the warm-up
 rates = [r["decode_tok_s"] for r in reqs if "decode_tok_s" in r]
-row = {"setting": name, "decode_tok_s": rates, "median": statistics.median(rates) if rates else None}
+summary = next((l for l in lines if l.get("summary")), {})
+row = {"setting": name, "decode_tok_s": rates, "median": statistics.median(rates) if rates else None,
+       "steps": summary.get("steps"), "steps_reading_logits": summary.get("steps_reading_logits")}
 open(out, "a").write(json.dumps(row) + "\n")
-print(f"{name:16s} decode tok/s {row['median']}")
+print(f"{name:16s} decode tok/s {row['median']}  steps reading logits {row['steps_reading_logits']}/{row['steps']}")
 PY
 done

@@ -33,6 +33,7 @@ struct BatchMeta {
   const int32_t* seq_q_len = nullptr;     // [n_seqs]
   const int32_t* block_tables = nullptr;  // [n_seqs, max_blocks_per_seq]
   const int32_t* logit_rows = nullptr;    // [n_logit_rows]: token rows that need logits
+  const float* logit_inv_temperature = nullptr;  // [n_logit_rows], when row_mass: RowMass's 1 / T
   int64_t n_tokens = 0;
   int64_t n_prefill_rows = 0;             // rows [0, n_prefill_rows) are prompt rows (see Matmul)
   int n_seqs = 0;
@@ -40,6 +41,7 @@ struct BatchMeta {
   int64_t n_logit_rows = 0;
   bool argmax_only = false;               // the forward ends in ArgmaxRows (no logits read back)
   int top_k = 0;                          // > 0: the forward ends in TopRows(top_k) instead
+  bool row_mass = false;                  // and then RowMass (top_k > 0)
 };
 
 // One layer's paged KV cache: k, v [num_blocks, block_size, n_kv_heads, head_dim].
@@ -102,6 +104,13 @@ class Backend {
   // read back k candidates per row instead of logits. The default works in host memory.
   static constexpr int kMaxTopRows = 64;
   virtual void TopRows(const TensorView& x, int k, TensorView ids, TensorView vals);
+  // mass [rows] f32: each row's sum of exp((x[r, j] - best) / T) over x [rows, n] f32,
+  // where best = vals[r, 0] (TopRows' output, [rows, k]) and 1 / T is the staged
+  // BatchMeta::logit_inv_temperature of logit row first_row + r. Within a relative
+  // kRowMassRelError of the exact sum: with a row's best candidates it decides most
+  // top-p / min-p draws (Sampler::SampleTopMass) without reading the row back.
+  static constexpr double kRowMassRelError = 1e-5;
+  virtual void RowMass(const TensorView& x, const TensorView& vals, int64_t first_row, TensorView mass) = 0;
   // In-place rotate_half RoPE of x [n_tokens, n_heads, head_dim] at the staged positions.
   virtual void Rope(TensorView x, int n_heads, int head_dim, const TensorView& inv_freq) = 0;
   // out[m, f] = silu(gate_up[m, :f]) * gate_up[m, f:]

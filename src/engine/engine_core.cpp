@@ -35,6 +35,9 @@ Result<std::unique_ptr<EngineCore>> EngineCore::Create(Model& model, const Token
   core->argmax_.resize(max_rows);
   core->top_ids_.resize(max_rows * Backend::kMaxTopRows);
   core->top_logits_.resize(max_rows * Backend::kMaxTopRows);
+  core->inv_temperature_.resize(max_rows);
+  core->top_mass_.resize(max_rows);
+  core->mass_tokens_.resize(max_rows);
   core->draft_proposals_.reserve(static_cast<size_t>(cfg.max_seqs));
   core->draft_candidates_.reserve(static_cast<size_t>(cfg.max_seqs));
   core->draft_lengths_.reserve(static_cast<size_t>(cfg.max_seqs));
@@ -210,10 +213,6 @@ Status EngineCore::Step() {
   // preemption): the backend gives each class its own batch-invariant matmul kernel,
   // so a request's numbers do not depend on what it was batched with.
   ForwardBatch batch;
-  struct Sampling {
-    SeqId id;
-    int64_t drafts;  // logit rows = 1 + drafts
-  };
   std::vector<Sampling> sampling;  // in logit-row order
   for (int pass = 0; pass < 2; ++pass) {
     const bool prompt_pass = pass == 0;
@@ -235,17 +234,29 @@ Status EngineCore::Step() {
   const int64_t generated_before = counters_.generated_tokens;
   // What the host needs back: when every request sampled this step is plain greedy,
   // each row's argmax (Sample would pick the same id from the logits); when every one
-  // is greedy or top-k sampled within the backend's candidates, each row's best k ids
-  // and logits (SampleTop gives what Sample gives); else the logits.
+  // is greedy, top-k sampled within the backend's candidates, or top-p / min-p /
+  // temperature sampled (decided from the candidates and the row's mass when it can
+  // be, SampleTopMass), each row's best k ids and logits (SampleTop gives what Sample
+  // gives), plus the masses for the latter; else the logits.
   const int64_t vocab = model_.config().vocab_size;
   const int top_k = static_cast<int>(std::min<int64_t>(Backend::kMaxTopRows, vocab));
-  bool ids_only = !sampling.empty(), top_only = !sampling.empty();
+  bool ids_only = !sampling.empty(), top_only = !sampling.empty(), mass = false;
+  int64_t logit_rows = 0;
   for (const Sampling& smp : sampling) {
     auto it = active_.find(smp.id);
-    const bool greedy = it != active_.end() && it->second->sampler.ArgmaxSuffices();
+    const Sampler* sampler = it != active_.end() ? &it->second->sampler : nullptr;
+    const bool greedy = sampler != nullptr && sampler->ArgmaxSuffices();
+    const bool by_mass = sampler != nullptr && top_k < vocab && sampler->MassSuffices();
     ids_only = ids_only && greedy;
-    top_only = top_only && (greedy || (it != active_.end() && it->second->sampler.TopSuffices(top_k)));
+    top_only = top_only && (greedy || by_mass || (sampler != nullptr && sampler->TopSuffices(top_k)));
+    mass = mass || by_mass;
+    for (int64_t i = 0; i <= smp.drafts; ++i, ++logit_rows) {
+      inv_temperature_[static_cast<size_t>(logit_rows)] =
+          by_mass ? static_cast<float>(1.0 / sampler->params().temperature) : 1.0f;
+    }
   }
+  // Undecided rows read their logits after the fact, which needs them in one piece.
+  if (mass && logit_rows > model_.max_logit_rows()) top_only = false;
   StepRows rows;
   Status st;
   if (ids_only) {
@@ -255,8 +266,18 @@ Status EngineCore::Step() {
     rows.top_k = top_k;
     rows.top_ids = top_ids_.data();
     rows.top_logits = top_logits_.data();
-    st = model_.ForwardTop(batch, cache_, top_k, top_ids_.data(), top_logits_.data());
+    st = model_.ForwardTop(batch, cache_, top_k, top_ids_.data(), top_logits_.data(),
+                           mass ? inv_temperature_.data() : nullptr, mass ? top_mass_.data() : nullptr);
+    if (st.ok() && mass) {
+      rows.sampled = mass_tokens_.data();
+      if (SampleFromMass(sampling, top_k)) {  // a row to sample whole: every row from its logits
+        ++counters_.steps_reading_logits;
+        rows.logits = logits_.data();
+        st = model_.ReadLogits(logit_rows, logits_.data());
+      }
+    }
   } else {
+    ++counters_.steps_reading_logits;
     rows.logits = logits_.data();
     st = model_.Forward(batch, cache_, logits_.data());
   }
@@ -285,6 +306,27 @@ Status EngineCore::Step() {
   }
   PublishStats();
   return Status::Ok();
+}
+
+bool EngineCore::SampleFromMass(const std::vector<Sampling>& sampling, int top_k) {
+  const int64_t vocab = model_.config().vocab_size;
+  bool undecided = false;
+  int64_t row = 0;
+  for (const Sampling& smp : sampling) {
+    auto it = active_.find(smp.id);
+    const bool by_mass = it != active_.end() && it->second->sampler.MassSuffices();
+    for (int64_t i = 0; i <= smp.drafts; ++i, ++row) {
+      std::optional<SampledToken>& t = mass_tokens_[static_cast<size_t>(row)];
+      t.reset();
+      if (!by_mass) continue;
+      // Row i samples the request's token generated + i (VerifyAndEmit's order).
+      Active& a = *it->second;
+      t = a.sampler.SampleTopMass(top_ids_.data() + row * top_k, top_logits_.data() + row * top_k, top_k, vocab,
+                                  top_mass_[static_cast<size_t>(row)], Backend::kRowMassRelError, a.generated + i);
+      undecided = undecided || !t.has_value();
+    }
+  }
+  return undecided;
 }
 
 void EngineCore::PublishStats() {

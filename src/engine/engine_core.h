@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <mutex>
 #include <vector>
 
@@ -86,15 +87,24 @@ class EngineCore {
   // n-gram drafting (spec_step.cpp).
   void ProposeDrafts();
   // What a step's forward read back for its logit rows: logits, or (every sampled
-  // request plain greedy) argmax ids, or (every one greedy or top-k sampled within
-  // the candidates) each row's top_k best ids and logits.
+  // request plain greedy) argmax ids, or (every one greedy, top-k sampled within the
+  // candidates, or top-p / min-p sampled) each row's top_k best ids and logits, with
+  // the tokens SampleTopMass decided from them and the rows' masses.
   struct StepRows {
     float* logits = nullptr;            // [rows, vocab]
     const int32_t* argmax = nullptr;    // [rows]
     int top_k = 0;
     const int32_t* top_ids = nullptr;   // [rows, top_k], canonical order
     const float* top_logits = nullptr;  // [rows, top_k]
+    const std::optional<SampledToken>* sampled = nullptr;  // [rows]: set for decided rows
   };
+  // After a ForwardTop with masses: SampleTopMass for every row of a MassSuffices
+  // request into mass_tokens_ (others nullopt); true when one row was undecided.
+  struct Sampling {
+    SeqId id;
+    int64_t drafts;  // logit rows = 1 + drafts
+  };
+  bool SampleFromMass(const std::vector<Sampling>& sampling, int top_k);
   // Rows [row, row + 1 + num_drafts) of `out` are the request's.
   void VerifyAndEmit(Active& a, const StepRows& out, int64_t row, int64_t num_drafts);
   void UpdateGate(Active& a, double outcome);
@@ -126,6 +136,9 @@ class EngineCore {
   std::vector<int32_t> argmax_;  // one id per logit row, for steps of plain-greedy requests
   std::vector<int32_t> top_ids_;   // [logit rows, top k], for steps of top-k sampled requests
   std::vector<float> top_logits_;
+  std::vector<float> inv_temperature_;  // [logit rows], for steps with row masses
+  std::vector<float> top_mass_;
+  std::vector<std::optional<SampledToken>> mass_tokens_;
   std::map<SeqId, std::unique_ptr<Active>> active_;
 
   mutable std::mutex inbox_mu_;

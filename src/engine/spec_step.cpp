@@ -67,7 +67,12 @@ void EngineCore::VerifyAndEmit(Active& a, const StepRows& out, int64_t row, int6
     const int64_t r = row + i;
     if (out.logits != nullptr) return SampleWithDraft(a.sampler, out.logits + r * vocab, vocab, a.generated, draft);
     VerifiedToken t;
-    if (out.argmax != nullptr) {
+    if (out.sampled != nullptr && out.sampled[r].has_value()) {
+      const SampledToken& s = *out.sampled[r];
+      t.id = s.id;
+      t.logprob = s.logprob;
+      t.top = s.top;
+    } else if (out.argmax != nullptr) {
       t.id = out.argmax[r];
     } else if (a.sampler.ArgmaxSuffices()) {
       t.id = out.top_ids[r * out.top_k];  // the best of the canonical order

@@ -109,4 +109,18 @@ struct AttentionParams {
   float scale = 1.0f;
 };
 
+// mass[r] = sum_j exp((x[r, j] - best[r * best_stride]) * inv_t[r]) over rows of
+// x [rows, n], best[...] being the row's largest entry (so that entry weighs 1): the
+// normaliser of the row's softmax at temperature 1 / inv_t[r], what top-p sampling
+// cuts against. Exact to a relative 1e-5 (Backend::kRowMassRelError); -inf entries
+// weigh 0 (or below 1e-37 each in fast kernels).
+struct RowMassParams {
+  const float* x = nullptr;     // [rows, n]
+  const float* best = nullptr;  // best[r * best_stride]
+  int64_t best_stride = 1;
+  const float* inv_t = nullptr;  // [rows]
+  float* mass = nullptr;         // [rows]
+  int64_t rows = 0, n = 0;
+};
+
 }  // namespace ax::kernels

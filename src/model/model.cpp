@@ -86,7 +86,8 @@ Status Model::Forward(const ForwardBatch& batch, KvCache& kv, float* logits_out)
   return arch_->forward(backend_, config_, weights_, ws_, kv, batch, out);
 }
 
-Status Model::ForwardTop(const ForwardBatch& batch, KvCache& kv, int k, int32_t* ids_out, float* logits_out) {
+Status Model::ForwardTop(const ForwardBatch& batch, KvCache& kv, int k, int32_t* ids_out, float* logits_out,
+                         const float* inv_temperature, float* mass_out) {
   if (k < 1 || k > Backend::kMaxTopRows || k > config_.vocab_size)
     return InvalidArgument("ForwardTop: k must be in [1, " + std::to_string(Backend::kMaxTopRows) + "], got " +
                            std::to_string(k));
@@ -94,7 +95,18 @@ Status Model::ForwardTop(const ForwardBatch& batch, KvCache& kv, int k, int32_t*
   out.top_k = k;
   out.top_ids = ids_out;
   out.top_vals = logits_out;
+  out.top_mass = mass_out;
+  out.inv_temperature = inv_temperature;
+  if ((mass_out == nullptr) != (inv_temperature == nullptr))
+    return InvalidArgument("ForwardTop: mass_out and inv_temperature go together");
   return arch_->forward(backend_, config_, weights_, ws_, kv, batch, out);
+}
+
+Status Model::ReadLogits(int64_t rows, float* out) {
+  if (rows < 0 || rows > ws_.max_logit_rows)
+    return InvalidArgument("ReadLogits: rows must be in [0, " + std::to_string(ws_.max_logit_rows) + "], got " +
+                           std::to_string(rows));
+  return backend_.ReadToHost(ws_.logits, out, static_cast<size_t>(rows * config_.vocab_size) * sizeof(float));
 }
 
 Status Model::ForwardArgmax(const ForwardBatch& batch, KvCache& kv, int32_t* ids_out) {

@@ -56,7 +56,16 @@ class Model {
   // The same forward, reading back each logit row's k best ids and logits in canonical
   // order ([logit rows, k] each; 1 <= k <= Backend::kMaxTopRows): what top-k sampling
   // needs (Sampler::SampleTop).
-  Status ForwardTop(const ForwardBatch& batch, KvCache& kv, int k, int32_t* ids_out, float* logits_out);
+  // With mass_out, also each row's mass at inverse temperature inv_temperature[row]
+  // ([logit rows] each; Backend::RowMass): with the k best, what top-p and min-p
+  // sampling need (Sampler::SampleTopMass) for most rows.
+  Status ForwardTop(const ForwardBatch& batch, KvCache& kv, int k, int32_t* ids_out, float* logits_out,
+                    const float* inv_temperature = nullptr, float* mass_out = nullptr);
+  // The logits of the first `rows` logit rows of the last forward, which must have
+  // computed them in one piece (at most max_logit_rows() rows), into out [rows, vocab]:
+  // the rows a ForwardTop could not sample from its candidates.
+  Status ReadLogits(int64_t rows, float* out);
+  int64_t max_logit_rows() const { return ws_.max_logit_rows; }
 
  private:
   Model(Backend& backend) : backend_(backend) {}

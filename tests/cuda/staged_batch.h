@@ -12,6 +12,7 @@ namespace ax::cuda_testing {
 
 struct StagedBatch {
   std::vector<int32_t> tokens, positions, slots, q_begin{0}, q_len, tables, logit_rows;
+  std::vector<float> inv_temperature;  // [logit rows] when not empty (row_mass)
   int64_t prefill_rows = 0;  // leading prompt rows (the prefill kernels); 0: generated rows
   BatchMeta meta() const {
     BatchMeta m;
@@ -27,6 +28,8 @@ struct StagedBatch {
     m.n_seqs = static_cast<int>(q_begin.size());
     m.max_blocks_per_seq = tables.empty() ? 0 : static_cast<int>(tables.size() / q_begin.size());
     m.n_logit_rows = static_cast<int64_t>(logit_rows.size());
+    m.row_mass = !inv_temperature.empty();
+    m.logit_inv_temperature = m.row_mass ? inv_temperature.data() : nullptr;
     return m;
   }
 };

@@ -158,6 +158,53 @@ TEST(CudaModels, DemoModelGreedyMatchesTransformers) {
   for (const char* policy : {"direct", "ngram"}) CheckGreedy(dir, policy, "ax-demo-qwen3");
 }
 
+// Top-p / min-p sampled requests on the device: decided from the 64 candidates and the
+// row's mass (RowMass, inside the recorded graphs) when these suffice, from logits
+// otherwise; the same seeded tokens and logprobs as a run where a penalised neighbour
+// makes every step read logits. Both prompts together stay within the row-invariant
+// GEMV (at most kGemvMaxRows prompt rows), so batching changes no bits.
+TEST(CudaModels, TopPSamplingFromCandidatesAndMassEqualsLogits) {
+  AX_REQUIRE_CUDA();
+  EngineConfig cfg;
+  cfg.model_dir = SourceDir() + "/models/ax-demo-qwen3";
+  cfg.backend = "cuda";
+  for (const char* policy : {"direct", "ngram"}) {
+    cfg.policy = policy;
+    auto engine = Engine::Create(cfg);
+    ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+    GenerateRequest req;
+    req.prompt_tokens = {101, 2048, 7};
+    req.max_tokens = 64;
+    req.ignore_eos = true;
+    req.sampling.temperature = 0.7;
+    req.sampling.top_p = 0.9;
+    req.sampling.seed = 5;
+    req.sampling.logprobs = true;
+    auto alone = (*engine)->Generate(req);
+    ASSERT_TRUE(alone.ok()) << alone.status().ToString();
+    const EngineStats first = (*engine)->Stats();
+    std::printf("[ax-demo-qwen3 %s] top-p 0.9: %lld of %lld steps read logits\n", policy,
+                static_cast<long long>(first.steps_reading_logits), static_cast<long long>(first.steps));
+    GenerateRequest penalised = req;
+    penalised.prompt_tokens = {33, 900, 12, 5};
+    penalised.max_tokens = 96;
+    penalised.sampling.presence_penalty = 0.5;
+    auto a = (*engine)->Submit(req);
+    auto b = (*engine)->Submit(penalised);
+    ASSERT_TRUE(a.ok() && b.ok());
+    ASSERT_TRUE((*engine)->RunUntilIdle().ok());
+    std::vector<int32_t> ids;
+    std::vector<float> logprobs;
+    StreamEvent ev;
+    while ((*a)->Next(&ev, 0) && ev.kind == StreamEvent::Kind::kToken) {
+      ids.push_back(ev.token.id);
+      logprobs.push_back(ev.token.logprob);
+    }
+    EXPECT_EQ(ids, alone->output_tokens) << policy;
+    EXPECT_EQ(logprobs, alone->output_logprobs) << policy;
+  }
+}
+
 TEST(CudaModels, Stories260KGreedyMatchesReference) {
   AX_REQUIRE_CUDA();
   const char* env = std::getenv("AX_STORIES_DIR");

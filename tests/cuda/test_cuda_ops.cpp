@@ -512,6 +512,39 @@ TEST(CudaOps, TopRows) {
   }
 }
 
+// Each row's mass at its staged inverse temperature against a float64 host sum, within
+// the sampler's bound (Backend::kRowMassRelError): peaked and flat temperatures, -inf
+// entries, and logit rows from the second on (first_row).
+TEST(CudaOps, RowMass) {
+  AX_REQUIRE_CUDA();
+  Backend& be = *Cuda();
+  for (int64_t n : {int64_t{64}, int64_t{4097}, int64_t{151936}}) {
+    const int64_t rows = 3, stride = 4;
+    std::vector<float> x = Random(static_cast<size_t>(rows * n), 42, -12.0f, 12.0f);
+    for (int64_t j = 0; j < n; j += 5) x[static_cast<size_t>(n + j)] = -INFINITY;  // row 1: masked entries
+    std::vector<float> best(static_cast<size_t>(rows * stride), 0.0f);
+    for (int64_t r = 0; r < rows; ++r)
+      best[static_cast<size_t>(r * stride)] = *std::max_element(x.begin() + r * n, x.begin() + (r + 1) * n);
+    StagedBatch s = OneSeq(1);
+    s.logit_rows = {0, 0, 0, 0};
+    s.inv_temperature = {7.0f, 1.0f / 0.3f, 1.0f, 1.0f / 1.7f};  // logit row 0 is not in the test's rows
+    ASSERT_TRUE(be.BeginForward(s.meta()).ok());
+    TensorView xd = ToDevice(be, x, DType::kF32, Shape{rows, n});
+    TensorView vd = ToDevice(be, best, DType::kF32, Shape{rows, stride});
+    auto mass = be.Alloc(DType::kF32, Shape{rows});
+    ASSERT_TRUE(mass.ok());
+    be.RowMass(xd, vd, /*first_row=*/1, *mass);
+    std::vector<float> got(static_cast<size_t>(rows));
+    ASSERT_TRUE(be.ReadToHost(*mass, got.data(), got.size() * sizeof(float)).ok());
+    for (int64_t r = 0; r < rows; ++r) {
+      const double b = best[static_cast<size_t>(r * stride)], inv_t = s.inv_temperature[static_cast<size_t>(r + 1)];
+      double want = 0.0;
+      for (int64_t j = 0; j < n; ++j) want += std::exp((x[static_cast<size_t>(r * n + j)] - b) * inv_t);
+      EXPECT_NEAR(got[static_cast<size_t>(r)], want, want * Backend::kRowMassRelError) << "n " << n << " row " << r;
+    }
+  }
+}
+
 TEST(CudaOps, DescribeAndDtypes) {
   AX_REQUIRE_CUDA();
   EXPECT_EQ(Cuda()->kind(), BackendKind::kCuda);

@@ -79,11 +79,13 @@ class ModelHarness {
     return ids;
   }
   // The same chunk through Model::ForwardTop: k ids and logits per logit row.
-  Status ChunkTop(const std::vector<int32_t>& seq, int64_t begin, int64_t end, int k, int32_t* ids, float* vals) {
+  // With mass, also each row's mass at inverse temperature inv_t[row].
+  Status ChunkTop(const std::vector<int32_t>& seq, int64_t begin, int64_t end, int k, int32_t* ids, float* vals,
+                  const float* inv_t = nullptr, float* mass = nullptr) {
     ForwardBatch batch;
     batch.AddSequence(seq.data() + begin, end - begin, static_cast<int32_t>(begin), blocks_, kv_.block_size,
                       /*want_last_logits=*/true, /*all_logits=*/true);
-    return model_->ForwardTop(batch, kv_, k, ids, vals);
+    return model_->ForwardTop(batch, kv_, k, ids, vals, inv_t, mass);
   }
   const Status& last_status() const { return last_status_; }
 

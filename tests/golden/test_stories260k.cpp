@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <numeric>
 
@@ -91,7 +92,8 @@ TEST_F(Stories260K, ForwardArgmaxIsTheArgmaxOfForwardLogits) {
 }
 
 // ForwardTop gives each logit row's best k ids and logits of what Forward returns, in
-// canonical order (logit descending, id ascending).
+// canonical order (logit descending, id ascending), and with masses each row's
+// sum of exp((logit - max) / T) within Backend::kRowMassRelError.
 TEST_F(Stories260K, ForwardTopIsTheCanonicalTopOfForwardLogits) {
   ModelHarness h(StoriesDir());
   ASSERT_TRUE(h.status().ok()) << h.status().ToString();
@@ -102,9 +104,15 @@ TEST_F(Stories260K, ForwardTopIsTheCanonicalTopOfForwardLogits) {
   ASSERT_TRUE(h.last_status().ok());
   std::vector<int32_t> top_ids(static_cast<size_t>(n * kK), -1);
   std::vector<float> top_vals(static_cast<size_t>(n * kK));
-  ASSERT_TRUE(h.ChunkTop(ids, 0, n, kK, top_ids.data(), top_vals.data()).ok());
+  std::vector<float> inv_t(static_cast<size_t>(n)), mass(static_cast<size_t>(n), -1.0f);
+  for (int64_t r = 0; r < n; ++r) inv_t[static_cast<size_t>(r)] = 1.0f / (0.3f + 0.1f * static_cast<float>(r % 12));
+  ASSERT_TRUE(h.ChunkTop(ids, 0, n, kK, top_ids.data(), top_vals.data(), inv_t.data(), mass.data()).ok());
   for (int64_t r = 0; r < n; ++r) {
     const float* row = logits.data() + r * h.vocab();
+    const double best = *std::max_element(row, row + h.vocab());
+    double want = 0.0;
+    for (int64_t j = 0; j < h.vocab(); ++j) want += std::exp((row[j] - best) * inv_t[static_cast<size_t>(r)]);
+    EXPECT_NEAR(mass[static_cast<size_t>(r)], want, want * Backend::kRowMassRelError) << "row " << r;
     std::vector<int32_t> order(static_cast<size_t>(h.vocab()));
     std::iota(order.begin(), order.end(), 0);
     std::partial_sort(order.begin(), order.begin() + kK, order.end(),
@@ -153,6 +161,49 @@ TEST_F(Stories260K, TopKSamplingGivesTheSameTokensFromCandidatesAsFromLogits) {
   EXPECT_EQ(ids, alone->output_tokens);
   ASSERT_EQ(logprobs.size(), alone->output_logprobs.size());
   for (size_t i = 0; i < logprobs.size(); ++i) EXPECT_EQ(logprobs[i], alone->output_logprobs[i]) << i;
+}
+
+// Top-p / min-p sampled requests (no top-k) are decided from the candidates and each
+// row's mass when these suffice (SampleTopMass), and from logits otherwise: the same
+// seeded tokens and logprobs as a run where a penalised neighbour makes every step read
+// logits, and most steps of the first run read no logits.
+TEST_F(Stories260K, TopPSamplingGivesTheSameTokensFromCandidatesAndMassAsFromLogits) {
+  for (int setting = 0; setting < 2; ++setting) {
+    auto engine = Engine::Create(StoriesConfig("direct"));
+    ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+    GenerateRequest req;
+    req.prompt_text = "Once upon a time";
+    req.max_tokens = 40;
+    req.ignore_eos = true;
+    req.sampling.temperature = setting == 0 ? 0.5 : 0.8;
+    req.sampling.top_p = setting == 0 ? 0.8 : 1.0;
+    req.sampling.min_p = setting == 0 ? 0.0 : 0.1;
+    req.sampling.seed = 78;
+    req.sampling.logprobs = true;
+    req.sampling.top_logprobs = 2;
+    auto alone = (*engine)->Generate(req);
+    ASSERT_TRUE(alone.ok()) << alone.status().ToString();
+    const EngineStats first = (*engine)->Stats();
+    EXPECT_LT(first.steps_reading_logits * 2, first.steps) << "setting " << setting;
+    GenerateRequest penalised = req;
+    penalised.prompt_text = "The little dog was happy";
+    penalised.max_tokens = 60;
+    penalised.sampling.frequency_penalty = 0.5;
+    auto a = (*engine)->Submit(req);
+    auto b = (*engine)->Submit(penalised);
+    ASSERT_TRUE(a.ok() && b.ok());
+    ASSERT_TRUE((*engine)->RunUntilIdle().ok());
+    std::vector<int32_t> ids;
+    std::vector<float> logprobs;
+    StreamEvent ev;
+    while ((*a)->Next(&ev, 0) && ev.kind == StreamEvent::Kind::kToken) {
+      ids.push_back(ev.token.id);
+      logprobs.push_back(ev.token.logprob);
+    }
+    EXPECT_EQ(ids, alone->output_tokens) << "setting " << setting;
+    ASSERT_EQ(logprobs.size(), alone->output_logprobs.size());
+    for (size_t i = 0; i < logprobs.size(); ++i) EXPECT_EQ(logprobs[i], alone->output_logprobs[i]) << i;
+  }
 }
 
 TEST_F(Stories260K, SameSeedGivesSameSampledTokens) {

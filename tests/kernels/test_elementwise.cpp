@@ -1,7 +1,8 @@
-// cpu::{RmsNorm, Rope, SiluMul, Embedding, KvWrite} vs kernels/ref at odd sizes,
+// cpu::{RmsNorm, Rope, SiluMul, Embedding, KvWrite, RowMass} vs kernels/ref at odd sizes,
 // 1/2/3 threads, with poisoned outputs.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -125,6 +126,38 @@ TEST(SiluMulTest, MatchesRef) {
         p.out = got.data();
         cpu::SiluMul(p, Pool(threads));
         ExpectNear(got, want, 2e-6, 1e-30, "f=" + std::to_string(f) + " m=" + std::to_string(m));
+      }
+    }
+  }
+}
+
+// Within the 1e-5 the sampler allows (Backend::kRowMassRelError), with -inf entries,
+// peaked and flat rows, and the best value read at a stride (as from TopRows' vals).
+TEST(RowMassTest, MatchesRefWithinTheSamplersBound) {
+  for (int64_t n : {1, 9, 1000, 151936}) {
+    for (int64_t rows : {1, 3}) {
+      std::vector<float> x = testing::RandomF32(rows * n, 41 + n, -12.0f, 12.0f);
+      std::vector<float> best(static_cast<size_t>(rows) * 4, kPoison), inv_t(rows);
+      for (int64_t r = 0; r < rows; ++r) {
+        if (n > 5) x[static_cast<size_t>(r * n + 5)] = -INFINITY;
+        best[static_cast<size_t>(r * 4)] = *std::max_element(x.begin() + r * n, x.begin() + (r + 1) * n);
+        inv_t[static_cast<size_t>(r)] = r == 0 ? 1.0f : (r == 1 ? 1.0f / 0.3f : 1.0f / 1.7f);
+      }
+      RowMassParams p;
+      p.x = x.data();
+      p.best = best.data();
+      p.best_stride = 4;
+      p.inv_t = inv_t.data();
+      p.rows = rows;
+      p.n = n;
+      std::vector<float> want(rows, kPoison);
+      p.mass = want.data();
+      ref::RowMass(p);
+      for (int threads : testing::kThreadCounts) {
+        std::vector<float> got(rows, kPoison);
+        p.mass = got.data();
+        cpu::RowMass(p, Pool(threads));
+        ExpectNear(got, want, 1e-6, 0.0, "n=" + std::to_string(n) + " rows=" + std::to_string(rows));
       }
     }
   }

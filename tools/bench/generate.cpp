@@ -188,6 +188,7 @@ Result<BatchOutcome> RunRequests(Engine& engine, const std::vector<GenerateReque
       {"prefix_hit_tokens", stats.prefix_hit_tokens},
       {"steps", stats.steps},
       {"tokens_per_step", stats.tokens_per_step()},
+      {"steps_reading_logits", stats.steps_reading_logits},
       {"draft_tokens_proposed", stats.draft_tokens_proposed},
       {"draft_tokens_accepted", stats.draft_tokens_accepted},
       {"route", RouteJson(route)},

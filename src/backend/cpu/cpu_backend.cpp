@@ -168,6 +168,19 @@ class CpuBackend final : public Backend {
     fast_ ? kernels::cpu::SiluMul(p, pool_) : kernels::ref::SiluMul(p);
   }
 
+  void RowMass(const TensorView& x, const TensorView& vals, int64_t first_row, TensorView mass) override {
+    AX_CHECK(x.shape.ndim == 2 && vals.shape.ndim == 2 && meta_.logit_inv_temperature != nullptr);
+    kernels::RowMassParams p;
+    p.x = x.as<float>();
+    p.best = vals.as<float>();
+    p.best_stride = vals.shape[1];
+    p.inv_t = meta_.logit_inv_temperature + first_row;
+    p.mass = mass.as<float>();
+    p.rows = x.shape[0];
+    p.n = x.shape[1];
+    fast_ ? kernels::cpu::RowMass(p, pool_) : kernels::ref::RowMass(p);
+  }
+
   void KvWrite(const TensorView& k, const TensorView& v, const KvLayerView& cache, int n_kv_heads,
                int head_dim) override {
     kernels::KvWriteParams p;

@@ -155,7 +155,7 @@ Status CudaBackend::BeginForward(const BatchMeta& m) {
   if (graphable_) {
     stride = 8;
     while (stride < m.max_blocks_per_seq) stride *= 2;
-    key_ = GraphKey{m.n_tokens, m.n_seqs, m.n_logit_rows, stride, m.argmax_only, m.top_k};
+    key_ = GraphKey{m.n_tokens, m.n_seqs, m.n_logit_rows, stride, m.argmax_only, m.top_k, m.row_mass};
   }
   const auto round4 = [](size_t n) { return (n + 3) / 4 * 4; };
   const size_t nt = static_cast<size_t>(m.n_tokens);
@@ -190,7 +190,8 @@ Status CudaBackend::BeginForward(const BatchMeta& m) {
       tiles.push_back(std::min<int32_t>(kernels::cuda::kPrefillTileQueries, end - b));
     }
   }
-  const size_t off_tab = off_seq + round4(nt), off_log = off_tab + round4(nb), off_qt = off_log + round4(nl);
+  const size_t off_tab = off_seq + round4(nt), off_log = off_tab + round4(nb), off_inv = off_log + round4(nl);
+  const size_t off_qt = off_inv + round4(nl);
   const size_t total = off_qt + round4(tiles.size());
   if (total > kMetaInts) {
     return ResourceExhausted("cuda: batch metadata of " + std::to_string(total) + " ints exceeds the " +
@@ -215,6 +216,10 @@ Status CudaBackend::BeginForward(const BatchMeta& m) {
           static_cast<size_t>(m.max_blocks_per_seq));
   }
   put(off_log, m.logit_rows, nl);
+  if (m.row_mass) {  // floats, staged in the same int buffer
+    AX_CHECK(m.logit_inv_temperature != nullptr);
+    std::memcpy(h + off_inv, m.logit_inv_temperature, nl * sizeof(float));
+  }
   put(off_qt, tiles.data(), tiles.size());
   std::fill(h + off_seq, h + off_seq + nt, 0);
   for (int s = 0; s < m.n_seqs; ++s) {
@@ -231,6 +236,7 @@ Status CudaBackend::BeginForward(const BatchMeta& m) {
   meta_.token_seq = meta_dev_ + off_seq;
   meta_.block_tables = meta_dev_ + off_tab;
   meta_.logit_rows = meta_dev_ + off_log;
+  meta_.logit_inv_temperature = reinterpret_cast<const float*>(meta_dev_ + off_inv);
   meta_.q_tiles = meta_dev_ + off_qt;
   meta_.n_q_tiles = static_cast<int>(n_tile_ints / 2);
   meta_.prefill_tiles = meta_.q_tiles + n_tile_ints;

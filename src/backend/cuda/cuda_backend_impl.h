@@ -45,6 +45,7 @@ class CudaBackend final : public Backend {
                    int64_t throughput_rows) override;
   void ArgmaxRows(const TensorView& x, TensorView ids) override;
   void TopRows(const TensorView& x, int k, TensorView ids, TensorView vals) override;
+  void RowMass(const TensorView& x, const TensorView& vals, int64_t first_row, TensorView mass) override;
   void MatmulSiluMul(const TensorView& x, const TensorView& w_gate_up, TensorView gate_up, TensorView act,
                      int64_t throughput_rows) override;
   void Rope(TensorView x, int n_heads, int head_dim, const TensorView& inv_freq) override;
@@ -81,7 +82,8 @@ class CudaBackend final : public Backend {
   // What a recording depends on besides the staged values: the metadata layout and
   // every launch's grid. Block tables are staged with a power-of-two stride for it.
   // n_tokens, n_seqs, logit rows, table stride, argmax_only, top_k
-  using GraphKey = std::tuple<int64_t, int, int64_t, int, bool, int>;
+  // n_tokens, n_seqs, n_logit_rows, block-table stride, argmax_only, top_k, row_mass.
+  using GraphKey = std::tuple<int64_t, int, int64_t, int, bool, int, bool>;
 
   struct DeviceMeta {
     const int32_t* tokens = nullptr;
@@ -90,6 +92,7 @@ class CudaBackend final : public Backend {
     const int32_t* token_seq = nullptr;
     const int32_t* block_tables = nullptr;
     const int32_t* logit_rows = nullptr;
+    const float* logit_inv_temperature = nullptr;  // [n_logit_rows] when row_mass
     const int32_t* q_tiles = nullptr;  // (first row, rows) per attention query tile
     int n_q_tiles = 0;
     int n_prompt_tiles = 0;            // the leading tiles that hold prompt rows

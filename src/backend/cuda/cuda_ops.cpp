@@ -161,6 +161,12 @@ void CudaBackend::TopRows(const TensorView& x, int k, TensorView ids, TensorView
                           static_cast<int32_t*>(ids.data), static_cast<float*>(vals.data), stream_));
 }
 
+void CudaBackend::RowMass(const TensorView& x, const TensorView& vals, int64_t first_row, TensorView mass) {
+  AX_CHECK(x.shape.ndim == 2 && vals.shape.ndim == 2 && mass.dtype == DType::kF32);
+  Note(kc::LaunchRowMass(F32(x), x.shape[0], x.shape[1], F32(vals), vals.shape[1],
+                         meta_.logit_inv_temperature + first_row, static_cast<float*>(mass.data), stream_));
+}
+
 void CudaBackend::Rope(TensorView x, int n_heads, int head_dim, const TensorView& inv_freq) {
   kc::RopeParams p;
   p.x = MutBf16(x);

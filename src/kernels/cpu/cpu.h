@@ -21,5 +21,6 @@ void SiluMul(const SiluMulParams& p, ThreadPool& pool);
 void Embedding(const EmbeddingParams& p, ThreadPool& pool);
 void KvWrite(const KvWriteParams& p, ThreadPool& pool);
 void Attention(const AttentionParams& p, ThreadPool& pool);
+void RowMass(const RowMassParams& p, ThreadPool& pool);
 
 }  // namespace ax::kernels::cpu

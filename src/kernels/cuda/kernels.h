@@ -214,6 +214,10 @@ Status LaunchArgmaxRows(const float* x, int64_t rows, int64_t n, int32_t* ids, c
 // ascending; NaN ranks below -inf): ids, vals [rows, k]. 1 <= k <= kTopKMax <= n.
 constexpr int kTopKMax = 64;
 Status LaunchTopKRows(const float* x, int64_t rows, int64_t n, int k, int32_t* ids, float* vals, cudaStream_t stream);
+// mass[r] = sum_j exp((x[r, j] - best[r * best_stride]) * inv_t[r]) for x [rows, n]
+// (kernels/params.h RowMassParams has the contract).
+Status LaunchRowMass(const float* x, int64_t rows, int64_t n, const float* best, int64_t best_stride,
+                     const float* inv_t, float* mass, cudaStream_t stream);
 Status LaunchAttention(const AttentionParams& p, cudaStream_t stream);
 
 }  // namespace ax::kernels::cuda

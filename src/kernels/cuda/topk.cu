@@ -7,6 +7,8 @@
 //   2. one pass collects every entry above T, and the entries equal to T; when more of
 //      those exist than the block can hold, an index-ordered pass takes the lowest ones;
 //   3. the k entries are ranked against each other and written in order.
+// And each row's mass at a temperature (RowMassKernel), which with the k best decides
+// most top-p draws on the host.
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/kernels.h"
@@ -159,6 +161,45 @@ Status LaunchTopKRows(const float* x, int64_t rows, int64_t n, int k, int32_t* i
   AX_CUDA_RETURN_IF_ERROR(detail::Launch(TopKRowsKernel, dim3(static_cast<unsigned>(rows)), dim3(kThreads), 0, stream,
                                          x, n, k, ids, vals));
   return AX_CUDA_LAUNCH_STATUS("TopKRowsKernel");
+}
+
+namespace {
+
+constexpr int kMassThreads = 512;
+
+// One block per row: expf per entry (2 ulp), summed per thread in double, then across
+// the block; well within Backend::kRowMassRelError.
+__global__ void __launch_bounds__(kMassThreads)
+    RowMassKernel(const float* __restrict__ x, int64_t n, const float* __restrict__ best, int64_t best_stride,
+                  const float* __restrict__ inv_t, float* __restrict__ mass) {
+  __shared__ double s_warp[kMassThreads / 32];
+  detail::GridDependencyWait();
+  detail::LaunchDependents();
+  const int64_t r = blockIdx.x;
+  const float* row = x + r * n;
+  const float b = best[r * best_stride], s = inv_t[r];
+  double acc = 0.0;
+  for (int64_t j = threadIdx.x; j < n; j += kMassThreads) acc += expf((row[j] - b) * s);
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) acc += __shfl_xor_sync(0xffffffffu, acc, o);
+  const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
+  if (lane == 0) s_warp[warp] = acc;
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    double total = 0.0;
+    for (int w = 0; w < kMassThreads / 32; ++w) total += s_warp[w];
+    mass[r] = static_cast<float>(total);
+  }
+}
+
+}  // namespace
+
+Status LaunchRowMass(const float* x, int64_t rows, int64_t n, const float* best, int64_t best_stride,
+                     const float* inv_t, float* mass, cudaStream_t stream) {
+  if (rows == 0) return Status::Ok();
+  AX_CUDA_RETURN_IF_ERROR(detail::Launch(RowMassKernel, dim3(static_cast<unsigned>(rows)), dim3(kMassThreads), 0,
+                                         stream, x, n, best, best_stride, inv_t, mass));
+  return AX_CUDA_LAUNCH_STATUS("RowMassKernel");
 }
 
 }  // namespace ax::kernels::cuda

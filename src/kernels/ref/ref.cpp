@@ -147,4 +147,13 @@ void Attention(const AttentionParams& p) {
   }
 }
 
+void RowMass(const RowMassParams& p) {
+  for (int64_t r = 0; r < p.rows; ++r) {
+    const double best = p.best[r * p.best_stride], inv_t = p.inv_t[r];
+    double mass = 0.0;
+    for (int64_t j = 0; j < p.n; ++j) mass += std::exp((static_cast<double>(p.x[r * p.n + j]) - best) * inv_t);
+    p.mass[r] = static_cast<float>(mass);
+  }
+}
+
 }  // namespace ax::kernels::ref

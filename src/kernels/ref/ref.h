@@ -13,5 +13,6 @@ void SiluMul(const SiluMulParams& p);
 void Embedding(const EmbeddingParams& p);
 void KvWrite(const KvWriteParams& p);
 void Attention(const AttentionParams& p);
+void RowMass(const RowMassParams& p);
 
 }  // namespace ax::kernels::ref

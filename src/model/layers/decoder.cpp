@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <string>
 
 #include "base/check.h"
@@ -87,8 +88,9 @@ Result<DecoderWorkspace> AllocateDecoderWorkspace(Backend& backend, const ModelC
   AX_RETURN_IF_ERROR(alloc(&ws.logit_in, max_logit_rows, cfg.hidden_size, act));
   AX_RETURN_IF_ERROR(alloc(&ws.logits, max_logit_rows, cfg.vocab_size, DType::kF32));
   AX_ASSIGN_OR_RETURN(ws.argmax, backend.Alloc(DType::kI32, Shape{max_logit_rows}));
-  AX_ASSIGN_OR_RETURN(ws.top_ids, backend.Alloc(DType::kI32, Shape{max_logit_rows, Backend::kMaxTopRows}));
-  AX_ASSIGN_OR_RETURN(ws.top_vals, backend.Alloc(DType::kF32, Shape{max_logit_rows, Backend::kMaxTopRows}));
+  const int64_t top_floats = max_logit_rows * (2 * Backend::kMaxTopRows + 1);
+  AX_ASSIGN_OR_RETURN(ws.top, backend.Alloc(DType::kF32, Shape{top_floats}));
+  ws.top_host.resize(static_cast<size_t>(top_floats));
   return ws;
 }
 
@@ -104,10 +106,13 @@ Status DecoderForward(Backend& be, const ModelConfig& cfg, const DecoderWeights&
                "DecoderForward: one of logits, argmax or top_k");
   AX_CHECK(!top || (out.top_k <= Backend::kMaxTopRows && out.top_k <= cfg.vocab_size && out.top_ids != nullptr &&
                     out.top_vals != nullptr));
+  AX_CHECK((out.top_mass == nullptr || (top && out.inv_temperature != nullptr)));
   AX_RETURN_IF_ERROR(batch.Validate(cfg.vocab_size, kv.num_slots(), kv.block_size));
   BatchMeta meta = batch.meta();
   meta.argmax_only = out.argmax != nullptr;
   meta.top_k = out.top_k;
+  meta.row_mass = out.top_mass != nullptr;
+  meta.logit_inv_temperature = out.inv_temperature;
   AX_RETURN_IF_ERROR(be.BeginForward(meta));
 
   const auto layers = [&] {
@@ -120,6 +125,15 @@ Status DecoderForward(Backend& be, const ModelConfig& cfg, const DecoderWeights&
   // Logits only for the rows that need them, in chunks of the logits buffer; then their
   // argmax or their best top_k when that is all the caller reads.
   const int64_t rows = static_cast<int64_t>(batch.logit_rows.size());
+  // The packed top-k results of a chunk of r rows (DecoderWorkspace::top).
+  const auto top_part = [&](int64_t r, int part) {
+    const int64_t rk = r * out.top_k;
+    TensorView v = ws.top;
+    v.data = static_cast<float*>(ws.top.data) + part * rk;
+    v.dtype = part == 0 ? DType::kI32 : DType::kF32;
+    v.shape = part == 2 ? Shape{r} : Shape{r, out.top_k};
+    return v;
+  };
   const auto logits_chunk = [&](int64_t r0) {
     const int64_t r = std::min(ws.max_logit_rows, rows - r0);
     TensorView in = Rows(ws.logit_in, r);
@@ -127,18 +141,21 @@ Status DecoderForward(Backend& be, const ModelConfig& cfg, const DecoderWeights&
     be.RmsNorm(in, w.final_norm, static_cast<float>(cfg.rms_norm_eps), in);
     be.Matmul(in, w.lm_head, Rows(ws.logits, r), false, /*throughput_rows=*/0);  // logits: always row-invariant
     if (meta.argmax_only) be.ArgmaxRows(Rows(ws.logits, r), Prefix(ws.argmax, Shape{r}));
-    if (top) {
-      const Shape top_shape{r, out.top_k};
-      be.TopRows(Rows(ws.logits, r), out.top_k, Prefix(ws.top_ids, top_shape), Prefix(ws.top_vals, top_shape));
-    }
+    if (top) be.TopRows(Rows(ws.logits, r), out.top_k, top_part(r, 0), top_part(r, 1));
+    if (meta.row_mass) be.RowMass(Rows(ws.logits, r), top_part(r, 1), r0, top_part(r, 2));
     return r;
   };
   const auto read_back = [&](int64_t r0, int64_t r) -> Status {
     if (meta.argmax_only) return be.ReadToHost(ws.argmax, out.argmax + r0, static_cast<size_t>(r) * sizeof(int32_t));
     if (top) {
-      const size_t count = static_cast<size_t>(r * out.top_k);
-      AX_RETURN_IF_ERROR(be.ReadToHost(ws.top_ids, out.top_ids + r0 * out.top_k, count * sizeof(int32_t)));
-      return be.ReadToHost(ws.top_vals, out.top_vals + r0 * out.top_k, count * sizeof(float));
+      const size_t rk = static_cast<size_t>(r * out.top_k);
+      const size_t floats = 2 * rk + (meta.row_mass ? static_cast<size_t>(r) : 0);
+      AX_RETURN_IF_ERROR(be.ReadToHost(ws.top, ws.top_host.data(), floats * sizeof(float)));
+      std::memcpy(out.top_ids + r0 * out.top_k, ws.top_host.data(), rk * sizeof(int32_t));
+      std::memcpy(out.top_vals + r0 * out.top_k, ws.top_host.data() + rk, rk * sizeof(float));
+      if (meta.row_mass)
+        std::memcpy(out.top_mass + r0, ws.top_host.data() + 2 * rk, static_cast<size_t>(r) * sizeof(float));
+      return Status::Ok();
     }
     return be.ReadToHost(ws.logits, out.logits + r0 * cfg.vocab_size, Rows(ws.logits, r).nbytes());
   };

@@ -43,20 +43,26 @@ struct DecoderWorkspace {
   TensorView x, h, q, k, v, attn, gate_up, act;  // [max_tokens, ...]
   TensorView logit_in, logits;                   // [max_logit_rows, hidden / vocab]
   TensorView argmax;                             // [max_logit_rows] i32
-  TensorView top_ids, top_vals;                  // [max_logit_rows, Backend::kMaxTopRows]
+  // A forward of r rows and top k: ids [r, k] i32, vals [r, k] f32, mass [r] f32, packed
+  // in that order from the start of `top` so one read brings them back.
+  TensorView top;               // [max_logit_rows * (2 * Backend::kMaxTopRows + 1)] f32
+  std::vector<float> top_host;  // the host side of that read
 };
 
 // Where a forward's results go (host memory), one of: the logits of batch.logit_rows
 // [n_logit_rows, vocab]; only each logit row's argmax [n_logit_rows] (lowest id on
 // ties); or each row's top_k best ids and logits [n_logit_rows, top_k] in canonical
-// order (Backend::TopRows). The last two are computed on the backend, so that a greedy
-// or top-k sampled step reads back ids (and k logits), not a vocabulary per row.
+// order (Backend::TopRows), with top_mass also each row's mass at its inverse
+// temperature (Backend::RowMass). The last two are computed on the backend, so that a
+// greedy or sampled step reads back ids (and k logits), not a vocabulary per row.
 struct ForwardOutput {
   float* logits = nullptr;
   int32_t* argmax = nullptr;
   int top_k = 0;
   int32_t* top_ids = nullptr;
   float* top_vals = nullptr;
+  float* top_mass = nullptr;                    // [n_logit_rows], or null
+  const float* inv_temperature = nullptr;       // [n_logit_rows], with top_mass
 };
 
 Result<DecoderWorkspace> AllocateDecoderWorkspace(Backend& backend, const ModelConfig& cfg,
