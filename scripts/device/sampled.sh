@@ -6,19 +6,23 @@
 #   T 0.6, top-p 0.95 alone     -> 64 candidates and the row's mass (SampleTopMass);
 #                                  the logits when the nucleus is wider (a random model)
 #   T 0.3, top-p 0.95 alone     -> the same at a temperature that narrows the nucleus
+#   greedy, repetition 1.1      -> argmax ids of logits penalised on the device
+#   T 0.6, top-k 20, top-p 0.95, frequency 0.5 -> 64 candidates of penalised logits
 # 3 requests of 128 random prompt tokens + 128 generated each (after a warm-up request).
 # Writes $OUT/sampled.jsonl (one summary per setting). Carry .cuda-carry.
 set -uo pipefail
 source scripts/device/env.sh
 [ -e /tmp/q8/config.json ] || { echo "no /tmp/q8: run scripts/device/bench.sh first"; exit 1; }
 : > "$OUT/sampled.jsonl"
-for name in greedy topk20_topp095 topp095 topp095_t03; do
+for name in greedy topk20_topp095 topp095 topp095_t03 greedy_rep11 topk20_freq05; do
   python3 - "$name" > /tmp/ax_sampled.jsonl <<'PY'
 import json, random, sys
 name = sys.argv[1]
 params = {"greedy": {}, "topk20_topp095": {"temperature": 0.6, "top_k": 20, "top_p": 0.95},
           "topp095": {"temperature": 0.6, "top_p": 0.95},
-          "topp095_t03": {"temperature": 0.3, "top_p": 0.95}}[name]
+          "topp095_t03": {"temperature": 0.3, "top_p": 0.95},
+          "greedy_rep11": {"temperature": 0.0, "repetition_penalty": 1.1},
+          "topk20_freq05": {"temperature": 0.6, "top_k": 20, "top_p": 0.95, "frequency_penalty": 0.5}}[name]
 rng = random.Random(2)
 for i in range(4):
     n, gen = (16, 8) if i == 0 else (128, 128)

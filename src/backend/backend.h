@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "ax/status.h"
+#include "base/logit_penalty.h"
 #include "tensor/tensor.h"
 
 namespace ax {
@@ -42,6 +43,9 @@ struct BatchMeta {
   bool argmax_only = false;               // the forward ends in ArgmaxRows (no logits read back)
   int top_k = 0;                          // > 0: the forward ends in TopRows(top_k) instead
   bool row_mass = false;                  // and then RowMass (top_k > 0)
+  // When any(): the logits rows are penalised (ApplyPenalties) before ArgmaxRows or
+  // TopRows; at most kMaxPenaltyRows logit rows and kMaxPenaltyEntries entries.
+  LogitPenalties penalties;
 };
 
 // One layer's paged KV cache: k, v [num_blocks, block_size, n_kv_heads, head_dim].
@@ -110,6 +114,12 @@ class Backend {
   // kRowMassRelError of the exact sum: with a row's best candidates it decides most
   // top-p / min-p draws (Sampler::SampleTopMass) without reading the row back.
   static constexpr double kRowMassRelError = 1e-5;
+  // In place on logits [rows, vocab] f32, logit rows first_row + r: each staged
+  // BatchMeta::penalties entry of row first_row + r, as PenalisedLogit computes it (the
+  // same bits as Sampler::ApplyPenalties), so penalised requests can take ids or
+  // candidates instead of logits.
+  static constexpr int64_t kMaxPenaltyRows = 256, kMaxPenaltyEntries = int64_t{1} << 18;
+  virtual void ApplyPenalties(TensorView logits, int64_t first_row) = 0;
   virtual void RowMass(const TensorView& x, const TensorView& vals, int64_t first_row, TensorView mass) = 0;
   // In-place rotate_half RoPE of x [n_tokens, n_heads, head_dim] at the staged positions.
   virtual void Rope(TensorView x, int n_heads, int head_dim, const TensorView& inv_freq) = 0;

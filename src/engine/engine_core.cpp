@@ -232,55 +232,8 @@ Status EngineCore::Step() {
   }
   const double t_forward = NowSeconds();
   const int64_t generated_before = counters_.generated_tokens;
-  // What the host needs back: when every request sampled this step is plain greedy,
-  // each row's argmax (Sample would pick the same id from the logits); when every one
-  // is greedy, top-k sampled within the backend's candidates, or top-p / min-p /
-  // temperature sampled (decided from the candidates and the row's mass when it can
-  // be, SampleTopMass), each row's best k ids and logits (SampleTop gives what Sample
-  // gives), plus the masses for the latter; else the logits.
-  const int64_t vocab = model_.config().vocab_size;
-  const int top_k = static_cast<int>(std::min<int64_t>(Backend::kMaxTopRows, vocab));
-  bool ids_only = !sampling.empty(), top_only = !sampling.empty(), mass = false;
-  int64_t logit_rows = 0;
-  for (const Sampling& smp : sampling) {
-    auto it = active_.find(smp.id);
-    const Sampler* sampler = it != active_.end() ? &it->second->sampler : nullptr;
-    const bool greedy = sampler != nullptr && sampler->ArgmaxSuffices();
-    const bool by_mass = sampler != nullptr && top_k < vocab && sampler->MassSuffices();
-    ids_only = ids_only && greedy;
-    top_only = top_only && (greedy || by_mass || (sampler != nullptr && sampler->TopSuffices(top_k)));
-    mass = mass || by_mass;
-    for (int64_t i = 0; i <= smp.drafts; ++i, ++logit_rows) {
-      inv_temperature_[static_cast<size_t>(logit_rows)] =
-          by_mass ? static_cast<float>(1.0 / sampler->params().temperature) : 1.0f;
-    }
-  }
-  // Undecided rows read their logits after the fact, which needs them in one piece.
-  if (mass && logit_rows > model_.max_logit_rows()) top_only = false;
   StepRows rows;
-  Status st;
-  if (ids_only) {
-    rows.argmax = argmax_.data();
-    st = model_.ForwardArgmax(batch, cache_, argmax_.data());
-  } else if (top_only) {
-    rows.top_k = top_k;
-    rows.top_ids = top_ids_.data();
-    rows.top_logits = top_logits_.data();
-    st = model_.ForwardTop(batch, cache_, top_k, top_ids_.data(), top_logits_.data(),
-                           mass ? inv_temperature_.data() : nullptr, mass ? top_mass_.data() : nullptr);
-    if (st.ok() && mass) {
-      rows.sampled = mass_tokens_.data();
-      if (SampleFromMass(sampling, top_k)) {  // a row to sample whole: every row from its logits
-        ++counters_.steps_reading_logits;
-        rows.logits = logits_.data();
-        st = model_.ReadLogits(logit_rows, logits_.data());
-      }
-    }
-  } else {
-    ++counters_.steps_reading_logits;
-    rows.logits = logits_.data();
-    st = model_.Forward(batch, cache_, logits_.data());
-  }
+  Status st = ForwardStep(batch, sampling, &rows);
   ++counters_.steps;
   counters_.tokens_computed += batch.n_tokens();
   if (!st.ok()) {
@@ -306,27 +259,6 @@ Status EngineCore::Step() {
   }
   PublishStats();
   return Status::Ok();
-}
-
-bool EngineCore::SampleFromMass(const std::vector<Sampling>& sampling, int top_k) {
-  const int64_t vocab = model_.config().vocab_size;
-  bool undecided = false;
-  int64_t row = 0;
-  for (const Sampling& smp : sampling) {
-    auto it = active_.find(smp.id);
-    const bool by_mass = it != active_.end() && it->second->sampler.MassSuffices();
-    for (int64_t i = 0; i <= smp.drafts; ++i, ++row) {
-      std::optional<SampledToken>& t = mass_tokens_[static_cast<size_t>(row)];
-      t.reset();
-      if (!by_mass) continue;
-      // Row i samples the request's token generated + i (VerifyAndEmit's order).
-      Active& a = *it->second;
-      t = a.sampler.SampleTopMass(top_ids_.data() + row * top_k, top_logits_.data() + row * top_k, top_k, vocab,
-                                  top_mass_[static_cast<size_t>(row)], Backend::kRowMassRelError, a.generated + i);
-      undecided = undecided || !t.has_value();
-    }
-  }
-  return undecided;
 }
 
 void EngineCore::PublishStats() {

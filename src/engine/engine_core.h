@@ -97,14 +97,18 @@ class EngineCore {
     const int32_t* top_ids = nullptr;   // [rows, top_k], canonical order
     const float* top_logits = nullptr;  // [rows, top_k]
     const std::optional<SampledToken>* sampled = nullptr;  // [rows]: set for decided rows
+    bool penalised = false;  // the backend applied the penalties: ids, candidates, logits are penalised
   };
-  // After a ForwardTop with masses: SampleTopMass for every row of a MassSuffices
-  // request into mass_tokens_ (others nullopt); true when one row was undecided.
   struct Sampling {
     SeqId id;
     int64_t drafts;  // logit rows = 1 + drafts
   };
-  bool SampleFromMass(const std::vector<Sampling>& sampling, int top_k);
+  // The step's forward and what it reads back (step_forward.cpp).
+  Status ForwardStep(const ForwardBatch& batch, const std::vector<Sampling>& sampling, StepRows* rows);
+  LogitPenalties StagePenalties(const std::vector<Sampling>& sampling);
+  // After a ForwardTop with masses: SampleTopMass for every row of a MassSuffices
+  // request into mass_tokens_ (others nullopt); true when one row was undecided.
+  bool SampleFromMass(const std::vector<Sampling>& sampling, int top_k, bool penalised);
   // Rows [row, row + 1 + num_drafts) of `out` are the request's.
   void VerifyAndEmit(Active& a, const StepRows& out, int64_t row, int64_t num_drafts);
   void UpdateGate(Active& a, double outcome);
@@ -139,6 +143,10 @@ class EngineCore {
   std::vector<float> inv_temperature_;  // [logit rows], for steps with row masses
   std::vector<float> top_mass_;
   std::vector<std::optional<SampledToken>> mass_tokens_;
+  std::vector<int32_t> pen_begin_;  // [logit rows + 1], for steps whose penalties the backend applies
+  std::vector<LogitPenalty> pen_entries_;
+  std::vector<float> pen_repetition_;
+  std::vector<double> pen_presence_;
   std::map<SeqId, std::unique_ptr<Active>> active_;
 
   mutable std::mutex inbox_mu_;

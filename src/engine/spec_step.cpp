@@ -65,7 +65,8 @@ void EngineCore::VerifyAndEmit(Active& a, const StepRows& out, int64_t row, int6
   // drawn as Sample draws it, from whichever form the step read back.
   const auto target = [&](int64_t i, int32_t draft) {
     const int64_t r = row + i;
-    if (out.logits != nullptr) return SampleWithDraft(a.sampler, out.logits + r * vocab, vocab, a.generated, draft);
+    if (out.logits != nullptr)
+      return SampleWithDraft(a.sampler, out.logits + r * vocab, vocab, a.generated, draft, out.penalised);
     VerifiedToken t;
     if (out.sampled != nullptr && out.sampled[r].has_value()) {
       const SampledToken& s = *out.sampled[r];
@@ -74,7 +75,7 @@ void EngineCore::VerifyAndEmit(Active& a, const StepRows& out, int64_t row, int6
       t.top = s.top;
     } else if (out.argmax != nullptr) {
       t.id = out.argmax[r];
-    } else if (a.sampler.ArgmaxSuffices()) {
+    } else if (a.sampler.ArgmaxSuffices(out.penalised)) {
       t.id = out.top_ids[r * out.top_k];  // the best of the canonical order
     } else {
       SampledToken s = a.sampler.SampleTop(out.top_ids + r * out.top_k, out.top_logits + r * out.top_k, out.top_k,

@@ -87,7 +87,7 @@ Status Model::Forward(const ForwardBatch& batch, KvCache& kv, float* logits_out)
 }
 
 Status Model::ForwardTop(const ForwardBatch& batch, KvCache& kv, int k, int32_t* ids_out, float* logits_out,
-                         const float* inv_temperature, float* mass_out) {
+                         const float* inv_temperature, float* mass_out, const LogitPenalties& penalties) {
   if (k < 1 || k > Backend::kMaxTopRows || k > config_.vocab_size)
     return InvalidArgument("ForwardTop: k must be in [1, " + std::to_string(Backend::kMaxTopRows) + "], got " +
                            std::to_string(k));
@@ -99,7 +99,27 @@ Status Model::ForwardTop(const ForwardBatch& batch, KvCache& kv, int k, int32_t*
   out.inv_temperature = inv_temperature;
   if ((mass_out == nullptr) != (inv_temperature == nullptr))
     return InvalidArgument("ForwardTop: mass_out and inv_temperature go together");
+  out.penalties = penalties;
+  AX_RETURN_IF_ERROR(CheckPenalties(batch, penalties));
   return arch_->forward(backend_, config_, weights_, ws_, kv, batch, out);
+}
+
+Status Model::CheckPenalties(const ForwardBatch& batch, const LogitPenalties& penalties) const {
+  if (!penalties.any()) return Status::Ok();
+  const int64_t rows = static_cast<int64_t>(batch.logit_rows.size());
+  if (rows > Backend::kMaxPenaltyRows || penalties.begin[rows] > Backend::kMaxPenaltyEntries)
+    return InvalidArgument("penalties: at most " + std::to_string(Backend::kMaxPenaltyRows) + " logit rows and " +
+                           std::to_string(Backend::kMaxPenaltyEntries) + " entries");
+  if (penalties.begin[0] != 0) return InvalidArgument("penalties: begin[0] must be 0");
+  for (int64_t r = 0; r < rows; ++r) {
+    if (penalties.begin[r] > penalties.begin[r + 1]) return InvalidArgument("penalties: begin must not decrease");
+    for (int32_t e = penalties.begin[r]; e < penalties.begin[r + 1]; ++e) {
+      const int32_t id = penalties.entries[e].id;
+      if (id < 0 || id >= config_.vocab_size)
+        return InvalidArgument("penalties: token id " + std::to_string(id) + " is outside the vocabulary");
+    }
+  }
+  return Status::Ok();
 }
 
 Status Model::ReadLogits(int64_t rows, float* out) {
@@ -109,9 +129,12 @@ Status Model::ReadLogits(int64_t rows, float* out) {
   return backend_.ReadToHost(ws_.logits, out, static_cast<size_t>(rows * config_.vocab_size) * sizeof(float));
 }
 
-Status Model::ForwardArgmax(const ForwardBatch& batch, KvCache& kv, int32_t* ids_out) {
+Status Model::ForwardArgmax(const ForwardBatch& batch, KvCache& kv, int32_t* ids_out,
+                            const LogitPenalties& penalties) {
   ForwardOutput out;
   out.argmax = ids_out;
+  out.penalties = penalties;
+  AX_RETURN_IF_ERROR(CheckPenalties(batch, penalties));
   return arch_->forward(backend_, config_, weights_, ws_, kv, batch, out);
 }
 

@@ -52,23 +52,30 @@ class Model {
   // The same forward, but only each logit row's argmax (lowest id on ties) is computed
   // on the backend and read back: ids_out holds [batch.logit_rows.size()] on return.
   // What a greedy step needs, without moving a vocabulary of logits per row.
-  Status ForwardArgmax(const ForwardBatch& batch, KvCache& kv, int32_t* ids_out);
+  // With penalties ([logit rows]; Backend::kMaxPenaltyRows / kMaxPenaltyEntries at most),
+  // the argmax of the penalised logits.
+  Status ForwardArgmax(const ForwardBatch& batch, KvCache& kv, int32_t* ids_out,
+                       const LogitPenalties& penalties = {});
   // The same forward, reading back each logit row's k best ids and logits in canonical
   // order ([logit rows, k] each; 1 <= k <= Backend::kMaxTopRows): what top-k sampling
   // needs (Sampler::SampleTop).
   // With mass_out, also each row's mass at inverse temperature inv_temperature[row]
   // ([logit rows] each; Backend::RowMass): with the k best, what top-p and min-p
-  // sampling need (Sampler::SampleTopMass) for most rows.
+  // sampling need (Sampler::SampleTopMass) for most rows. With penalties, all of it
+  // of the penalised logits (as ForwardArgmax).
   Status ForwardTop(const ForwardBatch& batch, KvCache& kv, int k, int32_t* ids_out, float* logits_out,
-                    const float* inv_temperature = nullptr, float* mass_out = nullptr);
+                    const float* inv_temperature = nullptr, float* mass_out = nullptr,
+                    const LogitPenalties& penalties = {});
   // The logits of the first `rows` logit rows of the last forward, which must have
-  // computed them in one piece (at most max_logit_rows() rows), into out [rows, vocab]:
-  // the rows a ForwardTop could not sample from its candidates.
+  // computed them in one piece (at most max_logit_rows() rows), into out [rows, vocab]
+  // (penalised if it applied penalties): the rows a ForwardTop could not sample from
+  // its candidates.
   Status ReadLogits(int64_t rows, float* out);
   int64_t max_logit_rows() const { return ws_.max_logit_rows; }
 
  private:
   Model(Backend& backend) : backend_(backend) {}
+  Status CheckPenalties(const ForwardBatch& batch, const LogitPenalties& penalties) const;
 
   Backend& backend_;
   ModelConfig config_;

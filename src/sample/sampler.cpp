@@ -87,43 +87,49 @@ void Sampler::Accept(int32_t id) {
 
 // Every entry of seen_ is a seen token (entries exist only while a penalty is on).
 // Repetition (HF, float arithmetic as torch does), then frequency and presence
-// (vLLM's order), the latter two in double with one rounding to float.
+// (vLLM's order), the latter two in double with one rounding to float
+// (PenalisedLogit, which backends applying PenaltyEntries share).
 void Sampler::ApplyPenalties(float* logits, int64_t vocab) const {
   if (!Penalised()) return;
-  const float rep = static_cast<float>(params_.repetition_penalty);
+  const float rep = repetition_factor();
   for (const Seen& s : seen_) {
     AX_CHECK_MSG(s.id < vocab, "sampler: a seen token id is outside the vocabulary");
-    float& l = logits[s.id];
-    if (rep != 1.0f) l = l > 0.0f ? l / rep : l * rep;
-    if (s.output_count > 0) {
-      l = static_cast<float>(static_cast<double>(l) - params_.frequency_penalty * s.output_count -
-                             params_.presence_penalty);
-    }
+    logits[s.id] = PenalisedLogit(logits[s.id], rep, params_.presence_penalty, Entry(s));
   }
 }
 
-bool Sampler::TopSuffices(int64_t k) const {
-  return params_.temperature > 0.0 && params_.top_k >= 1 && params_.top_k <= k && !Penalised();
+LogitPenalty Sampler::Entry(const Seen& s) const {
+  return {s.id, s.output_count > 0 ? 1 : 0, params_.frequency_penalty * s.output_count};
+}
+
+void Sampler::PenaltyEntries(std::vector<LogitPenalty>* out) const {
+  if (!Penalised()) return;
+  for (const Seen& s : seen_) out->push_back(Entry(s));
+}
+
+bool Sampler::TopSuffices(int64_t k, bool penalised_logits) const {
+  return params_.temperature > 0.0 && params_.top_k >= 1 && params_.top_k <= k && (penalised_logits || !Penalised());
 }
 
 SampledToken Sampler::SampleTop(const int32_t* ids, const float* logits, int64_t n, int64_t vocab,
                                 int64_t token_index) {
-  AX_CHECK(ids != nullptr && logits != nullptr && TopSuffices(n) && n <= vocab && token_index >= 0);
+  AX_CHECK(ids != nullptr && logits != nullptr && TopSuffices(n, true) && n <= vocab && token_index >= 0);
   cands_->ResetTop(ids, logits, n, vocab, params_.temperature);
   SampledToken out;
   AX_CHECK(DrawProcessed(token_index, &out));
   return out;
 }
 
-bool Sampler::MassSuffices() const {
+bool Sampler::MassSuffices(bool penalised_logits) const {
   const bool cut = params_.top_p < 1.0 || params_.min_p > 0.0;
-  return params_.temperature > 0.0 && params_.top_k == 0 && !Penalised() && (cut || !params_.logprobs);
+  return params_.temperature > 0.0 && params_.top_k == 0 && (penalised_logits || !Penalised()) &&
+         (cut || !params_.logprobs);
 }
 
 std::optional<SampledToken> Sampler::SampleTopMass(const int32_t* ids, const float* logits, int64_t n,
                                                    int64_t vocab, double row_mass, double mass_rel_error,
                                                    int64_t token_index) {
-  AX_CHECK(ids != nullptr && logits != nullptr && MassSuffices() && n >= 1 && n < vocab && token_index >= 0 &&
+  AX_CHECK(ids != nullptr && logits != nullptr && MassSuffices(true) && n >= 1 && n < vocab && token_index >= 0 &&
            mass_rel_error >= 0.0 && mass_rel_error < 1.0);
   // A NaN or short mass (the best token alone weighs 1) is a row to sample whole.
   if (!(row_mass >= 1.0) || !std::isfinite(row_mass)) return std::nullopt;
@@ -134,9 +140,8 @@ std::optional<SampledToken> Sampler::SampleTopMass(const int32_t* ids, const flo
   return out;
 }
 
-bool Sampler::ArgmaxSuffices() const {
-  return params_.temperature == 0.0 && params_.repetition_penalty == 1.0 && params_.presence_penalty == 0.0 &&
-         params_.frequency_penalty == 0.0 && !params_.logprobs;
+bool Sampler::ArgmaxSuffices(bool penalised_logits) const {
+  return params_.temperature == 0.0 && (penalised_logits || !Penalised()) && !params_.logprobs;
 }
 
 SampledToken Sampler::SampleGreedy(const float* logits, int64_t vocab) {
@@ -152,6 +157,11 @@ SampledToken Sampler::SampleGreedy(const float* logits, int64_t vocab) {
 SampledToken Sampler::Sample(float* logits, int64_t vocab, int64_t token_index) {
   AX_CHECK(logits != nullptr && vocab > 0 && token_index >= 0);
   ApplyPenalties(logits, vocab);
+  return SamplePenalised(logits, vocab, token_index);
+}
+
+SampledToken Sampler::SamplePenalised(const float* logits, int64_t vocab, int64_t token_index) {
+  AX_CHECK(logits != nullptr && vocab > 0 && token_index >= 0);
   if (params_.temperature == 0.0) return SampleGreedy(logits, vocab);
 
   cands_->Reset(logits, vocab, params_.temperature);

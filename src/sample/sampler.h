@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "ax/status.h"
+#include "base/logit_penalty.h"
 
 namespace ax {
 
@@ -102,35 +103,50 @@ class Sampler {
   // REQUIRES: logits has `vocab` entries; after the penalties no NaN or +inf and at
   // least one finite; every seen id < vocab; token_index >= 0.
   SampledToken Sample(float* logits, int64_t vocab, int64_t token_index);
+  // Sample on logits that are already penalised (ApplyPenalties, or a backend applying
+  // PenaltyEntries): the same token, without touching the buffer.
+  SampledToken SamplePenalised(const float* logits, int64_t vocab, int64_t token_index);
 
   // The penalty step of Sample alone (in place), e.g. before ProcessedDistribution.
   void ApplyPenalties(float* logits, int64_t vocab) const;
+  // A penalty is on: the logits change before anything is selected from them.
+  bool Penalised() const;
+  // ApplyPenalties as data, for a backend to apply where the logits are: appends one
+  // entry per seen token (PenalisedLogit with repetition_factor() and presence()).
+  void PenaltyEntries(std::vector<LogitPenalty>* out) const;
+  size_t num_penalty_entries() const { return Penalised() ? seen_.size() : 0; }
+  float repetition_factor() const { return static_cast<float>(params_.repetition_penalty); }
+  double presence() const { return params_.presence_penalty; }
 
   // Records a generated token: it counts for the penalties of later steps.
   // REQUIRES: id >= 0.
   void Accept(int32_t id);
 
-  // Greedy with no penalty and no logprobs: Sample returns the argmax of the raw
-  // logits (lowest id on ties), so a caller may compute it anywhere.
-  bool ArgmaxSuffices() const;
-  // Sampling with 1 <= top_k <= k and no penalty (logprobs allowed): only the row's k
-  // best tokens matter, so SampleTop on them gives exactly what Sample gives on the
-  // whole row.
-  bool TopSuffices(int64_t k) const;
+  // The *Suffices checks below say what a caller may compute instead of passing the
+  // whole row to Sample; with penalised_logits the row it selects from has had this
+  // request's penalties applied (PenaltyEntries), so penalties no longer stand in the
+  // way.
+  //
+  // Greedy with no logprobs: Sample returns the argmax of the (penalised) logits
+  // (lowest id on ties), so a caller may compute it anywhere.
+  bool ArgmaxSuffices(bool penalised_logits = false) const;
+  // Sampling with 1 <= top_k <= k (logprobs allowed): only the row's k best tokens
+  // matter, so SampleTop on them gives exactly what Sample gives on the whole row.
+  bool TopSuffices(int64_t k, bool penalised_logits = false) const;
   // Sample, from the row's n best tokens in canonical order (logit descending, id
-  // ascending: ids and their logits), e.g. computed on a device. REQUIRES:
-  // TopSuffices(n); n <= vocab; the row has no NaN.
+  // ascending: ids and their logits; penalised when a penalty is on), e.g. computed on
+  // a device. REQUIRES: TopSuffices(n, true); n <= vocab; the row has no NaN.
   SampledToken SampleTop(const int32_t* ids, const float* logits, int64_t n, int64_t vocab, int64_t token_index);
-  // Sampling with no penalty and no top-k (top-p, min-p or temperature alone), except
-  // temperature alone with logprobs: the cut and the draw usually fall among a row's
-  // best tokens, so SampleTopMass can often decide them from those.
-  bool MassSuffices() const;
+  // Sampling with no top-k (top-p, min-p or temperature alone), except temperature
+  // alone with logprobs: the cut and the draw usually fall among a row's best tokens,
+  // so SampleTopMass can often decide them from those.
+  bool MassSuffices(bool penalised_logits = false) const;
   // Sample, from the row's n best tokens (as for SampleTop) and `row_mass`, the sum
   // over the whole row of exp((logit - max logit) / temperature), known within a
   // relative `mass_rel_error`: exactly what Sample gives on the whole row, or nullopt
   // when these cannot decide it (a cut or the draw falls past the candidates, or so
   // near a boundary that the mass error could move it); then Sample the whole row.
-  // Consumes no state either way. REQUIRES: MassSuffices(); 1 <= n < vocab; the row
+  // Consumes no state either way. REQUIRES: MassSuffices(true); 1 <= n < vocab; the row
   // has no NaN; 0 <= mass_rel_error < 1.
   std::optional<SampledToken> SampleTopMass(const int32_t* ids, const float* logits, int64_t n, int64_t vocab,
                                             double row_mass, double mass_rel_error, int64_t token_index);
@@ -144,7 +160,7 @@ class Sampler {
     int32_t output_count;  // generated occurrences; 0 for a prompt-only token
   };
   Seen& Touch(int32_t id);
-  bool Penalised() const;
+  LogitPenalty Entry(const Seen& s) const;
   SampledToken SampleGreedy(const float* logits, int64_t vocab);
   // false when the candidates could not decide (SampleTopMass); *out is then unset.
   bool DrawProcessed(int64_t token_index, SampledToken* out);

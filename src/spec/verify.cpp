@@ -2,8 +2,10 @@
 
 namespace ax {
 
-VerifiedToken SampleWithDraft(Sampler& sampler, float* logits, int64_t vocab, int64_t token_index, int32_t draft) {
-  SampledToken s = sampler.Sample(logits, vocab, token_index);
+VerifiedToken SampleWithDraft(Sampler& sampler, float* logits, int64_t vocab, int64_t token_index, int32_t draft,
+                              bool penalised) {
+  SampledToken s = penalised ? sampler.SamplePenalised(logits, vocab, token_index)
+                             : sampler.Sample(logits, vocab, token_index);
   VerifiedToken out;
   out.id = s.id;
   out.logprob = s.logprob;

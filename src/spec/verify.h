@@ -29,7 +29,9 @@ struct VerifiedToken {
 };
 
 // The token at `token_index` given the draft proposed for it (draft < 0: none).
-// Applies the penalties to `logits` in place. Does not Accept.
-VerifiedToken SampleWithDraft(Sampler& sampler, float* logits, int64_t vocab, int64_t token_index, int32_t draft);
+// Applies the penalties to `logits` in place, unless `penalised` (already applied, e.g.
+// by the backend). Does not Accept.
+VerifiedToken SampleWithDraft(Sampler& sampler, float* logits, int64_t vocab, int64_t token_index, int32_t draft,
+                              bool penalised = false);
 
 }  // namespace ax

@@ -13,6 +13,10 @@ namespace ax::cuda_testing {
 struct StagedBatch {
   std::vector<int32_t> tokens, positions, slots, q_begin{0}, q_len, tables, logit_rows;
   std::vector<float> inv_temperature;  // [logit rows] when not empty (row_mass)
+  std::vector<int32_t> pen_begin;      // [logit rows + 1] when not empty (penalties)
+  std::vector<LogitPenalty> pen_entries;
+  std::vector<float> pen_repetition;
+  std::vector<double> pen_presence;
   int64_t prefill_rows = 0;  // leading prompt rows (the prefill kernels); 0: generated rows
   BatchMeta meta() const {
     BatchMeta m;
@@ -30,6 +34,8 @@ struct StagedBatch {
     m.n_logit_rows = static_cast<int64_t>(logit_rows.size());
     m.row_mass = !inv_temperature.empty();
     m.logit_inv_temperature = m.row_mass ? inv_temperature.data() : nullptr;
+    if (!pen_begin.empty())
+      m.penalties = {pen_begin.data(), pen_entries.data(), pen_repetition.data(), pen_presence.data()};
     return m;
   }
 };

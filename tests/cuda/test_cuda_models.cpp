@@ -205,6 +205,59 @@ TEST(CudaModels, TopPSamplingFromCandidatesAndMassEqualsLogits) {
   }
 }
 
+// Penalised requests on the device (penalties applied to the logits in the recorded
+// graph, then argmax or candidates): the same tokens and logprobs as a run where a
+// neighbour with top_k 100 makes every step read logits and the host apply them.
+TEST(CudaModels, PenalisedSamplingOnTheDeviceEqualsTheHost) {
+  AX_REQUIRE_CUDA();
+  EngineConfig cfg;
+  cfg.model_dir = SourceDir() + "/models/ax-demo-qwen3";
+  cfg.backend = "cuda";
+  cfg.policy = "direct";
+  for (int setting = 0; setting < 3; ++setting) {
+    auto engine = Engine::Create(cfg);
+    ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+    GenerateRequest req;
+    req.prompt_tokens = {101, 2048, 7};
+    req.max_tokens = 64;
+    req.ignore_eos = true;
+    req.sampling.temperature = setting == 0 ? 0.0 : 0.7;
+    req.sampling.top_k = setting == 1 ? 20 : 0;
+    req.sampling.top_p = setting == 2 ? 0.9 : 1.0;
+    req.sampling.repetition_penalty = setting == 1 ? 1.0 : 1.2;
+    req.sampling.frequency_penalty = setting == 0 ? 0.0 : 0.5;
+    req.sampling.presence_penalty = setting == 2 ? 0.3 : 0.0;
+    req.sampling.seed = 9;
+    req.sampling.logprobs = setting != 0;
+    auto alone = (*engine)->Generate(req);
+    ASSERT_TRUE(alone.ok()) << alone.status().ToString();
+    const EngineStats first = (*engine)->Stats();
+    std::printf("[ax-demo-qwen3] penalised setting %d: %lld of %lld steps read logits\n", setting,
+                static_cast<long long>(first.steps_reading_logits), static_cast<long long>(first.steps));
+    GenerateRequest wide = req;
+    wide.prompt_tokens = {33, 900, 12, 5};
+    wide.max_tokens = 96;
+    wide.sampling = SamplingOptions{};
+    wide.sampling.temperature = 0.9;
+    wide.sampling.top_k = 100;
+    auto a = (*engine)->Submit(req);
+    auto b = (*engine)->Submit(wide);
+    ASSERT_TRUE(a.ok() && b.ok());
+    ASSERT_TRUE((*engine)->RunUntilIdle().ok());
+    std::vector<int32_t> ids;
+    std::vector<float> logprobs;
+    StreamEvent ev;
+    while ((*a)->Next(&ev, 0) && ev.kind == StreamEvent::Kind::kToken) {
+      ids.push_back(ev.token.id);
+      logprobs.push_back(ev.token.logprob);
+    }
+    EXPECT_EQ(ids, alone->output_tokens) << "setting " << setting;
+    if (req.sampling.logprobs) {
+      EXPECT_EQ(logprobs, alone->output_logprobs) << "setting " << setting;
+    }
+  }
+}
+
 TEST(CudaModels, Stories260KGreedyMatchesReference) {
   AX_REQUIRE_CUDA();
   const char* env = std::getenv("AX_STORIES_DIR");

@@ -545,6 +545,43 @@ TEST(CudaOps, RowMass) {
   }
 }
 
+// Penalties on device logits give the host's bits (PenalisedLogit, as
+// Sampler::ApplyPenalties): repetition on positive and negative logits, frequency and
+// presence on generated tokens, rows without entries untouched, logit rows from the
+// second on (first_row).
+TEST(CudaOps, ApplyPenaltiesEqualsHost) {
+  AX_REQUIRE_CUDA();
+  Backend& be = *Cuda();
+  const int64_t rows = 3, vocab = 151936;
+  std::vector<float> x = Random(static_cast<size_t>(rows * vocab), 43, -6.0f, 6.0f);
+  StagedBatch s = OneSeq(1);
+  s.logit_rows = {0, 0, 0, 0};
+  // Logit row 0 is not in the test's rows; row 2 (test row 1) has no entries.
+  s.pen_begin = {0, 2, 2 + 500, 2 + 500, 2 + 500 + 300};
+  s.pen_entries.assign(2, LogitPenalty{7, 1, 0.25});
+  for (int i = 0; i < 500; ++i) s.pen_entries.push_back({i * 37 % 151936, i % 3 == 0 ? 1 : 0, 0.1 * (i % 5)});
+  for (int i = 0; i < 300; ++i) s.pen_entries.push_back({151935 - i * 11, 1, 0.7 * (i % 4)});
+  s.pen_repetition = {1.1f, 1.3f, 1.0f, 1.0f};
+  s.pen_presence = {0.0, 0.5, 0.0, 1.25};
+  ASSERT_TRUE(be.BeginForward(s.meta()).ok());
+  TensorView xd = ToDevice(be, x, DType::kF32, Shape{rows, vocab});
+  be.ApplyPenalties(xd, /*first_row=*/1);
+  std::vector<float> got(x.size());
+  ASSERT_TRUE(be.ReadToHost(xd, got.data(), got.size() * sizeof(float)).ok());
+  std::vector<float> want = x;
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t lr = r + 1;
+    for (int32_t e = s.pen_begin[static_cast<size_t>(lr)]; e < s.pen_begin[static_cast<size_t>(lr + 1)]; ++e) {
+      const LogitPenalty& p = s.pen_entries[static_cast<size_t>(e)];
+      float& l = want[static_cast<size_t>(r * vocab + p.id)];
+      l = PenalisedLogit(l, s.pen_repetition[static_cast<size_t>(lr)], s.pen_presence[static_cast<size_t>(lr)], p);
+    }
+  }
+  for (size_t i = 0; i < got.size(); ++i) {
+    ASSERT_EQ(std::bit_cast<uint32_t>(got[i]), std::bit_cast<uint32_t>(want[i])) << "element " << i;
+  }
+}
+
 TEST(CudaOps, DescribeAndDtypes) {
   AX_REQUIRE_CUDA();
   EXPECT_EQ(Cuda()->kind(), BackendKind::kCuda);

@@ -206,6 +206,54 @@ TEST_F(Stories260K, TopPSamplingGivesTheSameTokensFromCandidatesAndMassAsFromLog
   }
 }
 
+// Penalised requests (greedy, top-k, top-p) take ids or candidates of logits the
+// backend penalised (Backend::ApplyPenalties): the same tokens and logprobs as a run
+// where a neighbour with top_k 100 (more than the candidates) makes every step read
+// logits and the host apply the penalties; and most steps of the first run read none.
+TEST_F(Stories260K, PenalisedSamplingOnTheBackendEqualsTheHost) {
+  for (int setting = 0; setting < 3; ++setting) {
+    auto engine = Engine::Create(StoriesConfig("direct"));
+    ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+    GenerateRequest req;
+    req.prompt_text = "Once upon a time";
+    req.max_tokens = 40;
+    req.ignore_eos = true;
+    req.sampling.temperature = setting == 0 ? 0.0 : (setting == 1 ? 0.7 : 0.3);
+    req.sampling.top_k = setting == 1 ? 20 : 0;
+    req.sampling.top_p = setting == 2 ? 0.8 : 1.0;
+    req.sampling.repetition_penalty = setting == 1 ? 1.0 : 1.3;
+    req.sampling.frequency_penalty = setting == 0 ? 0.0 : 0.6;
+    req.sampling.presence_penalty = setting == 2 ? 0.4 : 0.0;
+    req.sampling.seed = 31;
+    req.sampling.logprobs = setting != 0;
+    auto alone = (*engine)->Generate(req);
+    ASSERT_TRUE(alone.ok()) << alone.status().ToString();
+    const EngineStats first = (*engine)->Stats();
+    EXPECT_LT(first.steps_reading_logits * 2, first.steps) << "setting " << setting;
+    GenerateRequest wide = req;
+    wide.prompt_text = "The little dog was happy";
+    wide.max_tokens = 60;
+    wide.sampling = SamplingOptions{};
+    wide.sampling.temperature = 0.9;
+    wide.sampling.top_k = 100;
+    auto a = (*engine)->Submit(req);
+    auto b = (*engine)->Submit(wide);
+    ASSERT_TRUE(a.ok() && b.ok());
+    ASSERT_TRUE((*engine)->RunUntilIdle().ok());
+    std::vector<int32_t> ids;
+    std::vector<float> logprobs;
+    StreamEvent ev;
+    while ((*a)->Next(&ev, 0) && ev.kind == StreamEvent::Kind::kToken) {
+      ids.push_back(ev.token.id);
+      logprobs.push_back(ev.token.logprob);
+    }
+    EXPECT_EQ(ids, alone->output_tokens) << "setting " << setting;
+    if (req.sampling.logprobs) {
+      EXPECT_EQ(logprobs, alone->output_logprobs) << "setting " << setting;
+    }
+  }
+}
+
 TEST_F(Stories260K, SameSeedGivesSameSampledTokens) {
   auto engine = Engine::Create(StoriesConfig());
   ASSERT_TRUE(engine.ok()) << engine.status().ToString();

@@ -160,6 +160,73 @@ TEST(SampleTopTest, SampleTopMassRefusesACutTheMassErrorCouldMove) {
   EXPECT_TRUE(wide.SampleTopMass(ids.data(), vals.data(), kTop, kVocab, mass, 0.01, 0).has_value());
 }
 
+// PenaltyEntries applied with PenalisedLogit (what a backend does where the logits
+// are) give ApplyPenalties' bits; then the candidates of the penalised row give what
+// Sample gives on the raw row, for greedy, top-k and top-p requests.
+TEST(SampleTopTest, PenaltyEntriesThenCandidatesEqualSample) {
+  constexpr int64_t kVocab = 4000, kTop = 64;
+  std::mt19937 rng(9);
+  std::normal_distribution<float> nd(0.0f, 2.0f);
+  std::vector<float> row(kVocab);
+  for (float& x : row) x = nd(rng);
+  for (int j = 0; j < 8; ++j) row[static_cast<size_t>(j * 37)] += 12.0f;  // strong tokens, some penalised
+  const std::vector<int32_t> prompt = {0, 37, 74, 5, 5, 900};
+  for (int setting = 0; setting < 3; ++setting) {
+    SamplingParams p;
+    p.temperature = setting == 0 ? 0.0 : 0.8;
+    p.top_k = setting == 1 ? 30 : 0;
+    p.top_p = setting == 2 ? 0.9 : 1.0;
+    p.repetition_penalty = 1.3;
+    p.frequency_penalty = 0.4;
+    p.presence_penalty = 0.7;
+    p.logprobs = setting != 0;
+    p.seed = 11;
+    Sampler full(p, prompt), top(p, prompt);
+    for (int32_t id : {37, 111, 111, 3000}) {
+      full.Accept(id);
+      top.Accept(id);
+    }
+    std::vector<LogitPenalty> entries;
+    top.PenaltyEntries(&entries);
+    EXPECT_EQ(entries.size(), top.num_penalty_entries());
+    std::vector<float> want = row, got = row;
+    full.ApplyPenalties(want.data(), kVocab);
+    for (const LogitPenalty& e : entries) {
+      got[static_cast<size_t>(e.id)] = PenalisedLogit(got[static_cast<size_t>(e.id)], top.repetition_factor(),
+                                                      top.presence(), e);
+    }
+    ASSERT_EQ(got, want);
+    std::vector<int32_t> ids;
+    std::vector<float> vals;
+    HostTop(got, kTop, &ids, &vals);
+    for (int64_t index = 4; index < 10; ++index) {
+      std::vector<float> copy = row;
+      const SampledToken a = full.Sample(copy.data(), kVocab, index);
+      SampledToken b;
+      if (setting == 0) {
+        ASSERT_TRUE(top.ArgmaxSuffices(true) && !top.ArgmaxSuffices());
+        b.id = ids[0];
+      } else if (setting == 1) {
+        ASSERT_TRUE(top.TopSuffices(kTop, true) && !top.TopSuffices(kTop));
+        b = top.SampleTop(ids.data(), vals.data(), kTop, kVocab, index);
+      } else {
+        ASSERT_TRUE(top.MassSuffices(true) && !top.MassSuffices());
+        double mass = 0.0;
+        for (float x : got) mass += std::exp((static_cast<double>(x) - vals[0]) / p.temperature);
+        const auto m = top.SampleTopMass(ids.data(), vals.data(), kTop, kVocab, mass, 1e-5, index);
+        ASSERT_TRUE(m.has_value());
+        b = *m;
+      }
+      EXPECT_EQ(a.id, b.id) << "setting " << setting << " index " << index;
+      if (setting != 0) {
+        EXPECT_EQ(a.logprob, b.logprob);
+        EXPECT_EQ(a.top, b.top);
+      }
+      EXPECT_EQ(a.id, top.SamplePenalised(got.data(), kVocab, index).id);
+    }
+  }
+}
+
 TEST(SampleTopTest, MassSufficesWithoutTopKAndPenalties) {
   SamplingParams p;
   p.temperature = 0.7;

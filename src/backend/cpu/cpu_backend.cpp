@@ -181,6 +181,21 @@ class CpuBackend final : public Backend {
     fast_ ? kernels::cpu::RowMass(p, pool_) : kernels::ref::RowMass(p);
   }
 
+  void ApplyPenalties(TensorView logits, int64_t first_row) override {
+    const LogitPenalties& pen = meta_.penalties;
+    AX_CHECK(logits.shape.ndim == 2 && pen.any());
+    const int64_t vocab = logits.shape[1];
+    for (int64_t r = 0; r < logits.shape[0]; ++r) {
+      float* row = logits.as<float>() + r * vocab;
+      const int64_t lr = first_row + r;
+      for (int32_t e = pen.begin[lr]; e < pen.begin[lr + 1]; ++e) {
+        const LogitPenalty& p = pen.entries[e];
+        AX_CHECK(p.id >= 0 && p.id < vocab);
+        row[p.id] = PenalisedLogit(row[p.id], pen.repetition[lr], pen.presence[lr], p);
+      }
+    }
+  }
+
   void KvWrite(const TensorView& k, const TensorView& v, const KvLayerView& cache, int n_kv_heads,
                int head_dim) override {
     kernels::KvWriteParams p;

@@ -155,7 +155,8 @@ Status CudaBackend::BeginForward(const BatchMeta& m) {
   if (graphable_) {
     stride = 8;
     while (stride < m.max_blocks_per_seq) stride *= 2;
-    key_ = GraphKey{m.n_tokens, m.n_seqs, m.n_logit_rows, stride, m.argmax_only, m.top_k, m.row_mass};
+    key_ = GraphKey{m.n_tokens, m.n_seqs, m.n_logit_rows, stride, m.argmax_only, m.top_k, m.row_mass,
+                    m.penalties.any()};
   }
   const auto round4 = [](size_t n) { return (n + 3) / 4 * 4; };
   const size_t nt = static_cast<size_t>(m.n_tokens);
@@ -193,9 +194,9 @@ Status CudaBackend::BeginForward(const BatchMeta& m) {
   const size_t off_tab = off_seq + round4(nt), off_log = off_tab + round4(nb), off_inv = off_log + round4(nl);
   const size_t off_qt = off_inv + round4(nl);
   const size_t total = off_qt + round4(tiles.size());
-  if (total > kMetaInts) {
+  if (total > kPenaltyOffset) {
     return ResourceExhausted("cuda: batch metadata of " + std::to_string(total) + " ints exceeds the " +
-                             std::to_string(kMetaInts) + "-int staging buffer");
+                             std::to_string(kPenaltyOffset) + "-int staging buffer");
   }
   const int slot = next_staging_;
   next_staging_ ^= 1;
@@ -229,6 +230,8 @@ Status CudaBackend::BeginForward(const BatchMeta& m) {
   for (size_t t = 0; t < nt; ++t) max_pos = std::max(max_pos, m.positions[t]);
   AX_CUDA_RETURN_IF_ERROR(
       cudaMemcpyAsync(meta_dev_, h, total * sizeof(int32_t), cudaMemcpyHostToDevice, stream_));
+  meta_.penalties = LogitPenalties{};
+  if (m.penalties.any()) AX_RETURN_IF_ERROR(StagePenalties(m, h));
   AX_CUDA_RETURN_IF_ERROR(cudaEventRecord(staged_[slot], stream_));
   meta_.tokens = meta_dev_;
   meta_.positions = meta_dev_ + off_pos;
@@ -248,6 +251,37 @@ Status CudaBackend::BeginForward(const BatchMeta& m) {
   meta_.n_seqs = m.n_seqs;
   meta_.max_blocks_per_seq = stride;
   meta_.max_position = max_pos;
+  return Status::Ok();
+}
+
+Status CudaBackend::StagePenalties(const BatchMeta& m, int32_t* h) {
+  const LogitPenalties& p = m.penalties;
+  const int64_t rows = m.n_logit_rows, entries = p.begin[rows];
+  if (rows > kMaxPenaltyRows || entries > kMaxPenaltyEntries) {
+    return ResourceExhausted("cuda: penalties of " + std::to_string(rows) + " logit rows and " +
+                             std::to_string(entries) + " entries exceed " + std::to_string(kMaxPenaltyRows) +
+                             " rows or " + std::to_string(kMaxPenaltyEntries) + " entries");
+  }
+  static_assert(sizeof(LogitPenalty) == 16 && kPenaltyOffset % 4 == 0);
+  int32_t* base = h + kPenaltyOffset;
+  int32_t* rowp = base + kPenaltyEntryInts;  // begin [rows + 1], repetition, presence (8-byte aligned)
+  float* rep = reinterpret_cast<float*>(rowp + kMaxPenaltyRows + 4);
+  double* presence = reinterpret_cast<double*>(rowp + 2 * kMaxPenaltyRows + 4);
+  std::memcpy(base, p.entries, static_cast<size_t>(entries) * sizeof(LogitPenalty));
+  std::memcpy(rowp, p.begin, static_cast<size_t>(rows + 1) * sizeof(int32_t));
+  std::memcpy(rep, p.repetition, static_cast<size_t>(rows) * sizeof(float));
+  std::memcpy(presence, p.presence, static_cast<size_t>(rows) * sizeof(double));
+  int32_t* dev = meta_dev_ + kPenaltyOffset;
+  if (entries > 0) {
+    AX_CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(dev, base, static_cast<size_t>(entries) * sizeof(LogitPenalty),
+                                            cudaMemcpyHostToDevice, stream_));
+  }
+  AX_CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(dev + kPenaltyEntryInts, rowp, kPenaltyRowInts * sizeof(int32_t),
+                                          cudaMemcpyHostToDevice, stream_));
+  meta_.penalties.entries = reinterpret_cast<const LogitPenalty*>(dev);
+  meta_.penalties.begin = dev + kPenaltyEntryInts;
+  meta_.penalties.repetition = reinterpret_cast<const float*>(dev + kPenaltyEntryInts + kMaxPenaltyRows + 4);
+  meta_.penalties.presence = reinterpret_cast<const double*>(dev + kPenaltyEntryInts + 2 * kMaxPenaltyRows + 4);
   return Status::Ok();
 }
 

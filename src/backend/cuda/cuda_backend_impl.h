@@ -46,6 +46,7 @@ class CudaBackend final : public Backend {
   void ArgmaxRows(const TensorView& x, TensorView ids) override;
   void TopRows(const TensorView& x, int k, TensorView ids, TensorView vals) override;
   void RowMass(const TensorView& x, const TensorView& vals, int64_t first_row, TensorView mass) override;
+  void ApplyPenalties(TensorView logits, int64_t first_row) override;
   void MatmulSiluMul(const TensorView& x, const TensorView& w_gate_up, TensorView gate_up, TensorView act,
                      int64_t throughput_rows) override;
   void Rope(TensorView x, int n_heads, int head_dim, const TensorView& inv_freq) override;
@@ -64,8 +65,14 @@ class CudaBackend final : public Backend {
   void EndRecord() override;
 
  private:
-  // Batch metadata, int32 each, packed into one buffer (host staging -> device).
+  // Batch metadata, int32 each, packed into one buffer (host staging -> device). Its
+  // last kPenaltyInts hold the penalties at fixed offsets (so recorded graphs keep
+  // them): entries (4 ints each), then begin, repetition and presence per logit row.
   static constexpr size_t kMetaInts = size_t{2} << 20;          // 8 MiB
+  static constexpr size_t kPenaltyEntryInts = static_cast<size_t>(kMaxPenaltyEntries) * 4;
+  static constexpr size_t kPenaltyRowInts = static_cast<size_t>(kMaxPenaltyRows) * 4 + 4;  // begin, rep, presence
+  static constexpr size_t kPenaltyInts = kPenaltyEntryInts + kPenaltyRowInts;
+  static constexpr size_t kPenaltyOffset = kMetaInts - kPenaltyInts;
   static constexpr size_t kPartialBytes = size_t{32} << 20;     // attention split-K partials
   static constexpr size_t kCublasWorkspaceBytes = size_t{32} << 20;
   static constexpr size_t kMaxAttentionSmem = size_t{160} << 10;
@@ -82,8 +89,8 @@ class CudaBackend final : public Backend {
   // What a recording depends on besides the staged values: the metadata layout and
   // every launch's grid. Block tables are staged with a power-of-two stride for it.
   // n_tokens, n_seqs, logit rows, table stride, argmax_only, top_k
-  // n_tokens, n_seqs, n_logit_rows, block-table stride, argmax_only, top_k, row_mass.
-  using GraphKey = std::tuple<int64_t, int, int64_t, int, bool, int, bool>;
+  // n_tokens, n_seqs, n_logit_rows, block-table stride, argmax_only, top_k, row_mass, penalties.
+  using GraphKey = std::tuple<int64_t, int, int64_t, int, bool, int, bool, bool>;
 
   struct DeviceMeta {
     const int32_t* tokens = nullptr;
@@ -93,6 +100,7 @@ class CudaBackend final : public Backend {
     const int32_t* block_tables = nullptr;
     const int32_t* logit_rows = nullptr;
     const float* logit_inv_temperature = nullptr;  // [n_logit_rows] when row_mass
+    LogitPenalties penalties;                      // device pointers (the fixed region)
     const int32_t* q_tiles = nullptr;  // (first row, rows) per attention query tile
     int n_q_tiles = 0;
     int n_prompt_tiles = 0;            // the leading tiles that hold prompt rows
@@ -107,6 +115,8 @@ class CudaBackend final : public Backend {
     if (!s.ok() && error_.ok()) error_ = s;
   }
   Status CopyConverted(const TensorView& part, DType to, char* dst);
+  // Stages m.penalties into the fixed region of host staging h and copies it over.
+  Status StagePenalties(const BatchMeta& m, int32_t* h);
   void AttentionRows(kernels::cuda::AttentionParams p, int64_t rows, int n_tiles);
   void DecodeAttention(kernels::cuda::AttentionParams p);
   static bool GraphsEnabled();

@@ -167,6 +167,12 @@ void CudaBackend::RowMass(const TensorView& x, const TensorView& vals, int64_t f
                          meta_.logit_inv_temperature + first_row, static_cast<float*>(mass.data), stream_));
 }
 
+void CudaBackend::ApplyPenalties(TensorView logits, int64_t first_row) {
+  AX_CHECK(logits.shape.ndim == 2 && logits.dtype == DType::kF32 && meta_.penalties.any());
+  Note(kc::LaunchPenalties(static_cast<float*>(logits.data), logits.shape[0], logits.shape[1], first_row,
+                           meta_.penalties, stream_));
+}
+
 void CudaBackend::Rope(TensorView x, int n_heads, int head_dim, const TensorView& inv_freq) {
   kc::RopeParams p;
   p.x = MutBf16(x);

@@ -12,6 +12,7 @@
 #include <cstdint>
 
 #include "ax/status.h"
+#include "base/logit_penalty.h"
 
 namespace ax::kernels::cuda {
 
@@ -214,6 +215,10 @@ Status LaunchArgmaxRows(const float* x, int64_t rows, int64_t n, int32_t* ids, c
 // ascending; NaN ranks below -inf): ids, vals [rows, k]. 1 <= k <= kTopKMax <= n.
 constexpr int kTopKMax = 64;
 Status LaunchTopKRows(const float* x, int64_t rows, int64_t n, int k, int32_t* ids, float* vals, cudaStream_t stream);
+// PenalisedLogit on logits [rows, vocab] of logit rows first_row + r, for every entry
+// of p (device pointers) of that row.
+Status LaunchPenalties(float* logits, int64_t rows, int64_t vocab, int64_t first_row, const LogitPenalties& p,
+                       cudaStream_t stream);
 // mass[r] = sum_j exp((x[r, j] - best[r * best_stride]) * inv_t[r]) for x [rows, n]
 // (kernels/params.h RowMassParams has the contract).
 Status LaunchRowMass(const float* x, int64_t rows, int64_t n, const float* best, int64_t best_stride,

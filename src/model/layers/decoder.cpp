@@ -107,11 +107,13 @@ Status DecoderForward(Backend& be, const ModelConfig& cfg, const DecoderWeights&
   AX_CHECK(!top || (out.top_k <= Backend::kMaxTopRows && out.top_k <= cfg.vocab_size && out.top_ids != nullptr &&
                     out.top_vals != nullptr));
   AX_CHECK((out.top_mass == nullptr || (top && out.inv_temperature != nullptr)));
+  AX_CHECK(!out.penalties.any() || out.logits == nullptr);
   AX_RETURN_IF_ERROR(batch.Validate(cfg.vocab_size, kv.num_slots(), kv.block_size));
   BatchMeta meta = batch.meta();
   meta.argmax_only = out.argmax != nullptr;
   meta.top_k = out.top_k;
   meta.row_mass = out.top_mass != nullptr;
+  meta.penalties = out.penalties;
   meta.logit_inv_temperature = out.inv_temperature;
   AX_RETURN_IF_ERROR(be.BeginForward(meta));
 
@@ -140,6 +142,7 @@ Status DecoderForward(Backend& be, const ModelConfig& cfg, const DecoderWeights&
     be.GatherLogitRows(Rows(ws.x, n), in, r0);
     be.RmsNorm(in, w.final_norm, static_cast<float>(cfg.rms_norm_eps), in);
     be.Matmul(in, w.lm_head, Rows(ws.logits, r), false, /*throughput_rows=*/0);  // logits: always row-invariant
+    if (meta.penalties.any()) be.ApplyPenalties(Rows(ws.logits, r), r0);
     if (meta.argmax_only) be.ArgmaxRows(Rows(ws.logits, r), Prefix(ws.argmax, Shape{r}));
     if (top) be.TopRows(Rows(ws.logits, r), out.top_k, top_part(r, 0), top_part(r, 1));
     if (meta.row_mass) be.RowMass(Rows(ws.logits, r), top_part(r, 1), r0, top_part(r, 2));

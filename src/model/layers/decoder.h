@@ -63,6 +63,9 @@ struct ForwardOutput {
   float* top_vals = nullptr;
   float* top_mass = nullptr;                    // [n_logit_rows], or null
   const float* inv_temperature = nullptr;       // [n_logit_rows], with top_mass
+  // With argmax or top_k: penalties applied to the logits rows on the backend first
+  // (Backend::ApplyPenalties), so the ids and candidates are of penalised logits.
+  LogitPenalties penalties;
 };
 
 Result<DecoderWorkspace> AllocateDecoderWorkspace(Backend& backend, const ModelConfig& cfg,

@@ -1,0 +1,125 @@
+// The forward half of an engine step: what the host reads back for the step's logit
+// rows, chosen so that as little as possible crosses from the backend, and the
+// sampling that the candidates decide (docs/sampling.md).
+//
+//   every sampled request plain greedy          → argmax ids (Model::ForwardArgmax)
+//   else every one greedy, top-k within the     → the 64 best ids and logits per row
+//     candidates, or top-p / min-p / T alone       (Model::ForwardTop), plus each row's
+//                                                  mass for the latter (SampleTopMass);
+//                                                  a row the mass cannot decide makes
+//                                                  the step read its logits after all
+//   else                                        → the logits (Model::Forward)
+//
+// Penalised requests take the first two routes too when the backend applies their
+// penalties to the logits first (Backend::ApplyPenalties, the same bits as
+// Sampler::ApplyPenalties): when none of them has drafts this step (a draft row's
+// penalties depend on the drafts before it) and the step's penalties fit the backend's
+// limits.
+#include <algorithm>
+
+#include "base/check.h"
+#include "engine/active_request.h"
+
+namespace ax {
+
+// Stages every sampled row's penalties (entries only for penalised requests).
+LogitPenalties EngineCore::StagePenalties(const std::vector<Sampling>& sampling) {
+  pen_begin_.assign(1, 0);
+  pen_entries_.clear();
+  pen_repetition_.clear();
+  pen_presence_.clear();
+  for (const Sampling& smp : sampling) {
+    auto it = active_.find(smp.id);
+    for (int64_t i = 0; i <= smp.drafts; ++i) {
+      const Sampler* s = it != active_.end() ? &it->second->sampler : nullptr;
+      if (s != nullptr) s->PenaltyEntries(&pen_entries_);
+      pen_begin_.push_back(static_cast<int32_t>(pen_entries_.size()));
+      pen_repetition_.push_back(s != nullptr ? s->repetition_factor() : 1.0f);
+      pen_presence_.push_back(s != nullptr ? s->presence() : 0.0);
+    }
+  }
+  return {pen_begin_.data(), pen_entries_.data(), pen_repetition_.data(), pen_presence_.data()};
+}
+
+Status EngineCore::ForwardStep(const ForwardBatch& batch, const std::vector<Sampling>& sampling, StepRows* rows) {
+  const int64_t vocab = model_.config().vocab_size;
+  const int top_k = static_cast<int>(std::min<int64_t>(Backend::kMaxTopRows, vocab));
+  // Can the backend apply every penalised request's penalties this step?
+  bool penalised = false, penalties_fit = true;
+  int64_t logit_rows = 0, entries = 0;
+  for (const Sampling& smp : sampling) {
+    logit_rows += 1 + smp.drafts;
+    auto it = active_.find(smp.id);
+    if (it == active_.end() || !it->second->sampler.Penalised()) continue;
+    penalised = true;
+    penalties_fit = penalties_fit && smp.drafts == 0;
+    entries += static_cast<int64_t>(it->second->sampler.num_penalty_entries());
+  }
+  penalties_fit = penalties_fit && logit_rows <= Backend::kMaxPenaltyRows && entries <= Backend::kMaxPenaltyEntries;
+  const bool on_backend = penalised && penalties_fit;
+  rows->penalised = on_backend;
+
+  bool ids_only = !sampling.empty(), top_only = !sampling.empty(), mass = false;
+  int64_t row = 0;
+  for (const Sampling& smp : sampling) {
+    auto it = active_.find(smp.id);
+    const Sampler* sampler = it != active_.end() ? &it->second->sampler : nullptr;
+    const bool greedy = sampler != nullptr && sampler->ArgmaxSuffices(on_backend);
+    const bool by_mass = sampler != nullptr && top_k < vocab && sampler->MassSuffices(on_backend);
+    ids_only = ids_only && greedy;
+    top_only = top_only && (greedy || by_mass || (sampler != nullptr && sampler->TopSuffices(top_k, on_backend)));
+    mass = mass || by_mass;
+    for (int64_t i = 0; i <= smp.drafts; ++i, ++row) {
+      inv_temperature_[static_cast<size_t>(row)] = by_mass ? static_cast<float>(1.0 / sampler->params().temperature) : 1.0f;
+    }
+  }
+  // Undecided rows read their logits after the fact, which needs them in one piece.
+  if (mass && logit_rows > model_.max_logit_rows()) top_only = false;
+  const LogitPenalties penalties = on_backend && (ids_only || top_only) ? StagePenalties(sampling) : LogitPenalties{};
+  if (ids_only) {
+    rows->argmax = argmax_.data();
+    return model_.ForwardArgmax(batch, cache_, argmax_.data(), penalties);
+  }
+  if (top_only) {
+    rows->top_k = top_k;
+    rows->top_ids = top_ids_.data();
+    rows->top_logits = top_logits_.data();
+    AX_RETURN_IF_ERROR(model_.ForwardTop(batch, cache_, top_k, top_ids_.data(), top_logits_.data(),
+                                         mass ? inv_temperature_.data() : nullptr, mass ? top_mass_.data() : nullptr,
+                                         penalties));
+    if (!mass) return Status::Ok();
+    rows->sampled = mass_tokens_.data();
+    if (!SampleFromMass(sampling, top_k, on_backend)) return Status::Ok();
+    // A row to sample whole: every row of the step from its (penalised) logits.
+    ++counters_.steps_reading_logits;
+    rows->logits = logits_.data();
+    return model_.ReadLogits(logit_rows, logits_.data());
+  }
+  rows->penalised = false;  // the host applies them (Sample)
+  ++counters_.steps_reading_logits;
+  rows->logits = logits_.data();
+  return model_.Forward(batch, cache_, logits_.data());
+}
+
+bool EngineCore::SampleFromMass(const std::vector<Sampling>& sampling, int top_k, bool penalised) {
+  const int64_t vocab = model_.config().vocab_size;
+  bool undecided = false;
+  int64_t row = 0;
+  for (const Sampling& smp : sampling) {
+    auto it = active_.find(smp.id);
+    const bool by_mass = it != active_.end() && it->second->sampler.MassSuffices(penalised);
+    for (int64_t i = 0; i <= smp.drafts; ++i, ++row) {
+      std::optional<SampledToken>& t = mass_tokens_[static_cast<size_t>(row)];
+      t.reset();
+      if (!by_mass) continue;
+      // Row i samples the request's token generated + i (VerifyAndEmit's order).
+      Active& a = *it->second;
+      t = a.sampler.SampleTopMass(top_ids_.data() + row * top_k, top_logits_.data() + row * top_k, top_k, vocab,
+                                  top_mass_[static_cast<size_t>(row)], Backend::kRowMassRelError, a.generated + i);
+      undecided = undecided || !t.has_value();
+    }
+  }
+  return undecided;
+}
+
+}  // namespace ax
