@@ -9,13 +9,18 @@
 #   greedy, repetition 1.1      -> argmax ids of logits penalised on the device
 #   T 0.6, top-k 20, top-p 0.95, frequency 0.5 -> 64 candidates of penalised logits
 # 3 requests of 128 random prompt tokens + 128 generated each (after a warm-up request).
+# Settings ending in _host run with AX_SAMPLE_ON_HOST=1: every step reads logits and
+# samples on the host (the A/B baseline of the same build).
 # Writes $OUT/sampled.jsonl (one summary per setting). Carry .cuda-carry.
 set -uo pipefail
 source scripts/device/env.sh
 [ -e /tmp/q8/config.json ] || { echo "no /tmp/q8: run scripts/device/bench.sh first"; exit 1; }
 : > "$OUT/sampled.jsonl"
-for name in greedy topk20_topp095 topp095 topp095_t03 greedy_rep11 topk20_freq05; do
-  python3 - "$name" > /tmp/ax_sampled.jsonl <<'PY'
+for name in greedy topk20_topp095 topk20_topp095_host topp095 topp095_t03 topp095_t03_host greedy_rep11 \
+  greedy_rep11_host topk20_freq05 topk20_freq05_host; do
+  host=0
+  [[ $name == *_host ]] && host=1
+  python3 - "${name%_host}" > /tmp/ax_sampled.jsonl <<'PY'
 import json, random, sys
 name = sys.argv[1]
 params = {"greedy": {}, "topk20_topp095": {"temperature": 0.6, "top_k": 20, "top_p": 0.95},
@@ -29,7 +34,7 @@ for i in range(4):
     print(json.dumps({"tokens": [rng.randrange(151936) for _ in range(n)], "max_tokens": gen, "ignore_eos": True,
                       "seed": 100 + i, **params}))
 PY
-  timeout 200 "$BIN/ax-engine-bench" generate --model /tmp/q8 --backend cuda --prompts-file /tmp/ax_sampled.jsonl \
+  AX_SAMPLE_ON_HOST=$host timeout 200 "$BIN/ax-engine-bench" generate --model /tmp/q8 --backend cuda --prompts-file /tmp/ax_sampled.jsonl \
     --concurrency 1 --policy direct --no-prefix-cache --json --ctx-size 320 > /tmp/ax_sampled_out.jsonl 2>/tmp/ax_sampled.err
   python3 - "$name" "$OUT/sampled.jsonl" <<'PY'
 import json, statistics, sys

@@ -15,12 +15,28 @@
 // Sampler::ApplyPenalties): when none of them has drafts this step (a draft row's
 // penalties depend on the drafts before it) and the step's penalties fit the backend's
 // limits.
+//
+// AX_SAMPLE_ON_HOST=1 makes every step read logits (the route before any of this), for
+// A/B measurements; the tokens are the same either way.
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 
 #include "base/check.h"
 #include "engine/active_request.h"
 
 namespace ax {
+namespace {
+
+bool SampleOnHost() {
+  static const bool on = [] {
+    const char* e = std::getenv("AX_SAMPLE_ON_HOST");
+    return e != nullptr && std::strcmp(e, "1") == 0;
+  }();
+  return on;
+}
+
+}  // namespace
 
 // Stages every sampled row's penalties (entries only for penalised requests).
 LogitPenalties EngineCore::StagePenalties(const std::vector<Sampling>& sampling) {
@@ -59,7 +75,7 @@ Status EngineCore::ForwardStep(const ForwardBatch& batch, const std::vector<Samp
   const bool on_backend = penalised && penalties_fit;
   rows->penalised = on_backend;
 
-  bool ids_only = !sampling.empty(), top_only = !sampling.empty(), mass = false;
+  bool ids_only = !sampling.empty() && !SampleOnHost(), top_only = ids_only, mass = false;
   int64_t row = 0;
   for (const Sampling& smp : sampling) {
     auto it = active_.find(smp.id);
