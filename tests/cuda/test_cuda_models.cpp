@@ -11,6 +11,7 @@
 
 #include "ax/engine.h"
 #include "cuda_test_util.h"
+#include "sampling_routes.h"
 #include "model/model.h"
 
 namespace ax::cuda_testing {
@@ -158,103 +159,44 @@ TEST(CudaModels, DemoModelGreedyMatchesTransformers) {
   for (const char* policy : {"direct", "ngram"}) CheckGreedy(dir, policy, "ax-demo-qwen3");
 }
 
-// Top-p / min-p sampled requests on the device: decided from the 64 candidates and the
-// row's mass (RowMass, inside the recorded graphs) when these suffice, from logits
-// otherwise; the same seeded tokens and logprobs as a run where a penalised neighbour
-// makes every step read logits. Both prompts together stay within the row-invariant
-// GEMV (at most kGemvMaxRows prompt rows), so batching changes no bits.
-TEST(CudaModels, TopPSamplingFromCandidatesAndMassEqualsLogits) {
+// Sampled requests on the device, against a run beside a neighbour with top_k 100
+// (more than the 64 candidates) that makes every step read logits and sample on the
+// host: the same tokens and logprobs. Both prompts together stay within the
+// row-invariant GEMV (at most kGemvMaxRows prompt rows), so batching changes no bits.
+//  - top-p 0.9 alone (direct and n-gram): candidates and the row's mass (RowMass, in the
+//    recorded graphs), logits for the rows these cannot decide;
+//  - penalised greedy, top-k and top-p: penalties applied to the logits in the graph.
+TEST(CudaModels, SamplingOnTheDeviceEqualsTheHost) {
   AX_REQUIRE_CUDA();
   EngineConfig cfg;
   cfg.model_dir = SourceDir() + "/models/ax-demo-qwen3";
   cfg.backend = "cuda";
-  for (const char* policy : {"direct", "ngram"}) {
-    cfg.policy = policy;
-    auto engine = Engine::Create(cfg);
-    ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+  for (int setting = 0; setting < 5; ++setting) {
+    cfg.policy = setting == 1 ? "ngram" : "direct";
     GenerateRequest req;
     req.prompt_tokens = {101, 2048, 7};
     req.max_tokens = 64;
     req.ignore_eos = true;
-    req.sampling.temperature = 0.7;
-    req.sampling.top_p = 0.9;
-    req.sampling.seed = 5;
-    req.sampling.logprobs = true;
-    auto alone = (*engine)->Generate(req);
-    ASSERT_TRUE(alone.ok()) << alone.status().ToString();
-    const EngineStats first = (*engine)->Stats();
-    std::printf("[ax-demo-qwen3 %s] top-p 0.9: %lld of %lld steps read logits\n", policy,
-                static_cast<long long>(first.steps_reading_logits), static_cast<long long>(first.steps));
-    GenerateRequest penalised = req;
-    penalised.prompt_tokens = {33, 900, 12, 5};
-    penalised.max_tokens = 96;
-    penalised.sampling.presence_penalty = 0.5;
-    auto a = (*engine)->Submit(req);
-    auto b = (*engine)->Submit(penalised);
-    ASSERT_TRUE(a.ok() && b.ok());
-    ASSERT_TRUE((*engine)->RunUntilIdle().ok());
-    std::vector<int32_t> ids;
-    std::vector<float> logprobs;
-    StreamEvent ev;
-    while ((*a)->Next(&ev, 0) && ev.kind == StreamEvent::Kind::kToken) {
-      ids.push_back(ev.token.id);
-      logprobs.push_back(ev.token.logprob);
-    }
-    EXPECT_EQ(ids, alone->output_tokens) << policy;
-    EXPECT_EQ(logprobs, alone->output_logprobs) << policy;
-  }
-}
-
-// Penalised requests on the device (penalties applied to the logits in the recorded
-// graph, then argmax or candidates): the same tokens and logprobs as a run where a
-// neighbour with top_k 100 makes every step read logits and the host apply them.
-TEST(CudaModels, PenalisedSamplingOnTheDeviceEqualsTheHost) {
-  AX_REQUIRE_CUDA();
-  EngineConfig cfg;
-  cfg.model_dir = SourceDir() + "/models/ax-demo-qwen3";
-  cfg.backend = "cuda";
-  cfg.policy = "direct";
-  for (int setting = 0; setting < 3; ++setting) {
-    auto engine = Engine::Create(cfg);
-    ASSERT_TRUE(engine.ok()) << engine.status().ToString();
-    GenerateRequest req;
-    req.prompt_tokens = {101, 2048, 7};
-    req.max_tokens = 64;
-    req.ignore_eos = true;
-    req.sampling.temperature = setting == 0 ? 0.0 : 0.7;
-    req.sampling.top_k = setting == 1 ? 20 : 0;
-    req.sampling.top_p = setting == 2 ? 0.9 : 1.0;
-    req.sampling.repetition_penalty = setting == 1 ? 1.0 : 1.2;
-    req.sampling.frequency_penalty = setting == 0 ? 0.0 : 0.5;
-    req.sampling.presence_penalty = setting == 2 ? 0.3 : 0.0;
+    req.sampling.temperature = setting == 2 ? 0.0 : 0.7;
+    req.sampling.top_k = setting == 3 ? 20 : 0;
+    req.sampling.top_p = setting == 3 ? 1.0 : 0.9;
+    const bool penalised = setting >= 2;
+    req.sampling.repetition_penalty = penalised && setting != 3 ? 1.2 : 1.0;
+    req.sampling.frequency_penalty = setting >= 3 ? 0.5 : 0.0;
+    req.sampling.presence_penalty = setting == 4 ? 0.3 : 0.0;
     req.sampling.seed = 9;
-    req.sampling.logprobs = setting != 0;
-    auto alone = (*engine)->Generate(req);
-    ASSERT_TRUE(alone.ok()) << alone.status().ToString();
-    const EngineStats first = (*engine)->Stats();
-    std::printf("[ax-demo-qwen3] penalised setting %d: %lld of %lld steps read logits\n", setting,
-                static_cast<long long>(first.steps_reading_logits), static_cast<long long>(first.steps));
+    req.sampling.logprobs = setting != 2;
     GenerateRequest wide = req;
     wide.prompt_tokens = {33, 900, 12, 5};
     wide.max_tokens = 96;
     wide.sampling = SamplingOptions{};
     wide.sampling.temperature = 0.9;
     wide.sampling.top_k = 100;
-    auto a = (*engine)->Submit(req);
-    auto b = (*engine)->Submit(wide);
-    ASSERT_TRUE(a.ok() && b.ok());
-    ASSERT_TRUE((*engine)->RunUntilIdle().ok());
-    std::vector<int32_t> ids;
-    std::vector<float> logprobs;
-    StreamEvent ev;
-    while ((*a)->Next(&ev, 0) && ev.kind == StreamEvent::Kind::kToken) {
-      ids.push_back(ev.token.id);
-      logprobs.push_back(ev.token.logprob);
-    }
-    EXPECT_EQ(ids, alone->output_tokens) << "setting " << setting;
-    if (req.sampling.logprobs) {
-      EXPECT_EQ(logprobs, alone->output_logprobs) << "setting " << setting;
-    }
+    const EngineStats alone =
+        testing::ExpectSameAloneAndBeside(cfg, req, wide, "setting " + std::to_string(setting));
+    std::printf("[ax-demo-qwen3] sampling setting %d (%s%s): %lld of %lld steps read logits\n", setting,
+                cfg.policy.c_str(), penalised ? ", penalised" : "", static_cast<long long>(alone.steps_reading_logits),
+                static_cast<long long>(alone.steps));
   }
 }
 

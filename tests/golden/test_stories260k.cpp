@@ -12,6 +12,7 @@
 
 #include "ax/engine.h"
 #include "model_harness.h"
+#include "sampling_routes.h"
 
 namespace ax::testing {
 namespace {
@@ -126,11 +127,9 @@ TEST_F(Stories260K, ForwardTopIsTheCanonicalTopOfForwardLogits) {
 }
 
 // A top-k sampled request's steps read back candidates (ForwardTop) when every request
-// in the step allows it, and logits when one does not (a penalty): the same seeded
-// tokens and logprobs either way.
+// in the step allows it, and logits when one does not (top_k 100, above the 64
+// candidates): the same seeded tokens and logprobs either way.
 TEST_F(Stories260K, TopKSamplingGivesTheSameTokensFromCandidatesAsFromLogits) {
-  auto engine = Engine::Create(StoriesConfig("direct"));
-  ASSERT_TRUE(engine.ok()) << engine.status().ToString();
   GenerateRequest req;
   req.prompt_text = "Once upon a time";
   req.max_tokens = 40;
@@ -141,36 +140,20 @@ TEST_F(Stories260K, TopKSamplingGivesTheSameTokensFromCandidatesAsFromLogits) {
   req.sampling.seed = 77;
   req.sampling.logprobs = true;
   req.sampling.top_logprobs = 3;
-  auto alone = (*engine)->Generate(req);  // every step from candidates
-  ASSERT_TRUE(alone.ok()) << alone.status().ToString();
-  GenerateRequest penalised = req;
-  penalised.prompt_text = "The little dog was happy";
-  penalised.max_tokens = 60;  // outlives the first: every step of the first needs logits
-  penalised.sampling.presence_penalty = 0.5;
-  auto a = (*engine)->Submit(req);
-  auto b = (*engine)->Submit(penalised);
-  ASSERT_TRUE(a.ok() && b.ok());
-  ASSERT_TRUE((*engine)->RunUntilIdle().ok());
-  std::vector<int32_t> ids;
-  std::vector<float> logprobs;
-  StreamEvent ev;
-  while ((*a)->Next(&ev, 0) && ev.kind == StreamEvent::Kind::kToken) {
-    ids.push_back(ev.token.id);
-    logprobs.push_back(ev.token.logprob);
-  }
-  EXPECT_EQ(ids, alone->output_tokens);
-  ASSERT_EQ(logprobs.size(), alone->output_logprobs.size());
-  for (size_t i = 0; i < logprobs.size(); ++i) EXPECT_EQ(logprobs[i], alone->output_logprobs[i]) << i;
+  GenerateRequest wide = req;
+  wide.prompt_text = "The little dog was happy";
+  wide.max_tokens = 60;  // outlives the first: every step of the first reads logits
+  wide.sampling.top_k = 100;
+  const EngineStats alone = testing::ExpectSameAloneAndBeside(StoriesConfig("direct"), req, wide, "top-k");
+  EXPECT_EQ(alone.steps_reading_logits, 0);
 }
 
 // Top-p / min-p sampled requests (no top-k) are decided from the candidates and each
 // row's mass when these suffice (SampleTopMass), and from logits otherwise: the same
-// seeded tokens and logprobs as a run where a penalised neighbour makes every step read
-// logits, and most steps of the first run read no logits.
+// seeded tokens and logprobs as a run where a neighbour with top_k 100 makes every step
+// read logits, and most steps of the first run read no logits.
 TEST_F(Stories260K, TopPSamplingGivesTheSameTokensFromCandidatesAndMassAsFromLogits) {
   for (int setting = 0; setting < 2; ++setting) {
-    auto engine = Engine::Create(StoriesConfig("direct"));
-    ASSERT_TRUE(engine.ok()) << engine.status().ToString();
     GenerateRequest req;
     req.prompt_text = "Once upon a time";
     req.max_tokens = 40;
@@ -181,28 +164,13 @@ TEST_F(Stories260K, TopPSamplingGivesTheSameTokensFromCandidatesAndMassAsFromLog
     req.sampling.seed = 78;
     req.sampling.logprobs = true;
     req.sampling.top_logprobs = 2;
-    auto alone = (*engine)->Generate(req);
-    ASSERT_TRUE(alone.ok()) << alone.status().ToString();
-    const EngineStats first = (*engine)->Stats();
-    EXPECT_LT(first.steps_reading_logits * 2, first.steps) << "setting " << setting;
-    GenerateRequest penalised = req;
-    penalised.prompt_text = "The little dog was happy";
-    penalised.max_tokens = 60;
-    penalised.sampling.frequency_penalty = 0.5;
-    auto a = (*engine)->Submit(req);
-    auto b = (*engine)->Submit(penalised);
-    ASSERT_TRUE(a.ok() && b.ok());
-    ASSERT_TRUE((*engine)->RunUntilIdle().ok());
-    std::vector<int32_t> ids;
-    std::vector<float> logprobs;
-    StreamEvent ev;
-    while ((*a)->Next(&ev, 0) && ev.kind == StreamEvent::Kind::kToken) {
-      ids.push_back(ev.token.id);
-      logprobs.push_back(ev.token.logprob);
-    }
-    EXPECT_EQ(ids, alone->output_tokens) << "setting " << setting;
-    ASSERT_EQ(logprobs.size(), alone->output_logprobs.size());
-    for (size_t i = 0; i < logprobs.size(); ++i) EXPECT_EQ(logprobs[i], alone->output_logprobs[i]) << i;
+    GenerateRequest wide = req;
+    wide.prompt_text = "The little dog was happy";
+    wide.max_tokens = 60;
+    wide.sampling.top_k = 100;
+    const std::string label = "setting " + std::to_string(setting);
+    const EngineStats alone = testing::ExpectSameAloneAndBeside(StoriesConfig("direct"), req, wide, label);
+    EXPECT_LT(alone.steps_reading_logits * 2, alone.steps) << label;
   }
 }
 
@@ -212,8 +180,6 @@ TEST_F(Stories260K, TopPSamplingGivesTheSameTokensFromCandidatesAndMassAsFromLog
 // logits and the host apply the penalties; and most steps of the first run read none.
 TEST_F(Stories260K, PenalisedSamplingOnTheBackendEqualsTheHost) {
   for (int setting = 0; setting < 3; ++setting) {
-    auto engine = Engine::Create(StoriesConfig("direct"));
-    ASSERT_TRUE(engine.ok()) << engine.status().ToString();
     GenerateRequest req;
     req.prompt_text = "Once upon a time";
     req.max_tokens = 40;
@@ -226,31 +192,15 @@ TEST_F(Stories260K, PenalisedSamplingOnTheBackendEqualsTheHost) {
     req.sampling.presence_penalty = setting == 2 ? 0.4 : 0.0;
     req.sampling.seed = 31;
     req.sampling.logprobs = setting != 0;
-    auto alone = (*engine)->Generate(req);
-    ASSERT_TRUE(alone.ok()) << alone.status().ToString();
-    const EngineStats first = (*engine)->Stats();
-    EXPECT_LT(first.steps_reading_logits * 2, first.steps) << "setting " << setting;
     GenerateRequest wide = req;
     wide.prompt_text = "The little dog was happy";
     wide.max_tokens = 60;
     wide.sampling = SamplingOptions{};
     wide.sampling.temperature = 0.9;
     wide.sampling.top_k = 100;
-    auto a = (*engine)->Submit(req);
-    auto b = (*engine)->Submit(wide);
-    ASSERT_TRUE(a.ok() && b.ok());
-    ASSERT_TRUE((*engine)->RunUntilIdle().ok());
-    std::vector<int32_t> ids;
-    std::vector<float> logprobs;
-    StreamEvent ev;
-    while ((*a)->Next(&ev, 0) && ev.kind == StreamEvent::Kind::kToken) {
-      ids.push_back(ev.token.id);
-      logprobs.push_back(ev.token.logprob);
-    }
-    EXPECT_EQ(ids, alone->output_tokens) << "setting " << setting;
-    if (req.sampling.logprobs) {
-      EXPECT_EQ(logprobs, alone->output_logprobs) << "setting " << setting;
-    }
+    const std::string label = "setting " + std::to_string(setting);
+    const EngineStats alone = testing::ExpectSameAloneAndBeside(StoriesConfig("direct"), req, wide, label);
+    EXPECT_LT(alone.steps_reading_logits * 2, alone.steps) << label;
   }
 }
 
