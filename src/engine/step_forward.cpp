@@ -86,7 +86,8 @@ Status EngineCore::ForwardStep(const ForwardBatch& batch, const std::vector<Samp
     top_only = top_only && (greedy || by_mass || (sampler != nullptr && sampler->TopSuffices(top_k, on_backend)));
     mass = mass || by_mass;
     for (int64_t i = 0; i <= smp.drafts; ++i, ++row) {
-      inv_temperature_[static_cast<size_t>(row)] = by_mass ? static_cast<float>(1.0 / sampler->params().temperature) : 1.0f;
+      inv_temperature_[static_cast<size_t>(row)] =
+          by_mass ? static_cast<float>(1.0 / sampler->params().temperature) : 1.0f;
     }
   }
   // Undecided rows read their logits after the fact, which needs them in one piece.

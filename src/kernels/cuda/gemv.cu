@@ -25,22 +25,25 @@ __device__ __forceinline__ void Store(void* y, int64_t idx, float v, bool accumu
   }
 }
 
-// acc[m] = x[m, :] · (weight row wr), summed over the warp (every lane gets the sums);
-// kv: 16-byte vectors per row. The first U weight vectors are loaded before waiting
-// for the previous kernel (weights are never written by a kernel), so the stream of
-// weight bytes starts while the producer of x drains. The order of the sum depends
-// only on kv and the lane, never on M (batch invariance).
-template <int M, int U>
+// acc[m] = x[m, :] · (weight row wr) over the 16-byte vectors first, first + kStride,
+// ... < kv, summed over the warp (every lane gets the sums): a warp takes a whole row
+// (first = lane, kStride = 32) or an interleaved share of it. The first U weight
+// vectors are loaded before waiting for the previous kernel (weights are never written
+// by a kernel), so the stream of weight bytes starts while the producer of x drains.
+// The order of the sum depends only on kv, kStride and first, never on M (batch
+// invariance). A warp with !valid (a row past the matrix) loads nothing but still
+// waits, so it can join block-wide merges.
+template <int M, int U, int kStride = 32>
 __device__ __forceinline__ void WarpRowDot(const uint4* __restrict__ xr, const uint4* __restrict__ wr, int64_t kv,
-                                           int lane, float (&acc)[M]) {
+                                           int64_t first, bool valid, float (&acc)[M]) {
 #pragma unroll
   for (int m = 0; m < M; ++m) acc[m] = 0.0f;
-  int64_t i = lane;
+  int64_t i = first;
   uint4 wv[U];
-  const bool full = i + 32 * (U - 1) < kv;
+  const bool full = valid && i + kStride * (U - 1) < kv;
   if (full) {
 #pragma unroll
-    for (int u = 0; u < U; ++u) wv[u] = detail::LoadStreaming(wr + i + 32 * u);
+    for (int u = 0; u < U; ++u) wv[u] = detail::LoadStreaming(wr + i + kStride * u);
   }
   detail::GridDependencyWait();
   detail::LaunchDependents();
@@ -49,18 +52,20 @@ __device__ __forceinline__ void WarpRowDot(const uint4* __restrict__ xr, const u
 #pragma unroll
       for (int u = 0; u < U; ++u) {
 #pragma unroll
-        for (int m = 0; m < M; ++m) acc[m] = detail::Dot8(wv[u], __ldg(xr + m * kv + i + 32 * u), acc[m]);
+        for (int m = 0; m < M; ++m) acc[m] = detail::Dot8(wv[u], __ldg(xr + m * kv + i + kStride * u), acc[m]);
       }
-      i += 32 * U;
-      if (i + 32 * (U - 1) >= kv) break;
+      i += kStride * U;
+      if (i + kStride * (U - 1) >= kv) break;
 #pragma unroll
-      for (int u = 0; u < U; ++u) wv[u] = detail::LoadStreaming(wr + i + 32 * u);
+      for (int u = 0; u < U; ++u) wv[u] = detail::LoadStreaming(wr + i + kStride * u);
     }
   }
-  for (; i < kv; i += 32) {
-    const uint4 v = detail::LoadStreaming(wr + i);
+  if (valid) {
+    for (; i < kv; i += kStride) {
+      const uint4 v = detail::LoadStreaming(wr + i);
 #pragma unroll
-    for (int m = 0; m < M; ++m) acc[m] = detail::Dot8(v, __ldg(xr + m * kv + i), acc[m]);
+      for (int m = 0; m < M; ++m) acc[m] = detail::Dot8(v, __ldg(xr + m * kv + i), acc[m]);
+    }
   }
 #pragma unroll
   for (int m = 0; m < M; ++m) acc[m] = detail::WarpSum(acc[m]);
@@ -75,7 +80,7 @@ __global__ void __launch_bounds__(256) GemvKernel(const uint16_t* __restrict__ x
   if (row >= n) return;
   const int64_t kv = k / 8;
   float acc[M];
-  WarpRowDot<M, U>(reinterpret_cast<const uint4*>(x), reinterpret_cast<const uint4*>(w + row * k), kv, lane, acc);
+  WarpRowDot<M, U>(reinterpret_cast<const uint4*>(x), reinterpret_cast<const uint4*>(w + row * k), kv, lane, true, acc);
   if (lane == 0) {
 #pragma unroll
     for (int m = 0; m < M; ++m) Store<kOutF32>(y, m * n + row, acc[m], accumulate);
@@ -109,7 +114,7 @@ __global__ void __launch_bounds__(256) GemvSiluKernel(const uint16_t* __restrict
   const int64_t row = (warp < 4 ? 0 : f) + j0 + warp % 4;
   const int64_t kv = k / 8;
   float acc[M];
-  WarpRowDot<M, U>(reinterpret_cast<const uint4*>(x), reinterpret_cast<const uint4*>(w + row * k), kv, lane, acc);
+  WarpRowDot<M, U>(reinterpret_cast<const uint4*>(x), reinterpret_cast<const uint4*>(w + row * k), kv, lane, true, acc);
   if (lane == 0) {
 #pragma unroll
     for (int m = 0; m < M; ++m) s[warp][m] = acc[m];
@@ -145,7 +150,7 @@ __global__ void __launch_bounds__(256) GemvGroupKernel(const uint16_t* __restric
   if (row >= n) return;
   const int64_t kv = k / 8;
   float acc[M];
-  WarpRowDot<M, U>(reinterpret_cast<const uint4*>(x), reinterpret_cast<const uint4*>(w + row * k), kv, lane, acc);
+  WarpRowDot<M, U>(reinterpret_cast<const uint4*>(x), reinterpret_cast<const uint4*>(w + row * k), kv, lane, true, acc);
   if (lane == 0) {
 #pragma unroll
     for (int m = 0; m < M; ++m) y[m * n + row] = F32ToBf16(acc[m]);
@@ -167,41 +172,8 @@ __global__ void __launch_bounds__(256) GemvSplitKernel(const uint16_t* __restric
   const bool valid = row < n;
   const int64_t kv = k / 8;
   const uint4* wr = reinterpret_cast<const uint4*>(w + (valid ? row : 0) * k);
-  const uint4* xr = reinterpret_cast<const uint4*>(x);
   float acc[M];
-#pragma unroll
-  for (int m = 0; m < M; ++m) acc[m] = 0.0f;
-  int64_t i = lane + 32 * (warp % kW);
-  uint4 wv[U];
-  const bool full = valid && i + kStride * (U - 1) < kv;
-  if (full) {
-#pragma unroll
-    for (int u = 0; u < U; ++u) wv[u] = detail::LoadStreaming(wr + i + kStride * u);
-  }
-  detail::GridDependencyWait();
-  detail::LaunchDependents();
-  if (full) {
-    while (true) {
-#pragma unroll
-      for (int u = 0; u < U; ++u) {
-#pragma unroll
-        for (int m = 0; m < M; ++m) acc[m] = detail::Dot8(wv[u], __ldg(xr + m * kv + i + kStride * u), acc[m]);
-      }
-      i += kStride * U;
-      if (i + kStride * (U - 1) >= kv) break;
-#pragma unroll
-      for (int u = 0; u < U; ++u) wv[u] = detail::LoadStreaming(wr + i + kStride * u);
-    }
-  }
-  if (valid) {
-    for (; i < kv; i += kStride) {
-      const uint4 v = detail::LoadStreaming(wr + i);
-#pragma unroll
-      for (int m = 0; m < M; ++m) acc[m] = detail::Dot8(v, __ldg(xr + m * kv + i), acc[m]);
-    }
-  }
-#pragma unroll
-  for (int m = 0; m < M; ++m) acc[m] = detail::WarpSum(acc[m]);
+  WarpRowDot<M, U, kStride>(reinterpret_cast<const uint4*>(x), wr, kv, lane + 32 * (warp % kW), valid, acc);
   if (lane == 0) {
 #pragma unroll
     for (int m = 0; m < M; ++m) red[warp][m] = acc[m];

@@ -12,8 +12,8 @@ namespace {
 
 constexpr int kThreads = 128;
 
-__global__ void __launch_bounds__(kThreads) PenaltiesKernel(float* __restrict__ logits, int64_t vocab, int64_t first_row,
-                                                            LogitPenalties p) {
+__global__ void __launch_bounds__(kThreads)
+    PenaltiesKernel(float* __restrict__ logits, int64_t vocab, int64_t first_row, LogitPenalties p) {
   detail::GridDependencyWait();
   detail::LaunchDependents();
   const int64_t r = blockIdx.x, lr = first_row + r;
@@ -25,7 +25,9 @@ __global__ void __launch_bounds__(kThreads) PenaltiesKernel(float* __restrict__ 
     if (pen.id < 0 || pen.id >= vocab) continue;  // the host checks ids before staging
     float l = row[pen.id];
     if (rep != 1.0f) l = l > 0.0f ? __fdiv_rn(l, rep) : __fmul_rn(l, rep);
-    if (pen.generated != 0) l = __double2float_rn(__dsub_rn(__dsub_rn(static_cast<double>(l), pen.frequency_term), presence));
+    if (pen.generated != 0) {
+      l = __double2float_rn(__dsub_rn(__dsub_rn(static_cast<double>(l), pen.frequency_term), presence));
+    }
     row[pen.id] = l;
   }
 }
