@@ -138,8 +138,9 @@ struct EngineStats {
   int64_t requests_finished = 0, requests_cancelled = 0, requests_failed = 0;
   int64_t prompt_tokens = 0, generated_tokens = 0;
   int64_t draft_tokens_proposed = 0, draft_tokens_accepted = 0;  // totals (n-gram policy)
-  // Steps with no prompt rows (pure decode): their wall time and the tokens they made,
-  // so decode throughput can be read apart from prefill.
+  // Steps with no prompt rows (pure decode): their whole wall time (drafting, planning,
+  // forward, sampling) and the tokens they made, so decode throughput can be read apart
+  // from prefill.
   double decode_step_seconds = 0;
   int64_t decode_step_tokens = 0;
   int64_t gate_open_requests = 0;    // running requests whose drafting gate is open

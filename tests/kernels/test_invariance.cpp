@@ -1,7 +1,8 @@
 // Batch invariance of the cpu kernels (see MatmulKernel in kernels/params.h): with an
 // explicit matmul kernel, and in attention, a row's result is bit-for-bit the same
 // whether it is computed alone or with other rows, on any number of threads. Also both
-// explicit matmul kernels at the m they are not chosen for by default, against ref.
+// explicit matmul kernels at the m they are not chosen for by default, against ref, and
+// the two GEMV builds (AVX2, AVX-512VL registers) against each other.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -11,6 +12,7 @@
 
 #include "kernel_test_util.h"
 #include "kernels/cpu/cpu.h"
+#include "kernels/cpu/matmul_internal.h"
 #include "kernels/ref/ref.h"
 
 namespace ax::kernels {
@@ -87,6 +89,38 @@ TEST_P(MatmulKernelTest, MatchesRefAtAnyM) {
     for (int64_t i = 0; i < m * n; ++i) {
       ASSERT_NEAR(got[i], want[i], 1e-5 * std::sqrt(static_cast<double>(k)))
           << Name(c) << " m=" << m << " at " << i;
+    }
+  }
+}
+
+// The wide GEMV build (AVX-512VL registers, up to 8 rows of x per sweep) gives the AVX2
+// build's bits for every m the GEMV takes, every weight dtype and odd k (the tail).
+TEST(GemvBuildsTest, WideEqualsAvx2) {
+  if (!cpu::CpuHasAvx512Vl()) GTEST_SKIP() << "no AVX-512VL on this processor";
+  for (DType dt : {DType::kF32, DType::kBF16, DType::kF16}) {
+    const int64_t n = 77, k = 389;
+    const testing::Weights w = testing::RandomWeights(dt, n * k, 91);
+    for (int64_t m = 1; m <= cpu::detail::kGemvMaxM; ++m) {
+      const std::vector<float> x = testing::RandomF32(m * k, 92 + m);
+      MatmulParams p;
+      p.x = x.data();
+      p.w = w.data();
+      p.w_dtype = dt;
+      p.m = m;
+      p.n = n;
+      p.k = k;
+      p.ldx = k;
+      p.ldy = n;
+      for (bool accumulate : {false, true}) {
+        p.accumulate = accumulate;
+        std::vector<float> narrow(m * n, 0.5f), wide(m * n, 0.5f);
+        p.y = narrow.data();
+        cpu::detail::GemvAvx2(p, Pool(2));
+        p.y = wide.data();
+        cpu::detail::GemvWide(p, Pool(2));
+        EXPECT_EQ(0, std::memcmp(narrow.data(), wide.data(), narrow.size() * sizeof(float)))
+            << DTypeName(dt) << " m=" << m << " accumulate=" << accumulate;
+      }
     }
   }
 }

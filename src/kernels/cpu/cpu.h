@@ -10,6 +10,8 @@ namespace ax::kernels::cpu {
 
 // True when this processor has AVX2, FMA and F16C.
 bool CpuHasAvx2Fma();
+// AVX-512F and VL (the wide GEMV build).
+bool CpuHasAvx512Vl();
 
 void Matmul(const MatmulParams& p, ThreadPool& pool);
 // Matmul with params.kernel honoured (kAuto: as Matmul). Each explicit kernel's results

@@ -104,6 +104,11 @@ bool CpuHasAvx2Fma() {
          __builtin_cpu_supports("f16c");
 }
 
+bool CpuHasAvx512Vl() {
+  __builtin_cpu_init();
+  return CpuHasAvx2Fma() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
+}
+
 void RmsNorm(const RmsNormParams& p, ThreadPool& pool) {
   pool.ParallelFor(p.m, RowGrain(p.d), [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {

@@ -1,5 +1,7 @@
 // AVX2/FMA/F16C helpers shared by the kernels/cpu files. Internal header: only files
-// compiled with -mavx2 -mfma -mf16c may include it.
+// compiled with -mavx2 -mfma -mf16c may include it. Every helper has internal linkage
+// (static), so a file compiled for a wider instruction set (matmul_gemv_wide.cpp) gets
+// its own copies rather than sharing one definition with the AVX2 files.
 #pragma once
 
 #include <immintrin.h>
@@ -9,20 +11,20 @@
 namespace ax::kernels::cpu::simd {
 
 // 8 bf16 (16 bytes) -> 8 f32: bf16 is the top half of an f32, so zero-extend and shift.
-inline __m256 LoadBf16x8(const uint16_t* p) {
+static inline __m256 LoadBf16x8(const uint16_t* p) {
   const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
   return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
 }
 
 // 8 f16 -> 8 f32 with F16C.
-inline __m256 LoadF16x8(const uint16_t* p) {
+static inline __m256 LoadF16x8(const uint16_t* p) {
   return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
 }
 
 // Loads 8 weights of element type T (float, or uint16_t holding bf16/f16) as f32.
 enum class W { kF32, kF16, kBF16 };
 template <W kW>
-inline __m256 LoadW8(const void* base, int64_t i) {
+static inline __m256 LoadW8(const void* base, int64_t i) {
   if constexpr (kW == W::kF32) {
     return _mm256_loadu_ps(static_cast<const float*>(base) + i);
   } else if constexpr (kW == W::kF16) {
@@ -33,7 +35,7 @@ inline __m256 LoadW8(const void* base, int64_t i) {
 }
 
 // Sum of the 8 lanes.
-inline float Hsum(__m256 v) {
+static inline float Hsum(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));
   s = _mm_add_ss(s, _mm_movehdup_ps(s));
@@ -41,7 +43,7 @@ inline float Hsum(__m256 v) {
 }
 
 // Lane i of the result is the sum of the 8 lanes of v[i] (8 horizontal sums at once).
-inline __m256 Hsum8(const __m256 v[8]) {
+static inline __m256 Hsum8(const __m256 v[8]) {
   const __m256 a01 = _mm256_hadd_ps(v[0], v[1]);
   const __m256 a23 = _mm256_hadd_ps(v[2], v[3]);
   const __m256 a45 = _mm256_hadd_ps(v[4], v[5]);
@@ -54,7 +56,7 @@ inline __m256 Hsum8(const __m256 v[8]) {
 }
 
 // In-place transpose of an 8x8 block held as 8 rows: afterwards r[c][i] = old r[i][c].
-inline void Transpose8x8(__m256 r[8]) {
+static inline void Transpose8x8(__m256 r[8]) {
   const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]);
   const __m256 t1 = _mm256_unpackhi_ps(r[0], r[1]);
   const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]);
@@ -82,7 +84,7 @@ inline void Transpose8x8(__m256 r[8]) {
 }
 
 // Mask with the first n (0..8) lanes set, for maskload/maskstore of row tails.
-inline __m256i TailMask(int n) {
+static inline __m256i TailMask(int n) {
   const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), idx);
 }
@@ -90,7 +92,7 @@ inline __m256i TailMask(int n) {
 // exp(x) for 8 lanes (Cephes-style: 2^n * p(r), r = x - n ln2), relative error ~2e-7.
 // Inputs are clamped to [-87.3, 88.7]: exp(-inf) gives ~1e-38 rather than 0, so
 // callers that need exact zeros (masked attention scores) blend them in.
-inline __m256 Exp(__m256 x) {
+static inline __m256 Exp(__m256 x) {
   x = _mm256_min_ps(x, _mm256_set1_ps(88.3762626647949f));
   x = _mm256_max_ps(x, _mm256_set1_ps(-87.3365478515625f));
   const __m256 fx = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
