@@ -10,11 +10,10 @@
 //                                                  the step read its logits after all
 //   else                                        → the logits (Model::Forward)
 //
-// Penalised requests take the first two routes too when the backend applies their
+// Penalised requests take the first two routes too: the backend applies their
 // penalties to the logits first (Backend::ApplyPenalties, the same bits as
-// Sampler::ApplyPenalties): when none of them has drafts this step (a draft row's
-// penalties depend on the drafts before it) and the step's penalties fit the backend's
-// limits.
+// Sampler::ApplyPenalties), each draft row's with the drafts before it counted, when
+// the step's penalties fit the backend's limits.
 //
 // AX_SAMPLE_ON_HOST=1 makes every step read logits (the route before any of this), for
 // A/B measurements; the tokens are the same either way.
@@ -38,7 +37,8 @@ bool SampleOnHost() {
 
 }  // namespace
 
-// Stages every sampled row's penalties (entries only for penalised requests).
+// Stages every sampled row's penalties (entries only for penalised requests). Row i of
+// a request with drafts verifies after drafts 1..i, which count as generated tokens.
 LogitPenalties EngineCore::StagePenalties(const std::vector<Sampling>& sampling) {
   pen_begin_.assign(1, 0);
   pen_entries_.clear();
@@ -46,9 +46,11 @@ LogitPenalties EngineCore::StagePenalties(const std::vector<Sampling>& sampling)
   pen_presence_.clear();
   for (const Sampling& smp : sampling) {
     auto it = active_.find(smp.id);
+    const Sampler* s = it != active_.end() ? &it->second->sampler : nullptr;
+    const Sequence* seq = sched_.Get(smp.id);
+    const int32_t* drafts = seq->tokens.data() + seq->tokens.size() - smp.drafts;
     for (int64_t i = 0; i <= smp.drafts; ++i) {
-      const Sampler* s = it != active_.end() ? &it->second->sampler : nullptr;
-      if (s != nullptr) s->PenaltyEntries(&pen_entries_);
+      if (s != nullptr) s->PenaltyEntries(std::span<const int32_t>(drafts, static_cast<size_t>(i)), &pen_entries_);
       pen_begin_.push_back(static_cast<int32_t>(pen_entries_.size()));
       pen_repetition_.push_back(s != nullptr ? s->repetition_factor() : 1.0f);
       pen_presence_.push_back(s != nullptr ? s->presence() : 0.0);
@@ -61,18 +63,18 @@ Status EngineCore::ForwardStep(const ForwardBatch& batch, const std::vector<Samp
   const int64_t vocab = model_.config().vocab_size;
   const int top_k = static_cast<int>(std::min<int64_t>(Backend::kMaxTopRows, vocab));
   // Can the backend apply every penalised request's penalties this step?
-  bool penalised = false, penalties_fit = true;
+  bool penalised = false;
   int64_t logit_rows = 0, entries = 0;
   for (const Sampling& smp : sampling) {
     logit_rows += 1 + smp.drafts;
     auto it = active_.find(smp.id);
     if (it == active_.end() || !it->second->sampler.Penalised()) continue;
     penalised = true;
-    penalties_fit = penalties_fit && smp.drafts == 0;
-    entries += static_cast<int64_t>(it->second->sampler.num_penalty_entries());
+    const size_t per_row = it->second->sampler.max_penalty_entries(static_cast<size_t>(smp.drafts));
+    entries += (1 + smp.drafts) * static_cast<int64_t>(per_row);
   }
-  penalties_fit = penalties_fit && logit_rows <= Backend::kMaxPenaltyRows && entries <= Backend::kMaxPenaltyEntries;
-  const bool on_backend = penalised && penalties_fit;
+  const bool on_backend =
+      penalised && logit_rows <= Backend::kMaxPenaltyRows && entries <= Backend::kMaxPenaltyEntries;
   rows->penalised = on_backend;
 
   bool ids_only = !sampling.empty() && !SampleOnHost(), top_only = ids_only, mass = false;

@@ -102,9 +102,21 @@ LogitPenalty Sampler::Entry(const Seen& s) const {
   return {s.id, s.output_count > 0 ? 1 : 0, params_.frequency_penalty * s.output_count};
 }
 
-void Sampler::PenaltyEntries(std::vector<LogitPenalty>* out) const {
+void Sampler::PenaltyEntries(std::span<const int32_t> pending, std::vector<LogitPenalty>* out) const {
   if (!Penalised()) return;
-  for (const Seen& s : seen_) out->push_back(Entry(s));
+  const auto count = [&](int32_t id) {
+    return static_cast<int32_t>(std::count(pending.begin(), pending.end(), id));
+  };
+  for (const Seen& s : seen_) out->push_back(Entry({s.id, s.output_count + count(s.id)}));
+  // Pending tokens not seen before, in first-occurrence order (where Touch puts them).
+  for (size_t j = 0; j < pending.size(); ++j) {
+    const int32_t id = pending[j];
+    if (slot_.count(id) != 0 || std::find(pending.begin(), pending.begin() + static_cast<int64_t>(j), id) !=
+                                     pending.begin() + static_cast<int64_t>(j)) {
+      continue;
+    }
+    out->push_back(Entry({id, count(id)}));
+  }
 }
 
 bool Sampler::TopSuffices(int64_t k, bool penalised_logits) const {

@@ -112,9 +112,12 @@ class Sampler {
   // A penalty is on: the logits change before anything is selected from them.
   bool Penalised() const;
   // ApplyPenalties as data, for a backend to apply where the logits are: appends one
-  // entry per seen token (PenalisedLogit with repetition_factor() and presence()).
-  void PenaltyEntries(std::vector<LogitPenalty>* out) const;
-  size_t num_penalty_entries() const { return Penalised() ? seen_.size() : 0; }
+  // entry per seen token (PenalisedLogit with repetition_factor() and presence()), as
+  // if the `pending` tokens had been Accepted first (a draft row's state: the drafts
+  // before it), in the order ApplyPenalties would then visit them.
+  void PenaltyEntries(std::span<const int32_t> pending, std::vector<LogitPenalty>* out) const;
+  // At most this many entries for `pending` tokens.
+  size_t max_penalty_entries(size_t pending) const { return Penalised() ? seen_.size() + pending : 0; }
   float repetition_factor() const { return static_cast<float>(params_.repetition_penalty); }
   double presence() const { return params_.presence_penalty; }
 

@@ -165,19 +165,20 @@ TEST(CudaModels, DemoModelGreedyMatchesTransformers) {
 // row-invariant GEMV (at most kGemvMaxRows prompt rows), so batching changes no bits.
 //  - top-p 0.9 alone (direct and n-gram): candidates and the row's mass (RowMass, in the
 //    recorded graphs), logits for the rows these cannot decide;
-//  - penalised greedy, top-k and top-p: penalties applied to the logits in the graph.
+//  - penalised greedy, top-k and top-p: penalties applied to the logits in the graph;
+//    under n-gram drafting too (setting 5: each verify row counts the drafts before it).
 TEST(CudaModels, SamplingOnTheDeviceEqualsTheHost) {
   AX_REQUIRE_CUDA();
   EngineConfig cfg;
   cfg.model_dir = SourceDir() + "/models/ax-demo-qwen3";
   cfg.backend = "cuda";
-  for (int setting = 0; setting < 5; ++setting) {
-    cfg.policy = setting == 1 ? "ngram" : "direct";
+  for (int setting = 0; setting < 6; ++setting) {
+    cfg.policy = setting == 1 || setting == 5 ? "ngram" : "direct";
     GenerateRequest req;
     req.prompt_tokens = {101, 2048, 7};
     req.max_tokens = 64;
     req.ignore_eos = true;
-    req.sampling.temperature = setting == 2 ? 0.0 : 0.7;
+    req.sampling.temperature = setting == 2 || setting == 5 ? 0.0 : 0.7;
     req.sampling.top_k = setting == 3 ? 20 : 0;
     req.sampling.top_p = setting == 3 ? 1.0 : 0.9;
     const bool penalised = setting >= 2;
@@ -185,7 +186,7 @@ TEST(CudaModels, SamplingOnTheDeviceEqualsTheHost) {
     req.sampling.frequency_penalty = setting >= 3 ? 0.5 : 0.0;
     req.sampling.presence_penalty = setting == 4 ? 0.3 : 0.0;
     req.sampling.seed = 9;
-    req.sampling.logprobs = setting != 2;
+    req.sampling.logprobs = setting != 2 && setting != 5;
     GenerateRequest wide = req;
     wide.prompt_tokens = {33, 900, 12, 5};
     wide.max_tokens = 96;
@@ -194,9 +195,10 @@ TEST(CudaModels, SamplingOnTheDeviceEqualsTheHost) {
     wide.sampling.top_k = 100;
     const EngineStats alone =
         testing::ExpectSameAloneAndBeside(cfg, req, wide, "setting " + std::to_string(setting));
-    std::printf("[ax-demo-qwen3] sampling setting %d (%s%s): %lld of %lld steps read logits\n", setting,
-                cfg.policy.c_str(), penalised ? ", penalised" : "", static_cast<long long>(alone.steps_reading_logits),
-                static_cast<long long>(alone.steps));
+    std::printf("[ax-demo-qwen3] sampling setting %d (%s%s): %lld of %lld steps read logits, %lld drafts\n",
+                setting, cfg.policy.c_str(), penalised ? ", penalised" : "",
+                static_cast<long long>(alone.steps_reading_logits), static_cast<long long>(alone.steps),
+                static_cast<long long>(alone.draft_tokens_proposed));
   }
 }
 

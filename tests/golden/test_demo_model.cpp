@@ -6,6 +6,7 @@
 
 #include "ax/engine.h"
 #include "model_harness.h"
+#include "sampling_routes.h"
 
 namespace ax::testing {
 namespace {
@@ -53,6 +54,49 @@ TEST(DemoModel, FirstStepLogitsMatchTransformers) {
     ASSERT_TRUE(h.last_status().ok());
     // transformers computed in float32 from the bf16 weights; we do too.
     EXPECT_LT(RowRelativeError(logits.data(), c["first_step_logits"].get<std::vector<double>>()), 1e-4) << c["kind"];
+  }
+}
+
+// Penalised requests under n-gram drafting: the backend applies every verify row's
+// penalties with the drafts before it counted, so drafting steps read no logits, and
+// the tokens equal both a run beside a neighbour that forces the host route and the
+// direct policy (lossless), greedy and sampled.
+TEST(DemoModel, PenalisedDraftRowsOnTheBackendEqualTheHost) {
+  EngineConfig cfg;
+  cfg.model_dir = DemoDir();
+  cfg.backend = "cpu";
+  cfg.threads = 2;
+  for (double temperature : {0.0, 0.7}) {
+    GenerateRequest req;
+    req.prompt_text = "Copy this code exactly:\ndef add(a, b):\n    return a + b\n\ndef add(a, b):\n";
+    req.max_tokens = 48;
+    req.ignore_eos = true;
+    req.sampling.temperature = temperature;
+    req.sampling.top_k = temperature > 0 ? 20 : 0;
+    req.sampling.repetition_penalty = 1.05;
+    req.sampling.frequency_penalty = 0.1;
+    req.sampling.seed = 3;
+    GenerateRequest wide;
+    wide.prompt_text = "Once upon a time";
+    wide.max_tokens = 64;
+    wide.ignore_eos = true;
+    wide.sampling.temperature = 0.9;
+    wide.sampling.top_k = 100;
+    const std::string label = "T " + std::to_string(temperature);
+    cfg.policy = "ngram";
+    const EngineStats alone = ExpectSameAloneAndBeside(cfg, req, wide, label);
+    EXPECT_GT(alone.draft_tokens_proposed, 0) << label;
+    EXPECT_EQ(alone.steps_reading_logits, 0) << label;
+    cfg.policy = "direct";
+    auto direct = Engine::Create(cfg);
+    ASSERT_TRUE(direct.ok());
+    auto d = (*direct)->Generate(req);
+    cfg.policy = "ngram";
+    auto ngram = Engine::Create(cfg);
+    ASSERT_TRUE(ngram.ok());
+    auto n = (*ngram)->Generate(req);
+    ASSERT_TRUE(d.ok() && n.ok());
+    EXPECT_EQ(n->output_tokens, d->output_tokens) << label;
   }
 }
 

@@ -187,8 +187,8 @@ TEST(SampleTopTest, PenaltyEntriesThenCandidatesEqualSample) {
       top.Accept(id);
     }
     std::vector<LogitPenalty> entries;
-    top.PenaltyEntries(&entries);
-    EXPECT_EQ(entries.size(), top.num_penalty_entries());
+    top.PenaltyEntries({}, &entries);
+    EXPECT_EQ(entries.size(), top.max_penalty_entries(0));
     std::vector<float> want = row, got = row;
     full.ApplyPenalties(want.data(), kVocab);
     for (const LogitPenalty& e : entries) {
@@ -223,6 +223,35 @@ TEST(SampleTopTest, PenaltyEntriesThenCandidatesEqualSample) {
         EXPECT_EQ(a.top, b.top);
       }
       EXPECT_EQ(a.id, top.SamplePenalised(got.data(), kVocab, index).id);
+    }
+  }
+}
+
+// PenaltyEntries with pending tokens (a draft row's drafts before it) lists what
+// PenaltyEntries lists after those tokens are Accepted: counts raised, new tokens
+// appended in first-occurrence order.
+TEST(SampleTopTest, PenaltyEntriesWithPendingEqualAcceptingThem) {
+  SamplingParams p;
+  p.temperature = 0.8;
+  p.repetition_penalty = 1.2;
+  p.frequency_penalty = 0.3;
+  p.presence_penalty = 0.1;
+  const std::vector<int32_t> prompt = {4, 9, 4}, generated = {9, 11}, pending = {11, 30, 4, 30, 52};
+  Sampler s(p, prompt);
+  for (int32_t id : generated) s.Accept(id);
+  for (size_t n = 0; n <= pending.size(); ++n) {
+    Sampler accepted(p, prompt);  // the same, then the first n pending tokens accepted
+    for (int32_t id : generated) accepted.Accept(id);
+    for (size_t j = 0; j < n; ++j) accepted.Accept(pending[j]);
+    std::vector<LogitPenalty> want, got;
+    accepted.PenaltyEntries({}, &want);
+    s.PenaltyEntries(std::span<const int32_t>(pending.data(), n), &got);
+    ASSERT_EQ(got.size(), want.size()) << n;
+    EXPECT_LE(got.size(), s.max_penalty_entries(n));
+    for (size_t i = 0; i < got.size(); ++i) {
+      EXPECT_EQ(got[i].id, want[i].id) << n << " " << i;
+      EXPECT_EQ(got[i].generated, want[i].generated) << n << " " << i;
+      EXPECT_EQ(got[i].frequency_term, want[i].frequency_term) << n << " " << i;
     }
   }
 }
