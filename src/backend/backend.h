@@ -155,7 +155,9 @@ class Backend {
   // false means the model issues them between BeginRecord() and EndRecord(), which
   // the backend may record (and then runs). Everything between the two calls must
   // depend on the batch only through the staged metadata; ReadToHost comes after
-  // EndRecord. The default never records.
+  // EndRecord. The default never records. RecordsForwards(): whether this backend does
+  // (so a caller gains from keeping to few batch shapes, e.g. the n-gram planner).
+  virtual bool RecordsForwards() const { return false; }
   virtual bool ReplayForward() { return false; }
   virtual void BeginRecord() {}
   virtual void EndRecord() {}

@@ -42,7 +42,10 @@ void EngineCore::ProposeDrafts() {
   }
   if (proposals.empty()) return;
   std::vector<int>& k = draft_lengths_;
-  PlanDraftLengthsInto(cost_, base_tokens, base_outputs, candidates, &k);
+  // A backend that replays a graph per batch shape: steps of a multiple of the decode
+  // rows, so drafting makes a few shapes (8, 16, ... at 8 requests), not one per count.
+  const int64_t quantum = model_.backend().RecordsForwards() ? base_tokens : 1;
+  PlanDraftLengthsInto(cost_, base_tokens, base_outputs, candidates, &k, quantum);
   for (size_t i = 0; i < proposals.size(); ++i) {
     if (k[i] > 0) {
       sched_.AddDrafts(proposals[i].a->id, proposals[i].drafts, k[i]);

@@ -80,14 +80,15 @@ double StepCostModel::Predict(int64_t tokens) const {
 }
 
 std::vector<int> PlanDraftLengths(const StepCostModel& cost, int64_t base_tokens, int64_t base_outputs,
-                                  const std::vector<DraftCandidate>& candidates) {
+                                  const std::vector<DraftCandidate>& candidates, int64_t shape_quantum) {
   std::vector<int> k;
-  PlanDraftLengthsInto(cost, base_tokens, base_outputs, candidates, &k);
+  PlanDraftLengthsInto(cost, base_tokens, base_outputs, candidates, &k, shape_quantum);
   return k;
 }
 
 void PlanDraftLengthsInto(const StepCostModel& cost, int64_t base_tokens, int64_t base_outputs,
-                          const std::vector<DraftCandidate>& candidates, std::vector<int>* k_out) {
+                          const std::vector<DraftCandidate>& candidates, std::vector<int>* k_out,
+                          int64_t shape_quantum) {
   std::vector<int>& k = *k_out;
   k.assign(candidates.size(), 0);
   if (candidates.empty()) return;
@@ -127,6 +128,28 @@ void PlanDraftLengthsInto(const StepCostModel& cost, int64_t base_tokens, int64_
     tokens += pick_j;
     best = pick_rate;
   }
+  if (shape_quantum <= 1 || tokens % shape_quantum == 0) return;
+  // Cut to a multiple of the quantum: drop, one at a time, the deepest draft of the
+  // request whose next survival α^k is lowest (the draft worth least).
+  const double direct = static_cast<double>(std::max<int64_t>(base_outputs, 1)) /
+                        cost.Predict(std::max<int64_t>(base_tokens, 1));
+  while (tokens % shape_quantum != 0) {
+    int drop = -1;
+    double least = 2.0;
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      if (k[i] == 0) continue;
+      const double survive = std::pow(std::clamp(candidates[i].acceptance, 0.0, 1.0), k[i]);
+      if (survive < least) {
+        least = survive;
+        drop = static_cast<int>(i);
+      }
+    }
+    if (drop < 0) break;  // no drafts left: tokens is base_tokens again
+    outputs -= least;
+    --k[drop];
+    --tokens;
+  }
+  if (outputs / cost.Predict(tokens) <= direct * (1 + kMinGain)) std::fill(k.begin(), k.end(), 0);
 }
 
 }  // namespace ax

@@ -74,10 +74,15 @@ struct DraftCandidate {
 // base_tokens: tokens already in the step (every decode's own token, prefill chunks).
 // base_outputs: tokens the step yields without drafts (one per decoding request).
 std::vector<int> PlanDraftLengths(const StepCostModel& cost, int64_t base_tokens, int64_t base_outputs,
-                                  const std::vector<DraftCandidate>& candidates);
+                                  const std::vector<DraftCandidate>& candidates, int64_t shape_quantum = 1);
 // The same, writing into `k` (resized to candidates.size()): no allocation once `k`
-// has the capacity (the engine calls this every step).
+// has the capacity (the engine calls this every step). With shape_quantum q > 1 the
+// step's tokens (base_tokens + drafts) are cut to a multiple of q by dropping the
+// drafts least likely to survive, and the plan is kept only if it still clears the
+// hurdle: a backend that replays a recorded graph per step shape then sees a handful of
+// shapes instead of one per draft count.
 void PlanDraftLengthsInto(const StepCostModel& cost, int64_t base_tokens, int64_t base_outputs,
-                          const std::vector<DraftCandidate>& candidates, std::vector<int>* k);
+                          const std::vector<DraftCandidate>& candidates, std::vector<int>* k,
+                          int64_t shape_quantum = 1);
 
 }  // namespace ax

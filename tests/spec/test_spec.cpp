@@ -155,6 +155,34 @@ TEST(PlanDraftLengths, DraftsWhenAcceptanceIsHighAndNotWhenLow) {
   EXPECT_EQ(PlanDraftLengths(c, 8, 8, {{0.6, 4}, {0.6, 4}}), (std::vector<int>{0, 0}));
 }
 
+TEST(PlanDraftLengths, AShapeQuantumCutsTheStepToAMultipleDroppingTheLeastLikelyDrafts) {
+  // A step that costs little more per row: four decodes all draft; with quantum 4 the
+  // step's tokens land on a multiple of 4, the drafts dropped from the request with the
+  // lowest acceptance.
+  StepCostModel m;
+  for (int i = 0; i < 20; ++i) {
+    m.Observe(4, 0.010);
+    m.Observe(24, 0.012);
+  }
+  const std::vector<DraftCandidate> c = {{0.95, 4}, {0.9, 3}, {0.5, 2}, {0.95, 4}};
+  const std::vector<int> free_plan = PlanDraftLengths(m, 4, 4, c);
+  const int free_total = free_plan[0] + free_plan[1] + free_plan[2] + free_plan[3];
+  ASSERT_NE((4 + free_total) % 4, 0);  // 4+4+3+2+4 = 17 rows without a quantum
+  const std::vector<int> cut = PlanDraftLengths(m, 4, 4, c, /*shape_quantum=*/4);
+  const int total = cut[0] + cut[1] + cut[2] + cut[3];
+  EXPECT_EQ((4 + total) % 4, 0);
+  EXPECT_EQ(total, 12);
+  EXPECT_EQ(cut[2], 1);  // the α = 0.5 request lost its deepest draft (worth 0.25)
+  // A cut that leaves no gain over the hurdle drafts nothing.
+  StepCostModel steep;
+  for (int i = 0; i < 20; ++i) {
+    steep.Observe(8, 0.010);
+    steep.Observe(9, 0.0101);
+    steep.Observe(16, 0.020);
+  }
+  EXPECT_EQ(PlanDraftLengths(steep, 8, 8, {{0.9, 1}}, 8), (std::vector<int>{0}));
+}
+
 // Under sampling, a draft-verified token must be distributed exactly as a direct
 // sample: check the empirical distribution over many (seed, index) draws.
 TEST(SampleWithDraft, OutputDistributionEqualsDirectSampling) {

@@ -60,6 +60,7 @@ class CudaBackend final : public Backend {
                  float scale, TensorView out) override;
   void GatherLogitRows(const TensorView& x, TensorView out, int64_t first) override;
 
+  bool RecordsForwards() const override { return GraphsEnabled(); }
   bool ReplayForward() override;
   void BeginRecord() override;
   void EndRecord() override;
