@@ -39,6 +39,7 @@ Result<std::unique_ptr<EngineCore>> EngineCore::Create(Model& model, const Token
   core->top_mass_.resize(max_rows);
   core->mass_tokens_.resize(max_rows);
   core->draft_proposals_.reserve(static_cast<size_t>(cfg.max_seqs));
+  core->draft_decoding_.reserve(static_cast<size_t>(cfg.max_seqs));
   core->draft_candidates_.reserve(static_cast<size_t>(cfg.max_seqs));
   core->draft_lengths_.reserve(static_cast<size_t>(cfg.max_seqs));
   core->counters_.blocks_total = cfg.num_blocks;
@@ -252,9 +253,11 @@ Status EngineCore::Step() {
   // the throughput kernel and are not what a draft length is chosen against.
   const double t_end = NowSeconds();
   if (batch.n_prefill_rows == 0) {
+    const int64_t made = counters_.generated_tokens - generated_before;
     cost_.Observe(batch.n_tokens(), t_end - t_step);
     counters_.decode_step_seconds += t_end - t_step;  // drafting and planning included
-    counters_.decode_step_tokens += counters_.generated_tokens - generated_before;
+    counters_.decode_step_tokens += made;
+    if (step_decode_rows_ > 0) guard_.Observe(step_decode_rows_, step_drafted_, made, t_end - t_step);
   }
   PublishStats();
   return Status::Ok();

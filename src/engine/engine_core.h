@@ -31,6 +31,7 @@
 #include "sample/sampler.h"
 #include "sched/scheduler.h"
 #include "spec/cost_model.h"
+#include "spec/draft_guard.h"
 #include "spec/verify.h"
 #include "tokenizer/tokenizer.h"
 
@@ -124,6 +125,11 @@ class EngineCore {
   Scheduler sched_;
   KvCache cache_;
   StepCostModel cost_;
+  // Measured tokens per second of drafted vs plain decode steps (spec/draft_guard.h),
+  // and what this step is: its decode rows and whether it carries drafts.
+  DraftGuard guard_;
+  int64_t step_decode_rows_ = 0;
+  bool step_drafted_ = false;
   // The gate outcomes of every request, averaged (the gate's alpha): where a new
   // n-gram request's acceptance estimate starts, so that requests of one workload do
   // not each relearn it from the threshold. Negative until the first outcome.
@@ -134,6 +140,7 @@ class EngineCore {
     int32_t drafts[16];
   };
   std::vector<DraftProposal> draft_proposals_;   // ProposeDrafts scratch
+  std::vector<Active*> draft_decoding_;
   std::vector<DraftCandidate> draft_candidates_;
   std::vector<int> draft_lengths_;
   std::vector<float> logits_;

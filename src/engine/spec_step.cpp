@@ -8,6 +8,8 @@
 namespace ax {
 
 void EngineCore::ProposeDrafts() {
+  step_decode_rows_ = 0;
+  step_drafted_ = false;
   if (config_.max_draft <= 0) return;
   // Scratch reused every step (no allocation on the hot path once sized).
   std::vector<DraftProposal>& proposals = draft_proposals_;
@@ -16,18 +18,28 @@ void EngineCore::ProposeDrafts() {
   candidates.clear();
   // The decode rows the step holds without drafts, as the scheduler will plan them
   // (running sequences in order under the token budget); each yields a token.
-  int64_t budget = config_.max_batch_tokens, base_tokens = 0, base_outputs = 0;
+  std::vector<Active*>& decoding = draft_decoding_;
+  decoding.clear();
+  int64_t budget = config_.max_batch_tokens;
   for (SeqId id : sched_.running()) {
     const Sequence* s = sched_.Get(id);
     const int64_t gap = static_cast<int64_t>(s->tokens.size()) - s->num_computed;
     const int64_t n = std::min(gap, budget);
     budget -= n;
     if (gap != 1 || n != 1) continue;  // still in its prompt (not part of the decode-step model)
-    ++base_tokens;
-    ++base_outputs;
     Active& a = *active_.at(id);
     a.shadow = -1;
+    decoding.push_back(&a);
+  }
+  const int64_t base_tokens = static_cast<int64_t>(decoding.size()), base_outputs = base_tokens;
+  step_decode_rows_ = base_outputs;
+  // Drafting at this row count measured slower than plain steps (or no baseline yet):
+  // no drafts, and no proposing either (its host work is part of what loses).
+  if (base_outputs == 0 || !guard_.Allow(base_outputs)) return;
+  for (Active* ap : decoding) {
+    Active& a = *ap;
     if (a.policy != DecodePolicy::kNgram) continue;
+    const Sequence* s = sched_.Get(a.id);
     // Room left: the drafts and the bonus token must fit max_tokens and the context.
     const int64_t room = std::min(a.req.max_tokens - a.generated, a.max_total - static_cast<int64_t>(s->tokens.size())) - 1;
     DraftProposal p{&a, 0, {}};
@@ -49,6 +61,7 @@ void EngineCore::ProposeDrafts() {
   for (size_t i = 0; i < proposals.size(); ++i) {
     if (k[i] > 0) {
       sched_.AddDrafts(proposals[i].a->id, proposals[i].drafts, k[i]);
+      step_drafted_ = true;
     } else {
       proposals[i].a->shadow = proposals[i].drafts[0];
     }

@@ -46,12 +46,14 @@ TEST(SpecEngine, GreedyNgramEqualsDirectOnTheDemoModel) {
     proposed += ngram[i].metrics.draft_tokens_proposed;
     accepted += ngram[i].metrics.draft_tokens_accepted;
   }
-  // The repeated block is predicted: drafts are proposed and most are accepted, so
-  // fewer forwards than tokens.
-  EXPECT_GT(ngram[0].metrics.draft_tokens_accepted, 16);
-  EXPECT_GT(ngram[0].metrics.tokens_per_forward(), 1.5);
-  EXPECT_GT(proposed, 0);
   EXPECT_LE(accepted, proposed);
+  // Alone, the repeated block is predicted: drafts are proposed and most are accepted,
+  // so fewer forwards than tokens. (Batched with three others on this CPU a drafted
+  // step costs more than its extra tokens, and the DraftGuard may keep the batch plain.)
+  const auto alone = RunPolicy(Demo(), DecodePolicy::kNgram, {kRepeat}, 64);
+  EXPECT_EQ(alone[0].tokens, direct[0].tokens);
+  EXPECT_GT(alone[0].metrics.draft_tokens_accepted, 16);
+  EXPECT_GT(alone[0].metrics.tokens_per_forward(), 1.5);
 }
 
 TEST(SpecEngine, GreedyNgramEqualsDirectOnStories260K) {
