@@ -18,20 +18,16 @@
 // AX_SAMPLE_ON_HOST=1 makes every step read logits (the route before any of this), for
 // A/B measurements; the tokens are the same either way.
 #include <algorithm>
-#include <cstdlib>
-#include <cstring>
 
 #include "base/check.h"
+#include "base/env.h"
 #include "engine/active_request.h"
 
 namespace ax {
 namespace {
 
 bool SampleOnHost() {
-  static const bool on = [] {
-    const char* e = std::getenv("AX_SAMPLE_ON_HOST");
-    return e != nullptr && std::strcmp(e, "1") == 0;
-  }();
+  static const bool on = EnvSwitch("AX_SAMPLE_ON_HOST", false);
   return on;
 }
 

@@ -10,6 +10,7 @@
 
 #include "backend/cuda/cuda_backend_impl.h"
 #include "base/check.h"
+#include "base/env.h"
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/gemm.h"
 #include "kernels/cuda/kernels.h"
@@ -288,10 +289,7 @@ Status CudaBackend::StagePenalties(const BatchMeta& m, int32_t* h) {
 // ---- forward graphs ----------------------------------------------------------------
 
 bool CudaBackend::GraphsEnabled() {
-  static const bool on = [] {
-    const char* e = std::getenv("AX_CUDA_GRAPHS");
-    return e == nullptr || std::strcmp(e, "0") != 0;
-  }();
+  static const bool on = EnvSwitch("AX_CUDA_GRAPHS", true);
   return on;
 }
 

@@ -6,10 +6,9 @@
 #include <immintrin.h>
 
 #include <algorithm>
-#include <cstdlib>
-#include <cstring>
 
 #include "base/check.h"
+#include "base/env.h"
 #include "kernels/cpu/cpu.h"
 #include "kernels/cpu/matmul_gemv.h"
 #include "kernels/cpu/matmul_internal.h"
@@ -23,10 +22,7 @@ void GemvAvx2(const MatmulParams& p, ThreadPool& pool) { GemvFor<false>(p, pool)
 // 9-15% faster at m = 3..8 on the demo model's shapes; at m = 1, 2 the tiles are the
 // same and the AVX2 build was a few percent faster), unless AX_CPU_GEMV_WIDE=0 (A/B).
 void Gemv(const MatmulParams& p, ThreadPool& pool) {
-  static const bool wide = [] {
-    const char* e = std::getenv("AX_CPU_GEMV_WIDE");
-    return CpuHasAvx512Vl() && (e == nullptr || std::strcmp(e, "0") != 0);
-  }();
+  static const bool wide = CpuHasAvx512Vl() && EnvSwitch("AX_CPU_GEMV_WIDE", true);
   if (wide && p.m >= 3) return GemvWide(p, pool);
   GemvAvx2(p, pool);
 }

@@ -6,9 +6,9 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
-#include <cstdlib>
-#include <cstring>
 #include <utility>
+
+#include "base/env.h"
 
 namespace ax::kernels::cuda::detail {
 
@@ -102,28 +102,19 @@ __device__ __forceinline__ void LaunchDependents() {
 }
 
 inline bool PdlEnabled() {
-  static const bool on = [] {
-    const char* e = std::getenv("AX_CUDA_PDL");
-    return e == nullptr || std::strcmp(e, "0") != 0;
-  }();
+  static const bool on = EnvSwitch("AX_CUDA_PDL", true);
   return on;
 }
 
 // AX_CUDA_GEMV_SPLIT=0 turns the split-k GEMV for narrow matrices off (A/B timing).
 inline bool GemvSplitEnabled() {
-  static const bool on = [] {
-    const char* e = std::getenv("AX_CUDA_GEMV_SPLIT");
-    return e == nullptr || std::strcmp(e, "0") != 0;
-  }();
+  static const bool on = EnvSwitch("AX_CUDA_GEMV_SPLIT", true);
   return on;
 }
 
 // AX_CUDA_GEMV_WHOLE_ROW=0 keeps the 8-vector prefetch for short rows too (A/B timing).
 inline bool GemvWholeRowEnabled() {
-  static const bool on = [] {
-    const char* e = std::getenv("AX_CUDA_GEMV_WHOLE_ROW");
-    return e == nullptr || std::strcmp(e, "0") != 0;
-  }();
+  static const bool on = EnvSwitch("AX_CUDA_GEMV_WHOLE_ROW", true);
   return on;
 }
 
