@@ -52,8 +52,8 @@ class Model {
   // The same forward, but only each logit row's argmax (lowest id on ties) is computed
   // on the backend and read back: ids_out holds [batch.logit_rows.size()] on return.
   // What a greedy step needs, without moving a vocabulary of logits per row.
-  // With penalties ([logit rows]; Backend::kMaxPenaltyRows / kMaxPenaltyEntries at most),
-  // the argmax of the penalised logits.
+  // With penalties ([logit rows]; Backend::kMaxPenaltyRows / kMaxPenaltyEntries at most;
+  // every id < vocab, as a sampler's seen tokens are), the argmax of the penalised logits.
   Status ForwardArgmax(const ForwardBatch& batch, KvCache& kv, int32_t* ids_out,
                        const LogitPenalties& penalties = {});
   // The same forward, reading back each logit row's k best ids and logits in canonical

@@ -22,7 +22,7 @@ __global__ void __launch_bounds__(kThreads)
   const double presence = p.presence[lr];
   for (int32_t e = p.begin[lr] + static_cast<int32_t>(threadIdx.x); e < p.begin[lr + 1]; e += kThreads) {
     const LogitPenalty pen = p.entries[e];
-    if (pen.id < 0 || pen.id >= vocab) continue;  // the host checks ids before staging
+    if (pen.id < 0 || pen.id >= vocab) continue;  // ids < vocab by contract; never write outside the row
     float l = row[pen.id];
     if (rep != 1.0f) l = l > 0.0f ? __fdiv_rn(l, rep) : __fmul_rn(l, rep);
     if (pen.generated != 0) {
