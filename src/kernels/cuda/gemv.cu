@@ -71,20 +71,29 @@ __device__ __forceinline__ void WarpRowDot(const uint4* __restrict__ xr, const u
   for (int m = 0; m < M; ++m) acc[m] = detail::WarpSum(acc[m]);
 }
 
+// Block b of 8 warps: warp i takes row 8b + i of w [n, k] (if < n), and its lane 0
+// hands the M sums to store(m, row, sum).
+template <int M, int U, typename StoreFn>
+__device__ __forceinline__ void BlockRowsDot(const uint16_t* __restrict__ x, const uint16_t* __restrict__ w,
+                                             int64_t n, int64_t k, int64_t b, StoreFn store) {
+  const int warp = static_cast<int>(threadIdx.x / 32), lane = static_cast<int>(threadIdx.x % 32);
+  const int64_t row = b * 8 + warp;
+  if (row >= n) return;
+  float acc[M];
+  WarpRowDot<M, U>(reinterpret_cast<const uint4*>(x), reinterpret_cast<const uint4*>(w + row * k), k / 8, lane, true,
+                   acc);
+  if (lane == 0) {
+#pragma unroll
+    for (int m = 0; m < M; ++m) store(m, row, acc[m]);
+  }
+}
+
 // REQUIRES: k % 8 == 0, x and w 16-byte aligned.
 template <int M, int U, bool kOutF32>
 __global__ void __launch_bounds__(256) GemvKernel(const uint16_t* __restrict__ x, const uint16_t* __restrict__ w,
                                                   void* __restrict__ y, int64_t n, int64_t k, bool accumulate) {
-  const int warp = static_cast<int>(threadIdx.x / 32), lane = static_cast<int>(threadIdx.x % 32);
-  const int64_t row = static_cast<int64_t>(blockIdx.x) * 8 + warp;
-  if (row >= n) return;
-  const int64_t kv = k / 8;
-  float acc[M];
-  WarpRowDot<M, U>(reinterpret_cast<const uint4*>(x), reinterpret_cast<const uint4*>(w + row * k), kv, lane, true, acc);
-  if (lane == 0) {
-#pragma unroll
-    for (int m = 0; m < M; ++m) Store<kOutF32>(y, m * n + row, acc[m], accumulate);
-  }
+  BlockRowsDot<M, U>(x, w, n, k, blockIdx.x,
+                     [&](int m, int64_t row, float s) { Store<kOutF32>(y, m * n + row, s, accumulate); });
 }
 
 // Several matrices of one input in one launch (a layer's q, k and v projections):
@@ -145,16 +154,7 @@ __global__ void __launch_bounds__(256) GemvGroupKernel(const uint16_t* __restric
       n = mats.n[i];
     }
   }
-  const int warp = static_cast<int>(threadIdx.x / 32), lane = static_cast<int>(threadIdx.x % 32);
-  const int64_t row = static_cast<int64_t>(b) * 8 + warp;
-  if (row >= n) return;
-  const int64_t kv = k / 8;
-  float acc[M];
-  WarpRowDot<M, U>(reinterpret_cast<const uint4*>(x), reinterpret_cast<const uint4*>(w + row * k), kv, lane, true, acc);
-  if (lane == 0) {
-#pragma unroll
-    for (int m = 0; m < M; ++m) y[m * n + row] = F32ToBf16(acc[m]);
-  }
+  BlockRowsDot<M, U>(x, w, n, k, b, [&](int m, int64_t row, float s) { y[m * n + row] = F32ToBf16(s); });
 }
 
 // Narrow matrices (k_proj / v_proj: n = 1024 rows would give one block per SM):
