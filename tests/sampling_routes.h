@@ -7,11 +7,30 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ax/engine.h"
 
 namespace ax::testing {
+
+// A neighbour whose presence makes every step it shares read logits and sample on the
+// host (top_k 100: more than the backend's 64 candidates), running max_tokens tokens.
+inline GenerateRequest HostRouteNeighbour(std::string prompt_text, int64_t max_tokens) {
+  GenerateRequest r;
+  r.prompt_text = std::move(prompt_text);
+  r.max_tokens = max_tokens;
+  r.ignore_eos = true;
+  r.sampling.temperature = 0.9;
+  r.sampling.top_k = 100;
+  return r;
+}
+inline GenerateRequest HostRouteNeighbour(std::vector<int32_t> prompt_tokens, int64_t max_tokens) {
+  GenerateRequest r = HostRouteNeighbour(std::string(), max_tokens);
+  r.prompt_text.reset();
+  r.prompt_tokens = std::move(prompt_tokens);
+  return r;
+}
 
 // Runs `req` alone on a fresh engine of `cfg`, then on another beside `neighbour`
 // (submitted together), and EXPECTs the same tokens and (when requested) logprobs.

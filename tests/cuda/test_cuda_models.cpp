@@ -187,12 +187,7 @@ TEST(CudaModels, SamplingOnTheDeviceEqualsTheHost) {
     req.sampling.presence_penalty = setting == 4 ? 0.3 : 0.0;
     req.sampling.seed = 9;
     req.sampling.logprobs = setting != 2 && setting != 5;
-    GenerateRequest wide = req;
-    wide.prompt_tokens = {33, 900, 12, 5};
-    wide.max_tokens = 96;
-    wide.sampling = SamplingOptions{};
-    wide.sampling.temperature = 0.9;
-    wide.sampling.top_k = 100;
+    const GenerateRequest wide = testing::HostRouteNeighbour(std::vector<int32_t>{33, 900, 12, 5}, 96);
     const EngineStats alone =
         testing::ExpectSameAloneAndBeside(cfg, req, wide, "setting " + std::to_string(setting));
     std::printf("[ax-demo-qwen3] sampling setting %d (%s%s): %lld of %lld steps read logits, %lld drafts\n",

@@ -76,12 +76,7 @@ TEST(DemoModel, PenalisedDraftRowsOnTheBackendEqualTheHost) {
     req.sampling.repetition_penalty = 1.05;
     req.sampling.frequency_penalty = 0.1;
     req.sampling.seed = 3;
-    GenerateRequest wide;
-    wide.prompt_text = "Once upon a time";
-    wide.max_tokens = 64;
-    wide.ignore_eos = true;
-    wide.sampling.temperature = 0.9;
-    wide.sampling.top_k = 100;
+    const GenerateRequest wide = HostRouteNeighbour("Once upon a time", 64);
     const std::string label = "T " + std::to_string(temperature);
     cfg.policy = "ngram";
     const EngineStats alone = ExpectSameAloneAndBeside(cfg, req, wide, label);

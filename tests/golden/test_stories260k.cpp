@@ -140,10 +140,8 @@ TEST_F(Stories260K, TopKSamplingGivesTheSameTokensFromCandidatesAsFromLogits) {
   req.sampling.seed = 77;
   req.sampling.logprobs = true;
   req.sampling.top_logprobs = 3;
-  GenerateRequest wide = req;
-  wide.prompt_text = "The little dog was happy";
-  wide.max_tokens = 60;  // outlives the first: every step of the first reads logits
-  wide.sampling.top_k = 100;
+  // Outlives the first: every step of the first reads logits.
+  const GenerateRequest wide = testing::HostRouteNeighbour("The little dog was happy", 60);
   const EngineStats alone = testing::ExpectSameAloneAndBeside(StoriesConfig("direct"), req, wide, "top-k");
   EXPECT_EQ(alone.steps_reading_logits, 0);
 }
@@ -164,10 +162,7 @@ TEST_F(Stories260K, TopPSamplingGivesTheSameTokensFromCandidatesAndMassAsFromLog
     req.sampling.seed = 78;
     req.sampling.logprobs = true;
     req.sampling.top_logprobs = 2;
-    GenerateRequest wide = req;
-    wide.prompt_text = "The little dog was happy";
-    wide.max_tokens = 60;
-    wide.sampling.top_k = 100;
+    const GenerateRequest wide = testing::HostRouteNeighbour("The little dog was happy", 60);
     const std::string label = "setting " + std::to_string(setting);
     const EngineStats alone = testing::ExpectSameAloneAndBeside(StoriesConfig("direct"), req, wide, label);
     EXPECT_LT(alone.steps_reading_logits * 2, alone.steps) << label;
@@ -192,12 +187,7 @@ TEST_F(Stories260K, PenalisedSamplingOnTheBackendEqualsTheHost) {
     req.sampling.presence_penalty = setting == 2 ? 0.4 : 0.0;
     req.sampling.seed = 31;
     req.sampling.logprobs = setting != 0;
-    GenerateRequest wide = req;
-    wide.prompt_text = "The little dog was happy";
-    wide.max_tokens = 60;
-    wide.sampling = SamplingOptions{};
-    wide.sampling.temperature = 0.9;
-    wide.sampling.top_k = 100;
+    const GenerateRequest wide = testing::HostRouteNeighbour("The little dog was happy", 60);
     const std::string label = "setting " + std::to_string(setting);
     const EngineStats alone = testing::ExpectSameAloneAndBeside(StoriesConfig("direct"), req, wide, label);
     EXPECT_LT(alone.steps_reading_logits * 2, alone.steps) << label;
