@@ -57,10 +57,13 @@ describe('graceful shutdown', () => {
   });
 
   it('past --shutdown-timeout, in-flight requests are cancelled; SIGINT works too', async () => {
-    const srv = await L.startServer({ model: L.CHAT_MODEL, args: ['--max-seqs', '1', '--shutdown-timeout', '1'] });
-    // One seat, so the requests run one after another: enough of them that the engine
-    // cannot finish them all inside the 1 s timeout (8 x 480 tokens sometimes did).
-    const streams = Array.from({ length: 32 }, () => startStream(srv.url, { ...LONG, max_tokens: 480 }));
+    const srv = await L.startServer({
+      model: L.CHAT_MODEL, args: ['--max-seqs', '1', '--max-queue', '256', '--shutdown-timeout', '1'] });
+    // One seat, so the requests run one after another: far more work than the 1 s timeout
+    // holds (8 and later 32 x 480 tokens were sometimes all done in it as the engine got
+    // faster; 192 x 480 tokens is about 6 s at 15k tok/s). The model's 512-token context
+    // caps a request, so the margin comes from the count (and a longer queue).
+    const streams = Array.from({ length: 192 }, () => startStream(srv.url, { ...LONG, max_tokens: 480 }));
     await streams[0].first;
     const t0 = Date.now();
     srv.proc.kill('SIGINT');
