@@ -40,6 +40,7 @@ std::function<Status(const std::string&)> StrFlag(std::string* out) {
 std::string ServerUsage() {
   return "usage: ax-engine-server --model DIR [--host 127.0.0.1] [--port 8080] [--api-key KEY]\n"
          "    [--max-seqs N] [--ctx-size N] [--backend auto|cpu|cuda] [--threads N] [--max-queue N]\n"
+         "    [--precision auto|bf16|f32]\n"
          "    [--max-batch-tokens N] [--kv-cache-mb N] [--no-prefix-caching] [--served-model-name NAME]\n"
          "    [--policy ngram|direct] [--max-draft-tokens N]\n"
          "    [--max-body-bytes N] [--max-n N] [--http-threads N] [--shutdown-timeout S]\n"
@@ -62,6 +63,7 @@ Result<ServerOptions> ParseServerArgs(int argc, char** argv, bool* help) {
       {"max-seqs", IntFlag("max-seqs", &o.engine.max_seqs, 1, 4096)},
       {"ctx-size", IntFlag("ctx-size", &o.engine.ctx_size, 0, kBig)},
       {"backend", StrFlag(&o.engine.backend)},
+      {"precision", StrFlag(&o.engine.precision)},
       {"policy", StrFlag(&o.engine.policy)},
       {"max-draft-tokens", IntFlag("max-draft-tokens", &o.engine.max_draft_tokens, 0, 64)},
       {"threads", IntFlag("threads", &o.engine.threads, 0, 4096)},
@@ -107,6 +109,9 @@ Result<ServerOptions> ParseServerArgs(int argc, char** argv, bool* help) {
   if (o.engine.model_dir.empty()) return InvalidArgument("--model DIR is required\n" + ServerUsage());
   if (o.engine.backend != "auto" && o.engine.backend != "cpu" && o.engine.backend != "cuda")
     return InvalidArgument("--backend: expected auto, cpu or cuda, got '" + o.engine.backend + "'\n" + ServerUsage());
+  if (o.engine.precision != "auto" && o.engine.precision != "bf16" && o.engine.precision != "f32")
+    return InvalidArgument("--precision: expected auto, bf16 or f32, got '" + o.engine.precision + "'\n" +
+                           ServerUsage());
   if (o.engine.policy != "ngram" && o.engine.policy != "direct")
     return InvalidArgument("--policy: expected ngram or direct, got '" + o.engine.policy + "'\n" + ServerUsage());
   o.engine.prefix_caching = !no_prefix;

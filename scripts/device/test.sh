@@ -2,8 +2,8 @@
 # One device call: the CUDA backend's correctness on the GPU.
 #   build here:  scripts/device/pack.sh   (cmake/ninja in build-cuda, packs .cuda-carry)
 #   run there:   device run, carry [".cuda-carry"], command "bash scripts/device/test.sh"
-# Runs build-cuda's test_cuda (every CUDA op vs kernels/ref; tiny fixtures vs
-# transformers; demo model and stories260K greedy; teacher forcing vs the CPU backend on
+# Runs build-cuda's test_cuda (every CUDA op vs kernels/ref, in bf16 and in the f32
+# precision mode; tiny fixtures vs transformers; demo model and stories260K greedy; teacher forcing vs the CPU backend on
 # a synth qwen3-0.6b made here). Logs and the gtest JSON go to $OUT; $OUT/kernels_ok
 # marks that every op and fixture test passed (scripts/device/run_all.sh then benches).
 set -uo pipefail
@@ -17,7 +17,7 @@ rc=$?
 grep -E '^\[(fixture|ax-demo|stories|synth)|FAILED|Failure|PASSED|Expected|Which is|actual|CUDA backend|no CUDA' \
   "$OUT/test_cuda.log" | head -120
 # The fallback paths (per-token attention, no PDL, no split-k GEMV) stay correct too.
-AX_CUDA_ATTN=simple AX_CUDA_PDL=0 AX_CUDA_GEMV_SPLIT=0 timeout 120 "$BIN/test_cuda" --gtest_filter='CudaOps.*' \
+AX_CUDA_ATTN=simple AX_CUDA_PDL=0 AX_CUDA_GEMV_SPLIT=0 timeout 120 "$BIN/test_cuda" --gtest_filter='*CudaOps*' \
   > "$OUT/test_cuda_fallback.log" 2>&1
 fallback_rc=$?
 echo "fallback paths (AX_CUDA_ATTN=simple AX_CUDA_PDL=0 AX_CUDA_GEMV_SPLIT=0): op tests exit $fallback_rc"
@@ -34,7 +34,7 @@ bad, ran = [], 0
 for s in suites:
     for t in s["testsuite"]:
         name = s["name"] + "." + t["name"]
-        if s["name"] in ("CudaOps", "Tiny/CudaFixture"):
+        if s["name"] in ("CudaOps", "Precisions/CudaOpsP", "Tiny/CudaFixture"):
             ran += 1
             if t.get("failures") or t.get("result") == "SKIPPED": bad.append(name)
         if t.get("failures"): print("FAILED:", name)

@@ -78,6 +78,7 @@ class EngineImpl final : public Engine {
     if (cfg.kv_block_size <= 0) return InvalidArgument("kv_block_size must be positive");
     BackendOptions bopts;
     bopts.threads = cfg.threads;
+    AX_ASSIGN_OR_RETURN(bopts.precision, ParsePrecision(cfg.precision, "precision"));
     AX_ASSIGN_OR_RETURN(backend_, CreateBackend(cfg.backend, bopts));
     ModelLoadOptions mopts;
     mopts.max_batch_tokens = cfg.max_batch_tokens;

@@ -43,6 +43,9 @@ struct BatchMeta {
   bool argmax_only = false;               // the forward ends in ArgmaxRows (no logits read back)
   int top_k = 0;                          // > 0: the forward ends in TopRows(top_k) instead
   bool row_mass = false;                  // and then RowMass (top_k > 0)
+  // false: a one-off step (e.g. a trial of drafting): the backend may replay a recording
+  // of this shape but should not make one (a GPU graph instantiation costs milliseconds).
+  bool record = true;
   // When any(): the logits rows are penalised (ApplyPenalties) before ArgmaxRows or
   // TopRows; at most kMaxPenaltyRows logit rows and kMaxPenaltyEntries entries.
   LogitPenalties penalties;
@@ -159,6 +162,9 @@ class Backend {
   // (so a caller gains from keeping to few batch shapes, e.g. the n-gram planner).
   virtual bool RecordsForwards() const { return false; }
   virtual bool ReplayForward() { return false; }
+  // Whether the last staged forward ran from a recording (its time then lacks the
+  // launch overhead an eager forward pays).
+  virtual bool Replayed() const { return false; }
   virtual void BeginRecord() {}
   virtual void EndRecord() {}
 };
@@ -167,8 +173,19 @@ class Backend {
 // REQUIRES: parts non-empty, every part has the same trailing dimensions.
 Shape ConcatRowsShape(const std::vector<TensorView>& parts);
 
+// Activation and KV-cache precision (--precision). kAuto: the backend's own (CPU f32,
+// CUDA bf16, the fast path). kBF16: bf16 (CUDA only). kF32: f32 activations and KV
+// cache on every backend; on CUDA an opt-in precision mode whose matmul inputs are
+// exact f32 in the GEMV and split into bf16 hi + lo for the tensor-core GEMMs, so it
+// agrees with the CPU backend to f32 rounding (docs/cuda-backend.md has the cost).
+enum class Precision { kAuto, kBF16, kF32 };
+const char* PrecisionName(Precision p);  // "auto", "bf16", "f32"
+// Errors name `field` and the accepted values.
+Result<Precision> ParsePrecision(const std::string& s, const std::string& field);
+
 struct BackendOptions {
   int threads = 0;  // CPU worker threads; 0 = all the process may use
+  Precision precision = Precision::kAuto;
 };
 
 // Creates a backend by name: "cpu", "cuda" or "auto" (CUDA when a GPU is present and

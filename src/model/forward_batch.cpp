@@ -82,6 +82,7 @@ BatchMeta ForwardBatch::meta() const {
   m.n_seqs = n_seqs();
   m.max_blocks_per_seq = max_blocks_per_seq;
   m.n_logit_rows = static_cast<int64_t>(logit_rows.size());
+  m.record = record;
   return m;
 }
 

@@ -35,6 +35,7 @@ struct ForwardBatch {
   int max_blocks_per_seq = 0;
   std::vector<int32_t> logit_rows;    // ascending token rows that need logits
   int64_t n_prefill_rows = 0;         // leading rows that are prompt tokens
+  bool record = true;                 // BatchMeta::record: false for a one-off step shape
 
   int64_t n_tokens() const { return static_cast<int64_t>(tokens.size()); }
   int n_seqs() const { return static_cast<int>(seq_q_begin.size()); }

@@ -18,17 +18,27 @@
 
 namespace ax::cuda_testing {
 
+inline std::unique_ptr<Backend> MakeCuda(Precision precision) {
+  BackendOptions opts;
+  opts.precision = precision;
+  auto r = CreateBackend("cuda", opts);
+  if (!r.ok()) {
+    std::fprintf(stderr, "no CUDA backend: %s\n", r.status().message().c_str());
+    return nullptr;
+  }
+  std::fprintf(stderr, "CUDA backend: %s\n", (*r)->Describe().c_str());
+  return std::move(r).value();
+}
+
 // The process-wide CUDA backend for op tests, or nullptr (with the reason printed once).
 inline Backend* Cuda() {
-  static std::unique_ptr<Backend> be = [] {
-    auto r = CreateBackend("cuda", BackendOptions{});
-    if (!r.ok()) {
-      std::fprintf(stderr, "no CUDA backend: %s\n", r.status().message().c_str());
-      return std::unique_ptr<Backend>();
-    }
-    std::fprintf(stderr, "CUDA backend: %s\n", (*r)->Describe().c_str());
-    return std::move(r).value();
-  }();
+  static std::unique_ptr<Backend> be = MakeCuda(Precision::kAuto);
+  return be.get();
+}
+
+// The same in the f32 precision mode (f32 activations and KV cache).
+inline Backend* CudaF32() {
+  static std::unique_ptr<Backend> be = MakeCuda(Precision::kF32);
   return be.get();
 }
 
@@ -105,5 +115,8 @@ inline double RelError(const std::vector<float>& got, const std::vector<float>& 
 // bf16 storage: 8 bits of mantissa, so ~2^-9 per rounding; outputs that went through
 // one or two roundings land well under this.
 inline constexpr double kBf16Tol = 8e-3;
+// f32 activations: f32 arithmetic in another order than the oracle, and prompt-row
+// matmuls through split bf16 GEMMs (about 2^-17 of each input).
+inline constexpr double kF32Tol = 1e-4;
 
 }  // namespace ax::cuda_testing

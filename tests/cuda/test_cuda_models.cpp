@@ -1,10 +1,13 @@
-// Whole models on the CUDA backend (bf16 activations and KV):
+// Whole models on the CUDA backend (bf16 activations and KV, and the f32 precision
+// mode where named):
 //  - the tiny fixtures (tests/fixtures/models) against transformers' float64 logits,
-//    prefill and decode/chunked paths, within bf16 tolerance;
+//    prefill and decode/chunked paths, within bf16 tolerance (f32 mode: the CPU
+//    backend's 1e-4);
 //  - the demo model and stories260K greedy continuations against their reference.json
 //    up to the first near-tie (bf16 arithmetic may flip a near-tie);
 //  - teacher forcing on a synth qwen3-0.6b ($AX_SYNTH_QWEN3_06B, made on the GPU
-//    machine by scripts/device/test.sh): top-1 agreement with the CPU backend (f32).
+//    machine by scripts/device/test.sh): top-1 agreement with the CPU backend (f32),
+//    at least 99% in the f32 mode.
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -40,9 +43,10 @@ int32_t Argmax(const float* x, int64_t n) {
 class Harness {
  public:
   Harness(const std::string& dir, const std::string& backend, int64_t max_tokens = 64, int block_size = 16,
-          int num_blocks = 128) {
+          int num_blocks = 128, Precision precision = Precision::kAuto) {
     BackendOptions opts;
     opts.threads = 0;
+    opts.precision = precision;
     auto be = CreateBackend(backend, opts);
     status_ = be.status();
     if (!be.ok()) return;
@@ -84,37 +88,51 @@ class Harness {
   std::vector<int32_t> blocks_;
 };
 
-// Logits relative to the row's largest |logit|: bf16 activations through a few layers.
-constexpr double kLogitTol = 3e-2;
+// Logits relative to the row's largest |logit|: bf16 activations through a few layers;
+// the f32 mode is held to the CPU backend's tolerance on a bf16 checkpoint, and to the
+// rounding of f32/f16 weights to bf16 at load on the others (measured 4e-3 to 7e-3).
+constexpr double kLogitTol = 3e-2, kF32LogitTol = 1e-4, kBf16WeightTol = 1e-2;
 
 class CudaFixture : public ::testing::TestWithParam<std::string> {
  protected:
   std::string dir() const { return SourceDir() + "/tests/fixtures/models/" + GetParam(); }
+
+  // The whole prompt as prompt rows, and chunked passes of 1, 3 and 9 as generated
+  // rows (the decode attention kernel and the GEMV), against the reference logits.
+  void Check(Precision precision) {
+    const nlohmann::json ref = ReadJson(dir() + "/reference.json");
+    const auto prompt = ref["prompt_ids"].get<std::vector<int32_t>>();
+    const auto logits_ref = ref["logits"].get<std::vector<std::vector<double>>>();
+    const int64_t n = static_cast<int64_t>(prompt.size());
+    const bool bf16_weights = ReadJson(dir() + "/config.json").value("dtype", "") == "bfloat16";
+    const double tol = precision != Precision::kF32 ? kLogitTol : bf16_weights ? kF32LogitTol : kBf16WeightTol;
+    double worst = 0;
+    for (int64_t chunk : {n, int64_t{1}, int64_t{3}, int64_t{9}}) {
+      Harness h(dir(), "cuda", 64, 16, 128, precision);
+      ASSERT_TRUE(h.status().ok()) << h.status().ToString();
+      for (int64_t begin = 0; begin < n; begin += chunk) {
+        const int64_t end = std::min(n, begin + chunk);
+        const std::vector<float> logits = h.Chunk(prompt, begin, end, true, /*prompt=*/chunk == n);
+        for (int64_t t = begin; t < end; ++t) {
+          const double err = RowRelErr(logits.data() + (t - begin) * h.vocab(), logits_ref[static_cast<size_t>(t)]);
+          worst = std::max(worst, err);
+          EXPECT_LT(err, tol) << GetParam() << " chunk " << chunk << " position " << t;
+        }
+      }
+    }
+    std::printf("[fixture %s, precision %s] worst row error vs transformers: %.2e\n", GetParam().c_str(),
+                PrecisionName(precision), worst);
+  }
 };
 
 TEST_P(CudaFixture, PrefillDecodeAndChunksMatchTransformers) {
   AX_REQUIRE_CUDA();
-  const nlohmann::json ref = ReadJson(dir() + "/reference.json");
-  const auto prompt = ref["prompt_ids"].get<std::vector<int32_t>>();
-  const auto logits_ref = ref["logits"].get<std::vector<std::vector<double>>>();
-  const int64_t n = static_cast<int64_t>(prompt.size());
-  double worst = 0;
-  for (int64_t chunk : {n, int64_t{1}, int64_t{3}, int64_t{9}}) {
-    Harness h(dir(), "cuda");
-    ASSERT_TRUE(h.status().ok()) << h.status().ToString();
-    for (int64_t begin = 0; begin < n; begin += chunk) {
-      const int64_t end = std::min(n, begin + chunk);
-      // The whole prompt as prompt rows; the chunked passes as generated rows (the
-      // decode attention kernel and the GEMV).
-      const std::vector<float> logits = h.Chunk(prompt, begin, end, true, /*prompt=*/chunk == n);
-      for (int64_t t = begin; t < end; ++t) {
-        const double err = RowRelErr(logits.data() + (t - begin) * h.vocab(), logits_ref[static_cast<size_t>(t)]);
-        worst = std::max(worst, err);
-        EXPECT_LT(err, kLogitTol) << GetParam() << " chunk " << chunk << " position " << t;
-      }
-    }
-  }
-  std::printf("[fixture %s] worst row error vs transformers: %.2e\n", GetParam().c_str(), worst);
+  Check(Precision::kAuto);
+}
+
+TEST_P(CudaFixture, F32ModeMatchesTransformersToF32Tolerance) {
+  AX_REQUIRE_CUDA();
+  Check(Precision::kF32);
 }
 
 INSTANTIATE_TEST_SUITE_P(Tiny, CudaFixture,
@@ -209,10 +227,14 @@ TEST(CudaModels, Stories260KGreedyMatchesReference) {
 // replayed from a recorded graph gives the bits of the eager forward: one harness
 // decodes one row per step (eager, then recorded, then replayed), another decodes
 // two rows per step (a different graph); row t's logits agree exactly.
-TEST(CudaModels, DecodeRowsBatchInvariantAndGraphReplayExact) {
+class CudaPrecision : public ::testing::TestWithParam<Precision> {};
+INSTANTIATE_TEST_SUITE_P(Precisions, CudaPrecision, ::testing::Values(Precision::kAuto, Precision::kF32),
+                         [](const ::testing::TestParamInfo<Precision>& i) { return PrecisionName(i.param); });
+
+TEST_P(CudaPrecision, DecodeRowsBatchInvariantAndGraphReplayExact) {
   AX_REQUIRE_CUDA();
   const std::string dir = SourceDir() + "/models/ax-demo-qwen3";
-  Harness one(dir, "cuda"), two(dir, "cuda");
+  Harness one(dir, "cuda", 64, 16, 128, GetParam()), two(dir, "cuda", 64, 16, 128, GetParam());
   ASSERT_TRUE(one.status().ok()) << one.status().ToString();
   ASSERT_TRUE(two.status().ok()) << two.status().ToString();
   const int64_t vocab = one.vocab();
@@ -230,7 +252,8 @@ TEST(CudaModels, DecodeRowsBatchInvariantAndGraphReplayExact) {
 }
 
 // 512 tokens under teacher forcing: CPU (f32) vs CUDA as one prefill, and CUDA as
-// 64 single-token decode steps after a 448-token prefill (GEMV and split-K paths).
+// 64 single-token decode steps after a 448-token prefill (GEMV and split-K paths), in
+// both precisions.
 TEST(CudaModels, SynthQwen3TeacherForcingAgreesWithCpu) {
   AX_REQUIRE_CUDA();
   const char* dir = std::getenv("AX_SYNTH_QWEN3_06B");
@@ -238,7 +261,7 @@ TEST(CudaModels, SynthQwen3TeacherForcingAgreesWithCpu) {
   constexpr int64_t kN = 512, kPrefix = 448;
   std::vector<int32_t> seq(kN);
   std::mt19937 rng(7);
-  std::vector<float> cpu, gpu, gpu_decode;
+  std::vector<float> cpu;
   int64_t vocab = 0;
   {
     Harness cpu_h(dir, "cpu", kN, 16, 64);
@@ -247,46 +270,55 @@ TEST(CudaModels, SynthQwen3TeacherForcingAgreesWithCpu) {
     for (int32_t& t : seq) t = static_cast<int32_t>(rng() % static_cast<uint32_t>(vocab));
     cpu = cpu_h.Chunk(seq, 0, kN, true);
   }
-  {
-    Harness h(dir, "cuda", kN, 16, 64);
-    ASSERT_TRUE(h.status().ok()) << h.status().ToString();
-    gpu = h.Chunk(seq, 0, kN, true, /*prompt=*/true);
-  }
-  {
-    Harness h(dir, "cuda", kN, 16, 64);
-    ASSERT_TRUE(h.status().ok()) << h.status().ToString();
-    gpu_decode = h.Chunk(seq, 0, kPrefix, true, /*prompt=*/true);
-    for (int64_t t = kPrefix; t < kN; ++t) {
-      const std::vector<float> row = h.Chunk(seq, t, t + 1, false);
-      gpu_decode.insert(gpu_decode.end(), row.begin(), row.end());
+  for (Precision precision : {Precision::kAuto, Precision::kF32}) {
+    std::vector<float> gpu, gpu_decode;
+    {
+      Harness h(dir, "cuda", kN, 16, 64, precision);
+      ASSERT_TRUE(h.status().ok()) << h.status().ToString();
+      gpu = h.Chunk(seq, 0, kN, true, /*prompt=*/true);
+    }
+    {
+      Harness h(dir, "cuda", kN, 16, 64, precision);
+      ASSERT_TRUE(h.status().ok()) << h.status().ToString();
+      gpu_decode = h.Chunk(seq, 0, kPrefix, true, /*prompt=*/true);
+      for (int64_t t = kPrefix; t < kN; ++t) {
+        const std::vector<float> row = h.Chunk(seq, t, t + 1, false);
+        gpu_decode.insert(gpu_decode.end(), row.begin(), row.end());
+      }
+    }
+    int64_t agree = 0, agree_decode = 0, clear = 0, agree_clear = 0;
+    double worst = 0;  // largest logit difference relative to the row's largest |logit|
+    for (int64_t t = 0; t < kN; ++t) {
+      const float* c = cpu.data() + t * vocab;
+      const int32_t top = Argmax(c, vocab);
+      float second = -INFINITY;
+      for (int64_t j = 0; j < vocab; ++j)
+        if (j != top) second = std::max(second, c[j]);
+      const bool is_clear = c[top] - second >= kNearTie;
+      agree += Argmax(gpu.data() + t * vocab, vocab) == top;
+      agree_decode += Argmax(gpu_decode.data() + t * vocab, vocab) == top;
+      clear += is_clear;
+      agree_clear += is_clear && Argmax(gpu.data() + t * vocab, vocab) == top;
+      worst = std::max(worst, RowRelErr(gpu.data() + t * vocab, std::vector<double>(c, c + vocab)));
+    }
+    std::printf("[synth qwen3-0.6b, precision %s] top-1 agreement with CPU over %lld tokens: prefill %.2f%%, "
+                "prefill+decode %.2f%%; on %lld rows with margin >= %.2f: %.2f%%; worst prefill logit error %.2e\n",
+                PrecisionName(precision), static_cast<long long>(kN), 100.0 * agree / kN, 100.0 * agree_decode / kN,
+                static_cast<long long>(clear), kNearTie, clear ? 100.0 * agree_clear / clear : 100.0, worst);
+    EXPECT_EQ(agree_clear, clear);
+    if (precision == Precision::kF32) {
+      // The f32 mode: issue 7's 99% over all rows.
+      EXPECT_GE(agree, kN * 99 / 100);
+      EXPECT_GE(agree_decode, kN * 99 / 100);
+    } else {
+      // bf16 activations (like transformers in bf16) flip near-ties of the f32 CPU
+      // backend: on this random-weight model 164 of 512 rows have a top-1/top-2 margin
+      // under 0.2, and 4-6% of all rows flip (docs/cuda-backend.md). The gate: every row
+      // with a clear margin agrees; the 90% floor only catches gross errors.
+      EXPECT_GE(agree, kN * 90 / 100);
+      EXPECT_GE(agree_decode, kN * 90 / 100);
     }
   }
-  int64_t agree = 0, agree_decode = 0, clear = 0, agree_clear = 0;
-  for (int64_t t = 0; t < kN; ++t) {
-    const float* c = cpu.data() + t * vocab;
-    const int32_t top = Argmax(c, vocab);
-    float second = -INFINITY;
-    for (int64_t j = 0; j < vocab; ++j)
-      if (j != top) second = std::max(second, c[j]);
-    const bool is_clear = c[top] - second >= kNearTie;
-    agree += Argmax(gpu.data() + t * vocab, vocab) == top;
-    agree_decode += Argmax(gpu_decode.data() + t * vocab, vocab) == top;
-    clear += is_clear;
-    agree_clear += is_clear && Argmax(gpu.data() + t * vocab, vocab) == top;
-  }
-  std::printf("[synth qwen3-0.6b] top-1 agreement with CPU over %lld tokens: prefill %.2f%%, prefill+decode "
-              "%.2f%%; on %lld rows with margin >= %.2f: %.2f%%\n",
-              static_cast<long long>(kN), 100.0 * agree / kN, 100.0 * agree_decode / kN,
-              static_cast<long long>(clear), kNearTie, clear ? 100.0 * agree_clear / clear : 100.0);
-  // bf16 activations (like transformers in bf16) flip near-ties of the f32 CPU
-  // backend: on this random-weight model 164 of 512 rows have a top-1/top-2 margin
-  // under 0.2, and 4-6% of all rows flip (measured 96.1% and 94.5% agreement on an H100,
-  // docs/cuda-backend.md). The gate: every row with a clear margin agrees. Issue 7 asks
-  // 99% over all rows, which bf16 activations do not reach here; the 90% floor only
-  // catches gross errors, and the printout above is the measurement.
-  EXPECT_EQ(agree_clear, clear);
-  EXPECT_GE(agree, kN * 90 / 100);
-  EXPECT_GE(agree_decode, kN * 90 / 100);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // Every CUDA op (through the Backend interface) against the scalar oracle
-// kernels/ref at odd sizes, outputs poisoned with NaN first, bf16 tolerances.
+// kernels/ref at odd sizes, outputs poisoned with NaN first. Ops on activations run
+// for both precisions (CudaOpsP): bf16 tolerances, and f32 ones in the f32 mode.
 #include <algorithm>
 #include <bit>
 #include <numeric>
@@ -24,14 +25,30 @@ StagedBatch OneSeq(int64_t n, int32_t start = 0) {
   return s;
 }
 
-TEST(CudaOps, Embedding) {
+// Ops on activations, once per precision: the default bf16 and the f32 mode.
+class CudaOpsP : public testing::TestWithParam<Precision> {
+ protected:
+  bool F32() const { return GetParam() == Precision::kF32; }
+  Backend& Be() const { return F32() ? *CudaF32() : *Cuda(); }
+  DType Act() const { return F32() ? DType::kF32 : DType::kBF16; }
+  double Tol() const { return F32() ? kF32Tol : kBf16Tol; }
+  // Activation inputs: bf16 values for bf16; full f32 values otherwise (so that the
+  // f32 mode's split GEMMs see a nonzero low half).
+  std::vector<float> Input(size_t n, uint32_t seed, float lo = -1.0f, float hi = 1.0f) const {
+    return F32() ? Random(n, seed, lo, hi) : RandomBf16(n, seed, lo, hi);
+  }
+};
+INSTANTIATE_TEST_SUITE_P(Precisions, CudaOpsP, testing::Values(Precision::kBF16, Precision::kF32),
+                         [](const testing::TestParamInfo<Precision>& i) { return PrecisionName(i.param); });
+
+TEST_P(CudaOpsP, Embedding) {
   AX_REQUIRE_CUDA();
-  Backend& be = *Cuda();
+  Backend& be = Be();
   for (int64_t d : {8, 13, 4096}) {
     const int64_t vocab = 37, n = 7;
     const std::vector<float> table = RandomBf16(static_cast<size_t>(vocab * d), 1);
     TensorView t = ToDevice(be, table, DType::kBF16, Shape{vocab, d});
-    TensorView out = Poisoned(be, DType::kBF16, Shape{n, d});
+    TensorView out = Poisoned(be, Act(), Shape{n, d});
     StagedBatch s = OneSeq(n);
     ASSERT_TRUE(be.BeginForward(s.meta()).ok());
     be.Embedding(t, out);
@@ -42,40 +59,41 @@ TEST(CudaOps, Embedding) {
   }
 }
 
-TEST(CudaOps, RmsNorm) {
+TEST_P(CudaOpsP, RmsNorm) {
   AX_REQUIRE_CUDA();
-  Backend& be = *Cuda();
+  Backend& be = Be();
   for (int64_t m : {1, 7, 33}) {
     for (int64_t d : {8, 64, 128, 172, 1000, 4096, 4097, 8192}) {
-      const std::vector<float> x = RandomBf16(static_cast<size_t>(m * d), 2, -3.0f, 3.0f);
+      const std::vector<float> x = Input(static_cast<size_t>(m * d), 2, -3.0f, 3.0f);
       const std::vector<float> w = Random(static_cast<size_t>(d), 3, 0.5f, 1.5f);
-      TensorView xd = ToDevice(be, x, DType::kBF16, Shape{m, d});
+      TensorView xd = ToDevice(be, x, Act(), Shape{m, d});
       TensorView wd = ToDevice(be, w, DType::kF32, Shape{d});
-      TensorView yd = Poisoned(be, DType::kBF16, Shape{m, d});
+      TensorView yd = Poisoned(be, Act(), Shape{m, d});
       be.RmsNorm(xd, wd, 1e-6f, yd);
       std::vector<float> want(x.size());
       kernels::RmsNormParams p{x.data(), nullptr, w.data(), want.data(), m, d, 1e-6f};
       kernels::ref::RmsNorm(p);
-      EXPECT_LT(RelError(ToHost(be, yd), want), kBf16Tol) << "m " << m << " d " << d;
+      EXPECT_LT(RelError(ToHost(be, yd), want), Tol()) << "m " << m << " d " << d;
       be.RmsNorm(xd, wd, 1e-6f, xd);  // in place
-      EXPECT_LT(RelError(ToHost(be, xd), want), kBf16Tol) << "in place, m " << m << " d " << d;
+      EXPECT_LT(RelError(ToHost(be, xd), want), Tol()) << "in place, m " << m << " d " << d;
     }
   }
 }
 
-TEST(CudaOps, Matmul) {
+TEST_P(CudaOpsP, Matmul) {
   AX_REQUIRE_CUDA();
-  Backend& be = *Cuda();
+  Backend& be = Be();
   const std::pair<int64_t, int64_t> nks[] = {{7, 64}, {33, 172}, {4097, 128}, {256, 4096}, {3, 8}};
   for (int64_t m : {1, 2, 3, 5, 8, 9, 33}) {
     for (auto [n, k] : nks) {
       for (DType out_dt : {DType::kBF16, DType::kF32}) {
+        if (F32() && out_dt == DType::kBF16) continue;  // f32 activations write f32
         for (bool acc : {false, true}) {
          for (int64_t split : {int64_t{0}, m / 2, m}) {  // rows [0, split) prompt class, the rest generated
-          const std::vector<float> x = RandomBf16(static_cast<size_t>(m * k), 4);
+          const std::vector<float> x = Input(static_cast<size_t>(m * k), 4);
           const std::vector<float> w = RandomBf16(static_cast<size_t>(n * k), 5);
           const std::vector<float> y0 = RandomBf16(static_cast<size_t>(m * n), 6);
-          TensorView xd = ToDevice(be, x, DType::kBF16, Shape{m, k});
+          TensorView xd = ToDevice(be, x, Act(), Shape{m, k});
           auto wr = be.UploadWeight(TensorView{const_cast<float*>(w.data()), DType::kF32, Shape{n, k}, Device::kCpu},
                                     DType::kF32);  // f32 checkpoint: converted to bf16
           ASSERT_TRUE(wr.ok());
@@ -105,22 +123,22 @@ TEST(CudaOps, Matmul) {
 
 // A generated row's bits do not depend on how many rows share its launch (the GEMV
 // is chosen by the matrix alone), narrow (split-k) and wide matrices alike.
-TEST(CudaOps, MatmulRowsAreBatchInvariant) {
+TEST_P(CudaOpsP, MatmulRowsAreBatchInvariant) {
   AX_REQUIRE_CUDA();
-  Backend& be = *Cuda();
+  Backend& be = Be();
   for (auto [n, k] : {std::pair<int64_t, int64_t>{1024, 4096}, {4096, 1024}, {33, 172}}) {
     const int64_t m = 8;
-    const std::vector<float> x = RandomBf16(static_cast<size_t>(m * k), 21);
+    const std::vector<float> x = Input(static_cast<size_t>(m * k), 21);
     const std::vector<float> w = RandomBf16(static_cast<size_t>(n * k), 22);
     TensorView wd = ToDevice(be, w, DType::kBF16, Shape{n, k});
-    TensorView xd = ToDevice(be, x, DType::kBF16, Shape{m, k});
-    TensorView all = Poisoned(be, DType::kBF16, Shape{m, n});
+    TensorView xd = ToDevice(be, x, Act(), Shape{m, k});
+    TensorView all = Poisoned(be, Act(), Shape{m, n});
     be.Matmul(xd, wd, all, false, 0);
     const std::vector<float> batched = ToHost(be, all);
     for (int64_t rows : {1, 2, 3, 5}) {
       const std::vector<float> xs(x.end() - rows * k, x.end());  // the last `rows` rows
-      TensorView part = Poisoned(be, DType::kBF16, Shape{rows, n});
-      be.Matmul(ToDevice(be, xs, DType::kBF16, Shape{rows, k}), wd, part, false, 0);
+      TensorView part = Poisoned(be, Act(), Shape{rows, n});
+      be.Matmul(ToDevice(be, xs, Act(), Shape{rows, k}), wd, part, false, 0);
       EXPECT_EQ(ToHost(be, part), std::vector<float>(batched.end() - rows * n, batched.end()))
           << "n " << n << " k " << k << " rows " << rows;
     }
@@ -130,9 +148,9 @@ TEST(CudaOps, MatmulRowsAreBatchInvariant) {
 // q/k/v-like matrices of one input: the fused GEMV (generated rows) and the per-matrix
 // fallbacks (k % 8 != 0, prompt rows through cuBLAS) against the oracle; a generated
 // row's bits do not depend on how many rows share the launch.
-TEST(CudaOps, MatmulGroup) {
+TEST_P(CudaOpsP, MatmulGroup) {
   AX_REQUIRE_CUDA();
-  Backend& be = *Cuda();
+  Backend& be = Be();
   for (int64_t k : {int64_t{64}, int64_t{4096}, int64_t{172}}) {
     const int64_t ns[] = {96, 32, 33};
     std::vector<std::vector<float>> ws;
@@ -142,11 +160,11 @@ TEST(CudaOps, MatmulGroup) {
       wd.push_back(ToDevice(be, ws.back(), DType::kBF16, Shape{ns[i], k}));
     }
     for (int64_t m : {1, 3, 8, 9, 17}) {
-      const std::vector<float> x = RandomBf16(static_cast<size_t>(m * k), 33);
-      TensorView xd = ToDevice(be, x, DType::kBF16, Shape{m, k});
+      const std::vector<float> x = Input(static_cast<size_t>(m * k), 33);
+      TensorView xd = ToDevice(be, x, Act(), Shape{m, k});
       for (int64_t split : {int64_t{0}, m / 2}) {
         std::vector<TensorView> yd;
-        for (int i = 0; i < 3; ++i) yd.push_back(Poisoned(be, DType::kBF16, Shape{m, ns[i]}));
+        for (int i = 0; i < 3; ++i) yd.push_back(Poisoned(be, Act(), Shape{m, ns[i]}));
         be.MatmulGroup(xd, wd, yd, split);
         for (int i = 0; i < 3; ++i) {
           std::vector<float> want(static_cast<size_t>(m * ns[i]));
@@ -158,7 +176,7 @@ TEST(CudaOps, MatmulGroup) {
           p.n = ns[i];
           p.k = k;
           kernels::ref::Matmul(p);
-          EXPECT_LT(RelError(ToHost(be, yd[i]), want), kBf16Tol)
+          EXPECT_LT(RelError(ToHost(be, yd[i]), want), Tol())
               << "k " << k << " m " << m << " split " << split << " matrix " << i;
         }
         if (split != 0 || m < 3) continue;
@@ -166,8 +184,8 @@ TEST(CudaOps, MatmulGroup) {
         for (int64_t rows : {int64_t{1}, int64_t{3}}) {
           const std::vector<float> xs(x.end() - rows * k, x.end());
           std::vector<TensorView> part;
-          for (int i = 0; i < 3; ++i) part.push_back(Poisoned(be, DType::kBF16, Shape{rows, ns[i]}));
-          be.MatmulGroup(ToDevice(be, xs, DType::kBF16, Shape{rows, k}), wd, part, 0);
+          for (int i = 0; i < 3; ++i) part.push_back(Poisoned(be, Act(), Shape{rows, ns[i]}));
+          be.MatmulGroup(ToDevice(be, xs, Act(), Shape{rows, k}), wd, part, 0);
           for (int i = 0; i < 3; ++i) {
             const std::vector<float> all = ToHost(be, yd[i]);
             EXPECT_EQ(ToHost(be, part[i]), std::vector<float>(all.end() - rows * ns[i], all.end()))
@@ -179,9 +197,9 @@ TEST(CudaOps, MatmulGroup) {
   }
 }
 
-TEST(CudaOps, Rope) {
+TEST_P(CudaOpsP, Rope) {
   AX_REQUIRE_CUDA();
-  Backend& be = *Cuda();
+  Backend& be = Be();
   for (int hd : {8, 64, 128}) {
     const int64_t n = 7;
     const int heads = 3;
@@ -189,53 +207,53 @@ TEST(CudaOps, Rope) {
     for (int i = 0; i < hd / 2; ++i) inv[static_cast<size_t>(i)] = std::pow(1e6f, -2.0f * i / hd);
     StagedBatch s = OneSeq(n);
     for (int64_t t = 0; t < n; ++t) s.positions[static_cast<size_t>(t)] = static_cast<int32_t>(t * 613 % 5000);
-    const std::vector<float> x = RandomBf16(static_cast<size_t>(n * heads * hd), 7);
-    TensorView xd = ToDevice(be, x, DType::kBF16, Shape{n, heads * hd});
+    const std::vector<float> x = Input(static_cast<size_t>(n * heads * hd), 7);
+    TensorView xd = ToDevice(be, x, Act(), Shape{n, heads * hd});
     TensorView invd = ToDevice(be, inv, DType::kF32, Shape{hd / 2});
     ASSERT_TRUE(be.BeginForward(s.meta()).ok());
     be.Rope(xd, heads, hd, invd);
     std::vector<float> want = x;
     kernels::RopeParams p{want.data(), s.positions.data(), inv.data(), n, heads, hd, hd};
     kernels::ref::Rope(p);
-    EXPECT_LT(RelError(ToHost(be, xd), want), kBf16Tol) << "head_dim " << hd;
+    EXPECT_LT(RelError(ToHost(be, xd), want), Tol()) << "head_dim " << hd;
   }
 }
 
-TEST(CudaOps, SiluMul) {
+TEST_P(CudaOpsP, SiluMul) {
   AX_REQUIRE_CUDA();
-  Backend& be = *Cuda();
+  Backend& be = Be();
   for (int64_t m : {1, 7}) {
     for (int64_t f : {8, 13, 4096}) {
-      const std::vector<float> gu = RandomBf16(static_cast<size_t>(m * 2 * f), 8, -6.0f, 6.0f);
-      TensorView gud = ToDevice(be, gu, DType::kBF16, Shape{m, 2 * f});
-      TensorView out = Poisoned(be, DType::kBF16, Shape{m, f});
+      const std::vector<float> gu = Input(static_cast<size_t>(m * 2 * f), 8, -6.0f, 6.0f);
+      TensorView gud = ToDevice(be, gu, Act(), Shape{m, 2 * f});
+      TensorView out = Poisoned(be, Act(), Shape{m, f});
       be.SiluMul(gud, out);
       std::vector<float> want(static_cast<size_t>(m * f));
       kernels::SiluMulParams p{gu.data(), want.data(), m, f};
       kernels::ref::SiluMul(p);
-      EXPECT_LT(RelError(ToHost(be, out), want), kBf16Tol) << "m " << m << " f " << f;
+      EXPECT_LT(RelError(ToHost(be, out), want), Tol()) << "m " << m << " f " << f;
     }
   }
 }
 
 // The fused gate/up GEMV + SiLU gives the bits of Matmul then SiluMul for every class
 // of row (prompt rows keep the unfused path), including shapes it does not serve.
-TEST(CudaOps, MatmulSiluMulEqualsSeparateOps) {
+TEST_P(CudaOpsP, MatmulSiluMulEqualsSeparateOps) {
   AX_REQUIRE_CUDA();
-  Backend& be = *Cuda();
+  Backend& be = Be();
   for (auto [f, k] : {std::pair<int64_t, int64_t>{64, 128}, {1536, 4096}, {13, 64}, {8, 172}}) {
     const std::vector<float> w = RandomBf16(static_cast<size_t>(2 * f * k), 50);
     TensorView wd = ToDevice(be, w, DType::kBF16, Shape{2 * f, k});
     for (int64_t m : {1, 5, 8, 11}) {
-      const std::vector<float> x = RandomBf16(static_cast<size_t>(m * k), 51);
-      TensorView xd = ToDevice(be, x, DType::kBF16, Shape{m, k});
+      const std::vector<float> x = Input(static_cast<size_t>(m * k), 51);
+      TensorView xd = ToDevice(be, x, Act(), Shape{m, k});
       for (int64_t split : {int64_t{0}, m / 2}) {
-        TensorView gu = Poisoned(be, DType::kBF16, Shape{m, 2 * f});
-        TensorView want = Poisoned(be, DType::kBF16, Shape{m, f});
+        TensorView gu = Poisoned(be, Act(), Shape{m, 2 * f});
+        TensorView want = Poisoned(be, Act(), Shape{m, f});
         be.Matmul(xd, wd, gu, false, split);
         be.SiluMul(gu, want);
-        TensorView scratch = Poisoned(be, DType::kBF16, Shape{m, 2 * f});
-        TensorView got = Poisoned(be, DType::kBF16, Shape{m, f});
+        TensorView scratch = Poisoned(be, Act(), Shape{m, 2 * f});
+        TensorView got = Poisoned(be, Act(), Shape{m, f});
         be.MatmulSiluMul(xd, wd, scratch, got, split);
         EXPECT_EQ(ToHost(be, got), ToHost(be, want)) << "f " << f << " k " << k << " m " << m << " split " << split;
       }
@@ -243,23 +261,23 @@ TEST(CudaOps, MatmulSiluMulEqualsSeparateOps) {
   }
 }
 
-TEST(CudaOps, KvWriteSkipsPaddingSlots) {
+TEST_P(CudaOpsP, KvWriteSkipsPaddingSlots) {
   AX_REQUIRE_CUDA();
-  Backend& be = *Cuda();
+  Backend& be = Be();
   for (int hd : {12, 128}) {
     const int nkv = 2, bs = 4, blocks = 5;
     const int64_t n = 7, row = nkv * hd, slots = blocks * bs;
     StagedBatch s = OneSeq(n);
     s.slots = {17, 3, -1, 0, 19, 8, 9};
-    const std::vector<float> k = RandomBf16(static_cast<size_t>(n * row), 9);
-    const std::vector<float> v = RandomBf16(static_cast<size_t>(n * row), 10);
-    const std::vector<float> cache0 = RandomBf16(static_cast<size_t>(slots * row), 11);
+    const std::vector<float> k = Input(static_cast<size_t>(n * row), 9);
+    const std::vector<float> v = Input(static_cast<size_t>(n * row), 10);
+    const std::vector<float> cache0 = Input(static_cast<size_t>(slots * row), 11);
     KvLayerView cache;
     cache.block_size = bs;
-    cache.k = ToDevice(be, cache0, DType::kBF16, Shape{blocks, bs, nkv, hd});
-    cache.v = ToDevice(be, cache0, DType::kBF16, Shape{blocks, bs, nkv, hd});
+    cache.k = ToDevice(be, cache0, Act(), Shape{blocks, bs, nkv, hd});
+    cache.v = ToDevice(be, cache0, Act(), Shape{blocks, bs, nkv, hd});
     ASSERT_TRUE(be.BeginForward(s.meta()).ok());
-    be.KvWrite(ToDevice(be, k, DType::kBF16, Shape{n, row}), ToDevice(be, v, DType::kBF16, Shape{n, row}), cache,
+    be.KvWrite(ToDevice(be, k, Act(), Shape{n, row}), ToDevice(be, v, Act(), Shape{n, row}), cache,
                nkv, hd);
     std::vector<float> want_k = cache0, want_v = cache0;
     kernels::KvWriteParams p{k.data(), v.data(), want_k.data(), want_v.data(), s.slots.data(), n, nkv, hd};
@@ -275,8 +293,13 @@ struct AttnCase {
   int heads, kv_heads, hd, block_size;
 };
 
-void RunAttention(Backend& be, const AttnCase& c, const std::vector<std::pair<int32_t, int32_t>>& seqs,
+// f32: the backend runs the f32 precision mode (f32 q, cache and output, f32 inputs).
+void RunAttention(Backend& be, bool f32, const AttnCase& c, const std::vector<std::pair<int32_t, int32_t>>& seqs,
                   uint32_t seed, int64_t prompt_rows = 0) {
+  const DType act = f32 ? DType::kF32 : DType::kBF16;
+  const auto input = [f32](size_t n, uint32_t sd, float lo, float hi) {
+    return f32 ? Random(n, sd, lo, hi) : RandomBf16(n, sd, lo, hi);
+  };
   // seqs: (first query position, number of query tokens); keys 0..last position.
   const int64_t row = static_cast<int64_t>(c.kv_heads) * c.hd;
   int32_t max_pos = 0;
@@ -300,15 +323,15 @@ void RunAttention(Backend& be, const AttnCase& c, const std::vector<std::pair<in
   }
   const int64_t n = static_cast<int64_t>(s.tokens.size());
   s.prefill_rows = prompt_rows;
-  const std::vector<float> q = RandomBf16(static_cast<size_t>(n * c.heads * c.hd), seed + 1, -2.0f, 2.0f);
-  const std::vector<float> kc = RandomBf16(static_cast<size_t>(blocks * c.block_size * row), seed + 2, -2.0f, 2.0f);
-  const std::vector<float> vc = RandomBf16(kc.size(), seed + 3);
+  const std::vector<float> q = input(static_cast<size_t>(n * c.heads * c.hd), seed + 1, -2.0f, 2.0f);
+  const std::vector<float> kc = input(static_cast<size_t>(blocks * c.block_size * row), seed + 2, -2.0f, 2.0f);
+  const std::vector<float> vc = input(kc.size(), seed + 3, -1.0f, 1.0f);
   KvLayerView cache;
   cache.block_size = c.block_size;
-  cache.k = ToDevice(be, kc, DType::kBF16, Shape{blocks, c.block_size, c.kv_heads, c.hd});
-  cache.v = ToDevice(be, vc, DType::kBF16, Shape{blocks, c.block_size, c.kv_heads, c.hd});
-  TensorView qd = ToDevice(be, q, DType::kBF16, Shape{n, c.heads * c.hd});
-  TensorView out = Poisoned(be, DType::kBF16, Shape{n, c.heads * c.hd});
+  cache.k = ToDevice(be, kc, act, Shape{blocks, c.block_size, c.kv_heads, c.hd});
+  cache.v = ToDevice(be, vc, act, Shape{blocks, c.block_size, c.kv_heads, c.hd});
+  TensorView qd = ToDevice(be, q, act, Shape{n, c.heads * c.hd});
+  TensorView out = Poisoned(be, act, Shape{n, c.heads * c.hd});
   ASSERT_TRUE(be.BeginForward(s.meta()).ok());
   const float scale = 1.0f / std::sqrt(static_cast<float>(c.hd));
   be.Attention(qd, cache, c.heads, c.kv_heads, c.hd, scale, out);
@@ -330,12 +353,12 @@ void RunAttention(Backend& be, const AttnCase& c, const std::vector<std::pair<in
   p.block_size = c.block_size;
   p.scale = scale;
   kernels::ref::Attention(p);
-  EXPECT_LT(RelError(ToHost(be, out), want), kBf16Tol)
+  EXPECT_LT(RelError(ToHost(be, out), want), f32 ? kF32Tol : kBf16Tol)
       << "heads " << c.heads << "/" << c.kv_heads << " hd " << c.hd << " bs " << c.block_size << " first seq ("
       << seqs[0].first << ", " << seqs[0].second << ") prompt rows " << prompt_rows;
 }
 
-TEST(CudaOps, AttentionPrefillAndDecodeBatch) {
+TEST_P(CudaOpsP, AttentionPrefillAndDecodeBatch) {
   AX_REQUIRE_CUDA();
   // head_dim 64/128 take the query-tiled kernel (group 4, 3, 8 = two head blocks,
   // 6 = a full and a partial head block); the others the per-token kernel.
@@ -346,17 +369,17 @@ TEST(CudaOps, AttentionPrefillAndDecodeBatch) {
   uint32_t seed = 100;
   for (const AttnCase& c : cases) {
     for (bool prompt : {true, false}) {
-      RunAttention(*Cuda(), c, {{5, 37}, {700, 1}}, seed++, prompt ? 37 : 0);
-      RunAttention(*Cuda(), c, {{0, 129}}, seed++, prompt ? 129 : 0);
-      RunAttention(*Cuda(), c, {{0, 70}, {10, 100}}, seed++, prompt ? 170 : 0);  // two prompt chunks
+      RunAttention(Be(), F32(), c, {{5, 37}, {700, 1}}, seed++, prompt ? 37 : 0);
+      RunAttention(Be(), F32(), c, {{0, 129}}, seed++, prompt ? 129 : 0);
+      RunAttention(Be(), F32(), c, {{0, 70}, {10, 100}}, seed++, prompt ? 170 : 0);  // two prompt chunks
     }
     // A short chunk after a long context: too few tiles for the tensor-core kernel
     // (the split-K tiled kernel serves it).
-    RunAttention(*Cuda(), c, {{3000, 20}}, seed++, 20);
+    RunAttention(Be(), F32(), c, {{3000, 20}}, seed++, 20);
   }
 }
 
-TEST(CudaOps, AttentionDecodeSplitK) {
+TEST_P(CudaOpsP, AttentionDecodeSplitK) {
   AX_REQUIRE_CUDA();
   // Decode kernel: 1, 2 and 4 dims per lane (hd 8, 64, 96 with idle lanes, 128),
   // groups 1 to 8; group 16 falls back to the tiled kernel.
@@ -364,17 +387,17 @@ TEST(CudaOps, AttentionDecodeSplitK) {
                             {8, 1, 8, 4},     {12, 4, 96, 16}, {16, 1, 64, 16}, {6, 2, 64, 16}};
   uint32_t seed = 200;
   for (const AttnCase& c : cases) {
-    for (int32_t pos : {0, 1, 31, 32, 33, 639, 1000, 4095}) RunAttention(*Cuda(), c, {{pos, 1}}, seed++);
-    RunAttention(*Cuda(), c, {{600, 5}}, seed++);                  // draft verification rows
-    RunAttention(*Cuda(), c, {{40, 1}, {900, 1}, {3, 1}}, seed++);  // batched decode
+    for (int32_t pos : {0, 1, 31, 32, 33, 639, 1000, 4095}) RunAttention(Be(), F32(), c, {{pos, 1}}, seed++);
+    RunAttention(Be(), F32(), c, {{600, 5}}, seed++);                  // draft verification rows
+    RunAttention(Be(), F32(), c, {{40, 1}, {900, 1}, {3, 1}}, seed++);  // batched decode
   }
 }
 
 // The fused attention input (q/k norm, RoPE, KV append) gives the same bits as the
 // separate ops it replaces (Backend's default AttentionInput).
-TEST(CudaOps, AttentionInputFusedEqualsSeparateOps) {
+TEST_P(CudaOpsP, AttentionInputFusedEqualsSeparateOps) {
   AX_REQUIRE_CUDA();
-  Backend& be = *Cuda();
+  Backend& be = Be();
   for (int hd : {64, 128}) {
     for (bool qk_norm : {true, false}) {
       const int nq = 6, nkv = 2, bs = 4, blocks = 5;
@@ -384,25 +407,25 @@ TEST(CudaOps, AttentionInputFusedEqualsSeparateOps) {
       for (int64_t t = 0; t < n; ++t) s.positions[static_cast<size_t>(t)] = static_cast<int32_t>(t * 613 % 5000);
       std::vector<float> inv(static_cast<size_t>(hd / 2));
       for (int i = 0; i < hd / 2; ++i) inv[static_cast<size_t>(i)] = std::pow(1e6f, -2.0f * i / hd);
-      const std::vector<float> q = RandomBf16(static_cast<size_t>(n * nq * hd), 31, -3.0f, 3.0f);
-      const std::vector<float> k = RandomBf16(static_cast<size_t>(n * row), 32, -3.0f, 3.0f);
-      const std::vector<float> v = RandomBf16(static_cast<size_t>(n * row), 33);
+      const std::vector<float> q = Input(static_cast<size_t>(n * nq * hd), 31, -3.0f, 3.0f);
+      const std::vector<float> k = Input(static_cast<size_t>(n * row), 32, -3.0f, 3.0f);
+      const std::vector<float> v = Input(static_cast<size_t>(n * row), 33);
       const std::vector<float> qn = Random(static_cast<size_t>(hd), 34, 0.5f, 1.5f);
       const std::vector<float> kn = Random(static_cast<size_t>(hd), 35, 0.5f, 1.5f);
-      const std::vector<float> cache0 = RandomBf16(static_cast<size_t>(blocks * bs * row), 36);
+      const std::vector<float> cache0 = Input(static_cast<size_t>(blocks * bs * row), 36);
       TensorView invd = ToDevice(be, inv, DType::kF32, Shape{hd / 2});
       TensorView qnd = qk_norm ? ToDevice(be, qn, DType::kF32, Shape{hd}) : TensorView{};
       TensorView knd = qk_norm ? ToDevice(be, kn, DType::kF32, Shape{hd}) : TensorView{};
-      TensorView vd = ToDevice(be, v, DType::kBF16, Shape{n, row});
+      TensorView vd = ToDevice(be, v, Act(), Shape{n, row});
       ASSERT_TRUE(be.BeginForward(s.meta()).ok());
       std::vector<std::vector<float>> results[2];
       for (int fused = 0; fused < 2; ++fused) {
-        TensorView qd = ToDevice(be, q, DType::kBF16, Shape{n, nq * hd});
-        TensorView kd = ToDevice(be, k, DType::kBF16, Shape{n, row});
+        TensorView qd = ToDevice(be, q, Act(), Shape{n, nq * hd});
+        TensorView kd = ToDevice(be, k, Act(), Shape{n, row});
         KvLayerView cache;
         cache.block_size = bs;
-        cache.k = ToDevice(be, cache0, DType::kBF16, Shape{blocks, bs, nkv, hd});
-        cache.v = ToDevice(be, cache0, DType::kBF16, Shape{blocks, bs, nkv, hd});
+        cache.k = ToDevice(be, cache0, Act(), Shape{blocks, bs, nkv, hd});
+        cache.v = ToDevice(be, cache0, Act(), Shape{blocks, bs, nkv, hd});
         const float eps = 1e-6f;
         if (fused == 1) {
           be.AttentionInput(qd, kd, vd, qnd, knd, eps, invd, cache, nq, nkv, hd);
@@ -417,21 +440,21 @@ TEST(CudaOps, AttentionInputFusedEqualsSeparateOps) {
   }
 }
 
-TEST(CudaOps, GatherLogitRows) {
+TEST_P(CudaOpsP, GatherLogitRows) {
   AX_REQUIRE_CUDA();
-  Backend& be = *Cuda();
+  Backend& be = Be();
   const int64_t n = 7, d = 72;
-  const std::vector<float> x = RandomBf16(static_cast<size_t>(n * d), 12);
+  const std::vector<float> x = Input(static_cast<size_t>(n * d), 12);
   StagedBatch s = OneSeq(n);
   s.logit_rows = {0, 3, 6};
-  TensorView xd = ToDevice(be, x, DType::kBF16, Shape{n, d});
-  TensorView out = Poisoned(be, DType::kBF16, Shape{3, d});
+  TensorView xd = ToDevice(be, x, Act(), Shape{n, d});
+  TensorView out = Poisoned(be, Act(), Shape{3, d});
   ASSERT_TRUE(be.BeginForward(s.meta()).ok());
   be.GatherLogitRows(xd, out, 0);
   std::vector<float> want;
   for (int32_t r : s.logit_rows) want.insert(want.end(), x.begin() + r * d, x.begin() + (r + 1) * d);
   EXPECT_EQ(ToHost(be, out), want);
-  TensorView tail = Poisoned(be, DType::kBF16, Shape{2, d});  // rows from the second logit row on
+  TensorView tail = Poisoned(be, Act(), Shape{2, d});  // rows from the second logit row on
   be.GatherLogitRows(xd, tail, 1);
   EXPECT_EQ(ToHost(be, tail), std::vector<float>(want.begin() + d, want.end()));
 }
@@ -587,6 +610,10 @@ TEST(CudaOps, DescribeAndDtypes) {
   EXPECT_EQ(Cuda()->kind(), BackendKind::kCuda);
   EXPECT_EQ(Cuda()->activation_dtype(), DType::kBF16);
   EXPECT_EQ(Cuda()->kv_dtype(), DType::kBF16);
+  ASSERT_NE(CudaF32(), nullptr);
+  EXPECT_EQ(CudaF32()->activation_dtype(), DType::kF32);
+  EXPECT_EQ(CudaF32()->kv_dtype(), DType::kF32);
+  EXPECT_NE(CudaF32()->Describe().find("f32 activations"), std::string::npos);
   EXPECT_NE(Cuda()->Describe().find("cuda"), std::string::npos);
   auto autop = CreateBackend("auto", BackendOptions{});
   ASSERT_TRUE(autop.ok());

@@ -125,6 +125,14 @@ TEST(Options, DefaultsAndErrors) {
   EXPECT_FALSE(ParseServerArgs(5, const_cast<char**>(bad), &help).ok());
   const char* none[] = {"srv"};
   EXPECT_FALSE(ParseServerArgs(1, const_cast<char**>(none), &help).ok());
+  const char* f32[] = {"srv", "--model", "m", "--precision", "f32"};
+  auto p = ParseServerArgs(5, const_cast<char**>(f32), &help);
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  EXPECT_EQ(p->engine.precision, "f32");
+  const char* half[] = {"srv", "--model", "m", "--precision", "fp16"};
+  auto h = ParseServerArgs(5, const_cast<char**>(half), &help);
+  ASSERT_FALSE(h.ok());
+  EXPECT_NE(h.status().message().find("--precision: expected auto, bf16 or f32, got 'fp16'"), std::string::npos);
 }
 
 TEST(Routes, LabelsAndSse) {

@@ -61,6 +61,12 @@ Status CudaBackend::Init(int device) {
   AX_ASSIGN_OR_RETURN(void* ws, arena_.Alloc(kCublasWorkspaceBytes, "cuBLAS workspace"));
   AX_RETURN_IF_ERROR(
       kernels::cuda::CublasStatus(cublasSetWorkspace(cublas_, ws, kCublasWorkspaceBytes), "cublasSetWorkspace"));
+  if (f32_) {
+    AX_ASSIGN_OR_RETURN(void* hi, arena_.Alloc(kSplitElems * sizeof(uint16_t), "f32-mode GEMM split (hi)"));
+    AX_ASSIGN_OR_RETURN(void* lo, arena_.Alloc(kSplitElems * sizeof(uint16_t), "f32-mode GEMM split (lo)"));
+    split_hi_ = static_cast<uint16_t*>(hi);
+    split_lo_ = static_cast<uint16_t*>(lo);
+  }
   max_smem_ = std::min(kMaxAttentionSmem, static_cast<size_t>(props_.sharedMemPerBlockOptin));
   AX_RETURN_IF_ERROR(kernels::cuda::AttentionInit(max_smem_));
   return Status::Ok();
@@ -68,9 +74,9 @@ Status CudaBackend::Init(int device) {
 
 std::string CudaBackend::Describe() const {
   char buf[512];
-  std::snprintf(buf, sizeof buf, "cuda (%.255s, sm_%d%d, %d SMs, %.1f GiB, bf16 activations and KV)", props_.name,
+  std::snprintf(buf, sizeof buf, "cuda (%.255s, sm_%d%d, %d SMs, %.1f GiB, %s activations and KV)", props_.name,
                 props_.major, props_.minor, props_.multiProcessorCount,
-                static_cast<double>(props_.totalGlobalMem) / (1u << 30));
+                static_cast<double>(props_.totalGlobalMem) / (1u << 30), f32_ ? "f32" : "bf16");
   return buf;
 }
 
@@ -152,6 +158,8 @@ Status CudaBackend::BeginForward(const BatchMeta& m) {
   if (!error_.ok()) return error_;
   AX_CHECK_MSG(!recording_, "cuda: BeginForward while recording a forward");
   graphable_ = GraphsEnabled() && m.n_prefill_rows == 0 && m.n_tokens > 0 && m.n_tokens <= kMaxGraphTokens;
+  may_record_ = m.record;
+  replayed_ = false;
   int stride = m.max_blocks_per_seq;
   if (graphable_) {
     stride = 8;
@@ -298,13 +306,15 @@ bool CudaBackend::ReplayForward() {
   const auto it = graphs_.find(key_);
   if (it == graphs_.end()) return false;
   Note(kernels::cuda::CudaStatus(cudaGraphLaunch(it->second, stream_), "cudaGraphLaunch", __FILE__, __LINE__));
+  replayed_ = true;
   return true;
 }
 
-// Records on the second forward of a shape: a shape seen once (a one-off batch mix)
-// is not worth an instantiation.
+// Records on the kRecordAt-th forward of a shape: a shape seen only once or twice (a
+// one-off batch mix) is not worth an instantiation. Steps staged with record = false
+// neither record nor count.
 void CudaBackend::BeginRecord() {
-  if (!graphable_ || !error_.ok() || ++seen_[key_] < 2) return;
+  if (!graphable_ || !may_record_ || !error_.ok() || ++seen_[key_] < kRecordAt) return;
   if (graphs_.size() >= kMaxGraphs) {
     for (auto& [key, exec] : graphs_) AX_CUDA_WARN(cudaGraphExecDestroy(exec));
     graphs_.clear();
@@ -341,7 +351,7 @@ void CudaBackend::EndRecord() {
 
 // ---- factory ---------------------------------------------------------------------
 
-Result<std::unique_ptr<Backend>> CreateCudaBackend(const BackendOptions& /*opts*/, std::string* why) {
+Result<std::unique_ptr<Backend>> CreateCudaBackend(const BackendOptions& opts, std::string* why) {
   auto fail = [&](Status s) -> Result<std::unique_ptr<Backend>> {
     if (why != nullptr) *why = s.message();
     return s;
@@ -354,7 +364,7 @@ Result<std::unique_ptr<Backend>> CreateCudaBackend(const BackendOptions& /*opts*
                                    ")"));
   }
   if (count == 0) return fail(FailedPrecondition("cuda: no CUDA device found"));
-  auto backend = std::make_unique<CudaBackend>();
+  auto backend = std::make_unique<CudaBackend>(opts.precision == Precision::kF32);
   Status s = backend->Init(0);
   if (!s.ok()) return fail(s);
   return std::unique_ptr<Backend>(std::move(backend));

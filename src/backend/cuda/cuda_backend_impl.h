@@ -22,14 +22,15 @@ namespace ax {
 
 class CudaBackend final : public Backend {
  public:
-  CudaBackend() = default;
+  // f32: the f32 precision mode (Precision::kF32), else bf16 activations and KV.
+  explicit CudaBackend(bool f32) : f32_(f32) {}
   ~CudaBackend() override;
   Status Init(int device);
 
   BackendKind kind() const override { return BackendKind::kCuda; }
   std::string Describe() const override;
-  DType activation_dtype() const override { return DType::kBF16; }
-  DType kv_dtype() const override { return DType::kBF16; }
+  DType activation_dtype() const override { return f32_ ? DType::kF32 : DType::kBF16; }
+  DType kv_dtype() const override { return activation_dtype(); }
 
   Result<TensorView> UploadWeight(const TensorView& host, DType dtype) override;
   Result<TensorView> UploadConcatRows(const std::vector<TensorView>& parts, DType dtype) override;
@@ -62,6 +63,7 @@ class CudaBackend final : public Backend {
 
   bool RecordsForwards() const override { return GraphsEnabled(); }
   bool ReplayForward() override;
+  bool Replayed() const override { return replayed_; }
   void BeginRecord() override;
   void EndRecord() override;
 
@@ -78,9 +80,14 @@ class CudaBackend final : public Backend {
   static constexpr size_t kCublasWorkspaceBytes = size_t{32} << 20;
   static constexpr size_t kMaxAttentionSmem = size_t{160} << 10;
   static constexpr size_t kReadbackBytes = size_t{64} << 20;  // pinned bounce buffer for ReadToHost
+  static constexpr size_t kSplitElems = size_t{16} << 20;       // f32 mode: bf16 hi and lo GEMM inputs, each
   static constexpr size_t kSplitCounters = size_t{1} << 16;     // decode attention's per-(row, kv head) counters
   // Forward graphs: batches of generated rows only, up to this many tokens, are
-  // recorded on the second forward of their shape; at most kMaxGraphs are kept.
+  // recorded on the kRecordAt-th forward of their shape; at most kMaxGraphs are kept.
+  // An instantiation costs about as much as several eager forwards of a small model, so
+  // a shape seen once or twice (the tail of a batch whose requests finish a step or two
+  // apart) runs eagerly.
+  static constexpr int kRecordAt = 3;
   static constexpr int64_t kMaxGraphTokens = 128;
   static constexpr size_t kMaxGraphs = 64;
   // Prompt attention: below this many keys the tensor-core kernel serves even when its
@@ -118,10 +125,20 @@ class CudaBackend final : public Backend {
   Status CopyConverted(const TensorView& part, DType to, char* dst);
   // Stages m.penalties into the fixed region of host staging h and copies it over.
   Status StagePenalties(const BatchMeta& m, int32_t* h);
-  void AttentionRows(kernels::cuda::AttentionParams p, int64_t rows, int n_tiles);
-  void DecodeAttention(kernels::cuda::AttentionParams p);
+  template <typename T>
+  void AttentionRows(kernels::cuda::AttentionParamsT<T> p, int64_t rows, int n_tiles);
+  template <typename T>
+  void DecodeAttention(kernels::cuda::AttentionParamsT<T> p);
+  template <typename T>
+  void MatmulAs(const TensorView& x, const TensorView& w, TensorView y, bool accumulate, int64_t throughput_rows);
+  template <typename T>
+  void AttentionAs(const TensorView& q, const KvLayerView& cache, int n_heads, int n_kv_heads, int head_dim,
+                   float scale, TensorView out);
   static bool GraphsEnabled();
 
+  const bool f32_;
+  uint16_t* split_hi_ = nullptr;  // f32 mode: kSplitElems bf16 each (CublasMatmulSplit)
+  uint16_t* split_lo_ = nullptr;
   int device_ = 0;
   cudaDeviceProp props_{};
   cudaStream_t stream_ = nullptr;
@@ -141,6 +158,8 @@ class CudaBackend final : public Backend {
 
   // Forward graphs (ReplayForward): the staged batch's key when it may be recorded.
   bool graphable_ = false;
+  bool may_record_ = true;  // the staged batch's BatchMeta::record
+  bool replayed_ = false;   // ReplayForward launched a recording for the staged batch
   GraphKey key_{};
   bool recording_ = false;
   bool record_unsafe_ = false;  // an op took a path whose launches depend on values

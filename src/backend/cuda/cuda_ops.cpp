@@ -1,7 +1,11 @@
 // CudaBackend ops: fill a kernels/cuda parameter struct from the views and the staged
-// batch metadata, launch on the backend's stream, keep the first error.
+// batch metadata, launch on the backend's stream, keep the first error. Activations
+// and the KV cache are bf16, or f32 in the f32 precision mode: ops dispatch on the
+// tensor's dtype (ByAct), and the fused bf16-only paths fall back to the Backend
+// defaults in f32.
 #include <algorithm>
 #include <string>
+#include <type_traits>
 
 #include "backend/cuda/cuda_backend_impl.h"
 #include "base/check.h"
@@ -18,6 +22,24 @@ const uint16_t* Bf16(const TensorView& t) {
   return static_cast<const uint16_t*>(t.data);
 }
 uint16_t* MutBf16(const TensorView& t) { return const_cast<uint16_t*>(Bf16(t)); }
+
+// An activation / KV tensor as T (bf16 bits or f32), checked.
+template <typename T>
+T* Act(const TensorView& t) {
+  constexpr DType kWant = std::is_same_v<T, float> ? DType::kF32 : DType::kBF16;
+  AX_CHECK_MSG(t.dtype == kWant && t.device == Device::kCuda, "cuda op: activation dtype mismatch");
+  return static_cast<T*>(t.data);
+}
+
+// f(T{}) with T the element type of activations of dtype d.
+template <typename F>
+void ByAct(DType d, F&& f) {
+  if (d == DType::kF32) {
+    f(float{});
+  } else {
+    f(kc::bf16_bits{});
+  }
+}
 // The first `rows` rows of a dense [*, cols] tensor (the prompt rows of a step).
 TensorView FirstRows(TensorView t, int64_t rows, int64_t cols) {
   t.shape = Shape{rows, cols};
@@ -31,36 +53,54 @@ const float* F32(const TensorView& t) {
 }  // namespace
 
 void CudaBackend::Embedding(const TensorView& table, TensorView out) {
-  kc::EmbeddingParams p;
-  p.table = Bf16(table);
-  p.ids = meta_.tokens;
-  p.out = MutBf16(out);
-  p.n = meta_.n_tokens;
-  p.d = table.shape[1];
-  Note(kc::LaunchEmbedding(p, stream_));
+  ByAct(out.dtype, [&](auto t) {
+    kc::EmbeddingParamsT<decltype(t)> p;
+    p.table = Bf16(table);
+    p.ids = meta_.tokens;
+    p.out = Act<decltype(t)>(out);
+    p.n = meta_.n_tokens;
+    p.d = table.shape[1];
+    Note(kc::LaunchEmbedding(p, stream_));
+  });
 }
 
 void CudaBackend::RmsNorm(const TensorView& x, const TensorView& w, float eps, TensorView y) {
-  kc::RmsNormParams p;
-  p.d = w.shape[0];
-  p.m = x.numel() / p.d;
-  p.x = Bf16(x);
-  p.w = F32(w);
-  p.y = MutBf16(y);
-  p.eps = eps;
-  Note(kc::LaunchRmsNorm(p, stream_));
+  ByAct(x.dtype, [&](auto t) {
+    using T = decltype(t);
+    kc::RmsNormParamsT<T> p;
+    p.d = w.shape[0];
+    p.m = x.numel() / p.d;
+    p.x = Act<T>(x);
+    p.w = F32(w);
+    p.y = Act<T>(y);
+    p.eps = eps;
+    Note(kc::LaunchRmsNorm(p, stream_));
+  });
 }
 
 void CudaBackend::Matmul(const TensorView& x, const TensorView& w, TensorView y, bool accumulate,
                          int64_t throughput_rows) {
   AX_CHECK_MSG(y.dtype == DType::kBF16 || y.dtype == DType::kF32, "cuda Matmul writes bf16 or f32");
+  if (x.dtype == DType::kF32) {
+    MatmulAs<float>(x, w, y, accumulate, throughput_rows);
+  } else {
+    MatmulAs<kc::bf16_bits>(x, w, y, accumulate, throughput_rows);
+  }
+}
+
+// Prompt rows: the GEMV for a few rows, cuBLAS above (f32 x: split into bf16 hi + lo).
+// Generated rows, drafts and logits: always the per-row GEMV (in groups of at most
+// kGemvMaxRows rows), so a row's result does not depend on what it is batched with.
+template <typename T>
+void CudaBackend::MatmulAs(const TensorView& x, const TensorView& w, TensorView y, bool accumulate,
+                           int64_t throughput_rows) {
   const int64_t k = w.shape[1];
   const int64_t m = x.numel() / k;
   const int64_t split = std::clamp<int64_t>(throughput_rows, 0, m);
   const size_t y_row = static_cast<size_t>(w.shape[0]) * DTypeSize(y.dtype);
   auto part = [&](int64_t r0, int64_t rows) {
-    kc::MatmulParams p;
-    p.x = Bf16(x) + r0 * k;
+    kc::MatmulParamsT<T> p;
+    p.x = Act<T>(x) + r0 * k;
     p.w = Bf16(w);
     p.y = static_cast<char*>(y.data) + r0 * y_row;
     p.y_f32 = y.dtype == DType::kF32;
@@ -70,13 +110,17 @@ void CudaBackend::Matmul(const TensorView& x, const TensorView& w, TensorView y,
     p.m = rows;
     return p;
   };
-  // Prompt rows: the GEMV for a few rows, cuBLAS above.
   if (split > 0) {
-    kc::MatmulParams p = part(0, split);
-    Note(p.m <= kc::kGemvMaxRows ? kc::LaunchGemv(p, stream_) : kc::CublasMatmul(cublas_, p));
+    const kc::MatmulParamsT<T> p = part(0, split);
+    if (p.m <= kc::kGemvMaxRows) {
+      Note(kc::LaunchGemv(p, stream_));
+    } else if constexpr (std::is_same_v<T, float>) {
+      AX_CHECK_MSG(p.y_f32, "cuda Matmul: f32 activations need an f32 output");
+      Note(kc::CublasMatmulSplit(cublas_, p, split_hi_, split_lo_, static_cast<int64_t>(kSplitElems), stream_));
+    } else {
+      Note(kc::CublasMatmul(cublas_, p));
+    }
   }
-  // Generated rows, drafts and logits: always the per-row GEMV (in groups of at most
-  // kGemvMaxRows rows), so a row's result does not depend on what it is batched with.
   for (int64_t r0 = split; r0 < m; r0 += kc::kGemvMaxRows) {
     Note(kc::LaunchGemv(part(r0, std::min<int64_t>(kc::kGemvMaxRows, m - r0)), stream_));
   }
@@ -87,6 +131,10 @@ void CudaBackend::Matmul(const TensorView& x, const TensorView& w, TensorView y,
 void CudaBackend::MatmulGroup(const TensorView& x, std::span<const TensorView> w, std::span<const TensorView> y,
                               int64_t throughput_rows) {
   AX_CHECK(w.size() == y.size() && !w.empty());
+  if (x.dtype != DType::kBF16) {
+    Backend::MatmulGroup(x, w, y, throughput_rows);
+    return;
+  }
   const int64_t k = w[0].shape[1];
   const int64_t m = x.numel() / k;
   const int64_t split = std::clamp<int64_t>(throughput_rows, 0, m);
@@ -126,11 +174,11 @@ void CudaBackend::MatmulSiluMul(const TensorView& x, const TensorView& w_gate_up
   const int64_t m = x.numel() / k;
   const int64_t split = std::clamp<int64_t>(throughput_rows, 0, m);
   kc::GemvSiluParams g;
-  g.x = Bf16(x) + split * k;
+  g.x = static_cast<const uint16_t*>(x.data) + split * k;
   g.w = Bf16(w_gate_up);
   g.f = f;
   g.k = k;
-  if (w_gate_up.dtype != DType::kBF16 || act.dtype != DType::kBF16 || w_gate_up.shape[0] % 2 != 0 || split == m ||
+  if (x.dtype != DType::kBF16 || w_gate_up.dtype != DType::kBF16 || act.dtype != DType::kBF16 || w_gate_up.shape[0] % 2 != 0 || split == m ||
       !kc::GemvSiluSupports(g)) {
     Backend::MatmulSiluMul(x, w_gate_up, gate_up, act, throughput_rows);
     return;
@@ -174,43 +222,47 @@ void CudaBackend::ApplyPenalties(TensorView logits, int64_t first_row) {
 }
 
 void CudaBackend::Rope(TensorView x, int n_heads, int head_dim, const TensorView& inv_freq) {
-  kc::RopeParams p;
-  p.x = MutBf16(x);
-  p.positions = meta_.positions;
-  p.inv_freq = F32(inv_freq);
-  p.n_tokens = meta_.n_tokens;
-  p.n_heads = n_heads;
-  p.head_dim = head_dim;
-  p.rot_dim = static_cast<int>(inv_freq.shape[0] * 2);
-  Note(kc::LaunchRope(p, stream_));
+  ByAct(x.dtype, [&](auto t) {
+    kc::RopeParamsT<decltype(t)> p;
+    p.x = Act<decltype(t)>(x);
+    p.positions = meta_.positions;
+    p.inv_freq = F32(inv_freq);
+    p.n_tokens = meta_.n_tokens;
+    p.n_heads = n_heads;
+    p.head_dim = head_dim;
+    p.rot_dim = static_cast<int>(inv_freq.shape[0] * 2);
+    Note(kc::LaunchRope(p, stream_));
+  });
 }
 
 void CudaBackend::SiluMul(const TensorView& gate_up, TensorView out) {
-  kc::SiluMulParams p;
-  p.gate_up = Bf16(gate_up);
-  p.out = MutBf16(out);
-  p.f = out.shape[out.shape.ndim - 1];
-  p.m = out.numel() / p.f;
-  Note(kc::LaunchSiluMul(p, stream_));
+  ByAct(out.dtype, [&](auto t) {
+    using T = decltype(t);
+    kc::SiluMulParamsT<T> p;
+    p.gate_up = Act<T>(gate_up);
+    p.out = Act<T>(out);
+    p.f = out.shape[out.shape.ndim - 1];
+    p.m = out.numel() / p.f;
+    Note(kc::LaunchSiluMul(p, stream_));
+  });
 }
 
 void CudaBackend::KvWrite(const TensorView& k, const TensorView& v, const KvLayerView& cache, int n_kv_heads,
                           int head_dim) {
-  kc::KvWriteParams p;
-  p.k = Bf16(k);
-  p.v = Bf16(v);
-  p.k_cache = MutBf16(cache.k);
-  p.v_cache = MutBf16(cache.v);
-  p.slot_mapping = meta_.slots;
-  p.n_tokens = meta_.n_tokens;
-  p.row = static_cast<int64_t>(n_kv_heads) * head_dim;
-  Note(kc::LaunchKvWrite(p, stream_));
+  ByAct(k.dtype, [&](auto t) {
+    using T = decltype(t);
+    kc::KvWriteParamsT<T> p;
+    p.k = Act<T>(k);
+    p.v = Act<T>(v);
+    p.k_cache = Act<T>(cache.k);
+    p.v_cache = Act<T>(cache.v);
+    p.slot_mapping = meta_.slots;
+    p.n_tokens = meta_.n_tokens;
+    p.row = static_cast<int64_t>(n_kv_heads) * head_dim;
+    Note(kc::LaunchKvWrite(p, stream_));
+  });
 }
 
-// Prompt rows (the leading n_prefill_rows) take the tensor-core prefill kernel (the
-// query-tiled or per-token kernel for other shapes); generated rows (decode, drafts)
-// the decode kernel, whose launches depend only on the batch shape. Shapes the decode
-// kernel does not serve go wholly to the tiled/per-token path.
 void CudaBackend::Attention(const TensorView& q, const KvLayerView& cache, int n_heads, int n_kv_heads,
                             int head_dim, float scale, TensorView out) {
   if (n_kv_heads <= 0 || n_heads % n_kv_heads != 0) {
@@ -218,11 +270,22 @@ void CudaBackend::Attention(const TensorView& q, const KvLayerView& cache, int n
                          std::to_string(n_kv_heads) + " kv heads"));
     return;
   }
-  kc::AttentionParams p;
-  p.q = Bf16(q);
-  p.k_cache = Bf16(cache.k);
-  p.v_cache = Bf16(cache.v);
-  p.out = MutBf16(out);
+  ByAct(q.dtype, [&](auto t) { AttentionAs<decltype(t)>(q, cache, n_heads, n_kv_heads, head_dim, scale, out); });
+}
+
+// Prompt rows (the leading n_prefill_rows) take the tensor-core prefill kernel (the
+// query-tiled or per-token kernel for other shapes; f32: the per-token kernel);
+// generated rows (decode, drafts) the decode kernel, whose launches depend only on the
+// batch shape. Shapes the decode kernel does not serve go wholly to the other path.
+template <typename T>
+void CudaBackend::AttentionAs(const TensorView& q, const KvLayerView& cache, int n_heads, int n_kv_heads,
+                              int head_dim, float scale, TensorView out) {
+  constexpr bool kBf16 = std::is_same_v<T, kc::bf16_bits>;
+  kc::AttentionParamsT<T> p;
+  p.q = Act<T>(q);
+  p.k_cache = Act<T>(cache.k);
+  p.v_cache = Act<T>(cache.v);
+  p.out = Act<T>(out);
   p.positions = meta_.positions;
   p.token_seq = meta_.token_seq;
   p.block_tables = meta_.block_tables;
@@ -240,12 +303,15 @@ void CudaBackend::Attention(const TensorView& q, const KvLayerView& cache, int n
   // GPU (the split-K tiled kernel then spreads the keys).
   const bool fill = int64_t{meta_.n_prefill_tiles} * n_heads >= props_.multiProcessorCount ||
                     meta_.max_position < kFlashMaxShortContext;
-  if (decode && prompt_rows > 0 && kc::PrefillAttentionSupports(head_dim) && fill) {
-    kc::AttentionParams pp = p;
-    pp.q_tiles = meta_.prefill_tiles;
-    pp.n_q_tiles = meta_.n_prefill_tiles;
-    pp.n_tokens = prompt_rows;
-    Note(kc::LaunchPrefillAttention(pp, stream_));
+  const bool tensor_cores = kBf16 && decode && prompt_rows > 0 && kc::PrefillAttentionSupports(head_dim) && fill;
+  if (tensor_cores) {
+    if constexpr (kBf16) {
+      kc::AttentionParams pp = p;
+      pp.q_tiles = meta_.prefill_tiles;
+      pp.n_q_tiles = meta_.n_prefill_tiles;
+      pp.n_tokens = prompt_rows;
+      Note(kc::LaunchPrefillAttention(pp, stream_));
+    }
   } else if (prompt_rows > 0) {
     AttentionRows(p, prompt_rows, decode ? meta_.n_prompt_tiles : meta_.n_q_tiles);
   }
@@ -261,9 +327,10 @@ void CudaBackend::Attention(const TensorView& q, const KvLayerView& cache, int n
 // aim for two blocks per SM, at most one tile per split, and within the partials
 // workspace. The split count follows the staged positions, so a recording that
 // reaches here is not kept.
-void CudaBackend::AttentionRows(kc::AttentionParams p, int64_t rows, int n_tiles) {
+template <typename T>
+void CudaBackend::AttentionRows(kc::AttentionParamsT<T> p, int64_t rows, int n_tiles) {
   const int group = p.n_heads / p.n_kv_heads;
-  const bool tiled = kc::AttentionUsesTiled(p.head_dim);
+  const bool tiled = std::is_same_v<T, kc::bf16_bits> && kc::AttentionUsesTiled(p.head_dim);
   if (!tiled && kc::AttentionSharedBytes(group, p.head_dim) > max_smem_) {
     Note(Unimplemented("cuda Attention: " + std::to_string(p.n_heads) + " heads / " + std::to_string(p.n_kv_heads) +
                        " kv heads of dim " + std::to_string(p.head_dim) + " exceed the kernel's shared memory"));
@@ -287,7 +354,8 @@ void CudaBackend::AttentionRows(kc::AttentionParams p, int64_t rows, int n_tiles
 // Rows [p.row_begin, p.row_begin + p.n_rows) through the decode kernel, in launches
 // that fit the partials workspace and the split counters. A recording launches every
 // split a context could need (kDecodeMaxSplits); idle blocks exit at once.
-void CudaBackend::DecodeAttention(kc::AttentionParams p) {
+template <typename T>
+void CudaBackend::DecodeAttention(kc::AttentionParamsT<T> p) {
   const int64_t per_launch =
       std::min<int64_t>(static_cast<int64_t>(kPartialBytes / sizeof(float)) /
                             kc::DecodeAttentionPartialFloats(p.n_heads, p.head_dim),
@@ -308,7 +376,7 @@ void CudaBackend::AttentionInput(TensorView q, TensorView k, const TensorView& v
                                  const TensorView& k_norm, float eps, const TensorView& inv_freq,
                                  const KvLayerView& cache, int n_heads, int n_kv_heads, int head_dim) {
   const int rot_dim = static_cast<int>(inv_freq.shape[0] * 2);
-  if (!kc::QkNormRopeKvSupports(head_dim, rot_dim)) {
+  if (q.dtype != DType::kBF16 || !kc::QkNormRopeKvSupports(head_dim, rot_dim)) {
     Backend::AttentionInput(q, k, v, q_norm, k_norm, eps, inv_freq, cache, n_heads, n_kv_heads, head_dim);
     return;
   }
@@ -335,13 +403,16 @@ void CudaBackend::AttentionInput(TensorView q, TensorView k, const TensorView& v
 
 void CudaBackend::GatherLogitRows(const TensorView& x, TensorView out, int64_t first) {
   AX_CHECK(first >= 0 && first + out.shape[0] <= meta_.n_logit_rows);
-  kc::GatherRowsParams p;
-  p.x = Bf16(x);
-  p.rows = meta_.logit_rows + first;
-  p.out = MutBf16(out);
-  p.n_rows = out.shape[0];
-  p.d = x.shape[x.shape.ndim - 1];
-  Note(kc::LaunchGatherRows(p, stream_));
+  ByAct(x.dtype, [&](auto t) {
+    using T = decltype(t);
+    kc::GatherRowsParamsT<T> p;
+    p.x = Act<T>(x);
+    p.rows = meta_.logit_rows + first;
+    p.out = Act<T>(out);
+    p.n_rows = out.shape[0];
+    p.d = x.shape[x.shape.ndim - 1];
+    Note(kc::LaunchGatherRows(p, stream_));
+  });
 }
 
 }  // namespace ax

@@ -29,15 +29,13 @@
 namespace ax::kernels::cuda {
 namespace {
 
-using detail::Bf16ToF32;
-using detail::F32ToBf16;
-
 constexpr int kTK = kAttentionTileKeys;  // keys per tile == warp size (softmax step)
 constexpr int kThreads = 128;
 constexpr int kWarps = kThreads / 32;
 static_assert(kTK == 32, "the softmax step maps one key per lane");
 
-__global__ void __launch_bounds__(kThreads) AttentionKernel(AttentionParams p) {
+template <typename T>
+__global__ void __launch_bounds__(kThreads) AttentionKernel(AttentionParamsT<T> p) {
   extern __shared__ float smem[];
   const int group = p.n_heads / p.n_kv_heads;
   const int hd = p.head_dim, ld = hd + 1;
@@ -66,7 +64,7 @@ __global__ void __launch_bounds__(kThreads) AttentionKernel(AttentionParams p) {
   const int64_t q_head0 = t * p.n_heads + static_cast<int64_t>(g) * group;  // first q head row
 
   for (int e = tid; e < group * hd; e += kThreads) {
-    qs[e] = Bf16ToF32(p.q[q_head0 * hd + e]) * p.scale;
+    qs[e] = detail::ToF32(p.q[q_head0 * hd + e]) * p.scale;
     acc[e] = 0.0f;
   }
   if (tid < group) {
@@ -83,8 +81,8 @@ __global__ void __launch_bounds__(kThreads) AttentionKernel(AttentionParams p) {
       if (pos < n_keys) {
         const int64_t slot = static_cast<int64_t>(table[pos / p.block_size]) * p.block_size + pos % p.block_size;
         const int64_t off = slot * kv_row + static_cast<int64_t>(g) * hd + d;
-        kv = Bf16ToF32(p.k_cache[off]);
-        vv = Bf16ToF32(p.v_cache[off]);
+        kv = detail::ToF32(p.k_cache[off]);
+        vv = detail::ToF32(p.v_cache[off]);
       }
       ks[j * ld + d] = kv;
       vs[j * ld + d] = vv;
@@ -125,7 +123,7 @@ __global__ void __launch_bounds__(kThreads) AttentionKernel(AttentionParams p) {
   }
 
   if (p.n_splits == 1) {
-    for (int e = tid; e < group * hd; e += kThreads) p.out[q_head0 * hd + e] = F32ToBf16(acc[e] / l_run[e / hd]);
+    for (int e = tid; e < group * hd; e += kThreads) p.out[q_head0 * hd + e] = detail::FromF32<T>(acc[e] / l_run[e / hd]);
   } else {
     for (int e = tid; e < group * hd; e += kThreads) {
       const int h = e / hd, d = e % hd;
@@ -140,7 +138,8 @@ __global__ void __launch_bounds__(kThreads) AttentionKernel(AttentionParams p) {
 }
 
 // One block per (token, q head); thread d merges dimension d over the splits.
-__global__ void __launch_bounds__(256) CombineKernel(AttentionParams p) {
+template <typename T>
+__global__ void __launch_bounds__(256) CombineKernel(AttentionParamsT<T> p) {
   detail::GridDependencyWait();
   detail::LaunchDependents();
   const int64_t row = blockIdx.x;  // token * n_heads + head
@@ -157,7 +156,7 @@ __global__ void __launch_bounds__(256) CombineKernel(AttentionParams p) {
       num = fmaf(ps[d], wgt, num);
       den = fmaf(ps[hd + 1], wgt, den);
     }
-    p.out[row * hd + d] = F32ToBf16(num / den);
+    p.out[row * hd + d] = detail::FromF32<T>(num / den);
   }
 }
 
@@ -170,7 +169,9 @@ size_t AttentionSharedBytes(int group, int head_dim) {
 }
 
 Status AttentionInit(size_t max_bytes) {
-  AX_CUDA_RETURN_IF_ERROR(cudaFuncSetAttribute(AttentionKernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+  AX_CUDA_RETURN_IF_ERROR(cudaFuncSetAttribute(AttentionKernel<bf16_bits>,
+                                               cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(max_bytes)));
+  AX_CUDA_RETURN_IF_ERROR(cudaFuncSetAttribute(AttentionKernel<float>, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                                static_cast<int>(max_bytes)));
   return AttentionTiledInit();
 }
@@ -183,25 +184,38 @@ bool AttentionUsesTiled(int head_dim) {
   return !simple && (head_dim == 64 || head_dim == 128);
 }
 
-Status LaunchAttention(const AttentionParams& p, cudaStream_t stream) {
+namespace {
+
+// The per-token kernel (or, for bf16, the tiled one where it serves), then the merge.
+template <typename T>
+Status Launch(const AttentionParamsT<T>& p, cudaStream_t stream) {
   if (p.n_tokens == 0) return Status::Ok();
   if (p.n_kv_heads <= 0 || p.n_heads % p.n_kv_heads != 0 || p.n_splits < 1 || (p.n_splits > 1 && !p.partial))
     return InvalidArgument("LaunchAttention: bad head counts or splits");
-  if (AttentionUsesTiled(p.head_dim)) {
-    if (p.q_tiles == nullptr || p.n_q_tiles <= 0) return InvalidArgument("LaunchAttention: no query tiles");
-    AX_RETURN_IF_ERROR(LaunchAttentionTiled(p, stream));
+  bool tiled = false;
+  if constexpr (std::is_same_v<T, bf16_bits>) tiled = AttentionUsesTiled(p.head_dim);
+  if (tiled) {
+    if constexpr (std::is_same_v<T, bf16_bits>) {
+      if (p.q_tiles == nullptr || p.n_q_tiles <= 0) return InvalidArgument("LaunchAttention: no query tiles");
+      AX_RETURN_IF_ERROR(LaunchAttentionTiled(p, stream));
+    }
   } else {
     const size_t smem = AttentionSharedBytes(p.n_heads / p.n_kv_heads, p.head_dim);
     const dim3 grid(static_cast<unsigned>(p.n_tokens * p.n_kv_heads), static_cast<unsigned>(p.n_splits));
-    AX_CUDA_RETURN_IF_ERROR(detail::Launch(AttentionKernel, grid, dim3(kThreads), smem, stream, p));
+    AX_CUDA_RETURN_IF_ERROR(detail::Launch(AttentionKernel<T>, grid, dim3(kThreads), smem, stream, p));
     AX_RETURN_IF_ERROR(AX_CUDA_LAUNCH_STATUS("AttentionKernel"));
   }
   if (p.n_splits > 1) {
-    AX_CUDA_RETURN_IF_ERROR(detail::Launch(CombineKernel, dim3(static_cast<unsigned>(p.n_tokens * p.n_heads)),
+    AX_CUDA_RETURN_IF_ERROR(detail::Launch(CombineKernel<T>, dim3(static_cast<unsigned>(p.n_tokens * p.n_heads)),
                                            dim3(128), 0, stream, p));
     AX_RETURN_IF_ERROR(AX_CUDA_LAUNCH_STATUS("CombineKernel"));
   }
   return Status::Ok();
 }
+
+}  // namespace
+
+Status LaunchAttention(const AttentionParams& p, cudaStream_t stream) { return Launch(p, stream); }
+Status LaunchAttention(const AttentionParamsF32& p, cudaStream_t stream) { return Launch(p, stream); }
 
 }  // namespace ax::kernels::cuda

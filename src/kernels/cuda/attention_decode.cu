@@ -28,7 +28,24 @@ constexpr int kChunkKeys = 32;  // keys whose loads one block issues together
 // Warps per block for a group rounded up to G: s_acc below is W·G·128 floats at most.
 constexpr int WarpsFor(int g) { return g >= 8 ? 8 : 16; }
 
-// E consecutive bf16 at p (aligned to E elements) as f32.
+// E consecutive elements at p (aligned to E elements) as f32: bf16 or f32 (the f32
+// precision mode).
+template <int E>
+__device__ __forceinline__ void LoadRow(const float* p, float (&out)[E]) {
+  if constexpr (E == 1) {
+    out[0] = *p;
+  } else if constexpr (E == 2) {
+    const float2 v = *reinterpret_cast<const float2*>(p);
+    out[0] = v.x;
+    out[1] = v.y;
+  } else {
+    const float4 v = *reinterpret_cast<const float4*>(p);
+    out[0] = v.x;
+    out[1] = v.y;
+    out[2] = v.z;
+    out[3] = v.w;
+  }
+}
 template <int E>
 __device__ __forceinline__ void LoadRow(const uint16_t* p, float (&out)[E]) {
   if constexpr (E == 1) {
@@ -56,8 +73,8 @@ __host__ __device__ __forceinline__ int SplitKeys(int n_keys) {
 
 // G: the group rounded up to a power of two (registers and unrolled work follow G,
 // not kDecodeMaxGroup). Scores live in the exp2 domain (q pre-scaled by log2 e).
-template <int E, int G, int W = WarpsFor(G)>
-__global__ void __launch_bounds__(32 * W, W == 16 ? 2 : 1) DecodeAttentionKernel(AttentionParams p) {
+template <typename T, int E, int G, int W = WarpsFor(G)>
+__global__ void __launch_bounds__(32 * W, W == 16 ? 2 : 1) DecodeAttentionKernel(AttentionParamsT<T> p) {
   constexpr int kThreads = 32 * W;
   constexpr int kPerWarp = kChunkKeys / W;
   __shared__ float s_acc[W][G][32 * E];
@@ -203,7 +220,7 @@ __global__ void __launch_bounds__(32 * W, W == 16 ? 2 : 1) DecodeAttentionKernel
       den += s_l[w][h];
     }
     if (n_active == 1) {
-      p.out[(q_head0 + h) * hd + d] = F32ToBf16(num / den);
+      p.out[(q_head0 + h) * hd + d] = detail::FromF32<T>(num / den);
     } else {
       float* part = p.partial + ((part_row0 + h) * kDecodeMaxSplits + split) * stride;
       part[d] = num;
@@ -252,7 +269,7 @@ __global__ void __launch_bounds__(32 * W, W == 16 ? 2 : 1) DecodeAttentionKernel
 #pragma unroll
       for (int i = 0; i < kBatch; ++i) num = fmaf(v[i], s_split_m[h][sp0 + i], num);
     }
-    p.out[(q_head0 + h) * hd + d] = F32ToBf16(num / s_split_l[h][0]);
+    p.out[(q_head0 + h) * hd + d] = detail::FromF32<T>(num / s_split_l[h][0]);
   }
 }
 
@@ -264,22 +281,36 @@ int ElemsPerLane(int head_dim) {
   return 0;
 }
 
-template <int E>
-cudaError_t ByGroup(int g, dim3 grid, const AttentionParams& p, cudaStream_t stream) {
+template <int E, typename T>
+cudaError_t ByGroup(int g, dim3 grid, const AttentionParamsT<T>& p, cudaStream_t stream) {
   switch (g) {
-    case 1: return detail::Launch(DecodeAttentionKernel<E, 1>, grid, dim3(32 * WarpsFor(1)), 0, stream, p);
-    case 2: return detail::Launch(DecodeAttentionKernel<E, 2>, grid, dim3(32 * WarpsFor(2)), 0, stream, p);
-    case 4: return detail::Launch(DecodeAttentionKernel<E, 4>, grid, dim3(32 * WarpsFor(4)), 0, stream, p);
-    default: return detail::Launch(DecodeAttentionKernel<E, 8>, grid, dim3(32 * WarpsFor(8)), 0, stream, p);
+    case 1: return detail::Launch(DecodeAttentionKernel<T, E, 1>, grid, dim3(32 * WarpsFor(1)), 0, stream, p);
+    case 2: return detail::Launch(DecodeAttentionKernel<T, E, 2>, grid, dim3(32 * WarpsFor(2)), 0, stream, p);
+    case 4: return detail::Launch(DecodeAttentionKernel<T, E, 4>, grid, dim3(32 * WarpsFor(4)), 0, stream, p);
+    default: return detail::Launch(DecodeAttentionKernel<T, E, 8>, grid, dim3(32 * WarpsFor(8)), 0, stream, p);
   }
 }
 
-cudaError_t ByElems(int e, int g, dim3 grid, const AttentionParams& p, cudaStream_t stream) {
+template <typename T>
+cudaError_t ByElems(int e, int g, dim3 grid, const AttentionParamsT<T>& p, cudaStream_t stream) {
   switch (e) {
     case 1: return ByGroup<1>(g, grid, p, stream);
     case 2: return ByGroup<2>(g, grid, p, stream);
     default: return ByGroup<4>(g, grid, p, stream);
   }
+}
+
+template <typename T>
+Status LaunchDecode(const AttentionParamsT<T>& p, int grid_splits, cudaStream_t stream) {
+  if (p.n_rows == 0) return Status::Ok();
+  if (!DecodeAttentionSupports(p.n_heads, p.n_kv_heads, p.head_dim) || grid_splits < 1 ||
+      grid_splits > kDecodeMaxSplits || p.partial == nullptr || p.split_counters == nullptr)
+    return InvalidArgument("LaunchDecodeAttention: unsupported shape or missing workspace");
+  const dim3 grid(static_cast<unsigned>(p.n_rows * p.n_kv_heads), static_cast<unsigned>(grid_splits));
+  const int group = p.n_heads / p.n_kv_heads;
+  const int g = group <= 1 ? 1 : group <= 2 ? 2 : group <= 4 ? 4 : 8;
+  AX_CUDA_RETURN_IF_ERROR(ByElems(ElemsPerLane(p.head_dim), g, grid, p, stream));
+  return AX_CUDA_LAUNCH_STATUS("DecodeAttentionKernel");
 }
 
 }  // namespace
@@ -294,15 +325,10 @@ int64_t DecodeAttentionPartialFloats(int n_heads, int head_dim) {
 }
 
 Status LaunchDecodeAttention(const AttentionParams& p, int grid_splits, cudaStream_t stream) {
-  if (p.n_rows == 0) return Status::Ok();
-  if (!DecodeAttentionSupports(p.n_heads, p.n_kv_heads, p.head_dim) || grid_splits < 1 ||
-      grid_splits > kDecodeMaxSplits || p.partial == nullptr || p.split_counters == nullptr)
-    return InvalidArgument("LaunchDecodeAttention: unsupported shape or missing workspace");
-  const dim3 grid(static_cast<unsigned>(p.n_rows * p.n_kv_heads), static_cast<unsigned>(grid_splits));
-  const int group = p.n_heads / p.n_kv_heads;
-  const int g = group <= 1 ? 1 : group <= 2 ? 2 : group <= 4 ? 4 : 8;
-  AX_CUDA_RETURN_IF_ERROR(ByElems(ElemsPerLane(p.head_dim), g, grid, p, stream));
-  return AX_CUDA_LAUNCH_STATUS("DecodeAttentionKernel");
+  return LaunchDecode(p, grid_splits, stream);
+}
+Status LaunchDecodeAttention(const AttentionParamsF32& p, int grid_splits, cudaStream_t stream) {
+  return LaunchDecode(p, grid_splits, stream);
 }
 
 int DecodeAttentionSplits(int max_keys) {

@@ -6,6 +6,7 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
+#include <type_traits>
 #include <utility>
 
 #include "base/env.h"
@@ -16,12 +17,30 @@ __device__ __forceinline__ float Bf16ToF32(uint16_t h) { return __uint_as_float(
 __device__ __forceinline__ uint16_t F32ToBf16(float f) { return __bfloat16_as_ushort(__float2bfloat16_rn(f)); }
 __device__ __forceinline__ float RoundBf16(float f) { return Bf16ToF32(F32ToBf16(f)); }
 
+// Activation elements: T is uint16_t (bf16 bits) or float (the f32 precision mode).
+__device__ __forceinline__ float ToF32(uint16_t h) { return Bf16ToF32(h); }
+__device__ __forceinline__ float ToF32(float f) { return f; }
+template <typename T>
+__device__ __forceinline__ T FromF32(float f) {
+  if constexpr (std::is_same_v<T, float>) {
+    return f;
+  } else {
+    return F32ToBf16(f);
+  }
+}
+// f rounded to T's precision (the identity for f32).
+template <typename T>
+__device__ __forceinline__ float RoundAs(float f) {
+  return ToF32(FromF32<T>(f));
+}
+
 // rotate_half RoPE of the pair (a, b) by an angle of cosine c and sine s, rounded to
-// bf16. Explicit roundings (no FMA contraction) so every kernel that rotates gives the
+// T. Explicit roundings (no FMA contraction) so every kernel that rotates gives the
 // same bits.
-__device__ __forceinline__ void RotatePair(float a, float b, float c, float s, uint16_t* x, uint16_t* y) {
-  *x = F32ToBf16(__fsub_rn(__fmul_rn(a, c), __fmul_rn(b, s)));
-  *y = F32ToBf16(__fadd_rn(__fmul_rn(b, c), __fmul_rn(a, s)));
+template <typename T>
+__device__ __forceinline__ void RotatePair(float a, float b, float c, float s, T* x, T* y) {
+  *x = FromF32<T>(__fsub_rn(__fmul_rn(a, c), __fmul_rn(b, s)));
+  *y = FromF32<T>(__fadd_rn(__fmul_rn(b, c), __fmul_rn(a, s)));
 }
 
 // silu(g) * u in f32: SiluMulKernel and the fused gate/up GEMV share it (same bits).

@@ -1,5 +1,6 @@
 #include "kernels/cuda/gemm.h"
 
+#include <algorithm>
 #include <string>
 
 namespace ax::kernels::cuda {
@@ -17,6 +18,32 @@ Status CublasMatmul(cublasHandle_t handle, const MatmulParams& p) {
                                    CUDA_R_16BF, k, &beta, p.y, p.y_f32 ? CUDA_R_32F : CUDA_R_16BF, n,
                                    CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
                       "cublasGemmEx");
+}
+
+Status CublasMatmulSplit(cublasHandle_t handle, const MatmulParamsF32& p, bf16_bits* hi, bf16_bits* lo,
+                         int64_t scratch_elems, cudaStream_t stream) {
+  if (p.m == 0 || p.n == 0) return Status::Ok();
+  if (!p.y_f32 || p.k <= 0 || p.k > scratch_elems)
+    return InvalidArgument("CublasMatmulSplit: needs an f32 output and k within the split scratch");
+  const int64_t chunk = std::min(p.m, scratch_elems / p.k);
+  for (int64_t r0 = 0; r0 < p.m; r0 += chunk) {
+    const int64_t rows = std::min(chunk, p.m - r0);
+    AX_RETURN_IF_ERROR(LaunchSplitBf16(p.x + r0 * p.k, rows * p.k, hi, lo, stream));
+    MatmulParams part;
+    part.w = p.w;
+    part.y = static_cast<float*>(p.y) + r0 * p.n;
+    part.y_f32 = true;
+    part.m = rows;
+    part.n = p.n;
+    part.k = p.k;
+    part.x = hi;
+    part.accumulate = p.accumulate;
+    AX_RETURN_IF_ERROR(CublasMatmul(handle, part));
+    part.x = lo;
+    part.accumulate = true;
+    AX_RETURN_IF_ERROR(CublasMatmul(handle, part));
+  }
+  return Status::Ok();
 }
 
 }  // namespace ax::kernels::cuda

@@ -17,4 +17,11 @@ Status CublasStatus(cublasStatus_t s, const char* what);
 // REQUIRES: `handle` is bound to the caller's stream (cublasSetStream).
 Status CublasMatmul(cublasHandle_t handle, const MatmulParams& p);
 
+// f32 x (the f32 precision mode), f32 y: each chunk of rows is split into bf16 hi + lo
+// (LaunchSplitBf16) in the scratch hi/lo (scratch_elems elements each) and y (+)=
+// W·hi + W·lo by two tensor-core GEMMs: within about 2^-17 of W·x relative, at twice
+// the GEMM cost. REQUIRES: handle bound to `stream`, p.y_f32, p.k <= scratch_elems.
+Status CublasMatmulSplit(cublasHandle_t handle, const MatmulParamsF32& p, bf16_bits* hi, bf16_bits* lo,
+                         int64_t scratch_elems, cudaStream_t stream);
+
 }  // namespace ax::kernels::cuda

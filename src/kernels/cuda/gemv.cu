@@ -3,7 +3,8 @@
 // loads (no L1 allocation), U loads in flight per lane; x rows (small) come through
 // the read-only cache. One warp per output row, 8 rows per 256-thread block; the
 // warp reduces its M partial sums with shuffles and lane 0 writes (adding to y when
-// accumulating: the fused residual add).
+// accumulating: the fused residual add). x is bf16 or, in the f32 precision mode, f32
+// (32-byte loads per 8 weights; the products are then exact f32).
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/kernels.h"
@@ -13,6 +14,26 @@ namespace {
 
 using detail::Bf16ToF32;
 using detail::F32ToBf16;
+using detail::HiHalf;
+using detail::LoHalf;
+
+// acc + the 8 weights in w · x's 8-element vector number v, in the order of Dot8.
+__device__ __forceinline__ float XDot8(uint4 w, const uint16_t* x, int64_t v, float acc) {
+  return detail::Dot8(w, __ldg(reinterpret_cast<const uint4*>(x) + v), acc);
+}
+__device__ __forceinline__ float XDot8(uint4 w, const float* x, int64_t v, float acc) {
+  const float4* x4 = reinterpret_cast<const float4*>(x) + 2 * v;
+  const float4 a = __ldg(x4), b = __ldg(x4 + 1);
+  acc = fmaf(LoHalf(w.x), a.x, acc);
+  acc = fmaf(HiHalf(w.x), a.y, acc);
+  acc = fmaf(LoHalf(w.y), a.z, acc);
+  acc = fmaf(HiHalf(w.y), a.w, acc);
+  acc = fmaf(LoHalf(w.z), b.x, acc);
+  acc = fmaf(HiHalf(w.z), b.y, acc);
+  acc = fmaf(LoHalf(w.w), b.z, acc);
+  acc = fmaf(HiHalf(w.w), b.w, acc);
+  return acc;
+}
 
 template <bool kOutF32>
 __device__ __forceinline__ void Store(void* y, int64_t idx, float v, bool accumulate) {
@@ -33,8 +54,8 @@ __device__ __forceinline__ void Store(void* y, int64_t idx, float v, bool accumu
 // The order of the sum depends only on kv, kStride and first, never on M (batch
 // invariance). A warp with !valid (a row past the matrix) loads nothing but still
 // waits, so it can join block-wide merges.
-template <int M, int U, int kStride = 32>
-__device__ __forceinline__ void WarpRowDot(const uint4* __restrict__ xr, const uint4* __restrict__ wr, int64_t kv,
+template <int M, int U, int kStride = 32, typename X>
+__device__ __forceinline__ void WarpRowDot(const X* __restrict__ x, const uint4* __restrict__ wr, int64_t kv,
                                            int64_t first, bool valid, float (&acc)[M]) {
 #pragma unroll
   for (int m = 0; m < M; ++m) acc[m] = 0.0f;
@@ -52,7 +73,7 @@ __device__ __forceinline__ void WarpRowDot(const uint4* __restrict__ xr, const u
 #pragma unroll
       for (int u = 0; u < U; ++u) {
 #pragma unroll
-        for (int m = 0; m < M; ++m) acc[m] = detail::Dot8(wv[u], __ldg(xr + m * kv + i + kStride * u), acc[m]);
+        for (int m = 0; m < M; ++m) acc[m] = XDot8(wv[u], x, m * kv + i + kStride * u, acc[m]);
       }
       i += kStride * U;
       if (i + kStride * (U - 1) >= kv) break;
@@ -64,7 +85,7 @@ __device__ __forceinline__ void WarpRowDot(const uint4* __restrict__ xr, const u
     for (; i < kv; i += kStride) {
       const uint4 v = detail::LoadStreaming(wr + i);
 #pragma unroll
-      for (int m = 0; m < M; ++m) acc[m] = detail::Dot8(v, __ldg(xr + m * kv + i), acc[m]);
+      for (int m = 0; m < M; ++m) acc[m] = XDot8(v, x, m * kv + i, acc[m]);
     }
   }
 #pragma unroll
@@ -73,15 +94,14 @@ __device__ __forceinline__ void WarpRowDot(const uint4* __restrict__ xr, const u
 
 // Block b of 8 warps: warp i takes row 8b + i of w [n, k] (if < n), and its lane 0
 // hands the M sums to store(m, row, sum).
-template <int M, int U, typename StoreFn>
-__device__ __forceinline__ void BlockRowsDot(const uint16_t* __restrict__ x, const uint16_t* __restrict__ w,
+template <int M, int U, typename X, typename StoreFn>
+__device__ __forceinline__ void BlockRowsDot(const X* __restrict__ x, const uint16_t* __restrict__ w,
                                              int64_t n, int64_t k, int64_t b, StoreFn store) {
   const int warp = static_cast<int>(threadIdx.x / 32), lane = static_cast<int>(threadIdx.x % 32);
   const int64_t row = b * 8 + warp;
   if (row >= n) return;
   float acc[M];
-  WarpRowDot<M, U>(reinterpret_cast<const uint4*>(x), reinterpret_cast<const uint4*>(w + row * k), k / 8, lane, true,
-                   acc);
+  WarpRowDot<M, U>(x, reinterpret_cast<const uint4*>(w + row * k), k / 8, lane, true, acc);
   if (lane == 0) {
 #pragma unroll
     for (int m = 0; m < M; ++m) store(m, row, acc[m]);
@@ -89,8 +109,8 @@ __device__ __forceinline__ void BlockRowsDot(const uint16_t* __restrict__ x, con
 }
 
 // REQUIRES: k % 8 == 0, x and w 16-byte aligned.
-template <int M, int U, bool kOutF32>
-__global__ void __launch_bounds__(256) GemvKernel(const uint16_t* __restrict__ x, const uint16_t* __restrict__ w,
+template <int M, int U, bool kOutF32, typename X>
+__global__ void __launch_bounds__(256) GemvKernel(const X* __restrict__ x, const uint16_t* __restrict__ w,
                                                   void* __restrict__ y, int64_t n, int64_t k, bool accumulate) {
   BlockRowsDot<M, U>(x, w, n, k, blockIdx.x,
                      [&](int m, int64_t row, float s) { Store<kOutF32>(y, m * n + row, s, accumulate); });
@@ -123,7 +143,7 @@ __global__ void __launch_bounds__(256) GemvSiluKernel(const uint16_t* __restrict
   const int64_t row = (warp < 4 ? 0 : f) + j0 + warp % 4;
   const int64_t kv = k / 8;
   float acc[M];
-  WarpRowDot<M, U>(reinterpret_cast<const uint4*>(x), reinterpret_cast<const uint4*>(w + row * k), kv, lane, true, acc);
+  WarpRowDot<M, U>(x, reinterpret_cast<const uint4*>(w + row * k), kv, lane, true, acc);
   if (lane == 0) {
 #pragma unroll
     for (int m = 0; m < M; ++m) s[warp][m] = acc[m];
@@ -160,8 +180,8 @@ __global__ void __launch_bounds__(256) GemvGroupKernel(const uint16_t* __restric
 // Narrow matrices (k_proj / v_proj: n = 1024 rows would give one block per SM):
 // four warps per row, each over an interleaved quarter of k, merged in shared memory;
 // two rows per block. REQUIRES: k % 8 == 0, x and w 16-byte aligned.
-template <int M, int U, bool kOutF32>
-__global__ void __launch_bounds__(256) GemvSplitKernel(const uint16_t* __restrict__ x,
+template <int M, int U, bool kOutF32, typename X>
+__global__ void __launch_bounds__(256) GemvSplitKernel(const X* __restrict__ x,
                                                        const uint16_t* __restrict__ w, void* __restrict__ y,
                                                        int64_t n, int64_t k, bool accumulate) {
   constexpr int kW = 4;
@@ -173,7 +193,7 @@ __global__ void __launch_bounds__(256) GemvSplitKernel(const uint16_t* __restric
   const int64_t kv = k / 8;
   const uint4* wr = reinterpret_cast<const uint4*>(w + (valid ? row : 0) * k);
   float acc[M];
-  WarpRowDot<M, U, kStride>(reinterpret_cast<const uint4*>(x), wr, kv, lane + 32 * (warp % kW), valid, acc);
+  WarpRowDot<M, U, kStride>(x, wr, kv, lane + 32 * (warp % kW), valid, acc);
   if (lane == 0) {
 #pragma unroll
     for (int m = 0; m < M; ++m) red[warp][m] = acc[m];
@@ -191,8 +211,8 @@ __global__ void __launch_bounds__(256) GemvSplitKernel(const uint16_t* __restric
 }
 
 // Any k and alignment (e.g. stories260K's intermediate size 172): scalar loads.
-template <bool kOutF32>
-__global__ void __launch_bounds__(256) GemvScalarKernel(const uint16_t* __restrict__ x,
+template <bool kOutF32, typename X>
+__global__ void __launch_bounds__(256) GemvScalarKernel(const X* __restrict__ x,
                                                         const uint16_t* __restrict__ w, void* __restrict__ y,
                                                         int m_rows, int64_t n, int64_t k, bool accumulate) {
   const int warp = static_cast<int>(threadIdx.x / 32), lane = static_cast<int>(threadIdx.x % 32);
@@ -207,7 +227,7 @@ __global__ void __launch_bounds__(256) GemvScalarKernel(const uint16_t* __restri
     const float wj = Bf16ToF32(w[row * k + j]);
 #pragma unroll
     for (int m = 0; m < kGemvMaxRows; ++m)
-      if (m < m_rows) acc[m] = fmaf(wj, Bf16ToF32(x[m * k + j]), acc[m]);
+      if (m < m_rows) acc[m] = fmaf(wj, detail::ToF32(x[m * k + j]), acc[m]);
   }
 #pragma unroll
   for (int m = 0; m < kGemvMaxRows; ++m) {
@@ -239,23 +259,23 @@ constexpr int64_t kSplitMaxRows = 2048;
 
 // The kernel is chosen by the matrix alone (never by m): a row's sum runs in the same
 // order whether it is computed alone or with up to 7 others (batch invariance).
-template <int M, bool kOutF32>
-cudaError_t Launch(const MatmulParams& p, cudaStream_t stream) {
+template <int M, bool kOutF32, typename X>
+cudaError_t Launch(const MatmulParamsT<X>& p, cudaStream_t stream) {
   if (p.n <= kSplitMaxRows && detail::GemvSplitEnabled()) {
     constexpr int kSplitUnroll = M <= 2 ? 4 : 2;
-    return detail::Launch(GemvSplitKernel<M, kSplitUnroll, kOutF32>, dim3(detail::Blocks(p.n, 2)), dim3(256), 0,
+    return detail::Launch(GemvSplitKernel<M, kSplitUnroll, kOutF32, X>, dim3(detail::Blocks(p.n, 2)), dim3(256), 0,
                           stream, p.x, p.w, p.y, p.n, p.k, p.accumulate);
   }
   const dim3 grid(detail::Blocks(p.n, 8));
   if (WholeRow(p.k) && M <= 2)
-    return detail::Launch(GemvKernel<M, Unroll<M>(true), kOutF32>, grid, dim3(256), 0, stream, p.x, p.w, p.y, p.n, p.k,
-                          p.accumulate);
-  return detail::Launch(GemvKernel<M, Unroll<M>(false), kOutF32>, grid, dim3(256), 0, stream, p.x, p.w, p.y, p.n, p.k,
-                        p.accumulate);
+    return detail::Launch(GemvKernel<M, Unroll<M>(true), kOutF32, X>, grid, dim3(256), 0, stream, p.x, p.w, p.y, p.n,
+                          p.k, p.accumulate);
+  return detail::Launch(GemvKernel<M, Unroll<M>(false), kOutF32, X>, grid, dim3(256), 0, stream, p.x, p.w, p.y, p.n,
+                        p.k, p.accumulate);
 }
 
-template <bool kOutF32>
-cudaError_t Dispatch(const MatmulParams& p, cudaStream_t stream) {
+template <bool kOutF32, typename X>
+cudaError_t Dispatch(const MatmulParamsT<X>& p, cudaStream_t stream) {
   switch (p.m) {
     case 1: return Launch<1, kOutF32>(p, stream);
     case 2: return Launch<2, kOutF32>(p, stream);
@@ -341,7 +361,8 @@ Status LaunchGemvGroup(const GemvGroupParams& p, cudaStream_t stream) {
   return AX_CUDA_LAUNCH_STATUS("GemvGroupKernel");
 }
 
-Status LaunchGemv(const MatmulParams& p, cudaStream_t stream) {
+template <typename T>
+Status LaunchGemv(const MatmulParamsT<T>& p, cudaStream_t stream) {
   if (p.m <= 0 || p.m > kGemvMaxRows) return InvalidArgument("LaunchGemv: m must be in [1, 8]");
   if (p.n == 0) return Status::Ok();
   const bool vec = p.k % 8 == 0 && detail::Aligned16(p.x) && detail::Aligned16(p.w);
@@ -351,12 +372,14 @@ Status LaunchGemv(const MatmulParams& p, cudaStream_t stream) {
     AX_CUDA_RETURN_IF_ERROR(p.y_f32 ? Dispatch<true>(p, stream) : Dispatch<false>(p, stream));
   } else if (p.y_f32) {
     AX_CUDA_RETURN_IF_ERROR(
-        detail::Launch(GemvScalarKernel<true>, grid, block, 0, stream, p.x, p.w, p.y, m, p.n, p.k, p.accumulate));
+        detail::Launch(GemvScalarKernel<true, T>, grid, block, 0, stream, p.x, p.w, p.y, m, p.n, p.k, p.accumulate));
   } else {
     AX_CUDA_RETURN_IF_ERROR(
-        detail::Launch(GemvScalarKernel<false>, grid, block, 0, stream, p.x, p.w, p.y, m, p.n, p.k, p.accumulate));
+        detail::Launch(GemvScalarKernel<false, T>, grid, block, 0, stream, p.x, p.w, p.y, m, p.n, p.k, p.accumulate));
   }
   return AX_CUDA_LAUNCH_STATUS("GemvKernel");
 }
+template Status LaunchGemv<bf16_bits>(const MatmulParamsT<bf16_bits>&, cudaStream_t);
+template Status LaunchGemv<float>(const MatmulParamsT<float>&, cudaStream_t);
 
 }  // namespace ax::kernels::cuda

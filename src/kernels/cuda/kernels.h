@@ -2,9 +2,12 @@
 // and a launcher that enqueues on the given stream and returns the launch's Status.
 // Same contracts as kernels/params.h (the scalar oracle is kernels/ref), with these
 // differences: activations and the KV cache are bf16 (stored as uint16_t bit
-// patterns here, so this header needs no cuda_bf16.h); arithmetic is f32; norm
-// weights and inv_freq are f32; matmul weights are bf16 (the backend converts f32/f16
-// checkpoints at upload). Every output element in the documented range is written.
+// patterns here, so this header needs no cuda_bf16.h) or, in the backend's f32
+// precision mode, f32: structs templated on the activation type T serve both (bf16
+// results are rounded where Hugging Face rounds; with f32 every rounding is the
+// identity). Arithmetic is f32; norm weights and inv_freq are f32; matmul weights are
+// bf16 (the backend converts f32/f16 checkpoints at upload). Every output element in
+// the documented range is written.
 #pragma once
 
 #include <cuda_runtime_api.h>
@@ -19,68 +22,84 @@ namespace ax::kernels::cuda {
 using bf16_bits = uint16_t;
 
 // out[t, :] = table[ids[t], :]                     table: [vocab, d] bf16
-struct EmbeddingParams {
+template <typename T>
+struct EmbeddingParamsT {
   const bf16_bits* table = nullptr;
   const int32_t* ids = nullptr;  // [n], device
-  bf16_bits* out = nullptr;      // [n, d]
+  T* out = nullptr;              // [n, d]
   int64_t n = 0, d = 0;
 };
+using EmbeddingParams = EmbeddingParamsT<bf16_bits>;
 
-// y[m, d] = bf16(bf16(x * rsqrt(mean(x²) + eps)) * w)  (Hugging Face's rounding order;
-// f32 math). y may alias x.
-struct RmsNormParams {
-  const bf16_bits* x = nullptr;
+// y[m, d] = T(T(x * rsqrt(mean(x²) + eps)) * w)  (Hugging Face's rounding order; f32
+// math). y may alias x.
+template <typename T>
+struct RmsNormParamsT {
+  const T* x = nullptr;
   const float* w = nullptr;  // [d]
-  bf16_bits* y = nullptr;
+  T* y = nullptr;
   int64_t m = 0, d = 0;
   float eps = 1e-6f;
 };
+using RmsNormParams = RmsNormParamsT<bf16_bits>;
 
 // In-place rotate_half RoPE of x [n_tokens, n_heads, head_dim]; angle
 // float(positions[t]) * inv_freq[i] in f32, as Hugging Face forms it.
-struct RopeParams {
-  bf16_bits* x = nullptr;
+template <typename T>
+struct RopeParamsT {
+  T* x = nullptr;
   const int32_t* positions = nullptr;  // [n_tokens], device
   const float* inv_freq = nullptr;     // [rot_dim / 2]
   int64_t n_tokens = 0;
   int n_heads = 0, head_dim = 0, rot_dim = 0;
 };
+using RopeParams = RopeParamsT<bf16_bits>;
 
 // out[m, f] = silu(gate_up[m, :f]) * gate_up[m, f:]
-struct SiluMulParams {
-  const bf16_bits* gate_up = nullptr;  // [m, 2f]
-  bf16_bits* out = nullptr;            // [m, f]
+template <typename T>
+struct SiluMulParamsT {
+  const T* gate_up = nullptr;  // [m, 2f]
+  T* out = nullptr;            // [m, f]
   int64_t m = 0, f = 0;
 };
+using SiluMulParams = SiluMulParamsT<bf16_bits>;
 
 // cache[slot_mapping[t], :] = k[t, :] (and v); slots < 0 are skipped (padding).
 // Cache rows are n_kv_heads * head_dim wide: [num_blocks * block_size, row].
-struct KvWriteParams {
-  const bf16_bits* k = nullptr;  // [n_tokens, row]
-  const bf16_bits* v = nullptr;
-  bf16_bits* k_cache = nullptr;
-  bf16_bits* v_cache = nullptr;
+template <typename T>
+struct KvWriteParamsT {
+  const T* k = nullptr;  // [n_tokens, row]
+  const T* v = nullptr;
+  T* k_cache = nullptr;
+  T* v_cache = nullptr;
   const int32_t* slot_mapping = nullptr;  // [n_tokens], device
   int64_t n_tokens = 0, row = 0;
 };
+using KvWriteParams = KvWriteParamsT<bf16_bits>;
 
 // out[i, :] = x[rows[i], :]
-struct GatherRowsParams {
-  const bf16_bits* x = nullptr;  // [*, d]
-  const int32_t* rows = nullptr; // [n_rows], device
-  bf16_bits* out = nullptr;      // [n_rows, d]
+template <typename T>
+struct GatherRowsParamsT {
+  const T* x = nullptr;           // [*, d]
+  const int32_t* rows = nullptr;  // [n_rows], device
+  T* out = nullptr;               // [n_rows, d]
   int64_t n_rows = 0, d = 0;
 };
+using GatherRowsParams = GatherRowsParamsT<bf16_bits>;
 
-// y[m, n] (+)= x[m, k] · w[n, k]^T, y bf16 or f32. GEMV path: m <= kGemvMaxRows.
-struct MatmulParams {
-  const bf16_bits* x = nullptr;  // [m, k] dense
+// y[m, n] (+)= x[m, k] · w[n, k]^T, x bf16 or f32 (T), y bf16 or f32. GEMV path:
+// m <= kGemvMaxRows.
+template <typename T>
+struct MatmulParamsT {
+  const T* x = nullptr;          // [m, k] dense
   const bf16_bits* w = nullptr;  // [n, k] dense
   void* y = nullptr;             // [m, n] dense, bf16 or f32
   bool y_f32 = false;
   bool accumulate = false;
   int64_t m = 0, n = 0, k = 0;
 };
+using MatmulParams = MatmulParamsT<bf16_bits>;
+using MatmulParamsF32 = MatmulParamsT<float>;
 constexpr int64_t kGemvMaxRows = 8;
 
 // y[i][m, n[i]] = x[m, k] · w[i][n[i], k]^T for up to kGemvMaxMats matrices of one
@@ -113,11 +132,12 @@ bool GemvSiluSupports(const GemvSiluParams& p);  // f % 4 == 0, k % 8 == 0, x an
 // seq_q_begin/seq_q_len). With n_splits > 1 each (token, kv head) is split over
 // n_splits key ranges (flash-decoding) whose partial results go to `partial`
 // ([n_tokens * n_heads, n_splits, head_dim + 2] f32) and are merged by a second kernel.
-struct AttentionParams {
-  const bf16_bits* q = nullptr;        // [n_tokens, n_heads, head_dim]
-  const bf16_bits* k_cache = nullptr;  // [slots, n_kv_heads, head_dim]
-  const bf16_bits* v_cache = nullptr;
-  bf16_bits* out = nullptr;            // [n_tokens, n_heads, head_dim]
+template <typename T>
+struct AttentionParamsT {
+  const T* q = nullptr;        // [n_tokens, n_heads, head_dim]
+  const T* k_cache = nullptr;  // [slots, n_kv_heads, head_dim]
+  const T* v_cache = nullptr;
+  T* out = nullptr;            // [n_tokens, n_heads, head_dim]
   const int32_t* positions = nullptr;  // [n_tokens], device
   const int32_t* token_seq = nullptr;  // [n_tokens], device
   const int32_t* block_tables = nullptr;  // [n_seqs, max_blocks_per_seq], device
@@ -136,6 +156,8 @@ struct AttentionParams {
   int64_t row_begin = 0, n_rows = 0;
   int* split_counters = nullptr;
 };
+using AttentionParams = AttentionParamsT<bf16_bits>;
+using AttentionParamsF32 = AttentionParamsT<float>;
 constexpr int kAttentionTileKeys = 32;
 constexpr int kAttentionTileQueries = 16;
 // Query heads of one kv head served by one block of the tiled kernel, and the number
@@ -166,6 +188,7 @@ int64_t DecodeAttentionPartialFloats(int n_heads, int head_dim);
 int DecodeAttentionSplits(int max_keys);
 // grid_splits: at least DecodeAttentionSplits(longest row's keys), at most kDecodeMaxSplits.
 Status LaunchDecodeAttention(const AttentionParams& p, int grid_splits, cudaStream_t stream);
+Status LaunchDecodeAttention(const AttentionParamsF32& p, int grid_splits, cudaStream_t stream);
 
 // Prompt rows on tensor cores (attention_prefill.cu): p.q_tiles hold tiles of at most
 // kPrefillTileQueries consecutive prompt rows of one sequence; no splits. head_dim 64
@@ -200,13 +223,19 @@ inline bool QkNormRopeKvSupports(int head_dim, int rot_dim) {
 }
 Status LaunchQkNormRopeKv(const QkNormRopeKvParams& p, cudaStream_t stream);
 
-Status LaunchEmbedding(const EmbeddingParams& p, cudaStream_t stream);
-Status LaunchRmsNorm(const RmsNormParams& p, cudaStream_t stream);
-Status LaunchRope(const RopeParams& p, cudaStream_t stream);
-Status LaunchSiluMul(const SiluMulParams& p, cudaStream_t stream);
-Status LaunchKvWrite(const KvWriteParams& p, cudaStream_t stream);
-Status LaunchGatherRows(const GatherRowsParams& p, cudaStream_t stream);
-Status LaunchGemv(const MatmulParams& p, cudaStream_t stream);  // REQUIRES: p.m <= kGemvMaxRows
+// Each for T = bf16_bits and T = float (instantiated in the .cu files).
+template <typename T> Status LaunchEmbedding(const EmbeddingParamsT<T>& p, cudaStream_t stream);
+template <typename T> Status LaunchRmsNorm(const RmsNormParamsT<T>& p, cudaStream_t stream);
+template <typename T> Status LaunchRope(const RopeParamsT<T>& p, cudaStream_t stream);
+template <typename T> Status LaunchSiluMul(const SiluMulParamsT<T>& p, cudaStream_t stream);
+template <typename T> Status LaunchKvWrite(const KvWriteParamsT<T>& p, cudaStream_t stream);
+template <typename T> Status LaunchGatherRows(const GatherRowsParamsT<T>& p, cudaStream_t stream);
+// REQUIRES: p.m <= kGemvMaxRows. With f32 x the products are exact f32 (no rounding of x).
+template <typename T> Status LaunchGemv(const MatmulParamsT<T>& p, cudaStream_t stream);
+// x [n] f32 -> hi = bf16(x), lo = bf16(x - hi): hi + lo carries 16 of x's 24
+// significand bits, so two bf16 tensor-core products W·hi + W·lo stand for W·x within
+// about 2^-17 relative (the f32 precision mode's prompt GEMMs).
+Status LaunchSplitBf16(const float* x, int64_t n, bf16_bits* hi, bf16_bits* lo, cudaStream_t stream);
 Status LaunchGemvGroup(const GemvGroupParams& p, cudaStream_t stream);
 Status LaunchGemvSilu(const GemvSiluParams& p, cudaStream_t stream);
 // ids[r] = argmax of x[r, :] (x [rows, n] f32), lowest index on ties, NaN never wins.
@@ -224,5 +253,7 @@ Status LaunchPenalties(float* logits, int64_t rows, int64_t vocab, int64_t first
 Status LaunchRowMass(const float* x, int64_t rows, int64_t n, const float* best, int64_t best_stride,
                      const float* inv_t, float* mass, cudaStream_t stream);
 Status LaunchAttention(const AttentionParams& p, cudaStream_t stream);
+// f32 q, cache and out: the per-token kernel (any head_dim), split-K as above.
+Status LaunchAttention(const AttentionParamsF32& p, cudaStream_t stream);
 
 }  // namespace ax::kernels::cuda
