@@ -231,6 +231,7 @@ Status EngineCore::Step() {
       if (catches_up) sampling.push_back({it.id, s->num_draft});
     }
   }
+  batch.record = !(step_drafted_ && step_trial_);
   const int64_t generated_before = counters_.generated_tokens;
   StepRows rows;
   Status st = ForwardStep(batch, sampling, &rows);
@@ -257,7 +258,8 @@ Status EngineCore::Step() {
     cost_.Observe(batch.n_tokens(), t_end - t_step);
     counters_.decode_step_seconds += t_end - t_step;  // drafting and planning included
     counters_.decode_step_tokens += made;
-    if (step_decode_rows_ > 0) guard_.Observe(step_decode_rows_, step_drafted_, made, t_end - t_step);
+    if (step_decode_rows_ > 0)
+      guard_.Observe(step_decode_rows_, step_drafted_, model_.backend().Replayed(), made, t_end - t_step);
   }
   PublishStats();
   return Status::Ok();

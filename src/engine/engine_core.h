@@ -130,6 +130,7 @@ class EngineCore {
   DraftGuard guard_;
   int64_t step_decode_rows_ = 0;
   bool step_drafted_ = false;
+  bool step_trial_ = false;  // the drafts are a DraftGuard trial (BatchMeta::record = false)
   // The gate outcomes of every request, averaged (the gate's alpha): where a new
   // n-gram request's acceptance estimate starts, so that requests of one workload do
   // not each relearn it from the threshold. Negative until the first outcome.

@@ -10,6 +10,7 @@ namespace ax {
 void EngineCore::ProposeDrafts() {
   step_decode_rows_ = 0;
   step_drafted_ = false;
+  step_trial_ = false;
   if (config_.max_draft <= 0) return;
   // Scratch reused every step (no allocation on the hot path once sized).
   std::vector<DraftProposal>& proposals = draft_proposals_;
@@ -36,6 +37,7 @@ void EngineCore::ProposeDrafts() {
   // Drafting at this row count measured slower than plain steps (or no baseline yet):
   // no drafts, and no proposing either (its host work is part of what loses).
   if (base_outputs == 0 || !guard_.Allow(base_outputs)) return;
+  step_trial_ = guard_.trial();
   for (Active* ap : decoding) {
     Active& a = *ap;
     if (a.policy != DecodePolicy::kNgram) continue;

@@ -5,6 +5,14 @@
 
 namespace ax {
 
+int DraftGuard::Rates::Verdict() const {
+  const auto wins = [](const Rate& d, const Rate& p) { return d.avg >= kWinMargin * p.avg ? 1 : 0; };
+  if (drafted[1].n >= kWarm && plain[1].n >= kWarm) return wins(drafted[1], plain[1]);
+  if (drafted[0].n >= kWarm && plain[1].n >= kWarm) return wins(drafted[0], plain[1]);
+  if (drafted[0].n >= kWarm && plain[0].n >= kWarm) return wins(drafted[0], plain[0]);
+  return -1;
+}
+
 DraftGuard::Rates& DraftGuard::At(int64_t rows) {
   const size_t i = static_cast<size_t>(rows < 0 ? 0 : rows);
   if (by_rows_.size() <= i) by_rows_.resize(i + 1);
@@ -15,14 +23,12 @@ DraftGuard::Rates& DraftGuard::At(int64_t rows) {
 // row count that has one (a batch that shrinks by a request behaves like its
 // neighbour), else try drafting.
 bool DraftGuard::DraftingWins(int64_t rows) const {
-  const auto measured = [this](int64_t i) {
-    return i >= 0 && i < static_cast<int64_t>(by_rows_.size()) && by_rows_[static_cast<size_t>(i)].n_plain >= kWarm &&
-           by_rows_[static_cast<size_t>(i)].n_drafted >= kWarm;
-  };
   const int64_t span = static_cast<int64_t>(by_rows_.size());
   for (int64_t d = 0; d < span; ++d) {
     for (int64_t i : {rows - d, rows + d}) {
-      if (measured(i)) return by_rows_[static_cast<size_t>(i)].drafted >= by_rows_[static_cast<size_t>(i)].plain;
+      if (i < 0 || i >= span) continue;
+      const int v = by_rows_[static_cast<size_t>(i)].Verdict();
+      if (v >= 0) return v == 1;
     }
   }
   return true;
@@ -30,11 +36,12 @@ bool DraftGuard::DraftingWins(int64_t rows) const {
 
 bool DraftGuard::Allow(int64_t rows) {
   Rates& r = At(rows);
-  if (r.n_plain < kWarm) return false;
+  trial_ = true;
+  if (r.n_plain() < kWarm) return false;
   const bool drafting_wins = DraftingWins(rows);
   // Probe the mode not in use now and then, its figure otherwise never refreshed; less
-  // often each time the verdict holds (a probe of a losing mode costs, on a GPU a new
-  // graph shape too), and often again once it changes.
+  // often each time the verdict holds (a probe of a losing mode costs), and often again
+  // once it changes.
   if (drafting_wins != r.last_verdict) {
     r.last_verdict = drafting_wins;
     r.probe_every = kProbeEvery;
@@ -45,17 +52,17 @@ bool DraftGuard::Allow(int64_t rows) {
     r.probe_every = std::min(2 * r.probe_every, kMaxProbeEvery);
     return !drafting_wins;
   }
+  trial_ = r.Verdict() != 1;  // measured to win here, not a neighbour's verdict or a first try
   return drafting_wins;
 }
 
-void DraftGuard::Observe(int64_t rows, bool drafted, int64_t tokens, double seconds) {
+void DraftGuard::Observe(int64_t rows, bool drafted, bool replayed, int64_t tokens, double seconds) {
   if (seconds <= 0 || tokens <= 0) return;
   Rates& r = At(rows);
   const double rate = static_cast<double>(tokens) / seconds;
-  double& avg = drafted ? r.drafted : r.plain;
-  int& n = drafted ? r.n_drafted : r.n_plain;
-  avg = n == 0 ? rate : (1 - kAlpha) * avg + kAlpha * rate;
-  ++n;
+  Rate& m = drafted ? r.drafted[replayed] : r.plain[replayed];
+  m.avg = m.n == 0 ? rate : (1 - kAlpha) * m.avg + kAlpha * rate;
+  ++m.n;
 }
 
 }  // namespace ax

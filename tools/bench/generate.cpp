@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
-#include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -124,8 +124,10 @@ struct BatchOutcome {
 };
 
 // All requests go to one engine at once (max_seqs = concurrency); prints one JSON line
-// per request and a summary line.
+// per request and a summary line. The summary's engine counters are this batch's: the
+// engine's totals less those before it (an engine may serve several batches).
 Result<BatchOutcome> RunRequests(Engine& engine, const std::vector<GenerateRequest>& reqs, bool print_rows) {
+  const EngineStats before = engine.Stats();
   const double t0 = NowSecondsForCli();
   std::vector<std::shared_ptr<RequestStream>> streams;
   for (size_t i = 0; i < reqs.size(); ++i) {
@@ -168,7 +170,16 @@ Result<BatchOutcome> RunRequests(Engine& engine, const std::vector<GenerateReque
     generated += static_cast<int64_t>(r.output_tokens.size());
     out.tokens.push_back(r.output_tokens);
   }
-  const EngineStats stats = engine.Stats();
+  EngineStats stats = engine.Stats();
+  stats.steps -= before.steps;
+  stats.tokens_computed -= before.tokens_computed;
+  stats.decode_step_seconds -= before.decode_step_seconds;
+  stats.decode_step_tokens -= before.decode_step_tokens;
+  stats.preemptions -= before.preemptions;
+  stats.prefix_hit_tokens -= before.prefix_hit_tokens;
+  stats.steps_reading_logits -= before.steps_reading_logits;
+  stats.draft_tokens_proposed -= before.draft_tokens_proposed;
+  stats.draft_tokens_accepted -= before.draft_tokens_accepted;
   out.summary = {
       {"summary", true},
       {"requests", streams.size()},
@@ -196,9 +207,21 @@ Result<BatchOutcome> RunRequests(Engine& engine, const std::vector<GenerateReque
   return out;
 }
 
-// --compare-policies: the same requests through a fresh engine per policy; greedy
-// requests must give identical tokens; prints both summaries and the ratio.
-int ComparePolicies(EngineConfig cfg, const std::vector<GenerateRequest>& reqs, bool json) {
+double Median(std::vector<double> v) {
+  if (v.empty()) return 0.0;
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// --compare-policies: the same requests through one engine per policy. Each engine
+// first serves them once (the cold round: a fresh engine records its graph shapes and
+// its draft guard measures both modes), then `rounds` warm rounds alternate direct,
+// ngram, direct, ngram, ... so that drift hits both (a server that has been up). Greedy
+// requests must give identical tokens in every round. Prints every round's summary
+// (with "round"; 0 is the cold one) and the median ratio of the warm rounds, beside the
+// cold round's.
+int ComparePolicies(EngineConfig cfg, const std::vector<GenerateRequest>& reqs, int rounds, bool json) {
   // Process-wide first-use costs (the CUDA context, kernel modules loaded on first
   // launch, cuBLAS's kernels for each new prompt shape) would otherwise land in whichever
   // policy runs first: pay them in a throw-away engine of the same config, running the
@@ -211,43 +234,66 @@ int ComparePolicies(EngineConfig cfg, const std::vector<GenerateRequest>& reqs, 
     auto w = RunRequests(**warm, short_reqs, /*print_rows=*/false);
     if (!w.ok()) return UsageError("generate", w.status().ToString());
   }
-  std::map<std::string, BatchOutcome> runs;
-  for (const char* policy : {"direct", "ngram"}) {
-    cfg.policy = policy;
+  const char* kPolicies[2] = {"direct", "ngram"};
+  std::unique_ptr<Engine> engines[2];
+  for (int p = 0; p < 2; ++p) {
+    cfg.policy = kPolicies[p];
     auto engine = Engine::Create(cfg);
     if (!engine.ok()) return UsageError("generate", engine.status().ToString());
-    auto out = RunRequests(**engine, reqs, json);
-    if (!out.ok()) return UsageError("generate", out.status().ToString());
-    out->summary["policy"] = policy;
-    out->summary["draft_acceptance_rate"] =
-        out->summary["draft_tokens_proposed"].get<int64_t>() > 0
-            ? out->summary["draft_tokens_accepted"].get<double>() / out->summary["draft_tokens_proposed"].get<double>()
-            : 0.0;
-    if (json) std::printf("%s\n", Dump(out->summary).c_str());
-    runs[policy] = std::move(*out);
+    engines[p] = std::move(*engine);
   }
   int64_t greedy = 0, identical = 0;
-  for (size_t i = 0; i < reqs.size(); ++i) {
-    if (reqs[i].sampling.temperature != 0.0) continue;
-    ++greedy;
-    identical += runs["direct"].tokens[i] == runs["ngram"].tokens[i];
+  std::vector<double> rates[2], ratios;
+  double cold_ratio = 0;
+  nlohmann::json last[2];
+  for (int round = 0; round <= rounds; ++round) {
+    BatchOutcome outs[2];
+    for (int p = 0; p < 2; ++p) {
+      auto out = RunRequests(*engines[p], reqs, /*print_rows=*/false);
+      if (!out.ok()) return UsageError("generate", out.status().ToString());
+      out->summary["policy"] = kPolicies[p];
+      out->summary["round"] = round;
+      const int64_t proposed = out->summary["draft_tokens_proposed"].get<int64_t>();
+      out->summary["draft_acceptance_rate"] =
+          proposed > 0 ? out->summary["draft_tokens_accepted"].get<double>() / static_cast<double>(proposed) : 0.0;
+      if (json) std::printf("%s\n", Dump(out->summary).c_str());
+      outs[p] = std::move(*out);
+    }
+    for (size_t i = 0; i < reqs.size(); ++i) {
+      if (reqs[i].sampling.temperature != 0.0) continue;
+      ++greedy;
+      identical += outs[0].tokens[i] == outs[1].tokens[i];
+    }
+    const double d = outs[0].summary["aggregate_decode_tok_s"].get<double>();
+    const double n = outs[1].summary["aggregate_decode_tok_s"].get<double>();
+    if (round == 0) {
+      cold_ratio = d > 0 ? n / d : 0.0;
+    } else {
+      rates[0].push_back(d);
+      rates[1].push_back(n);
+      ratios.push_back(d > 0 ? n / d : 0.0);
+    }
+    last[0] = outs[0].summary;
+    last[1] = outs[1].summary;
   }
-  const double d = runs["direct"].summary["aggregate_decode_tok_s"].get<double>();
-  const double n = runs["ngram"].summary["aggregate_decode_tok_s"].get<double>();
+  const double d = Median(rates[0]), n = Median(rates[1]), ratio = Median(ratios);
   nlohmann::json cmp = {{"compare_policies", true},
+                        {"rounds", rounds},
                         {"direct_tok_s", d},
                         {"ngram_tok_s", n},
-                        {"ratio", d > 0 ? n / d : 0.0},
+                        {"ratio", ratio},
+                        {"ratios", ratios},
+                        {"cold_ratio", cold_ratio},
                         {"greedy_requests", greedy},
                         {"greedy_identical", identical},
                         {"lossless", identical == greedy}};
   if (json) {
     std::printf("%s\n", Dump(cmp).c_str());
   } else {
-    const auto& ns = runs["ngram"].summary;
-    std::printf("direct: %.1f tok/s | ngram: %.1f tok/s (%.2fx; %lld of %lld drafts accepted, %.2f tokens/step) | "
-                "greedy tokens identical: %s (%lld/%lld)\n",
-                d, n, d > 0 ? n / d : 0.0, static_cast<long long>(ns["draft_tokens_accepted"].get<int64_t>()),
+    const auto& ns = last[1];
+    std::printf("direct: %.1f tok/s | ngram: %.1f tok/s (%.2fx, median of %d warm rounds; cold round %.2fx; last "
+                "round %lld of %lld drafts accepted, %.2f tokens/step) | greedy tokens identical: %s (%lld/%lld)\n",
+                d, n, ratio, rounds, cold_ratio, static_cast<long long>(ns["draft_tokens_accepted"].get<int64_t>()),
                 static_cast<long long>(ns["draft_tokens_proposed"].get<int64_t>()), ns["tokens_per_step"].get<double>(),
                 identical == greedy ? "yes" : "NO", static_cast<long long>(identical), static_cast<long long>(greedy));
   }
@@ -260,8 +306,8 @@ int RunGenerate(int argc, char** argv) {
   auto parsed = Args::Parse(argc, argv, 2,
                             {"model", "prompt", "tokens", "prompts-file", "concurrency", "max-tokens", "temperature",
                              "top-p", "top-k", "min-p", "seed", "repetition-penalty", "presence-penalty",
-                             "frequency-penalty", "backend", "threads", "ctx-size", "kv-cache-mb", "block-size",
-                             "max-batch-tokens", "policy", "max-draft"},
+                             "frequency-penalty", "backend", "precision", "threads", "ctx-size", "kv-cache-mb", "block-size",
+                             "max-batch-tokens", "policy", "max-draft", "rounds"},
                             {"ignore-eos", "json", "no-prefix-cache", "compare-policies"});
   if (!parsed.ok()) return UsageError("generate", parsed.status().message());
   const Args& a = *parsed;
@@ -272,6 +318,7 @@ int RunGenerate(int argc, char** argv) {
   EngineConfig cfg;
   cfg.model_dir = *a.Get("model");
   cfg.backend = a.GetOr("backend", "auto");
+  cfg.precision = a.GetOr("precision", "auto");
   cfg.prefix_caching = !a.Has("no-prefix-cache");
   auto threads = a.Int("threads", 0);
   auto ctx = a.Int("ctx-size", 0);
@@ -310,7 +357,12 @@ int RunGenerate(int argc, char** argv) {
     if (!loaded.ok()) return UsageError("generate", loaded.status().message());
     reqs = *loaded;
   }
-  if (a.Has("compare-policies")) return ComparePolicies(cfg, reqs, a.Has("json"));
+  if (a.Has("compare-policies")) {
+    auto rounds = a.Int("rounds", 3);
+    if (!rounds.ok()) return UsageError("generate", rounds.status().message());
+    if (*rounds < 1) return UsageError("generate", "--rounds must be at least 1");
+    return ComparePolicies(cfg, reqs, static_cast<int>(*rounds), a.Has("json"));
+  }
 
   auto engine = Engine::Create(cfg);
   if (!engine.ok()) {

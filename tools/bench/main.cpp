@@ -14,10 +14,11 @@ void PrintUsage() {
       "commands:\n"
       "  generate     --model DIR (--prompt TEXT | --tokens 1,2,3 | --prompts-file F.jsonl) [--concurrency N]\n"
       "               [--max-tokens N] [--ignore-eos] [--kv-cache-mb N] [--block-size N] [--no-prefix-cache]\n"
-      "               [--policy direct|ngram] [--max-draft N] [--compare-policies]\n"
+      "               [--policy direct|ngram] [--max-draft N] [--compare-policies [--rounds N]]\n"
       "               [--temperature T --top-p P --top-k K --min-p M --seed S]\n"
       "               [--repetition-penalty R --presence-penalty P --frequency-penalty F]\n"
-      "               [--backend auto|cpu|cuda] [--threads N] [--ctx-size N] [--json]\n"
+      "               [--backend auto|cpu|cuda] [--precision auto|bf16|f32] [--threads N]\n"
+      "               [--ctx-size N] [--json]\n"
       "  doctor       [--model DIR] [--json]\n"
       "  tokenize     --model DIR (--text TEXT | --file F) [--json]\n"
       "  synth-model  --shape NAME --dtype bf16|f16|f32 --seed S --out DIR [--tokenizer DIR]\n",
