@@ -45,7 +45,7 @@ struct EngineConfig {
   int threads = 0;                // CPU threads; 0 = all the process may use
   // Activations and KV cache: "auto" (the backend's own: CPU f32, CUDA bf16), "bf16"
   // (CUDA) or "f32" (every backend; on CUDA a precision mode that agrees with the CPU
-  // backend to f32 rounding, at some speed: docs/cuda-backend.md).
+  // backend to f32 rounding, slower: docs/cuda-backend.md).
   std::string precision = "auto";
   int64_t ctx_size = 0;           // max tokens per sequence; 0 = min(max_position_embeddings, 4096)
   int kv_block_size = 16;

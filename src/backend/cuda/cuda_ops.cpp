@@ -1,8 +1,7 @@
 // CudaBackend ops: fill a kernels/cuda parameter struct from the views and the staged
 // batch metadata, launch on the backend's stream, keep the first error. Activations
 // and the KV cache are bf16, or f32 in the f32 precision mode: ops dispatch on the
-// tensor's dtype (ByAct), and the fused bf16-only paths fall back to the Backend
-// defaults in f32.
+// tensor's dtype (ByAct) to the kernels' bf16 or f32 instantiation.
 #include <algorithm>
 #include <string>
 #include <type_traits>
@@ -21,7 +20,6 @@ const uint16_t* Bf16(const TensorView& t) {
   AX_CHECK_MSG(t.dtype == DType::kBF16 && t.device == Device::kCuda, "cuda op expects a bf16 device tensor");
   return static_cast<const uint16_t*>(t.data);
 }
-uint16_t* MutBf16(const TensorView& t) { return const_cast<uint16_t*>(Bf16(t)); }
 
 // An activation / KV tensor as T (bf16 bits or f32), checked.
 template <typename T>
@@ -131,69 +129,70 @@ void CudaBackend::MatmulAs(const TensorView& x, const TensorView& w, TensorView 
 void CudaBackend::MatmulGroup(const TensorView& x, std::span<const TensorView> w, std::span<const TensorView> y,
                               int64_t throughput_rows) {
   AX_CHECK(w.size() == y.size() && !w.empty());
-  if (x.dtype != DType::kBF16) {
-    Backend::MatmulGroup(x, w, y, throughput_rows);
-    return;
-  }
-  const int64_t k = w[0].shape[1];
-  const int64_t m = x.numel() / k;
-  const int64_t split = std::clamp<int64_t>(throughput_rows, 0, m);
-  kc::GemvGroupParams g;
-  g.count = static_cast<int>(w.size());
-  g.k = k;
-  g.x = Bf16(x) + split * k;
-  bool fused = w.size() <= static_cast<size_t>(kc::kGemvMaxMats) && split < m;
-  for (size_t i = 0; fused && i < w.size(); ++i) {
-    fused = w[i].shape[1] == k && w[i].dtype == DType::kBF16 && y[i].dtype == DType::kBF16;
-    if (fused) {
-      g.w[i] = Bf16(w[i]);
-      g.y[i] = MutBf16(y[i]) + split * w[i].shape[0];
-      g.n[i] = w[i].shape[0];
+  ByAct(x.dtype, [&](auto t) {
+    using T = decltype(t);
+    const int64_t k = w[0].shape[1];
+    const int64_t m = x.numel() / k;
+    const int64_t split = std::clamp<int64_t>(throughput_rows, 0, m);
+    kc::GemvGroupParamsT<T> g;
+    g.count = static_cast<int>(w.size());
+    g.k = k;
+    g.x = Act<T>(x) + split * k;
+    bool fused = w.size() <= static_cast<size_t>(kc::kGemvMaxMats) && split < m;
+    for (size_t i = 0; fused && i < w.size(); ++i) {
+      fused = w[i].shape[1] == k && w[i].dtype == DType::kBF16 && y[i].dtype == x.dtype;
+      if (fused) {
+        g.w[i] = Bf16(w[i]);
+        g.y[i] = Act<T>(y[i]) + split * w[i].shape[0];
+        g.n[i] = w[i].shape[0];
+      }
     }
-  }
-  if (!fused || !kc::GemvGroupSupports(g)) {
-    Backend::MatmulGroup(x, w, y, throughput_rows);
-    return;
-  }
-  for (size_t i = 0; i < w.size() && split > 0; ++i)
-    Matmul(FirstRows(x, split, k), w[i], FirstRows(y[i], split, w[i].shape[0]), /*accumulate=*/false, split);
-  for (int64_t r0 = split; r0 < m; r0 += kc::kGemvMaxRows) {
-    kc::GemvGroupParams p = g;
-    p.m = std::min<int64_t>(kc::kGemvMaxRows, m - r0);
-    p.x = g.x + (r0 - split) * k;
-    for (int i = 0; i < p.count; ++i) p.y[i] = g.y[i] + (r0 - split) * g.n[i];
-    Note(kc::LaunchGemvGroup(p, stream_));
-  }
+    if (!fused || !kc::GemvGroupSupports(g)) {
+      Backend::MatmulGroup(x, w, y, throughput_rows);
+      return;
+    }
+    for (size_t i = 0; i < w.size() && split > 0; ++i)
+      Matmul(FirstRows(x, split, k), w[i], FirstRows(y[i], split, w[i].shape[0]), /*accumulate=*/false, split);
+    for (int64_t r0 = split; r0 < m; r0 += kc::kGemvMaxRows) {
+      kc::GemvGroupParamsT<T> p = g;
+      p.m = std::min<int64_t>(kc::kGemvMaxRows, m - r0);
+      p.x = g.x + (r0 - split) * k;
+      for (int i = 0; i < p.count; ++i) p.y[i] = g.y[i] + (r0 - split) * g.n[i];
+      Note(kc::LaunchGemvGroup(p, stream_));
+    }
+  });
 }
 
 // Prompt rows: cuBLAS into gate_up, then SiluMul. Generated rows: one fused GEMV
 // launch (GemvSiluKernel) per group of kGemvMaxRows, when the shapes allow it.
 void CudaBackend::MatmulSiluMul(const TensorView& x, const TensorView& w_gate_up, TensorView gate_up, TensorView act,
                                 int64_t throughput_rows) {
-  const int64_t k = w_gate_up.shape[1], f = w_gate_up.shape[0] / 2;
-  const int64_t m = x.numel() / k;
-  const int64_t split = std::clamp<int64_t>(throughput_rows, 0, m);
-  kc::GemvSiluParams g;
-  g.x = static_cast<const uint16_t*>(x.data) + split * k;
-  g.w = Bf16(w_gate_up);
-  g.f = f;
-  g.k = k;
-  if (x.dtype != DType::kBF16 || w_gate_up.dtype != DType::kBF16 || act.dtype != DType::kBF16 || w_gate_up.shape[0] % 2 != 0 || split == m ||
-      !kc::GemvSiluSupports(g)) {
-    Backend::MatmulSiluMul(x, w_gate_up, gate_up, act, throughput_rows);
-    return;
-  }
-  if (split > 0) {
-    Backend::MatmulSiluMul(FirstRows(x, split, k), w_gate_up, FirstRows(gate_up, split, 2 * f),
-                           FirstRows(act, split, f), split);
-  }
-  for (int64_t r0 = split; r0 < m; r0 += kc::kGemvMaxRows) {
-    kc::GemvSiluParams p = g;
-    p.m = std::min<int64_t>(kc::kGemvMaxRows, m - r0);
-    p.x = Bf16(x) + r0 * k;
-    p.act = MutBf16(act) + r0 * f;
-    Note(kc::LaunchGemvSilu(p, stream_));
-  }
+  ByAct(x.dtype, [&](auto t) {
+    using T = decltype(t);
+    const int64_t k = w_gate_up.shape[1], f = w_gate_up.shape[0] / 2;
+    const int64_t m = x.numel() / k;
+    const int64_t split = std::clamp<int64_t>(throughput_rows, 0, m);
+    kc::GemvSiluParamsT<T> g;
+    g.x = Act<T>(x) + split * k;
+    g.w = Bf16(w_gate_up);
+    g.f = f;
+    g.k = k;
+    if (act.dtype != x.dtype || w_gate_up.shape[0] % 2 != 0 || split == m || !kc::GemvSiluSupports(g)) {
+      Backend::MatmulSiluMul(x, w_gate_up, gate_up, act, throughput_rows);
+      return;
+    }
+    if (split > 0) {
+      Backend::MatmulSiluMul(FirstRows(x, split, k), w_gate_up, FirstRows(gate_up, split, 2 * f),
+                             FirstRows(act, split, f), split);
+    }
+    for (int64_t r0 = split; r0 < m; r0 += kc::kGemvMaxRows) {
+      kc::GemvSiluParamsT<T> p = g;
+      p.m = std::min<int64_t>(kc::kGemvMaxRows, m - r0);
+      p.x = Act<T>(x) + r0 * k;
+      p.act = Act<T>(act) + r0 * f;
+      Note(kc::LaunchGemvSilu(p, stream_));
+    }
+  });
 }
 
 void CudaBackend::ArgmaxRows(const TensorView& x, TensorView ids) {
@@ -330,7 +329,7 @@ void CudaBackend::AttentionAs(const TensorView& q, const KvLayerView& cache, int
 template <typename T>
 void CudaBackend::AttentionRows(kc::AttentionParamsT<T> p, int64_t rows, int n_tiles) {
   const int group = p.n_heads / p.n_kv_heads;
-  const bool tiled = std::is_same_v<T, kc::bf16_bits> && kc::AttentionUsesTiled(p.head_dim);
+  const bool tiled = kc::AttentionUsesTiled(p.head_dim);
   if (!tiled && kc::AttentionSharedBytes(group, p.head_dim) > max_smem_) {
     Note(Unimplemented("cuda Attention: " + std::to_string(p.n_heads) + " heads / " + std::to_string(p.n_kv_heads) +
                        " kv heads of dim " + std::to_string(p.head_dim) + " exceed the kernel's shared memory"));
@@ -376,29 +375,32 @@ void CudaBackend::AttentionInput(TensorView q, TensorView k, const TensorView& v
                                  const TensorView& k_norm, float eps, const TensorView& inv_freq,
                                  const KvLayerView& cache, int n_heads, int n_kv_heads, int head_dim) {
   const int rot_dim = static_cast<int>(inv_freq.shape[0] * 2);
-  if (q.dtype != DType::kBF16 || !kc::QkNormRopeKvSupports(head_dim, rot_dim)) {
+  if (!kc::QkNormRopeKvSupports(head_dim, rot_dim)) {
     Backend::AttentionInput(q, k, v, q_norm, k_norm, eps, inv_freq, cache, n_heads, n_kv_heads, head_dim);
     return;
   }
-  kc::QkNormRopeKvParams p;
-  p.q = MutBf16(q);
-  p.k = MutBf16(k);
-  p.v = Bf16(v);
-  if (q_norm.data != nullptr) {
-    p.q_norm = F32(q_norm);
-    p.k_norm = F32(k_norm);
-  }
-  p.eps = eps;
-  p.positions = meta_.positions;
-  p.slot_mapping = meta_.slots;
-  p.inv_freq = F32(inv_freq);
-  p.k_cache = MutBf16(cache.k);
-  p.v_cache = MutBf16(cache.v);
-  p.n_tokens = meta_.n_tokens;
-  p.n_heads = n_heads;
-  p.n_kv_heads = n_kv_heads;
-  p.head_dim = head_dim;
-  Note(kc::LaunchQkNormRopeKv(p, stream_));
+  ByAct(q.dtype, [&](auto t) {
+    using T = decltype(t);
+    kc::QkNormRopeKvParamsT<T> p;
+    p.q = Act<T>(q);
+    p.k = Act<T>(k);
+    p.v = Act<T>(v);
+    if (q_norm.data != nullptr) {
+      p.q_norm = F32(q_norm);
+      p.k_norm = F32(k_norm);
+    }
+    p.eps = eps;
+    p.positions = meta_.positions;
+    p.slot_mapping = meta_.slots;
+    p.inv_freq = F32(inv_freq);
+    p.k_cache = Act<T>(cache.k);
+    p.v_cache = Act<T>(cache.v);
+    p.n_tokens = meta_.n_tokens;
+    p.n_heads = n_heads;
+    p.n_kv_heads = n_kv_heads;
+    p.head_dim = head_dim;
+    Note(kc::LaunchQkNormRopeKv(p, stream_));
+  });
 }
 
 void CudaBackend::GatherLogitRows(const TensorView& x, TensorView out, int64_t first) {

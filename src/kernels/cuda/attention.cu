@@ -186,19 +186,15 @@ bool AttentionUsesTiled(int head_dim) {
 
 namespace {
 
-// The per-token kernel (or, for bf16, the tiled one where it serves), then the merge.
+// The tiled kernel where it serves, else the per-token one; then the merge.
 template <typename T>
 Status Launch(const AttentionParamsT<T>& p, cudaStream_t stream) {
   if (p.n_tokens == 0) return Status::Ok();
   if (p.n_kv_heads <= 0 || p.n_heads % p.n_kv_heads != 0 || p.n_splits < 1 || (p.n_splits > 1 && !p.partial))
     return InvalidArgument("LaunchAttention: bad head counts or splits");
-  bool tiled = false;
-  if constexpr (std::is_same_v<T, bf16_bits>) tiled = AttentionUsesTiled(p.head_dim);
-  if (tiled) {
-    if constexpr (std::is_same_v<T, bf16_bits>) {
-      if (p.q_tiles == nullptr || p.n_q_tiles <= 0) return InvalidArgument("LaunchAttention: no query tiles");
-      AX_RETURN_IF_ERROR(LaunchAttentionTiled(p, stream));
-    }
+  if (AttentionUsesTiled(p.head_dim)) {
+    if (p.q_tiles == nullptr || p.n_q_tiles <= 0) return InvalidArgument("LaunchAttention: no query tiles");
+    AX_RETURN_IF_ERROR(LaunchAttentionTiled(p, stream));
   } else {
     const size_t smem = AttentionSharedBytes(p.n_heads / p.n_kv_heads, p.head_dim);
     const dim3 grid(static_cast<unsigned>(p.n_tokens * p.n_kv_heads), static_cast<unsigned>(p.n_splits));

@@ -13,14 +13,11 @@
 namespace ax::kernels::cuda {
 namespace {
 
-using detail::Bf16ToF32;
-using detail::F32ToBf16;
-
 constexpr int kHeadsPerBlock = 4;
 
 // One warp per (token, head) of the nq + nkv heads; grid (n_tokens, heads / 4).
-template <int N>  // N = head_dim / 32 elements per lane
-__global__ void __launch_bounds__(32 * kHeadsPerBlock) QkNormRopeKvKernel(QkNormRopeKvParams p) {
+template <int N, typename T>  // N = head_dim / 32 elements per lane
+__global__ void __launch_bounds__(32 * kHeadsPerBlock) QkNormRopeKvKernel(QkNormRopeKvParamsT<T> p) {
   const int64_t t = blockIdx.x;
   const int head = static_cast<int>(blockIdx.y) * kHeadsPerBlock + static_cast<int>(threadIdx.x) / 32;
   const int lane = static_cast<int>(threadIdx.x) % 32;
@@ -43,10 +40,10 @@ __global__ void __launch_bounds__(32 * kHeadsPerBlock) QkNormRopeKvKernel(QkNorm
   detail::GridDependencyWait();
   detail::LaunchDependents();
 
-  uint16_t* x = is_q ? p.q + (t * p.n_heads + head) * hd : p.k + (t * p.n_kv_heads + kvh) * hd;
+  T* x = is_q ? p.q + (t * p.n_heads + head) * hd : p.k + (t * p.n_kv_heads + kvh) * hd;
   float v[N];
 #pragma unroll
-  for (int i = 0; i < N; ++i) v[i] = Bf16ToF32(x[lane + 32 * i]);
+  for (int i = 0; i < N; ++i) v[i] = detail::ToF32(x[lane + 32 * i]);
   if (w != nullptr) {
     float ss = 0.0f;
 #pragma unroll
@@ -54,16 +51,16 @@ __global__ void __launch_bounds__(32 * kHeadsPerBlock) QkNormRopeKvKernel(QkNorm
     ss = detail::WarpSum(ss);
     const float inv = rsqrtf(ss / static_cast<float>(hd) + p.eps);
 #pragma unroll
-    for (int i = 0; i < N; ++i) v[i] = detail::RoundBf16(v[i] * inv * wn[i]);
+    for (int i = 0; i < N; ++i) v[i] = detail::RoundAs<T>(v[i] * inv * wn[i]);
   }
-  uint16_t out[N];
+  T out[N];
 #pragma unroll
   for (int i = 0; i < N / 2; ++i) detail::RotatePair(v[i], v[i + N / 2], cs[i], sn[i], &out[i], &out[i + N / 2]);
 #pragma unroll
   for (int i = 0; i < N; ++i) x[lane + 32 * i] = out[i];
   if (slot < 0) return;  // a q head, or a padding token
   const int64_t cache_off = (slot * p.n_kv_heads + kvh) * hd;
-  const uint16_t* vr = p.v + (t * p.n_kv_heads + kvh) * hd;
+  const T* vr = p.v + (t * p.n_kv_heads + kvh) * hd;
 #pragma unroll
   for (int i = 0; i < N; ++i) {
     p.k_cache[cache_off + lane + 32 * i] = out[i];
@@ -73,19 +70,22 @@ __global__ void __launch_bounds__(32 * kHeadsPerBlock) QkNormRopeKvKernel(QkNorm
 
 }  // namespace
 
-Status LaunchQkNormRopeKv(const QkNormRopeKvParams& p, cudaStream_t stream) {
+template <typename T>
+Status LaunchQkNormRopeKv(const QkNormRopeKvParamsT<T>& p, cudaStream_t stream) {
   if (p.n_tokens == 0) return Status::Ok();
   if (!QkNormRopeKvSupports(p.head_dim, p.head_dim)) return InvalidArgument("LaunchQkNormRopeKv: unsupported head_dim");
   const dim3 grid(static_cast<unsigned>(p.n_tokens),
                   static_cast<unsigned>((p.n_heads + p.n_kv_heads + kHeadsPerBlock - 1) / kHeadsPerBlock));
   const dim3 block(32 * kHeadsPerBlock);
   switch (p.head_dim / 32) {
-    case 2: AX_CUDA_RETURN_IF_ERROR(detail::Launch(QkNormRopeKvKernel<2>, grid, block, 0, stream, p)); break;
-    case 4: AX_CUDA_RETURN_IF_ERROR(detail::Launch(QkNormRopeKvKernel<4>, grid, block, 0, stream, p)); break;
-    case 6: AX_CUDA_RETURN_IF_ERROR(detail::Launch(QkNormRopeKvKernel<6>, grid, block, 0, stream, p)); break;
-    default: AX_CUDA_RETURN_IF_ERROR(detail::Launch(QkNormRopeKvKernel<8>, grid, block, 0, stream, p));
+    case 2: AX_CUDA_RETURN_IF_ERROR(detail::Launch(QkNormRopeKvKernel<2, T>, grid, block, 0, stream, p)); break;
+    case 4: AX_CUDA_RETURN_IF_ERROR(detail::Launch(QkNormRopeKvKernel<4, T>, grid, block, 0, stream, p)); break;
+    case 6: AX_CUDA_RETURN_IF_ERROR(detail::Launch(QkNormRopeKvKernel<6, T>, grid, block, 0, stream, p)); break;
+    default: AX_CUDA_RETURN_IF_ERROR(detail::Launch(QkNormRopeKvKernel<8, T>, grid, block, 0, stream, p));
   }
   return AX_CUDA_LAUNCH_STATUS("QkNormRopeKvKernel");
 }
+template Status LaunchQkNormRopeKv<bf16_bits>(const QkNormRopeKvParamsT<bf16_bits>&, cudaStream_t);
+template Status LaunchQkNormRopeKv<float>(const QkNormRopeKvParamsT<float>&, cudaStream_t);
 
 }  // namespace ax::kernels::cuda

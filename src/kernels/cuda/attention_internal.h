@@ -13,7 +13,9 @@ namespace ax::kernels::cuda {
 
 size_t AttentionTiledSharedBytes(int head_dim);
 Status AttentionTiledInit();
-// The first pass only: with p.n_splits > 1 the caller merges the partials.
-Status LaunchAttentionTiled(const AttentionParams& p, cudaStream_t stream);
+// The first pass only: with p.n_splits > 1 the caller merges the partials. T: bf16_bits
+// or float (instantiated in attention_tiled.cu).
+template <typename T>
+Status LaunchAttentionTiled(const AttentionParamsT<T>& p, cudaStream_t stream);
 
 }  // namespace ax::kernels::cuda

@@ -1,4 +1,4 @@
-// Query-tiled causal GQA attention over the paged bf16 KV cache (head_dim 64 / 128),
+// Query-tiled causal GQA attention over the paged KV cache, bf16 or f32 (head_dim 64 / 128),
 // CUDA cores, f32 math, online softmax, optional split-K (merged by CombineKernel in
 // attention.cu). Replaces the per-token kernel where it applies: a block serves up to
 // kAttentionTileQueries query tokens × kAttentionTiledHeads query heads of one kv head
@@ -40,7 +40,9 @@ constexpr size_t SharedFloats() {
          static_cast<size_t>(kRows) * (kTK + 1) + 4 * static_cast<size_t>(kRows);
 }
 
-__device__ __forceinline__ void StoreBf16x8(float* dst, uint4 v) {
+// 8 elements of a cache row as f32 into dst (vector c of the row at src), or zeros.
+__device__ __forceinline__ void Load8(const uint16_t* src, int c, bool valid, float* dst) {
+  const uint4 v = valid ? reinterpret_cast<const uint4*>(src)[c] : make_uint4(0, 0, 0, 0);
   dst[0] = detail::LoHalf(v.x);
   dst[1] = detail::HiHalf(v.x);
   dst[2] = detail::LoHalf(v.y);
@@ -50,9 +52,22 @@ __device__ __forceinline__ void StoreBf16x8(float* dst, uint4 v) {
   dst[6] = detail::LoHalf(v.w);
   dst[7] = detail::HiHalf(v.w);
 }
+__device__ __forceinline__ void Load8(const float* src, int c, bool valid, float* dst) {
+  const float4 z = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+  const float4 a = valid ? reinterpret_cast<const float4*>(src)[2 * c] : z;
+  const float4 b = valid ? reinterpret_cast<const float4*>(src)[2 * c + 1] : z;
+  dst[0] = a.x;
+  dst[1] = a.y;
+  dst[2] = a.z;
+  dst[3] = a.w;
+  dst[4] = b.x;
+  dst[5] = b.y;
+  dst[6] = b.z;
+  dst[7] = b.w;
+}
 
-template <int HD>
-__global__ void __launch_bounds__(kThreads) AttentionTiledKernel(AttentionParams p) {
+template <int HD, typename T>
+__global__ void __launch_bounds__(kThreads) AttentionTiledKernel(AttentionParamsT<T> p) {
   constexpr int kLd = HD + 1, kSl = kTK + 1, kDims = HD / 8, kVecs = HD / 8;
   extern __shared__ float smem[];
   float* qs = smem;                       // [kRows][kLd], pre-scaled
@@ -99,7 +114,7 @@ __global__ void __launch_bounds__(kThreads) AttentionTiledKernel(AttentionParams
 
   for (int e = tid; e < kRows * HD; e += kThreads) {
     const int r = e / HD, d = e % HD;
-    qs[r * kLd + d] = r < rows ? Bf16ToF32(p.q[q_row(r) * HD + d]) * p.scale : 0.0f;
+    qs[r * kLd + d] = r < rows ? detail::ToF32(p.q[q_row(r) * HD + d]) * p.scale : 0.0f;
   }
   if (tid < kRows) {
     m_run[tid] = -INFINITY;
@@ -120,15 +135,14 @@ __global__ void __launch_bounds__(kThreads) AttentionTiledKernel(AttentionParams
     const int j0 = kt * kTK;
     for (int e = tid; e < kTK * kVecs; e += kThreads) {
       const int j = e / kVecs, c = e % kVecs, pos = j0 + j;
-      uint4 kq = make_uint4(0, 0, 0, 0), vq = make_uint4(0, 0, 0, 0);
-      if (pos < n_keys) {
+      const bool valid = pos < n_keys;
+      int64_t off = 0;
+      if (valid) {
         const int64_t slot = static_cast<int64_t>(table[pos / p.block_size]) * p.block_size + pos % p.block_size;
-        const int64_t off = slot * kv_row + static_cast<int64_t>(g) * HD;
-        kq = reinterpret_cast<const uint4*>(p.k_cache + off)[c];
-        vq = reinterpret_cast<const uint4*>(p.v_cache + off)[c];
+        off = slot * kv_row + static_cast<int64_t>(g) * HD;
       }
-      StoreBf16x8(ks + j * kLd + c * 8, kq);
-      StoreBf16x8(vs + j * kLd + c * 8, vq);
+      Load8(p.k_cache + off, c, valid, ks + j * kLd + c * 8);
+      Load8(p.v_cache + off, c, valid, vs + j * kLd + c * 8);
     }
     __syncthreads();
 
@@ -215,7 +229,7 @@ __global__ void __launch_bounds__(kThreads) AttentionTiledKernel(AttentionParams
     if (p.n_splits == 1) {
       const float inv = 1.0f / l_run[r];
 #pragma unroll
-      for (int i = 0; i < kDims; ++i) p.out[row * HD + cg + 8 * i] = F32ToBf16(acc[a][i] * inv);
+      for (int i = 0; i < kDims; ++i) p.out[row * HD + cg + 8 * i] = detail::FromF32<T>(acc[a][i] * inv);
     } else {
       float* part = p.partial + (row * p.n_splits + split) * (HD + 2);
 #pragma unroll
@@ -235,27 +249,34 @@ size_t AttentionTiledSharedBytes(int head_dim) {
 }
 
 Status AttentionTiledInit() {
-  AX_CUDA_RETURN_IF_ERROR(cudaFuncSetAttribute(AttentionTiledKernel<64>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                               static_cast<int>(SharedFloats<64>() * sizeof(float))));
-  AX_CUDA_RETURN_IF_ERROR(cudaFuncSetAttribute(AttentionTiledKernel<128>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                               static_cast<int>(SharedFloats<128>() * sizeof(float))));
+  const auto raise = [](auto kernel, size_t floats) {
+    return cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                static_cast<int>(floats * sizeof(float)));
+  };
+  AX_CUDA_RETURN_IF_ERROR(raise(AttentionTiledKernel<64, bf16_bits>, SharedFloats<64>()));
+  AX_CUDA_RETURN_IF_ERROR(raise(AttentionTiledKernel<128, bf16_bits>, SharedFloats<128>()));
+  AX_CUDA_RETURN_IF_ERROR(raise(AttentionTiledKernel<64, float>, SharedFloats<64>()));
+  AX_CUDA_RETURN_IF_ERROR(raise(AttentionTiledKernel<128, float>, SharedFloats<128>()));
   return Status::Ok();
 }
 
-Status LaunchAttentionTiled(const AttentionParams& p, cudaStream_t stream) {
+template <typename T>
+Status LaunchAttentionTiled(const AttentionParamsT<T>& p, cudaStream_t stream) {
   const int group = p.n_heads / p.n_kv_heads;
   const dim3 grid(static_cast<unsigned>(p.n_q_tiles * p.n_kv_heads * AttentionHeadBlocks(group)),
                   static_cast<unsigned>(p.n_splits));
   if (p.head_dim == 64) {
-    AX_CUDA_RETURN_IF_ERROR(detail::Launch(AttentionTiledKernel<64>, grid, dim3(kThreads),
+    AX_CUDA_RETURN_IF_ERROR(detail::Launch(AttentionTiledKernel<64, T>, grid, dim3(kThreads),
                                            SharedFloats<64>() * sizeof(float), stream, p));
   } else if (p.head_dim == 128) {
-    AX_CUDA_RETURN_IF_ERROR(detail::Launch(AttentionTiledKernel<128>, grid, dim3(kThreads),
+    AX_CUDA_RETURN_IF_ERROR(detail::Launch(AttentionTiledKernel<128, T>, grid, dim3(kThreads),
                                            SharedFloats<128>() * sizeof(float), stream, p));
   } else {
     return InvalidArgument("LaunchAttentionTiled: head_dim must be 64 or 128");
   }
   return AX_CUDA_LAUNCH_STATUS("AttentionTiledKernel");
 }
+template Status LaunchAttentionTiled<bf16_bits>(const AttentionParamsT<bf16_bits>&, cudaStream_t);
+template Status LaunchAttentionTiled<float>(const AttentionParamsT<float>&, cudaStream_t);
 
 }  // namespace ax::kernels::cuda

@@ -120,9 +120,10 @@ __global__ void __launch_bounds__(256) GemvKernel(const X* __restrict__ x, const
 // blocks [0, blocks[0]) serve matrix 0, the next blocks[1] matrix 1, and so on; each
 // row as in GemvKernel, bf16 out. One launch instead of three, and the narrow k/v
 // matrices no longer leave most SMs idle on their own.
+template <typename T>
 struct GemvMats {
   const uint16_t* w[kGemvMaxMats];
-  uint16_t* y[kGemvMaxMats];
+  T* y[kGemvMaxMats];
   int64_t n[kGemvMaxMats];
   int blocks[kGemvMaxMats];
   int count;
@@ -132,11 +133,11 @@ struct GemvMats {
 // rows, then up rows): block b's warps 0-3 take gate rows 4b..4b+3 and warps 4-7 the
 // matching up rows, and the block applies SiLU to its four pairs. The gate_up row
 // of activations is never written, and the SiLU kernel is not launched. Each product is
-// rounded to bf16 first, as the unfused path stores it, so both give the same bits.
+// rounded to T first, as the unfused path stores it, so both give the same bits.
 // REQUIRES: f % 4 == 0, k % 8 == 0, x and w 16-byte aligned.
-template <int M, int U>
-__global__ void __launch_bounds__(256) GemvSiluKernel(const uint16_t* __restrict__ x, const uint16_t* __restrict__ w,
-                                                      uint16_t* __restrict__ act, int64_t f, int64_t k) {
+template <int M, int U, typename T>
+__global__ void __launch_bounds__(256) GemvSiluKernel(const T* __restrict__ x, const uint16_t* __restrict__ w,
+                                                      T* __restrict__ act, int64_t f, int64_t k) {
   __shared__ float s[8][M];
   const int warp = static_cast<int>(threadIdx.x / 32), lane = static_cast<int>(threadIdx.x % 32);
   const int64_t j0 = static_cast<int64_t>(blockIdx.x) * 4;
@@ -151,17 +152,18 @@ __global__ void __launch_bounds__(256) GemvSiluKernel(const uint16_t* __restrict
   __syncthreads();
   if (threadIdx.x < 4 * M) {
     const int m = static_cast<int>(threadIdx.x) / 4, j = static_cast<int>(threadIdx.x) % 4;
-    act[m * f + j0 + j] = F32ToBf16(detail::SiluTimes(detail::RoundBf16(s[j][m]), detail::RoundBf16(s[4 + j][m])));
+    act[m * f + j0 + j] =
+        detail::FromF32<T>(detail::SiluTimes(detail::RoundAs<T>(s[j][m]), detail::RoundAs<T>(s[4 + j][m])));
   }
 }
 
-template <int M, int U>
-__global__ void __launch_bounds__(256) GemvGroupKernel(const uint16_t* __restrict__ x, GemvMats mats, int64_t k) {
+template <int M, int U, typename T>
+__global__ void __launch_bounds__(256) GemvGroupKernel(const T* __restrict__ x, GemvMats<T> mats, int64_t k) {
   // The block's matrix, with constant indices only (a dynamic index into the kernel
   // parameters would copy them to local memory first).
   int b = static_cast<int>(blockIdx.x);
   const uint16_t* w = mats.w[0];
-  uint16_t* y = mats.y[0];
+  T* y = mats.y[0];
   int64_t n = mats.n[0];
   bool past = true;  // b lies past matrices [0, i)
 #pragma unroll
@@ -174,7 +176,7 @@ __global__ void __launch_bounds__(256) GemvGroupKernel(const uint16_t* __restric
       n = mats.n[i];
     }
   }
-  BlockRowsDot<M, U>(x, w, n, k, b, [&](int m, int64_t row, float s) { y[m * n + row] = F32ToBf16(s); });
+  BlockRowsDot<M, U>(x, w, n, k, b, [&](int m, int64_t row, float s) { y[m * n + row] = detail::FromF32<T>(s); });
 }
 
 // Narrow matrices (k_proj / v_proj: n = 1024 rows would give one block per SM):
@@ -249,11 +251,6 @@ constexpr int Unroll(bool whole_row) {
 }
 inline bool WholeRow(int64_t k) { return k / 8 <= 32 * 16 && detail::GemvWholeRowEnabled(); }
 
-// Launches kernel<M, U> with U = Unroll<M>(whole_row).
-#define AX_GEMV_BY_UNROLL(kernel, M, whole_row, ...)                                        \
-  ((whole_row) ? detail::Launch(kernel<M, Unroll<M>(true)>, __VA_ARGS__)                   \
-               : detail::Launch(kernel<M, Unroll<M>(false)>, __VA_ARGS__))
-
 // Matrices of at most this many rows take the split-k kernel.
 constexpr int64_t kSplitMaxRows = 2048;
 
@@ -288,25 +285,31 @@ cudaError_t Dispatch(const MatmulParamsT<X>& p, cudaStream_t stream) {
   }
 }
 
-template <int M>
-cudaError_t LaunchGroup(const uint16_t* x, const GemvMats& mats, int blocks, int64_t k, cudaStream_t stream) {
-  return AX_GEMV_BY_UNROLL(GemvGroupKernel, M, WholeRow(k), dim3(static_cast<unsigned>(blocks)), dim3(256), 0, stream,
-                           x, mats, k);
+template <int M, typename T>
+cudaError_t LaunchGroup(const T* x, const GemvMats<T>& mats, int blocks, int64_t k, cudaStream_t stream) {
+  const dim3 grid(static_cast<unsigned>(blocks));
+  return WholeRow(k) ? detail::Launch(GemvGroupKernel<M, Unroll<M>(true), T>, grid, dim3(256), 0, stream, x, mats, k)
+                     : detail::Launch(GemvGroupKernel<M, Unroll<M>(false), T>, grid, dim3(256), 0, stream, x, mats, k);
 }
 
-template <int M>
-cudaError_t LaunchSilu(const GemvSiluParams& p, cudaStream_t stream) {
-  return AX_GEMV_BY_UNROLL(GemvSiluKernel, M, WholeRow(p.k), dim3(static_cast<unsigned>(p.f / 4)), dim3(256), 0,
-                           stream, p.x, p.w, p.act, p.f, p.k);
+template <int M, typename T>
+cudaError_t LaunchSilu(const GemvSiluParamsT<T>& p, cudaStream_t stream) {
+  const dim3 grid(static_cast<unsigned>(p.f / 4));
+  if (WholeRow(p.k))
+    return detail::Launch(GemvSiluKernel<M, Unroll<M>(true), T>, grid, dim3(256), 0, stream, p.x, p.w, p.act, p.f,
+                          p.k);
+  return detail::Launch(GemvSiluKernel<M, Unroll<M>(false), T>, grid, dim3(256), 0, stream, p.x, p.w, p.act, p.f, p.k);
 }
 
 }  // namespace
 
-bool GemvSiluSupports(const GemvSiluParams& p) {
+template <typename T>
+bool GemvSiluSupports(const GemvSiluParamsT<T>& p) {
   return p.f > 0 && p.f % 4 == 0 && p.k % 8 == 0 && detail::Aligned16(p.x) && detail::Aligned16(p.w);
 }
 
-Status LaunchGemvSilu(const GemvSiluParams& p, cudaStream_t stream) {
+template <typename T>
+Status LaunchGemvSilu(const GemvSiluParamsT<T>& p, cudaStream_t stream) {
   if (p.m <= 0 || p.m > kGemvMaxRows) return InvalidArgument("LaunchGemvSilu: m must be in [1, 8]");
   if (!GemvSiluSupports(p)) return InvalidArgument("LaunchGemvSilu: f % 4, k % 8 or alignment unsupported");
   cudaError_t e = cudaSuccess;
@@ -324,7 +327,8 @@ Status LaunchGemvSilu(const GemvSiluParams& p, cudaStream_t stream) {
   return AX_CUDA_LAUNCH_STATUS("GemvSiluKernel");
 }
 
-bool GemvGroupSupports(const GemvGroupParams& p) {
+template <typename T>
+bool GemvGroupSupports(const GemvGroupParamsT<T>& p) {
   if (p.count < 1 || p.count > kGemvMaxMats || p.k % 8 != 0 || !detail::Aligned16(p.x)) return false;
   for (int i = 0; i < p.count; ++i) {
     if (!detail::Aligned16(p.w[i])) return false;
@@ -332,10 +336,11 @@ bool GemvGroupSupports(const GemvGroupParams& p) {
   return true;
 }
 
-Status LaunchGemvGroup(const GemvGroupParams& p, cudaStream_t stream) {
+template <typename T>
+Status LaunchGemvGroup(const GemvGroupParamsT<T>& p, cudaStream_t stream) {
   if (p.m <= 0 || p.m > kGemvMaxRows) return InvalidArgument("LaunchGemvGroup: m must be in [1, 8]");
   if (!GemvGroupSupports(p)) return InvalidArgument("LaunchGemvGroup: k % 8, alignment or matrix count unsupported");
-  GemvMats mats{};
+  GemvMats<T> mats{};
   mats.count = p.count;
   int blocks = 0;
   for (int i = 0; i < p.count; ++i) {
@@ -379,7 +384,14 @@ Status LaunchGemv(const MatmulParamsT<T>& p, cudaStream_t stream) {
   }
   return AX_CUDA_LAUNCH_STATUS("GemvKernel");
 }
-template Status LaunchGemv<bf16_bits>(const MatmulParamsT<bf16_bits>&, cudaStream_t);
-template Status LaunchGemv<float>(const MatmulParamsT<float>&, cudaStream_t);
+#define AX_GEMV_INSTANTIATE(T)                                                    \
+  template Status LaunchGemv<T>(const MatmulParamsT<T>&, cudaStream_t);           \
+  template Status LaunchGemvGroup<T>(const GemvGroupParamsT<T>&, cudaStream_t);   \
+  template Status LaunchGemvSilu<T>(const GemvSiluParamsT<T>&, cudaStream_t);     \
+  template bool GemvGroupSupports<T>(const GemvGroupParamsT<T>&);                 \
+  template bool GemvSiluSupports<T>(const GemvSiluParamsT<T>&);
+AX_GEMV_INSTANTIATE(bf16_bits)
+AX_GEMV_INSTANTIATE(float)
+#undef AX_GEMV_INSTANTIATE
 
 }  // namespace ax::kernels::cuda

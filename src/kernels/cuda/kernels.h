@@ -103,29 +103,36 @@ using MatmulParamsF32 = MatmulParamsT<float>;
 constexpr int64_t kGemvMaxRows = 8;
 
 // y[i][m, n[i]] = x[m, k] · w[i][n[i], k]^T for up to kGemvMaxMats matrices of one
-// input in one GEMV launch (bf16 out, no accumulation). m <= kGemvMaxRows.
+// input in one GEMV launch (T out, no accumulation). m <= kGemvMaxRows.
 constexpr int kGemvMaxMats = 3;
-struct GemvGroupParams {
-  const bf16_bits* x = nullptr;  // [m, k] dense
+template <typename T>
+struct GemvGroupParamsT {
+  const T* x = nullptr;  // [m, k] dense
   const bf16_bits* w[kGemvMaxMats] = {};
-  bf16_bits* y[kGemvMaxMats] = {};
+  T* y[kGemvMaxMats] = {};
   int64_t n[kGemvMaxMats] = {};
   int count = 0;
   int64_t m = 0, k = 0;
 };
+using GemvGroupParams = GemvGroupParamsT<bf16_bits>;
 // k % 8 == 0, x and every w 16-byte aligned, 1 <= count <= kGemvMaxMats.
-bool GemvGroupSupports(const GemvGroupParams& p);
+template <typename T>
+bool GemvGroupSupports(const GemvGroupParamsT<T>& p);
 
 // act[m, f] = silu(x · w[:f]^T) * (x · w[f:]^T) for a gate/up matrix w [2f, k] (gate
 // rows, then up rows), m <= kGemvMaxRows, in one GEMV launch; the same bits as the GEMV
-// into bf16 gate_up followed by SiluMul.
-struct GemvSiluParams {
-  const bf16_bits* x = nullptr;  // [m, k]
+// into a T gate_up followed by SiluMul.
+template <typename T>
+struct GemvSiluParamsT {
+  const T* x = nullptr;          // [m, k]
   const bf16_bits* w = nullptr;  // [2f, k]
-  bf16_bits* act = nullptr;      // [m, f]
+  T* act = nullptr;              // [m, f]
   int64_t m = 0, f = 0, k = 0;
 };
-bool GemvSiluSupports(const GemvSiluParams& p);  // f % 4 == 0, k % 8 == 0, x and w 16-byte aligned
+using GemvSiluParams = GemvSiluParamsT<bf16_bits>;
+// f % 4 == 0, k % 8 == 0, x and w 16-byte aligned.
+template <typename T>
+bool GemvSiluSupports(const GemvSiluParamsT<T>& p);
 
 // Causal GQA attention over the paged cache (see kernels/params.h AttentionParams).
 // token_seq[t] is the sequence of token row t (the backend derives it from
@@ -201,27 +208,30 @@ Status LaunchPrefillAttention(const AttentionParams& p, cudaStream_t stream);
 // q_norm is set; Qwen3), RoPE of both at `positions`, and the append of k and v to the
 // paged cache (slots < 0 skipped). Bit-identical to LaunchRmsNorm (per head),
 // LaunchRope and LaunchKvWrite in sequence. REQUIRES QkNormRopeKvSupports.
-struct QkNormRopeKvParams {
-  bf16_bits* q = nullptr;        // [n_tokens, n_heads, head_dim], in place
-  bf16_bits* k = nullptr;        // [n_tokens, n_kv_heads, head_dim], in place
-  const bf16_bits* v = nullptr;  // [n_tokens, n_kv_heads, head_dim]
+template <typename T>
+struct QkNormRopeKvParamsT {
+  T* q = nullptr;        // [n_tokens, n_heads, head_dim], in place
+  T* k = nullptr;        // [n_tokens, n_kv_heads, head_dim], in place
+  const T* v = nullptr;  // [n_tokens, n_kv_heads, head_dim]
   const float* q_norm = nullptr; // [head_dim] or null (no q/k norm)
   const float* k_norm = nullptr;
   float eps = 1e-6f;
   const int32_t* positions = nullptr;     // [n_tokens], device
   const int32_t* slot_mapping = nullptr;  // [n_tokens], device
   const float* inv_freq = nullptr;        // [head_dim / 2]
-  bf16_bits* k_cache = nullptr;           // [slots, n_kv_heads, head_dim]
-  bf16_bits* v_cache = nullptr;
+  T* k_cache = nullptr;                   // [slots, n_kv_heads, head_dim]
+  T* v_cache = nullptr;
   int64_t n_tokens = 0;
   int n_heads = 0, n_kv_heads = 0, head_dim = 0;
 };
+using QkNormRopeKvParams = QkNormRopeKvParamsT<bf16_bits>;
 // Full-width rotation and head_dim a multiple of 64 up to 256 (each lane then holds
 // both halves of its rotated pairs).
 inline bool QkNormRopeKvSupports(int head_dim, int rot_dim) {
   return rot_dim == head_dim && head_dim % 64 == 0 && head_dim <= 256;
 }
-Status LaunchQkNormRopeKv(const QkNormRopeKvParams& p, cudaStream_t stream);
+template <typename T>
+Status LaunchQkNormRopeKv(const QkNormRopeKvParamsT<T>& p, cudaStream_t stream);
 
 // Each for T = bf16_bits and T = float (instantiated in the .cu files).
 template <typename T> Status LaunchEmbedding(const EmbeddingParamsT<T>& p, cudaStream_t stream);
@@ -236,8 +246,8 @@ template <typename T> Status LaunchGemv(const MatmulParamsT<T>& p, cudaStream_t 
 // significand bits, so two bf16 tensor-core products W·hi + W·lo stand for W·x within
 // about 2^-17 relative (the f32 precision mode's prompt GEMMs).
 Status LaunchSplitBf16(const float* x, int64_t n, bf16_bits* hi, bf16_bits* lo, cudaStream_t stream);
-Status LaunchGemvGroup(const GemvGroupParams& p, cudaStream_t stream);
-Status LaunchGemvSilu(const GemvSiluParams& p, cudaStream_t stream);
+template <typename T> Status LaunchGemvGroup(const GemvGroupParamsT<T>& p, cudaStream_t stream);
+template <typename T> Status LaunchGemvSilu(const GemvSiluParamsT<T>& p, cudaStream_t stream);
 // ids[r] = argmax of x[r, :] (x [rows, n] f32), lowest index on ties, NaN never wins.
 Status LaunchArgmaxRows(const float* x, int64_t rows, int64_t n, int32_t* ids, cudaStream_t stream);
 // The k best of each row of x [rows, n] f32 in canonical order (value descending, index
@@ -253,7 +263,7 @@ Status LaunchPenalties(float* logits, int64_t rows, int64_t vocab, int64_t first
 Status LaunchRowMass(const float* x, int64_t rows, int64_t n, const float* best, int64_t best_stride,
                      const float* inv_t, float* mass, cudaStream_t stream);
 Status LaunchAttention(const AttentionParams& p, cudaStream_t stream);
-// f32 q, cache and out: the per-token kernel (any head_dim), split-K as above.
+// f32 q, cache and out: the same kernels in f32.
 Status LaunchAttention(const AttentionParamsF32& p, cudaStream_t stream);
 
 }  // namespace ax::kernels::cuda
