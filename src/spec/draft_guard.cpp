@@ -46,13 +46,23 @@ bool DraftGuard::Allow(int64_t rows) {
     r.last_verdict = drafting_wins;
     r.probe_every = kProbeEvery;
     r.since_probe = 0;
+    r.confirmed = 0;
   }
   if (++r.since_probe >= r.probe_every) {
     r.since_probe = 0;
     r.probe_every = std::min(2 * r.probe_every, kMaxProbeEvery);
     return !drafting_wins;
   }
-  trial_ = r.Verdict() != 1;  // measured to win here, not a neighbour's verdict or a first try
+  // Not a trial once drafting is measured to win here (not a neighbour's verdict or a
+  // first try), on replayed steps or on kConfirm eager ones since it started to win.
+  const bool measured_win = r.Verdict() == 1;
+  const bool replayed_win = measured_win && r.drafted[1].n >= kWarm;
+  if (drafting_wins && measured_win && !replayed_win && r.confirmed < kConfirm) {
+    ++r.confirmed;
+    trial_ = true;
+  } else {
+    trial_ = !measured_win;
+  }
   return drafting_wins;
 }
 

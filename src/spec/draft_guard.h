@@ -25,7 +25,10 @@
 // replayed), else eager with eager (a backend that never replays). Trials of drafting
 // (steps before drafting is measured to win at the row count, and probes) run
 // unrecorded (trial()), so a shape that may never be used again costs no graph
-// instantiation; once drafting wins, its steps are recorded and measured replayed.
+// instantiation; once drafting wins, its steps are recorded and measured replayed. A
+// win measured on eager drafted steps only is confirmed first: kConfirm more drafted
+// steps stay trials (a single probe step is noisy: one step may carry 30 accepted
+// tokens), so one lucky probe does not pay for a batch of new graph shapes.
 //
 // Thread-safety: none (the engine thread owns it). Memory: one record per row count.
 #pragma once
@@ -42,6 +45,7 @@ class DraftGuard {
   static constexpr int kMaxProbeEvery = 512;
   static constexpr double kAlpha = 0.25;  // moving-average weight of a new step
   static constexpr double kWinMargin = 1.05;  // drafted tokens/s must exceed plain by this factor
+  static constexpr int kConfirm = 8;  // eager drafted steps that confirm a win before it is recorded
 
   // May the next decode step of `rows` decode rows carry drafts (and propose them)?
   // Call once per decode step; it counts the step towards the next probe.
@@ -65,6 +69,7 @@ class DraftGuard {
     int since_probe = 0;
     int probe_every = kProbeEvery;
     bool last_verdict = true;  // drafting won when last asked
+    int confirmed = 0;         // drafted steps since drafting last started to win
     int n_plain() const { return plain[0].n + plain[1].n; }
     // 1: drafting wins, 0: plain wins, -1: not measured both ways.
     int Verdict() const;

@@ -52,7 +52,8 @@ TEST(DraftGuard, DraftingThatWinsStaysOnAndPlainIsProbed) {
   for (int i = 0; i < 3 * DraftGuard::kProbeEvery; ++i) {
     const bool allow = g.Allow(1);
     plain += !allow;
-    EXPECT_TRUE(!allow || !g.trial());  // drafting measured to win: steady steps
+    // Drafting measured to win (on eager steps: kConfirm more trials first): steady steps.
+    EXPECT_TRUE(!allow || g.trial() == (i < DraftGuard::kConfirm)) << i;
   }
   EXPECT_EQ(plain, 2);
   // A plain probe that now measures faster (the workload stopped repeating) flips it.
@@ -76,8 +77,9 @@ TEST(DraftGuard, DraftingMustWinByTheMargin) {
 
 // On a graph-replaying backend: plain steps measured eager (their shape's first
 // forwards) and replayed, drafting tried eager (unrecorded trials). Eager drafted steps
-// must beat replayed plain ones; once drafting wins its steps are recorded (no longer
-// trials), and replayed drafted steps are compared with replayed plain ones.
+// must beat replayed plain ones, over kConfirm more trials; then drafting's steps are
+// recorded (no longer trials), and replayed drafted steps are compared with replayed
+// plain ones.
 TEST(DraftGuard, DraftingMustBeatReplayedPlainSteps) {
   for (const double drafted_eager_s : {0.0005, 0.00025}) {  // 30000 and 60000 tok/s
     DraftGuard g;
@@ -94,6 +96,12 @@ TEST(DraftGuard, DraftingMustBeatReplayedPlainSteps) {
     if (drafted_eager_s > 0.0004) {
       EXPECT_FALSE(g.Allow(8));  // ahead of eager plain steps, behind replayed ones
       continue;
+    }
+    // A win on eager steps only: kConfirm more drafted steps stay trials, then recorded.
+    for (int i = 0; i < DraftGuard::kConfirm; ++i) {
+      EXPECT_TRUE(g.Allow(8));
+      EXPECT_TRUE(g.trial()) << i;
+      g.Observe(8, true, false, 15, drafted_eager_s);
     }
     EXPECT_TRUE(g.Allow(8));
     EXPECT_FALSE(g.trial());
