@@ -4,7 +4,7 @@
 //    prefill and decode/chunked paths, within bf16 tolerance (f32 mode: the CPU
 //    backend's 1e-4);
 //  - the demo model and stories260K greedy continuations against their reference.json
-//    up to the first near-tie (bf16 arithmetic may flip a near-tie);
+//    up to the first near-tie (bf16 arithmetic may flip a near-tie), in both precisions;
 //  - teacher forcing on a synth qwen3-0.6b ($AX_SYNTH_QWEN3_06B, made on the GPU
 //    machine by scripts/device/test.sh): top-1 agreement with the CPU backend (f32),
 //    at least 99% in the f32 mode.
@@ -142,12 +142,14 @@ INSTANTIATE_TEST_SUITE_P(Tiny, CudaFixture,
 // top-1/top-2 margin is under kNearTie (bf16 logits carry ~1% error).
 constexpr double kNearTie = 0.2;
 
-void CheckGreedy(const std::string& dir, const std::string& policy, const char* label) {
+void CheckGreedy(const std::string& dir, const std::string& policy, const char* label,
+                 const std::string& precision = "auto") {
   const nlohmann::json ref = ReadJson(dir + "/reference.json");
   EngineConfig cfg;
   cfg.model_dir = dir;
   cfg.backend = "cuda";
   cfg.policy = policy;
+  cfg.precision = precision;
   auto engine = Engine::Create(cfg);
   ASSERT_TRUE(engine.ok()) << engine.status().ToString();
   for (const auto& c : ref["cases"]) {
@@ -164,9 +166,9 @@ void CheckGreedy(const std::string& dir, const std::string& policy, const char* 
     while (checked < want.size() && margins[checked] >= kNearTie) ++checked;
     size_t same = 0;
     while (same < want.size() && same < r->output_tokens.size() && want[same] == r->output_tokens[same]) ++same;
-    std::printf("[%s %s] %zu/%zu greedy ids equal the reference before the first difference; first near-tie "
+    std::printf("[%s %s %s] %zu/%zu greedy ids equal the reference before the first difference; first near-tie "
                 "(margin < %.2f) at step %zu\n",
-                label, policy.c_str(), same, want.size(), kNearTie, checked);
+                label, policy.c_str(), precision.c_str(), same, want.size(), kNearTie, checked);
     EXPECT_GE(same, checked) << label << " " << policy << ": " << c["prompt"];
   }
 }
@@ -175,6 +177,17 @@ TEST(CudaModels, DemoModelGreedyMatchesTransformers) {
   AX_REQUIRE_CUDA();
   const std::string dir = SourceDir() + "/models/ax-demo-qwen3";
   for (const char* policy : {"direct", "ngram"}) CheckGreedy(dir, policy, "ax-demo-qwen3");
+}
+
+// The f32 precision mode through the public API: the engine's routes (ids read back,
+// n-gram drafts verified) on f32 activations.
+TEST(CudaModels, F32ModeGreedyMatchesReference) {
+  AX_REQUIRE_CUDA();
+  for (const char* policy : {"direct", "ngram"})
+    CheckGreedy(SourceDir() + "/models/ax-demo-qwen3", policy, "ax-demo-qwen3", "f32");
+  const char* env = std::getenv("AX_STORIES_DIR");
+  const std::string stories = env != nullptr ? env : SourceDir() + "/../shared/models/stories260K";
+  if (std::filesystem::exists(stories + "/config.json")) CheckGreedy(stories, "ngram", "stories260K", "f32");
 }
 
 // Sampled requests on the device, against a run beside a neighbour with top_k 100
