@@ -228,7 +228,10 @@ Status EngineCore::Step() {
       AX_CHECK(s->num_draft == 0 || (!prompt_pass && catches_up && stop - begin == s->num_draft + 1));
       batch.AddSequence(s->tokens.data() + begin, stop - begin, static_cast<int32_t>(begin), kv_.blocks(it.id),
                         kv_.block_size(), catches_up, /*want_all_logits=*/s->num_draft > 0, prompt_pass);
-      if (catches_up) sampling.push_back({it.id, s->num_draft});
+      if (catches_up) {
+        auto found = active_.find(it.id);
+        sampling.push_back({it.id, s->num_draft, found != active_.end() ? found->second.get() : nullptr});
+      }
     }
   }
   batch.record = !(step_drafted_ && step_trial_);
@@ -245,8 +248,7 @@ Status EngineCore::Step() {
   sched_.Advance(plan);
   int64_t row = 0;
   for (const Sampling& smp : sampling) {
-    auto it = active_.find(smp.id);
-    if (it != active_.end()) VerifyAndEmit(*it->second, rows, row, smp.drafts);
+    if (smp.active != nullptr) VerifyAndEmit(*smp.active, rows, row, smp.drafts);
     row += 1 + smp.drafts;
   }
   // The cost model sees whole decode steps (drafting, planning, forward, verification:

@@ -100,9 +100,13 @@ class EngineCore {
     const std::optional<SampledToken>* sampled = nullptr;  // [rows]: set for decided rows
     bool penalised = false;  // the backend applied the penalties: ids, candidates, logits are penalised
   };
+  // A sequence sampled this step, its request looked up once per step (nullptr: not
+  // active). Only a request's own VerifyAndEmit may finish it, so the pointers of the
+  // entries after it stay valid through the step.
   struct Sampling {
     SeqId id;
     int64_t drafts;  // logit rows = 1 + drafts
+    Active* active;
   };
   // The step's forward and what it reads back (step_forward.cpp).
   Status ForwardStep(const ForwardBatch& batch, const std::vector<Sampling>& sampling, StepRows* rows);

@@ -41,8 +41,7 @@ LogitPenalties EngineCore::StagePenalties(const std::vector<Sampling>& sampling)
   pen_repetition_.clear();
   pen_presence_.clear();
   for (const Sampling& smp : sampling) {
-    auto it = active_.find(smp.id);
-    const Sampler* s = it != active_.end() ? &it->second->sampler : nullptr;
+    const Sampler* s = smp.active != nullptr ? &smp.active->sampler : nullptr;
     const Sequence* seq = sched_.Get(smp.id);
     const int32_t* drafts = seq->tokens.data() + seq->tokens.size() - smp.drafts;
     for (int64_t i = 0; i <= smp.drafts; ++i) {
@@ -63,10 +62,9 @@ Status EngineCore::ForwardStep(const ForwardBatch& batch, const std::vector<Samp
   int64_t logit_rows = 0, entries = 0;
   for (const Sampling& smp : sampling) {
     logit_rows += 1 + smp.drafts;
-    auto it = active_.find(smp.id);
-    if (it == active_.end() || !it->second->sampler.Penalised()) continue;
+    if (smp.active == nullptr || !smp.active->sampler.Penalised()) continue;
     penalised = true;
-    const size_t per_row = it->second->sampler.max_penalty_entries(static_cast<size_t>(smp.drafts));
+    const size_t per_row = smp.active->sampler.max_penalty_entries(static_cast<size_t>(smp.drafts));
     entries += (1 + smp.drafts) * static_cast<int64_t>(per_row);
   }
   const bool on_backend =
@@ -76,8 +74,7 @@ Status EngineCore::ForwardStep(const ForwardBatch& batch, const std::vector<Samp
   bool ids_only = !sampling.empty() && !SampleOnHost(), top_only = ids_only, mass = false;
   int64_t row = 0;
   for (const Sampling& smp : sampling) {
-    auto it = active_.find(smp.id);
-    const Sampler* sampler = it != active_.end() ? &it->second->sampler : nullptr;
+    const Sampler* sampler = smp.active != nullptr ? &smp.active->sampler : nullptr;
     const bool greedy = sampler != nullptr && sampler->ArgmaxSuffices(on_backend);
     const bool by_mass = sampler != nullptr && top_k < vocab && sampler->MassSuffices(on_backend);
     ids_only = ids_only && greedy;
@@ -121,14 +118,13 @@ bool EngineCore::SampleFromMass(const std::vector<Sampling>& sampling, int top_k
   bool undecided = false;
   int64_t row = 0;
   for (const Sampling& smp : sampling) {
-    auto it = active_.find(smp.id);
-    const bool by_mass = it != active_.end() && it->second->sampler.MassSuffices(penalised);
+    const bool by_mass = smp.active != nullptr && smp.active->sampler.MassSuffices(penalised);
     for (int64_t i = 0; i <= smp.drafts; ++i, ++row) {
       std::optional<SampledToken>& t = mass_tokens_[static_cast<size_t>(row)];
       t.reset();
       if (!by_mass) continue;
       // Row i samples the request's token generated + i (VerifyAndEmit's order).
-      Active& a = *it->second;
+      Active& a = *smp.active;
       t = a.sampler.SampleTopMass(top_ids_.data() + row * top_k, top_logits_.data() + row * top_k, top_k, vocab,
                                   top_mass_[static_cast<size_t>(row)], Backend::kRowMassRelError, a.generated + i);
       undecided = undecided || !t.has_value();
