@@ -16,18 +16,17 @@ namespace kc = kernels::cuda;
 
 namespace {
 
-const uint16_t* Bf16(const TensorView& t) {
-  AX_CHECK_MSG(t.dtype == DType::kBF16 && t.device == Device::kCuda, "cuda op expects a bf16 device tensor");
-  return static_cast<const uint16_t*>(t.data);
-}
-
-// An activation / KV tensor as T (bf16 bits or f32), checked.
+// A device tensor's data as T (uint16_t: bf16 bits, or float; const or not), checked.
 template <typename T>
-T* Act(const TensorView& t) {
-  constexpr DType kWant = std::is_same_v<T, float> ? DType::kF32 : DType::kBF16;
-  AX_CHECK_MSG(t.dtype == kWant && t.device == Device::kCuda, "cuda op: activation dtype mismatch");
+T* Dev(const TensorView& t) {
+  constexpr bool kF32 = std::is_same_v<std::remove_const_t<T>, float>;
+  AX_CHECK_MSG(t.dtype == (kF32 ? DType::kF32 : DType::kBF16) && t.device == Device::kCuda,
+               kF32 ? "cuda op expects an f32 device tensor" : "cuda op expects a bf16 device tensor");
   return static_cast<T*>(t.data);
 }
+// Weights (bf16) and f32 vectors (norm weights, inv_freq, logits).
+const uint16_t* Bf16(const TensorView& t) { return Dev<const uint16_t>(t); }
+const float* F32(const TensorView& t) { return Dev<const float>(t); }
 
 // f(T{}) with T the element type of activations of dtype d.
 template <typename F>
@@ -38,14 +37,11 @@ void ByAct(DType d, F&& f) {
     f(kc::bf16_bits{});
   }
 }
+
 // The first `rows` rows of a dense [*, cols] tensor (the prompt rows of a step).
 TensorView FirstRows(TensorView t, int64_t rows, int64_t cols) {
   t.shape = Shape{rows, cols};
   return t;
-}
-const float* F32(const TensorView& t) {
-  AX_CHECK_MSG(t.dtype == DType::kF32 && t.device == Device::kCuda, "cuda op expects an f32 device tensor");
-  return static_cast<const float*>(t.data);
 }
 
 }  // namespace
@@ -55,7 +51,7 @@ void CudaBackend::Embedding(const TensorView& table, TensorView out) {
     kc::EmbeddingParamsT<decltype(t)> p;
     p.table = Bf16(table);
     p.ids = meta_.tokens;
-    p.out = Act<decltype(t)>(out);
+    p.out = Dev<decltype(t)>(out);
     p.n = meta_.n_tokens;
     p.d = table.shape[1];
     Note(kc::LaunchEmbedding(p, stream_));
@@ -68,9 +64,9 @@ void CudaBackend::RmsNorm(const TensorView& x, const TensorView& w, float eps, T
     kc::RmsNormParamsT<T> p;
     p.d = w.shape[0];
     p.m = x.numel() / p.d;
-    p.x = Act<T>(x);
+    p.x = Dev<T>(x);
     p.w = F32(w);
-    p.y = Act<T>(y);
+    p.y = Dev<T>(y);
     p.eps = eps;
     Note(kc::LaunchRmsNorm(p, stream_));
   });
@@ -98,7 +94,7 @@ void CudaBackend::MatmulAs(const TensorView& x, const TensorView& w, TensorView 
   const size_t y_row = static_cast<size_t>(w.shape[0]) * DTypeSize(y.dtype);
   auto part = [&](int64_t r0, int64_t rows) {
     kc::MatmulParamsT<T> p;
-    p.x = Act<T>(x) + r0 * k;
+    p.x = Dev<T>(x) + r0 * k;
     p.w = Bf16(w);
     p.y = static_cast<char*>(y.data) + r0 * y_row;
     p.y_f32 = y.dtype == DType::kF32;
@@ -137,13 +133,13 @@ void CudaBackend::MatmulGroup(const TensorView& x, std::span<const TensorView> w
     kc::GemvGroupParamsT<T> g;
     g.count = static_cast<int>(w.size());
     g.k = k;
-    g.x = Act<T>(x) + split * k;
+    g.x = Dev<T>(x) + split * k;
     bool fused = w.size() <= static_cast<size_t>(kc::kGemvMaxMats) && split < m;
     for (size_t i = 0; fused && i < w.size(); ++i) {
       fused = w[i].shape[1] == k && w[i].dtype == DType::kBF16 && y[i].dtype == x.dtype;
       if (fused) {
         g.w[i] = Bf16(w[i]);
-        g.y[i] = Act<T>(y[i]) + split * w[i].shape[0];
+        g.y[i] = Dev<T>(y[i]) + split * w[i].shape[0];
         g.n[i] = w[i].shape[0];
       }
     }
@@ -173,7 +169,7 @@ void CudaBackend::MatmulSiluMul(const TensorView& x, const TensorView& w_gate_up
     const int64_t m = x.numel() / k;
     const int64_t split = std::clamp<int64_t>(throughput_rows, 0, m);
     kc::GemvSiluParamsT<T> g;
-    g.x = Act<T>(x) + split * k;
+    g.x = Dev<T>(x) + split * k;
     g.w = Bf16(w_gate_up);
     g.f = f;
     g.k = k;
@@ -188,8 +184,8 @@ void CudaBackend::MatmulSiluMul(const TensorView& x, const TensorView& w_gate_up
     for (int64_t r0 = split; r0 < m; r0 += kc::kGemvMaxRows) {
       kc::GemvSiluParamsT<T> p = g;
       p.m = std::min<int64_t>(kc::kGemvMaxRows, m - r0);
-      p.x = Act<T>(x) + r0 * k;
-      p.act = Act<T>(act) + r0 * f;
+      p.x = Dev<T>(x) + r0 * k;
+      p.act = Dev<T>(act) + r0 * f;
       Note(kc::LaunchGemvSilu(p, stream_));
     }
   });
@@ -223,7 +219,7 @@ void CudaBackend::ApplyPenalties(TensorView logits, int64_t first_row) {
 void CudaBackend::Rope(TensorView x, int n_heads, int head_dim, const TensorView& inv_freq) {
   ByAct(x.dtype, [&](auto t) {
     kc::RopeParamsT<decltype(t)> p;
-    p.x = Act<decltype(t)>(x);
+    p.x = Dev<decltype(t)>(x);
     p.positions = meta_.positions;
     p.inv_freq = F32(inv_freq);
     p.n_tokens = meta_.n_tokens;
@@ -238,8 +234,8 @@ void CudaBackend::SiluMul(const TensorView& gate_up, TensorView out) {
   ByAct(out.dtype, [&](auto t) {
     using T = decltype(t);
     kc::SiluMulParamsT<T> p;
-    p.gate_up = Act<T>(gate_up);
-    p.out = Act<T>(out);
+    p.gate_up = Dev<T>(gate_up);
+    p.out = Dev<T>(out);
     p.f = out.shape[out.shape.ndim - 1];
     p.m = out.numel() / p.f;
     Note(kc::LaunchSiluMul(p, stream_));
@@ -251,10 +247,10 @@ void CudaBackend::KvWrite(const TensorView& k, const TensorView& v, const KvLaye
   ByAct(k.dtype, [&](auto t) {
     using T = decltype(t);
     kc::KvWriteParamsT<T> p;
-    p.k = Act<T>(k);
-    p.v = Act<T>(v);
-    p.k_cache = Act<T>(cache.k);
-    p.v_cache = Act<T>(cache.v);
+    p.k = Dev<T>(k);
+    p.v = Dev<T>(v);
+    p.k_cache = Dev<T>(cache.k);
+    p.v_cache = Dev<T>(cache.v);
     p.slot_mapping = meta_.slots;
     p.n_tokens = meta_.n_tokens;
     p.row = static_cast<int64_t>(n_kv_heads) * head_dim;
@@ -281,10 +277,10 @@ void CudaBackend::AttentionAs(const TensorView& q, const KvLayerView& cache, int
                               int head_dim, float scale, TensorView out) {
   constexpr bool kBf16 = std::is_same_v<T, kc::bf16_bits>;
   kc::AttentionParamsT<T> p;
-  p.q = Act<T>(q);
-  p.k_cache = Act<T>(cache.k);
-  p.v_cache = Act<T>(cache.v);
-  p.out = Act<T>(out);
+  p.q = Dev<T>(q);
+  p.k_cache = Dev<T>(cache.k);
+  p.v_cache = Dev<T>(cache.v);
+  p.out = Dev<T>(out);
   p.positions = meta_.positions;
   p.token_seq = meta_.token_seq;
   p.block_tables = meta_.block_tables;
@@ -382,9 +378,9 @@ void CudaBackend::AttentionInput(TensorView q, TensorView k, const TensorView& v
   ByAct(q.dtype, [&](auto t) {
     using T = decltype(t);
     kc::QkNormRopeKvParamsT<T> p;
-    p.q = Act<T>(q);
-    p.k = Act<T>(k);
-    p.v = Act<T>(v);
+    p.q = Dev<T>(q);
+    p.k = Dev<T>(k);
+    p.v = Dev<T>(v);
     if (q_norm.data != nullptr) {
       p.q_norm = F32(q_norm);
       p.k_norm = F32(k_norm);
@@ -393,8 +389,8 @@ void CudaBackend::AttentionInput(TensorView q, TensorView k, const TensorView& v
     p.positions = meta_.positions;
     p.slot_mapping = meta_.slots;
     p.inv_freq = F32(inv_freq);
-    p.k_cache = Act<T>(cache.k);
-    p.v_cache = Act<T>(cache.v);
+    p.k_cache = Dev<T>(cache.k);
+    p.v_cache = Dev<T>(cache.v);
     p.n_tokens = meta_.n_tokens;
     p.n_heads = n_heads;
     p.n_kv_heads = n_kv_heads;
@@ -408,9 +404,9 @@ void CudaBackend::GatherLogitRows(const TensorView& x, TensorView out, int64_t f
   ByAct(x.dtype, [&](auto t) {
     using T = decltype(t);
     kc::GatherRowsParamsT<T> p;
-    p.x = Act<T>(x);
+    p.x = Dev<T>(x);
     p.rows = meta_.logit_rows + first;
-    p.out = Act<T>(out);
+    p.out = Dev<T>(out);
     p.n_rows = out.shape[0];
     p.d = x.shape[x.shape.ndim - 1];
     Note(kc::LaunchGatherRows(p, stream_));
