@@ -9,18 +9,28 @@
 namespace ax {
 namespace {
 
+// kWarm eager plain steps of `rows` rows, `seconds` each: the baseline before any
+// drafting, during which Allow says no.
+void PlainBaseline(DraftGuard& g, int64_t rows, double seconds) {
+  for (int i = 0; i < DraftGuard::kWarm; ++i) {
+    EXPECT_FALSE(g.Allow(rows));
+    g.Observe(rows, false, false, rows, seconds);
+  }
+}
+
+// n eager drafted steps that Allow lets through as trials, `tokens` in `seconds` each.
+void DraftedTrials(DraftGuard& g, int64_t rows, int n, int64_t tokens, double seconds) {
+  for (int i = 0; i < n; ++i) {
+    EXPECT_TRUE(g.Allow(rows)) << i;
+    EXPECT_TRUE(g.trial()) << i;
+    g.Observe(rows, true, false, tokens, seconds);
+  }
+}
+
 TEST(DraftGuard, PlainBaselineFirstThenTheFasterMode) {
   DraftGuard g;
-  for (int i = 0; i < DraftGuard::kWarm; ++i) {
-    EXPECT_FALSE(g.Allow(4));
-    g.Observe(4, false, false, 4, 0.001);  // 4000 tok/s plain
-  }
-  EXPECT_TRUE(g.Allow(4));  // no drafted figure yet: try
-  EXPECT_TRUE(g.trial());
-  g.Observe(4, true, false, 6, 0.0025);  // 2400 tok/s drafted
-  EXPECT_TRUE(g.Allow(4));
-  EXPECT_TRUE(g.trial());
-  g.Observe(4, true, false, 6, 0.0025);
+  PlainBaseline(g, 4, 0.001);        // 4000 tok/s plain
+  DraftedTrials(g, 4, 2, 6, 0.0025);  // no drafted figure yet: try; 2400 tok/s drafted
   int allowed = 0;
   for (int i = 0; i < 3 * DraftGuard::kProbeEvery; ++i) {
     const bool allow = g.Allow(4);
@@ -30,24 +40,14 @@ TEST(DraftGuard, PlainBaselineFirstThenTheFasterMode) {
   EXPECT_EQ(allowed, 2);  // suspended, probed after kProbeEvery steps, then after twice that
   // A row count with no figures of its own runs plain first, then follows the nearest
   // measured one instead of trying drafts again.
-  for (int i = 0; i < DraftGuard::kWarm; ++i) {
-    EXPECT_FALSE(g.Allow(3));
-    g.Observe(3, false, false, 3, 0.001);
-  }
+  PlainBaseline(g, 3, 0.001);
   EXPECT_FALSE(g.Allow(3));
 }
 
 TEST(DraftGuard, DraftingThatWinsStaysOnAndPlainIsProbed) {
   DraftGuard g;
-  for (int i = 0; i < DraftGuard::kWarm; ++i) {
-    g.Allow(1);
-    g.Observe(1, false, false, 1, 0.001);  // 1000 tok/s plain
-  }
-  for (int i = 0; i < DraftGuard::kWarm; ++i) {
-    EXPECT_TRUE(g.Allow(1));
-    EXPECT_TRUE(g.trial());  // not measured yet: one-off steps
-    g.Observe(1, true, false, 4, 0.0015);  // 2667 tok/s drafted
-  }
+  PlainBaseline(g, 1, 0.001);                         // 1000 tok/s plain
+  DraftedTrials(g, 1, DraftGuard::kWarm, 4, 0.0015);  // not measured yet: one-off steps; 2667 tok/s
   int plain = 0;
   for (int i = 0; i < 3 * DraftGuard::kProbeEvery; ++i) {
     const bool allow = g.Allow(1);
@@ -64,14 +64,8 @@ TEST(DraftGuard, DraftingThatWinsStaysOnAndPlainIsProbed) {
 // Near break-even the guard stays plain: drafting must win by kWinMargin.
 TEST(DraftGuard, DraftingMustWinByTheMargin) {
   DraftGuard g;
-  for (int i = 0; i < DraftGuard::kWarm; ++i) {
-    g.Allow(2);
-    g.Observe(2, false, false, 2, 0.001);  // 2000 tok/s plain
-  }
-  for (int i = 0; i < DraftGuard::kWarm; ++i) {
-    EXPECT_TRUE(g.Allow(2));
-    g.Observe(2, true, false, 206, 0.1);  // 2060 tok/s drafted: 3% ahead
-  }
+  PlainBaseline(g, 2, 0.001);                        // 2000 tok/s plain
+  DraftedTrials(g, 2, DraftGuard::kWarm, 206, 0.1);  // 2060 tok/s drafted: 3% ahead
   EXPECT_FALSE(g.Allow(2));
 }
 
@@ -83,26 +77,15 @@ TEST(DraftGuard, DraftingMustWinByTheMargin) {
 TEST(DraftGuard, DraftingMustBeatReplayedPlainSteps) {
   for (const double drafted_eager_s : {0.0005, 0.00025}) {  // 30000 and 60000 tok/s
     DraftGuard g;
-    for (int i = 0; i < DraftGuard::kWarm; ++i) {
-      EXPECT_FALSE(g.Allow(8));
-      g.Observe(8, false, false, 8, 0.0004);  // eager plain: 20000 tok/s
-    }
+    PlainBaseline(g, 8, 0.0004);  // eager plain: 20000 tok/s
     for (int i = 0; i < DraftGuard::kWarm; ++i) g.Observe(8, false, true, 8, 0.0002);  // replayed: 40000 tok/s
-    for (int i = 0; i < DraftGuard::kWarm; ++i) {
-      EXPECT_TRUE(g.Allow(8));
-      EXPECT_TRUE(g.trial());
-      g.Observe(8, true, false, 15, drafted_eager_s);
-    }
+    DraftedTrials(g, 8, DraftGuard::kWarm, 15, drafted_eager_s);
     if (drafted_eager_s > 0.0004) {
       EXPECT_FALSE(g.Allow(8));  // ahead of eager plain steps, behind replayed ones
       continue;
     }
     // A win on eager steps only: kConfirm more drafted steps stay trials, then recorded.
-    for (int i = 0; i < DraftGuard::kConfirm; ++i) {
-      EXPECT_TRUE(g.Allow(8));
-      EXPECT_TRUE(g.trial()) << i;
-      g.Observe(8, true, false, 15, drafted_eager_s);
-    }
+    DraftedTrials(g, 8, DraftGuard::kConfirm, 15, drafted_eager_s);
     EXPECT_TRUE(g.Allow(8));
     EXPECT_FALSE(g.trial());
     for (int i = 0; i < DraftGuard::kWarm; ++i) g.Observe(8, true, true, 15, 0.0002);  // replayed: 75000 tok/s
