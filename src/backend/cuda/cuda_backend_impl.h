@@ -96,7 +96,6 @@ class CudaBackend final : public Backend {
 
   // What a recording depends on besides the staged values: the metadata layout and
   // every launch's grid. Block tables are staged with a power-of-two stride for it.
-  // n_tokens, n_seqs, logit rows, table stride, argmax_only, top_k
   // n_tokens, n_seqs, n_logit_rows, block-table stride, argmax_only, top_k, row_mass, penalties.
   using GraphKey = std::tuple<int64_t, int, int64_t, int, bool, int, bool, bool>;
 
