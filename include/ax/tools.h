@@ -28,6 +28,8 @@ struct ModelReport {
   int64_t layers = 0, hidden_size = 0, vocab_size = 0, max_position_embeddings = 0;
   bool has_tokenizer = false;
   std::string tokenizer_error;  // why tokenizer.json failed to load, if it did
+  std::vector<std::string> features;    // what the checkpoint uses ("sliding window 512 on 22 of 26 layers", …)
+  std::vector<std::string> not_loaded;  // tensors no mapping reads, by group ("vision_tower.vision_model: 438 tensors")
 };
 // Validates config.json and every tensor header against the architecture's weight
 // map without reading weight bytes; loads tokenizer.json if present.

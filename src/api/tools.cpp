@@ -89,6 +89,8 @@ Result<ModelReport> InspectModel(const std::string& dir) {
   r.hidden_size = check.config.hidden_size;
   r.vocab_size = check.config.vocab_size;
   r.max_position_embeddings = check.config.max_position_embeddings;
+  r.features = check.features;
+  r.not_loaded = check.skipped;
   if (std::filesystem::exists(std::filesystem::path(dir) / "tokenizer.json")) {
     auto tok = Tokenizer::LoadFromDir(dir);
     r.has_tokenizer = tok.ok();

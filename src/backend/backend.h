@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "ax/status.h"
+#include "base/gate_act.h"
 #include "base/logit_penalty.h"
 #include "tensor/tensor.h"
 
@@ -52,9 +53,21 @@ struct BatchMeta {
 };
 
 // One layer's paged KV cache: k, v [num_blocks, block_size, n_kv_heads, head_dim].
+// A K=V layer stores one tensor: v is a view of k. A layer that reads another layer's
+// cache holds that layer's views (model/memory.h).
 struct KvLayerView {
   TensorView k, v;
   int block_size = 0;
+};
+
+// One attention layer as the backend's ops see it (model/layers/attention.h builds it
+// from the architecture's per-layer description).
+struct AttentionShape {
+  int n_heads = 0, n_kv_heads = 0, head_dim = 0;
+  int window = 0;          // sliding window: a query at p sees keys (p - window, p]; 0 = all
+  float scale = 1.0f;      // on q·k (1/sqrt(head_dim), or query_pre_attn_scalar^-0.5, …)
+  float softcap = 0.0f;    // attention-logit softcap: s -> softcap * tanh(s / softcap); 0 = none
+  float norm_eps = 1e-6f;  // eps of the per-head q/k RMSNorm
 };
 
 class Backend {
@@ -85,10 +98,17 @@ class Backend {
   // ---- ops (see kernels/params.h for exact semantics) -------------------------
   // Stages the batch metadata for the ops of one forward pass.
   virtual Status BeginForward(const BatchMeta& meta) = 0;
-  // out[t, :] = table[tokens[t], :] for the staged batch.         out: [n_tokens, d]
-  virtual void Embedding(const TensorView& table, TensorView out) = 0;
+  // out[t, :] = table[tokens[t], :] * scale for the staged batch.   out: [n_tokens, d]
+  virtual void Embedding(const TensorView& table, float scale, TensorView out) = 0;
   // y[m, d] = rmsnorm(x[m, d]) * w[d]; y may alias x.
   virtual void RmsNorm(const TensorView& x, const TensorView& w, float eps, TensorView y) = 0;
+  // y[m, d] += x[m, d] (a residual add).
+  virtual void Add(const TensorView& x, TensorView y) = 0;
+  // residual[m, d] += rmsnorm(x[m, d]) * w[d] (a post-norm "sandwich" block's output);
+  // x is scratch (it may be overwritten). The default runs RmsNorm in place, then Add.
+  virtual void AddRmsNorm(TensorView x, const TensorView& w, float eps, TensorView residual);
+  // In place on x [rows, n] f32: x = cap * tanh(x / cap) (final-logit softcapping).
+  virtual void Softcap(TensorView x, float cap) = 0;
   // y[m, n] (+)= x[m, k] · w[n, k]^T. Rows [0, throughput_rows) are prompt rows and may
   // use a throughput kernel; the rest (generated tokens, drafts, logits) use a
   // batch-invariant row kernel. Each class's results must not depend on m or on the
@@ -126,13 +146,13 @@ class Backend {
   virtual void RowMass(const TensorView& x, const TensorView& vals, int64_t first_row, TensorView mass) = 0;
   // In-place rotate_half RoPE of x [n_tokens, n_heads, head_dim] at the staged positions.
   virtual void Rope(TensorView x, int n_heads, int head_dim, const TensorView& inv_freq) = 0;
-  // out[m, f] = silu(gate_up[m, :f]) * gate_up[m, f:]
-  virtual void SiluMul(const TensorView& gate_up, TensorView out) = 0;
-  // act [m, f] = SiluMul of x · w_gate_up^T (w_gate_up [2f, k]: gate rows, then up
+  // out[m, f] = act(gate_up[m, :f]) * gate_up[m, f:]
+  virtual void GatedAct(const TensorView& gate_up, TensorView out, GateAct act) = 0;
+  // out [m, f] = GatedAct of x · w_gate_up^T (w_gate_up [2f, k]: gate rows, then up
   // rows), with gate_up [m, 2f] as scratch; rows as in Matmul. The default runs Matmul
-  // then SiluMul; a backend may fuse them (same results).
-  virtual void MatmulSiluMul(const TensorView& x, const TensorView& w_gate_up, TensorView gate_up, TensorView act,
-                             int64_t throughput_rows);
+  // then GatedAct; a backend may fuse them (same results).
+  virtual void MatmulGatedAct(const TensorView& x, const TensorView& w_gate_up, TensorView gate_up, TensorView out,
+                              GateAct act, int64_t throughput_rows);
   // Writes k, v [n_tokens, n_kv_heads, head_dim] into the staged slots of the layer cache.
   virtual void KvWrite(const TensorView& k, const TensorView& v, const KvLayerView& cache,
                        int n_kv_heads, int head_dim) = 0;
@@ -141,11 +161,16 @@ class Backend {
   // RoPE of both at the staged positions, then KvWrite of k and v. The default issues
   // RmsNorm, Rope and KvWrite; a backend may fuse them with the same results.
   virtual void AttentionInput(TensorView q, TensorView k, const TensorView& v, const TensorView& q_norm,
-                              const TensorView& k_norm, float eps, const TensorView& inv_freq,
-                              const KvLayerView& cache, int n_heads, int n_kv_heads, int head_dim);
-  // Causal GQA attention of q [n_tokens, n_heads, head_dim] over the layer cache.
-  virtual void Attention(const TensorView& q, const KvLayerView& cache, int n_heads,
-                         int n_kv_heads, int head_dim, float scale, TensorView out) = 0;
+                              const TensorView& k_norm, const TensorView& inv_freq, const KvLayerView& cache,
+                              const AttentionShape& shape);
+  // Causal GQA attention of q [n_tokens, n_heads, head_dim] over the layer cache, with
+  // the shape's window, scale and softcap.                    out: [n_tokens, n_heads, head_dim]
+  virtual void Attention(const TensorView& q, const KvLayerView& cache, const AttentionShape& shape,
+                         TensorView out) = 0;
+  // Whether Attention / AttentionInput serve this shape; an error names what does not
+  // (a head dim without a kernel, say). Model::Load asks for every layer, so an
+  // unsupported model fails at load, never with wrong numbers.
+  virtual Status CheckAttention(const AttentionShape& shape) const;
   // out[i, :] = x[logit_rows[first + i], :] for i < out.shape[0] (the staged batch's
   // logit rows, from `first`): logits are computed in chunks without restaging.
   virtual void GatherLogitRows(const TensorView& x, TensorView out, int64_t first) = 0;

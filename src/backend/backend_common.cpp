@@ -24,10 +24,10 @@ void Backend::MatmulGroup(const TensorView& x, std::span<const TensorView> w, st
   for (size_t i = 0; i < w.size(); ++i) Matmul(x, w[i], y[i], /*accumulate=*/false, throughput_rows);
 }
 
-void Backend::MatmulSiluMul(const TensorView& x, const TensorView& w_gate_up, TensorView gate_up, TensorView act,
-                            int64_t throughput_rows) {
+void Backend::MatmulGatedAct(const TensorView& x, const TensorView& w_gate_up, TensorView gate_up, TensorView out,
+                             GateAct act, int64_t throughput_rows) {
   Matmul(x, w_gate_up, gate_up, /*accumulate=*/false, throughput_rows);
-  SiluMul(gate_up, act);
+  GatedAct(gate_up, out, act);
 }
 
 namespace {
@@ -112,15 +112,29 @@ void Backend::TopRows(const TensorView& x, int k, TensorView ids, TensorView val
 }
 
 void Backend::AttentionInput(TensorView q, TensorView k, const TensorView& v, const TensorView& q_norm,
-                             const TensorView& k_norm, float eps, const TensorView& inv_freq,
-                             const KvLayerView& cache, int n_heads, int n_kv_heads, int head_dim) {
+                             const TensorView& k_norm, const TensorView& inv_freq, const KvLayerView& cache,
+                             const AttentionShape& s) {
   if (q_norm.data != nullptr) {
-    RmsNorm(q, q_norm, eps, q);
-    RmsNorm(k, k_norm, eps, k);
+    RmsNorm(q, q_norm, s.norm_eps, q);
+    RmsNorm(k, k_norm, s.norm_eps, k);
   }
-  Rope(q, n_heads, head_dim, inv_freq);
-  Rope(k, n_kv_heads, head_dim, inv_freq);
-  KvWrite(k, v, cache, n_kv_heads, head_dim);
+  Rope(q, s.n_heads, s.head_dim, inv_freq);
+  Rope(k, s.n_kv_heads, s.head_dim, inv_freq);
+  KvWrite(k, v, cache, s.n_kv_heads, s.head_dim);
+}
+
+Status Backend::CheckAttention(const AttentionShape& s) const {
+  if (s.n_heads <= 0 || s.n_kv_heads <= 0 || s.n_heads % s.n_kv_heads != 0 || s.head_dim <= 0 || s.window < 0 ||
+      s.softcap < 0)
+    return InvalidArgument("attention shape: " + std::to_string(s.n_heads) + " heads, " +
+                           std::to_string(s.n_kv_heads) + " kv heads, head_dim " + std::to_string(s.head_dim) +
+                           ", window " + std::to_string(s.window));
+  return Status::Ok();
+}
+
+void Backend::AddRmsNorm(TensorView x, const TensorView& w, float eps, TensorView residual) {
+  RmsNorm(x, w, eps, x);
+  Add(x, residual);
 }
 
 Shape ConcatRowsShape(const std::vector<TensorView>& parts) {

@@ -111,7 +111,7 @@ class EngineCore {
   // The step's forward and what it reads back (step_forward.cpp).
   Status ForwardStep(const ForwardBatch& batch, const std::vector<Sampling>& sampling, StepRows* rows);
   LogitPenalties StagePenalties(const std::vector<Sampling>& sampling);
-  // After a ForwardTop with masses: SampleTopMass for every row of a MassSuffices
+  // After a top-k forward with masses: SampleTopMass for every row of a MassSuffices
   // request into mass_tokens_ (others nullopt); true when one row was undecided.
   bool SampleFromMass(const std::vector<Sampling>& sampling, int top_k, bool penalised);
   // Rows [row, row + 1 + num_drafts) of `out` are the request's.

@@ -2,9 +2,9 @@
 // rows, chosen so that as little as possible crosses from the backend, and the
 // sampling that the candidates decide (docs/sampling.md).
 //
-//   every sampled request plain greedy          → argmax ids (Model::ForwardArgmax)
+//   every sampled request plain greedy          → argmax ids (Model::Forward, argmax)
 //   else every one greedy, top-k within the     → the 64 best ids and logits per row
-//     candidates, or top-p / min-p / T alone       (Model::ForwardTop), plus each row's
+//     candidates, or top-p / min-p / T alone       (Model::Forward, top-k), plus each row's
 //                                                  mass for the latter (SampleTopMass);
 //                                                  a row the mass cannot decide makes
 //                                                  the step read its logits after all
@@ -90,15 +90,16 @@ Status EngineCore::ForwardStep(const ForwardBatch& batch, const std::vector<Samp
   const LogitPenalties penalties = on_backend && (ids_only || top_only) ? StagePenalties(sampling) : LogitPenalties{};
   if (ids_only) {
     rows->argmax = argmax_.data();
-    return model_.ForwardArgmax(batch, cache_, argmax_.data(), penalties);
+    return model_.Forward(batch, cache_, ForwardOutput::Argmax(argmax_.data(), penalties));
   }
   if (top_only) {
     rows->top_k = top_k;
     rows->top_ids = top_ids_.data();
     rows->top_logits = top_logits_.data();
-    AX_RETURN_IF_ERROR(model_.ForwardTop(batch, cache_, top_k, top_ids_.data(), top_logits_.data(),
-                                         mass ? inv_temperature_.data() : nullptr, mass ? top_mass_.data() : nullptr,
-                                         penalties));
+    AX_RETURN_IF_ERROR(model_.Forward(batch, cache_,
+                                      ForwardOutput::Top(top_k, top_ids_.data(), top_logits_.data(),
+                                                         mass ? inv_temperature_.data() : nullptr,
+                                                         mass ? top_mass_.data() : nullptr, penalties)));
     if (!mass) return Status::Ok();
     rows->sampled = mass_tokens_.data();
     if (!SampleFromMass(sampling, top_k, on_backend)) return Status::Ok();
@@ -110,7 +111,7 @@ Status EngineCore::ForwardStep(const ForwardBatch& batch, const std::vector<Samp
   rows->penalised = false;  // the host applies them (Sample)
   ++counters_.steps_reading_logits;
   rows->logits = logits_.data();
-  return model_.Forward(batch, cache_, logits_.data());
+  return model_.Forward(batch, cache_, ForwardOutput::Logits(logits_.data()));
 }
 
 bool EngineCore::SampleFromMass(const std::vector<Sampling>& sampling, int top_k, bool penalised) {

@@ -9,9 +9,12 @@
 
 #include <cstdint>
 
+#include "base/gate_act.h"
 #include "tensor/dtype.h"
 
 namespace ax::kernels {
+
+using ax::GateAct;
 
 // Which matmul kernel computes the rows. Both explicit kernels are batch-invariant on
 // their own: an output element's value depends only on its x row, w and k — never on
@@ -60,20 +63,37 @@ struct RopeParams {
   int n_heads = 0, head_dim = 0, rot_dim = 0;
 };
 
-// out[m, f] = silu(gate_up[m, 0:f]) * gate_up[m, f:2f]  (gate and up fused at load).
-struct SiluMulParams {
+// out[m, f] = act(gate_up[m, 0:f]) * gate_up[m, f:2f]  (gate and up fused at load).
+struct GatedActParams {
   const float* gate_up = nullptr;  // [m, 2f]
   float* out = nullptr;            // [m, f]
   int64_t m = 0, f = 0;
+  GateAct act = GateAct::kSilu;
 };
 
-// out[t, :] = f32(table[ids[t], :])
+// In place on x [n]: x = cap * tanh(x / cap) (Gemma's attention-logit and final-logit
+// softcapping). cap > 0.
+struct SoftcapParams {
+  float* x = nullptr;
+  int64_t n = 0;
+  float cap = 0.0f;
+};
+
+// y[i] += x[i] for i < n (a residual add after a post-norm).
+struct AddParams {
+  const float* x = nullptr;
+  float* y = nullptr;
+  int64_t n = 0;
+};
+
+// out[t, :] = f32(table[ids[t], :]) * scale  (scale: Gemma's sqrt(hidden); 1 elsewhere)
 struct EmbeddingParams {
   const void* table = nullptr;  // [vocab, d], dtype table_dtype
   DType table_dtype = DType::kF32;
   const int32_t* ids = nullptr;  // [n], each in [0, vocab)
   float* out = nullptr;          // [n, d]
   int64_t n = 0, d = 0, vocab = 0;
+  float scale = 1.0f;
 };
 
 // Paged KV cache of one layer (see docs/kv-layout.md):
@@ -95,6 +115,10 @@ struct KvWriteParams {
 // position positions[t] attends to cache positions [0, positions[t]] of its sequence
 // (the cache must already hold them: KvWrite runs first).
 // Head h of q reads kv head h / (n_heads / n_kv_heads).
+// With window > 0 (a sliding-window layer) row t attends only to positions
+// (positions[t] - window, positions[t]]: the last `window` keys, itself included, as
+// transformers' sliding-window mask. With softcap > 0 a score s = scale * q·k becomes
+// softcap * tanh(s / softcap) before the softmax.
 struct AttentionParams {
   const float* q = nullptr;  // [n_tokens, n_heads, head_dim]
   const float* k_cache = nullptr;
@@ -107,6 +131,8 @@ struct AttentionParams {
   int n_seqs = 0, max_blocks_per_seq = 0;
   int n_heads = 0, n_kv_heads = 0, head_dim = 0, block_size = 0;
   float scale = 1.0f;
+  int window = 0;        // 0: every earlier key
+  float softcap = 0.0f;  // 0: none
 };
 
 // mass[r] = sum_j exp((x[r, j] - best[r * best_stride]) * inv_t[r]) over rows of

@@ -13,130 +13,59 @@
 #include <cmath>
 #include <filesystem>
 
+#include "model/arch/arch.h"
+#include "model/config_fields.h"
 #include "model/json_util.h"
 
 namespace ax {
 namespace {
 
-constexpr int64_t kMaxSize = 2147483647;  // sizes must fit int32 downstream
+constexpr int64_t kMaxSize = kConfigMaxSize;
+using Fields = ConfigFields;
 
-// Reads typed fields of one JSON object; errors name the file and the dotted field:
-//   "<path>: field 'rope_scaling.factor': expected a number > 0, got "2""
-class Fields {
- public:
-  Fields(const Json& obj, const std::string& path, std::string prefix = "")
-      : obj_(obj), path_(path), prefix_(std::move(prefix)) {}
+std::string SupportedList(bool class_names) {
+  std::string out;
+  for (const ArchInfo* a : Architectures()) {
+    const std::vector<std::string> names =
+        class_names ? a->class_names : std::vector<std::string>{a->model_type};
+    for (const std::string& n : names) out += (out.empty() ? "" : ", ") + n;
+    if (class_names)
+      for (const std::string& n : a->multimodal_class_names) out += ", " + n + " (text model)";
+  }
+  return out;
+}
 
-  // The value, or nullptr when the key is absent or null.
-  const Json* Find(const char* key) const {
-    auto it = obj_.find(key);
-    if (it == obj_.end() || it->is_null()) return nullptr;
-    return &*it;
-  }
-  std::string Name(const char* key) const { return prefix_ + key; }
-  Status Invalid(const char* key, const std::string& expected, const Json* got) const {
-    return InvalidArgument(path_ + ": field '" + Name(key) + "': expected " + expected +
-                           (got ? ", got " + JsonPreview(*got) : ", but it is missing"));
-  }
-  Status Unsupported(const char* key, const std::string& what) const {
-    return Unimplemented(path_ + ": field '" + Name(key) + "': " + what);
-  }
-
-  // Integer in [lo, hi]; absent/null keeps *out unless required.
-  Status Int(const char* key, int64_t* out, bool required, int64_t lo = 1, int64_t hi = kMaxSize) const {
-    const Json* j = Find(key);
-    const std::string expected = "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
-    if (!j) return required ? Invalid(key, expected, nullptr) : Status::Ok();
-    int64_t v = 0;
-    if (!JsonToInt64(*j, &v) || v < lo || v > hi) return Invalid(key, expected, j);
-    *out = v;
-    return Status::Ok();
-  }
-  // Finite number > lo (or >= lo when inclusive).
-  Status Double(const char* key, double* out, bool required, double lo, bool inclusive = false) const {
-    const Json* j = Find(key);
-    std::string bound = lo == 0 ? "0" : JsonPreview(Json(lo));
-    const std::string expected = std::string("a number ") + (inclusive ? ">= " : "> ") + bound;
-    if (!j) return required ? Invalid(key, expected, nullptr) : Status::Ok();
-    if (!j->is_number()) return Invalid(key, expected, j);
-    const double v = j->get<double>();
-    if (!std::isfinite(v) || v < lo || (!inclusive && v == lo)) return Invalid(key, expected, j);
-    *out = v;
-    return Status::Ok();
-  }
-  Status Bool(const char* key, bool* out) const {
-    const Json* j = Find(key);
-    if (!j) return Status::Ok();
-    if (!j->is_boolean()) return Invalid(key, "true or false", j);
-    *out = j->get<bool>();
-    return Status::Ok();
-  }
-  bool IsNull(const char* key) const {
-    auto it = obj_.find(key);
-    return it != obj_.end() && it->is_null();
-  }
-  // A token id; an explicit null means "none" (-1).
-  Status TokenId(const char* key, int32_t* out) const {
-    if (IsNull(key)) *out = -1;
-    int64_t v = *out;
-    AX_RETURN_IF_ERROR(Int(key, &v, false, 0, kMaxSize));
-    *out = static_cast<int32_t>(v);
-    return Status::Ok();
-  }
-  // An int or a list of ints (eos_token_id); null/absent keeps *out.
-  Status TokenIds(const char* key, std::vector<int32_t>* out) const {
-    if (IsNull(key)) out->clear();
-    const Json* j = Find(key);
-    if (!j) return Status::Ok();
-    const char* expected = "a token id or a list of token ids";
-    std::vector<int32_t> ids;
-    int64_t v = 0;
-    if (j->is_array()) {
-      for (const Json& e : *j) {
-        if (!JsonToInt64(e, &v) || v < 0 || v > kMaxSize) return Invalid(key, expected, j);
-        ids.push_back(static_cast<int32_t>(v));
-      }
-    } else if (JsonToInt64(*j, &v) && v >= 0 && v <= kMaxSize) {
-      ids.push_back(static_cast<int32_t>(v));
-    } else {
-      return Invalid(key, expected, j);
-    }
-    *out = std::move(ids);
-    return Status::Ok();
-  }
-
- private:
-  const Json& obj_;
-  const std::string& path_;
-  std::string prefix_;
-};
-
-Status ResolveArchitecture(const Fields& f, ModelConfig* c) {
-  const char* kSupported = "LlamaForCausalLM, Qwen3ForCausalLM";
+// Finds the architecture from architectures[0] (or model_type); sets c->family,
+// c->architecture and c->multimodal.
+Result<const ArchInfo*> ResolveArchitecture(const Fields& f, ModelConfig* c) {
   if (const Json* a = f.Find("architectures")) {
     if (!a->is_array() || a->empty() || !(*a)[0].is_string())
       return f.Invalid("architectures", "a non-empty list of class names", a);
     c->architecture = (*a)[0].get<std::string>();
-    if (c->architecture == "LlamaForCausalLM") c->family = ModelFamily::kLlama;
-    else if (c->architecture == "Qwen3ForCausalLM") c->family = ModelFamily::kQwen3;
-    else return f.Unsupported("architectures", "architecture '" + c->architecture +
-                                                   "' is not supported (supported: " + kSupported + ")");
-    return Status::Ok();
+    for (const ArchInfo* info : Architectures()) {
+      for (const std::string& n : info->class_names)
+        if (n == c->architecture) return info;
+      for (const std::string& n : info->multimodal_class_names) {
+        if (n != c->architecture) continue;
+        c->multimodal = true;
+        return info;
+      }
+    }
+    return f.Unsupported("architectures", "architecture '" + c->architecture +
+                                              "' is not supported (supported: " + SupportedList(true) + ")");
   }
   const Json* t = f.Find("model_type");
-  if (!t) return f.Invalid("architectures", std::string("one of ") + kSupported + " (or a 'model_type')", nullptr);
+  if (!t)
+    return f.Invalid("architectures", "one of " + SupportedList(true) + " (or a 'model_type')", nullptr);
   if (!t->is_string()) return f.Invalid("model_type", "a string", t);
   const std::string type = t->get<std::string>();
-  if (type == "llama") {
-    c->family = ModelFamily::kLlama;
-    c->architecture = "LlamaForCausalLM";
-  } else if (type == "qwen3") {
-    c->family = ModelFamily::kQwen3;
-    c->architecture = "Qwen3ForCausalLM";
-  } else {
-    return f.Unsupported("model_type", "model type '" + type + "' is not supported (supported: llama, qwen3)");
+  for (const ArchInfo* info : Architectures()) {
+    if (type != info->model_type) continue;
+    c->architecture = info->class_names[0];
+    return info;
   }
-  return Status::Ok();
+  return f.Unsupported("model_type", "model type '" + type + "' is not supported (supported: " +
+                                         SupportedList(false) + ")");
 }
 
 // One rope block: rope_scaling (transformers 4) or rope_parameters (transformers 5,
@@ -146,12 +75,8 @@ Status ParseRope(const Json& block, const std::string& path, const std::string& 
   const Fields f(block, path, field + ".");
   if (!block.is_object())
     return InvalidArgument(path + ": field '" + field + "': expected an object or null, got " + JsonPreview(block));
-  if (is_parameters && f.Find("full_attention")) {
-    const Json* sliding = f.Find("sliding_attention");
-    if (sliding && *sliding != *f.Find("full_attention"))
-      return f.Unsupported("sliding_attention", "per-layer-type rope parameters are not supported");
+  if (is_parameters && f.Find("full_attention"))
     return ParseRope(*f.Find("full_attention"), path, field + ".full_attention", true, out, theta);
-  }
   if (is_parameters) AX_RETURN_IF_ERROR(f.Double("rope_theta", theta, false, 0));
   const char* type_key = f.Find("rope_type") ? "rope_type" : "type";
   const Json* t = f.Find(type_key);
@@ -199,11 +124,10 @@ Status ParseSizes(const Fields& f, ModelConfig* c) {
   AX_RETURN_IF_ERROR(f.Int("vocab_size", &c->vocab_size, true));
   c->num_key_value_heads = c->num_attention_heads;
   AX_RETURN_IF_ERROR(f.Int("num_key_value_heads", &c->num_key_value_heads, false));
-  const bool llama = c->family == ModelFamily::kLlama;
   if (f.Find("head_dim")) {
     AX_RETURN_IF_ERROR(f.Int("head_dim", &c->head_dim, true));
-  } else if (!llama) {
-    c->head_dim = 128;
+  } else if (c->head_dim > 0) {
+    // the family's default (ArchInfo::defaults)
   } else if (c->hidden_size % c->num_attention_heads != 0) {
     return f.Invalid("hidden_size", "a multiple of num_attention_heads (" +
                                         std::to_string(c->num_attention_heads) + ") when head_dim is not given",
@@ -211,23 +135,35 @@ Status ParseSizes(const Fields& f, ModelConfig* c) {
   } else {
     c->head_dim = c->hidden_size / c->num_attention_heads;
   }
-  c->max_position_embeddings = llama ? 2048 : 32768;
   return f.Int("max_position_embeddings", &c->max_position_embeddings, false);
+}
+
+// layer_types (transformers 5: one of "full_attention" / "sliding_attention" per layer)
+// and sliding_window. Absent: every layer full, or what the family's extras decide.
+Status ParseLayerTypes(const Fields& f, ModelConfig* c) {
+  AX_RETURN_IF_ERROR(f.Int("sliding_window", &c->sliding_window, false, 1));
+  const Json* j = f.Find("layer_types");
+  if (!j) return Status::Ok();
+  const std::string expected = "a list of " + std::to_string(c->num_hidden_layers) +
+                               " \"full_attention\" / \"sliding_attention\" entries (num_hidden_layers)";
+  if (!j->is_array() || static_cast<int64_t>(j->size()) != c->num_hidden_layers)
+    return f.Invalid("layer_types", expected, j);
+  c->layer_types.clear();
+  for (const Json& e : *j) {
+    if (e == "full_attention") c->layer_types.push_back(AttentionType::kFull);
+    else if (e == "sliding_attention") c->layer_types.push_back(AttentionType::kSliding);
+    else return f.Unsupported("layer_types", "layer type " + JsonPreview(e) + " is not supported (expected " +
+                                                 expected + ")");
+  }
+  return Status::Ok();
 }
 
 Status ParseOptions(const Fields& f, ModelConfig* c) {
   AX_RETURN_IF_ERROR(f.Double("rms_norm_eps", &c->rms_norm_eps, false, 0));
   AX_RETURN_IF_ERROR(f.Bool("tie_word_embeddings", &c->tie_word_embeddings));
   AX_RETURN_IF_ERROR(f.Bool("attention_bias", &c->attention_bias));
-  if (const Json* act = f.Find("hidden_act")) {
-    if (!act->is_string()) return f.Invalid("hidden_act", "\"silu\"", act);
-    c->hidden_act = act->get<std::string>();
-  }
+  AX_RETURN_IF_ERROR(f.String("hidden_act", &c->hidden_act));
   AX_RETURN_IF_ERROR(ParseTorchDType(f, &c->torch_dtype));
-  if (c->family == ModelFamily::kLlama) {
-    c->bos_token_id = 1;
-    c->eos_token_ids = {2};
-  }
   AX_RETURN_IF_ERROR(f.TokenId("bos_token_id", &c->bos_token_id));
   AX_RETURN_IF_ERROR(f.TokenIds("eos_token_id", &c->eos_token_ids));
   bool flag = false;
@@ -236,7 +172,7 @@ Status ParseOptions(const Fields& f, ModelConfig* c) {
   flag = false;
   AX_RETURN_IF_ERROR(f.Bool("use_sliding_window", &flag));
   if (flag) return f.Unsupported("use_sliding_window", "sliding-window attention is not supported");
-  return Status::Ok();
+  return ParseLayerTypes(f, c);
 }
 
 }  // namespace
@@ -245,6 +181,7 @@ const char* ModelFamilyName(ModelFamily f) {
   switch (f) {
     case ModelFamily::kLlama: return "llama";
     case ModelFamily::kQwen3: return "qwen3";
+    case ModelFamily::kGemma3: return "gemma3";
   }
   return "?";
 }
@@ -277,27 +214,63 @@ Status ValidateModelConfig(const ModelConfig& c, const std::string& path) {
   if (c.head_dim % 2 != 0) return bad("head_dim", "expected an even number (rotary pairs), got " + std::to_string(c.head_dim));
   if (!(c.rms_norm_eps > 0) || !std::isfinite(c.rms_norm_eps)) return bad("rms_norm_eps", "expected a number > 0");
   if (!(c.rope_theta > 0) || !std::isfinite(c.rope_theta)) return bad("rope_theta", "expected a number > 0");
-  if (c.hidden_act != "silu")
-    return Unimplemented(path + ": field 'hidden_act': expected \"silu\", got \"" + c.hidden_act + "\"");
+  if (c.hidden_act != "silu" && c.hidden_act != "gelu_pytorch_tanh")
+    return Unimplemented(path + ": field 'hidden_act': expected \"silu\" or \"gelu_pytorch_tanh\", got \"" +
+                         c.hidden_act + "\"");
   if (c.attention_bias) return Unimplemented(path + ": field 'attention_bias': q/k/v biases are not supported");
+  if (!c.layer_types.empty() && static_cast<int64_t>(c.layer_types.size()) != c.num_hidden_layers)
+    return bad("layer_types", "expected " + std::to_string(c.num_hidden_layers) + " entries (num_hidden_layers), got " +
+                                  std::to_string(c.layer_types.size()));
+  bool sliding = false;
+  for (AttentionType t : c.layer_types) sliding = sliding || t == AttentionType::kSliding;
+  if (sliding && c.sliding_window < 1) return bad("sliding_window", "expected a positive window for the sliding layers");
+  if (sliding && c.sliding_window > c.max_position_embeddings)
+    return bad("sliding_window", "expected at most max_position_embeddings (" +
+                                     std::to_string(c.max_position_embeddings) + "), got " +
+                                     std::to_string(c.sliding_window));
+  for (const auto& [name, v] : {std::pair<const char*, double>{"query_pre_attn_scalar", c.query_pre_attn_scalar},
+                                {"attn_logit_softcapping", c.attn_logit_softcapping},
+                                {"final_logit_softcapping", c.final_logit_softcapping},
+                                {"rope_local_base_freq", c.rope_local_theta}})
+    if (!(v >= 0) || !std::isfinite(v)) return bad(name, "expected a number >= 0");
   return Status::Ok();
 }
 
 Result<ModelConfig> ParseModelConfig(std::string_view json_text, const std::string& path) {
   AX_ASSIGN_OR_RETURN(Json root, ParseJson(json_text, path));
   if (!root.is_object()) return InvalidArgument(path + ": expected a JSON object, got " + JsonPreview(root));
-  const Fields f(root, path);
+  const Fields top(root, path);
   ModelConfig c;
-  AX_RETURN_IF_ERROR(ResolveArchitecture(f, &c));
+  AX_ASSIGN_OR_RETURN(const ArchInfo* arch, ResolveArchitecture(top, &c));
+  c.family = arch->family;
+  // A multimodal checkpoint's text model is described by its text_config.
+  const Json* text = &root;
+  if (c.multimodal) {
+    text = top.Find("text_config");
+    if (text == nullptr || !text->is_object())
+      return top.Invalid("text_config", "an object (the text model of " + c.architecture + ")", text);
+  }
+  const Fields f(*text, path, c.multimodal ? "text_config." : "");
+  arch->defaults(&c);
   AX_RETURN_IF_ERROR(ParseSizes(f, &c));
   AX_RETURN_IF_ERROR(ParseOptions(f, &c));
-  c.rope_theta = 10000.0;
-  AX_RETURN_IF_ERROR(f.Double("rope_theta", &c.rope_theta, false, 0));
-  if (const Json* p = f.Find("rope_parameters")) {
-    AX_RETURN_IF_ERROR(ParseRope(*p, path, "rope_parameters", true, &c.rope_scaling, &c.rope_theta));
-  } else if (const Json* s = f.Find("rope_scaling")) {
-    AX_RETURN_IF_ERROR(ParseRope(*s, path, "rope_scaling", false, &c.rope_scaling, &c.rope_theta));
+  if (c.multimodal) {  // these may sit at the top level of a multimodal config
+    AX_RETURN_IF_ERROR(top.Bool("tie_word_embeddings", &c.tie_word_embeddings));
+    AX_RETURN_IF_ERROR(ParseTorchDType(top, &c.torch_dtype));
   }
+  AX_RETURN_IF_ERROR(f.Double("rope_theta", &c.rope_theta, false, 0));
+  const std::string prefix = f.prefix();
+  if (const Json* p = f.Find("rope_parameters")) {
+    AX_RETURN_IF_ERROR(ParseRope(*p, path, prefix + "rope_parameters", true, &c.rope_scaling, &c.rope_theta));
+    if (const Json* sliding = p->is_object() ? Fields(*p, path).Find("sliding_attention") : nullptr) {
+      AX_RETURN_IF_ERROR(ParseRope(*sliding, path, prefix + "rope_parameters.sliding_attention", true,
+                                   &c.rope_local_scaling, &c.rope_local_theta));
+    }
+  } else if (const Json* s = f.Find("rope_scaling")) {
+    AX_RETURN_IF_ERROR(ParseRope(*s, path, prefix + "rope_scaling", false, &c.rope_scaling, &c.rope_theta));
+  }
+  AX_RETURN_IF_ERROR(arch->parse_extras(f, &c));
+  if (c.layer_types.empty()) c.layer_types.assign(static_cast<size_t>(c.num_hidden_layers), AttentionType::kFull);
   AX_RETURN_IF_ERROR(ValidateModelConfig(c, path));
   return c;
 }
@@ -348,8 +321,8 @@ Json EosJson(const std::vector<int32_t>& ids) {
 std::string ModelConfigToJson(const ModelConfig& c) {
   const bool llama = c.family == ModelFamily::kLlama;
   Json j = {
-      {"architectures", {llama ? "LlamaForCausalLM" : "Qwen3ForCausalLM"}},
-      {"model_type", ModelFamilyName(c.family)},
+      {"architectures", {ArchFor(c.family).class_names[0]}},
+      {"model_type", ArchFor(c.family).model_type},
       {"hidden_size", c.hidden_size},
       {"intermediate_size", c.intermediate_size},
       {"num_hidden_layers", c.num_hidden_layers},
@@ -371,7 +344,18 @@ std::string ModelConfigToJson(const ModelConfig& c) {
   };
   if (c.bos_token_id >= 0) j["bos_token_id"] = c.bos_token_id;
   if (!c.eos_token_ids.empty()) j["eos_token_id"] = EosJson(c.eos_token_ids);
-  if (llama) {
+  if (c.family == ModelFamily::kGemma3) {
+    j.erase("hidden_act");
+    j["hidden_activation"] = c.hidden_act;
+    j["query_pre_attn_scalar"] = c.query_pre_attn_scalar;
+    j["sliding_window"] = c.sliding_window;
+    j["rope_local_base_freq"] = c.rope_local_theta;
+    Json types = Json::array();
+    for (AttentionType t : c.layer_types) types.push_back(t == AttentionType::kSliding ? "sliding_attention" : "full_attention");
+    j["layer_types"] = types;
+    j["final_logit_softcapping"] = c.final_logit_softcapping > 0 ? Json(c.final_logit_softcapping) : Json(nullptr);
+    j["attn_logit_softcapping"] = c.attn_logit_softcapping > 0 ? Json(c.attn_logit_softcapping) : Json(nullptr);
+  } else if (llama) {
     j["mlp_bias"] = false;
     j["pretraining_tp"] = 1;
   } else {
@@ -414,7 +398,8 @@ int64_t ParameterCount(const ModelConfig& c) {
   int64_t layer = h * q + 2 * h * kv + q * h   // q, k, v, o
                   + 3 * h * c.intermediate_size  // gate, up, down
                   + 2 * h;                       // input / post-attention norms
-  if (c.family == ModelFamily::kQwen3) layer += 2 * c.head_dim;  // q_norm, k_norm
+  if (c.family != ModelFamily::kLlama) layer += 2 * c.head_dim;  // q_norm, k_norm
+  if (c.family == ModelFamily::kGemma3) layer += 2 * h;           // pre/post feed-forward sandwich norms
   const int64_t embed = c.vocab_size * h;
   return embed + c.num_hidden_layers * layer + h + (c.tie_word_embeddings ? 0 : embed);
 }

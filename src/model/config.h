@@ -11,8 +11,11 @@
 
 namespace ax {
 
-enum class ModelFamily { kLlama, kQwen3 };
-const char* ModelFamilyName(ModelFamily f);  // "llama", "qwen3"
+enum class ModelFamily { kLlama, kQwen3, kGemma3 };
+const char* ModelFamilyName(ModelFamily f);  // "llama", "qwen3", "gemma3"
+
+// What a layer's attention sees: every earlier token, or a sliding window of them.
+enum class AttentionType { kFull, kSliding };
 
 enum class RopeScalingType { kNone, kLinear, kLlama3 };
 
@@ -26,7 +29,7 @@ struct RopeScaling {
 };
 
 struct ModelConfig {
-  std::string architecture;  // "LlamaForCausalLM", "Qwen3ForCausalLM"
+  std::string architecture;  // "LlamaForCausalLM", "Qwen3ForCausalLM", "Gemma3ForCausalLM", …
   ModelFamily family = ModelFamily::kLlama;
   int64_t hidden_size = 0;
   int64_t intermediate_size = 0;
@@ -41,7 +44,21 @@ struct ModelConfig {
   RopeScaling rope_scaling;
   bool tie_word_embeddings = false;
   bool attention_bias = false;      // q/k/v biases (rejected for now: Unimplemented)
-  std::string hidden_act = "silu";
+  std::string hidden_act = "silu";  // or "gelu_pytorch_tanh" (Gemma's hidden_activation)
+  // Per-layer attention kinds ([num_hidden_layers]; all kFull unless config.json's
+  // layer_types or a family rule says otherwise) and the window of kSliding layers.
+  std::vector<AttentionType> layer_types;
+  int64_t sliding_window = 0;
+  // Rope of kSliding layers (Gemma's rope_local_base_freq / rope_parameters
+  // .sliding_attention); kFull layers use rope_theta and rope_scaling.
+  double rope_local_theta = 0.0;
+  RopeScaling rope_local_scaling;
+  double query_pre_attn_scalar = 0.0;   // > 0: attention scale is its -1/2 power (Gemma)
+  double attn_logit_softcapping = 0.0;  // > 0: attention scores softcapped (Gemma 2 style)
+  double final_logit_softcapping = 0.0; // > 0: logits softcapped
+  // The checkpoint is a multimodal one (e.g. Gemma3ForConditionalGeneration) whose text
+  // model we run; its other towers are not loaded.
+  bool multimodal = false;
   DType torch_dtype = DType::kF32;  // the stored dtype config.json declares
   int32_t bos_token_id = -1;
   std::vector<int32_t> eos_token_ids;

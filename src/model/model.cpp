@@ -1,28 +1,38 @@
 #include "model/model.h"
 
+#include <map>
+
 #include "model/arch/arch.h"
-#include "model/layers/rope.h"
 #include "model/safetensors.h"
 
 namespace ax {
-
-const ArchHooks& ArchFor(ModelFamily family) {
-  switch (family) {
-    case ModelFamily::kLlama: return LlamaArch();
-    case ModelFamily::kQwen3: return Qwen3Arch();
-  }
-  return LlamaArch();
-}
-
 namespace {
 
+// The stored dtype of the matrices, as the embedding's.
 DType MatrixDType(const WeightStore& store) {
-  if (const TensorEntry* e = store.Find("model.embed_tokens.weight")) return e->dtype;
+  for (const auto& [name, e] : store.tensors())
+    if (e.shape.ndim == 2 && name.find("embed_tokens") != std::string::npos) return e.dtype;
   return DType::kF32;
+}
+
+// The checkpoint's tensors the mapping did not read, grouped by their first two name
+// components ("vision_tower.vision_model: 438 tensors").
+std::vector<std::string> Skipped(const WeightStore& store, const WeightLoader& loader) {
+  std::map<std::string, int> groups;
+  for (const auto& [name, e] : store.tensors()) {
+    if (loader.used(name)) continue;
+    const size_t dot = name.find('.');
+    const size_t dot2 = dot == std::string::npos ? dot : name.find('.', dot + 1);
+    ++groups[name.substr(0, dot2)];
+  }
+  std::vector<std::string> out;
+  for (const auto& [group, n] : groups) out.push_back(group + ": " + std::to_string(n) + " tensor" + (n == 1 ? "" : "s"));
+  return out;
 }
 
 }  // namespace
 
+Model::Model(Backend& backend) : backend_(backend) {}
 Model::~Model() = default;
 
 Result<std::unique_ptr<Model>> Model::Load(const std::string& dir, Backend& backend, const ModelLoadOptions& opts) {
@@ -30,18 +40,19 @@ Result<std::unique_ptr<Model>> Model::Load(const std::string& dir, Backend& back
   AX_ASSIGN_OR_RETURN(WeightStore store, WeightStore::OpenDir(dir));
   std::unique_ptr<Model> m(new Model(backend));
   m->config_ = cfg;
-  m->arch_ = &ArchFor(cfg.family);
-  m->weight_dtype_ = MatrixDType(store);
   WeightLoader loader(store, &backend);
-  AX_RETURN_IF_ERROR(m->arch_->map_weights(cfg, loader, &m->weights_).WithPrefix(dir));
+  auto arch = ArchFor(cfg.family).load(cfg, loader);
+  if (!arch.ok()) return arch.status().WithPrefix(dir);
+  m->arch_ = std::move(*arch);
+  AX_RETURN_IF_ERROR(ValidateMemory(m->arch_->memory).WithPrefix(dir));
+  for (size_t l = 0; l < m->arch_->attention.size(); ++l) {
+    Status s = backend.CheckAttention(m->arch_->attention[l]);
+    if (!s.ok()) return s.WithPrefix(dir + ": layer " + std::to_string(l));
+  }
+  m->weight_dtype_ = MatrixDType(store);
   m->weight_bytes_ = loader.uploaded_bytes();
-  const std::vector<float> inv_freq = RopeInvFreq(cfg);
-  AX_ASSIGN_OR_RETURN(m->weights_.inv_freq,
-                      backend.UploadWeight(TensorView{const_cast<float*>(inv_freq.data()), DType::kF32,
-                                                      Shape{static_cast<int64_t>(inv_freq.size())}, Device::kCpu},
-                                           DType::kF32));
-  AX_ASSIGN_OR_RETURN(m->ws_, AllocateDecoderWorkspace(backend, cfg, opts.max_batch_tokens,
-                                                       std::min(opts.max_logit_rows, opts.max_batch_tokens)));
+  AX_ASSIGN_OR_RETURN(m->ws_, AllocateWorkspace(backend, m->arch_->sizes, opts.max_batch_tokens,
+                                                std::min(opts.max_logit_rows, opts.max_batch_tokens)));
   return m;
 }
 
@@ -50,8 +61,12 @@ Result<ModelCheck> Model::Check(const std::string& dir) {
   AX_ASSIGN_OR_RETURN(check.config, LoadModelConfig(dir));
   AX_ASSIGN_OR_RETURN(WeightStore store, WeightStore::OpenDir(dir));
   WeightLoader loader(store, nullptr);
-  DecoderWeights unused;
-  AX_RETURN_IF_ERROR(ArchFor(check.config.family).map_weights(check.config, loader, &unused).WithPrefix(dir));
+  const ArchInfo& arch = ArchFor(check.config.family);
+  auto mapped = arch.load(check.config, loader);
+  if (!mapped.ok()) return mapped.status().WithPrefix(dir);
+  AX_RETURN_IF_ERROR(ValidateMemory((*mapped)->memory).WithPrefix(dir));
+  check.features = arch.features(check.config);
+  check.skipped = Skipped(store, loader);
   check.weight_bytes = store.total_bytes();
   check.num_tensors = store.tensors().size();
   for (const auto& [name, e] : store.tensors()) check.parameters += e.shape.numel();
@@ -59,53 +74,29 @@ Result<ModelCheck> Model::Check(const std::string& dir) {
   return check;
 }
 
+const std::vector<LayerMemory>& Model::memory() const { return arch_->memory; }
+
 Result<KvCache> Model::AllocateKvCache(int num_blocks, int block_size) {
-  if (num_blocks <= 0 || block_size <= 0) return InvalidArgument("KV cache needs positive blocks and block size");
-  KvCache kv;
-  kv.num_blocks = num_blocks;
-  kv.block_size = block_size;
-  const Shape shape{num_blocks, block_size, config_.num_key_value_heads, config_.head_dim};
-  for (int64_t l = 0; l < config_.num_hidden_layers; ++l) {
-    KvLayerView layer;
-    layer.block_size = block_size;
-    AX_ASSIGN_OR_RETURN(layer.k, backend_.Alloc(backend_.kv_dtype(), shape));
-    AX_ASSIGN_OR_RETURN(layer.v, backend_.Alloc(backend_.kv_dtype(), shape));
-    kv.layers.push_back(layer);
-  }
-  return kv;
+  return ax::AllocateKvCache(backend_, arch_->memory, num_blocks, block_size);
 }
 
-size_t Model::KvBytesPerToken() const {
-  return static_cast<size_t>(2 * config_.num_hidden_layers * config_.num_key_value_heads * config_.head_dim) *
-         DTypeSize(backend_.kv_dtype());
-}
+size_t Model::KvBytesPerToken() const { return ax::KvBytesPerToken(arch_->memory, backend_.kv_dtype()); }
 
-Status Model::Forward(const ForwardBatch& batch, KvCache& kv, float* logits_out) {
-  ForwardOutput out;
-  out.logits = logits_out;
-  return arch_->forward(backend_, config_, weights_, ws_, kv, batch, out);
-}
+std::vector<std::string> Model::Features() const { return ArchFor(config_.family).features(config_); }
 
-Status Model::ForwardTop(const ForwardBatch& batch, KvCache& kv, int k, int32_t* ids_out, float* logits_out,
-                         const float* inv_temperature, float* mass_out, const LogitPenalties& penalties) {
-  if (k < 1 || k > Backend::kMaxTopRows || k > config_.vocab_size)
-    return InvalidArgument("ForwardTop: k must be in [1, " + std::to_string(Backend::kMaxTopRows) + "], got " +
-                           std::to_string(k));
-  ForwardOutput out;
-  out.top_k = k;
-  out.top_ids = ids_out;
-  out.top_vals = logits_out;
-  out.top_mass = mass_out;
-  out.inv_temperature = inv_temperature;
-  if ((mass_out == nullptr) != (inv_temperature == nullptr))
-    return InvalidArgument("ForwardTop: mass_out and inv_temperature go together");
-  out.penalties = penalties;
-  AX_RETURN_IF_ERROR(CheckPenalties(batch, penalties));
-  return arch_->forward(backend_, config_, weights_, ws_, kv, batch, out);
-}
-
-Status Model::CheckPenalties(const ForwardBatch& batch, const LogitPenalties& penalties) const {
+Status Model::CheckOutput(const ForwardBatch& batch, const ForwardOutput& out) const {
+  const bool top = out.top_k > 0;
+  if ((out.logits != nullptr) + (out.argmax != nullptr) + top != 1)
+    return InvalidArgument("Forward: the output asks for exactly one of logits, argmax or top-k");
+  if (top && (out.top_k > Backend::kMaxTopRows || out.top_k > config_.vocab_size || out.top_ids == nullptr ||
+              out.top_vals == nullptr))
+    return InvalidArgument("Forward: top-k needs k in [1, " + std::to_string(Backend::kMaxTopRows) +
+                           "] and id and value outputs, got k " + std::to_string(out.top_k));
+  if ((out.top_mass == nullptr) != (out.inv_temperature == nullptr) || (out.top_mass != nullptr && !top))
+    return InvalidArgument("Forward: mass and inverse temperatures go together, with top-k");
+  const LogitPenalties& penalties = out.penalties;
   if (!penalties.any()) return Status::Ok();
+  if (out.logits != nullptr) return InvalidArgument("Forward: penalties apply to argmax or top-k outputs only");
   const int64_t rows = static_cast<int64_t>(batch.logit_rows.size());
   if (rows > Backend::kMaxPenaltyRows || penalties.begin[rows] > Backend::kMaxPenaltyEntries)
     return InvalidArgument("penalties: at most " + std::to_string(Backend::kMaxPenaltyRows) + " logit rows and " +
@@ -117,20 +108,26 @@ Status Model::CheckPenalties(const ForwardBatch& batch, const LogitPenalties& pe
   return Status::Ok();
 }
 
+Status Model::Forward(const ForwardBatch& batch, KvCache& kv, const ForwardOutput& out) {
+  const int64_t n = batch.n_tokens();
+  if (n == 0) return Status::Ok();
+  if (n > ws_.max_tokens)
+    return InvalidArgument("forward batch of " + std::to_string(n) + " tokens exceeds the workspace (" +
+                           std::to_string(ws_.max_tokens) + ")");
+  AX_RETURN_IF_ERROR(CheckOutput(batch, out));
+  AX_RETURN_IF_ERROR(batch.Validate(config_.vocab_size, kv.num_slots(), kv.block_size));
+  if (kv.layers.size() != arch_->memory.size())
+    return InvalidArgument("forward: the KV cache has " + std::to_string(kv.layers.size()) + " layers, the model " +
+                           std::to_string(arch_->memory.size()));
+  return RunForward(backend_, arch_->head, ws_, batch, out, config_.vocab_size,
+                    [&] { arch_->Layers(backend_, ws_, kv, batch); });
+}
+
 Status Model::ReadLogits(int64_t rows, float* out) {
   if (rows < 0 || rows > ws_.max_logit_rows)
     return InvalidArgument("ReadLogits: rows must be in [0, " + std::to_string(ws_.max_logit_rows) + "], got " +
                            std::to_string(rows));
   return backend_.ReadToHost(ws_.logits, out, static_cast<size_t>(rows * config_.vocab_size) * sizeof(float));
-}
-
-Status Model::ForwardArgmax(const ForwardBatch& batch, KvCache& kv, int32_t* ids_out,
-                            const LogitPenalties& penalties) {
-  ForwardOutput out;
-  out.argmax = ids_out;
-  out.penalties = penalties;
-  AX_RETURN_IF_ERROR(CheckPenalties(batch, penalties));
-  return arch_->forward(backend_, config_, weights_, ws_, kv, batch, out);
 }
 
 }  // namespace ax

@@ -8,9 +8,13 @@
 #include "backend/backend.h"
 #include "model/config.h"
 #include "model/forward_batch.h"
-#include "model/layers/decoder.h"
+#include "model/layers/head.h"
+#include "model/layers/workspace.h"
+#include "model/memory.h"
 
 namespace ax {
+
+class ArchModel;  // model/arch/arch.h
 
 struct ModelLoadOptions {
   int64_t max_batch_tokens = 512;  // rows per forward (prefill chunk + decodes)
@@ -20,6 +24,8 @@ struct ModelLoadOptions {
 // What doctor reports about a model directory without reading weight bytes.
 struct ModelCheck {
   ModelConfig config;
+  std::vector<std::string> features;  // ArchInfo::features
+  std::vector<std::string> skipped;   // tensors of the checkpoint that are not loaded (other towers)
   size_t weight_bytes = 0;
   size_t num_tensors = 0;
   int64_t parameters = 0;
@@ -42,48 +48,40 @@ class Model {
   Backend& backend() const { return backend_; }
   int64_t max_batch_tokens() const { return ws_.max_tokens; }
 
+  // What each layer keeps per token (model/memory.h).
+  const std::vector<LayerMemory>& memory() const;
   // Allocates the paged KV cache: num_blocks blocks of block_size tokens per layer.
   Result<KvCache> AllocateKvCache(int num_blocks, int block_size);
-  // Bytes one cached token takes over all layers (K and V, f32).
+  // Bytes one cached token takes over all layers.
   size_t KvBytesPerToken() const;
+  // Features of the checkpoint (doctor's report; ArchInfo::features).
+  std::vector<std::string> Features() const;
 
-  // Runs one forward; logits_out holds [batch.logit_rows.size(), vocab] on return.
-  Status Forward(const ForwardBatch& batch, KvCache& kv, float* logits_out);
-  // The same forward, but only each logit row's argmax (lowest id on ties) is computed
-  // on the backend and read back: ids_out holds [batch.logit_rows.size()] on return.
-  // What a greedy step needs, without moving a vocabulary of logits per row.
-  // With penalties ([logit rows]; Backend::kMaxPenaltyRows / kMaxPenaltyEntries at most;
-  // every id < vocab, as a sampler's seen tokens are), the argmax of the penalised logits.
-  Status ForwardArgmax(const ForwardBatch& batch, KvCache& kv, int32_t* ids_out,
-                       const LogitPenalties& penalties = {});
-  // The same forward, reading back each logit row's k best ids and logits in canonical
-  // order ([logit rows, k] each; 1 <= k <= Backend::kMaxTopRows): what top-k sampling
-  // needs (Sampler::SampleTop).
-  // With mass_out, also each row's mass at inverse temperature inv_temperature[row]
-  // ([logit rows] each; Backend::RowMass): with the k best, what top-p and min-p
-  // sampling need (Sampler::SampleTopMass) for most rows. With penalties, all of it
-  // of the penalised logits (as ForwardArgmax).
-  Status ForwardTop(const ForwardBatch& batch, KvCache& kv, int k, int32_t* ids_out, float* logits_out,
-                    const float* inv_temperature = nullptr, float* mass_out = nullptr,
-                    const LogitPenalties& penalties = {});
+  // Runs one forward over `batch` (validated against the vocabulary and the cache
+  // first) and writes what `out` asks for (model/layers/head.h): the logits of every
+  // logit row [rows, vocab]; each row's argmax [rows]; or each row's k best ids and
+  // logits in canonical order [rows, k] (1 <= k <= Backend::kMaxTopRows), with masses
+  // at the given inverse temperatures when asked. With penalties (argmax or top-k only;
+  // Backend::kMaxPenaltyRows / kMaxPenaltyEntries at most; every id < vocab, as a
+  // sampler's seen tokens are), of the penalised logits.
+  Status Forward(const ForwardBatch& batch, KvCache& kv, const ForwardOutput& out);
   // The logits of the first `rows` logit rows of the last forward, which must have
   // computed them in one piece (at most max_logit_rows() rows), into out [rows, vocab]
-  // (penalised if it applied penalties): the rows a ForwardTop could not sample from
-  // its candidates.
+  // (penalised if it applied penalties): the rows a top-k forward could not sample
+  // from its candidates.
   Status ReadLogits(int64_t rows, float* out);
   int64_t max_logit_rows() const { return ws_.max_logit_rows; }
 
  private:
-  Model(Backend& backend) : backend_(backend) {}
-  Status CheckPenalties(const ForwardBatch& batch, const LogitPenalties& penalties) const;
+  explicit Model(Backend& backend);
+  Status CheckOutput(const ForwardBatch& batch, const ForwardOutput& out) const;
 
   Backend& backend_;
   ModelConfig config_;
   DType weight_dtype_ = DType::kF32;
   size_t weight_bytes_ = 0;
-  DecoderWeights weights_;
-  DecoderWorkspace ws_;
-  const struct ArchHooks* arch_ = nullptr;
+  std::unique_ptr<ArchModel> arch_;
+  Workspace ws_;
 };
 
 }  // namespace ax

@@ -6,6 +6,8 @@
 // not depend on the piece size or the thread count.
 #include "model/synth.h"
 
+#include "model/arch/arch.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -65,6 +67,9 @@ const std::vector<ShapeRow>& Shapes() {
        RopeScaling{}, 151643, {151645}, {151645, 151643}},
       {"qwen3-8b", ModelFamily::kQwen3, 4096, 12288, 36, 32, 8, 128, 151936, 40960, 1e-6, 1000000.0, false,
        RopeScaling{}, 151643, {151645}, {151645, 151643}},
+      // google/gemma-3-1b-pt's text config (sliding window 512 on 5 of every 6 layers).
+      {"gemma-3-1b", ModelFamily::kGemma3, 1152, 6912, 26, 4, 1, 256, 262144, 32768, 1e-6, 1000000.0, true,
+       RopeScaling{}, 2, {1}, {1, 106}},
       // Test shapes (same as tests/fixtures/models/tiny-llama; tiny-qwen3 with 2 layers).
       {"tiny-llama", ModelFamily::kLlama, 64, 160, 2, 4, 2, 16, 256, 256, 1e-5, 500000.0, false,
        Llama3Rope(8.0, 16), 1, {2}, {2}},
@@ -321,7 +326,7 @@ Result<ModelConfig> SynthShapeConfig(const std::string& shape, DType dtype) {
   }
   ModelConfig c;
   c.family = r->family;
-  c.architecture = r->family == ModelFamily::kLlama ? "LlamaForCausalLM" : "Qwen3ForCausalLM";
+  c.architecture = ArchFor(r->family).class_names[0];
   c.hidden_size = r->hidden;
   c.intermediate_size = r->inter;
   c.num_hidden_layers = r->layers;
@@ -337,6 +342,15 @@ Result<ModelConfig> SynthShapeConfig(const std::string& shape, DType dtype) {
   c.torch_dtype = dtype;
   c.bos_token_id = r->bos;
   c.eos_token_ids = r->eos;
+  c.layer_types.assign(static_cast<size_t>(c.num_hidden_layers), AttentionType::kFull);
+  if (c.family == ModelFamily::kGemma3) {
+    c.hidden_act = "gelu_pytorch_tanh";
+    c.query_pre_attn_scalar = 256;
+    c.sliding_window = 512;
+    c.rope_local_theta = 10000.0;
+    for (int64_t l = 0; l < c.num_hidden_layers; ++l)
+      if ((l + 1) % 6 != 0) c.layer_types[static_cast<size_t>(l)] = AttentionType::kSliding;
+  }
   return c;
 }
 
@@ -351,9 +365,13 @@ std::vector<TensorSpec> ModelTensorSpecs(const ModelConfig& c, DType dt) {
     v.push_back({p + "self_attn.k_proj.weight", dt, Shape{kv, h}});
     v.push_back({p + "self_attn.v_proj.weight", dt, Shape{kv, h}});
     v.push_back({p + "self_attn.o_proj.weight", dt, Shape{h, q}});
-    if (c.family == ModelFamily::kQwen3) {
+    if (c.family != ModelFamily::kLlama) {
       v.push_back({p + "self_attn.q_norm.weight", dt, Shape{c.head_dim}});
       v.push_back({p + "self_attn.k_norm.weight", dt, Shape{c.head_dim}});
+    }
+    if (c.family == ModelFamily::kGemma3) {
+      v.push_back({p + "pre_feedforward_layernorm.weight", dt, Shape{h}});
+      v.push_back({p + "post_feedforward_layernorm.weight", dt, Shape{h}});
     }
     v.push_back({p + "mlp.gate_proj.weight", dt, Shape{inter, h}});
     v.push_back({p + "mlp.up_proj.weight", dt, Shape{inter, h}});

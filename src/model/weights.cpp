@@ -1,9 +1,26 @@
 #include "model/weights.h"
 
+#include "tensor/dtype.h"
+
 namespace ax {
+namespace {
+
+// Element i of a host tensor of f32, f16 or bf16, as f32.
+float LoadF32(const TensorView& v, int64_t i) {
+  switch (v.dtype) {
+    case DType::kF32: return static_cast<const float*>(v.data)[i];
+    case DType::kBF16: return Bf16ToF32(static_cast<const uint16_t*>(v.data)[i]);
+    case DType::kF16: return F16ToF32(static_cast<const uint16_t*>(v.data)[i]);
+    case DType::kI32: break;
+  }
+  return static_cast<float>(static_cast<const int32_t*>(v.data)[i]);
+}
+
+}  // namespace
 
 Result<TensorView> WeightLoader::Matrix(const std::string& name, int64_t rows, int64_t cols) {
   AX_ASSIGN_OR_RETURN(const TensorEntry* e, store_.Get(name, Shape{rows, cols}));
+  used_.insert(name);
   if (backend_ == nullptr) return TensorView{};
   uploaded_bytes_ += e->nbytes;
   return backend_->UploadWeight(e->view(), e->dtype);
@@ -15,6 +32,7 @@ Result<TensorView> WeightLoader::FusedRows(const std::vector<std::string>& names
   DType dtype = DType::kF32;
   for (size_t i = 0; i < names.size(); ++i) {
     AX_ASSIGN_OR_RETURN(const TensorEntry* e, store_.Get(names[i], Shape{rows[i], cols}));
+    used_.insert(names[i]);
     if (i == 0) dtype = e->dtype;
     if (e->dtype != dtype)
       return InvalidArgument(names[i] + ": dtype " + DTypeName(e->dtype) + ", expected " + DTypeName(dtype) +
@@ -26,11 +44,23 @@ Result<TensorView> WeightLoader::FusedRows(const std::vector<std::string>& names
   return backend_->UploadConcatRows(parts, dtype);
 }
 
-Result<TensorView> WeightLoader::Vector(const std::string& name, int64_t dim) {
+Result<TensorView> WeightLoader::Vector(const std::string& name, int64_t dim, float offset) {
   AX_ASSIGN_OR_RETURN(const TensorEntry* e, store_.Get(name, Shape{dim}));
+  used_.insert(name);
   if (backend_ == nullptr) return TensorView{};
   uploaded_bytes_ += static_cast<size_t>(dim) * 4;
-  return backend_->UploadWeight(e->view(), DType::kF32);
+  if (offset == 0.0f) return backend_->UploadWeight(e->view(), DType::kF32);
+  std::vector<float> values(static_cast<size_t>(dim));
+  const TensorView v = e->view();
+  for (int64_t i = 0; i < dim; ++i) values[static_cast<size_t>(i)] = LoadF32(v, i) + offset;
+  return Computed(values);
+}
+
+Result<TensorView> WeightLoader::Computed(const std::vector<float>& values) {
+  if (backend_ == nullptr) return TensorView{};
+  const TensorView host{const_cast<float*>(values.data()), DType::kF32, Shape{static_cast<int64_t>(values.size())},
+                        Device::kCpu};
+  return backend_->UploadWeight(host, DType::kF32);
 }
 
 }  // namespace ax

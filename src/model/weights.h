@@ -2,6 +2,7 @@
 // only checks (doctor's validation reads headers, never weight bytes).
 #pragma once
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -20,16 +21,22 @@ class WeightLoader {
   // Several [r_i, cols] matrices fused into one [sum r_i, cols], in order.
   Result<TensorView> FusedRows(const std::vector<std::string>& names, const std::vector<int64_t>& rows,
                                int64_t cols);
-  // A norm weight [dim], converted to f32.
-  Result<TensorView> Vector(const std::string& name, int64_t dim);
+  // A norm weight [dim], converted to f32, plus `offset` (1 for Gemma's (1 + w) RMSNorm,
+  // folded at load: the f32 sum is what transformers multiplies by).
+  Result<TensorView> Vector(const std::string& name, int64_t dim, float offset = 0.0f);
+  // A tensor computed at load (rope frequencies), uploaded as f32 [values.size()].
+  Result<TensorView> Computed(const std::vector<float>& values);
 
   bool Has(const std::string& name) const { return store_.Find(name) != nullptr; }
+  // Whether a mapping read tensor `name` (doctor lists the ones no mapping read).
+  bool used(const std::string& name) const { return used_.count(name) != 0; }
   size_t uploaded_bytes() const { return uploaded_bytes_; }
 
  private:
   const WeightStore& store_;
   Backend* backend_;
   size_t uploaded_bytes_ = 0;
+  std::set<std::string> used_;
 };
 
 }  // namespace ax

@@ -122,7 +122,7 @@ TEST(ForwardInvariance, LogitsAloneEqualLogitsInAMixedBatch) {
         }
       }
       std::vector<float> logits(fb.logit_rows.size() * static_cast<size_t>(vocab));
-      EXPECT_TRUE(model->Forward(fb, kv, logits.data()).ok());
+      EXPECT_TRUE(model->Forward(fb, kv, ForwardOutput::Logits(logits.data())).ok());
       // Keep A's rows only: A's logit rows are found by position in fb.
       const int32_t a_first_row = [&] {
         for (int s = 0; s < fb.n_seqs(); ++s)

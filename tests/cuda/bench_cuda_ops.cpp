@@ -133,7 +133,7 @@ int Run(int reps, const char* json_path) {
     }
   }
 
-  // gate/up GEMV with SiLU in its epilogue (MatmulSiluMul) vs Matmul then SiluMul.
+  // gate/up GEMV with SiLU in its epilogue (MatmulGatedAct) vs Matmul then GatedAct.
   {
     const int copies = 2;  // 2 x 201 MB
     std::vector<TensorView> ws;
@@ -145,11 +145,11 @@ int Run(int reps, const char* json_path) {
     TensorView gu = Upload(be, 2 * inter, DType::kBF16, Shape{1, 2 * inter});
     TensorView act = Upload(be, inter, DType::kBF16, Shape{1, inter});
     rows.push_back({"matmul m=1 gate_up + silu fused", TimeOp(be, sync, reps, [&](int i) {
-                      be.MatmulSiluMul(x, ws[static_cast<size_t>(i % copies)], gu, act, 0);
+                      be.MatmulGatedAct(x, ws[static_cast<size_t>(i % copies)], gu, act, GateAct::kSilu, 0);
                     }), wbytes, 0});
     rows.push_back({"matmul m=1 gate_up, then silu", TimeOp(be, sync, reps, [&](int i) {
                       be.Matmul(x, ws[static_cast<size_t>(i % copies)], gu, false, 0);
-                      be.SiluMul(gu, act);
+                      be.GatedAct(gu, act, GateAct::kSilu);
                     }), wbytes, 0});
   }
 
@@ -169,22 +169,22 @@ int Run(int reps, const char* json_path) {
   cache.k = Upload(be, kv_blocks * bs * nkv * hd, DType::kBF16, Shape{kv_blocks, bs, nkv, hd}, 1.0f);
   cache.v = Upload(be, kv_blocks * bs * nkv * hd, DType::kBF16, Shape{kv_blocks, bs, nkv, hd}, 1.0f);
   TensorView embed = Upload(be, 1000 * hidden, DType::kBF16, Shape{1000, hidden});
-  rows.push_back({"embedding m=1", TimeOp(be, sync, reps, [&](int) { be.Embedding(embed, x1); })});
+  rows.push_back({"embedding m=1", TimeOp(be, sync, reps, [&](int) { be.Embedding(embed, 1.0f, x1); })});
   rows.push_back({"rmsnorm m=1 d=4096", TimeOp(be, sync, reps, [&](int) { be.RmsNorm(x1, norm_w, 1e-6f, x1); })});
   rows.push_back({"q_norm m=32 d=128", TimeOp(be, sync, reps, [&](int) { be.RmsNorm(q1, head_w, 1e-6f, q1); })});
   rows.push_back({"rope q 32 heads", TimeOp(be, sync, reps, [&](int) { be.Rope(q1, nq, hd, inv); })});
   rows.push_back({"kv_write 1 token", TimeOp(be, sync, reps, [&](int) { be.KvWrite(k1, k1, cache, nkv, hd); })});
   rows.push_back({"attention input fused (q/k norm, rope, kv) 1 token",
                   TimeOp(be, sync, reps, [&](int) {
-                    be.AttentionInput(q1, k1, k1, head_w, head_w, 1e-6f, inv, cache, nq, nkv, hd);
+                    be.AttentionInput(q1, k1, k1, head_w, head_w, inv, cache, AttentionShape{nq, nkv, hd, 0, 1.0f, 0.0f, 1e-6f});
                   })});
-  rows.push_back({"silu_mul m=1 f=12288", TimeOp(be, sync, reps, [&](int) { be.SiluMul(gu1, act1); })});
+  rows.push_back({"silu_mul m=1 f=12288", TimeOp(be, sync, reps, [&](int) { be.GatedAct(gu1, act1, GateAct::kSilu); })});
   for (int pos : {127, 639}) {
     StagedBatch d = OneSeq(1, pos, bs, kv_blocks);
     if (!be.BeginForward(d.meta()).ok()) return 1;
     TensorView out = Upload(be, nq * hd, DType::kBF16, Shape{1, nq * hd});
     rows.push_back({"attention decode pos " + std::to_string(pos),
-                    TimeOp(be, sync, reps, [&](int) { be.Attention(q1, cache, nq, nkv, hd, 0.088f, out); })});
+                    TimeOp(be, sync, reps, [&](int) { be.Attention(q1, cache, AttentionShape{nq, nkv, hd, 0, 0.088f}, out); })});
   }
   // ---- prefill attention ----
   for (int n : {128, 512}) {
@@ -196,7 +196,7 @@ int Run(int reps, const char* json_path) {
     const double flops = 4.0 * nq * hd * (static_cast<double>(n) * (n + 1) / 2);
     rows.push_back({"attention prefill " + std::to_string(n),
                     TimeOp(be, sync, std::max(5, reps / 10),
-                           [&](int) { be.Attention(qn, cache, nq, nkv, hd, 0.088f, out); }),
+                           [&](int) { be.Attention(qn, cache, AttentionShape{nq, nkv, hd, 0, 0.088f}, out); }),
                     0, flops});
   }
 

@@ -75,7 +75,7 @@ class Harness {
     batch.AddSequence(seq.data() + begin, end - begin, static_cast<int32_t>(begin), blocks_, kv_.block_size, true,
                       all, prompt);
     std::vector<float> logits(batch.logit_rows.size() * static_cast<size_t>(vocab()));
-    Status s = model_->Forward(batch, kv_, logits.data());
+    Status s = model_->Forward(batch, kv_, ForwardOutput::Logits(logits.data()));
     EXPECT_TRUE(s.ok()) << s.ToString();
     return logits;
   }

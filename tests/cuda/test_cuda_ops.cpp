@@ -51,7 +51,7 @@ TEST_P(CudaOpsP, Embedding) {
     TensorView out = Poisoned(be, Act(), Shape{n, d});
     StagedBatch s = OneSeq(n);
     ASSERT_TRUE(be.BeginForward(s.meta()).ok());
-    be.Embedding(t, out);
+    be.Embedding(t, 1.0f, out);
     std::vector<float> want(static_cast<size_t>(n * d));
     kernels::EmbeddingParams p{table.data(), DType::kF32, s.tokens.data(), want.data(), n, d, vocab};
     kernels::ref::Embedding(p);
@@ -219,26 +219,47 @@ TEST_P(CudaOpsP, Rope) {
   }
 }
 
-TEST_P(CudaOpsP, SiluMul) {
+TEST_P(CudaOpsP, GatedAct) {
   AX_REQUIRE_CUDA();
   Backend& be = Be();
-  for (int64_t m : {1, 7}) {
-    for (int64_t f : {8, 13, 4096}) {
-      const std::vector<float> gu = Input(static_cast<size_t>(m * 2 * f), 8, -6.0f, 6.0f);
-      TensorView gud = ToDevice(be, gu, Act(), Shape{m, 2 * f});
-      TensorView out = Poisoned(be, Act(), Shape{m, f});
-      be.SiluMul(gud, out);
-      std::vector<float> want(static_cast<size_t>(m * f));
-      kernels::SiluMulParams p{gu.data(), want.data(), m, f};
-      kernels::ref::SiluMul(p);
-      EXPECT_LT(RelError(ToHost(be, out), want), Tol()) << "m " << m << " f " << f;
+  for (GateAct act : {GateAct::kSilu, GateAct::kGeluTanh}) {
+    for (int64_t m : {1, 7}) {
+      for (int64_t f : {8, 13, 4096}) {
+        const std::vector<float> gu = Input(static_cast<size_t>(m * 2 * f), 8, -6.0f, 6.0f);
+        TensorView gud = ToDevice(be, gu, Act(), Shape{m, 2 * f});
+        TensorView out = Poisoned(be, Act(), Shape{m, f});
+        be.GatedAct(gud, out, act);
+        std::vector<float> want(static_cast<size_t>(m * f));
+        kernels::GatedActParams p{gu.data(), want.data(), m, f, act};
+        kernels::ref::GatedAct(p);
+        EXPECT_LT(RelError(ToHost(be, out), want), Tol()) << GateActName(act) << " m " << m << " f " << f;
+      }
     }
   }
 }
 
-// The fused gate/up GEMV + SiLU gives the bits of Matmul then SiluMul for every class
+TEST_P(CudaOpsP, AddAndSoftcap) {
+  AX_REQUIRE_CUDA();
+  Backend& be = Be();
+  for (int64_t n : {1, 7, 4097}) {
+    const std::vector<float> x = Input(static_cast<size_t>(n), 9), y = Input(static_cast<size_t>(n), 10);
+    TensorView yd = ToDevice(be, y, Act(), Shape{1, n});
+    be.Add(ToDevice(be, x, Act(), Shape{1, n}), yd);
+    std::vector<float> want = y;
+    kernels::ref::Add(kernels::AddParams{x.data(), want.data(), n});
+    EXPECT_LT(RelError(ToHost(be, yd), want), Tol()) << "add n " << n;
+    const std::vector<float> logits = Input(static_cast<size_t>(n), 11, -100.0f, 100.0f);
+    TensorView ld = ToDevice(be, logits, DType::kF32, Shape{1, n});
+    be.Softcap(ld, 30.0f);
+    std::vector<float> capped = logits;
+    kernels::ref::Softcap(kernels::SoftcapParams{capped.data(), n, 30.0f});
+    EXPECT_LT(RelError(ToHost(be, ld), capped), 1e-6) << "softcap n " << n;
+  }
+}
+
+// The fused gate/up GEMV + SiLU gives the bits of Matmul then GatedAct for every class
 // of row (prompt rows keep the unfused path), including shapes it does not serve.
-TEST_P(CudaOpsP, MatmulSiluMulEqualsSeparateOps) {
+TEST_P(CudaOpsP, MatmulGatedActEqualsSeparateOps) {
   AX_REQUIRE_CUDA();
   Backend& be = Be();
   for (auto [f, k] : {std::pair<int64_t, int64_t>{64, 128}, {1536, 4096}, {13, 64}, {8, 172}}) {
@@ -251,10 +272,10 @@ TEST_P(CudaOpsP, MatmulSiluMulEqualsSeparateOps) {
         TensorView gu = Poisoned(be, Act(), Shape{m, 2 * f});
         TensorView want = Poisoned(be, Act(), Shape{m, f});
         be.Matmul(xd, wd, gu, false, split);
-        be.SiluMul(gu, want);
+        be.GatedAct(gu, want, GateAct::kSilu);
         TensorView scratch = Poisoned(be, Act(), Shape{m, 2 * f});
         TensorView got = Poisoned(be, Act(), Shape{m, f});
-        be.MatmulSiluMul(xd, wd, scratch, got, split);
+        be.MatmulGatedAct(xd, wd, scratch, got, GateAct::kSilu, split);
         EXPECT_EQ(ToHost(be, got), ToHost(be, want)) << "f " << f << " k " << k << " m " << m << " split " << split;
       }
     }
@@ -334,7 +355,7 @@ void RunAttention(Backend& be, bool f32, const AttnCase& c, const std::vector<st
   TensorView out = Poisoned(be, act, Shape{n, c.heads * c.hd});
   ASSERT_TRUE(be.BeginForward(s.meta()).ok());
   const float scale = 1.0f / std::sqrt(static_cast<float>(c.hd));
-  be.Attention(qd, cache, c.heads, c.kv_heads, c.hd, scale, out);
+  be.Attention(qd, cache, AttentionShape{c.heads, c.kv_heads, c.hd, 0, scale}, out);
   std::vector<float> want(q.size());
   kernels::AttentionParams p;
   p.q = q.data();
@@ -428,9 +449,9 @@ TEST_P(CudaOpsP, AttentionInputFusedEqualsSeparateOps) {
         cache.v = ToDevice(be, cache0, Act(), Shape{blocks, bs, nkv, hd});
         const float eps = 1e-6f;
         if (fused == 1) {
-          be.AttentionInput(qd, kd, vd, qnd, knd, eps, invd, cache, nq, nkv, hd);
+          be.AttentionInput(qd, kd, vd, qnd, knd, invd, cache, AttentionShape{nq, nkv, hd, 0, 1.0f, 0.0f, eps});
         } else {
-          be.Backend::AttentionInput(qd, kd, vd, qnd, knd, eps, invd, cache, nq, nkv, hd);
+          be.Backend::AttentionInput(qd, kd, vd, qnd, knd, invd, cache, AttentionShape{nq, nkv, hd, 0, 1.0f, 0.0f, eps});
         }
         results[fused] = {ToHost(be, qd), ToHost(be, kd), ToHost(be, cache.k), ToHost(be, cache.v)};
       }

@@ -66,26 +66,26 @@ class ModelHarness {
     batch.AddSequence(seq.data() + begin, end - begin, static_cast<int32_t>(begin), blocks_, kv_.block_size,
                       /*want_last_logits=*/true, all_logits);
     std::vector<float> logits(batch.logit_rows.size() * static_cast<size_t>(vocab()));
-    last_status_ = model_->Forward(batch, kv_, logits.data());
+    last_status_ = model_->Forward(batch, kv_, ForwardOutput::Logits(logits.data()));
     return logits;
   }
-  // The same chunk through Model::ForwardArgmax: one id per logit row.
+  // The same chunk through Model::Forward with an argmax output: one id per logit row.
   std::vector<int32_t> ChunkArgmax(const std::vector<int32_t>& seq, int64_t begin, int64_t end, bool all_logits) {
     ForwardBatch batch;
     batch.AddSequence(seq.data() + begin, end - begin, static_cast<int32_t>(begin), blocks_, kv_.block_size,
                       /*want_last_logits=*/true, all_logits);
     std::vector<int32_t> ids(batch.logit_rows.size(), -1);
-    last_status_ = model_->ForwardArgmax(batch, kv_, ids.data());
+    last_status_ = model_->Forward(batch, kv_, ForwardOutput::Argmax(ids.data()));
     return ids;
   }
-  // The same chunk through Model::ForwardTop: k ids and logits per logit row.
+  // The same chunk through Model::Forward with a top-k output: k ids and logits per logit row.
   // With mass, also each row's mass at inverse temperature inv_t[row].
   Status ChunkTop(const std::vector<int32_t>& seq, int64_t begin, int64_t end, int k, int32_t* ids, float* vals,
                   const float* inv_t = nullptr, float* mass = nullptr) {
     ForwardBatch batch;
     batch.AddSequence(seq.data() + begin, end - begin, static_cast<int32_t>(begin), blocks_, kv_.block_size,
                       /*want_last_logits=*/true, /*all_logits=*/true);
-    return model_->ForwardTop(batch, kv_, k, ids, vals, inv_t, mass);
+    return model_->Forward(batch, kv_, ForwardOutput::Top(k, ids, vals, inv_t, mass));
   }
   const Status& last_status() const { return last_status_; }
 

@@ -75,9 +75,9 @@ TEST_F(Stories260K, FirstStepLogitsMatchReference) {
   }
 }
 
-// ForwardArgmax gives each logit row's argmax of what Forward returns (every row of a
+// An argmax forward gives each logit row's argmax of what Forward returns (every row of a
 // prompt chunk, so ties and near-ties are met on the way).
-TEST_F(Stories260K, ForwardArgmaxIsTheArgmaxOfForwardLogits) {
+TEST_F(Stories260K, ArgmaxOutputIsTheArgmaxOfForwardLogits) {
   ModelHarness h(StoriesDir());
   ASSERT_TRUE(h.status().ok()) << h.status().ToString();
   for (const auto& c : ref_["cases"]) {
@@ -92,10 +92,10 @@ TEST_F(Stories260K, ForwardArgmaxIsTheArgmaxOfForwardLogits) {
   }
 }
 
-// ForwardTop gives each logit row's best k ids and logits of what Forward returns, in
+// A top-k forward gives each logit row's best k ids and logits of what Forward returns, in
 // canonical order (logit descending, id ascending), and with masses each row's
 // sum of exp((logit - max) / T) within Backend::kRowMassRelError.
-TEST_F(Stories260K, ForwardTopIsTheCanonicalTopOfForwardLogits) {
+TEST_F(Stories260K, TopOutputIsTheCanonicalTopOfForwardLogits) {
   ModelHarness h(StoriesDir());
   ASSERT_TRUE(h.status().ok()) << h.status().ToString();
   constexpr int kK = 64;
@@ -126,7 +126,7 @@ TEST_F(Stories260K, ForwardTopIsTheCanonicalTopOfForwardLogits) {
   }
 }
 
-// A top-k sampled request's steps read back candidates (ForwardTop) when every request
+// A top-k sampled request's steps read back candidates (a top-k forward) when every request
 // in the step allows it, and logits when one does not (top_k 100, above the 64
 // candidates): the same seeded tokens and logprobs either way.
 TEST_F(Stories260K, TopKSamplingGivesTheSameTokensFromCandidatesAsFromLogits) {

@@ -1,7 +1,8 @@
 // cpu::Attention vs ref::Attention over a paged cache: several sequences of different
 // lengths with block tables in scrambled order, a prefill, a decode row and chunks in
 // the middle of sequences (positions not starting at 0), GQA ratios 1/2/4/12, head_dim
-// 8/12/64/128, two block sizes, 1/2/3 threads. Cache slots that no query may read and
+// 8/12/64/128/256, two block sizes, 1/2/3 threads; sliding windows (1 key to more than
+// the context) and the attention-logit softcap. Cache slots that no query may read and
 // output rows outside every sequence are NaN-poisoned.
 #include <gtest/gtest.h>
 
@@ -30,11 +31,14 @@ struct SeqSpec {
 
 struct AttentionCase {
   int n_heads, n_kv_heads, head_dim, block_size;
+  int window = 0;
+  float softcap = 0.0f;
 };
 
 void CheckAttention(const AttentionCase& c) {
   SCOPED_TRACE("heads=" + std::to_string(c.n_heads) + " kv_heads=" + std::to_string(c.n_kv_heads) +
-               " head_dim=" + std::to_string(c.head_dim) + " block=" + std::to_string(c.block_size));
+               " head_dim=" + std::to_string(c.head_dim) + " block=" + std::to_string(c.block_size) +
+               " window=" + std::to_string(c.window) + " softcap=" + std::to_string(c.softcap));
   // Middle chunk, decode row, full prefill, short chunk; rows laid out with a gap row
   // (index 17) that belongs to no sequence and must stay poisoned.
   const std::vector<SeqSpec> seqs = {{20, 17}, {4, 1}, {0, 70}, {33, 2}};
@@ -97,6 +101,8 @@ void CheckAttention(const AttentionCase& c) {
   p.head_dim = hd;
   p.block_size = bs;
   p.scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  p.window = c.window;
+  p.softcap = c.softcap;
 
   const size_t out_size = static_cast<size_t>(n_tokens) * c.n_heads * hd;
   std::vector<float> want(out_size, kPoison);
@@ -134,6 +140,20 @@ TEST(AttentionTest, PagedCausalGqaMatchesRef) {
       }
     }
   }
+}
+
+// Gemma's sliding-window layers (a query at p sees (p - window, p]) and softcapped
+// scores; windows from a single key to longer than every context, block sizes that do
+// and do not divide them, and Gemma's head_dim 256.
+TEST(AttentionTest, SlidingWindowAndSoftcapMatchRef) {
+  for (int window : {1, 3, 7, 16, 40, 1000}) {
+    for (int bs : {16, 5}) {
+      CheckAttention({4, 2, 64, bs, window, 0.0f});
+      CheckAttention({8, 2, 12, bs, window, 50.0f});
+    }
+  }
+  CheckAttention({4, 1, 256, 16, 9, 50.0f});
+  CheckAttention({2, 1, 256, 16, 0, 0.0f});
 }
 
 // Block size 1: one slot per block, the most scattered table.

@@ -1,4 +1,4 @@
-// cpu::{RmsNorm, Rope, SiluMul, Embedding, KvWrite, RowMass} vs kernels/ref at odd sizes,
+// cpu::{RmsNorm, Rope, GatedAct, Softcap, Add, Embedding, KvWrite, RowMass} vs kernels/ref at odd sizes,
 // 1/2/3 threads, with poisoned outputs.
 #include <gtest/gtest.h>
 
@@ -109,24 +109,58 @@ TEST(RopeTest, MatchesRef) {
   }
 }
 
-TEST(SiluMulTest, MatchesRef) {
-  for (int64_t f : {1, 7, 33, 257, 3072}) {
-    for (int64_t m : {1, 5, 17}) {
-      // Wide range so silu's tails (exp overflow clamp, large negative inputs) are hit.
-      const std::vector<float> gu = testing::RandomF32(m * 2 * f, 31 + f, -30.0f, 30.0f);
-      SiluMulParams p;
-      p.gate_up = gu.data();
-      p.m = m;
-      p.f = f;
-      std::vector<float> want(m * f, kPoison);
-      p.out = want.data();
-      ref::SiluMul(p);
-      for (int threads : testing::kThreadCounts) {
-        std::vector<float> got(m * f, kPoison);
-        p.out = got.data();
-        cpu::SiluMul(p, Pool(threads));
-        ExpectNear(got, want, 2e-6, 1e-30, "f=" + std::to_string(f) + " m=" + std::to_string(m));
+TEST(GatedActTest, MatchesRef) {
+  for (GateAct act : {GateAct::kSilu, GateAct::kGeluTanh}) {
+    for (int64_t f : {1, 7, 33, 257, 3072}) {
+      for (int64_t m : {1, 5, 17}) {
+        // Wide range so the tails (exp overflow clamp, large negative inputs, tanh
+        // saturation) are hit.
+        const std::vector<float> gu = testing::RandomF32(m * 2 * f, 31 + f, -30.0f, 30.0f);
+        GatedActParams p;
+        p.gate_up = gu.data();
+        p.m = m;
+        p.f = f;
+        p.act = act;
+        std::vector<float> want(m * f, kPoison);
+        p.out = want.data();
+        ref::GatedAct(p);
+        for (int threads : testing::kThreadCounts) {
+          std::vector<float> got(m * f, kPoison);
+          p.out = got.data();
+          cpu::GatedAct(p, Pool(threads));
+          ExpectNear(got, want, 2e-6, 1e-6,
+                     std::string(GateActName(act)) + " f=" + std::to_string(f) + " m=" + std::to_string(m));
+        }
       }
+    }
+  }
+}
+
+TEST(SoftcapTest, MatchesRef) {
+  for (int64_t n : {1, 7, 33, 4097}) {
+    for (float cap : {30.0f, 50.0f}) {
+      const std::vector<float> x = testing::RandomF32(n, 7 + n, -200.0f, 200.0f);
+      std::vector<float> want = x, got = x;
+      ref::Softcap(SoftcapParams{want.data(), n, cap});
+      for (int threads : testing::kThreadCounts) {
+        got = x;
+        cpu::Softcap(SoftcapParams{got.data(), n, cap}, Pool(threads));
+        ExpectNear(got, want, 1e-6, 1e-5, "n=" + std::to_string(n));
+      }
+    }
+  }
+}
+
+TEST(AddTest, MatchesRef) {
+  for (int64_t n : {1, 7, 33, 4097}) {
+    const std::vector<float> x = testing::RandomF32(n, 3 + n, -2.0f, 2.0f);
+    const std::vector<float> y = testing::RandomF32(n, 5 + n, -2.0f, 2.0f);
+    std::vector<float> want = y;
+    ref::Add(AddParams{x.data(), want.data(), n});
+    for (int threads : testing::kThreadCounts) {
+      std::vector<float> got = y;
+      cpu::Add(AddParams{x.data(), got.data(), n}, Pool(threads));
+      EXPECT_EQ(got, want) << "n=" << n;
     }
   }
 }

@@ -45,7 +45,9 @@ int RunDoctor(int argc, char** argv) {
                     {"vocab_size", rep->vocab_size},
                     {"max_position_embeddings", rep->max_position_embeddings},
                     {"tokenizer", rep->has_tokenizer},
-                    {"tokenizer_note", rep->tokenizer_error}};
+                    {"tokenizer_note", rep->tokenizer_error},
+                    {"features", rep->features},
+                    {"not_loaded", rep->not_loaded}};
     }
   }
   j["ok"] = ok;
@@ -66,6 +68,8 @@ int RunDoctor(int argc, char** argv) {
                     m["weight_bytes"].get<double>() / 1e6, m["layers"].get<long long>(),
                     m["vocab_size"].get<long long>(),
                     m["tokenizer"].get<bool>() ? "yes" : m["tokenizer_note"].get<std::string>().c_str());
+        for (const auto& f : m["features"]) std::printf("  uses: %s\n", f.get<std::string>().c_str());
+        for (const auto& f : m["not_loaded"]) std::printf("  not loaded: %s\n", f.get<std::string>().c_str());
       }
     }
     for (const auto& p : problems) std::printf("problem: %s\n", p.c_str());

@@ -102,8 +102,9 @@ class CpuBackend final : public Backend {
     return Status::Ok();
   }
 
-  void Embedding(const TensorView& table, TensorView out) override {
+  void Embedding(const TensorView& table, float scale, TensorView out) override {
     kernels::EmbeddingParams p;
+    p.scale = scale;
     p.table = table.data;
     p.table_dtype = table.dtype;
     p.ids = meta_.tokens;
@@ -159,13 +160,25 @@ class CpuBackend final : public Backend {
     fast_ ? kernels::cpu::Rope(p, pool_) : kernels::ref::Rope(p);
   }
 
-  void SiluMul(const TensorView& gate_up, TensorView out) override {
-    kernels::SiluMulParams p;
+  void GatedAct(const TensorView& gate_up, TensorView out, GateAct act) override {
+    kernels::GatedActParams p;
     p.gate_up = gate_up.as<float>();
     p.out = out.as<float>();
     p.f = out.shape[out.shape.ndim - 1];
     p.m = out.numel() / p.f;
-    fast_ ? kernels::cpu::SiluMul(p, pool_) : kernels::ref::SiluMul(p);
+    p.act = act;
+    fast_ ? kernels::cpu::GatedAct(p, pool_) : kernels::ref::GatedAct(p);
+  }
+
+  void Add(const TensorView& x, TensorView y) override {
+    AX_CHECK(x.numel() == y.numel());
+    kernels::AddParams p{x.as<float>(), y.as<float>(), y.numel()};
+    fast_ ? kernels::cpu::Add(p, pool_) : kernels::ref::Add(p);
+  }
+
+  void Softcap(TensorView x, float cap) override {
+    kernels::SoftcapParams p{x.as<float>(), x.numel(), cap};
+    fast_ ? kernels::cpu::Softcap(p, pool_) : kernels::ref::Softcap(p);
   }
 
   void RowMass(const TensorView& x, const TensorView& vals, int64_t first_row, TensorView mass) override {
@@ -210,8 +223,8 @@ class CpuBackend final : public Backend {
     fast_ ? kernels::cpu::KvWrite(p, pool_) : kernels::ref::KvWrite(p);
   }
 
-  void Attention(const TensorView& q, const KvLayerView& cache, int n_heads, int n_kv_heads,
-                 int head_dim, float scale, TensorView out) override {
+  void Attention(const TensorView& q, const KvLayerView& cache, const AttentionShape& shape,
+                 TensorView out) override {
     kernels::AttentionParams p;
     p.q = q.as<float>();
     p.k_cache = cache.k.as<float>();
@@ -223,11 +236,13 @@ class CpuBackend final : public Backend {
     p.block_tables = meta_.block_tables;
     p.n_seqs = meta_.n_seqs;
     p.max_blocks_per_seq = meta_.max_blocks_per_seq;
-    p.n_heads = n_heads;
-    p.n_kv_heads = n_kv_heads;
-    p.head_dim = head_dim;
+    p.n_heads = shape.n_heads;
+    p.n_kv_heads = shape.n_kv_heads;
+    p.head_dim = shape.head_dim;
     p.block_size = cache.block_size;
-    p.scale = scale;
+    p.scale = shape.scale;
+    p.window = shape.window;
+    p.softcap = shape.softcap;
     fast_ ? kernels::cpu::Attention(p, pool_) : kernels::ref::Attention(p);
   }
 

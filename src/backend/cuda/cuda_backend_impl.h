@@ -38,8 +38,10 @@ class CudaBackend final : public Backend {
   Status ReadToHost(const TensorView& src, void* dst, size_t bytes) override;
 
   Status BeginForward(const BatchMeta& meta) override;
-  void Embedding(const TensorView& table, TensorView out) override;
+  void Embedding(const TensorView& table, float scale, TensorView out) override;
   void RmsNorm(const TensorView& x, const TensorView& w, float eps, TensorView y) override;
+  void Add(const TensorView& x, TensorView y) override;
+  void Softcap(TensorView x, float cap) override;
   void Matmul(const TensorView& x, const TensorView& w, TensorView y, bool accumulate,
               int64_t throughput_rows) override;
   void MatmulGroup(const TensorView& x, std::span<const TensorView> w, std::span<const TensorView> y,
@@ -48,17 +50,18 @@ class CudaBackend final : public Backend {
   void TopRows(const TensorView& x, int k, TensorView ids, TensorView vals) override;
   void RowMass(const TensorView& x, const TensorView& vals, int64_t first_row, TensorView mass) override;
   void ApplyPenalties(TensorView logits, int64_t first_row) override;
-  void MatmulSiluMul(const TensorView& x, const TensorView& w_gate_up, TensorView gate_up, TensorView act,
-                     int64_t throughput_rows) override;
+  void MatmulGatedAct(const TensorView& x, const TensorView& w_gate_up, TensorView gate_up, TensorView act,
+                      GateAct gate_act, int64_t throughput_rows) override;
   void Rope(TensorView x, int n_heads, int head_dim, const TensorView& inv_freq) override;
-  void SiluMul(const TensorView& gate_up, TensorView out) override;
+  void GatedAct(const TensorView& gate_up, TensorView out, GateAct act) override;
   void KvWrite(const TensorView& k, const TensorView& v, const KvLayerView& cache, int n_kv_heads,
                int head_dim) override;
   void AttentionInput(TensorView q, TensorView k, const TensorView& v, const TensorView& q_norm,
-                      const TensorView& k_norm, float eps, const TensorView& inv_freq, const KvLayerView& cache,
-                      int n_heads, int n_kv_heads, int head_dim) override;
-  void Attention(const TensorView& q, const KvLayerView& cache, int n_heads, int n_kv_heads, int head_dim,
-                 float scale, TensorView out) override;
+                      const TensorView& k_norm, const TensorView& inv_freq, const KvLayerView& cache,
+                      const AttentionShape& shape) override;
+  void Attention(const TensorView& q, const KvLayerView& cache, const AttentionShape& shape,
+                 TensorView out) override;
+  Status CheckAttention(const AttentionShape& shape) const override;
   void GatherLogitRows(const TensorView& x, TensorView out, int64_t first) override;
 
   bool RecordsForwards() const override { return GraphsEnabled(); }

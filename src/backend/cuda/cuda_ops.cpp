@@ -46,7 +46,7 @@ TensorView FirstRows(TensorView t, int64_t rows, int64_t cols) {
 
 }  // namespace
 
-void CudaBackend::Embedding(const TensorView& table, TensorView out) {
+void CudaBackend::Embedding(const TensorView& table, float scale, TensorView out) {
   ByAct(out.dtype, [&](auto t) {
     kc::EmbeddingParamsT<decltype(t)> p;
     p.table = Bf16(table);
@@ -55,7 +55,21 @@ void CudaBackend::Embedding(const TensorView& table, TensorView out) {
     p.n = meta_.n_tokens;
     p.d = table.shape[1];
     Note(kc::LaunchEmbedding(p, stream_));
+    if (scale != 1.0f) Note(kc::LaunchScale(p.out, p.n * p.d, scale, stream_));
   });
+}
+
+void CudaBackend::Add(const TensorView& x, TensorView y) {
+  AX_CHECK(x.numel() == y.numel() && x.dtype == y.dtype);
+  ByAct(y.dtype, [&](auto t) {
+    using T = decltype(t);
+    Note(kc::LaunchAdd(Dev<T>(x), Dev<T>(y), y.numel(), stream_));
+  });
+}
+
+void CudaBackend::Softcap(TensorView x, float cap) {
+  AX_CHECK(x.dtype == DType::kF32);
+  Note(kc::LaunchSoftcap(static_cast<float*>(x.data), x.numel(), cap, stream_));
 }
 
 void CudaBackend::RmsNorm(const TensorView& x, const TensorView& w, float eps, TensorView y) {
@@ -159,10 +173,14 @@ void CudaBackend::MatmulGroup(const TensorView& x, std::span<const TensorView> w
   });
 }
 
-// Prompt rows: cuBLAS into gate_up, then SiluMul. Generated rows: one fused GEMV
-// launch (GemvSiluKernel) per group of kGemvMaxRows, when the shapes allow it.
-void CudaBackend::MatmulSiluMul(const TensorView& x, const TensorView& w_gate_up, TensorView gate_up, TensorView act,
-                                int64_t throughput_rows) {
+// Prompt rows: cuBLAS into gate_up, then GatedAct. Generated rows: one fused GEMV
+// launch (GemvSiluKernel) per group of kGemvMaxRows, when the shapes allow it (SiLU).
+void CudaBackend::MatmulGatedAct(const TensorView& x, const TensorView& w_gate_up, TensorView gate_up, TensorView act,
+                                 GateAct gate_act, int64_t throughput_rows) {
+  if (gate_act != GateAct::kSilu) {
+    Backend::MatmulGatedAct(x, w_gate_up, gate_up, act, gate_act, throughput_rows);
+    return;
+  }
   ByAct(x.dtype, [&](auto t) {
     using T = decltype(t);
     const int64_t k = w_gate_up.shape[1], f = w_gate_up.shape[0] / 2;
@@ -174,12 +192,12 @@ void CudaBackend::MatmulSiluMul(const TensorView& x, const TensorView& w_gate_up
     g.f = f;
     g.k = k;
     if (act.dtype != x.dtype || w_gate_up.shape[0] % 2 != 0 || split == m || !kc::GemvSiluSupports(g)) {
-      Backend::MatmulSiluMul(x, w_gate_up, gate_up, act, throughput_rows);
+      Backend::MatmulGatedAct(x, w_gate_up, gate_up, act, gate_act, throughput_rows);
       return;
     }
     if (split > 0) {
-      Backend::MatmulSiluMul(FirstRows(x, split, k), w_gate_up, FirstRows(gate_up, split, 2 * f),
-                             FirstRows(act, split, f), split);
+      Backend::MatmulGatedAct(FirstRows(x, split, k), w_gate_up, FirstRows(gate_up, split, 2 * f),
+                              FirstRows(act, split, f), gate_act, split);
     }
     for (int64_t r0 = split; r0 < m; r0 += kc::kGemvMaxRows) {
       kc::GemvSiluParamsT<T> p = g;
@@ -230,10 +248,11 @@ void CudaBackend::Rope(TensorView x, int n_heads, int head_dim, const TensorView
   });
 }
 
-void CudaBackend::SiluMul(const TensorView& gate_up, TensorView out) {
+void CudaBackend::GatedAct(const TensorView& gate_up, TensorView out, GateAct act) {
   ByAct(out.dtype, [&](auto t) {
     using T = decltype(t);
     kc::SiluMulParamsT<T> p;
+    p.gelu = act == GateAct::kGeluTanh;
     p.gate_up = Dev<T>(gate_up);
     p.out = Dev<T>(out);
     p.f = out.shape[out.shape.ndim - 1];
@@ -258,14 +277,24 @@ void CudaBackend::KvWrite(const TensorView& k, const TensorView& v, const KvLaye
   });
 }
 
-void CudaBackend::Attention(const TensorView& q, const KvLayerView& cache, int n_heads, int n_kv_heads,
-                            int head_dim, float scale, TensorView out) {
-  if (n_kv_heads <= 0 || n_heads % n_kv_heads != 0) {
-    Note(InvalidArgument("cuda Attention: " + std::to_string(n_heads) + " heads are not a multiple of " +
-                         std::to_string(n_kv_heads) + " kv heads"));
+// The attention kernels have no sliding window or softcap yet: such layers are refused
+// at load (Model::Load asks), never computed wrong.
+Status CudaBackend::CheckAttention(const AttentionShape& s) const {
+  AX_RETURN_IF_ERROR(Backend::CheckAttention(s));
+  if (s.window > 0) return Unimplemented("cuda attention: sliding-window layers are not supported yet (window " +
+                                         std::to_string(s.window) + "); use --backend cpu");
+  if (s.softcap > 0) return Unimplemented("cuda attention: attention-logit softcapping is not supported yet; use --backend cpu");
+  return Status::Ok();
+}
+
+void CudaBackend::Attention(const TensorView& q, const KvLayerView& cache, const AttentionShape& s, TensorView out) {
+  if (s.n_kv_heads <= 0 || s.n_heads % s.n_kv_heads != 0) {
+    Note(InvalidArgument("cuda Attention: " + std::to_string(s.n_heads) + " heads are not a multiple of " +
+                         std::to_string(s.n_kv_heads) + " kv heads"));
     return;
   }
-  ByAct(q.dtype, [&](auto t) { AttentionAs<decltype(t)>(q, cache, n_heads, n_kv_heads, head_dim, scale, out); });
+  ByAct(q.dtype,
+        [&](auto t) { AttentionAs<decltype(t)>(q, cache, s.n_heads, s.n_kv_heads, s.head_dim, s.scale, out); });
 }
 
 // Prompt rows (the leading n_prefill_rows) take the tensor-core prefill kernel (the
@@ -368,11 +397,13 @@ void CudaBackend::DecodeAttention(kc::AttentionParamsT<T> p) {
 
 // Fused when the kernel serves the shape (full-width RoPE, head_dim a multiple of 64).
 void CudaBackend::AttentionInput(TensorView q, TensorView k, const TensorView& v, const TensorView& q_norm,
-                                 const TensorView& k_norm, float eps, const TensorView& inv_freq,
-                                 const KvLayerView& cache, int n_heads, int n_kv_heads, int head_dim) {
+                                 const TensorView& k_norm, const TensorView& inv_freq, const KvLayerView& cache,
+                                 const AttentionShape& s) {
   const int rot_dim = static_cast<int>(inv_freq.shape[0] * 2);
+  const int n_heads = s.n_heads, n_kv_heads = s.n_kv_heads, head_dim = s.head_dim;
+  const float eps = s.norm_eps;
   if (!kc::QkNormRopeKvSupports(head_dim, rot_dim)) {
-    Backend::AttentionInput(q, k, v, q_norm, k_norm, eps, inv_freq, cache, n_heads, n_kv_heads, head_dim);
+    Backend::AttentionInput(q, k, v, q_norm, k_norm, inv_freq, cache, s);
     return;
   }
   ByAct(q.dtype, [&](auto t) {

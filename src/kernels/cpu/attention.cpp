@@ -27,6 +27,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cfloat>
+#include <climits>
 #include <cstring>
 #include <vector>
 
@@ -160,7 +161,8 @@ void RunTile(const AttentionParams& p, const Tile& tile, const Kv& kv, TileScrat
   const float* q[NQ];
   float* out[NQ];
   alignas(32) int32_t pos[kLanes];
-  int32_t max_pos = 0;
+  alignas(32) int32_t lo[kLanes];  // lowest key each lane sees (sliding window), else 0
+  int32_t max_pos = 0, min_lo = INT32_MAX;
   for (int i = 0; i < kLanes; ++i) {
     if (i < NQ) {
       const int64_t t = tile.t0 + i / tile.nheads;
@@ -168,12 +170,18 @@ void RunTile(const AttentionParams& p, const Tile& tile, const Kv& kv, TileScrat
       q[i] = p.q + (t * p.n_heads + h) * hd;
       out[i] = p.out + (t * p.n_heads + h) * hd;
       pos[i] = p.positions[t];
+      lo[i] = p.window > 0 ? std::max(0, pos[i] - p.window + 1) : 0;
       max_pos = std::max(max_pos, pos[i]);
+      min_lo = std::min(min_lo, lo[i]);
     } else {
       pos[i] = -1;  // empty lane: every key masked
+      lo[i] = 0;
     }
   }
   const __m256i vpos = _mm256_load_si256(reinterpret_cast<const __m256i*>(pos));
+  const __m256i vlo = _mm256_load_si256(reinterpret_cast<const __m256i*>(lo));
+  const bool capped = p.softcap > 0;
+  const __m256 cap = _mm256_set1_ps(p.softcap), inv_cap = _mm256_set1_ps(capped ? 1.0f / p.softcap : 0.0f);
 
   sc.o.assign(static_cast<size_t>(kLanes) * hd_pad, 0.0f);
   sc.pb.resize(static_cast<size_t>(kv.chunk) * kLanes);
@@ -182,7 +190,10 @@ void RunTile(const AttentionParams& p, const Tile& tile, const Kv& kv, TileScrat
   __m256 m = _mm256_set1_ps(-FLT_MAX), l = _mm256_setzero_ps();
   const __m256 scale = _mm256_set1_ps(p.scale);
 
-  for (int64_t c = 0, key0 = 0; key0 <= max_pos; ++c, key0 += kv.chunk) {
+  // Chunks before the tile's lowest visible key are skipped. A chunk (or key) masked for
+  // one lane but not another leaves that lane's state exactly as it was (alpha 1,
+  // probabilities 0), so a row's result does not depend on its tile-mates' windows.
+  for (int64_t c = min_lo / kv.chunk, key0 = c * kv.chunk; key0 <= max_pos; ++c, key0 += kv.chunk) {
     const int nk = static_cast<int>(std::min<int64_t>(kv.chunk, max_pos + 1 - key0));
     const float* kb = kv.k + kv.Offset(c);
     const float* vb = kv.v + kv.Offset(c);
@@ -221,9 +232,13 @@ void RunTile(const AttentionParams& p, const Tile& tile, const Kv& kv, TileScrat
       const __m256 s3[3] = {_mm256_permute2f128_ps(ra, rb, 0x20), _mm256_permute2f128_ps(ra, rb, 0x31),
                             _mm256_set_m128(rb2, ra2)};
       for (int jj = 0; jj < 3 && j + jj < nk; ++jj) {
-        const __m256 valid = _mm256_castsi256_ps(
-            _mm256_cmpgt_epi32(vpos, _mm256_set1_epi32(static_cast<int32_t>(key0 + j + jj - 1))));
-        const __m256 sj = _mm256_blendv_ps(_mm256_set1_ps(-FLT_MAX), _mm256_mul_ps(s3[jj], scale), valid);
+        const __m256i key = _mm256_set1_epi32(static_cast<int32_t>(key0 + j + jj));
+        // valid: lo_i <= key <= pos_i
+        const __m256 valid = _mm256_castsi256_ps(_mm256_andnot_si256(
+            _mm256_cmpgt_epi32(vlo, key), _mm256_cmpgt_epi32(vpos, _mm256_sub_epi32(key, _mm256_set1_epi32(1)))));
+        __m256 score = _mm256_mul_ps(s3[jj], scale);
+        if (capped) score = _mm256_mul_ps(cap, simd::Tanh(_mm256_mul_ps(score, inv_cap)));
+        const __m256 sj = _mm256_blendv_ps(_mm256_set1_ps(-FLT_MAX), score, valid);
         _mm256_storeu_ps(pb + (j + jj) * kLanes, sj);
         bmax = _mm256_max_ps(bmax, sj);
       }
@@ -275,7 +290,7 @@ void RunTile(const AttentionParams& p, const Tile& tile, const Kv& kv, TileScrat
   alignas(32) float lsum[kLanes];
   _mm256_store_ps(lsum, l);
   for (int i = 0; i < NQ; ++i) {
-    // Every query attends at least to key 0 (itself or earlier), so l_i > 0.
+    // Every query attends at least to itself, so l_i > 0.
     const __m256 inv = _mm256_set1_ps(1.0f / lsum[i]);
     for (int d = 0; d < hd8; d += 8) {
       _mm256_storeu_ps(out[i] + d, _mm256_mul_ps(_mm256_loadu_ps(o + i * hd_pad + d), inv));

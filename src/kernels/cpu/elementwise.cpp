@@ -1,4 +1,4 @@
-// Row-wise and data-movement kernels: RmsNorm (+ fused residual), Rope, SiluMul,
+// Row-wise and data-movement kernels: RmsNorm (+ fused residual), Rope, GatedAct, Softcap, Add,
 // Embedding, KvWrite, RowMass, and the processor check. All are memory-bound or nearly so:
 // one pass (two for RmsNorm) over each row, 8-wide, rows split across the pool with a
 // grain large enough that decode-sized calls (m = 1) stay on the calling thread.
@@ -139,8 +139,13 @@ void Rope(const RopeParams& p, ThreadPool& pool) {
   });
 }
 
-// out = silu(g) * u = g / (1 + exp(-g)) * u.
-void SiluMul(const SiluMulParams& p, ThreadPool& pool) {
+// out = act(g) * u: silu(g) = g / (1 + exp(-g)); gelu_tanh(g) = 0.5 g (1 + tanh(y)),
+// y = c (g + 0.044715 g^3), computed as g / (1 + exp(-2y)) (the same function, since
+// (1 + tanh y) / 2 = sigmoid(2y)), which keeps its relative precision where tanh y
+// nears -1 and the sum 1 + tanh y would cancel.
+void GatedAct(const GatedActParams& p, ThreadPool& pool) {
+  const bool gelu = p.act == GateAct::kGeluTanh;
+  constexpr float kC = 0.7978845608028654f, kA = 0.044715f;
   pool.ParallelFor(p.m, RowGrain(p.f), [&](int64_t begin, int64_t end) {
     const __m256 one = _mm256_set1_ps(1.0f);
     for (int64_t i = begin; i < end; ++i) {
@@ -150,12 +155,39 @@ void SiluMul(const SiluMulParams& p, ThreadPool& pool) {
       int64_t j = 0;
       for (; j + 8 <= p.f; j += 8) {
         const __m256 gv = _mm256_loadu_ps(g + j);
-        const __m256 e = simd::Exp(_mm256_sub_ps(_mm256_setzero_ps(), gv));
-        const __m256 silu = _mm256_div_ps(gv, _mm256_add_ps(one, e));
-        _mm256_storeu_ps(out + j, _mm256_mul_ps(silu, _mm256_loadu_ps(u + j)));
+        __m256 a;
+        if (gelu) {
+          const __m256 minus_2y = _mm256_mul_ps(
+              _mm256_set1_ps(-2.0f * kC),
+              _mm256_fmadd_ps(_mm256_mul_ps(_mm256_set1_ps(kA), gv), _mm256_mul_ps(gv, gv), gv));
+          a = _mm256_div_ps(gv, _mm256_add_ps(one, simd::Exp(minus_2y)));
+        } else {
+          a = _mm256_div_ps(gv, _mm256_add_ps(one, simd::Exp(_mm256_sub_ps(_mm256_setzero_ps(), gv))));
+        }
+        _mm256_storeu_ps(out + j, _mm256_mul_ps(a, _mm256_loadu_ps(u + j)));
       }
-      for (; j < p.f; ++j) out[j] = g[j] / (1.0f + std::exp(-g[j])) * u[j];
+      for (; j < p.f; ++j) {
+        const float x = g[j];
+        const float a = gelu ? x / (1.0f + std::exp(-2.0f * kC * (x + kA * x * x * x))) : x / (1.0f + std::exp(-x));
+        out[j] = a * u[j];
+      }
     }
+  });
+}
+
+void Softcap(const SoftcapParams& p, ThreadPool& pool) {
+  pool.ParallelFor(p.n, 4096, [&](int64_t begin, int64_t end) {
+    const __m256 cap = _mm256_set1_ps(p.cap), inv = _mm256_set1_ps(1.0f / p.cap);
+    int64_t i = begin;
+    for (; i + 8 <= end; i += 8)
+      _mm256_storeu_ps(p.x + i, _mm256_mul_ps(cap, simd::Tanh(_mm256_mul_ps(_mm256_loadu_ps(p.x + i), inv))));
+    for (; i < end; ++i) p.x[i] = p.cap * std::tanh(p.x[i] / p.cap);
+  });
+}
+
+void Add(const AddParams& p, ThreadPool& pool) {
+  pool.ParallelFor(p.n, 4096, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) p.y[i] += p.x[i];
   });
 }
 
@@ -165,7 +197,10 @@ void Embedding(const EmbeddingParams& p, ThreadPool& pool) {
     for (int64_t t = begin; t < end; ++t) {
       AX_CHECK(p.ids[t] >= 0 && p.ids[t] < p.vocab);
       const char* row = static_cast<const char*>(p.table) + p.ids[t] * p.d * esize;
-      ConvertRow(p.table_dtype, row, p.out + t * p.d, p.d);
+      float* out = p.out + t * p.d;
+      ConvertRow(p.table_dtype, row, out, p.d);
+      if (p.scale != 1.0f)
+        for (int64_t j = 0; j < p.d; ++j) out[j] *= p.scale;
     }
   });
 }

@@ -45,6 +45,11 @@ __device__ __forceinline__ void RotatePair(float a, float b, float c, float s, T
 
 // silu(g) * u in f32: SiluMulKernel and the fused gate/up GEMV share it (same bits).
 __device__ __forceinline__ float SiluTimes(float g, float u) { return g / (1.0f + expf(-g)) * u; }
+// gelu_pytorch_tanh(g) * u, as g * sigmoid(2y) (= 0.5 g (1 + tanh y)), y = c (g + 0.044715 g^3):
+// no cancellation where tanh y nears -1.
+__device__ __forceinline__ float GeluTanhTimes(float g, float u) {
+  return g / (1.0f + expf(-1.5957691216057308f * (g + 0.044715f * g * g * g))) * u;
+}
 
 // The two bf16 halves of a 32-bit word as f32.
 __device__ __forceinline__ float LoHalf(uint32_t w) { return __uint_as_float(w << 16); }

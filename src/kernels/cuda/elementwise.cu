@@ -177,8 +177,10 @@ __global__ void __launch_bounds__(256) SiluMulKernel(SiluMulParamsT<T> p, bool v
       uint32_t ow[4];
 #pragma unroll
       for (int q = 0; q < 4; ++q) {
-        const uint32_t lo = F32ToBf16(detail::SiluTimes(detail::LoHalf(gw[q]), detail::LoHalf(uw[q])));
-        const uint32_t hi = F32ToBf16(detail::SiluTimes(detail::HiHalf(gw[q]), detail::HiHalf(uw[q])));
+        const float gl = detail::LoHalf(gw[q]), ul = detail::LoHalf(uw[q]);
+        const float gh = detail::HiHalf(gw[q]), uh = detail::HiHalf(uw[q]);
+        const uint32_t lo = F32ToBf16(p.gelu ? detail::GeluTanhTimes(gl, ul) : detail::SiluTimes(gl, ul));
+        const uint32_t hi = F32ToBf16(p.gelu ? detail::GeluTanhTimes(gh, uh) : detail::SiluTimes(gh, uh));
         ow[q] = lo | (hi << 16);
       }
       reinterpret_cast<uint4*>(p.out + row * p.f)[j] = make_uint4(ow[0], ow[1], ow[2], ow[3]);
@@ -188,7 +190,8 @@ __global__ void __launch_bounds__(256) SiluMulKernel(SiluMulParamsT<T> p, bool v
   if (idx >= p.m * p.f) return;
   const int64_t row = idx / p.f, j = idx % p.f;
   const T* g = p.gate_up + row * 2 * p.f;
-  p.out[idx] = FromF32<T>(detail::SiluTimes(ToF32(g[j]), ToF32(g[p.f + j])));
+  const float gv = ToF32(g[j]), uv = ToF32(g[p.f + j]);
+  p.out[idx] = FromF32<T>(p.gelu ? detail::GeluTanhTimes(gv, uv) : detail::SiluTimes(gv, uv));
 }
 
 // One thread per 16 bytes (row a multiple of them) or per element of k and v.

@@ -55,12 +55,13 @@ struct RopeParamsT {
 };
 using RopeParams = RopeParamsT<bf16_bits>;
 
-// out[m, f] = silu(gate_up[m, :f]) * gate_up[m, f:]
+// out[m, f] = act(gate_up[m, :f]) * gate_up[m, f:]; act silu, or gelu_tanh when gelu.
 template <typename T>
 struct SiluMulParamsT {
   const T* gate_up = nullptr;  // [m, 2f]
   T* out = nullptr;            // [m, f]
   int64_t m = 0, f = 0;
+  bool gelu = false;
 };
 using SiluMulParams = SiluMulParamsT<bf16_bits>;
 
@@ -240,6 +241,12 @@ template <typename T> Status LaunchRope(const RopeParamsT<T>& p, cudaStream_t st
 template <typename T> Status LaunchSiluMul(const SiluMulParamsT<T>& p, cudaStream_t stream);
 template <typename T> Status LaunchKvWrite(const KvWriteParamsT<T>& p, cudaStream_t stream);
 template <typename T> Status LaunchGatherRows(const GatherRowsParamsT<T>& p, cudaStream_t stream);
+// y[i] = T(y[i] + x[i]) for i < n (pointwise.cu).
+template <typename T> Status LaunchAdd(const T* x, T* y, int64_t n, cudaStream_t stream);
+// x[i] = T(x[i] * s) for i < n.
+template <typename T> Status LaunchScale(T* x, int64_t n, float s, cudaStream_t stream);
+// x[i] = cap * tanh(x[i] / cap) for i < n (final-logit softcapping of f32 logits).
+Status LaunchSoftcap(float* x, int64_t n, float cap, cudaStream_t stream);
 // REQUIRES: p.m <= kGemvMaxRows. With f32 x the products are exact f32 (no rounding of x).
 template <typename T> Status LaunchGemv(const MatmulParamsT<T>& p, cudaStream_t stream);
 // x [n] f32 -> hi = bf16(x), lo = bf16(x - hi): hi + lo carries 16 of x's 24

@@ -22,6 +22,10 @@ float LoadAsF32(const void* base, DType dt, int64_t i) {
 }
 
 double Silu(double g) { return g / (1.0 + std::exp(-g)); }
+double GeluTanh(double g) {
+  const double kSqrt2OverPi = 0.7978845608028654;
+  return 0.5 * g * (1.0 + std::tanh(kSqrt2OverPi * (g + 0.044715 * g * g * g)));
+}
 
 }  // namespace
 
@@ -77,21 +81,30 @@ void Rope(const RopeParams& p) {
   }
 }
 
-void SiluMul(const SiluMulParams& p) {
+void GatedAct(const GatedActParams& p) {
   for (int64_t i = 0; i < p.m; ++i) {
     const float* g = p.gate_up + i * 2 * p.f;
     const float* u = g + p.f;
     for (int64_t j = 0; j < p.f; ++j) {
-      p.out[i * p.f + j] = static_cast<float>(Silu(g[j]) * u[j]);
+      const double a = p.act == GateAct::kSilu ? Silu(g[j]) : GeluTanh(g[j]);
+      p.out[i * p.f + j] = static_cast<float>(a * u[j]);
     }
   }
+}
+
+void Softcap(const SoftcapParams& p) {
+  for (int64_t i = 0; i < p.n; ++i) p.x[i] = static_cast<float>(p.cap * std::tanh(double{p.x[i]} / p.cap));
+}
+
+void Add(const AddParams& p) {
+  for (int64_t i = 0; i < p.n; ++i) p.y[i] += p.x[i];
 }
 
 void Embedding(const EmbeddingParams& p) {
   for (int64_t t = 0; t < p.n; ++t) {
     const int64_t row = p.ids[t];
     for (int64_t j = 0; j < p.d; ++j) {
-      p.out[t * p.d + j] = LoadAsF32(p.table, p.table_dtype, row * p.d + j);
+      p.out[t * p.d + j] = LoadAsF32(p.table, p.table_dtype, row * p.d + j) * p.scale;
     }
   }
 }
@@ -117,6 +130,7 @@ void Attention(const AttentionParams& p) {
     const int32_t* table = p.block_tables + static_cast<int64_t>(s) * p.max_blocks_per_seq;
     for (int32_t t = p.seq_q_begin[s]; t < p.seq_q_begin[s] + p.seq_q_len[s]; ++t) {
       const int64_t n_keys = static_cast<int64_t>(p.positions[t]) + 1;
+      const int64_t first = p.window > 0 ? std::max<int64_t>(0, n_keys - p.window) : 0;
       for (int h = 0; h < p.n_heads; ++h) {
         const int kvh = h / group;
         const float* q = p.q + (static_cast<int64_t>(t) * p.n_heads + h) * hd;
@@ -126,17 +140,18 @@ void Attention(const AttentionParams& p) {
         };
         scores.assign(n_keys, 0.0);
         double max_s = -INFINITY;
-        for (int64_t j = 0; j < n_keys; ++j) {
+        for (int64_t j = first; j < n_keys; ++j) {
           const float* k = p.k_cache + slot_of(j) * kv_row + kvh * hd;
           double dot = 0.0;
           for (int64_t d = 0; d < hd; ++d) dot += static_cast<double>(q[d]) * k[d];
           scores[j] = dot * p.scale;
+          if (p.softcap > 0) scores[j] = p.softcap * std::tanh(scores[j] / p.softcap);
           max_s = std::max(max_s, scores[j]);
         }
         double sum = 0.0;
-        for (double& sc : scores) sum += (sc = std::exp(sc - max_s));
+        for (int64_t j = first; j < n_keys; ++j) sum += (scores[j] = std::exp(scores[j] - max_s));
         std::fill(acc.begin(), acc.end(), 0.0);
-        for (int64_t j = 0; j < n_keys; ++j) {
+        for (int64_t j = first; j < n_keys; ++j) {
           const float* v = p.v_cache + slot_of(j) * kv_row + kvh * hd;
           for (int64_t d = 0; d < hd; ++d) acc[d] += scores[j] * v[d];
         }

@@ -9,7 +9,9 @@ namespace ax::kernels::ref {
 void Matmul(const MatmulParams& p);
 void RmsNorm(const RmsNormParams& p);
 void Rope(const RopeParams& p);
-void SiluMul(const SiluMulParams& p);
+void GatedAct(const GatedActParams& p);
+void Softcap(const SoftcapParams& p);
+void Add(const AddParams& p);
 void Embedding(const EmbeddingParams& p);
 void KvWrite(const KvWriteParams& p);
 void Attention(const AttentionParams& p);

@@ -1,27 +1,67 @@
-// One architecture per file (arch/llama.cpp, arch/qwen3.cpp, …), each providing the
-// hooks of its family: map and fuse the checkpoint's weights onto the backend, and
-// run the forward built from shared layers. config.json is read by model/config.cpp.
+// One architecture per file (arch/llama.cpp, arch/qwen3.cpp, arch/gemma3.cpp, …). Each
+// owns its config extras (ParseExtras), its weights struct and their mapping from the
+// checkpoint (fusions included), and a forward that leaves hidden rows; shared blocks
+// come from model/layers. The registry (arch/registry.cpp) names each architecture
+// once: config.json parsing, weight mapping, synth shapes and doctor read it.
 #pragma once
 
+#include <memory>
+#include <string>
+#include <vector>
+
 #include "model/config.h"
-#include "model/layers/decoder.h"
+#include "model/config_fields.h"
+#include "model/forward_batch.h"
+#include "model/layers/head.h"
+#include "model/layers/workspace.h"
+#include "model/memory.h"
 #include "model/weights.h"
 
 namespace ax {
 
-struct ArchHooks {
-  ModelFamily family;
-  Status (*map_weights)(const ModelConfig& cfg, WeightLoader& loader, DecoderWeights* out);
-  Status (*forward)(Backend& be, const ModelConfig& cfg, const DecoderWeights& w, DecoderWorkspace& ws,
-                    KvCache& kv, const ForwardBatch& batch, const ForwardOutput& out);
+// A checkpoint's weights mapped onto a backend, and what the rest of the model needs
+// to know about them.
+class ArchModel {
+ public:
+  virtual ~ArchModel() = default;
+
+  // Runs the decoder layers over the staged batch (Backend::BeginForward ran): embeds
+  // batch.tokens into ws.x and leaves the final hidden rows there (before the final
+  // norm, which HeadWeights applies). Issues backend ops only (it may be recorded).
+  virtual void Layers(Backend& be, Workspace& ws, KvCache& kv, const ForwardBatch& batch) const = 0;
+
+  HeadWeights head;
+  std::vector<LayerMemory> memory;           // [num_hidden_layers]
+  std::vector<AttentionShape> attention;     // [num_hidden_layers]
+  WorkspaceSizes sizes;
 };
 
-const ArchHooks& LlamaArch();
-const ArchHooks& Qwen3Arch();
-const ArchHooks& ArchFor(ModelFamily family);  // defined in model.cpp
+// The hooks of one architecture.
+struct ArchInfo {
+  ModelFamily family;
+  const char* model_type;                     // config.json's model_type, e.g. "gemma3_text"
+  std::vector<std::string> class_names;       // architectures[0] values, e.g. "Gemma3ForCausalLM"
+  // Class names whose checkpoints hold this text model inside a multimodal one
+  // (config.json's text_config; weights under a language_model prefix).
+  std::vector<std::string> multimodal_class_names;
+  // The family's defaults of the common fields (transformers' config class), set
+  // before config.json is read.
+  void (*defaults)(ModelConfig* c);
+  // Config.json fields beyond the common ones (read after them); errors name the field.
+  Status (*parse_extras)(const ConfigFields& f, ModelConfig* c);
+  // Maps the checkpoint (the loader's backend may be null: shape checks only).
+  Result<std::unique_ptr<ArchModel>> (*load)(const ModelConfig& c, WeightLoader& loader);
+  // The features of `c` a reader of doctor's report cares about ("sliding window 512 on
+  // 5 of 6 layers", …).
+  std::vector<std::string> (*features)(const ModelConfig& c);
+};
 
-// Shared by the Llama-like families: the HF tensor names of a pre-norm decoder,
-// with q_norm/k_norm when `qk_norm`.
-Status MapDecoderWeights(const ModelConfig& cfg, WeightLoader& loader, bool qk_norm, DecoderWeights* out);
+// Every architecture, in one table.
+const std::vector<const ArchInfo*>& Architectures();
+const ArchInfo& ArchFor(ModelFamily family);
+
+const ArchInfo& LlamaArch();
+const ArchInfo& Qwen3Arch();
+const ArchInfo& Gemma3Arch();
 
 }  // namespace ax

@@ -4,12 +4,11 @@
 
 namespace ax {
 
-std::vector<float> RopeInvFreq(const ModelConfig& cfg) {
-  const int64_t half = cfg.head_dim / 2;
+std::vector<float> RopeInvFreq(int64_t head_dim, double theta, const RopeScaling& rs) {
+  const int64_t half = head_dim / 2;
   std::vector<float> out(static_cast<size_t>(half));
-  const RopeScaling& rs = cfg.rope_scaling;
   for (int64_t i = 0; i < half; ++i) {
-    double f = 1.0 / std::pow(cfg.rope_theta, static_cast<double>(2 * i) / static_cast<double>(cfg.head_dim));
+    double f = 1.0 / std::pow(theta, static_cast<double>(2 * i) / static_cast<double>(head_dim));
     switch (rs.type) {
       case RopeScalingType::kNone:
         break;
@@ -33,6 +32,10 @@ std::vector<float> RopeInvFreq(const ModelConfig& cfg) {
     out[static_cast<size_t>(i)] = static_cast<float>(f);
   }
   return out;
+}
+
+std::vector<float> RopeInvFreq(const ModelConfig& cfg) {
+  return RopeInvFreq(cfg.head_dim, cfg.rope_theta, cfg.rope_scaling);
 }
 
 }  // namespace ax

@@ -12,6 +12,8 @@ namespace ax {
 //  - llama3: wavelengths above original_max/low_freq_factor divided by factor, below
 //    original_max/high_freq_factor kept, smoothly interpolated in between
 //    (as transformers' _compute_llama3_parameters).
+std::vector<float> RopeInvFreq(int64_t head_dim, double theta, const RopeScaling& scaling);
+// The model's (full-attention layers') rope: RopeInvFreq(head_dim, rope_theta, rope_scaling).
 std::vector<float> RopeInvFreq(const ModelConfig& cfg);
 
 }  // namespace ax

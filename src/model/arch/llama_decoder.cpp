@@ -1,0 +1,108 @@
+#include "model/arch/llama_decoder.h"
+
+#include <cmath>
+
+#include "model/layers/attention.h"
+#include "model/layers/mlp.h"
+#include "model/layers/rope.h"
+
+namespace ax {
+namespace {
+
+struct LayerWeights {
+  TensorView attn_norm;  // [hidden] f32
+  AttentionWeights attn;
+  TensorView mlp_norm;   // [hidden] f32
+  MlpWeights mlp;
+};
+
+class LlamaDecoder : public ArchModel {
+ public:
+  void Layers(Backend& be, Workspace& ws, KvCache& kv, const ForwardBatch& batch) const override {
+    const int64_t n = batch.n_tokens(), prefill = batch.n_prefill_rows;
+    TensorView x = Rows(ws.x, n);  // [n, hidden] residual stream
+    TensorView h = Rows(ws.h, n);  // [n, hidden]
+    be.Embedding(embed, 1.0f, x);
+    for (size_t l = 0; l < layers.size(); ++l) {
+      const LayerWeights& lw = layers[l];
+      be.RmsNorm(x, lw.attn_norm, eps, h);
+      AttentionBlock(be, spec, lw.attn, kv.layers[l], ws, h, x, /*accumulate=*/true, prefill);
+      be.RmsNorm(x, lw.mlp_norm, eps, h);
+      GatedMlp(be, lw.mlp, ws, h, x, /*accumulate=*/true, prefill);
+    }
+  }
+
+  TensorView embed;  // [vocab, hidden]
+  std::vector<LayerWeights> layers;
+  AttentionSpec spec;  // every layer has the same shape
+  float eps = 1e-6f;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<ArchModel>> LoadLlamaDecoder(const ModelConfig& cfg, WeightLoader& ld, bool qk_norm) {
+  auto m = std::make_unique<LlamaDecoder>();
+  const int64_t hidden = cfg.hidden_size, hd = cfg.head_dim;
+  const int64_t q_dim = cfg.num_attention_heads * hd, kv_dim = cfg.num_key_value_heads * hd;
+  const int64_t inter = cfg.intermediate_size;
+  m->eps = static_cast<float>(cfg.rms_norm_eps);
+  AttentionShape& s = m->spec.shape;
+  s.n_heads = static_cast<int>(cfg.num_attention_heads);
+  s.n_kv_heads = static_cast<int>(cfg.num_key_value_heads);
+  s.head_dim = static_cast<int>(hd);
+  s.scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  s.norm_eps = m->eps;
+  AX_ASSIGN_OR_RETURN(m->spec.inv_freq, ld.Computed(RopeInvFreq(cfg)));
+  AX_ASSIGN_OR_RETURN(m->embed, ld.Matrix("model.embed_tokens.weight", cfg.vocab_size, hidden));
+  m->layers.resize(static_cast<size_t>(cfg.num_hidden_layers));
+  for (int64_t l = 0; l < cfg.num_hidden_layers; ++l) {
+    const std::string p = "model.layers." + std::to_string(l) + ".";
+    LayerWeights& lw = m->layers[static_cast<size_t>(l)];
+    AX_ASSIGN_OR_RETURN(lw.attn_norm, ld.Vector(p + "input_layernorm.weight", hidden));
+    AX_ASSIGN_OR_RETURN(lw.attn.wq, ld.Matrix(p + "self_attn.q_proj.weight", q_dim, hidden));
+    AX_ASSIGN_OR_RETURN(lw.attn.wk, ld.Matrix(p + "self_attn.k_proj.weight", kv_dim, hidden));
+    AX_ASSIGN_OR_RETURN(lw.attn.wv, ld.Matrix(p + "self_attn.v_proj.weight", kv_dim, hidden));
+    AX_ASSIGN_OR_RETURN(lw.attn.wo, ld.Matrix(p + "self_attn.o_proj.weight", hidden, q_dim));
+    if (qk_norm) {
+      AX_ASSIGN_OR_RETURN(lw.attn.q_norm, ld.Vector(p + "self_attn.q_norm.weight", hd));
+      AX_ASSIGN_OR_RETURN(lw.attn.k_norm, ld.Vector(p + "self_attn.k_norm.weight", hd));
+    }
+    AX_ASSIGN_OR_RETURN(lw.mlp_norm, ld.Vector(p + "post_attention_layernorm.weight", hidden));
+    AX_ASSIGN_OR_RETURN(lw.mlp.w_gate_up, ld.FusedRows({p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight"},
+                                                       {inter, inter}, hidden));
+    AX_ASSIGN_OR_RETURN(lw.mlp.w_down, ld.Matrix(p + "mlp.down_proj.weight", hidden, inter));
+    m->memory.push_back({LayerMemoryKind::kPagedKv, s.n_kv_heads, s.head_dim, 0, false, -1});
+    m->attention.push_back(s);
+  }
+  AX_ASSIGN_OR_RETURN(m->head.final_norm, ld.Vector("model.norm.weight", hidden));
+  m->head.norm_eps = m->eps;
+  // Tied checkpoints (Qwen3-0.6B, Llama 3.2 1B) have no lm_head.weight; some tied
+  // checkpoints still store a copy, which we ignore in favour of the embedding.
+  if (cfg.tie_word_embeddings) {
+    m->head.lm_head = m->embed;
+  } else {
+    if (!ld.Has("lm_head.weight"))
+      return NotFound("lm_head.weight: missing, and config.json has tie_word_embeddings false");
+    AX_ASSIGN_OR_RETURN(m->head.lm_head, ld.Matrix("lm_head.weight", cfg.vocab_size, hidden));
+  }
+  m->sizes = {hidden, q_dim, kv_dim, 2 * inter, cfg.vocab_size};
+  return std::unique_ptr<ArchModel>(std::move(m));
+}
+
+std::vector<std::string> LlamaDecoderFeatures(const ModelConfig& c) {
+  std::vector<std::string> f;
+  f.push_back(c.num_key_value_heads == c.num_attention_heads
+                  ? "multi-head attention"
+                  : "grouped-query attention " + std::to_string(c.num_attention_heads) + "/" +
+                        std::to_string(c.num_key_value_heads));
+  f.push_back("head_dim " + std::to_string(c.head_dim));
+  switch (c.rope_scaling.type) {
+    case RopeScalingType::kNone: break;
+    case RopeScalingType::kLinear: f.push_back("linear rope scaling"); break;
+    case RopeScalingType::kLlama3: f.push_back("llama3 rope scaling"); break;
+  }
+  if (c.tie_word_embeddings) f.push_back("tied embeddings");
+  return f;
+}
+
+}  // namespace ax

@@ -1,0 +1,24 @@
+#include "model/layers/attention.h"
+
+namespace ax {
+
+void AttentionBlock(Backend& be, const AttentionSpec& spec, const AttentionWeights& w, const KvLayerView& cache,
+                    Workspace& ws, const TensorView& h, TensorView out, bool accumulate, int64_t prefill_rows) {
+  const AttentionShape& s = spec.shape;
+  const int64_t n = h.shape[0];
+  const int64_t q_dim = int64_t{s.n_heads} * s.head_dim, kv_dim = int64_t{s.n_kv_heads} * s.head_dim;
+  TensorView q = View(ws.q, n, q_dim);        // [n, nq*hd]
+  TensorView k = View(ws.k, n, kv_dim);       // [n, nkv*hd]
+  TensorView v = View(ws.v, n, kv_dim);       // [n, nkv*hd]
+  TensorView attn = View(ws.attn, n, q_dim);  // [n, nq*hd]
+  // q, k and v stay separate matrices and outputs (the per-head ops after them want
+  // dense [n, heads, hd] inputs); one MatmulGroup lets a backend launch them together.
+  const TensorView qkv_w[] = {w.wq, w.wk, w.wv};
+  const TensorView qkv_y[] = {q, k, v};
+  be.MatmulGroup(h, qkv_w, qkv_y, prefill_rows);
+  be.AttentionInput(q, k, v, w.q_norm, w.k_norm, spec.inv_freq, cache, s);
+  be.Attention(q, cache, s, attn);
+  be.Matmul(attn, w.wo, out, accumulate, prefill_rows);
+}
+
+}  // namespace ax

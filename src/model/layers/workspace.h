@@ -1,0 +1,45 @@
+// Activation buffers of one model, allocated once for up to max_tokens rows per
+// forward, in the backend's activation dtype (logits f32). Layers of different shapes
+// (per-layer head dims, MLP widths) share them: each buffer is as wide as the widest
+// layer needs, and a layer views its beginning densely as [n, its width].
+#pragma once
+
+#include <vector>
+
+#include "backend/backend.h"
+
+namespace ax {
+
+// The widest row each buffer must hold, over all layers.
+struct WorkspaceSizes {
+  int64_t hidden = 0;
+  int64_t q_dim = 0;      // n_heads * head_dim
+  int64_t kv_dim = 0;     // n_kv_heads * head_dim
+  int64_t gate_up = 0;    // 2 * intermediate
+  int64_t vocab = 0;
+};
+
+struct Workspace {
+  int64_t max_tokens = 0;
+  int64_t max_logit_rows = 0;
+  TensorView x;                     // [max_tokens, hidden] the residual stream
+  TensorView h, o;                  // [max_tokens, hidden] normed input, block output
+  TensorView q, k, v, attn;         // [max_tokens, q_dim / kv_dim / kv_dim / q_dim]
+  TensorView gate_up, act;          // [max_tokens, gate_up / gate_up / 2]
+  TensorView logit_in, logits;      // [max_logit_rows, hidden / vocab]
+  TensorView argmax;                // [max_logit_rows] i32
+  // A forward of r rows and top k: ids [r, k] i32, vals [r, k] f32, mass [r] f32, packed
+  // in that order from the start of `top` so one read brings them back.
+  TensorView top;               // [max_logit_rows * (2 * Backend::kMaxTopRows + 1)] f32
+  std::vector<float> top_host;  // the host side of that read
+};
+
+Result<Workspace> AllocateWorkspace(Backend& backend, const WorkspaceSizes& sizes, int64_t max_tokens,
+                                    int64_t max_logit_rows);
+
+// The start of buffer t viewed densely as [rows, cols] (cols <= t's width).
+TensorView View(const TensorView& t, int64_t rows, int64_t cols);
+// The first `rows` rows of a [max_rows, cols] buffer.
+TensorView Rows(const TensorView& t, int64_t rows);
+
+}  // namespace ax
