@@ -217,6 +217,92 @@ TEST(ModelConfig, RopeParametersForm) {
   ExpectError(Parse(j).status(), StatusCode::kInvalidArgument, {"'rope_parameters.rope_theta'"});
 }
 
+Json MinimalGemma3() {
+  return Json{{"architectures", {"Gemma3ForCausalLM"}}, {"hidden_size", 64}, {"intermediate_size", 128},
+              {"num_hidden_layers", 6}, {"num_attention_heads", 4}, {"num_key_value_heads", 2},
+              {"head_dim", 32}, {"vocab_size", 256}, {"sliding_window", 8}};
+}
+
+// Gemma3TextConfig's defaults and its older fields (sliding_window_pattern,
+// rope_local_base_freq, rope_scaling for the full layers).
+TEST(ModelConfig, Gemma3DefaultsAndLegacyFields) {
+  Json j = MinimalGemma3();
+  j["rope_scaling"] = {{"rope_type", "linear"}, {"factor", 8.0}};
+  j["rope_local_base_freq"] = 20000.0;
+  j["sliding_window_pattern"] = 3;
+  auto c = Parse(j);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->family, ModelFamily::kGemma3);
+  EXPECT_EQ(c->hidden_act, "gelu_pytorch_tanh");
+  EXPECT_DOUBLE_EQ(c->query_pre_attn_scalar, 256);
+  EXPECT_DOUBLE_EQ(c->rope_theta, 1e6);
+  EXPECT_DOUBLE_EQ(c->rope_local_theta, 20000.0);
+  EXPECT_EQ(c->rope_scaling.type, RopeScalingType::kLinear);
+  EXPECT_EQ(c->rope_local_scaling.type, RopeScalingType::kNone);
+  EXPECT_TRUE(c->tie_word_embeddings);
+  EXPECT_EQ(c->bos_token_id, 2);
+  using T = AttentionType;
+  EXPECT_EQ(c->layer_types, (std::vector<T>{T::kSliding, T::kSliding, T::kFull, T::kSliding, T::kSliding, T::kFull}));
+}
+
+// transformers 5: layer_types and rope_parameters keyed by layer type.
+TEST(ModelConfig, Gemma3LayerTypesAndPerTypeRope) {
+  Json j = MinimalGemma3();
+  j["layer_types"] = {"sliding_attention", "full_attention", "sliding_attention",
+                      "sliding_attention", "sliding_attention", "full_attention"};
+  j["rope_parameters"] = {{"full_attention", {{"rope_type", "linear"}, {"factor", 8.0}, {"rope_theta", 1e6}}},
+                          {"sliding_attention", {{"rope_type", "default"}, {"rope_theta", 1e4}}}};
+  j["final_logit_softcapping"] = 30.0;
+  j["attn_logit_softcapping"] = nullptr;
+  auto c = Parse(j);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->layer_types[1], AttentionType::kFull);
+  EXPECT_EQ(c->layer_types[2], AttentionType::kSliding);
+  EXPECT_DOUBLE_EQ(c->rope_local_theta, 1e4);
+  EXPECT_EQ(c->rope_scaling.type, RopeScalingType::kLinear);
+  EXPECT_DOUBLE_EQ(c->final_logit_softcapping, 30.0);
+  EXPECT_DOUBLE_EQ(c->attn_logit_softcapping, 0.0);
+}
+
+// The text model of a multimodal checkpoint: text_config describes it.
+TEST(ModelConfig, Gemma3ConditionalGenerationReadsTextConfig) {
+  Json j = {{"architectures", {"Gemma3ForConditionalGeneration"}},
+            {"text_config", MinimalGemma3()},
+            {"vision_config", {{"hidden_size", 1152}}},
+            {"torch_dtype", "bfloat16"}};
+  j["text_config"].erase("architectures");
+  auto c = Parse(j);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_TRUE(c->multimodal);
+  EXPECT_EQ(c->family, ModelFamily::kGemma3);
+  EXPECT_EQ(c->hidden_size, 64);
+  EXPECT_EQ(c->torch_dtype, DType::kBF16);
+  j["text_config"]["hidden_size"] = "big";
+  ExpectError(Parse(j).status(), StatusCode::kInvalidArgument, {"'text_config.hidden_size'"});
+  j.erase("text_config");
+  ExpectError(Parse(j).status(), StatusCode::kInvalidArgument, {"'text_config'"});
+}
+
+// Inconsistent fields fail at load, naming the field.
+TEST(ModelConfig, Gemma3InconsistentFieldsAreNamed) {
+  Json j = MinimalGemma3();
+  j["layer_types"] = {"sliding_attention", "full_attention"};
+  ExpectError(Parse(j).status(), StatusCode::kInvalidArgument, {"'layer_types'", "6"});
+  j = MinimalGemma3();
+  j["layer_types"] = {"sliding_attention", "full_attention", "chunked_attention",
+                      "sliding_attention", "sliding_attention", "full_attention"};
+  ExpectError(Parse(j).status(), StatusCode::kUnimplemented, {"'layer_types'", "chunked_attention"});
+  j = MinimalGemma3();
+  j["max_position_embeddings"] = 4;
+  ExpectError(Parse(j).status(), StatusCode::kInvalidArgument, {"'sliding_window'", "max_position_embeddings"});
+  j = MinimalGemma3();
+  j["hidden_activation"] = "relu";
+  ExpectError(Parse(j).status(), StatusCode::kUnimplemented, {"'hidden_act'", "relu"});
+  j = MinimalGemma3();
+  j["query_pre_attn_scalar"] = -1;
+  ExpectError(Parse(j).status(), StatusCode::kInvalidArgument, {"'query_pre_attn_scalar'"});
+}
+
 TEST(ModelConfig, EosAndDTypeForms) {
   Json j = MinimalLlama();
   j["eos_token_id"] = {128001, 128008, 128009};

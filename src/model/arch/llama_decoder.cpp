@@ -26,7 +26,7 @@ class LlamaDecoder : public ArchModel {
     for (size_t l = 0; l < layers.size(); ++l) {
       const LayerWeights& lw = layers[l];
       be.RmsNorm(x, lw.attn_norm, eps, h);
-      AttentionBlock(be, spec, lw.attn, kv.layers[l], ws, h, x, /*accumulate=*/true, prefill);
+      AttentionBlock(be, specs[l], lw.attn, kv.layers[l], ws, h, x, /*accumulate=*/true, prefill);
       be.RmsNorm(x, lw.mlp_norm, eps, h);
       GatedMlp(be, lw.mlp, ws, h, x, /*accumulate=*/true, prefill);
     }
@@ -34,7 +34,7 @@ class LlamaDecoder : public ArchModel {
 
   TensorView embed;  // [vocab, hidden]
   std::vector<LayerWeights> layers;
-  AttentionSpec spec;  // every layer has the same shape
+  std::vector<AttentionSpec> specs;  // [layers]: the same but for sliding windows (layer_types)
   float eps = 1e-6f;
 };
 
@@ -46,13 +46,14 @@ Result<std::unique_ptr<ArchModel>> LoadLlamaDecoder(const ModelConfig& cfg, Weig
   const int64_t q_dim = cfg.num_attention_heads * hd, kv_dim = cfg.num_key_value_heads * hd;
   const int64_t inter = cfg.intermediate_size;
   m->eps = static_cast<float>(cfg.rms_norm_eps);
-  AttentionShape& s = m->spec.shape;
+  AttentionSpec spec;
+  AttentionShape& s = spec.shape;
   s.n_heads = static_cast<int>(cfg.num_attention_heads);
   s.n_kv_heads = static_cast<int>(cfg.num_key_value_heads);
   s.head_dim = static_cast<int>(hd);
   s.scale = 1.0f / std::sqrt(static_cast<float>(hd));
   s.norm_eps = m->eps;
-  AX_ASSIGN_OR_RETURN(m->spec.inv_freq, ld.Computed(RopeInvFreq(cfg)));
+  AX_ASSIGN_OR_RETURN(spec.inv_freq, ld.Computed(RopeInvFreq(cfg)));
   AX_ASSIGN_OR_RETURN(m->embed, ld.Matrix("model.embed_tokens.weight", cfg.vocab_size, hidden));
   m->layers.resize(static_cast<size_t>(cfg.num_hidden_layers));
   for (int64_t l = 0; l < cfg.num_hidden_layers; ++l) {
@@ -71,8 +72,13 @@ Result<std::unique_ptr<ArchModel>> LoadLlamaDecoder(const ModelConfig& cfg, Weig
     AX_ASSIGN_OR_RETURN(lw.mlp.w_gate_up, ld.FusedRows({p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight"},
                                                        {inter, inter}, hidden));
     AX_ASSIGN_OR_RETURN(lw.mlp.w_down, ld.Matrix(p + "mlp.down_proj.weight", hidden, inter));
-    m->memory.push_back({LayerMemoryKind::kPagedKv, s.n_kv_heads, s.head_dim, 0, false, -1});
-    m->attention.push_back(s);
+    // transformers' Llama/Qwen3 attention: a window only on layer_types' sliding layers.
+    AttentionSpec layer = spec;
+    if (cfg.layer_types[static_cast<size_t>(l)] == AttentionType::kSliding)
+      layer.shape.window = static_cast<int>(cfg.sliding_window);
+    m->specs.push_back(layer);
+    m->memory.push_back({LayerMemoryKind::kPagedKv, s.n_kv_heads, s.head_dim, layer.shape.window, false, -1});
+    m->attention.push_back(layer.shape);
   }
   AX_ASSIGN_OR_RETURN(m->head.final_norm, ld.Vector("model.norm.weight", hidden));
   m->head.norm_eps = m->eps;
