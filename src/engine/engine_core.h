@@ -51,6 +51,10 @@ struct EngineCoreConfig {
   int ngram_max_n = 5;            // longest n-gram in the draft table
   double gate_alpha = 0.1;        // EMA weight of the acceptance-rate estimate
   double gate_threshold = 0.5;    // drafting off below this estimate, back on above
+  // Suspend drafting where it measures slower than plain steps (spec/draft_guard.h).
+  // Off only where a caller asserts what drafting does, not how fast it is (tests of
+  // acceptance): the guard decides from wall-clock time, which a loaded machine skews.
+  bool draft_guard = true;
 };
 
 struct CoreRequest {

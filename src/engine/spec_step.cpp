@@ -36,8 +36,11 @@ void EngineCore::ProposeDrafts() {
   step_decode_rows_ = base_outputs;
   // Drafting at this row count measured slower than plain steps (or no baseline yet):
   // no drafts, and no proposing either (its host work is part of what loses).
-  if (base_outputs == 0 || !guard_.Allow(base_outputs)) return;
-  step_trial_ = guard_.trial();
+  if (base_outputs == 0) return;
+  if (config_.draft_guard) {
+    if (!guard_.Allow(base_outputs)) return;
+    step_trial_ = guard_.trial();
+  }
   for (Active* ap : decoding) {
     Active& a = *ap;
     if (a.policy != DecodePolicy::kNgram) continue;

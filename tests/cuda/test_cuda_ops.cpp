@@ -312,6 +312,8 @@ TEST_P(CudaOpsP, KvWriteSkipsPaddingSlots) {
 // then single decode rows at positions around tile and block boundaries (split-K).
 struct AttnCase {
   int heads, kv_heads, hd, block_size;
+  int window = 0;
+  float softcap = 0.0f;
 };
 
 // f32: the backend runs the f32 precision mode (f32 q, cache and output, f32 inputs).
@@ -355,7 +357,7 @@ void RunAttention(Backend& be, bool f32, const AttnCase& c, const std::vector<st
   TensorView out = Poisoned(be, act, Shape{n, c.heads * c.hd});
   ASSERT_TRUE(be.BeginForward(s.meta()).ok());
   const float scale = 1.0f / std::sqrt(static_cast<float>(c.hd));
-  be.Attention(qd, cache, AttentionShape{c.heads, c.kv_heads, c.hd, 0, scale}, out);
+  be.Attention(qd, cache, AttentionShape{c.heads, c.kv_heads, c.hd, c.window, scale, c.softcap}, out);
   std::vector<float> want(q.size());
   kernels::AttentionParams p;
   p.q = q.data();
@@ -373,10 +375,31 @@ void RunAttention(Backend& be, bool f32, const AttnCase& c, const std::vector<st
   p.head_dim = c.hd;
   p.block_size = c.block_size;
   p.scale = scale;
+  p.window = c.window;
+  p.softcap = c.softcap;
   kernels::ref::Attention(p);
   EXPECT_LT(RelError(ToHost(be, out), want), f32 ? kF32Tol : kBf16Tol)
-      << "heads " << c.heads << "/" << c.kv_heads << " hd " << c.hd << " bs " << c.block_size << " first seq ("
+      << "heads " << c.heads << "/" << c.kv_heads << " hd " << c.hd << " bs " << c.block_size << " window " << c.window
+      << " softcap " << c.softcap << " first seq ("
       << seqs[0].first << ", " << seqs[0].second << ") prompt rows " << prompt_rows;
+}
+
+// Gemma's layers: sliding windows (shorter than, across and longer than the context),
+// softcapped scores and head_dim 256, through the per-token (prompt rows) and decode
+// (generated rows, split-K over the window) kernels.
+TEST_P(CudaOpsP, AttentionSlidingWindowSoftcapAndHeadDim256) {
+  AX_REQUIRE_CUDA();
+  const AttnCase cases[] = {{4, 1, 256, 16, 512, 0.0f}, {8, 4, 256, 16, 7, 50.0f}, {4, 2, 64, 16, 33, 0.0f},
+                            {8, 2, 128, 16, 0, 50.0f},  {16, 2, 256, 5, 0, 0.0f}, {2, 1, 256, 16, 1, 0.0f}};
+  uint32_t seed = 300;
+  for (const AttnCase& c : cases) {
+    for (bool prompt : {true, false}) {
+      RunAttention(Be(), F32(), c, {{5, 37}, {700, 1}}, seed++, prompt ? 37 : 0);
+      RunAttention(Be(), F32(), c, {{0, 70}, {10, 100}}, seed++, prompt ? 170 : 0);
+    }
+    for (int32_t pos : {0, 6, 31, 600, 3000}) RunAttention(Be(), F32(), c, {{pos, 1}}, seed++);
+    RunAttention(Be(), F32(), c, {{40, 1}, {900, 1}, {3, 1}}, seed++);  // batched decode
+  }
 }
 
 TEST_P(CudaOpsP, AttentionPrefillAndDecodeBatch) {

@@ -23,6 +23,7 @@ struct CoreOptions {
   bool prefix_caching = true;
   DecodePolicy policy = DecodePolicy::kNgram;
   int max_draft = 4;
+  bool draft_guard = true;
 };
 
 struct Output {
@@ -52,6 +53,7 @@ class CoreHarness {
     c.prefix_caching = o.prefix_caching;
     c.default_policy = o.policy;
     c.max_draft = o.max_draft;
+    c.draft_guard = o.draft_guard;
     core_ = std::move(EngineCore::Create(*model_, tok_.get(), c).value());
   }
 

@@ -134,8 +134,7 @@ class CudaBackend final : public Backend {
   template <typename T>
   void MatmulAs(const TensorView& x, const TensorView& w, TensorView y, bool accumulate, int64_t throughput_rows);
   template <typename T>
-  void AttentionAs(const TensorView& q, const KvLayerView& cache, int n_heads, int n_kv_heads, int head_dim,
-                   float scale, TensorView out);
+  void AttentionAs(const TensorView& q, const KvLayerView& cache, const AttentionShape& s, TensorView out);
   static bool GraphsEnabled();
 
   const bool f32_;

@@ -277,13 +277,15 @@ void CudaBackend::KvWrite(const TensorView& k, const TensorView& v, const KvLaye
   });
 }
 
-// The attention kernels have no sliding window or softcap yet: such layers are refused
-// at load (Model::Load asks), never computed wrong.
+// Every head dim the kernels serve (decode: up to 256; prompt rows: the per-token
+// kernel within shared memory); sliding windows and softcaps go to the per-token and
+// decode kernels, which take them.
 Status CudaBackend::CheckAttention(const AttentionShape& s) const {
   AX_RETURN_IF_ERROR(Backend::CheckAttention(s));
-  if (s.window > 0) return Unimplemented("cuda attention: sliding-window layers are not supported yet (window " +
-                                         std::to_string(s.window) + "); use --backend cpu");
-  if (s.softcap > 0) return Unimplemented("cuda attention: attention-logit softcapping is not supported yet; use --backend cpu");
+  const int group = s.n_heads / s.n_kv_heads;
+  if (!kc::AttentionUsesTiled(s.head_dim) && kc::AttentionSharedBytes(group, s.head_dim) > max_smem_)
+    return Unimplemented("cuda attention: " + std::to_string(group) + " query heads per kv head of head_dim " +
+                         std::to_string(s.head_dim) + " exceed the kernel's shared memory");
   return Status::Ok();
 }
 
@@ -293,8 +295,7 @@ void CudaBackend::Attention(const TensorView& q, const KvLayerView& cache, const
                          std::to_string(s.n_kv_heads) + " kv heads"));
     return;
   }
-  ByAct(q.dtype,
-        [&](auto t) { AttentionAs<decltype(t)>(q, cache, s.n_heads, s.n_kv_heads, s.head_dim, s.scale, out); });
+  ByAct(q.dtype, [&](auto t) { AttentionAs<decltype(t)>(q, cache, s, out); });
 }
 
 // Prompt rows (the leading n_prefill_rows) take the tensor-core prefill kernel (the
@@ -302,8 +303,9 @@ void CudaBackend::Attention(const TensorView& q, const KvLayerView& cache, const
 // generated rows (decode, drafts) the decode kernel, whose launches depend only on the
 // batch shape. Shapes the decode kernel does not serve go wholly to the other path.
 template <typename T>
-void CudaBackend::AttentionAs(const TensorView& q, const KvLayerView& cache, int n_heads, int n_kv_heads,
-                              int head_dim, float scale, TensorView out) {
+void CudaBackend::AttentionAs(const TensorView& q, const KvLayerView& cache, const AttentionShape& s,
+                              TensorView out) {
+  const int n_heads = s.n_heads, n_kv_heads = s.n_kv_heads, head_dim = s.head_dim;
   constexpr bool kBf16 = std::is_same_v<T, kc::bf16_bits>;
   kc::AttentionParamsT<T> p;
   p.q = Dev<T>(q);
@@ -319,7 +321,9 @@ void CudaBackend::AttentionAs(const TensorView& q, const KvLayerView& cache, int
   p.head_dim = head_dim;
   p.block_size = cache.block_size;
   p.max_blocks_per_seq = meta_.max_blocks_per_seq;
-  p.scale = scale;
+  p.scale = s.scale;
+  p.window = s.window;
+  p.softcap = s.softcap;
   p.q_tiles = meta_.q_tiles;
   const bool decode = kc::DecodeAttentionSupports(n_heads, n_kv_heads, head_dim);
   const int64_t prompt_rows = decode ? meta_.n_prefill_rows : meta_.n_tokens;
@@ -327,7 +331,11 @@ void CudaBackend::AttentionAs(const TensorView& q, const KvLayerView& cache, int
   // GPU (the split-K tiled kernel then spreads the keys).
   const bool fill = int64_t{meta_.n_prefill_tiles} * n_heads >= props_.multiProcessorCount ||
                     meta_.max_position < kFlashMaxShortContext;
-  const bool tensor_cores = kBf16 && decode && prompt_rows > 0 && kc::PrefillAttentionSupports(head_dim) && fill;
+  // The tensor-core and tiled kernels have no window or softcap: such layers' prompt
+  // rows take the per-token kernel.
+  const bool plain = s.window == 0 && s.softcap == 0.0f;
+  const bool tensor_cores =
+      kBf16 && plain && decode && prompt_rows > 0 && kc::PrefillAttentionSupports(head_dim) && fill;
   if (tensor_cores) {
     if constexpr (kBf16) {
       kc::AttentionParams pp = p;
@@ -354,7 +362,7 @@ void CudaBackend::AttentionAs(const TensorView& q, const KvLayerView& cache, int
 template <typename T>
 void CudaBackend::AttentionRows(kc::AttentionParamsT<T> p, int64_t rows, int n_tiles) {
   const int group = p.n_heads / p.n_kv_heads;
-  const bool tiled = kc::AttentionUsesTiled(p.head_dim);
+  const bool tiled = kc::AttentionUsesTiled(p.head_dim) && p.window == 0 && p.softcap == 0.0f;
   if (!tiled && kc::AttentionSharedBytes(group, p.head_dim) > max_smem_) {
     Note(Unimplemented("cuda Attention: " + std::to_string(p.n_heads) + " heads / " + std::to_string(p.n_kv_heads) +
                        " kv heads of dim " + std::to_string(p.head_dim) + " exceed the kernel's shared memory"));

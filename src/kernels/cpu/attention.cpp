@@ -180,7 +180,7 @@ void RunTile(const AttentionParams& p, const Tile& tile, const Kv& kv, TileScrat
   }
   const __m256i vpos = _mm256_load_si256(reinterpret_cast<const __m256i*>(pos));
   const __m256i vlo = _mm256_load_si256(reinterpret_cast<const __m256i*>(lo));
-  const bool capped = p.softcap > 0;
+  const bool capped = p.softcap > 0, windowed = p.window > 0;
   const __m256 cap = _mm256_set1_ps(p.softcap), inv_cap = _mm256_set1_ps(capped ? 1.0f / p.softcap : 0.0f);
 
   sc.o.assign(static_cast<size_t>(kLanes) * hd_pad, 0.0f);
@@ -232,10 +232,11 @@ void RunTile(const AttentionParams& p, const Tile& tile, const Kv& kv, TileScrat
       const __m256 s3[3] = {_mm256_permute2f128_ps(ra, rb, 0x20), _mm256_permute2f128_ps(ra, rb, 0x31),
                             _mm256_set_m128(rb2, ra2)};
       for (int jj = 0; jj < 3 && j + jj < nk; ++jj) {
-        const __m256i key = _mm256_set1_epi32(static_cast<int32_t>(key0 + j + jj));
-        // valid: lo_i <= key <= pos_i
-        const __m256 valid = _mm256_castsi256_ps(_mm256_andnot_si256(
-            _mm256_cmpgt_epi32(vlo, key), _mm256_cmpgt_epi32(vpos, _mm256_sub_epi32(key, _mm256_set1_epi32(1)))));
+        // valid: key <= pos_i (and lo_i <= key in a windowed layer)
+        const int32_t key = static_cast<int32_t>(key0 + j + jj);
+        __m256i valid_i = _mm256_cmpgt_epi32(vpos, _mm256_set1_epi32(key - 1));
+        if (windowed) valid_i = _mm256_andnot_si256(_mm256_cmpgt_epi32(vlo, _mm256_set1_epi32(key)), valid_i);
+        const __m256 valid = _mm256_castsi256_ps(valid_i);
         __m256 score = _mm256_mul_ps(s3[jj], scale);
         if (capped) score = _mm256_mul_ps(cap, simd::Tanh(_mm256_mul_ps(score, inv_cap)));
         const __m256 sj = _mm256_blendv_ps(_mm256_set1_ps(-FLT_MAX), score, valid);

@@ -55,11 +55,16 @@ __global__ void __launch_bounds__(kThreads) AttentionKernel(AttentionParamsT<T> 
   const int split = static_cast<int>(blockIdx.y);
   const int tid = static_cast<int>(threadIdx.x), warp = tid / 32, lane = tid % 32;
   const int n_keys = p.positions[t] + 1;
+  // A sliding window starts the keys at lo; the tiles from lo's tile on each hold at
+  // least one visible key, so every split's running max is finite.
+  const int lo = p.window > 0 ? max(0, n_keys - p.window) : 0;
   const int32_t* table = p.block_tables + static_cast<int64_t>(p.token_seq[t]) * p.max_blocks_per_seq;
-  const int n_tiles = (n_keys + kTK - 1) / kTK;
+  const int first_tile = lo / kTK;
+  const int n_tiles = (n_keys + kTK - 1) / kTK - first_tile;
   const int per_split = (n_tiles + p.n_splits - 1) / p.n_splits;
-  const int tile_begin = split * per_split;
-  const int tile_end = min(n_tiles, tile_begin + per_split);
+  const int tile_begin = first_tile + split * per_split;
+  const int tile_end = min(first_tile + n_tiles, tile_begin + per_split);
+  const float cap = p.softcap;
   const int64_t kv_row = static_cast<int64_t>(p.n_kv_heads) * hd;
   const int64_t q_head0 = t * p.n_heads + static_cast<int64_t>(g) * group;  // first q head row
 
@@ -94,12 +99,13 @@ __global__ void __launch_bounds__(kThreads) AttentionKernel(AttentionParamsT<T> 
       const float* kj = ks + j * ld;
       float dot = 0.0f;
       for (int d = 0; d < hd; ++d) dot = fmaf(qh[d], kj[d], dot);
-      sc[e] = j0 + j < n_keys ? dot : -INFINITY;
+      if (cap > 0.0f) dot = cap * tanhf(dot / cap);
+      sc[e] = j0 + j < n_keys && j0 + j >= lo ? dot : -INFINITY;
     }
     __syncthreads();
     for (int h = warp; h < group; h += kWarps) {
       const float s = sc[h * kTK + lane];
-      const float m_new = fmaxf(m_run[h], detail::WarpMax(s));  // finite: key j0 is valid
+      const float m_new = fmaxf(m_run[h], detail::WarpMax(s));  // finite: the tile has a visible key
       const float pr = expf(s - m_new);
       const float sum = detail::WarpSum(pr);
       sc[h * kTK + lane] = pr;
@@ -192,7 +198,7 @@ Status Launch(const AttentionParamsT<T>& p, cudaStream_t stream) {
   if (p.n_tokens == 0) return Status::Ok();
   if (p.n_kv_heads <= 0 || p.n_heads % p.n_kv_heads != 0 || p.n_splits < 1 || (p.n_splits > 1 && !p.partial))
     return InvalidArgument("LaunchAttention: bad head counts or splits");
-  if (AttentionUsesTiled(p.head_dim)) {
+  if (AttentionUsesTiled(p.head_dim) && p.window == 0 && p.softcap == 0.0f) {
     if (p.q_tiles == nullptr || p.n_q_tiles <= 0) return InvalidArgument("LaunchAttention: no query tiles");
     AX_RETURN_IF_ERROR(LaunchAttentionTiled(p, stream));
   } else {

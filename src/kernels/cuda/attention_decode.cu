@@ -4,7 +4,7 @@
 //
 // One block of W warps (16; 8 for groups of 8, for shared memory) per (row, kv head,
 // key split). Lane l holds dimensions [l·E, l·E + E) of the group's query heads (E = 1,
-// 2 or 4 bf16 per lane, head_dim <= 32·E) and each warp takes 32 / W of every 32 keys:
+// 2, 4 or 8 bf16 per lane, head_dim <= 32·E) and each warp takes 32 / W of every 32 keys:
 // per key one K and one V load per lane (issued together) and a warp-sum per query
 // head, then one online-softmax update per head, in registers. The warps merge in
 // shared memory. A batch-1 step has few blocks, so a block's time is the latency of
@@ -25,14 +25,21 @@ using detail::F32ToBf16;
 
 constexpr int kChunkKeys = 32;  // keys whose loads one block issues together
 
-// Warps per block for a group rounded up to G: s_acc below is W·G·128 floats at most.
-constexpr int WarpsFor(int g) { return g >= 8 ? 8 : 16; }
+// Warps per block for a group rounded up to G and E elements per lane: s_acc below is
+// W·G·32·E floats, at most 8192 (32 KiB of static shared memory).
+constexpr int WarpsFor(int g, int e) {
+  return e <= 4 ? (g >= 8 ? 8 : 16) : (8192 / (g * 32 * e) < 16 ? 8192 / (g * 32 * e) : 16);
+}
 
 // E consecutive elements at p (aligned to E elements) as f32: bf16 or f32 (the f32
 // precision mode).
 template <int E>
 __device__ __forceinline__ void LoadRow(const float* p, float (&out)[E]) {
-  if constexpr (E == 1) {
+  if constexpr (E == 8) {
+    const float4 a = *reinterpret_cast<const float4*>(p), b = *reinterpret_cast<const float4*>(p + 4);
+    out[0] = a.x, out[1] = a.y, out[2] = a.z, out[3] = a.w;
+    out[4] = b.x, out[5] = b.y, out[6] = b.z, out[7] = b.w;
+  } else if constexpr (E == 1) {
     out[0] = *p;
   } else if constexpr (E == 2) {
     const float2 v = *reinterpret_cast<const float2*>(p);
@@ -48,7 +55,15 @@ __device__ __forceinline__ void LoadRow(const float* p, float (&out)[E]) {
 }
 template <int E>
 __device__ __forceinline__ void LoadRow(const uint16_t* p, float (&out)[E]) {
-  if constexpr (E == 1) {
+  if constexpr (E == 8) {
+    const uint4 w = *reinterpret_cast<const uint4*>(p);
+    const uint32_t ws[4] = {w.x, w.y, w.z, w.w};
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+      out[2 * i] = detail::LoHalf(ws[i]);
+      out[2 * i + 1] = detail::HiHalf(ws[i]);
+    }
+  } else if constexpr (E == 1) {
     out[0] = Bf16ToF32(*p);
   } else if constexpr (E == 2) {
     const uint32_t w = *reinterpret_cast<const uint32_t*>(p);
@@ -73,7 +88,7 @@ __host__ __device__ __forceinline__ int SplitKeys(int n_keys) {
 
 // G: the group rounded up to a power of two (registers and unrolled work follow G,
 // not kDecodeMaxGroup). Scores live in the exp2 domain (q pre-scaled by log2 e).
-template <typename T, int E, int G, int W = WarpsFor(G)>
+template <typename T, int E, int G, int W = WarpsFor(G, E)>
 __global__ void __launch_bounds__(32 * W, W == 16 ? 2 : 1) DecodeAttentionKernel(AttentionParamsT<T> p) {
   constexpr int kThreads = 32 * W;
   constexpr int kPerWarp = kChunkKeys / W;
@@ -92,10 +107,15 @@ __global__ void __launch_bounds__(32 * W, W == 16 ? 2 : 1) DecodeAttentionKernel
   const int g = static_cast<int>(blockIdx.x % p.n_kv_heads), split = static_cast<int>(blockIdx.y);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
   const int n_keys = p.positions[t] + 1;
-  const int per = SplitKeys(n_keys);
-  const int n_active = (n_keys + per - 1) / per;
+  // Keys [lo, n_keys): a sliding window starts them at lo. The splits divide that range
+  // alone, so a row's result depends on its own position and window only.
+  const int lo = p.window > 0 ? max(0, n_keys - p.window) : 0;
+  const int per = SplitKeys(n_keys - lo);
+  const int n_active = (n_keys - lo + per - 1) / per;
   if (split >= n_active) return;
-  const int k0 = split * per, k1 = min(n_keys, k0 + per);
+  const int k0 = lo + split * per, k1 = min(n_keys, k0 + per);
+  // The softcap in the exp2 domain of the scores: cap·log2(e)·tanh(s / (cap·log2(e))).
+  const float cap2 = p.softcap * 1.4426950408889634f;
   const int32_t* table = p.block_tables + static_cast<int64_t>(p.token_seq[t]) * p.max_blocks_per_seq;
   auto fill_slots = [&](int c0) {  // the chunk's cache slots, one table read per key
     if (threadIdx.x < kChunkKeys) {
@@ -161,7 +181,8 @@ __global__ void __launch_bounds__(32 * W, W == 16 ? 2 : 1) DecodeAttentionKernel
         float s = 0.0f;
 #pragma unroll
         for (int e = 0; e < E; ++e) s = fmaf(q[h][e], kf[i][e], s);
-        sc[i][h] = h < group ? detail::WarpSum(s) : 0.0f;
+        s = h < group ? detail::WarpSum(s) : 0.0f;
+        sc[i][h] = cap2 > 0.0f ? cap2 * tanhf(s / cap2) : s;
       }
     }
 #pragma unroll
@@ -275,7 +296,7 @@ __global__ void __launch_bounds__(32 * W, W == 16 ? 2 : 1) DecodeAttentionKernel
 
 // Elements per lane for head_dim, or 0 when the kernel does not serve it.
 int ElemsPerLane(int head_dim) {
-  for (int e : {1, 2, 4}) {
+  for (int e : {1, 2, 4, 8}) {
     if (head_dim <= 32 * e) return head_dim % e == 0 ? e : 0;
   }
   return 0;
@@ -284,10 +305,10 @@ int ElemsPerLane(int head_dim) {
 template <int E, typename T>
 cudaError_t ByGroup(int g, dim3 grid, const AttentionParamsT<T>& p, cudaStream_t stream) {
   switch (g) {
-    case 1: return detail::Launch(DecodeAttentionKernel<T, E, 1>, grid, dim3(32 * WarpsFor(1)), 0, stream, p);
-    case 2: return detail::Launch(DecodeAttentionKernel<T, E, 2>, grid, dim3(32 * WarpsFor(2)), 0, stream, p);
-    case 4: return detail::Launch(DecodeAttentionKernel<T, E, 4>, grid, dim3(32 * WarpsFor(4)), 0, stream, p);
-    default: return detail::Launch(DecodeAttentionKernel<T, E, 8>, grid, dim3(32 * WarpsFor(8)), 0, stream, p);
+    case 1: return detail::Launch(DecodeAttentionKernel<T, E, 1>, grid, dim3(32 * WarpsFor(1, E)), 0, stream, p);
+    case 2: return detail::Launch(DecodeAttentionKernel<T, E, 2>, grid, dim3(32 * WarpsFor(2, E)), 0, stream, p);
+    case 4: return detail::Launch(DecodeAttentionKernel<T, E, 4>, grid, dim3(32 * WarpsFor(4, E)), 0, stream, p);
+    default: return detail::Launch(DecodeAttentionKernel<T, E, 8>, grid, dim3(32 * WarpsFor(8, E)), 0, stream, p);
   }
 }
 
@@ -296,7 +317,8 @@ cudaError_t ByElems(int e, int g, dim3 grid, const AttentionParamsT<T>& p, cudaS
   switch (e) {
     case 1: return ByGroup<1>(g, grid, p, stream);
     case 2: return ByGroup<2>(g, grid, p, stream);
-    default: return ByGroup<4>(g, grid, p, stream);
+    case 4: return ByGroup<4>(g, grid, p, stream);
+    default: return ByGroup<8>(g, grid, p, stream);
   }
 }
 

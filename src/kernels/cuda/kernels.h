@@ -158,6 +158,12 @@ struct AttentionParamsT {
   int n_heads = 0, n_kv_heads = 0, head_dim = 0, block_size = 0, max_blocks_per_seq = 0;
   int n_splits = 1;
   float scale = 1.0f;
+  // Sliding window: row t sees keys (positions[t] - window, positions[t]] (0: all); and
+  // softcap > 0: scores s -> softcap * tanh(s / softcap). Served by the per-token and
+  // the decode kernels (AttentionUsesTiled / PrefillAttentionSupports callers route
+  // such layers there).
+  int window = 0;
+  float softcap = 0.0f;
   // LaunchDecodeAttention only: rows [row_begin, row_begin + n_rows), `partial` as
   // [n_rows, n_heads, kDecodeMaxSplits, head_dim + 2] and split_counters
   // [n_rows, n_kv_heads] (zero before the launch; the kernel leaves them zero).
