@@ -109,6 +109,8 @@ class Backend {
   virtual void AddRmsNorm(TensorView x, const TensorView& w, float eps, TensorView residual);
   // In place on x [rows, n] f32: x = cap * tanh(x / cap) (final-logit softcapping).
   virtual void Softcap(TensorView x, float cap) = 0;
+  // x *= s.
+  virtual void Scale(TensorView x, float s) = 0;
   // y[m, n] (+)= x[m, k] · w[n, k]^T. Rows [0, throughput_rows) are prompt rows and may
   // use a throughput kernel; the rest (generated tokens, drafts, logits) use a
   // batch-invariant row kernel. Each class's results must not depend on m or on the
@@ -148,6 +150,10 @@ class Backend {
   virtual void Rope(TensorView x, int n_heads, int head_dim, const TensorView& inv_freq) = 0;
   // out[m, f] = act(gate_up[m, :f]) * gate_up[m, f:]
   virtual void GatedAct(const TensorView& gate_up, TensorView out, GateAct act) = 0;
+  // out[m, f] = act(gate[m, :]) * up[m * up_stride + :f] for gate [m, f] (dense) and up
+  // rows up_stride elements apart (a column slice of a wider buffer).
+  virtual void ActMul(const TensorView& gate, const TensorView& up, int64_t up_stride, TensorView out,
+                      GateAct act) = 0;
   // out [m, f] = GatedAct of x · w_gate_up^T (w_gate_up [2f, k]: gate rows, then up
   // rows), with gate_up [m, 2f] as scratch; rows as in Matmul. The default runs Matmul
   // then GatedAct; a backend may fuse them (same results).

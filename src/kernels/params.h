@@ -64,11 +64,22 @@ struct RopeParams {
 };
 
 // out[m, f] = act(gate_up[m, 0:f]) * gate_up[m, f:2f]  (gate and up fused at load).
+// With up set: out[i, j] = act(gate_up[i * gate_stride + j]) * up[i * up_stride + j]
+// (Gemma 4's per-layer input: the gate and its multiplier live in different buffers).
 struct GatedActParams {
   const float* gate_up = nullptr;  // [m, 2f]
   float* out = nullptr;            // [m, f]
   int64_t m = 0, f = 0;
   GateAct act = GateAct::kSilu;
+  const float* up = nullptr;
+  int64_t gate_stride = 0, up_stride = 0;  // with up
+};
+
+// x[i] *= s for i < n (Gemma 4's layer scalar and per-layer-input scales).
+struct ScaleParams {
+  float* x = nullptr;
+  int64_t n = 0;
+  float s = 1.0f;
 };
 
 // In place on x [n]: x = cap * tanh(x / cap) (Gemma's attention-logit and final-logit

@@ -96,8 +96,15 @@ Status ParseRope(const Json& block, const std::string& path, const std::string& 
     AX_RETURN_IF_ERROR(f.Double("low_freq_factor", &r.low_freq_factor, true, 0));
     AX_RETURN_IF_ERROR(f.Double("high_freq_factor", &r.high_freq_factor, true, r.low_freq_factor));
     AX_RETURN_IF_ERROR(f.Int("original_max_position_embeddings", &r.original_max_position_embeddings, true));
+  } else if (type == "proportional") {
+    r.type = RopeScalingType::kProportional;
+    AX_RETURN_IF_ERROR(f.Double("factor", &r.factor, false, 0));
+    AX_RETURN_IF_ERROR(f.Double("partial_rotary_factor", &r.partial_rotary_factor, false, 0));
+    if (r.partial_rotary_factor > 1)
+      return f.Invalid("partial_rotary_factor", "a number in (0, 1]", f.Find("partial_rotary_factor"));
   } else {
-    return f.Unsupported(type_key, "rope type '" + type + "' is not supported (supported: default, linear, llama3)");
+    return f.Unsupported(type_key, "rope type '" + type +
+                                       "' is not supported (supported: default, linear, llama3, proportional)");
   }
   *out = r;
   return Status::Ok();
@@ -182,6 +189,7 @@ const char* ModelFamilyName(ModelFamily f) {
     case ModelFamily::kLlama: return "llama";
     case ModelFamily::kQwen3: return "qwen3";
     case ModelFamily::kGemma3: return "gemma3";
+    case ModelFamily::kGemma4: return "gemma4";
   }
   return "?";
 }
@@ -368,6 +376,11 @@ std::string ModelConfigToJson(const ModelConfig& c) {
     case RopeScalingType::kNone: break;
     case RopeScalingType::kLinear:
       j["rope_scaling"] = {{"rope_type", "linear"}, {"factor", r.factor}};
+      break;
+    case RopeScalingType::kProportional:
+      j["rope_scaling"] = {{"rope_type", "proportional"},
+                           {"factor", r.factor},
+                           {"partial_rotary_factor", r.partial_rotary_factor}};
       break;
     case RopeScalingType::kLlama3:
       j["rope_scaling"] = {{"rope_type", "llama3"},

@@ -11,13 +11,15 @@
 
 namespace ax {
 
-enum class ModelFamily { kLlama, kQwen3, kGemma3 };
-const char* ModelFamilyName(ModelFamily f);  // "llama", "qwen3", "gemma3"
+enum class ModelFamily { kLlama, kQwen3, kGemma3, kGemma4 };
+const char* ModelFamilyName(ModelFamily f);  // "llama", "qwen3", "gemma3", "gemma4"
 
 // What a layer's attention sees: every earlier token, or a sliding window of them.
 enum class AttentionType { kFull, kSliding };
 
-enum class RopeScalingType { kNone, kLinear, kLlama3 };
+// kProportional (Gemma 4's full layers): the first partial_rotary_factor of the
+// rotary pairs turn with frequencies 1 / theta^(2i / head_dim), the rest not at all.
+enum class RopeScalingType { kNone, kLinear, kLlama3, kProportional };
 
 struct RopeScaling {
   RopeScalingType type = RopeScalingType::kNone;
@@ -26,6 +28,14 @@ struct RopeScaling {
   double low_freq_factor = 1.0;
   double high_freq_factor = 4.0;
   int64_t original_max_position_embeddings = 8192;
+  // proportional only:
+  double partial_rotary_factor = 1.0;
+};
+
+// A layer whose attention shape differs from the model's (Gemma 4's full layers).
+struct LayerAttentionShape {
+  int64_t num_key_value_heads = 0;
+  int64_t head_dim = 0;
 };
 
 struct ModelConfig {
@@ -56,6 +66,20 @@ struct ModelConfig {
   double query_pre_attn_scalar = 0.0;   // > 0: attention scale is its -1/2 power (Gemma)
   double attn_logit_softcapping = 0.0;  // > 0: attention scores softcapped (Gemma 2 style)
   double final_logit_softcapping = 0.0; // > 0: logits softcapped
+  // Per-layer attention shapes ([num_hidden_layers]; empty: every layer has
+  // num_key_value_heads and head_dim).
+  std::vector<LayerAttentionShape> layer_shapes;
+  // Gemma 4: full layers' K projection also serves as V; the last num_kv_shared_layers
+  // layers read the cache of the last earlier layer of their type; per-layer input
+  // embeddings (PLE) of hidden_size_per_layer_input per layer (0: none); MLPs twice as
+  // wide on the shared layers; a mixture-of-experts block beside the MLP.
+  bool attention_k_eq_v = false;
+  int64_t num_kv_shared_layers = 0;
+  int64_t hidden_size_per_layer_input = 0;
+  int64_t vocab_size_per_layer_input = 0;
+  bool use_double_wide_mlp = false;
+  bool enable_moe_block = false;
+  int64_t num_experts = 0, top_k_experts = 0, moe_intermediate_size = 0;
   // The checkpoint is a multimodal one (e.g. Gemma3ForConditionalGeneration) whose text
   // model we run; its other towers are not loaded.
   bool multimodal = false;

@@ -56,6 +56,12 @@ Result<TensorView> WeightLoader::Vector(const std::string& name, int64_t dim, fl
   return Computed(values);
 }
 
+Result<float> WeightLoader::Scalar(const std::string& name) {
+  AX_ASSIGN_OR_RETURN(const TensorEntry* e, store_.Get(name, Shape{1}));
+  used_.insert(name);
+  return LoadF32(e->view(), 0);
+}
+
 Result<TensorView> WeightLoader::Computed(const std::vector<float>& values) {
   if (backend_ == nullptr) return TensorView{};
   const TensorView host{const_cast<float*>(values.data()), DType::kF32, Shape{static_cast<int64_t>(values.size())},

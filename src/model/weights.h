@@ -24,6 +24,8 @@ class WeightLoader {
   // A norm weight [dim], converted to f32, plus `offset` (1 for Gemma's (1 + w) RMSNorm,
   // folded at load: the f32 sum is what transformers multiplies by).
   Result<TensorView> Vector(const std::string& name, int64_t dim, float offset = 0.0f);
+  // A one-element tensor's value (Gemma 4's layer_scalar [1]), read on the host.
+  Result<float> Scalar(const std::string& name);
   // A tensor computed at load (rope frequencies), uploaded as f32 [values.size()].
   Result<TensorView> Computed(const std::vector<float>& values);
 

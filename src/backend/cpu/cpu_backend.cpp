@@ -176,6 +176,25 @@ class CpuBackend final : public Backend {
     fast_ ? kernels::cpu::Add(p, pool_) : kernels::ref::Add(p);
   }
 
+  void ActMul(const TensorView& gate, const TensorView& up, int64_t up_stride, TensorView out,
+              GateAct act) override {
+    kernels::GatedActParams p;
+    p.gate_up = gate.as<float>();
+    p.up = up.as<float>();
+    p.out = out.as<float>();
+    p.f = out.shape[out.shape.ndim - 1];
+    p.m = out.numel() / p.f;
+    p.gate_stride = p.f;
+    p.up_stride = up_stride;
+    p.act = act;
+    fast_ ? kernels::cpu::GatedAct(p, pool_) : kernels::ref::GatedAct(p);
+  }
+
+  void Scale(TensorView x, float s) override {
+    kernels::ScaleParams p{x.as<float>(), x.numel(), s};
+    fast_ ? kernels::cpu::Scale(p, pool_) : kernels::ref::Scale(p);
+  }
+
   void Softcap(TensorView x, float cap) override {
     kernels::SoftcapParams p{x.as<float>(), x.numel(), cap};
     fast_ ? kernels::cpu::Softcap(p, pool_) : kernels::ref::Softcap(p);

@@ -42,6 +42,9 @@ class CudaBackend final : public Backend {
   void RmsNorm(const TensorView& x, const TensorView& w, float eps, TensorView y) override;
   void Add(const TensorView& x, TensorView y) override;
   void Softcap(TensorView x, float cap) override;
+  void Scale(TensorView x, float s) override;
+  void ActMul(const TensorView& gate, const TensorView& up, int64_t up_stride, TensorView out,
+              GateAct act) override;
   void Matmul(const TensorView& x, const TensorView& w, TensorView y, bool accumulate,
               int64_t throughput_rows) override;
   void MatmulGroup(const TensorView& x, std::span<const TensorView> w, std::span<const TensorView> y,

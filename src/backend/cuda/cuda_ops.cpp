@@ -67,6 +67,30 @@ void CudaBackend::Add(const TensorView& x, TensorView y) {
   });
 }
 
+void CudaBackend::Scale(TensorView x, float s) {
+  ByAct(x.dtype, [&](auto t) {
+    using T = decltype(t);
+    Note(kc::LaunchScale(Dev<T>(x), x.numel(), s, stream_));
+  });
+}
+
+void CudaBackend::ActMul(const TensorView& gate, const TensorView& up, int64_t up_stride, TensorView out,
+                         GateAct act) {
+  ByAct(out.dtype, [&](auto t) {
+    using T = decltype(t);
+    kc::SiluMulParamsT<T> p;
+    p.gelu = act == GateAct::kGeluTanh;
+    p.gate_up = Dev<T>(gate);
+    p.up = Dev<T>(up);
+    p.out = Dev<T>(out);
+    p.f = out.shape[out.shape.ndim - 1];
+    p.m = out.numel() / p.f;
+    p.gate_stride = p.f;
+    p.up_stride = up_stride;
+    Note(kc::LaunchSiluMul(p, stream_));
+  });
+}
+
 void CudaBackend::Softcap(TensorView x, float cap) {
   AX_CHECK(x.dtype == DType::kF32);
   Note(kc::LaunchSoftcap(static_cast<float*>(x.data), x.numel(), cap, stream_));

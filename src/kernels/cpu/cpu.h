@@ -22,6 +22,7 @@ void Rope(const RopeParams& p, ThreadPool& pool);
 void GatedAct(const GatedActParams& p, ThreadPool& pool);
 void Softcap(const SoftcapParams& p, ThreadPool& pool);
 void Add(const AddParams& p, ThreadPool& pool);
+void Scale(const ScaleParams& p, ThreadPool& pool);
 void Embedding(const EmbeddingParams& p, ThreadPool& pool);
 void KvWrite(const KvWriteParams& p, ThreadPool& pool);
 void Attention(const AttentionParams& p, ThreadPool& pool);

@@ -149,8 +149,8 @@ void GatedAct(const GatedActParams& p, ThreadPool& pool) {
   pool.ParallelFor(p.m, RowGrain(p.f), [&](int64_t begin, int64_t end) {
     const __m256 one = _mm256_set1_ps(1.0f);
     for (int64_t i = begin; i < end; ++i) {
-      const float* g = p.gate_up + i * 2 * p.f;
-      const float* u = g + p.f;
+      const float* g = p.gate_up + i * (p.up ? p.gate_stride : 2 * p.f);
+      const float* u = p.up ? p.up + i * p.up_stride : g + p.f;
       float* out = p.out + i * p.f;
       int64_t j = 0;
       for (; j + 8 <= p.f; j += 8) {
@@ -182,6 +182,12 @@ void Softcap(const SoftcapParams& p, ThreadPool& pool) {
     for (; i + 8 <= end; i += 8)
       _mm256_storeu_ps(p.x + i, _mm256_mul_ps(cap, simd::Tanh(_mm256_mul_ps(_mm256_loadu_ps(p.x + i), inv))));
     for (; i < end; ++i) p.x[i] = p.cap * std::tanh(p.x[i] / p.cap);
+  });
+}
+
+void Scale(const ScaleParams& p, ThreadPool& pool) {
+  pool.ParallelFor(p.n, 4096, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) p.x[i] *= p.s;
   });
 }
 

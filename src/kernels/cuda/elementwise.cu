@@ -189,8 +189,9 @@ __global__ void __launch_bounds__(256) SiluMulKernel(SiluMulParamsT<T> p, bool v
   }
   if (idx >= p.m * p.f) return;
   const int64_t row = idx / p.f, j = idx % p.f;
-  const T* g = p.gate_up + row * 2 * p.f;
-  const float gv = ToF32(g[j]), uv = ToF32(g[p.f + j]);
+  const T* g = p.gate_up + row * (p.up ? p.gate_stride : 2 * p.f);
+  const T* u = p.up ? p.up + row * p.up_stride : g + p.f;
+  const float gv = ToF32(g[j]), uv = ToF32(u[j]);
   p.out[idx] = FromF32<T>(p.gelu ? detail::GeluTanhTimes(gv, uv) : detail::SiluTimes(gv, uv));
 }
 
@@ -261,7 +262,8 @@ Status LaunchRope(const RopeParamsT<T>& p, cudaStream_t stream) {
 template <typename T>
 Status LaunchSiluMul(const SiluMulParamsT<T>& p, cudaStream_t stream) {
   const bool vec =
-      std::is_same_v<T, uint16_t> && p.f % 8 == 0 && detail::Aligned16(p.gate_up) && detail::Aligned16(p.out);
+      std::is_same_v<T, uint16_t> && p.up == nullptr && p.f % 8 == 0 && detail::Aligned16(p.gate_up) &&
+      detail::Aligned16(p.out);
   const int64_t total = p.m * (vec ? p.f / 8 : p.f);
   if (total == 0) return Status::Ok();
   AX_CUDA_RETURN_IF_ERROR(

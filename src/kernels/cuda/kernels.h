@@ -62,6 +62,9 @@ struct SiluMulParamsT {
   T* out = nullptr;            // [m, f]
   int64_t m = 0, f = 0;
   bool gelu = false;
+  // With up set: out[i, j] = act(gate_up[i * gate_stride + j]) * up[i * up_stride + j].
+  const T* up = nullptr;
+  int64_t gate_stride = 0, up_stride = 0;
 };
 using SiluMulParams = SiluMulParamsT<bf16_bits>;
 

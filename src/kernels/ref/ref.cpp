@@ -83,8 +83,8 @@ void Rope(const RopeParams& p) {
 
 void GatedAct(const GatedActParams& p) {
   for (int64_t i = 0; i < p.m; ++i) {
-    const float* g = p.gate_up + i * 2 * p.f;
-    const float* u = g + p.f;
+    const float* g = p.gate_up + i * (p.up ? p.gate_stride : 2 * p.f);
+    const float* u = p.up ? p.up + i * p.up_stride : g + p.f;
     for (int64_t j = 0; j < p.f; ++j) {
       const double a = p.act == GateAct::kSilu ? Silu(g[j]) : GeluTanh(g[j]);
       p.out[i * p.f + j] = static_cast<float>(a * u[j]);
@@ -98,6 +98,10 @@ void Softcap(const SoftcapParams& p) {
 
 void Add(const AddParams& p) {
   for (int64_t i = 0; i < p.n; ++i) p.y[i] += p.x[i];
+}
+
+void Scale(const ScaleParams& p) {
+  for (int64_t i = 0; i < p.n; ++i) p.x[i] *= p.s;
 }
 
 void Embedding(const EmbeddingParams& p) {

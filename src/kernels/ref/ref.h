@@ -12,6 +12,7 @@ void Rope(const RopeParams& p);
 void GatedAct(const GatedActParams& p);
 void Softcap(const SoftcapParams& p);
 void Add(const AddParams& p);
+void Scale(const ScaleParams& p);
 void Embedding(const EmbeddingParams& p);
 void KvWrite(const KvWriteParams& p);
 void Attention(const AttentionParams& p);

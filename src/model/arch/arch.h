@@ -63,5 +63,6 @@ const ArchInfo& ArchFor(ModelFamily family);
 const ArchInfo& LlamaArch();
 const ArchInfo& Qwen3Arch();
 const ArchInfo& Gemma3Arch();
+const ArchInfo& Gemma4Arch();
 
 }  // namespace ax

@@ -106,6 +106,7 @@ std::vector<std::string> LlamaDecoderFeatures(const ModelConfig& c) {
     case RopeScalingType::kNone: break;
     case RopeScalingType::kLinear: f.push_back("linear rope scaling"); break;
     case RopeScalingType::kLlama3: f.push_back("llama3 rope scaling"); break;
+    case RopeScalingType::kProportional: f.push_back("proportional partial rotary"); break;
   }
   if (c.tie_word_embeddings) f.push_back("tied embeddings");
   return f;

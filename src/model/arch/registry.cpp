@@ -4,7 +4,7 @@
 namespace ax {
 
 const std::vector<const ArchInfo*>& Architectures() {
-  static const std::vector<const ArchInfo*> all{&LlamaArch(), &Qwen3Arch(), &Gemma3Arch()};
+  static const std::vector<const ArchInfo*> all{&LlamaArch(), &Qwen3Arch(), &Gemma3Arch(), &Gemma4Arch()};
   return all;
 }
 

@@ -11,12 +11,19 @@ void AttentionBlock(Backend& be, const AttentionSpec& spec, const AttentionWeigh
   TensorView k = View(ws.k, n, kv_dim);       // [n, nkv*hd]
   TensorView v = View(ws.v, n, kv_dim);       // [n, nkv*hd]
   TensorView attn = View(ws.attn, n, q_dim);  // [n, nq*hd]
-  // q, k and v stay separate matrices and outputs (the per-head ops after them want
-  // dense [n, heads, hd] inputs); one MatmulGroup lets a backend launch them together.
-  const TensorView qkv_w[] = {w.wq, w.wk, w.wv};
-  const TensorView qkv_y[] = {q, k, v};
-  be.MatmulGroup(h, qkv_w, qkv_y, prefill_rows);
-  be.AttentionInput(q, k, v, w.q_norm, w.k_norm, spec.inv_freq, cache, s);
+  if (spec.kv_shared) {  // q only; the cache holds the owning layer's k and v
+    be.Matmul(h, w.wq, q, /*accumulate=*/false, prefill_rows);
+    if (w.q_norm.data != nullptr) be.RmsNorm(q, w.q_norm, s.norm_eps, q);
+    be.Rope(q, s.n_heads, s.head_dim, spec.inv_freq);
+  } else {
+    // q, k and v stay separate matrices and outputs (the per-head ops after them want
+    // dense [n, heads, hd] inputs); one MatmulGroup lets a backend launch them together.
+    const TensorView qkv_w[] = {w.wq, w.wk, w.wv.data != nullptr ? w.wv : w.wk};
+    const TensorView qkv_y[] = {q, k, v};
+    be.MatmulGroup(h, qkv_w, qkv_y, prefill_rows);
+    if (w.v_norm.data != nullptr) be.RmsNorm(v, w.v_norm, s.norm_eps, v);
+    be.AttentionInput(q, k, v, w.q_norm, w.k_norm, spec.inv_freq, cache, s);
+  }
   be.Attention(q, cache, s, attn);
   be.Matmul(attn, w.wo, out, accumulate, prefill_rows);
 }

@@ -16,11 +16,17 @@ namespace ax {
 struct AttentionSpec {
   AttentionShape shape;
   TensorView inv_freq;  // [rot_dim / 2] f32 rope frequencies of this layer (model-owned)
+  // The layer reads another layer's cache (LayerMemory::shares): it projects q only and
+  // appends nothing (Gemma 4's num_kv_shared_layers).
+  bool kv_shared = false;
 };
 
 struct AttentionWeights {
   TensorView wq, wk, wv, wo;  // [nq*hd, hidden], [nkv*hd, hidden] x2, [hidden, nq*hd]
+  // K=V layers (Gemma 4's attention_k_eq_v) have no wv: v is the k projection (before
+  // k's norm and rope).
   TensorView q_norm, k_norm;  // [hd] f32, or empty (no per-head q/k norm)
+  TensorView v_norm;          // [hd] f32 (ones: a scale-free RMSNorm of v), or empty
 };
 
 // out [n, hidden] = (accumulate ? out + : ) o_proj(attention(h)) for h [n, hidden].

@@ -6,11 +6,19 @@ namespace ax {
 
 std::vector<float> RopeInvFreq(int64_t head_dim, double theta, const RopeScaling& rs) {
   const int64_t half = head_dim / 2;
+  // Proportional: int(partial_rotary_factor * head_dim // 2) turning pairs, as
+  // transformers' _compute_proportional_rope_parameters.
+  const int64_t turning = rs.type == RopeScalingType::kProportional
+                              ? static_cast<int64_t>(std::floor(rs.partial_rotary_factor * head_dim / 2))
+                              : half;
   std::vector<float> out(static_cast<size_t>(half));
   for (int64_t i = 0; i < half; ++i) {
     double f = 1.0 / std::pow(theta, static_cast<double>(2 * i) / static_cast<double>(head_dim));
     switch (rs.type) {
       case RopeScalingType::kNone:
+        break;
+      case RopeScalingType::kProportional:
+        f = i < turning ? f / rs.factor : 0.0;
         break;
       case RopeScalingType::kLinear:
         f /= rs.factor;

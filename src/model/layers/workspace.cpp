@@ -32,6 +32,11 @@ Result<Workspace> AllocateWorkspace(Backend& backend, const WorkspaceSizes& s, i
   AX_RETURN_IF_ERROR(alloc(&ws.attn, max_tokens, s.q_dim, act));
   AX_RETURN_IF_ERROR(alloc(&ws.gate_up, max_tokens, s.gate_up, act));
   AX_RETURN_IF_ERROR(alloc(&ws.act, max_tokens, s.gate_up / 2, act));
+  if (s.per_layer > 0) {
+    AX_RETURN_IF_ERROR(alloc(&ws.per_layer, max_tokens, s.per_layer, act));
+    AX_RETURN_IF_ERROR(alloc(&ws.per_layer_tmp, max_tokens, s.per_layer, act));
+    AX_RETURN_IF_ERROR(alloc(&ws.per_layer_gate, max_tokens, s.per_layer_dim, act));
+  }
   AX_RETURN_IF_ERROR(alloc(&ws.logit_in, max_logit_rows, s.hidden, act));
   AX_RETURN_IF_ERROR(alloc(&ws.logits, max_logit_rows, s.vocab, DType::kF32));
   AX_ASSIGN_OR_RETURN(ws.argmax, backend.Alloc(DType::kI32, Shape{max_logit_rows}));

@@ -17,6 +17,8 @@ struct WorkspaceSizes {
   int64_t kv_dim = 0;     // n_kv_heads * head_dim
   int64_t gate_up = 0;    // 2 * intermediate
   int64_t vocab = 0;
+  int64_t per_layer = 0;  // layers * hidden_size_per_layer_input (Gemma 4's PLE), or 0
+  int64_t per_layer_dim = 0;  // hidden_size_per_layer_input
 };
 
 struct Workspace {
@@ -26,6 +28,8 @@ struct Workspace {
   TensorView h, o;                  // [max_tokens, hidden] normed input, block output
   TensorView q, k, v, attn;         // [max_tokens, q_dim / kv_dim / kv_dim / q_dim]
   TensorView gate_up, act;          // [max_tokens, gate_up / gate_up / 2]
+  TensorView per_layer, per_layer_tmp;  // [max_tokens, per_layer] PLE inputs (empty without PLE)
+  TensorView per_layer_gate;            // [max_tokens, per_layer_dim]
   TensorView logit_in, logits;      // [max_logit_rows, hidden / vocab]
   TensorView argmax;                // [max_logit_rows] i32
   // A forward of r rows and top k: ids [r, k] i32, vals [r, k] f32, mass [r] f32, packed

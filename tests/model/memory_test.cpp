@@ -1,0 +1,58 @@
+// The per-layer memory description (model/memory.h): validation names the layer,
+// allocation follows each layer's shape, sharing layers alias their owner's cache,
+// K=V layers store one tensor, and the bytes per token count what is stored.
+#include "model/memory.h"
+
+#include <gtest/gtest.h>
+
+namespace ax {
+namespace {
+
+LayerMemory Paged(int kv_heads, int head_dim, int window = 0, bool k_eq_v = false, int shares = -1) {
+  LayerMemory m;
+  m.n_kv_heads = kv_heads;
+  m.head_dim = head_dim;
+  m.window = window;
+  m.k_eq_v = k_eq_v;
+  m.shares = shares;
+  return m;
+}
+
+std::unique_ptr<Backend> Cpu() { return std::move(CreateBackend("cpu", BackendOptions{}).value()); }
+
+TEST(Memory, LayersOfDifferentShapesAndSharing) {
+  // Gemma 4 style: sliding layers (2 x 32), a full layer (1 x 64, K=V), then a layer
+  // reading the full layer's cache.
+  const std::vector<LayerMemory> layers = {Paged(2, 32, 6), Paged(1, 64, 0, true), Paged(2, 32, 6),
+                                           Paged(1, 64, 0, true, 1)};
+  ASSERT_TRUE(ValidateMemory(layers).ok());
+  auto be = Cpu();
+  auto kv = AllocateKvCache(*be, layers, 5, 4);
+  ASSERT_TRUE(kv.ok()) << kv.status().ToString();
+  ASSERT_EQ(kv->layers.size(), 4u);
+  EXPECT_EQ(kv->layers[0].k.shape, (Shape{5, 4, 2, 32}));
+  EXPECT_NE(kv->layers[0].k.data, kv->layers[0].v.data);
+  EXPECT_EQ(kv->layers[1].k.shape, (Shape{5, 4, 1, 64}));
+  EXPECT_EQ(kv->layers[1].k.data, kv->layers[1].v.data);  // K=V: one tensor
+  EXPECT_EQ(kv->layers[3].k.data, kv->layers[1].k.data);  // shares layer 1
+  EXPECT_NE(kv->layers[2].k.data, kv->layers[0].k.data);
+  // Per token: 2*2*32 + 1*64 + 2*2*32 + 0 elements of 4 bytes.
+  EXPECT_EQ(KvBytesPerToken(layers, DType::kF32), size_t{(128 + 64 + 128) * 4});
+}
+
+TEST(Memory, InvalidDescriptionsNameTheLayer) {
+  const auto expect_error = [](const std::vector<LayerMemory>& layers, const std::string& part) {
+    const Status s = ValidateMemory(layers);
+    EXPECT_FALSE(s.ok());
+    EXPECT_NE(s.message().find(part), std::string::npos) << s.message();
+  };
+  expect_error({Paged(2, 32), Paged(0, 32)}, "memory layer 1");
+  expect_error({Paged(2, 32), Paged(2, 32, 0, false, 1)}, "expected an earlier layer");
+  expect_error({Paged(2, 32), Paged(2, 64, 0, false, 0)}, "another shape");
+  expect_error({Paged(2, 32), Paged(2, 32, 0, false, 0), Paged(2, 32, 0, false, 1)}, "memory layer 2");
+  auto be = Cpu();
+  EXPECT_FALSE(AllocateKvCache(*be, {Paged(2, 32)}, 0, 4).ok());
+}
+
+}  // namespace
+}  // namespace ax
