@@ -7,11 +7,13 @@
 #   stories260K/      the shared test checkpoint
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-grep -qx '/.cuda-carry/' .git/info/exclude || echo '/.cuda-carry/' >> .git/info/exclude
+exclude=$(git rev-parse --git-path info/exclude)  # a worktree's .git is a file
+mkdir -p "$(dirname "$exclude")"
+grep -qx '/.cuda-carry/' "$exclude" 2>/dev/null || echo '/.cuda-carry/' >> "$exclude"
 [ -f build-cuda/build.ninja ] || cmake -S . -B build-cuda -G Ninja -DAX_BUILD_TESTS=ON -DAX_WERROR=ON -DCMAKE_BUILD_TYPE=Release
-ninja -C build-cuda -j2 test_cuda ax-engine-bench bench_cuda_ops
+ninja -C build-cuda -j"${JOBS:-1}" test_cuda ax-engine-bench bench_cuda_ops bench_gemm_rows
 rm -rf .cuda-carry && mkdir -p .cuda-carry/bin
-for b in test_cuda ax-engine-bench bench_cuda_ops; do
+for b in test_cuda ax-engine-bench bench_cuda_ops bench_gemm_rows; do
   strip -o .cuda-carry/bin/$b build-cuda/bin/$b
   xz -6 .cuda-carry/bin/$b
 done

@@ -121,8 +121,11 @@ void CudaBackend::Matmul(const TensorView& x, const TensorView& w, TensorView y,
 }
 
 // Prompt rows: the GEMV for a few rows, cuBLAS above (f32 x: split into bf16 hi + lo).
-// Generated rows, drafts and logits: always the per-row GEMV (in groups of at most
-// kGemvMaxRows rows), so a row's result does not depend on what it is batched with.
+// Generated rows, drafts and logits: with bf16 x, the tensor-core row GEMM
+// (LaunchGemmRows, all rows in one launch) when the matrix allows it (k % 64 == 0,
+// sm_90), else the GEMV in groups of at most kGemvMaxRows rows (also the f32 precision
+// mode's exact-f32 path). The choice depends on the matrix alone, never on m, so a row's
+// result does not depend on what it is batched with.
 template <typename T>
 void CudaBackend::MatmulAs(const TensorView& x, const TensorView& w, TensorView y, bool accumulate,
                            int64_t throughput_rows) {
@@ -153,13 +156,22 @@ void CudaBackend::MatmulAs(const TensorView& x, const TensorView& w, TensorView 
       Note(kc::CublasMatmul(cublas_, p));
     }
   }
+  if (split == m) return;
+  if constexpr (std::is_same_v<T, kc::bf16_bits>) {
+    if (kc::GemmRowsSupports(k, Dev<T>(x), Bf16(w))) {
+      Note(kc::LaunchGemmRows(part(split, m - split), stream_));
+      return;
+    }
+  }
   for (int64_t r0 = split; r0 < m; r0 += kc::kGemvMaxRows) {
     Note(kc::LaunchGemv(part(r0, std::min<int64_t>(kc::kGemvMaxRows, m - r0)), stream_));
   }
 }
 
-// Generated rows take one GEMV launch for every matrix (GemvGroupKernel) when the
-// shapes allow it; prompt rows and other shapes go matrix by matrix.
+// Generated rows take one launch for every matrix when the shapes allow it: the row
+// GEMM's group (bf16, k % 64 == 0) or else the GEMV group (GemvGroupKernel), each giving
+// a matrix's rows the same bits as Matmul does; prompt rows and other shapes go matrix
+// by matrix.
 void CudaBackend::MatmulGroup(const TensorView& x, std::span<const TensorView> w, std::span<const TensorView> y,
                               int64_t throughput_rows) {
   AX_CHECK(w.size() == y.size() && !w.empty());
@@ -181,12 +193,26 @@ void CudaBackend::MatmulGroup(const TensorView& x, std::span<const TensorView> w
         g.n[i] = w[i].shape[0];
       }
     }
-    if (!fused || !kc::GemvGroupSupports(g)) {
+    bool rows_gemm = false;
+    if constexpr (std::is_same_v<T, kc::bf16_bits>) {
+      rows_gemm = fused && kc::GemmRowsSupports(k, g.x, g.w[0]);
+      for (int i = 1; rows_gemm && i < g.count; ++i) rows_gemm = kc::GemmRowsSupports(k, g.x, g.w[i]);
+      // A matrix Matmul would send to the row GEMM must not take the GEMV group.
+      if (fused && !rows_gemm && kc::GemmRowsSupports(k, g.x, g.w[0])) fused = false;
+    }
+    if (!fused || (!rows_gemm && !kc::GemvGroupSupports(g))) {
       Backend::MatmulGroup(x, w, y, throughput_rows);
       return;
     }
     for (size_t i = 0; i < w.size() && split > 0; ++i)
       Matmul(FirstRows(x, split, k), w[i], FirstRows(y[i], split, w[i].shape[0]), /*accumulate=*/false, split);
+    if constexpr (std::is_same_v<T, kc::bf16_bits>) {
+      if (rows_gemm) {
+        g.m = m - split;
+        Note(kc::LaunchGemmRowsGroup(g, stream_));
+        return;
+      }
+    }
     for (int64_t r0 = split; r0 < m; r0 += kc::kGemvMaxRows) {
       kc::GemvGroupParamsT<T> p = g;
       p.m = std::min<int64_t>(kc::kGemvMaxRows, m - r0);
@@ -197,8 +223,10 @@ void CudaBackend::MatmulGroup(const TensorView& x, std::span<const TensorView> w
   });
 }
 
-// Prompt rows: cuBLAS into gate_up, then GatedAct. Generated rows: one fused GEMV
-// launch (GemvSiluKernel) per group of kGemvMaxRows, when the shapes allow it (SiLU).
+// Prompt rows: cuBLAS into gate_up, then GatedAct. Generated rows (SiLU): one fused
+// launch, the row GEMM's (bf16, f % 64 == 0, k % 64 == 0) or the GEMV's (GemvSiluKernel,
+// per group of kGemvMaxRows) for matrices Matmul sends to the GEMV, when the shapes
+// allow it; both give the bits of Matmul then GatedAct.
 void CudaBackend::MatmulGatedAct(const TensorView& x, const TensorView& w_gate_up, TensorView gate_up, TensorView act,
                                  GateAct gate_act, int64_t throughput_rows) {
   if (gate_act != GateAct::kSilu) {
@@ -215,13 +243,27 @@ void CudaBackend::MatmulGatedAct(const TensorView& x, const TensorView& w_gate_u
     g.w = Bf16(w_gate_up);
     g.f = f;
     g.k = k;
-    if (act.dtype != x.dtype || w_gate_up.shape[0] % 2 != 0 || split == m || !kc::GemvSiluSupports(g)) {
+    bool rows_gemm = false, gemv = kc::GemvSiluSupports(g);
+    if constexpr (std::is_same_v<T, kc::bf16_bits>) {
+      rows_gemm = kc::GemmRowsSiluSupports(f, k, g.x, g.w);
+      // A matrix Matmul sends to the row GEMM must not take the fused GEMV either.
+      if (kc::GemmRowsSupports(k, g.x, g.w)) gemv = false;
+    }
+    if (act.dtype != x.dtype || w_gate_up.shape[0] % 2 != 0 || split == m || !(rows_gemm || gemv)) {
       Backend::MatmulGatedAct(x, w_gate_up, gate_up, act, gate_act, throughput_rows);
       return;
     }
     if (split > 0) {
       Backend::MatmulGatedAct(FirstRows(x, split, k), w_gate_up, FirstRows(gate_up, split, 2 * f),
                               FirstRows(act, split, f), gate_act, split);
+    }
+    if constexpr (std::is_same_v<T, kc::bf16_bits>) {
+      if (rows_gemm) {
+        g.m = m - split;
+        g.act = Dev<T>(act) + split * f;
+        Note(kc::LaunchGemmRowsSilu(g, stream_));
+        return;
+      }
     }
     for (int64_t r0 = split; r0 < m; r0 += kc::kGemvMaxRows) {
       kc::GemvSiluParamsT<T> p = g;

@@ -138,6 +138,24 @@ using GemvSiluParams = GemvSiluParamsT<bf16_bits>;
 template <typename T>
 bool GemvSiluSupports(const GemvSiluParamsT<T>& p);
 
+// Generated rows on tensor cores (gemm_rows.cu): y[m, n] (+)= x[m, k] · w[n, k]^T for
+// bf16 x and any m >= 1, in one launch. Every output element is reduced over k in one
+// order that depends on k alone (four quarters of 64-element chunks, each an
+// mma.sync chain in chunk order, the quarters added in order), so a row's bits are the
+// same whatever m is and whatever rows share the launch. Not the GEMV's bits: a
+// backend uses one or the other for a given matrix, never both.
+// REQUIRES GemmRowsSupports: k % 64 == 0, x and w 16-byte aligned, an sm_90 device
+// (thread-block clusters), and AX_CUDA_GEMM_ROWS not 0.
+bool GemmRowsSupports(int64_t k, const void* x, const void* w);
+Status LaunchGemmRows(const MatmulParams& p, cudaStream_t stream);
+// q/k/v of one input in one launch (each matrix as LaunchGemmRows would compute it);
+// REQUIRES GemmRowsSupports for every w[i].
+Status LaunchGemmRowsGroup(const GemvGroupParams& p, cudaStream_t stream);
+// act[m, j] = silu(gate_j · x[m]) * (up_j · x[m]), the same bits as LaunchGemmRows into a
+// bf16 gate_up followed by SiluMul. REQUIRES GemmRowsSiluSupports (also f % 64 == 0).
+bool GemmRowsSiluSupports(int64_t f, int64_t k, const void* x, const void* w);
+Status LaunchGemmRowsSilu(const GemvSiluParams& p, cudaStream_t stream);
+
 // Causal GQA attention over the paged cache (see kernels/params.h AttentionParams).
 // token_seq[t] is the sequence of token row t (the backend derives it from
 // seq_q_begin/seq_q_len). With n_splits > 1 each (token, kv head) is split over

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# One device call for the generated-row tensor-core GEMM (issue 15, item 1):
+#   1. test_cuda: the row GEMM against kernels/ref and across batch sizes, every op
+#      test, graph replay exactness, the demo model's greedy ids, the tiny fixtures;
+#   2. bench_gemm_rows twice, GEMV (AX_CUDA_GEMM_ROWS=0) then row GEMM: Qwen3-8B
+#      decode-step matmuls at m = 1 … 256 against the 3.0 TB/s weight-read ceiling;
+#   3. aggregate decode at concurrency 1, 8, 32, 64, 128 on the synth Qwen3-8B, 128
+#      random prompt tokens + 128 generated each, direct decoding, each concurrency
+#      with the GEMV and with the row GEMM back to back; checks that every request's
+#      greedy ids are the same at every concurrency (row GEMM runs).
+# The row GEMM is opt-in (AX_CUDA_GEMM_ROWS=1) until this run has measured it; every
+# row-GEMM step below sets it. Built here by scripts/device/pack.sh (carry .cuda-carry).
+# Writes $OUT/gemm_rows_*.
+set -uo pipefail
+source scripts/device/env.sh
+nvidia-smi --query-gpu=name,memory.total,clocks.sm,clocks.mem --format=csv,noheader | tee "$OUT/gpu.txt"
+
+AX_CUDA_GEMM_ROWS=1 AX_SOURCE_DIR=${AX_SOURCE_DIR:-$ROOT} AX_STORIES_DIR=$CARRY/stories260K timeout 240 "$BIN/test_cuda" \
+  --gtest_filter='CudaGemmRows.*:CudaOps.*:Precisions/CudaOpsP.*:Tiny/CudaFixture.*:CudaModels.DecodeRows*:CudaModels.DemoModel*' \
+  > "$OUT/gemm_rows_tests.log" 2>&1
+echo "test_cuda exit $?"
+grep -E '^\[  (PASSED|FAILED) |^\[  FAILED|Failure|Expected|Which is' "$OUT/gemm_rows_tests.log" | head -40
+
+if [ ! -e /tmp/q8/config.json ]; then
+  t0=$(date +%s)
+  timeout 240 "$BIN/ax-engine-bench" synth-model --shape qwen3-8b --dtype bf16 --seed 0 --out /tmp/q8 > /dev/null || exit 1
+  echo "synth qwen3-8b: $(( $(date +%s) - t0 )) s"
+fi
+
+AX_CUDA_GEMM_ROWS=0 timeout 150 "$BIN/bench_gemm_rows" --json "$OUT/gemm_rows_ops_gemv.json" > "$OUT/ops_gemv.txt" 2>&1
+AX_CUDA_GEMM_ROWS=1 timeout 150 "$BIN/bench_gemm_rows" --json "$OUT/gemm_rows_ops_gemm.json" > "$OUT/ops_gemm.txt" 2>&1
+AX_CUDA_GEMM_ROWS=1 AX_CUDA_GEMM_ROWS_DEEP=1 timeout 150 "$BIN/bench_gemm_rows" --json "$OUT/gemm_rows_ops_gemm_deep.json" \
+  > "$OUT/ops_gemm_deep.txt" 2>&1
+grep -E "^(kernel|op|step)" "$OUT/ops_gemm_deep.txt" | sed 's/^/deep: /'
+paste -d'|' <(cut -c1-72 "$OUT/ops_gemv.txt") <(cut -c28-72 "$OUT/ops_gemm.txt") | head -40
+
+python3 - <<'PY'
+import json, random
+rng = random.Random(1)
+with open("/tmp/ax_rows_prompts.jsonl", "w") as f:
+    for _ in range(128):
+        f.write(json.dumps({"tokens": [rng.randrange(151936) for _ in range(128)], "max_tokens": 128}) + "\n")
+PY
+: > "$OUT/gemm_rows_concurrency.jsonl"
+for c in 1 8 32 64 128; do
+  n=$(( c == 1 ? 4 : (c < 64 ? 2 * c : 128) ))
+  head -n $n /tmp/ax_rows_prompts.jsonl > /tmp/ax_rows_$c.jsonl
+  kernels="gemv gemm_rows"; [ $c = 1 ] && kernels="gemv gemm_rows gemm_rows_deep"
+  for kernel in $kernels; do
+    flag=1; [ $kernel = gemv ] && flag=0
+    deep=0; [ $kernel = gemm_rows_deep ] && deep=1
+    AX_CUDA_GEMM_ROWS=$flag AX_CUDA_GEMM_ROWS_DEEP=$deep timeout 150 "$BIN/ax-engine-bench" generate --model /tmp/q8 --backend cuda \
+      --prompts-file /tmp/ax_rows_$c.jsonl --concurrency $c --policy direct --ignore-eos --no-prefix-cache --json \
+      --ctx-size 320 > /tmp/rows_${kernel}_$c.jsonl 2>/tmp/rows_${kernel}_$c.err
+    python3 - "$c" "$kernel" "$n" "$OUT/gemm_rows_concurrency.jsonl" <<'PY'
+import json, sys
+c, kernel, n, out = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4]
+lines = [json.loads(l) for l in open(f"/tmp/rows_{kernel}_{c}.jsonl") if l.startswith("{")]
+s = [l for l in lines if l.get("summary")]
+if not s:
+    print(f"c {c} {kernel}: no summary"); sys.exit(0)
+s = s[0]; s.update(concurrency=c, kernel=kernel, requests=n)
+open(out, "a").write(json.dumps(s) + "\n")
+print(f"c {c:3d} {kernel:9s}: aggregate {s['aggregate_decode_tok_s']:8.1f} tok/s, decode phase "
+      f"{s.get('decode_phase_tok_s', 0):8.1f} tok/s, wall {s['wall_seconds']:.1f} s")
+PY
+  done
+done
+python3 - <<'PY'
+import json
+# Greedy ids of each request at every concurrency (row GEMM): batch invariance end to end.
+ids = {}
+for c in (1, 8, 32, 64, 128):
+    try:
+        rows = [json.loads(l) for l in open(f"/tmp/rows_gemm_rows_{c}.jsonl") if l.startswith("{")]
+    except OSError:
+        continue
+    ids[c] = {r["index"]: r.get("output_tokens") for r in rows if not r.get("summary") and "index" in r}
+base = ids.get(128) or {}
+for c, v in sorted(ids.items()):
+    common = [i for i in v if i in base]
+    same = sum(1 for i in common if v[i] == base[i])
+    print(f"greedy ids at c {c}: {same}/{len(common)} requests identical to c 128")
+PY
