@@ -100,6 +100,8 @@ class CudaFixture : public ::testing::TestWithParam<std::string> {
   // The whole prompt as prompt rows, and chunked passes of 1, 3 and 9 as generated
   // rows (the decode attention kernel and the GEMV), against the reference logits.
   void Check(Precision precision) {
+    if (!std::filesystem::exists(dir() + "/reference.json"))
+      GTEST_SKIP() << dir() << " not generated yet (scripts/fixtures/make_gemma_models.py)";
     const nlohmann::json ref = ReadJson(dir() + "/reference.json");
     const auto prompt = ref["prompt_ids"].get<std::vector<int32_t>>();
     const auto logits_ref = ref["logits"].get<std::vector<std::vector<double>>>();
@@ -137,6 +139,11 @@ TEST_P(CudaFixture, F32ModeMatchesTransformersToF32Tolerance) {
 
 INSTANTIATE_TEST_SUITE_P(Tiny, CudaFixture,
                          ::testing::Values("tiny-llama", "tiny-llama-f16", "tiny-qwen3", "tiny-qwen3-bf16"));
+// Gemma 3 / 4 variants (scripts/fixtures/make_gemma_models.py): sliding windows, softcaps,
+// head_dim 32/64, per-layer inputs, K=V, shared KV, double-wide MLPs.
+INSTANTIATE_TEST_SUITE_P(Gemma, CudaFixture,
+                         ::testing::Values("tiny-gemma3", "tiny-gemma3-linear", "tiny-gemma4", "tiny-gemma4-ple",
+                                           "tiny-gemma4-kv", "tiny-gemma4-shared", "tiny-gemma4-wide"));
 
 // Greedy ids through the public API; compared up to the first reference step whose
 // top-1/top-2 margin is under kNearTie (bf16 logits carry ~1% error).

@@ -2,6 +2,8 @@
 // (tests/fixtures/models, made by scripts/fixtures/make_tiny_models.py).
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "model_harness.h"
 
 namespace ax::testing {
@@ -23,6 +25,10 @@ Reference LoadReference(const std::string& dir) {
 
 class FixtureTest : public ::testing::TestWithParam<std::string> {
  protected:
+  void SetUp() override {
+    if (!std::filesystem::exists(dir() + "/reference.json"))
+      GTEST_SKIP() << dir() << " not generated yet (scripts/fixtures/make_gemma_models.py)";
+  }
   std::string dir() const { return std::string(AX_FIXTURES_DIR) + "/models/" + GetParam(); }
 };
 
@@ -90,6 +96,10 @@ TEST_P(FixtureTest, GreedyContinuationMatchesTransformers) {
 
 INSTANTIATE_TEST_SUITE_P(Tiny, FixtureTest,
                          ::testing::Values("tiny-llama", "tiny-llama-f16", "tiny-qwen3", "tiny-qwen3-bf16"));
+// Gemma 3 / 4 variants, each exercising one feature (tests/fixtures/models/README.md).
+INSTANTIATE_TEST_SUITE_P(Gemma, FixtureTest,
+                         ::testing::Values("tiny-gemma3", "tiny-gemma3-linear", "tiny-gemma4", "tiny-gemma4-ple",
+                                           "tiny-gemma4-kv", "tiny-gemma4-shared", "tiny-gemma4-wide"));
 
 TEST(FixtureErrors, OutOfVocabularyTokenIsAnErrorNotACrash) {
   ModelHarness h(std::string(AX_FIXTURES_DIR) + "/models/tiny-qwen3");

@@ -303,6 +303,62 @@ TEST(ModelConfig, Gemma3InconsistentFieldsAreNamed) {
   ExpectError(Parse(j).status(), StatusCode::kInvalidArgument, {"'query_pre_attn_scalar'"});
 }
 
+Json MinimalGemma4() {
+  return Json{{"architectures", {"Gemma4ForCausalLM"}}, {"hidden_size", 64}, {"intermediate_size", 128},
+              {"num_hidden_layers", 4}, {"num_attention_heads", 4}, {"num_key_value_heads", 2},
+              {"head_dim", 32}, {"vocab_size", 256}, {"sliding_window", 6},
+              {"layer_types", {"sliding_attention", "sliding_attention", "full_attention", "full_attention"}}};
+}
+
+// Gemma 4: full layers take global_head_dim (default 512) and, with K=V, their own kv
+// heads; per_layer_config overrides; proportional rope by default.
+TEST(ModelConfig, Gemma4LayerShapes) {
+  Json j = MinimalGemma4();
+  j["global_head_dim"] = 64;
+  j["attention_k_eq_v"] = true;
+  j["num_global_key_value_heads"] = 1;
+  auto c = Parse(j);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->family, ModelFamily::kGemma4);
+  ASSERT_EQ(c->layer_shapes.size(), 4u);
+  EXPECT_EQ(c->layer_shapes[0].head_dim, 32);
+  EXPECT_EQ(c->layer_shapes[0].num_key_value_heads, 2);
+  EXPECT_EQ(c->layer_shapes[3].head_dim, 64);
+  EXPECT_EQ(c->layer_shapes[3].num_key_value_heads, 1);
+  EXPECT_EQ(c->rope_scaling.type, RopeScalingType::kProportional);
+  EXPECT_DOUBLE_EQ(c->rope_scaling.partial_rotary_factor, 0.25);
+  EXPECT_EQ(c->hidden_size_per_layer_input, 256);  // Gemma4TextConfig's default
+
+  j = MinimalGemma4();
+  j["per_layer_config"] = {{"2", {{"head_dim", 128}, {"num_key_value_heads", 1}}}};
+  c = Parse(j);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->layer_shapes[2].head_dim, 128);
+  EXPECT_EQ(c->layer_shapes[3].head_dim, 512);
+}
+
+TEST(ModelConfig, Gemma4UnsupportedAndInconsistentFieldsAreNamed) {
+  Json j = MinimalGemma4();
+  j["enable_moe_block"] = true;
+  ExpectError(Parse(j).status(), StatusCode::kUnimplemented, {"'enable_moe_block'"});
+  j = MinimalGemma4();
+  j["per_layer_config"] = {{"9", {{"head_dim", 64}}}};
+  ExpectError(Parse(j).status(), StatusCode::kInvalidArgument, {"'per_layer_config'", "num_hidden_layers"});
+  j = MinimalGemma4();
+  j["per_layer_config"] = {{"2", {{"head_dim", -1}}}};
+  ExpectError(Parse(j).status(), StatusCode::kInvalidArgument, {"'per_layer_config.2.head_dim'"});
+  j = MinimalGemma4();
+  j["layer_types"] = {"sliding_attention", "sliding_attention", "full_attention", "sliding_attention"};
+  ExpectError(Parse(j).status(), StatusCode::kInvalidArgument, {"'layer_types'", "last layer"});
+  j = MinimalGemma4();
+  j["num_kv_shared_layers"] = 4;
+  ExpectError(Parse(j).status(), StatusCode::kInvalidArgument, {"'num_kv_shared_layers'"});
+  j = MinimalGemma4();
+  j["num_kv_shared_layers"] = 2;  // the shared full layers' type does not occur before them
+  j["layer_types"] = {"sliding_attention", "sliding_attention", "full_attention", "full_attention"};
+  ExpectError(Parse(j).status(), StatusCode::kInvalidArgument, {"'num_kv_shared_layers'"});
+}
+
 TEST(ModelConfig, EosAndDTypeForms) {
   Json j = MinimalLlama();
   j["eos_token_id"] = {128001, 128008, 128009};

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# One device call for the Gemma families (model-layer issue):
+#   1. transformers' tiny Gemma 3 / 4 fixtures (scripts/fixtures/make_gemma_models.py)
+#      into tests/fixtures/models, packed to $OUT/gemma_fixtures.tar.gz to commit;
+#   2. test_cuda on them (bf16 and the f32 mode vs transformers' logits), the attention
+#      op tests (sliding windows, softcaps, head_dim 256), and the row-GEMM tests
+#      (AX_CUDA_GEMM_ROWS=1) with the other op tests.
+# Built here by scripts/device/pack.sh (carry .cuda-carry).
+set -uo pipefail
+source scripts/device/env.sh
+nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee "$OUT/gpu.txt"
+python3 scripts/fixtures/make_gemma_models.py --out tests/fixtures/models > "$OUT/gemma_fixtures.log" 2>&1
+tail -12 "$OUT/gemma_fixtures.log"
+tar czf "$OUT/gemma_fixtures.tar.gz" tests/fixtures/models/tiny-gemma* tests/fixtures/models/summary.json
+AX_SOURCE_DIR=$ROOT AX_STORIES_DIR=$CARRY/stories260K timeout 300 "$BIN/test_cuda" \
+  --gtest_filter='Gemma/CudaFixture.*:Precisions/CudaOpsP.*:CudaOps.*' > "$OUT/gemma_cuda.log" 2>&1
+echo "test_cuda (gemma fixtures, ops) exit $?"
+grep -E '^\[fixture|FAILED|Failure|Expected|Which is|SKIPPED' "$OUT/gemma_cuda.log" | head -60
+AX_CUDA_GEMM_ROWS=1 AX_SOURCE_DIR=$ROOT AX_STORIES_DIR=$CARRY/stories260K timeout 200 "$BIN/test_cuda" \
+  --gtest_filter='CudaGemmRows.*:CudaOps.*:Precisions/CudaOpsP.*:Tiny/CudaFixture.*:CudaModels.*' \
+  > "$OUT/gemm_rows_tests.log" 2>&1
+echo "test_cuda (row GEMM on) exit $?"
+grep -E '^\[fixture|FAILED|Failure|Expected|Which is' "$OUT/gemm_rows_tests.log" | head -40
