@@ -40,6 +40,8 @@ struct ShapeRow {
   int32_t bos;
   std::vector<int32_t> eos;       // config.json
   std::vector<int32_t> gen_eos;   // generation_config.json
+  int64_t window = 0;             // Gemma: sliding window of 5 of every 6 layers
+  double attn_softcap = 0, final_softcap = 0;
 };
 
 RopeScaling Llama3Rope(double factor, int64_t original) {
@@ -69,12 +71,15 @@ const std::vector<ShapeRow>& Shapes() {
        RopeScaling{}, 151643, {151645}, {151645, 151643}},
       // google/gemma-3-1b-pt's text config (sliding window 512 on 5 of every 6 layers).
       {"gemma-3-1b", ModelFamily::kGemma3, 1152, 6912, 26, 4, 1, 256, 262144, 32768, 1e-6, 1000000.0, true,
-       RopeScaling{}, 2, {1}, {1, 106}},
+       RopeScaling{}, 2, {1}, {1, 106}, 512},
       // Test shapes (same as tests/fixtures/models/tiny-llama; tiny-qwen3 with 2 layers).
       {"tiny-llama", ModelFamily::kLlama, 64, 160, 2, 4, 2, 16, 256, 256, 1e-5, 500000.0, false,
        Llama3Rope(8.0, 16), 1, {2}, {2}},
       {"tiny-qwen3", ModelFamily::kQwen3, 64, 128, 2, 4, 2, 32, 256, 512, 1e-6, 1000000.0, true,
        RopeScaling{}, 1, {2}, {2}},
+      // Gemma 3 with a window of 8 and both softcaps: windowed layers drop keys early.
+      {"tiny-gemma3", ModelFamily::kGemma3, 64, 128, 6, 4, 2, 32, 256, 512, 1e-6, 1000000.0, true,
+       RopeScaling{}, 2, {1}, {1}, 8, 50.0, 30.0},
   };
   return rows;
 }
@@ -345,8 +350,10 @@ Result<ModelConfig> SynthShapeConfig(const std::string& shape, DType dtype) {
   c.layer_types.assign(static_cast<size_t>(c.num_hidden_layers), AttentionType::kFull);
   if (c.family == ModelFamily::kGemma3) {
     c.hidden_act = "gelu_pytorch_tanh";
-    c.query_pre_attn_scalar = 256;
-    c.sliding_window = 512;
+    c.query_pre_attn_scalar = static_cast<double>(r->head_dim);
+    c.sliding_window = r->window;
+    c.attn_logit_softcapping = r->attn_softcap;
+    c.final_logit_softcapping = r->final_softcap;
     c.rope_local_theta = 10000.0;
     for (int64_t l = 0; l < c.num_hidden_layers; ++l)
       if ((l + 1) % 6 != 0) c.layer_types[static_cast<size_t>(l)] = AttentionType::kSliding;
