@@ -70,6 +70,17 @@ struct AttentionShape {
   float norm_eps = 1e-6f;  // eps of the per-head q/k RMSNorm
 };
 
+// A mixture-of-experts block's routing and experts (kernels/params.h RouteParams and
+// MoeParams give the exact semantics).
+struct MoeShape {
+  int num_experts = 0, top_k = 0;
+  int64_t inter = 0;        // each expert's intermediate size
+  bool softmax = true;      // router probabilities: softmax over experts, else sigmoid
+  bool normalize = true;    // the top-k weights divided by their sum
+  float scale = 1.0f;       // on every routed weight
+  GateAct act = GateAct::kSilu;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -177,6 +188,18 @@ class Backend {
   // (a head dim without a kernel, say). Model::Load asks for every layer, so an
   // unsupported model fails at load, never with wrong numbers.
   virtual Status CheckAttention(const AttentionShape& shape) const;
+  // Router of a MoE block: logits [n, E] f32 → ids [n, k] i32 (rank order) and weights
+  // [n, k] f32, times per_expert_scale [E] f32 when it has data.
+  virtual void RouteTopK(const TensorView& logits, const TensorView& per_expert_scale, const MoeShape& shape,
+                         TensorView ids, TensorView weights) = 0;
+  // out [n, hidden] = the routed experts of x [n, hidden]: gate_up [E * 2 * inter,
+  // hidden] (per expert gate rows then up rows), down [E * hidden, inter]; rows as in
+  // Matmul (each row's result independent of the others).
+  virtual void MoeExperts(const TensorView& x, const TensorView& ids, const TensorView& weights,
+                          const TensorView& gate_up, const TensorView& down, const MoeShape& shape, TensorView out,
+                          int64_t throughput_rows) = 0;
+  // Whether this backend runs MoE blocks; Model::Load asks for models that have them.
+  virtual Status CheckMoe(const MoeShape& shape) const;
   // out[i, :] = x[logit_rows[first + i], :] for i < out.shape[0] (the staged batch's
   // logit rows, from `first`): logits are computed in chunks without restaging.
   virtual void GatherLogitRows(const TensorView& x, TensorView out, int64_t first) = 0;

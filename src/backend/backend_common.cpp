@@ -132,6 +132,13 @@ Status Backend::CheckAttention(const AttentionShape& s) const {
   return Status::Ok();
 }
 
+Status Backend::CheckMoe(const MoeShape& s) const {
+  if (s.num_experts <= 0 || s.top_k <= 0 || s.top_k > s.num_experts || s.inter <= 0)
+    return InvalidArgument("MoE block: " + std::to_string(s.top_k) + " of " + std::to_string(s.num_experts) +
+                           " experts of intermediate size " + std::to_string(s.inter));
+  return Status::Ok();
+}
+
 void Backend::AddRmsNorm(TensorView x, const TensorView& w, float eps, TensorView residual) {
   RmsNorm(x, w, eps, x);
   Add(x, residual);

@@ -160,4 +160,41 @@ struct RowMassParams {
   int64_t rows = 0, n = 0;
 };
 
+// Router of a mixture-of-experts block, per row r of logits [n, E] f32: probabilities
+// (softmax over the E logits, or a sigmoid of each), the k best (probability
+// descending, lowest expert id on ties) into ids [n, k] in rank order, their weights
+// into weights [n, k]: divided by their sum when normalize, then times
+// per_expert_scale[id] (when given) and scale.
+struct RouteParams {
+  const float* logits = nullptr;
+  int64_t n = 0;
+  int num_experts = 0, k = 0;
+  bool softmax = true;
+  bool normalize = true;
+  const float* per_expert_scale = nullptr;  // [E] or null
+  float scale = 1.0f;
+  int32_t* ids = nullptr;
+  float* weights = nullptr;
+};
+
+// The experts of a MoE block: out[r, :] = sum over j < k, in rank order, of
+// weights[r, j] * down_e(act(gate_e(x[r])) * up_e(x[r])), e = ids[r, j], with
+// gate_up [E, 2*inter, hidden] (gate rows, then up rows, per expert) and down
+// [E, hidden, inter] in w_dtype. A row's result depends on its own x, ids and weights
+// only: rows [0, prompt_rows) use the throughput matmul, the others the row-invariant
+// one (Backend::Matmul's row classes), whatever rows share an expert.
+struct MoeParams {
+  const float* x = nullptr;  // [n, hidden]
+  int64_t n = 0, hidden = 0, inter = 0;
+  const int32_t* ids = nullptr;     // [n, k]
+  const float* weights = nullptr;   // [n, k]
+  int k = 0, num_experts = 0;
+  const void* gate_up = nullptr;
+  const void* down = nullptr;
+  DType w_dtype = DType::kF32;
+  GateAct act = GateAct::kSilu;
+  int64_t prompt_rows = 0;
+  float* out = nullptr;  // [n, hidden]
+};
+
 }  // namespace ax::kernels

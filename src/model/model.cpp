@@ -49,6 +49,7 @@ Result<std::unique_ptr<Model>> Model::Load(const std::string& dir, Backend& back
     Status s = backend.CheckAttention(m->arch_->attention[l]);
     if (!s.ok()) return s.WithPrefix(dir + ": layer " + std::to_string(l));
   }
+  for (const MoeShape& moe : m->arch_->moe) AX_RETURN_IF_ERROR(backend.CheckMoe(moe).WithPrefix(dir));
   m->weight_dtype_ = MatrixDType(store);
   m->weight_bytes_ = loader.uploaded_bytes();
   AX_ASSIGN_OR_RETURN(m->ws_, AllocateWorkspace(backend, m->arch_->sizes, opts.max_batch_tokens,

@@ -26,6 +26,16 @@ Result<TensorView> WeightLoader::Matrix(const std::string& name, int64_t rows, i
   return backend_->UploadWeight(e->view(), e->dtype);
 }
 
+Result<TensorView> WeightLoader::Stacked(const std::string& name, int64_t count, int64_t rows, int64_t cols) {
+  AX_ASSIGN_OR_RETURN(const TensorEntry* e, store_.Get(name, Shape{count, rows, cols}));
+  used_.insert(name);
+  if (backend_ == nullptr) return TensorView{};
+  uploaded_bytes_ += e->nbytes;
+  TensorView host = e->view();
+  host.shape = Shape{count * rows, cols};
+  return backend_->UploadWeight(host, e->dtype);
+}
+
 Result<TensorView> WeightLoader::FusedRows(const std::vector<std::string>& names,
                                            const std::vector<int64_t>& rows, int64_t cols) {
   std::vector<TensorView> parts;
@@ -53,6 +63,15 @@ Result<TensorView> WeightLoader::Vector(const std::string& name, int64_t dim, fl
   std::vector<float> values(static_cast<size_t>(dim));
   const TensorView v = e->view();
   for (int64_t i = 0; i < dim; ++i) values[static_cast<size_t>(i)] = LoadF32(v, i) + offset;
+  return Computed(values);
+}
+
+Result<TensorView> WeightLoader::ScaledVector(const std::string& name, int64_t dim, float scale) {
+  AX_ASSIGN_OR_RETURN(const TensorEntry* e, store_.Get(name, Shape{dim}));
+  used_.insert(name);
+  if (backend_ == nullptr) return TensorView{};
+  std::vector<float> values(static_cast<size_t>(dim));
+  for (int64_t i = 0; i < dim; ++i) values[static_cast<size_t>(i)] = LoadF32(e->view(), i) * scale;
   return Computed(values);
 }
 

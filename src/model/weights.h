@@ -18,12 +18,17 @@ class WeightLoader {
 
   // A matrix kept in its stored dtype (f32/f16/bf16 are all computed on directly).
   Result<TensorView> Matrix(const std::string& name, int64_t rows, int64_t cols);
+  // A stack of matrices [count, rows, cols] (a MoE block's experts) viewed as one
+  // [count * rows, cols] matrix in its stored dtype.
+  Result<TensorView> Stacked(const std::string& name, int64_t count, int64_t rows, int64_t cols);
   // Several [r_i, cols] matrices fused into one [sum r_i, cols], in order.
   Result<TensorView> FusedRows(const std::vector<std::string>& names, const std::vector<int64_t>& rows,
                                int64_t cols);
   // A norm weight [dim], converted to f32, plus `offset` (1 for Gemma's (1 + w) RMSNorm,
   // folded at load: the f32 sum is what transformers multiplies by).
   Result<TensorView> Vector(const std::string& name, int64_t dim, float offset = 0.0f);
+  // A vector [dim] converted to f32 and multiplied by `scale` (a scale folded at load).
+  Result<TensorView> ScaledVector(const std::string& name, int64_t dim, float scale);
   // A one-element tensor's value (Gemma 4's layer_scalar [1]), read on the host.
   Result<float> Scalar(const std::string& name);
   // A tensor computed at load (rope frequencies), uploaded as f32 [values.size()].

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <unistd.h>
+
 #include <filesystem>
 #include <map>
 #include <random>
@@ -162,7 +164,7 @@ TEST(ForwardInvariance, LogitsAloneEqualLogitsInAMixedBatch) {
 }
 
 TEST(ForwardInvariance, SlidingWindowLayersToo) {
-  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "ax_invariance_tiny_gemma3";
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("ax_invariance_tiny_gemma3_" + std::to_string(getpid()));
   std::filesystem::remove_all(dir);
   SynthOptions o;
   o.shape = "tiny-gemma3";

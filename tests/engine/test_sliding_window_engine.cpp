@@ -6,6 +6,8 @@
 //  (d) preemption and resume give identical outputs.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 
 #include "core_harness.h"
@@ -17,7 +19,7 @@ namespace {
 class SlidingWindowEngine : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = (std::filesystem::temp_directory_path() / "ax_engine_tiny_gemma3").string();
+    dir_ = (std::filesystem::temp_directory_path() / ("ax_engine_tiny_gemma3_" + std::to_string(getpid()))).string();
     std::filesystem::remove_all(dir_);
     SynthOptions o;
     o.shape = "tiny-gemma3";

@@ -99,7 +99,8 @@ INSTANTIATE_TEST_SUITE_P(Tiny, FixtureTest,
 // Gemma 3 / 4 variants, each exercising one feature (tests/fixtures/models/README.md).
 INSTANTIATE_TEST_SUITE_P(Gemma, FixtureTest,
                          ::testing::Values("tiny-gemma3", "tiny-gemma3-linear", "tiny-gemma4", "tiny-gemma4-ple",
-                                           "tiny-gemma4-kv", "tiny-gemma4-shared", "tiny-gemma4-wide"));
+                                           "tiny-gemma4-kv", "tiny-gemma4-shared", "tiny-gemma4-wide",
+                                           "tiny-gemma4-moe"));
 
 TEST(FixtureErrors, OutOfVocabularyTokenIsAnErrorNotACrash) {
   ModelHarness h(std::string(AX_FIXTURES_DIR) + "/models/tiny-qwen3");

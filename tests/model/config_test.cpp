@@ -339,8 +339,11 @@ TEST(ModelConfig, Gemma4LayerShapes) {
 
 TEST(ModelConfig, Gemma4UnsupportedAndInconsistentFieldsAreNamed) {
   Json j = MinimalGemma4();
-  j["enable_moe_block"] = true;
-  ExpectError(Parse(j).status(), StatusCode::kUnimplemented, {"'enable_moe_block'"});
+  j["enable_moe_block"] = true;  // needs its expert counts
+  ExpectError(Parse(j).status(), StatusCode::kInvalidArgument, {"'num_experts'"});
+  j["num_experts"] = 4;
+  j["top_k_experts"] = 5;
+  ExpectError(Parse(j).status(), StatusCode::kInvalidArgument, {"'top_k_experts'"});
   j = MinimalGemma4();
   j["per_layer_config"] = {{"9", {{"head_dim", 64}}}};
   ExpectError(Parse(j).status(), StatusCode::kInvalidArgument, {"'per_layer_config'", "num_hidden_layers"});

@@ -265,6 +265,42 @@ class CpuBackend final : public Backend {
     fast_ ? kernels::cpu::Attention(p, pool_) : kernels::ref::Attention(p);
   }
 
+  void RouteTopK(const TensorView& logits, const TensorView& per_expert_scale, const MoeShape& shape,
+                 TensorView ids, TensorView weights) override {
+    kernels::RouteParams p;
+    p.logits = logits.as<float>();
+    p.n = logits.shape[0];
+    p.num_experts = shape.num_experts;
+    p.k = shape.top_k;
+    p.softmax = shape.softmax;
+    p.normalize = shape.normalize;
+    p.per_expert_scale = per_expert_scale.data != nullptr ? per_expert_scale.as<float>() : nullptr;
+    p.scale = shape.scale;
+    p.ids = ids.as<int32_t>();
+    p.weights = weights.as<float>();
+    kernels::ref::Route(p);  // E values per row: the reference is the kernel
+  }
+
+  void MoeExperts(const TensorView& x, const TensorView& ids, const TensorView& weights, const TensorView& gate_up,
+                  const TensorView& down, const MoeShape& shape, TensorView out, int64_t throughput_rows) override {
+    kernels::MoeParams p;
+    p.x = x.as<float>();
+    p.hidden = x.shape[1];
+    p.n = x.shape[0];
+    p.inter = shape.inter;
+    p.ids = ids.as<int32_t>();
+    p.weights = weights.as<float>();
+    p.k = shape.top_k;
+    p.num_experts = shape.num_experts;
+    p.gate_up = gate_up.data;
+    p.down = down.data;
+    p.w_dtype = gate_up.dtype;
+    p.act = shape.act;
+    p.prompt_rows = std::clamp<int64_t>(throughput_rows, 0, p.n);
+    p.out = out.as<float>();
+    fast_ ? kernels::cpu::Moe(p, pool_) : kernels::ref::Moe(p);
+  }
+
   void GatherLogitRows(const TensorView& x, TensorView out, int64_t first) override {
     const int64_t d = x.shape[x.shape.ndim - 1];
     AX_CHECK(first >= 0 && first + out.shape[0] <= meta_.n_logit_rows);

@@ -65,6 +65,11 @@ class CudaBackend final : public Backend {
   void Attention(const TensorView& q, const KvLayerView& cache, const AttentionShape& shape,
                  TensorView out) override;
   Status CheckAttention(const AttentionShape& shape) const override;
+  void RouteTopK(const TensorView& logits, const TensorView& per_expert_scale, const MoeShape& shape,
+                 TensorView ids, TensorView weights) override;
+  void MoeExperts(const TensorView& x, const TensorView& ids, const TensorView& weights, const TensorView& gate_up,
+                  const TensorView& down, const MoeShape& shape, TensorView out, int64_t throughput_rows) override;
+  Status CheckMoe(const MoeShape& shape) const override;
   void GatherLogitRows(const TensorView& x, TensorView out, int64_t first) override;
 
   bool RecordsForwards() const override { return GraphsEnabled(); }

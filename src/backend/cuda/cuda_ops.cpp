@@ -355,6 +355,21 @@ Status CudaBackend::CheckAttention(const AttentionShape& s) const {
   return Status::Ok();
 }
 
+// No MoE kernels yet: models with MoE blocks are refused at load (CheckMoe), so these
+// are never reached from a model; a direct call records the error.
+Status CudaBackend::CheckMoe(const MoeShape&) const {
+  return Unimplemented("cuda: mixture-of-experts blocks are not supported yet; use --backend cpu");
+}
+
+void CudaBackend::RouteTopK(const TensorView&, const TensorView&, const MoeShape& s, TensorView, TensorView) {
+  Note(CheckMoe(s));
+}
+
+void CudaBackend::MoeExperts(const TensorView&, const TensorView&, const TensorView&, const TensorView&,
+                             const TensorView&, const MoeShape& s, TensorView, int64_t) {
+  Note(CheckMoe(s));
+}
+
 void CudaBackend::Attention(const TensorView& q, const KvLayerView& cache, const AttentionShape& s, TensorView out) {
   if (s.n_kv_heads <= 0 || s.n_heads % s.n_kv_heads != 0) {
     Note(InvalidArgument("cuda Attention: " + std::to_string(s.n_heads) + " heads are not a multiple of " +

@@ -23,6 +23,7 @@ void GatedAct(const GatedActParams& p, ThreadPool& pool);
 void Softcap(const SoftcapParams& p, ThreadPool& pool);
 void Add(const AddParams& p, ThreadPool& pool);
 void Scale(const ScaleParams& p, ThreadPool& pool);
+void Moe(const MoeParams& p, ThreadPool& pool);
 void Embedding(const EmbeddingParams& p, ThreadPool& pool);
 void KvWrite(const KvWriteParams& p, ThreadPool& pool);
 void Attention(const AttentionParams& p, ThreadPool& pool);

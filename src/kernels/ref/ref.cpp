@@ -104,6 +104,61 @@ void Scale(const ScaleParams& p) {
   for (int64_t i = 0; i < p.n; ++i) p.x[i] *= p.s;
 }
 
+void Route(const RouteParams& p) {
+  const int E = p.num_experts;
+  std::vector<double> prob(static_cast<size_t>(E));
+  std::vector<int> order(static_cast<size_t>(E));
+  for (int64_t r = 0; r < p.n; ++r) {
+    const float* l = p.logits + r * E;
+    double mx = -INFINITY, sum = 0.0;
+    for (int e = 0; e < E; ++e) mx = std::max(mx, static_cast<double>(l[e]));
+    for (int e = 0; e < E; ++e) {
+      prob[e] = p.softmax ? std::exp(l[e] - mx) : 1.0 / (1.0 + std::exp(-static_cast<double>(l[e])));
+      sum += prob[e];
+    }
+    if (p.softmax)
+      for (double& v : prob) v /= sum;
+    for (int e = 0; e < E; ++e) order[e] = e;
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return prob[a] > prob[b]; });
+    double top = 0.0;
+    for (int j = 0; j < p.k; ++j) top += prob[order[j]];
+    for (int j = 0; j < p.k; ++j) {
+      const int e = order[j];
+      double w = p.normalize ? prob[e] / top : prob[e];
+      if (p.per_expert_scale != nullptr) w *= p.per_expert_scale[e];
+      p.ids[r * p.k + j] = e;
+      p.weights[r * p.k + j] = static_cast<float>(w * p.scale);
+    }
+  }
+}
+
+void Moe(const MoeParams& p) {
+  const int64_t I = p.inter, H = p.hidden;
+  std::vector<double> act(static_cast<size_t>(I)), acc(static_cast<size_t>(H));
+  for (int64_t r = 0; r < p.n; ++r) {
+    const float* x = p.x + r * H;
+    std::fill(acc.begin(), acc.end(), 0.0);
+    for (int j = 0; j < p.k; ++j) {
+      const int64_t e = p.ids[r * p.k + j];
+      const int64_t gu0 = e * 2 * I * H, d0 = e * H * I;
+      for (int64_t i = 0; i < I; ++i) {
+        double g = 0.0, u = 0.0;
+        for (int64_t c = 0; c < H; ++c) {
+          g += static_cast<double>(x[c]) * LoadAsF32(p.gate_up, p.w_dtype, gu0 + i * H + c);
+          u += static_cast<double>(x[c]) * LoadAsF32(p.gate_up, p.w_dtype, gu0 + (I + i) * H + c);
+        }
+        act[i] = (p.act == GateAct::kSilu ? Silu(g) : GeluTanh(g)) * u;
+      }
+      for (int64_t h = 0; h < H; ++h) {
+        double d = 0.0;
+        for (int64_t i = 0; i < I; ++i) d += act[i] * LoadAsF32(p.down, p.w_dtype, d0 + h * I + i);
+        acc[h] += p.weights[r * p.k + j] * d;
+      }
+    }
+    for (int64_t h = 0; h < H; ++h) p.out[r * H + h] = static_cast<float>(acc[h]);
+  }
+}
+
 void Embedding(const EmbeddingParams& p) {
   for (int64_t t = 0; t < p.n; ++t) {
     const int64_t row = p.ids[t];

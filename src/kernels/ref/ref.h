@@ -13,6 +13,8 @@ void GatedAct(const GatedActParams& p);
 void Softcap(const SoftcapParams& p);
 void Add(const AddParams& p);
 void Scale(const ScaleParams& p);
+void Route(const RouteParams& p);
+void Moe(const MoeParams& p);
 void Embedding(const EmbeddingParams& p);
 void KvWrite(const KvWriteParams& p);
 void Attention(const AttentionParams& p);

@@ -33,6 +33,7 @@ class ArchModel {
   HeadWeights head;
   std::vector<LayerMemory> memory;           // [num_hidden_layers]
   std::vector<AttentionShape> attention;     // [num_hidden_layers]
+  std::vector<MoeShape> moe;                 // the MoE blocks' shapes (Backend::CheckMoe), if any
   WorkspaceSizes sizes;
 };
 

@@ -11,13 +11,17 @@
 // own head dim and kv heads, proportional partial rope); on full layers K=V
 // (attention_k_eq_v: v is the k projection); the last num_kv_shared_layers layers read
 // the cache of the last earlier layer of their type and have no k/v projections, and
-// with use_double_wide_mlp their MLP is twice as wide.
-// Not yet: the MoE block (enable_moe_block), refused at load with the field named.
+// with use_double_wide_mlp their MLP is twice as wide. With enable_moe_block (26B-A4B)
+// every layer adds a MoE block beside its MLP:
+//   m = post_ff_norm_1(mlp(pre_ff_norm(x))) + post_ff_norm_2(experts(pre_ff_norm_2(x)))
+// routed on x (a scale-free RMSNorm times router.scale / sqrt(hidden), softmax, top-k,
+// renormalised, times per_expert_scale), then x += post_ff_norm(m).
 #include <cmath>
 
 #include "model/arch/arch.h"
 #include "model/layers/attention.h"
 #include "model/layers/mlp.h"
+#include "model/layers/moe.h"
 #include "model/layers/rope.h"
 
 namespace ax {
@@ -29,6 +33,11 @@ struct LayerWeights {
   MlpWeights mlp;
   TensorView ple_gate, ple_proj, ple_norm;  // [P, hidden], [hidden, P], [hidden]; PLE only
   float layer_scalar = 1.0f;
+  // MoE block (enable_moe_block): norms [hidden] f32; router_norm is router.scale /
+  // sqrt(hidden) (the scale-free norm's weight folded at load).
+  bool moe = false;
+  TensorView post_ff_norm_1, pre_ff_norm_2, post_ff_norm_2, router_norm;
+  MoeWeights experts;
 };
 
 class Gemma4 : public ArchModel {
@@ -48,6 +57,14 @@ class Gemma4 : public ArchModel {
       be.AddRmsNorm(o, lw.post_attn_norm, eps, x);
       be.RmsNorm(x, lw.pre_ff_norm, eps, h);
       GatedMlp(be, lw.mlp, ws, h, o, /*accumulate=*/false, prefill);
+      if (lw.moe) {
+        TensorView router_in = Rows(ws.moe_in, n), moe_out = Rows(ws.moe_out, n);
+        be.RmsNorm(o, lw.post_ff_norm_1, eps, o);
+        be.RmsNorm(x, lw.router_norm, eps, router_in);
+        be.RmsNorm(x, lw.pre_ff_norm_2, eps, h);
+        MoeBlock(be, lw.experts, ws, router_in, h, moe_out, prefill);
+        be.AddRmsNorm(moe_out, lw.post_ff_norm_2, eps, o);  // o = mlp part + moe part
+      }
       be.AddRmsNorm(o, lw.post_ff_norm, eps, x);
       if (per_layer_dim > 0) {
         TensorView gate = View(ws.per_layer_gate, n, per_layer_dim);  // [n, P]
@@ -151,8 +168,11 @@ Status ParseExtras(const ConfigFields& f, ModelConfig* c) {
   AX_RETURN_IF_ERROR(f.Int("num_kv_shared_layers", &c->num_kv_shared_layers, false, 0, c->num_hidden_layers - 1));
   AX_RETURN_IF_ERROR(f.Bool("use_double_wide_mlp", &c->use_double_wide_mlp));
   AX_RETURN_IF_ERROR(f.Bool("enable_moe_block", &c->enable_moe_block));
-  if (c->enable_moe_block)
-    return f.Unsupported("enable_moe_block", "the Gemma 4 mixture-of-experts block is not supported yet");
+  if (c->enable_moe_block) {
+    AX_RETURN_IF_ERROR(f.Int("num_experts", &c->num_experts, true));
+    AX_RETURN_IF_ERROR(f.Int("top_k_experts", &c->top_k_experts, true, 1, c->num_experts));
+    AX_RETURN_IF_ERROR(f.Int("moe_intermediate_size", &c->moe_intermediate_size, true));
+  }
   if (const Json* b = f.Find("use_bidirectional_attention"))
     return f.Unsupported("use_bidirectional_attention", "bidirectional attention is not supported (got " +
                                                             JsonPreview(*b) + ")");
@@ -211,6 +231,28 @@ Status LoadAttention(const ModelConfig& cfg, WeightLoader& ld, const std::string
   return Status::Ok();
 }
 
+Status LoadMoe(const ModelConfig& cfg, WeightLoader& ld, const std::string& p, LayerWeights* lw) {
+  const int64_t hidden = cfg.hidden_size, E = cfg.num_experts, I = cfg.moe_intermediate_size;
+  lw->moe = true;
+  AX_ASSIGN_OR_RETURN(lw->post_ff_norm_1, ld.Vector(p + "post_feedforward_layernorm_1.weight", hidden));
+  AX_ASSIGN_OR_RETURN(lw->pre_ff_norm_2, ld.Vector(p + "pre_feedforward_layernorm_2.weight", hidden));
+  AX_ASSIGN_OR_RETURN(lw->post_ff_norm_2, ld.Vector(p + "post_feedforward_layernorm_2.weight", hidden));
+  AX_ASSIGN_OR_RETURN(lw->experts.router, ld.Matrix(p + "router.proj.weight", E, hidden));
+  AX_ASSIGN_OR_RETURN(lw->experts.per_expert_scale, ld.Vector(p + "router.per_expert_scale", E));
+  AX_ASSIGN_OR_RETURN(lw->router_norm, ld.ScaledVector(p + "router.scale", hidden,
+                                                       static_cast<float>(1.0 / std::sqrt(static_cast<double>(hidden)))));
+  AX_ASSIGN_OR_RETURN(lw->experts.gate_up, ld.Stacked(p + "experts.gate_up_proj", E, 2 * I, hidden));
+  AX_ASSIGN_OR_RETURN(lw->experts.down, ld.Stacked(p + "experts.down_proj", E, hidden, I));
+  MoeShape& s = lw->experts.shape;
+  s.num_experts = static_cast<int>(E);
+  s.top_k = static_cast<int>(cfg.top_k_experts);
+  s.inter = I;
+  s.softmax = true;
+  s.normalize = true;
+  s.act = cfg.hidden_act == "silu" ? GateAct::kSilu : GateAct::kGeluTanh;
+  return Status::Ok();
+}
+
 Result<std::unique_ptr<ArchModel>> Load(const ModelConfig& cfg, WeightLoader& ld) {
   auto m = std::make_unique<Gemma4>();
   const int64_t hidden = cfg.hidden_size, L = cfg.num_hidden_layers, P = cfg.hidden_size_per_layer_input;
@@ -249,10 +291,12 @@ Result<std::unique_ptr<ArchModel>> Load(const ModelConfig& cfg, WeightLoader& ld
       AX_ASSIGN_OR_RETURN(lw.ple_proj, ld.Matrix(p + "per_layer_projection.weight", hidden, P));
       AX_ASSIGN_OR_RETURN(lw.ple_norm, ld.Vector(p + "post_per_layer_input_norm.weight", hidden));
     }
+    if (cfg.enable_moe_block) AX_RETURN_IF_ERROR(LoadMoe(cfg, ld, p, &lw));
     if (ld.Has(p + "layer_scalar")) {
       AX_ASSIGN_OR_RETURN(float scalar, ld.Scalar(p + "layer_scalar"));
       lw.layer_scalar = scalar;
     }
+    if (lw.moe) m->moe.push_back(lw.experts.shape);
     m->layers.push_back(lw);
 
     AttentionSpec spec;
@@ -285,7 +329,8 @@ Result<std::unique_ptr<ArchModel>> Load(const ModelConfig& cfg, WeightLoader& ld
     if (!ld.Has(name)) return NotFound("lm_head.weight: missing, and config.json has tie_word_embeddings false");
     AX_ASSIGN_OR_RETURN(m->head.lm_head, ld.Matrix(name, cfg.vocab_size, hidden));
   }
-  m->sizes = {hidden, widest_q, widest_kv, widest_gate_up, cfg.vocab_size, L * P, P};
+  m->sizes = {hidden, widest_q, widest_kv, widest_gate_up, cfg.vocab_size, L * P, P,
+              cfg.enable_moe_block ? cfg.num_experts : 0, cfg.enable_moe_block ? cfg.top_k_experts : 0};
   return std::unique_ptr<ArchModel>(std::move(m));
 }
 
@@ -305,6 +350,9 @@ std::vector<std::string> Features(const ModelConfig& c) {
   if (c.attention_k_eq_v) f.push_back("K=V on full layers");
   if (c.num_kv_shared_layers > 0) f.push_back("KV shared by the last " + std::to_string(c.num_kv_shared_layers) + " layers");
   if (c.use_double_wide_mlp) f.push_back("double-wide MLP on shared layers");
+  if (c.enable_moe_block)
+    f.push_back("mixture of experts beside every MLP (" + std::to_string(c.top_k_experts) + " of " +
+                std::to_string(c.num_experts) + " experts of " + std::to_string(c.moe_intermediate_size) + ")");
   if (c.final_logit_softcapping > 0) f.push_back("final-logit softcapping");
   if (c.multimodal) f.push_back("text model of a multimodal checkpoint (vision and audio towers not loaded)");
   return f;

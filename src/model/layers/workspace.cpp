@@ -37,6 +37,13 @@ Result<Workspace> AllocateWorkspace(Backend& backend, const WorkspaceSizes& s, i
     AX_RETURN_IF_ERROR(alloc(&ws.per_layer_tmp, max_tokens, s.per_layer, act));
     AX_RETURN_IF_ERROR(alloc(&ws.per_layer_gate, max_tokens, s.per_layer_dim, act));
   }
+  if (s.experts > 0) {
+    AX_RETURN_IF_ERROR(alloc(&ws.moe_logits, max_tokens, s.experts, DType::kF32));
+    AX_RETURN_IF_ERROR(alloc(&ws.moe_ids, max_tokens, s.top_k, DType::kI32));
+    AX_RETURN_IF_ERROR(alloc(&ws.moe_weights, max_tokens, s.top_k, DType::kF32));
+    AX_RETURN_IF_ERROR(alloc(&ws.moe_in, max_tokens, s.hidden, act));
+    AX_RETURN_IF_ERROR(alloc(&ws.moe_out, max_tokens, s.hidden, act));
+  }
   AX_RETURN_IF_ERROR(alloc(&ws.logit_in, max_logit_rows, s.hidden, act));
   AX_RETURN_IF_ERROR(alloc(&ws.logits, max_logit_rows, s.vocab, DType::kF32));
   AX_ASSIGN_OR_RETURN(ws.argmax, backend.Alloc(DType::kI32, Shape{max_logit_rows}));

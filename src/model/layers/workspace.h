@@ -19,6 +19,7 @@ struct WorkspaceSizes {
   int64_t vocab = 0;
   int64_t per_layer = 0;  // layers * hidden_size_per_layer_input (Gemma 4's PLE), or 0
   int64_t per_layer_dim = 0;  // hidden_size_per_layer_input
+  int64_t experts = 0, top_k = 0;  // the widest MoE block, or 0
 };
 
 struct Workspace {
@@ -30,6 +31,9 @@ struct Workspace {
   TensorView gate_up, act;          // [max_tokens, gate_up / gate_up / 2]
   TensorView per_layer, per_layer_tmp;  // [max_tokens, per_layer] PLE inputs (empty without PLE)
   TensorView per_layer_gate;            // [max_tokens, per_layer_dim]
+  TensorView moe_logits;                // [max_tokens, experts] f32 (empty without MoE)
+  TensorView moe_ids, moe_weights;      // [max_tokens, top_k] i32 / f32
+  TensorView moe_in, moe_out;           // [max_tokens, hidden]
   TensorView logit_in, logits;      // [max_logit_rows, hidden / vocab]
   TensorView argmax;                // [max_logit_rows] i32
   // A forward of r rows and top k: ids [r, k] i32, vals [r, k] f32, mass [r] f32, packed

@@ -1,0 +1,17 @@
+#include "model/layers/moe.h"
+
+namespace ax {
+
+void MoeBlock(Backend& be, const MoeWeights& w, Workspace& ws, const TensorView& router_in, const TensorView& x,
+              TensorView out, int64_t prefill_rows) {
+  const int64_t n = x.shape[0];
+  const int E = w.shape.num_experts, k = w.shape.top_k;
+  TensorView logits = View(ws.moe_logits, n, E);  // [n, E] f32
+  TensorView ids = View(ws.moe_ids, n, k);        // [n, k] i32
+  TensorView weights = View(ws.moe_weights, n, k);  // [n, k] f32
+  be.Matmul(router_in, w.router, logits, /*accumulate=*/false, prefill_rows);
+  be.RouteTopK(logits, w.per_expert_scale, w.shape, ids, weights);
+  be.MoeExperts(x, ids, weights, w.gate_up, w.down, w.shape, out, prefill_rows);
+}
+
+}  // namespace ax

@@ -1,0 +1,27 @@
+// A mixture-of-experts block (Gemma 4's 26B-A4B; the Qwen3-MoE and GLM issues reuse it):
+//   logits = router_in · W_router^T                     [n, E] (f32)
+//   ids, w = top-k of softmax(logits) (renormalised, scaled per expert)   [n, k]
+//   out    = sum_j w[:, j] * expert_{ids[:, j]}(x)      [n, hidden]
+// with each expert a gated MLP. The router's input and the experts' input are separate
+// (Gemma 4 routes on the residual stream and feeds the experts a normed copy).
+#pragma once
+
+#include "backend/backend.h"
+#include "model/layers/workspace.h"
+
+namespace ax {
+
+struct MoeWeights {
+  TensorView router;            // [E, hidden]
+  TensorView per_expert_scale;  // [E] f32, or empty
+  TensorView gate_up;           // [E * 2 * inter, hidden]
+  TensorView down;              // [E * hidden, inter]
+  MoeShape shape;
+};
+
+// out [n, hidden] = the block's output for router_in and x (both [n, hidden]);
+// ws.moe_logits / moe_ids / moe_weights are scratch.
+void MoeBlock(Backend& be, const MoeWeights& w, Workspace& ws, const TensorView& router_in, const TensorView& x,
+              TensorView out, int64_t prefill_rows);
+
+}  // namespace ax
