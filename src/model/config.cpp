@@ -35,6 +35,24 @@ std::string SupportedList(bool class_names) {
   return out;
 }
 
+// Architectures users bring that the registry does not run yet, with what is missing
+// (doctor's answer for them).
+struct KnownUnsupported {
+  const char* name;  // class name or model_type
+  const char* missing;
+};
+constexpr KnownUnsupported kKnownUnsupported[] = {
+    {"Gemma3nForCausalLM", "Gemma 3n's AltUp residual streams, Laurel blocks and activation sparsity"},
+    {"Gemma3nForConditionalGeneration", "Gemma 3n's AltUp residual streams, Laurel blocks and activation sparsity"},
+    {"gemma3n_text", "Gemma 3n's AltUp residual streams, Laurel blocks and activation sparsity"},
+};
+
+const char* MissingFor(const std::string& name) {
+  for (const KnownUnsupported& k : kKnownUnsupported)
+    if (name == k.name) return k.missing;
+  return nullptr;
+}
+
 // Finds the architecture from architectures[0] (or model_type); sets c->family,
 // c->architecture and c->multimodal.
 Result<const ArchInfo*> ResolveArchitecture(const Fields& f, ModelConfig* c) {
@@ -51,6 +69,9 @@ Result<const ArchInfo*> ResolveArchitecture(const Fields& f, ModelConfig* c) {
         return info;
       }
     }
+    if (const char* missing = MissingFor(c->architecture))
+      return f.Unsupported("architectures", "architecture '" + c->architecture + "' is not supported yet: it needs " +
+                                                missing);
     return f.Unsupported("architectures", "architecture '" + c->architecture +
                                               "' is not supported (supported: " + SupportedList(true) + ")");
   }
@@ -64,6 +85,8 @@ Result<const ArchInfo*> ResolveArchitecture(const Fields& f, ModelConfig* c) {
     c->architecture = info->class_names[0];
     return info;
   }
+  if (const char* missing = MissingFor(type))
+    return f.Unsupported("model_type", "model type '" + type + "' is not supported yet: it needs " + missing);
   return f.Unsupported("model_type", "model type '" + type + "' is not supported (supported: " +
                                          SupportedList(false) + ")");
 }

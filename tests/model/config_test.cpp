@@ -362,6 +362,13 @@ TEST(ModelConfig, Gemma4UnsupportedAndInconsistentFieldsAreNamed) {
   ExpectError(Parse(j).status(), StatusCode::kInvalidArgument, {"'num_kv_shared_layers'"});
 }
 
+// Architectures users bring that are not built yet say what they need.
+TEST(ModelConfig, KnownUnsupportedArchitecturesNameWhatIsMissing) {
+  Json j = MinimalGemma3();
+  j["architectures"] = {"Gemma3nForCausalLM"};
+  ExpectError(Parse(j).status(), StatusCode::kUnimplemented, {"'architectures'", "Gemma3nForCausalLM", "AltUp"});
+}
+
 TEST(ModelConfig, EosAndDTypeForms) {
   Json j = MinimalLlama();
   j["eos_token_id"] = {128001, 128008, 128009};
