@@ -23,6 +23,7 @@
 
 #include "kernels/cuda/attention_internal.h"
 #include "kernels/cuda/common.cuh"
+#include "kernels/cuda/head_dims.h"
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/kernels.h"
 
@@ -187,7 +188,7 @@ bool AttentionUsesTiled(int head_dim) {
     const char* e = std::getenv("AX_CUDA_ATTN");
     return e != nullptr && std::strcmp(e, "simple") == 0;
   }();
-  return !simple && (head_dim == 64 || head_dim == 128);
+  return !simple && HasTemplatedHeadDim(head_dim);
 }
 
 namespace {

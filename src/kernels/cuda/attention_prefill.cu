@@ -20,6 +20,7 @@
 #include <cstring>
 
 #include "kernels/cuda/common.cuh"
+#include "kernels/cuda/head_dims.h"
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/kernels.h"
 
@@ -219,7 +220,7 @@ bool PrefillAttentionSupports(int head_dim) {
     const char* e = std::getenv("AX_CUDA_ATTN");
     return e != nullptr && (std::strcmp(e, "simple") == 0 || std::strcmp(e, "tiled") == 0);
   }();
-  return !off && (head_dim == 64 || head_dim == 128);
+  return !off && HasTemplatedHeadDim(head_dim);
 }
 
 Status LaunchPrefillAttention(const AttentionParams& p, cudaStream_t stream) {
@@ -227,11 +228,9 @@ Status LaunchPrefillAttention(const AttentionParams& p, cudaStream_t stream) {
   if (!PrefillAttentionSupports(p.head_dim) || p.n_kv_heads <= 0 || p.n_heads % p.n_kv_heads != 0)
     return InvalidArgument("LaunchPrefillAttention: unsupported shape");
   const dim3 grid(static_cast<unsigned>(p.n_q_tiles), static_cast<unsigned>(p.n_heads));
-  if (p.head_dim == 64) {
-    AX_CUDA_RETURN_IF_ERROR(detail::Launch(PrefillAttentionKernel<64>, grid, dim3(kThreads), 0, stream, p));
-  } else {
-    AX_CUDA_RETURN_IF_ERROR(detail::Launch(PrefillAttentionKernel<128>, grid, dim3(kThreads), 0, stream, p));
-  }
+  AX_CUDA_RETURN_IF_ERROR(WithHeadDim(p.head_dim, [&](auto hd) {
+    return detail::Launch(PrefillAttentionKernel<decltype(hd)::value>, grid, dim3(kThreads), 0, stream, p);
+  }));
   return AX_CUDA_LAUNCH_STATUS("PrefillAttentionKernel");
 }
 

@@ -20,6 +20,7 @@
 
 #include "kernels/cuda/attention_internal.h"
 #include "kernels/cuda/common.cuh"
+#include "kernels/cuda/head_dims.h"
 #include "kernels/cuda/cuda_check.h"
 
 namespace ax::kernels::cuda {
@@ -245,7 +246,7 @@ __global__ void __launch_bounds__(kThreads) AttentionTiledKernel(AttentionParams
 }  // namespace
 
 size_t AttentionTiledSharedBytes(int head_dim) {
-  return (head_dim == 64 ? SharedFloats<64>() : SharedFloats<128>()) * sizeof(float);
+  return WithHeadDim(head_dim, [](auto hd) { return SharedFloats<decltype(hd)::value>(); }) * sizeof(float);
 }
 
 Status AttentionTiledInit() {
@@ -265,15 +266,12 @@ Status LaunchAttentionTiled(const AttentionParamsT<T>& p, cudaStream_t stream) {
   const int group = p.n_heads / p.n_kv_heads;
   const dim3 grid(static_cast<unsigned>(p.n_q_tiles * p.n_kv_heads * AttentionHeadBlocks(group)),
                   static_cast<unsigned>(p.n_splits));
-  if (p.head_dim == 64) {
-    AX_CUDA_RETURN_IF_ERROR(detail::Launch(AttentionTiledKernel<64, T>, grid, dim3(kThreads),
-                                           SharedFloats<64>() * sizeof(float), stream, p));
-  } else if (p.head_dim == 128) {
-    AX_CUDA_RETURN_IF_ERROR(detail::Launch(AttentionTiledKernel<128, T>, grid, dim3(kThreads),
-                                           SharedFloats<128>() * sizeof(float), stream, p));
-  } else {
-    return InvalidArgument("LaunchAttentionTiled: head_dim must be 64 or 128");
-  }
+  if (!HasTemplatedHeadDim(p.head_dim)) return InvalidArgument("LaunchAttentionTiled: head_dim must be 64 or 128");
+  AX_CUDA_RETURN_IF_ERROR(WithHeadDim(p.head_dim, [&](auto hd) {
+    constexpr int HD = decltype(hd)::value;
+    return detail::Launch(AttentionTiledKernel<HD, T>, grid, dim3(kThreads), SharedFloats<HD>() * sizeof(float), stream,
+                          p);
+  }));
   return AX_CUDA_LAUNCH_STATUS("AttentionTiledKernel");
 }
 template Status LaunchAttentionTiled<bf16_bits>(const AttentionParamsT<bf16_bits>&, cudaStream_t);
