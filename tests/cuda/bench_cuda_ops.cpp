@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "cuda/bench_util.h"
 #include "cuda/staged_batch.h"
 #include "tensor/dtype.h"
 
@@ -27,36 +28,10 @@ struct Row {
 };
 
 TensorView Upload(Backend& be, int64_t n, DType dt, const Shape& shape, float value_scale = 0.02f) {
-  std::vector<float> v(static_cast<size_t>(n));
-  uint32_t s = 12345u + static_cast<uint32_t>(n);
-  for (float& x : v) {
-    s = s * 1664525u + 1013904223u;
-    x = (static_cast<float>(s >> 8) / 16777216.0f - 0.5f) * 2.0f * value_scale;
-  }
-  auto r = be.UploadWeight(TensorView{v.data(), DType::kF32, Shape{n}, Device::kCpu}, dt);
-  if (!r.ok()) {
-    std::fprintf(stderr, "upload failed: %s\n", r.status().ToString().c_str());
-    std::exit(1);
-  }
-  TensorView t = r.value();
-  t.shape = shape;
-  return t;
+  return bench::Upload(be, n, dt, shape, value_scale, 12345u);
 }
 
-double TimeOp(Backend& be, const TensorView& sync_on, int reps, const std::function<void(int)>& op) {
-  float sink[1];
-  for (int i = 0; i < 3; ++i) op(i);
-  (void)be.ReadToHost(sync_on, sink, 2);
-  const auto t0 = std::chrono::steady_clock::now();
-  for (int i = 0; i < reps; ++i) op(i);
-  Status s = be.ReadToHost(sync_on, sink, 2);
-  const auto t1 = std::chrono::steady_clock::now();
-  if (!s.ok()) {
-    std::fprintf(stderr, "op failed: %s\n", s.ToString().c_str());
-    std::exit(1);
-  }
-  return std::chrono::duration<double, std::micro>(t1 - t0).count() / reps;
-}
+using bench::TimeOp;
 
 using cuda_testing::StagedBatch;
 

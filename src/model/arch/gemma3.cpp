@@ -10,6 +10,7 @@
 #include <cmath>
 
 #include "model/arch/arch.h"
+#include "model/arch/common.h"
 #include "model/layers/attention.h"
 #include "model/layers/mlp.h"
 #include "model/layers/rope.h"
@@ -82,16 +83,6 @@ Status ParseExtras(const ConfigFields& f, ModelConfig* c) {
   return Status::Ok();
 }
 
-// Where the text model's tensors live: "model." (Gemma3ForCausalLM), or the language
-// model of a multimodal checkpoint ("model.language_model." in transformers 5,
-// "language_model.model." before).
-std::string TextPrefix(const ModelConfig& c, const WeightLoader& ld) {
-  if (!c.multimodal) return "model.";
-  for (const char* p : {"model.language_model.", "language_model.model."})
-    if (ld.Has(std::string(p) + "embed_tokens.weight")) return p;
-  return "model.language_model.";
-}
-
 Result<std::unique_ptr<ArchModel>> Load(const ModelConfig& cfg, WeightLoader& ld) {
   auto m = std::make_unique<Gemma3>();
   const int64_t hidden = cfg.hidden_size, hd = cfg.head_dim;
@@ -142,13 +133,7 @@ Result<std::unique_ptr<ArchModel>> Load(const ModelConfig& cfg, WeightLoader& ld
   AX_ASSIGN_OR_RETURN(m->head.final_norm, ld.Vector(base + "norm.weight", hidden, 1.0f));
   m->head.norm_eps = m->eps;
   m->head.softcap = static_cast<float>(cfg.final_logit_softcapping);
-  if (cfg.tie_word_embeddings) {
-    m->head.lm_head = m->embed;
-  } else {
-    const std::string name = ld.Has("lm_head.weight") ? "lm_head.weight" : "language_model.lm_head.weight";
-    if (!ld.Has(name)) return NotFound("lm_head.weight: missing, and config.json has tie_word_embeddings false");
-    AX_ASSIGN_OR_RETURN(m->head.lm_head, ld.Matrix(name, cfg.vocab_size, hidden));
-  }
+  AX_ASSIGN_OR_RETURN(m->head.lm_head, LoadLmHead(cfg, ld, m->embed));
   m->sizes = {hidden, q_dim, kv_dim, 2 * inter, cfg.vocab_size};
   return std::unique_ptr<ArchModel>(std::move(m));
 }

@@ -19,6 +19,7 @@
 #include <cmath>
 
 #include "model/arch/arch.h"
+#include "model/arch/common.h"
 #include "model/layers/attention.h"
 #include "model/layers/mlp.h"
 #include "model/layers/moe.h"
@@ -206,13 +207,6 @@ int SharedSource(const ModelConfig& c, int64_t l) {
   return -1;
 }
 
-std::string TextPrefix(const ModelConfig& c, const WeightLoader& ld) {
-  if (!c.multimodal) return "model.";
-  for (const char* p : {"model.language_model.", "language_model.model."})
-    if (ld.Has(std::string(p) + "embed_tokens.weight")) return p;
-  return "model.language_model.";
-}
-
 Status LoadAttention(const ModelConfig& cfg, WeightLoader& ld, const std::string& p, int64_t l, AttentionWeights* w) {
   const int64_t hidden = cfg.hidden_size;
   const LayerAttentionShape& shape = cfg.layer_shapes[static_cast<size_t>(l)];
@@ -322,13 +316,7 @@ Result<std::unique_ptr<ArchModel>> Load(const ModelConfig& cfg, WeightLoader& ld
   AX_ASSIGN_OR_RETURN(m->head.final_norm, ld.Vector(base + "norm.weight", hidden));
   m->head.norm_eps = m->eps;
   m->head.softcap = static_cast<float>(cfg.final_logit_softcapping);
-  if (cfg.tie_word_embeddings) {
-    m->head.lm_head = m->embed;
-  } else {
-    const std::string name = ld.Has("lm_head.weight") ? "lm_head.weight" : "language_model.lm_head.weight";
-    if (!ld.Has(name)) return NotFound("lm_head.weight: missing, and config.json has tie_word_embeddings false");
-    AX_ASSIGN_OR_RETURN(m->head.lm_head, ld.Matrix(name, cfg.vocab_size, hidden));
-  }
+  AX_ASSIGN_OR_RETURN(m->head.lm_head, LoadLmHead(cfg, ld, m->embed));
   m->sizes = {hidden, widest_q, widest_kv, widest_gate_up, cfg.vocab_size, L * P, P,
               cfg.enable_moe_block ? cfg.num_experts : 0, cfg.enable_moe_block ? cfg.top_k_experts : 0};
   return std::unique_ptr<ArchModel>(std::move(m));

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "model/arch/common.h"
 #include "model/layers/attention.h"
 #include "model/layers/mlp.h"
 #include "model/layers/rope.h"
@@ -82,15 +83,8 @@ Result<std::unique_ptr<ArchModel>> LoadLlamaDecoder(const ModelConfig& cfg, Weig
   }
   AX_ASSIGN_OR_RETURN(m->head.final_norm, ld.Vector("model.norm.weight", hidden));
   m->head.norm_eps = m->eps;
-  // Tied checkpoints (Qwen3-0.6B, Llama 3.2 1B) have no lm_head.weight; some tied
-  // checkpoints still store a copy, which we ignore in favour of the embedding.
-  if (cfg.tie_word_embeddings) {
-    m->head.lm_head = m->embed;
-  } else {
-    if (!ld.Has("lm_head.weight"))
-      return NotFound("lm_head.weight: missing, and config.json has tie_word_embeddings false");
-    AX_ASSIGN_OR_RETURN(m->head.lm_head, ld.Matrix("lm_head.weight", cfg.vocab_size, hidden));
-  }
+  // Tied checkpoints (Qwen3-0.6B, Llama 3.2 1B) have no lm_head.weight.
+  AX_ASSIGN_OR_RETURN(m->head.lm_head, LoadLmHead(cfg, ld, m->embed));
   m->sizes = {hidden, q_dim, kv_dim, 2 * inter, cfg.vocab_size};
   return std::unique_ptr<ArchModel>(std::move(m));
 }
