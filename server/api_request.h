@@ -22,6 +22,8 @@ struct ParseLimits {
   int max_n = 16;           // choices per request (n × prompts)
   size_t max_stop = 16;     // stop strings
   size_t max_prompts = 64;  // prompts in one completions request
+  // What a request gets for the sampling fields it omits (Engine::sampling_defaults).
+  SamplingOptions sampling_defaults;
 };
 
 struct PromptInput {

@@ -34,9 +34,15 @@ void ReadCommonFields(FieldReader& r, const ParseLimits& lim, ApiRequest* out) {
       if (!sr.ok()) r.Fail(sr.error());
     }
   }
+  // Omitted sampling fields take the model's defaults (generation_config.json).
+  s.temperature = lim.sampling_defaults.temperature;
+  s.top_p = lim.sampling_defaults.top_p;
+  s.top_k = lim.sampling_defaults.top_k;
+  s.min_p = lim.sampling_defaults.min_p;
+  s.repetition_penalty = lim.sampling_defaults.repetition_penalty;
   r.Double("temperature", &s.temperature, 0.0, 2.0);
   r.Double("top_p", &s.top_p, 0.0, 1.0, /*lo_open=*/true);
-  int64_t top_k = 0;
+  int64_t top_k = s.top_k;
   r.Int("top_k", &top_k, -1, kMaxInt);  // -1 and 0: off (vLLM uses -1)
   s.top_k = top_k < 0 ? 0 : top_k;
   r.Double("min_p", &s.min_p, 0.0, 1.0);

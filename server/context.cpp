@@ -15,6 +15,7 @@ ServerContext::ServerContext(const ServerOptions& o, Engine& e)
       admission(o.engine.max_seqs + o.max_queue) {
   limits.ctx_size = e.ctx_size();
   limits.max_n = o.max_n;
+  limits.sampling_defaults = e.sampling_defaults().sampling;
 }
 
 std::string ServerContext::NewId(const char* prefix) {

@@ -42,7 +42,7 @@ std::string ServerUsage() {
          "    [--max-seqs N] [--ctx-size N] [--backend auto|cpu|cuda] [--threads N] [--max-queue N]\n"
          "    [--precision auto|bf16|f32]\n"
          "    [--max-batch-tokens N] [--kv-cache-mb N] [--no-prefix-caching] [--served-model-name NAME]\n"
-         "    [--policy ngram|direct] [--max-draft-tokens N]\n"
+         "    [--policy ngram|direct] [--max-draft-tokens N] [--generation-config auto|none]\n"
          "    [--max-body-bytes N] [--max-n N] [--http-threads N] [--shutdown-timeout S]\n"
          "    [--read-timeout S] [--write-timeout S] [--log-requests]\n"
          "An OpenAI-compatible HTTP/SSE server for one model (docs/server.md). --port 0 binds a\n"
@@ -65,6 +65,7 @@ Result<ServerOptions> ParseServerArgs(int argc, char** argv, bool* help) {
       {"backend", StrFlag(&o.engine.backend)},
       {"precision", StrFlag(&o.engine.precision)},
       {"policy", StrFlag(&o.engine.policy)},
+      {"generation-config", StrFlag(&o.engine.generation_config)},
       {"max-draft-tokens", IntFlag("max-draft-tokens", &o.engine.max_draft_tokens, 0, 64)},
       {"threads", IntFlag("threads", &o.engine.threads, 0, 4096)},
       {"max-queue", IntFlag("max-queue", &o.max_queue, 0, 1 << 20)},
@@ -114,6 +115,9 @@ Result<ServerOptions> ParseServerArgs(int argc, char** argv, bool* help) {
                            ServerUsage());
   if (o.engine.policy != "ngram" && o.engine.policy != "direct")
     return InvalidArgument("--policy: expected ngram or direct, got '" + o.engine.policy + "'\n" + ServerUsage());
+  if (o.engine.generation_config != "auto" && o.engine.generation_config != "none")
+    return InvalidArgument("--generation-config: expected auto or none, got '" + o.engine.generation_config + "'\n" +
+                           ServerUsage());
   o.engine.prefix_caching = !no_prefix;
   if (o.http_threads == 0) o.http_threads = o.engine.max_seqs + o.max_queue + 64;
   return o;

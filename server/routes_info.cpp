@@ -24,6 +24,7 @@ nlohmann::json RuntimeJson(const ServerContext& ctx) {
   const EngineConfig& e = ctx.opts.engine;
   const std::string requested = e.backend;
   const EngineStats s = ctx.engine.Stats();
+  const SamplingDefaults defaults = ctx.engine.sampling_defaults();
   return {
       {"selected_backend", r.backend},
       {"backend_detail", r.backend_detail},
@@ -54,6 +55,13 @@ nlohmann::json RuntimeJson(const ServerContext& ctx) {
         {"max_n", ctx.opts.max_n},
         {"max_body_bytes", ctx.opts.max_body_bytes},
         {"http_threads", ctx.opts.http_threads}}},
+      {"sampling_defaults",
+       {{"source", defaults.source},
+        {"temperature", defaults.sampling.temperature},
+        {"top_p", defaults.sampling.top_p},
+        {"top_k", defaults.sampling.top_k},
+        {"min_p", defaults.sampling.min_p},
+        {"repetition_penalty", defaults.sampling.repetition_penalty}}},
       {"server", {{"started_at", ctx.started_at}, {"draining", ctx.draining.load()}}},
   };
 }

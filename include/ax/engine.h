@@ -55,6 +55,17 @@ struct EngineConfig {
   bool prefix_caching = true;     // reuse KV of shared prompt prefixes across requests
   std::string policy = "ngram";   // default decode policy: "ngram" (drafts verified in one forward) or "direct"
   int max_draft_tokens = 4;       // drafts per request per step at most (n-gram policy)
+  // Sampling defaults for requests that omit a field: "auto" takes the model's
+  // generation_config.json (when it sets do_sample: temperature, top_p, top_k, min_p,
+  // repetition_penalty, with transformers' defaults for the ones it leaves out);
+  // "none" keeps greedy decoding (SamplingOptions' defaults).
+  std::string generation_config = "auto";
+};
+
+// Where Engine::sampling_defaults() came from, and what it is.
+struct SamplingDefaults {
+  SamplingOptions sampling;  // temperature, top_p, top_k, min_p, repetition_penalty
+  std::string source;        // "generation_config.json", or "none" (greedy)
 };
 
 struct GenerateRequest {
@@ -211,6 +222,8 @@ class Engine {
   virtual RouteInfo route() const = 0;
   virtual int64_t vocab_size() const = 0;
   virtual int64_t ctx_size() const = 0;
+  // The sampling a request gets for the fields it omits (EngineConfig::generation_config).
+  virtual SamplingDefaults sampling_defaults() const = 0;
 };
 
 }  // namespace ax

@@ -85,6 +85,19 @@ class EngineImpl final : public Engine {
     mopts.max_logit_rows = std::max<int64_t>(int64_t{cfg.max_seqs} * (1 + std::max(0, cfg.max_draft_tokens)), 1);
     AX_ASSIGN_OR_RETURN(model_, Model::Load(cfg.model_dir, *backend_, mopts));
     AX_ASSIGN_OR_RETURN(GenerationConfig gen, LoadGenerationConfig(cfg.model_dir));
+    if (cfg.generation_config != "auto" && cfg.generation_config != "none")
+      return InvalidArgument("generation_config '" + cfg.generation_config + "': expected auto or none");
+    sampling_defaults_.source = "none";
+    if (cfg.generation_config == "auto" && gen.do_sample) {
+      // transformers' GenerationConfig defaults stand in for the fields the file omits.
+      SamplingOptions& d = sampling_defaults_.sampling;
+      d.temperature = gen.temperature;
+      d.top_p = gen.top_p;
+      d.top_k = gen.top_k_given ? gen.top_k : 50;
+      d.min_p = gen.min_p;
+      d.repetition_penalty = gen.repetition_penalty;
+      sampling_defaults_.source = "generation_config.json";
+    }
     const ModelConfig& mc = model_->config();
     if (std::filesystem::exists(std::filesystem::path(cfg.model_dir) / "tokenizer.json")) {
       AX_ASSIGN_OR_RETURN(tokenizer_, Tokenizer::LoadFromDir(cfg.model_dir));
@@ -239,8 +252,10 @@ class EngineImpl final : public Engine {
   RouteInfo route() const override { return route_; }
   int64_t vocab_size() const override { return model_->config().vocab_size; }
   int64_t ctx_size() const override { return core_->config().ctx_size; }
+  SamplingDefaults sampling_defaults() const override { return sampling_defaults_; }
 
  private:
+  SamplingDefaults sampling_defaults_;
   std::unique_ptr<Backend> backend_;
   std::unique_ptr<Model> model_;
   std::unique_ptr<Tokenizer> tokenizer_;

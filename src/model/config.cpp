@@ -324,6 +324,9 @@ Result<GenerationConfig> ParseGenerationConfig(std::string_view json_text, const
   AX_RETURN_IF_ERROR(f.Double("top_p", &g.top_p, false, 0));
   if (g.top_p > 1) return f.Invalid("top_p", "a number in (0, 1]", f.Find("top_p"));
   AX_RETURN_IF_ERROR(f.Int("top_k", &g.top_k, false, 0));
+  g.top_k_given = f.Find("top_k") != nullptr;
+  AX_RETURN_IF_ERROR(f.Double("min_p", &g.min_p, false, 0, /*inclusive=*/true));
+  if (g.min_p > 1) return f.Invalid("min_p", "a number in [0, 1]", f.Find("min_p"));
   AX_RETURN_IF_ERROR(f.Double("repetition_penalty", &g.repetition_penalty, false, 0));
   AX_RETURN_IF_ERROR(f.Int("max_new_tokens", &g.max_new_tokens, false, 0));
   AX_RETURN_IF_ERROR(f.Int("max_length", &g.max_length, false, 0));
@@ -423,6 +426,7 @@ std::string GenerationConfigToJson(const GenerationConfig& g) {
   if (g.temperature != 1.0) j["temperature"] = g.temperature;
   if (g.top_p != 1.0) j["top_p"] = g.top_p;
   if (g.top_k != 0) j["top_k"] = g.top_k;
+  if (g.min_p != 0) j["min_p"] = g.min_p;
   if (g.repetition_penalty != 1.0) j["repetition_penalty"] = g.repetition_penalty;
   if (g.max_new_tokens != 0) j["max_new_tokens"] = g.max_new_tokens;
   if (g.max_length != 0) j["max_length"] = g.max_length;

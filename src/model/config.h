@@ -96,6 +96,8 @@ struct GenerationConfig {
   double temperature = 1.0;
   double top_p = 1.0;
   int64_t top_k = 0;
+  bool top_k_given = false;  // transformers' default top_k is 50 when sampling
+  double min_p = 0.0;
   double repetition_penalty = 1.0;
   int64_t max_new_tokens = 0;  // 0: not given
   int64_t max_length = 0;      // prompt + generated; 0: not given

@@ -2,10 +2,14 @@
 // request parsing against a real (tiny) engine, metrics text, options.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "api_request.h"
+#include "ax/tools.h"
 #include "common_fields.h"
 #include "context.h"
 #include "errors.h"
@@ -212,6 +216,76 @@ TEST_F(ParseWithEngine, ChatWithoutTemplateAndGenerate) {
   ApiRequest bad;
   EXPECT_FALSE(ParseGenerateRequest(json{{"tokens", {1, 100000}}}, *engine_, lim_, &bad, &err));
   EXPECT_EQ(err.param, "tokens[1]");
+}
+
+// Omitted sampling fields take the engine's defaults (generation_config.json); sent
+// ones override them, top_k -1 included.
+TEST_F(ParseWithEngine, OmittedSamplingFieldsTakeTheModelDefaults) {
+  ParseLimits lim = lim_;
+  lim.sampling_defaults.temperature = 0.6;
+  lim.sampling_defaults.top_p = 0.95;
+  lim.sampling_defaults.top_k = 20;
+  lim.sampling_defaults.min_p = 0.05;
+  lim.sampling_defaults.repetition_penalty = 1.1;
+  ApiRequest r;
+  ApiError err;
+  ASSERT_TRUE(ParseCompletionRequest(json{{"prompt", "x"}}, *engine_, lim, &r, &err)) << err.message;
+  EXPECT_DOUBLE_EQ(r.base.sampling.temperature, 0.6);
+  EXPECT_DOUBLE_EQ(r.base.sampling.top_p, 0.95);
+  EXPECT_EQ(r.base.sampling.top_k, 20);
+  EXPECT_DOUBLE_EQ(r.base.sampling.min_p, 0.05);
+  EXPECT_DOUBLE_EQ(r.base.sampling.repetition_penalty, 1.1);
+  ApiRequest o;
+  ASSERT_TRUE(ParseCompletionRequest(json{{"prompt", "x"}, {"temperature", 0}, {"top_k", -1}, {"min_p", 0}}, *engine_,
+                                     lim, &o, &err))
+      << err.message;
+  EXPECT_DOUBLE_EQ(o.base.sampling.temperature, 0.0);
+  EXPECT_EQ(o.base.sampling.top_k, 0);
+  EXPECT_DOUBLE_EQ(o.base.sampling.min_p, 0.0);
+  EXPECT_DOUBLE_EQ(o.base.sampling.top_p, 0.95);  // still the default
+  // stories260K's generation_config.json has do_sample false: greedy defaults.
+  EXPECT_EQ(engine_->sampling_defaults().source, "none");
+  EXPECT_DOUBLE_EQ(engine_->sampling_defaults().sampling.temperature, 0.0);
+}
+
+// EngineConfig::generation_config: "auto" takes a do_sample generation_config.json
+// (transformers' top_k 50 where the file has none), "none" keeps greedy defaults.
+TEST(SamplingDefaults, FromGenerationConfig) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("ax_gen_defaults_" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  SynthModelOptions so;
+  so.shape = "tiny-qwen3";
+  so.out_dir = dir.string();
+  ASSERT_TRUE(SynthModel(so).ok());
+  {
+    std::ofstream f(dir / "generation_config.json");
+    f << R"({"do_sample": true, "temperature": 0.6, "top_p": 0.95, "eos_token_id": 2})";
+  }
+  for (const char* mode : {"auto", "none"}) {
+    EngineConfig cfg;
+    cfg.model_dir = dir.string();
+    cfg.threads = 1;
+    cfg.generation_config = mode;
+    auto e = Engine::Create(cfg);
+    ASSERT_TRUE(e.ok()) << e.status().ToString();
+    const SamplingDefaults d = (*e)->sampling_defaults();
+    if (std::string(mode) == "auto") {
+      EXPECT_EQ(d.source, "generation_config.json");
+      EXPECT_DOUBLE_EQ(d.sampling.temperature, 0.6);
+      EXPECT_DOUBLE_EQ(d.sampling.top_p, 0.95);
+      EXPECT_EQ(d.sampling.top_k, 50);
+    } else {
+      EXPECT_EQ(d.source, "none");
+      EXPECT_DOUBLE_EQ(d.sampling.temperature, 0.0);
+    }
+  }
+  EngineConfig bad;
+  bad.model_dir = dir.string();
+  bad.generation_config = "vllm";
+  auto e = Engine::Create(bad);
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.status().message().find("generation_config"), std::string::npos);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

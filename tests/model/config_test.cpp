@@ -369,6 +369,22 @@ TEST(ModelConfig, KnownUnsupportedArchitecturesNameWhatIsMissing) {
   ExpectError(Parse(j).status(), StatusCode::kUnimplemented, {"'architectures'", "Gemma3nForCausalLM", "AltUp"});
 }
 
+// Qwen3's generation_config.json: the sampling defaults the server applies.
+TEST(GenerationConfig, SamplingFields) {
+  auto g = ParseGenerationConfig(R"({"do_sample": true, "temperature": 0.6, "top_p": 0.95, "top_k": 20, "min_p": 0})",
+                                 "m/generation_config.json");
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  EXPECT_TRUE(g->do_sample);
+  EXPECT_TRUE(g->top_k_given);
+  EXPECT_EQ(g->top_k, 20);
+  EXPECT_DOUBLE_EQ(g->min_p, 0.0);
+  g = ParseGenerationConfig(R"({"do_sample": true})", "m/generation_config.json");
+  ASSERT_TRUE(g.ok());
+  EXPECT_FALSE(g->top_k_given);
+  ExpectError(ParseGenerationConfig(R"({"min_p": 2})", "m/generation_config.json").status(),
+              StatusCode::kInvalidArgument, {"'min_p'"});
+}
+
 TEST(ModelConfig, EosAndDTypeForms) {
   Json j = MinimalLlama();
   j["eos_token_id"] = {128001, 128008, 128009};
