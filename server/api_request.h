@@ -12,6 +12,7 @@
 
 #include "ax/engine.h"
 #include "errors.h"
+#include "json_fields.h"
 
 namespace ax::server {
 
@@ -54,6 +55,11 @@ struct ApiRequest {
 bool ParseCompletionRequest(const nlohmann::json& body, const Engine& engine, const ParseLimits& lim,
                             ApiRequest* out, ApiError* err);
 bool ParseChatRequest(const nlohmann::json& body, const Engine& engine, const ParseLimits& lim, ApiRequest* out,
+                      ApiError* err);
+// The prompt a chat request renders: body.messages (+ tools, chat_template_kwargs,
+// add_generation_prompt) through the model's chat template, tokenized as the chat route
+// does (so /tokenize's count equals that request's usage.prompt_tokens).
+bool RenderChatPrompt(const nlohmann::json& body, FieldReader& r, const Engine& engine, PromptInput* out,
                       ApiError* err);
 // Native route: {"tokens": [ids] | "prompt": text, "max_tokens", sampling fields, "stream", ...}.
 bool ParseGenerateRequest(const nlohmann::json& body, const Engine& engine, const ParseLimits& lim, ApiRequest* out,

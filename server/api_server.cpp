@@ -81,6 +81,7 @@ ApiServer::ApiServer(const ServerOptions& opts, Engine& engine)
   InstallErrorHandlers(*http_, ctx_);
   RegisterGenerationRoutes(*http_, ctx_);
   RegisterInfoRoutes(*http_, ctx_);
+  RegisterTokenizeRoutes(*http_, ctx_);
 }
 
 ApiServer::~ApiServer() = default;

@@ -191,10 +191,8 @@ bool RenderPrompt(const Engine& engine, const nlohmann::json& context, PromptInp
 
 }  // namespace
 
-bool ParseChatRequest(const nlohmann::json& body, const Engine& engine, const ParseLimits& lim, ApiRequest* out,
+bool RenderChatPrompt(const nlohmann::json& body, FieldReader& r, const Engine& engine, PromptInput* out,
                       ApiError* err) {
-  out->route = Route::kChat;
-  FieldReader r(body);
   if (!r.Has("messages")) {
     *err = InvalidField("messages", "is required", "missing_required_parameter");
     return false;
@@ -204,6 +202,28 @@ bool ParseChatRequest(const nlohmann::json& body, const Engine& engine, const Pa
     *err = InvalidField("messages", "expected a non-empty array of messages");
     return false;
   }
+  bool add_generation_prompt = true;
+  r.Bool("add_generation_prompt", &add_generation_prompt);  // vLLM's extension
+  nlohmann::json context = {{"add_generation_prompt", add_generation_prompt}};
+  ReadChatOptions(r, &context);
+  if (!r.ok()) {
+    *err = r.error();
+    return false;
+  }
+  nlohmann::json msgs = nlohmann::json::array();
+  for (size_t i = 0; i < messages.size(); ++i) {
+    nlohmann::json m;
+    if (!ReadMessage(messages[i], i, &m, err)) return false;
+    msgs.push_back(std::move(m));
+  }
+  context["messages"] = std::move(msgs);
+  return RenderPrompt(engine, context, out, err);
+}
+
+bool ParseChatRequest(const nlohmann::json& body, const Engine& engine, const ParseLimits& lim, ApiRequest* out,
+                      ApiError* err) {
+  out->route = Route::kChat;
+  FieldReader r(body);
   ReadCommonFields(r, lim, out);
   std::optional<int64_t> max_tokens;
   std::string max_param = "max_tokens";
@@ -218,21 +238,12 @@ bool ParseChatRequest(const nlohmann::json& body, const Engine& engine, const Pa
   r.Int("top_logprobs", &out->top_logprobs, 0, kMaxTopLogprobs);
   if (r.ok() && r.Has("top_logprobs") && !out->logprobs)
     r.Fail("top_logprobs", "requires 'logprobs': true");
-  nlohmann::json context = {{"add_generation_prompt", true}};
-  ReadChatOptions(r, &context);
   if (!r.ok()) {
     *err = r.error();
     return false;
   }
-  nlohmann::json msgs = nlohmann::json::array();
-  for (size_t i = 0; i < messages.size(); ++i) {
-    nlohmann::json m;
-    if (!ReadMessage(messages[i], i, &m, err)) return false;
-    msgs.push_back(std::move(m));
-  }
-  context["messages"] = std::move(msgs);
   out->prompts.emplace_back();
-  if (!RenderPrompt(engine, context, &out->prompts.back(), err)) return false;
+  if (!RenderChatPrompt(body, r, engine, &out->prompts.back(), err)) return false;
   const int64_t prompt_len = static_cast<int64_t>(out->prompts[0].ids.size());
   return ResolveMaxTokens(max_tokens, max_param, /*fallback: the rest of the context*/ lim.ctx_size, prompt_len, lim,
                           "messages", &out->base.max_tokens, err);

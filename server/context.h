@@ -45,6 +45,8 @@ struct ServerContext {
 void RegisterGenerationRoutes(httplib::Server& http, ServerContext& ctx);
 // GET /v1/models, /v1/models/{id}, /health, /metrics, /v1/runtime (routes_info.cpp).
 void RegisterInfoRoutes(httplib::Server& http, ServerContext& ctx);
+// POST /tokenize, POST /detokenize (routes_tokenize.cpp).
+void RegisterTokenizeRoutes(httplib::Server& http, ServerContext& ctx);
 // The route label for metrics: a known route or "other".
 std::string RouteLabel(const std::string& path);
 
