@@ -66,6 +66,22 @@ void InstallErrorHandlers(HttpListener& http, ServerContext& ctx) {
   });
 }
 
+// CORS for browser clients: every response names the allowed origin, and a preflight
+// (OPTIONS, sent without credentials) is answered 204 before authentication.
+void InstallCors(httplib::Server& http, const std::string& origin) {
+  http.set_post_routing_handler([origin](const httplib::Request&, httplib::Response& res) {
+    res.set_header("Access-Control-Allow-Origin", origin);
+    if (origin != "*") res.set_header("Vary", "Origin");
+  });
+  http.Options(R"(.*)", [](const httplib::Request& req, httplib::Response& res) {
+    res.status = 204;
+    res.set_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+    const std::string asked = req.get_header_value("Access-Control-Request-Headers");
+    res.set_header("Access-Control-Allow-Headers", asked.empty() ? "Authorization, Content-Type, X-Api-Key" : asked);
+    res.set_header("Access-Control-Max-Age", "600");
+  });
+}
+
 }  // namespace
 
 ApiServer::ApiServer(const ServerOptions& opts, Engine& engine)
@@ -79,6 +95,7 @@ ApiServer::ApiServer(const ServerOptions& opts, Engine& engine)
   http_->set_keep_alive_max_count(100000);
   http_->set_tcp_nodelay(true);  // a token per SSE event must leave at once
   InstallErrorHandlers(*http_, ctx_);
+  if (!opts.cors_origin.empty()) InstallCors(*http_, opts.cors_origin);
   RegisterGenerationRoutes(*http_, ctx_);
   RegisterInfoRoutes(*http_, ctx_);
   RegisterTokenizeRoutes(*http_, ctx_);

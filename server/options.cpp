@@ -43,6 +43,7 @@ std::string ServerUsage() {
          "    [--precision auto|bf16|f32]\n"
          "    [--max-batch-tokens N] [--kv-cache-mb N] [--no-prefix-caching] [--served-model-name NAME]\n"
          "    [--policy ngram|direct] [--max-draft-tokens N] [--generation-config auto|none]\n"
+         "    [--chat-template FILE] [--cors-origin ORIGIN|*]\n"
          "    [--max-body-bytes N] [--max-n N] [--http-threads N] [--shutdown-timeout S]\n"
          "    [--read-timeout S] [--write-timeout S] [--log-requests]\n"
          "An OpenAI-compatible HTTP/SSE server for one model (docs/server.md). --port 0 binds a\n"
@@ -66,6 +67,8 @@ Result<ServerOptions> ParseServerArgs(int argc, char** argv, bool* help) {
       {"precision", StrFlag(&o.engine.precision)},
       {"policy", StrFlag(&o.engine.policy)},
       {"generation-config", StrFlag(&o.engine.generation_config)},
+      {"chat-template", StrFlag(&o.engine.chat_template_file)},
+      {"cors-origin", StrFlag(&o.cors_origin)},
       {"max-draft-tokens", IntFlag("max-draft-tokens", &o.engine.max_draft_tokens, 0, 64)},
       {"threads", IntFlag("threads", &o.engine.threads, 0, 4096)},
       {"max-queue", IntFlag("max-queue", &o.max_queue, 0, 1 << 20)},

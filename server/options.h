@@ -23,6 +23,9 @@ struct ServerOptions {
   int read_timeout_s = 10;        // a client that stalls mid-request for longer is dropped
   int write_timeout_s = 10;       // a client that stops reading for longer is dropped (and cancelled)
   bool log_requests = false;
+  // Browsers from this origin ("*": any) may call the API: CORS headers on every
+  // response and OPTIONS preflights answered without the API key. Empty: no CORS.
+  std::string cors_origin;
 };
 
 // Parses argv. On error (or --help) returns a Status whose message is the usage text

@@ -60,6 +60,9 @@ struct EngineConfig {
   // repetition_penalty, with transformers' defaults for the ones it leaves out);
   // "none" keeps greedy decoding (SamplingOptions' defaults).
   std::string generation_config = "auto";
+  // A Jinja chat template file used instead of the model's (its special tokens still come
+  // from the model directory); empty: the model's own.
+  std::string chat_template_file;
 };
 
 // Where Engine::sampling_defaults() came from, and what it is.

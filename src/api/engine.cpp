@@ -103,7 +103,7 @@ class EngineImpl final : public Engine {
       AX_ASSIGN_OR_RETURN(tokenizer_, Tokenizer::LoadFromDir(cfg.model_dir));
     }
 
-    auto tmpl = ChatTemplate::LoadFromDir(cfg.model_dir);
+    auto tmpl = ChatTemplate::LoadFromDir(cfg.model_dir, cfg.chat_template_file);
     if (tmpl.ok()) {
       chat_template_ = std::move(tmpl).value();
     } else if (tmpl.status().code() != StatusCode::kNotFound) {

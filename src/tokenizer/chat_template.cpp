@@ -142,7 +142,8 @@ Result<std::unique_ptr<ChatTemplate>> ChatTemplate::FromSource(const std::string
   return Build(source, std::move(defaults), "chat template");
 }
 
-Result<std::unique_ptr<ChatTemplate>> ChatTemplate::LoadFromDir(const std::string& dir) {
+Result<std::unique_ptr<ChatTemplate>> ChatTemplate::LoadFromDir(const std::string& dir,
+                                                                 const std::string& template_file) {
   const std::string config_path = dir + "/tokenizer_config.json";
   const std::string jinja_path = dir + "/chat_template.jinja";
   std::string config_text, source, where;
@@ -151,7 +152,10 @@ Result<std::unique_ptr<ChatTemplate>> ChatTemplate::LoadFromDir(const std::strin
     config = OrderedJson::parse(config_text, nullptr, /*allow_exceptions=*/false);
     if (config.is_discarded() || !config.is_object()) return DataLoss(config_path + ": not a JSON object");
   }
-  if (ReadFile(jinja_path, &source)) {
+  if (!template_file.empty()) {
+    if (!ReadFile(template_file, &source)) return NotFound(template_file + ": cannot read the chat template file");
+    where = template_file;
+  } else if (ReadFile(jinja_path, &source)) {
     where = jinja_path;
   } else if (config.contains("chat_template") && !config["chat_template"].is_null()) {
     where = config_path + ": chat_template";

@@ -19,7 +19,11 @@ class ChatTemplate {
   // (string or {"content": ...}). A separate dir/chat_template.jinja wins when present,
   // as in transformers. NotFound when the model has no template; parse errors name the
   // file, line and column.
-  static Result<std::unique_ptr<ChatTemplate>> LoadFromDir(const std::string& dir);
+  // With template_file: its text is the template (a user's override, e.g. the server's
+  // --chat-template), the special tokens still come from dir; a missing file is NotFound
+  // naming it.
+  static Result<std::unique_ptr<ChatTemplate>> LoadFromDir(const std::string& dir,
+                                                          const std::string& template_file = "");
   static Result<std::unique_ptr<ChatTemplate>> FromSource(const std::string& source, const std::string& bos_token,
                                                          const std::string& eos_token);
 

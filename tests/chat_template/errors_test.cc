@@ -239,5 +239,20 @@ TEST_F(LoadFromDirTest, JinjaFileWinsAndErrorsNameTheFile) {
   EXPECT_FALSE(ChatTemplate::LoadFromDir(dir_.string()).ok());
 }
 
+// A user's template file (the server's --chat-template) wins over the model's, keeps
+// the model's special tokens, and a missing file is NotFound naming it.
+TEST_F(LoadFromDirTest, TemplateFileOverrideKeepsTheSpecialTokens) {
+  Write("tokenizer_config.json", R"({"eos_token": "<E>", "chat_template": "from config"})");
+  Write("chat_template.jinja", "from the model's file\n");
+  Write("override.jinja", "override {{ eos_token }}");
+  auto t = ChatTemplate::LoadFromDir(dir_.string(), (dir_ / "override.jinja").string());
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(*(*t)->Render("{}"), "override <E>");
+  auto missing = ChatTemplate::LoadFromDir(dir_.string(), (dir_ / "nope.jinja").string());
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(missing.status().message().find("nope.jinja"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace ax
