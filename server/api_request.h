@@ -25,6 +25,8 @@ struct ParseLimits {
   size_t max_prompts = 64;  // prompts in one completions request
   // What a request gets for the sampling fields it omits (Engine::sampling_defaults).
   SamplingOptions sampling_defaults;
+  // Chat answers split <think> … </think> into reasoning_content (server/reasoning.h).
+  bool split_reasoning = false;
 };
 
 struct PromptInput {
@@ -45,6 +47,8 @@ struct ApiRequest {
   bool logprobs = false;          // report the sampled token's logprob
   int top_logprobs = 0;           // and this many alternatives
   bool seed_given = false;
+  bool split_reasoning = false;     // chat: reasoning_content split out (reasoning.h)
+  bool starts_in_reasoning = false; // the rendered prompt opened the thinking block
 
   int num_choices() const { return static_cast<int>(prompts.size()) * n; }
   // The engine request of choice `c` (sample i of a prompt uses seed + i).

@@ -1,6 +1,7 @@
 // POST /v1/chat/completions: messages → the model's chat template → prompt ids.
 #include "api_request.h"
 #include "common_fields.h"
+#include "reasoning.h"
 #include "json_fields.h"
 
 namespace ax::server {
@@ -244,6 +245,8 @@ bool ParseChatRequest(const nlohmann::json& body, const Engine& engine, const Pa
   }
   out->prompts.emplace_back();
   if (!RenderChatPrompt(body, r, engine, &out->prompts.back(), err)) return false;
+  out->split_reasoning = lim.split_reasoning;
+  out->starts_in_reasoning = lim.split_reasoning && PromptOpensThinking(out->prompts.back().text);
   const int64_t prompt_len = static_cast<int64_t>(out->prompts[0].ids.size());
   return ResolveMaxTokens(max_tokens, max_param, /*fallback: the rest of the context*/ lim.ctx_size, prompt_len, lim,
                           "messages", &out->base.max_tokens, err);

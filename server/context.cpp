@@ -16,6 +16,11 @@ ServerContext::ServerContext(const ServerOptions& o, Engine& e)
   limits.ctx_size = e.ctx_size();
   limits.max_n = o.max_n;
   limits.sampling_defaults = e.sampling_defaults().sampling;
+  limits.split_reasoning = o.reasoning_parser == "think";
+  if (o.reasoning_parser == "auto") {  // a model that thinks has the tags as single tokens
+    auto close = e.Tokenize("</think>", /*add_special_tokens=*/false);
+    limits.split_reasoning = close.ok() && close->size() == 1;
+  }
 }
 
 std::string ServerContext::NewId(const char* prefix) {

@@ -43,7 +43,7 @@ std::string ServerUsage() {
          "    [--precision auto|bf16|f32]\n"
          "    [--max-batch-tokens N] [--kv-cache-mb N] [--no-prefix-caching] [--served-model-name NAME]\n"
          "    [--policy ngram|direct] [--max-draft-tokens N] [--generation-config auto|none]\n"
-         "    [--chat-template FILE] [--cors-origin ORIGIN|*]\n"
+         "    [--chat-template FILE] [--cors-origin ORIGIN|*] [--reasoning-parser auto|think|none]\n"
          "    [--max-body-bytes N] [--max-n N] [--http-threads N] [--shutdown-timeout S]\n"
          "    [--read-timeout S] [--write-timeout S] [--log-requests]\n"
          "An OpenAI-compatible HTTP/SSE server for one model (docs/server.md). --port 0 binds a\n"
@@ -69,6 +69,7 @@ Result<ServerOptions> ParseServerArgs(int argc, char** argv, bool* help) {
       {"generation-config", StrFlag(&o.engine.generation_config)},
       {"chat-template", StrFlag(&o.engine.chat_template_file)},
       {"cors-origin", StrFlag(&o.cors_origin)},
+      {"reasoning-parser", StrFlag(&o.reasoning_parser)},
       {"max-draft-tokens", IntFlag("max-draft-tokens", &o.engine.max_draft_tokens, 0, 64)},
       {"threads", IntFlag("threads", &o.engine.threads, 0, 4096)},
       {"max-queue", IntFlag("max-queue", &o.max_queue, 0, 1 << 20)},
@@ -118,6 +119,9 @@ Result<ServerOptions> ParseServerArgs(int argc, char** argv, bool* help) {
                            ServerUsage());
   if (o.engine.policy != "ngram" && o.engine.policy != "direct")
     return InvalidArgument("--policy: expected ngram or direct, got '" + o.engine.policy + "'\n" + ServerUsage());
+  if (o.reasoning_parser != "auto" && o.reasoning_parser != "think" && o.reasoning_parser != "none")
+    return InvalidArgument("--reasoning-parser: expected auto, think or none, got '" + o.reasoning_parser + "'\n" +
+                           ServerUsage());
   if (o.engine.generation_config != "auto" && o.engine.generation_config != "none")
     return InvalidArgument("--generation-config: expected auto or none, got '" + o.engine.generation_config + "'\n" +
                            ServerUsage());

@@ -26,6 +26,10 @@ struct ServerOptions {
   // Browsers from this origin ("*": any) may call the API: CORS headers on every
   // response and OPTIONS preflights answered without the API key. Empty: no CORS.
   std::string cors_origin;
+  // Chat answers' <think> … </think> as reasoning_content: "auto" when the tokenizer
+  // has </think> as one token (Qwen3, QwQ, DeepSeek-R1, GLM-4.x), "think" always, "none"
+  // never.
+  std::string reasoning_parser = "auto";
 };
 
 // Parses argv. On error (or --help) returns a Status whose message is the usage text

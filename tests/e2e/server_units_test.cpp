@@ -16,6 +16,7 @@
 #include "json_fields.h"
 #include "metrics.h"
 #include "options.h"
+#include "reasoning.h"
 #include "sse.h"
 
 namespace ax::server {
@@ -286,6 +287,48 @@ TEST(SamplingDefaults, FromGenerationConfig) {
   ASSERT_FALSE(e.ok());
   EXPECT_NE(e.status().message().find("generation_config"), std::string::npos);
   std::filesystem::remove_all(dir);
+}
+
+// The reasoning split is the same whatever the chunking: every split point of each
+// text, and every single-byte chunking, joins to the split of the whole.
+TEST(ReasoningSplitter, SplitsAtThinkTagsWhateverTheChunking) {
+  struct Case {
+    std::string text;
+    bool start_inside;
+    std::string reasoning, content;
+    bool ends_inside;
+  };
+  const Case cases[] = {
+      {"<think>\nplan\n</think>\n\nAnswer", false, "\nplan\n", "\n\nAnswer", false},
+      {"plan only</think>answer", true, "plan only", "answer", false},
+      {"no tags at all <thin", false, "", "no tags at all <thin", false},
+      {"<think>cut off mid thought </thi", false, "cut off mid thought </thi", "", true},
+      {"pre <think>a<b</think>c <think>d</think>", false, "a<b", "pre c <think>d</think>", false},
+      {"", true, "", "", true},
+  };
+  for (const Case& c : cases) {
+    const auto run = [&](size_t chunk) {
+      ReasoningSplitter sp(c.start_inside);
+      ReasoningSplitter::Piece all;
+      for (size_t i = 0; i < c.text.size(); i += chunk) {
+        const auto p = sp.Feed(c.text.substr(i, chunk));
+        all.reasoning += p.reasoning;
+        all.content += p.content;
+      }
+      EXPECT_EQ(sp.in_reasoning(), c.ends_inside) << c.text;
+      const auto tail = sp.Finish();
+      all.reasoning += tail.reasoning;
+      all.content += tail.content;
+      return all;
+    };
+    for (size_t chunk : {size_t{1}, size_t{2}, size_t{3}, size_t{7}, c.text.size() + 1}) {
+      const auto got = run(std::max<size_t>(chunk, 1));
+      EXPECT_EQ(got.reasoning, c.reasoning) << c.text << " chunk " << chunk;
+      EXPECT_EQ(got.content, c.content) << c.text << " chunk " << chunk;
+    }
+  }
+  EXPECT_TRUE(PromptOpensThinking("<|im_start|>assistant\n<think>\n"));
+  EXPECT_FALSE(PromptOpensThinking("<|im_start|>assistant\n<think>\n\n</think>\n\n"));
 }
 
 }  // namespace
