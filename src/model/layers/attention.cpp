@@ -1,5 +1,9 @@
 #include "model/layers/attention.h"
 
+#include <span>
+
+#include "base/check.h"
+
 namespace ax {
 
 void AttentionBlock(Backend& be, const AttentionSpec& spec, const AttentionWeights& w, const KvLayerView& cache,
@@ -18,10 +22,13 @@ void AttentionBlock(Backend& be, const AttentionSpec& spec, const AttentionWeigh
   } else {
     // q, k and v stay separate matrices and outputs (the per-head ops after them want
     // dense [n, heads, hd] inputs); one MatmulGroup lets a backend launch them together.
-    const TensorView qkv_w[] = {w.wq, w.wk, w.wv.data != nullptr ? w.wv : w.wk};
+    // A K=V layer (no wv) projects k once and takes v as the v-norm of that projection.
+    const bool k_eq_v = w.wv.data == nullptr;
+    AX_CHECK(!k_eq_v || w.v_norm.data != nullptr);
+    const TensorView qkv_w[] = {w.wq, w.wk, w.wv};
     const TensorView qkv_y[] = {q, k, v};
-    be.MatmulGroup(h, qkv_w, qkv_y, prefill_rows);
-    if (w.v_norm.data != nullptr) be.RmsNorm(v, w.v_norm, s.norm_eps, v);
+    be.MatmulGroup(h, std::span(qkv_w, k_eq_v ? 2 : 3), std::span(qkv_y, k_eq_v ? 2 : 3), prefill_rows);
+    if (w.v_norm.data != nullptr) be.RmsNorm(k_eq_v ? k : v, w.v_norm, s.norm_eps, v);
     be.AttentionInput(q, k, v, w.q_norm, w.k_norm, spec.inv_freq, cache, s);
   }
   be.Attention(q, cache, s, attn);

@@ -23,8 +23,8 @@ struct AttentionSpec {
 
 struct AttentionWeights {
   TensorView wq, wk, wv, wo;  // [nq*hd, hidden], [nkv*hd, hidden] x2, [hidden, nq*hd]
-  // K=V layers (Gemma 4's attention_k_eq_v) have no wv: v is the k projection (before
-  // k's norm and rope).
+  // K=V layers (Gemma 4's attention_k_eq_v) have no wv: v is v_norm of the k
+  // projection (before k's norm and rope), so they need v_norm.
   TensorView q_norm, k_norm;  // [hd] f32, or empty (no per-head q/k norm)
   TensorView v_norm;          // [hd] f32 (ones: a scale-free RMSNorm of v), or empty
 };
