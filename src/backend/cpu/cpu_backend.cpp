@@ -161,13 +161,7 @@ class CpuBackend final : public Backend {
   }
 
   void GatedAct(const TensorView& gate_up, TensorView out, GateAct act) override {
-    kernels::GatedActParams p;
-    p.gate_up = gate_up.as<float>();
-    p.out = out.as<float>();
-    p.f = out.shape[out.shape.ndim - 1];
-    p.m = out.numel() / p.f;
-    p.act = act;
-    fast_ ? kernels::cpu::GatedAct(p, pool_) : kernels::ref::GatedAct(p);
+    Gated(gate_up.as<float>(), nullptr, 0, out, act);
   }
 
   void Add(const TensorView& x, TensorView y) override {
@@ -178,16 +172,7 @@ class CpuBackend final : public Backend {
 
   void ActMul(const TensorView& gate, const TensorView& up, int64_t up_stride, TensorView out,
               GateAct act) override {
-    kernels::GatedActParams p;
-    p.gate_up = gate.as<float>();
-    p.up = up.as<float>();
-    p.out = out.as<float>();
-    p.f = out.shape[out.shape.ndim - 1];
-    p.m = out.numel() / p.f;
-    p.gate_stride = p.f;
-    p.up_stride = up_stride;
-    p.act = act;
-    fast_ ? kernels::cpu::GatedAct(p, pool_) : kernels::ref::GatedAct(p);
+    Gated(gate.as<float>(), up.as<float>(), up_stride, out, act);
   }
 
   void Scale(TensorView x, float s) override {
@@ -310,6 +295,23 @@ class CpuBackend final : public Backend {
   }
 
  private:
+  // out [m, f] = act(gate) * up: gate_up [m, 2f] fused when up is null, else gate [m, f]
+  // and up rows up_stride apart (kernels::GatedActParams).
+  void Gated(const float* gate, const float* up, int64_t up_stride, TensorView out, GateAct act) {
+    kernels::GatedActParams p;
+    p.gate_up = gate;
+    p.out = out.as<float>();
+    p.f = out.shape[out.shape.ndim - 1];
+    p.m = out.numel() / p.f;
+    p.act = act;
+    if (up != nullptr) {
+      p.up = up;
+      p.gate_stride = p.f;
+      p.up_stride = up_stride;
+    }
+    fast_ ? kernels::cpu::GatedAct(p, pool_) : kernels::ref::GatedAct(p);
+  }
+
   ThreadPool pool_;
   bool fast_;
   BatchMeta meta_;

@@ -143,6 +143,7 @@ class CudaBackend final : public Backend {
   void MatmulAs(const TensorView& x, const TensorView& w, TensorView y, bool accumulate, int64_t throughput_rows);
   template <typename T>
   void AttentionAs(const TensorView& q, const KvLayerView& cache, const AttentionShape& s, TensorView out);
+  void Gated(const TensorView& gate, const TensorView* up, int64_t up_stride, TensorView out, GateAct act);
   static bool GraphsEnabled();
 
   const bool f32_;

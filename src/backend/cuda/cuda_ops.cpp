@@ -76,19 +76,7 @@ void CudaBackend::Scale(TensorView x, float s) {
 
 void CudaBackend::ActMul(const TensorView& gate, const TensorView& up, int64_t up_stride, TensorView out,
                          GateAct act) {
-  ByAct(out.dtype, [&](auto t) {
-    using T = decltype(t);
-    kc::SiluMulParamsT<T> p;
-    p.gelu = act == GateAct::kGeluTanh;
-    p.gate_up = Dev<T>(gate);
-    p.up = Dev<T>(up);
-    p.out = Dev<T>(out);
-    p.f = out.shape[out.shape.ndim - 1];
-    p.m = out.numel() / p.f;
-    p.gate_stride = p.f;
-    p.up_stride = up_stride;
-    Note(kc::LaunchSiluMul(p, stream_));
-  });
+  Gated(gate, &up, up_stride, out, act);
 }
 
 void CudaBackend::Softcap(TensorView x, float cap) {
@@ -315,14 +303,26 @@ void CudaBackend::Rope(TensorView x, int n_heads, int head_dim, const TensorView
 }
 
 void CudaBackend::GatedAct(const TensorView& gate_up, TensorView out, GateAct act) {
+  Gated(gate_up, nullptr, 0, out, act);
+}
+
+// out [m, f] = act(gate) * up: gate_up [m, 2f] fused when up is null, else gate [m, f]
+// and up rows up_stride apart.
+void CudaBackend::Gated(const TensorView& gate, const TensorView* up, int64_t up_stride, TensorView out,
+                        GateAct act) {
   ByAct(out.dtype, [&](auto t) {
     using T = decltype(t);
     kc::SiluMulParamsT<T> p;
     p.gelu = act == GateAct::kGeluTanh;
-    p.gate_up = Dev<T>(gate_up);
+    p.gate_up = Dev<T>(gate);
     p.out = Dev<T>(out);
     p.f = out.shape[out.shape.ndim - 1];
     p.m = out.numel() / p.f;
+    if (up != nullptr) {
+      p.up = Dev<T>(*up);
+      p.gate_stride = p.f;
+      p.up_stride = up_stride;
+    }
     Note(kc::LaunchSiluMul(p, stream_));
   });
 }

@@ -17,6 +17,7 @@
 // routed on x (a scale-free RMSNorm times router.scale / sqrt(hidden), softmax, top-k,
 // renormalised, times per_expert_scale), then x += post_ff_norm(m).
 #include <cmath>
+#include <map>
 
 #include "model/arch/arch.h"
 #include "model/arch/common.h"
@@ -264,6 +265,7 @@ Result<std::unique_ptr<ArchModel>> Load(const ModelConfig& cfg, WeightLoader& ld
     AX_ASSIGN_OR_RETURN(m->ple_proj_norm, ld.Vector(base + "per_layer_projection_norm.weight", P));
   }
   int64_t widest_q = 0, widest_kv = 0, widest_gate_up = 0;
+  std::map<std::pair<int64_t, bool>, TensorView> inv_freqs;
   const int64_t first_shared = L - cfg.num_kv_shared_layers;
   for (int64_t l = 0; l < L; ++l) {
     const std::string p = base + "layers." + std::to_string(l) + ".";
@@ -301,10 +303,14 @@ Result<std::unique_ptr<ArchModel>> Load(const ModelConfig& cfg, WeightLoader& ld
     spec.shape.scale = 1.0f;
     spec.shape.norm_eps = m->eps;
     spec.kv_shared = SharedSource(cfg, l) >= 0;
-    AX_ASSIGN_OR_RETURN(spec.inv_freq, ld.Computed(sliding ? RopeInvFreq(shape.head_dim, cfg.rope_local_theta,
-                                                                         cfg.rope_local_scaling)
-                                                           : RopeInvFreq(shape.head_dim, cfg.rope_theta,
-                                                                         cfg.rope_scaling)));
+    // One frequency table per (head dim, layer type), shared by the layers that use it.
+    TensorView& freq = inv_freqs[{shape.head_dim, sliding}];
+    if (freq.data == nullptr) {
+      AX_ASSIGN_OR_RETURN(freq, ld.Computed(sliding ? RopeInvFreq(shape.head_dim, cfg.rope_local_theta,
+                                                                  cfg.rope_local_scaling)
+                                                    : RopeInvFreq(shape.head_dim, cfg.rope_theta, cfg.rope_scaling)));
+    }
+    spec.inv_freq = freq;
     m->specs.push_back(spec);
     m->attention.push_back(spec.shape);
     m->memory.push_back({LayerMemoryKind::kPagedKv, spec.shape.n_kv_heads, spec.shape.head_dim, spec.shape.window,

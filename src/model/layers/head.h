@@ -46,7 +46,9 @@ struct ForwardOutput {
 
 // Stages `batch`, runs `layers` (which leaves the final hidden rows, before the final
 // norm, in ws.x) and the logits stage, and writes the results to `out`.
-// REQUIRES: batch validated; 0 < n_tokens <= ws.max_tokens; out holds exactly one mode.
+// REQUIRES: batch validated; 0 < n_tokens <= ws.max_tokens; `out` checked as
+// Model::CheckOutput does (exactly one mode, k in range, masses with temperatures,
+// penalties only with ids or candidates).
 Status RunForward(Backend& be, const HeadWeights& head, Workspace& ws, const ForwardBatch& batch,
                   const ForwardOutput& out, int64_t vocab, const std::function<void()>& layers);
 
