@@ -41,10 +41,11 @@ struct KnownUnsupported {
   const char* name;  // class name or model_type
   const char* missing;
 };
+constexpr const char* kGemma3nMissing = "Gemma 3n's AltUp residual streams, Laurel blocks and activation sparsity";
 constexpr KnownUnsupported kKnownUnsupported[] = {
-    {"Gemma3nForCausalLM", "Gemma 3n's AltUp residual streams, Laurel blocks and activation sparsity"},
-    {"Gemma3nForConditionalGeneration", "Gemma 3n's AltUp residual streams, Laurel blocks and activation sparsity"},
-    {"gemma3n_text", "Gemma 3n's AltUp residual streams, Laurel blocks and activation sparsity"},
+    {"Gemma3nForCausalLM", kGemma3nMissing},
+    {"Gemma3nForConditionalGeneration", kGemma3nMissing},
+    {"gemma3n_text", kGemma3nMissing},
 };
 
 const char* MissingFor(const std::string& name) {
