@@ -96,7 +96,8 @@ class Backend {
   virtual DType kv_dtype() const { return DType::kF32; }
 
   // ---- memory ---------------------------------------------------------------
-  // A device copy of host weights (any of F32/F16/BF16) converted to `dtype`.
+  // A device copy of host weights (any of F32/F16/BF16) converted to `dtype`; kAffine
+  // weights (dtype kAffine) are copied as they are, codes, scales and biases.
   virtual Result<TensorView> UploadWeight(const TensorView& host, DType dtype) = 0;
   // Host weights [r_i, c] concatenated along rows into one [sum r_i, c] weight
   // (load-time fusion, e.g. gate_proj and up_proj).
@@ -226,6 +227,13 @@ class Backend {
 // The shape of parts [r_i, ...] concatenated along rows: [sum r_i, ...].
 // REQUIRES: parts non-empty, every part has the same trailing dimensions.
 Shape ConcatRowsShape(const std::vector<TensorView>& parts);
+
+// Affine-quantized parts [r_i, cols] to concatenate along rows (UploadConcatRows of
+// kAffine weights): every part kAffine with the bits, group size and scale dtype of the
+// first (returned, side pointers null); an error names what differs.
+Result<AffineQuant> CommonAffineQuant(const std::vector<TensorView>& parts);
+// Bytes of a [rows, cols] affine matrix's scales (= its biases).
+size_t AffineSideBytes(const AffineQuant& q, int64_t rows, int64_t cols);
 
 // Activation and KV-cache precision (--precision). kAuto: the backend's own (CPU f32,
 // CUDA bf16, the fast path). kBF16: bf16 (CUDA only). kF32: f32 activations and KV

@@ -157,4 +157,25 @@ Shape ConcatRowsShape(const std::vector<TensorView>& parts) {
   return shape;
 }
 
+Result<AffineQuant> CommonAffineQuant(const std::vector<TensorView>& parts) {
+  AX_CHECK(!parts.empty());
+  AffineQuant q = parts[0].quant;
+  q.scales = q.biases = nullptr;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const AffineQuant& pq = parts[i].quant;
+    if (parts[i].dtype != DType::kAffine || pq.bits != q.bits || pq.group_size != q.group_size ||
+        pq.scale_dtype != q.scale_dtype) {
+      return InvalidArgument("fused weight part " + std::to_string(i) + " is " + DTypeName(parts[i].dtype) + " " +
+                             std::to_string(pq.bits) + "-bit group " + std::to_string(pq.group_size) +
+                             ", part 0 affine " + std::to_string(q.bits) + "-bit group " +
+                             std::to_string(q.group_size) + ": parts fused at load must share one format");
+    }
+  }
+  return q;
+}
+
+size_t AffineSideBytes(const AffineQuant& q, int64_t rows, int64_t cols) {
+  return static_cast<size_t>(rows * (cols / q.group_size)) * DTypeSize(q.scale_dtype);
+}
+
 }  // namespace ax

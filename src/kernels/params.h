@@ -3,7 +3,8 @@
 // nothing of ours above base/ and tensor/dtype.h, and own no memory.
 //
 // Conventions: activations are f32 and row-major; weights are row-major [out, in] as
-// Hugging Face stores them (nn.Linear), in f32, f16 or bf16. Every output element in
+// Hugging Face stores them (nn.Linear), in f32, f16 or bf16, or MLX affine-quantized
+// (DType::kAffine with its AffineQuant, tensor/dtype.h; k a multiple of the group size). Every output element in
 // the documented range is written (tests poison outputs with NaN to check).
 #pragma once
 
@@ -33,6 +34,7 @@ struct MatmulParams {
   const float* x = nullptr;  // [m, k], row stride ldx (elements)
   const void* w = nullptr;   // [n, k], dense, dtype w_dtype
   DType w_dtype = DType::kF32;
+  AffineQuant wq;            // w_dtype kAffine
   float* y = nullptr;        // [m, n], row stride ldy (elements)
   int64_t m = 0, n = 0, k = 0;
   int64_t ldx = 0, ldy = 0;  // 0 means dense (k and n)
@@ -105,6 +107,7 @@ struct EmbeddingParams {
   float* out = nullptr;          // [n, d]
   int64_t n = 0, d = 0, vocab = 0;
   float scale = 1.0f;
+  AffineQuant table_q;  // table_dtype kAffine
 };
 
 // Paged KV cache of one layer (see docs/kv-layout.md):
@@ -192,6 +195,7 @@ struct MoeParams {
   const void* gate_up = nullptr;
   const void* down = nullptr;
   DType w_dtype = DType::kF32;
+  AffineQuant gate_up_q, down_q;  // w_dtype kAffine (the stacked [E * rows, cols] matrices)
   GateAct act = GateAct::kSilu;
   int64_t prompt_rows = 0;
   float* out = nullptr;  // [n, hidden]

@@ -224,6 +224,8 @@ const char* TorchDTypeName(DType dt) {
     case DType::kF16: return "float16";
     case DType::kBF16: return "bfloat16";
     case DType::kI32: return "int32";
+    case DType::kU32: return "uint32";
+    case DType::kAffine: return "affine";
   }
   return "?";
 }
@@ -302,6 +304,7 @@ Result<ModelConfig> ParseModelConfig(std::string_view json_text, const std::stri
     AX_RETURN_IF_ERROR(ParseRope(*s, path, prefix + "rope_scaling", false, &c.rope_scaling, &c.rope_theta));
   }
   AX_RETURN_IF_ERROR(arch->parse_extras(f, &c));
+  AX_RETURN_IF_ERROR(ParseQuantizationConfig(&root, path, &c.quantization));
   if (c.layer_types.empty()) c.layer_types.assign(static_cast<size_t>(c.num_hidden_layers), AttentionType::kFull);
   AX_RETURN_IF_ERROR(ValidateModelConfig(c, path));
   return c;
@@ -397,6 +400,14 @@ std::string ModelConfigToJson(const ModelConfig& c) {
     j["use_sliding_window"] = false;
     j["sliding_window"] = nullptr;
     j["max_window_layers"] = c.num_hidden_layers;
+  }
+  if (c.quantization.quantized()) {  // as mlx_lm writes it: both keys, the same object
+    Json q = {{"bits", c.quantization.bits}, {"group_size", c.quantization.group_size}, {"mode", "affine"}};
+    for (const auto& [name, m] : c.quantization.modules) {
+      q[name] = m.quantized ? Json{{"bits", m.bits}, {"group_size", m.group_size}} : Json(false);
+    }
+    j["quantization"] = q;
+    j["quantization_config"] = q;
   }
   const RopeScaling& r = c.rope_scaling;
   switch (r.type) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ax/status.h"
+#include "model/quant_config.h"
 #include "tensor/dtype.h"
 
 namespace ax {
@@ -84,6 +85,7 @@ struct ModelConfig {
   // model we run; its other towers are not loaded.
   bool multimodal = false;
   DType torch_dtype = DType::kF32;  // the stored dtype config.json declares
+  QuantizationConfig quantization;  // MLX affine checkpoints (model/quant_config.h)
   int32_t bos_token_id = -1;
   std::vector<int32_t> eos_token_ids;
 };

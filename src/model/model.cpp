@@ -8,10 +8,13 @@
 namespace ax {
 namespace {
 
-// The stored dtype of the matrices, as the embedding's.
+// The stored dtype of the matrices, as the embedding's (a quantized one's: its scales').
 DType MatrixDType(const WeightStore& store) {
-  for (const auto& [name, e] : store.tensors())
-    if (e.shape.ndim == 2 && name.find("embed_tokens") != std::string::npos) return e.dtype;
+  for (const auto& [name, e] : store.tensors()) {
+    if (e.shape.ndim != 2 || name.find("embed_tokens.weight") == std::string::npos) continue;
+    const TensorEntry* scales = store.Find(name.substr(0, name.size() - 6) + "scales");
+    return e.dtype == DType::kU32 && scales != nullptr ? scales->dtype : e.dtype;
+  }
   return DType::kF32;
 }
 
@@ -40,7 +43,7 @@ Result<std::unique_ptr<Model>> Model::Load(const std::string& dir, Backend& back
   AX_ASSIGN_OR_RETURN(WeightStore store, WeightStore::OpenDir(dir));
   std::unique_ptr<Model> m(new Model(backend));
   m->config_ = cfg;
-  WeightLoader loader(store, &backend);
+  WeightLoader loader(store, &backend, &cfg.quantization);
   auto arch = ArchFor(cfg.family).load(cfg, loader);
   if (!arch.ok()) return arch.status().WithPrefix(dir);
   m->arch_ = std::move(*arch);
@@ -61,7 +64,7 @@ Result<ModelCheck> Model::Check(const std::string& dir) {
   ModelCheck check;
   AX_ASSIGN_OR_RETURN(check.config, LoadModelConfig(dir));
   AX_ASSIGN_OR_RETURN(WeightStore store, WeightStore::OpenDir(dir));
-  WeightLoader loader(store, nullptr);
+  WeightLoader loader(store, nullptr, &check.config.quantization);
   const ArchInfo& arch = ArchFor(check.config.family);
   auto mapped = arch.load(check.config, loader);
   if (!mapped.ok()) return mapped.status().WithPrefix(dir);

@@ -279,11 +279,13 @@ const TensorEntry* WeightStore::Find(const std::string& name) const {
   return it == tensors_.end() ? nullptr : &it->second;
 }
 
-Result<const TensorEntry*> WeightStore::Get(const std::string& name, const Shape& expected) const {
+Result<const TensorEntry*> WeightStore::Get(const std::string& name, const Shape& expected, bool packed) const {
   const TensorEntry* t = Find(name);
   if (!t) return NotFound(name + ": tensor not found (in " + Source() + ")");
-  if (t->dtype == DType::kI32)
-    return InvalidArgument(name + ": dtype " + DTypeName(t->dtype) + ", expected F32, F16 or BF16 (in " + t->file + ")");
+  const bool is_float = t->dtype == DType::kF32 || t->dtype == DType::kF16 || t->dtype == DType::kBF16;
+  if (packed ? t->dtype != DType::kU32 : !is_float)
+    return InvalidArgument(name + ": dtype " + DTypeName(t->dtype) + ", expected " +
+                           (packed ? "U32 (packed quantized codes)" : "F32, F16 or BF16") + " (in " + t->file + ")");
   if (!(t->shape == expected))
     return InvalidArgument(name + ": shape " + t->shape.ToString() + ", expected " + expected.ToString() + " (in " +
                            t->file + ")");

@@ -61,9 +61,10 @@ class WeightStore {
 
   // nullptr when absent.
   const TensorEntry* Find(const std::string& name) const;
-  // The tensor, checked against the expected shape (any dtype of F32/F16/BF16):
+  // The tensor, checked against the expected shape and dtype (F32/F16/BF16, or U32
+  // for `packed` quantized codes):
   //   "model.layers.3.mlp.up_proj.weight: shape [1024, 3072], expected [3072, 1024] (in <file>)"
-  Result<const TensorEntry*> Get(const std::string& name, const Shape& expected) const;
+  Result<const TensorEntry*> Get(const std::string& name, const Shape& expected, bool packed = false) const;
   const std::map<std::string, TensorEntry>& tensors() const { return tensors_; }
   size_t total_bytes() const;
   // The files' "__metadata__" string entries (the first file's value wins on clashes).

@@ -137,7 +137,9 @@ void Encode(DType dt, const float* src, int64_t n, uint8_t* dst) {
       for (int64_t i = 0; i < n; ++i) d[i] = dt == DType::kF16 ? F32ToF16(src[i]) : F32ToBf16(src[i]);
       return;
     }
-    case DType::kI32: return;  // rejected before generation
+    case DType::kI32:
+    case DType::kU32:
+    case DType::kAffine: return;  // rejected before generation
   }
 }
 

@@ -11,47 +11,96 @@ float LoadF32(const TensorView& v, int64_t i) {
     case DType::kF32: return static_cast<const float*>(v.data)[i];
     case DType::kBF16: return Bf16ToF32(static_cast<const uint16_t*>(v.data)[i]);
     case DType::kF16: return F16ToF32(static_cast<const uint16_t*>(v.data)[i]);
-    case DType::kI32: break;
+    case DType::kI32:
+    case DType::kU32:
+    case DType::kAffine: break;  // WeightStore::Get admits only float tensors here
   }
   return static_cast<float>(static_cast<const int32_t*>(v.data)[i]);
 }
 
+// "<module>.weight" -> "<module>" (a stacked expert tensor without the suffix is its own module).
+std::string ModuleOf(const std::string& name) {
+  constexpr std::string_view kSuffix = ".weight";
+  if (name.size() > kSuffix.size() && name.compare(name.size() - kSuffix.size(), kSuffix.size(), kSuffix) == 0)
+    return name.substr(0, name.size() - kSuffix.size());
+  return name;
+}
+
+Shape StackShape(int64_t count, int64_t rows, int64_t cols) {
+  return count > 1 ? Shape{count, rows, cols} : Shape{rows, cols};
+}
+
+// Bytes a host weight occupies (a kAffine one's codes, scales and biases).
+size_t WeightBytes(const TensorView& host) {
+  if (host.dtype != DType::kAffine) return host.nbytes();
+  return host.nbytes() + 2 * AffineSideBytes(host.quant, host.shape[0], host.shape[1]);
+}
+
 }  // namespace
 
-Result<TensorView> WeightLoader::Matrix(const std::string& name, int64_t rows, int64_t cols) {
-  AX_ASSIGN_OR_RETURN(const TensorEntry* e, store_.Get(name, Shape{rows, cols}));
+Result<TensorView> WeightLoader::HostAffine(const std::string& name, const std::string& module, int64_t count,
+                                            int64_t rows, int64_t cols) {
+  const std::string scales_name = module + ".scales", biases_name = module + ".biases";
+  if (quant_ == nullptr || !quant_->quantized())
+    return InvalidArgument(scales_name + ": stored, but config.json has no quantization section (bits, group_size)");
+  const ModuleQuant mq = quant_->For(module);
+  if (!mq.quantized)
+    return InvalidArgument(scales_name + ": stored, but config.json's quantization." + module + " is false");
+  if (cols % mq.group_size != 0)
+    return InvalidArgument(name + ": " + std::to_string(cols) + " input columns are not a multiple of the group size " +
+                           std::to_string(mq.group_size));
+  AX_ASSIGN_OR_RETURN(const TensorEntry* codes,
+                      store_.Get(name, StackShape(count, rows, cols * mq.bits / 32), /*packed=*/true));
+  const Shape side = StackShape(count, rows, cols / mq.group_size);
+  AX_ASSIGN_OR_RETURN(const TensorEntry* scales, store_.Get(scales_name, side));
+  AX_ASSIGN_OR_RETURN(const TensorEntry* biases, store_.Get(biases_name, side));
+  if (biases->dtype != scales->dtype)
+    return InvalidArgument(biases_name + ": dtype " + DTypeName(biases->dtype) + ", expected " +
+                           DTypeName(scales->dtype) + " like " + scales_name);
+  for (const std::string& n : {name, scales_name, biases_name}) used_.insert(n);
+  TensorView host{const_cast<void*>(codes->data), DType::kAffine, Shape{count * rows, cols}, Device::kCpu};
+  host.quant = AffineQuant{mq.bits, mq.group_size, scales->dtype, scales->data, biases->data};
+  return host;
+}
+
+Result<TensorView> WeightLoader::HostMatrix(const std::string& name, int64_t count, int64_t rows, int64_t cols) {
+  const std::string module = ModuleOf(name);
+  if (store_.Find(module + ".scales") != nullptr) return HostAffine(name, module, count, rows, cols);
+  AX_ASSIGN_OR_RETURN(const TensorEntry* e, store_.Get(name, StackShape(count, rows, cols)));
   used_.insert(name);
-  if (backend_ == nullptr) return TensorView{};
-  uploaded_bytes_ += e->nbytes;
-  return backend_->UploadWeight(e->view(), e->dtype);
+  TensorView host = e->view();
+  host.shape = Shape{count * rows, cols};
+  return host;
+}
+
+Result<TensorView> WeightLoader::Matrix(const std::string& name, int64_t rows, int64_t cols) {
+  return Stacked(name, 1, rows, cols);
 }
 
 Result<TensorView> WeightLoader::Stacked(const std::string& name, int64_t count, int64_t rows, int64_t cols) {
-  AX_ASSIGN_OR_RETURN(const TensorEntry* e, store_.Get(name, Shape{count, rows, cols}));
-  used_.insert(name);
+  AX_ASSIGN_OR_RETURN(TensorView host, HostMatrix(name, count, rows, cols));
   if (backend_ == nullptr) return TensorView{};
-  uploaded_bytes_ += e->nbytes;
-  TensorView host = e->view();
-  host.shape = Shape{count * rows, cols};
-  return backend_->UploadWeight(host, e->dtype);
+  uploaded_bytes_ += WeightBytes(host);
+  return backend_->UploadWeight(host, host.dtype);
 }
 
 Result<TensorView> WeightLoader::FusedRows(const std::vector<std::string>& names,
                                            const std::vector<int64_t>& rows, int64_t cols) {
   std::vector<TensorView> parts;
-  DType dtype = DType::kF32;
   for (size_t i = 0; i < names.size(); ++i) {
-    AX_ASSIGN_OR_RETURN(const TensorEntry* e, store_.Get(names[i], Shape{rows[i], cols}));
-    used_.insert(names[i]);
-    if (i == 0) dtype = e->dtype;
-    if (e->dtype != dtype)
-      return InvalidArgument(names[i] + ": dtype " + DTypeName(e->dtype) + ", expected " + DTypeName(dtype) +
-                             " like " + names[0] + " (fused at load)");
-    parts.push_back(e->view());
-    uploaded_bytes_ += e->nbytes;
+    AX_ASSIGN_OR_RETURN(TensorView host, HostMatrix(names[i], 1, rows[i], cols));
+    if (i > 0 && host.dtype != parts[0].dtype)
+      return InvalidArgument(names[i] + ": dtype " + DTypeName(host.dtype) + ", expected " +
+                             DTypeName(parts[0].dtype) + " like " + names[0] + " (fused at load)");
+    parts.push_back(host);
+    uploaded_bytes_ += WeightBytes(host);
+  }
+  if (parts[0].dtype == DType::kAffine) {
+    Result<AffineQuant> common = CommonAffineQuant(parts);
+    if (!common.ok()) return InvalidArgument(names[0] + " and the matrices fused with it: " + common.status().message());
   }
   if (backend_ == nullptr) return TensorView{};
-  return backend_->UploadConcatRows(parts, dtype);
+  return backend_->UploadConcatRows(parts, parts[0].dtype);
 }
 
 Result<TensorView> WeightLoader::Vector(const std::string& name, int64_t dim, float offset) {

@@ -1,5 +1,10 @@
 // Maps checkpoint tensors to backend tensors with shape checks. With no backend it
 // only checks (doctor's validation reads headers, never weight bytes).
+//
+// Matrices may be MLX affine-quantized: "<module>.weight" [rows, cols * bits / 32] U32
+// codes beside "<module>.scales" and "<module>.biases" [rows, cols / group_size] give
+// a kAffine view [rows, cols] (tensor/quant.h), with bits and group size from
+// config.json's quantization section (model/quant_config.h).
 #pragma once
 
 #include <set>
@@ -7,6 +12,7 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "model/quant_config.h"
 #include "model/safetensors.h"
 
 namespace ax {
@@ -14,14 +20,17 @@ namespace ax {
 class WeightLoader {
  public:
   // backend == nullptr: validation only; every Load returns an empty view.
-  WeightLoader(const WeightStore& store, Backend* backend) : store_(store), backend_(backend) {}
+  WeightLoader(const WeightStore& store, Backend* backend, const QuantizationConfig* quant = nullptr)
+      : store_(store), backend_(backend), quant_(quant) {}
 
-  // A matrix kept in its stored dtype (f32/f16/bf16 are all computed on directly).
+  // A matrix kept in its stored dtype (f32/f16/bf16 are all computed on directly), or
+  // a kAffine view when the checkpoint quantized it.
   Result<TensorView> Matrix(const std::string& name, int64_t rows, int64_t cols);
   // A stack of matrices [count, rows, cols] (a MoE block's experts) viewed as one
   // [count * rows, cols] matrix in its stored dtype.
   Result<TensorView> Stacked(const std::string& name, int64_t count, int64_t rows, int64_t cols);
-  // Several [r_i, cols] matrices fused into one [sum r_i, cols], in order.
+  // Several [r_i, cols] matrices fused into one [sum r_i, cols], in order (quantized
+  // parts must share one format).
   Result<TensorView> FusedRows(const std::vector<std::string>& names, const std::vector<int64_t>& rows,
                                int64_t cols);
   // A norm weight [dim], converted to f32, plus `offset` (1 for Gemma's (1 + w) RMSNorm,
@@ -40,8 +49,15 @@ class WeightLoader {
   size_t uploaded_bytes() const { return uploaded_bytes_; }
 
  private:
+  // The host view of `name` [count * rows, cols] (count > 1: a stack [count, rows, cols]),
+  // float or kAffine; shapes, dtypes and the quantization config checked.
+  Result<TensorView> HostMatrix(const std::string& name, int64_t count, int64_t rows, int64_t cols);
+  Result<TensorView> HostAffine(const std::string& name, const std::string& module, int64_t count, int64_t rows,
+                                int64_t cols);
+
   const WeightStore& store_;
   Backend* backend_;
+  const QuantizationConfig* quant_;
   size_t uploaded_bytes_ = 0;
   std::set<std::string> used_;
 };

@@ -10,6 +10,8 @@ size_t DTypeSize(DType dt) {
     case DType::kF16: return 2;
     case DType::kBF16: return 2;
     case DType::kI32: return 4;
+    case DType::kU32: return 4;
+    case DType::kAffine: return 0;
   }
   return 0;
 }
@@ -20,6 +22,8 @@ const char* DTypeName(DType dt) {
     case DType::kF16: return "F16";
     case DType::kBF16: return "BF16";
     case DType::kI32: return "I32";
+    case DType::kU32: return "U32";
+    case DType::kAffine: return "AFFINE";
   }
   return "?";
 }
@@ -29,6 +33,7 @@ bool ParseDType(std::string_view name, DType* out) {
   else if (name == "F16") *out = DType::kF16;
   else if (name == "BF16") *out = DType::kBF16;
   else if (name == "I32") *out = DType::kI32;
+  else if (name == "U32") *out = DType::kU32;
   else return false;
   return true;
 }
@@ -105,6 +110,12 @@ void ConvertToF32(DType dt, const void* src, float* dst, size_t n) {
       for (size_t i = 0; i < n; ++i) dst[i] = static_cast<float>(s[i]);
       return;
     }
+    case DType::kU32: {
+      const auto* s = static_cast<const uint32_t*>(src);
+      for (size_t i = 0; i < n; ++i) dst[i] = static_cast<float>(s[i]);
+      return;
+    }
+    case DType::kAffine: break;  // not elementwise: DequantizeAffineRow
   }
 }
 

@@ -31,9 +31,18 @@ struct TensorView {
   DType dtype = DType::kF32;
   Shape shape;
   Device device = Device::kCpu;
+  AffineQuant quant;  // dtype kAffine: bits, group size, scales, biases (same device)
+
+  TensorView() = default;
+  TensorView(void* d, DType t, Shape s, Device dev) : data(d), dtype(t), shape(s), device(dev) {}
 
   int64_t numel() const { return shape.numel(); }
-  size_t nbytes() const { return static_cast<size_t>(numel()) * DTypeSize(dtype); }
+  // Bytes of data (for kAffine: the packed codes of a [rows, cols] matrix).
+  size_t nbytes() const {
+    if (dtype == DType::kAffine)
+      return static_cast<size_t>(shape[0] * AffineRowBytes(shape[shape.ndim - 1], quant.bits));
+    return static_cast<size_t>(numel()) * DTypeSize(dtype);
+  }
   template <typename T>
   T* as() const { return static_cast<T*>(data); }
 };

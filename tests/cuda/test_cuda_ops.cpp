@@ -53,7 +53,7 @@ TEST_P(CudaOpsP, Embedding) {
     ASSERT_TRUE(be.BeginForward(s.meta()).ok());
     be.Embedding(t, 1.0f, out);
     std::vector<float> want(static_cast<size_t>(n * d));
-    kernels::EmbeddingParams p{table.data(), DType::kF32, s.tokens.data(), want.data(), n, d, vocab};
+    kernels::EmbeddingParams p{table.data(), DType::kF32, s.tokens.data(), want.data(), n, d, vocab, 1.0f, {}};
     kernels::ref::Embedding(p);
     EXPECT_EQ(ToHost(be, out), want) << "d " << d;
   }

@@ -27,7 +27,9 @@ TensorToWrite MakeTensor(const std::string& name, DType dt, Shape shape, float b
       case DType::kF32: std::memcpy(&t.bytes[i * 4], &v, 4); break;
       case DType::kF16: { uint16_t h = F32ToF16(v); std::memcpy(&t.bytes[i * 2], &h, 2); break; }
       case DType::kBF16: { uint16_t h = F32ToBf16(v); std::memcpy(&t.bytes[i * 2], &h, 2); break; }
-      case DType::kI32: { int32_t x = static_cast<int32_t>(i); std::memcpy(&t.bytes[i * 4], &x, 4); break; }
+      case DType::kI32:
+      case DType::kU32: { int32_t x = static_cast<int32_t>(i); std::memcpy(&t.bytes[i * 4], &x, 4); break; }
+      case DType::kAffine: break;  // not a stored dtype
     }
   }
   return t;

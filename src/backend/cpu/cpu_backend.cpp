@@ -41,7 +41,9 @@ void ConvertElements(DType from, const void* src, DType to, void* dst, size_t n)
         for (size_t j = 0; j < c; ++j) static_cast<uint16_t*>(dst)[i + j] = F32ToBf16(tmp[j]);
         break;
       case DType::kI32:
-        AX_CHECK_MSG(false, "weights cannot be converted to I32");
+      case DType::kU32:
+      case DType::kAffine:
+        AX_CHECK_MSG(false, "weights convert only between F32, F16 and BF16");
     }
   }
 }
@@ -65,6 +67,7 @@ class CpuBackend final : public Backend {
 
   Result<TensorView> UploadConcatRows(const std::vector<TensorView>& parts, DType dtype) override {
     const Shape shape = ConcatRowsShape(parts);
+    if (dtype == DType::kAffine) return UploadAffineRows(parts, shape);
     AX_ASSIGN_OR_RETURN(TensorView out, Alloc(dtype, shape));
     char* dst = static_cast<char*>(out.data);
     for (const TensorView& p : parts) {
@@ -74,21 +77,49 @@ class CpuBackend final : public Backend {
     return out;
   }
 
+  // Codes, scales and biases of affine parts, each concatenated along rows.
+  Result<TensorView> UploadAffineRows(const std::vector<TensorView>& parts, const Shape& shape) {
+    AX_ASSIGN_OR_RETURN(AffineQuant q, CommonAffineQuant(parts));
+    const int64_t rows = shape[0], cols = shape[1];
+    const size_t side = AffineSideBytes(q, rows, cols);
+    AX_ASSIGN_OR_RETURN(void* codes, AllocBytes(static_cast<size_t>(rows * AffineRowBytes(cols, q.bits)), "codes"));
+    AX_ASSIGN_OR_RETURN(void* scales, AllocBytes(side, "scales"));
+    AX_ASSIGN_OR_RETURN(void* biases, AllocBytes(side, "biases"));
+    size_t at_codes = 0, at_side = 0;
+    for (const TensorView& p : parts) {
+      const size_t n_codes = p.nbytes(), n_side = AffineSideBytes(q, p.shape[0], cols);
+      std::memcpy(static_cast<char*>(codes) + at_codes, p.data, n_codes);
+      std::memcpy(static_cast<char*>(scales) + at_side, p.quant.scales, n_side);
+      std::memcpy(static_cast<char*>(biases) + at_side, p.quant.biases, n_side);
+      at_codes += n_codes;
+      at_side += n_side;
+    }
+    TensorView out{codes, DType::kAffine, shape, Device::kCpu};
+    out.quant = q;
+    out.quant.scales = scales;
+    out.quant.biases = biases;
+    return out;
+  }
+
   Result<TensorView> Alloc(DType dtype, const Shape& shape) override {
-    const size_t bytes = static_cast<size_t>(shape.numel()) * DTypeSize(dtype);
+    AX_ASSIGN_OR_RETURN(void* p, AllocBytes(static_cast<size_t>(shape.numel()) * DTypeSize(dtype),
+                                            std::string(DTypeName(dtype)) + " tensor " + shape.ToString()));
+    return TensorView{p, dtype, shape, Device::kCpu};
+  }
+
+  // `what` names the buffer in the error.
+  Result<void*> AllocBytes(size_t bytes, const std::string& what) {
     // 2 MiB alignment for large buffers so transparent huge pages can back them
     // (fewer TLB misses while streaming weights); 64 bytes otherwise.
     const size_t align = bytes >= (4u << 20) ? (2u << 20) : 64;
     const size_t rounded = (std::max<size_t>(bytes, 1) + align - 1) / align * align;
     void* p = std::aligned_alloc(align, rounded);
     if (p == nullptr) {
-      return ResourceExhausted("cpu backend: cannot allocate " + std::to_string(bytes) +
-                               " bytes for a " + std::string(DTypeName(dtype)) + " tensor " +
-                               shape.ToString());
+      return ResourceExhausted("cpu backend: cannot allocate " + std::to_string(bytes) + " bytes for " + what);
     }
     if (align > 64) madvise(p, rounded, MADV_HUGEPAGE);
     buffers_.emplace_back(p);
-    return TensorView{p, dtype, shape, Device::kCpu};
+    return p;
   }
 
   Status ReadToHost(const TensorView& src, void* dst, size_t bytes) override {
@@ -107,6 +138,7 @@ class CpuBackend final : public Backend {
     p.scale = scale;
     p.table = table.data;
     p.table_dtype = table.dtype;
+    p.table_q = table.quant;
     p.ids = meta_.tokens;
     p.out = out.as<float>();
     p.n = meta_.n_tokens;
@@ -131,6 +163,7 @@ class CpuBackend final : public Backend {
     kernels::MatmulParams p;
     p.w = w.data;
     p.w_dtype = w.dtype;
+    p.wq = w.quant;
     p.n = w.shape[0];
     p.k = w.shape[1];
     p.accumulate = accumulate;
@@ -280,6 +313,8 @@ class CpuBackend final : public Backend {
     p.gate_up = gate_up.data;
     p.down = down.data;
     p.w_dtype = gate_up.dtype;
+    p.gate_up_q = gate_up.quant;
+    p.down_q = down.quant;
     p.act = shape.act;
     p.prompt_rows = std::clamp<int64_t>(throughput_rows, 0, p.n);
     p.out = out.as<float>();

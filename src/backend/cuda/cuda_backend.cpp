@@ -115,6 +115,8 @@ Status CudaBackend::CopyConverted(const TensorView& part, DType to, char* dst) {
 
 Result<TensorView> CudaBackend::UploadConcatRows(const std::vector<TensorView>& parts, DType dtype) {
   const Shape shape = ConcatRowsShape(parts);
+  if (dtype == DType::kAffine)
+    return Unimplemented("cuda backend: affine-quantized weights are not supported yet (--backend cpu runs them)");
   // Matrices (embedding, projections, lm_head) are bf16 on the device whatever the
   // checkpoint stores; vectors (norm weights, inv_freq) keep the requested f32.
   const DType to = shape.ndim >= 2 ? DType::kBF16 : dtype;

@@ -12,6 +12,7 @@
 #include "base/check.h"
 #include "kernels/cpu/cpu.h"
 #include "kernels/cpu/simd.h"
+#include "tensor/quant.h"
 
 namespace ax::kernels::cpu {
 namespace {
@@ -91,6 +92,8 @@ void ConvertRow(DType dt, const void* src, float* dst, int64_t n) {
       for (; j < n; ++j) dst[j] = F16ToF32(h[j]);
       return;
     case DType::kI32:
+    case DType::kU32:
+    case DType::kAffine:  // dequantized by the caller
       break;
   }
   AX_CHECK_MSG(false, "Embedding: table must be f32, f16 or bf16");
@@ -202,9 +205,12 @@ void Embedding(const EmbeddingParams& p, ThreadPool& pool) {
   pool.ParallelFor(p.n, RowGrain(p.d), [&](int64_t begin, int64_t end) {
     for (int64_t t = begin; t < end; ++t) {
       AX_CHECK(p.ids[t] >= 0 && p.ids[t] < p.vocab);
-      const char* row = static_cast<const char*>(p.table) + p.ids[t] * p.d * esize;
       float* out = p.out + t * p.d;
-      ConvertRow(p.table_dtype, row, out, p.d);
+      if (p.table_dtype == DType::kAffine) {
+        DequantizeAffineRow(p.table, p.table_q, p.ids[t], p.d, out);
+      } else {
+        ConvertRow(p.table_dtype, static_cast<const char*>(p.table) + p.ids[t] * p.d * esize, out, p.d);
+      }
       if (p.scale != 1.0f)
         for (int64_t j = 0; j < p.d; ++j) out[j] *= p.scale;
     }

@@ -306,12 +306,14 @@ void GemmTyped(const MatmulParams& p, ThreadPool& pool) {
 
 void Gemm(const MatmulParams& p, ThreadPool& pool) {
   switch (p.w_dtype) {
+    case DType::kAffine: return AffineGemm(p, pool);
     case DType::kF32: return GemmTyped<W::kF32>(p, pool);
     case DType::kF16: return GemmTyped<W::kF16>(p, pool);
     case DType::kBF16: return GemmTyped<W::kBF16>(p, pool);
-    case DType::kI32: break;
+    case DType::kI32:
+    case DType::kU32: break;
   }
-  AX_CHECK_MSG(false, "Matmul: weights must be f32, f16 or bf16");
+  AX_CHECK_MSG(false, "Matmul: weights must be f32, f16, bf16 or affine-quantized");
 }
 
 }  // namespace ax::kernels::cpu::detail

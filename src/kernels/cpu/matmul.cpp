@@ -22,6 +22,7 @@ void GemvAvx2(const MatmulParams& p, ThreadPool& pool) { GemvFor<false>(p, pool)
 // 9-15% faster at m = 3..8 on the demo model's shapes; at m = 1, 2 the tiles are the
 // same and the AVX2 build was a few percent faster), unless AX_CPU_GEMV_WIDE=0 (A/B).
 void Gemv(const MatmulParams& p, ThreadPool& pool) {
+  if (p.w_dtype == DType::kAffine) return AffineGemv(p, pool);
   static const bool wide = CpuHasAvx512Vl() && EnvSwitch("AX_CPU_GEMV_WIDE", true);
   if (wide && p.m >= 3) return GemvWide(p, pool);
   GemvAvx2(p, pool);
@@ -29,7 +30,7 @@ void Gemv(const MatmulParams& p, ThreadPool& pool) {
 
 }  // namespace detail
 
-// REQUIRES: w_dtype is f32/f16/bf16; x, w, y non-null when m*n > 0; y does not alias
+// REQUIRES: w_dtype is f32/f16/bf16 or kAffine; x, w, y non-null when m*n > 0; y does not alias
 // x or w. ldx >= k and ldy >= n when given.
 void Matmul(const MatmulParams& params, ThreadPool& pool) {
   if (params.m <= 0 || params.n <= 0) return;

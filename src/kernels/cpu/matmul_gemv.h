@@ -189,7 +189,9 @@ void GemvFor(const MatmulParams& p, ThreadPool& pool) {
     case DType::kF32: return GemvTyped<W::kF32, kWide>(p, pool);
     case DType::kF16: return GemvTyped<W::kF16, kWide>(p, pool);
     case DType::kBF16: return GemvTyped<W::kBF16, kWide>(p, pool);
-    case DType::kI32: break;
+    case DType::kI32:
+    case DType::kU32:
+    case DType::kAffine: break;  // kAffine: AffineGemv (matmul_affine.cpp)
   }
   AX_CHECK_MSG(false, "Matmul: weights must be f32, f16 or bf16");
 }

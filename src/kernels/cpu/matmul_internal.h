@@ -22,5 +22,8 @@ void Gemv(const MatmulParams& p, ThreadPool& pool);
 void GemvAvx2(const MatmulParams& p, ThreadPool& pool);
 void GemvWide(const MatmulParams& p, ThreadPool& pool);  // REQUIRES: CpuHasAvx512Vl()
 void Gemm(const MatmulParams& p, ThreadPool& pool);
+// The same two regimes for w_dtype kAffine (matmul_affine.cpp).
+void AffineGemv(const MatmulParams& p, ThreadPool& pool);
+void AffineGemm(const MatmulParams& p, ThreadPool& pool);
 
 }  // namespace ax::kernels::cpu::detail

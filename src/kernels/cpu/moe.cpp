@@ -13,13 +13,13 @@
 
 #include "base/check.h"
 #include "kernels/cpu/cpu.h"
+#include "tensor/quant.h"
 
 namespace ax::kernels::cpu {
 
 void Moe(const MoeParams& p, ThreadPool& pool) {
   AX_CHECK(p.k > 0 && p.num_experts > 0 && p.inter > 0 && p.hidden > 0);
   const int64_t H = p.hidden, I = p.inter;
-  const size_t esize = DTypeSize(p.w_dtype);
   // results[(r * k + j) * H + h]: row r's rank-j expert output, before weighting.
   std::vector<float> results(static_cast<size_t>(p.n * p.k * H));
   std::vector<int64_t> slots;  // (r * k + j) of the current group
@@ -44,7 +44,8 @@ void Moe(const MoeParams& p, ThreadPool& pool) {
       mp.w_dtype = p.w_dtype;
       mp.m = m;
       mp.x = xs.data();
-      mp.w = static_cast<const char*>(p.gate_up) + static_cast<size_t>(e) * 2 * I * H * esize;
+      mp.wq = p.gate_up_q;
+      mp.w = WeightRowsFrom(p.gate_up, p.w_dtype, &mp.wq, e * 2 * I, H);
       mp.n = 2 * I;
       mp.k = H;
       mp.y = gate_up.data();
@@ -57,7 +58,8 @@ void Moe(const MoeParams& p, ThreadPool& pool) {
       gp.act = p.act;
       GatedAct(gp, pool);
       mp.x = act.data();
-      mp.w = static_cast<const char*>(p.down) + static_cast<size_t>(e) * H * I * esize;
+      mp.wq = p.down_q;
+      mp.w = WeightRowsFrom(p.down, p.w_dtype, &mp.wq, e * H, I);
       mp.n = H;
       mp.k = I;
       mp.y = ys.data();

@@ -7,19 +7,10 @@
 #include <cstring>
 #include <vector>
 
+#include "tensor/quant.h"
+
 namespace ax::kernels::ref {
 namespace {
-
-// Element i of a weight/table buffer of dtype dt, as f32.
-float LoadAsF32(const void* base, DType dt, int64_t i) {
-  switch (dt) {
-    case DType::kF32: return static_cast<const float*>(base)[i];
-    case DType::kF16: return F16ToF32(static_cast<const uint16_t*>(base)[i]);
-    case DType::kBF16: return Bf16ToF32(static_cast<const uint16_t*>(base)[i]);
-    case DType::kI32: return static_cast<float>(static_cast<const int32_t*>(base)[i]);
-  }
-  return 0.0f;
-}
 
 double Silu(double g) { return g / (1.0 + std::exp(-g)); }
 double GeluTanh(double g) {
@@ -32,13 +23,12 @@ double GeluTanh(double g) {
 void Matmul(const MatmulParams& p) {
   const int64_t ldx = p.ldx ? p.ldx : p.k;
   const int64_t ldy = p.ldy ? p.ldy : p.n;
-  for (int64_t i = 0; i < p.m; ++i) {
-    for (int64_t j = 0; j < p.n; ++j) {
+  std::vector<float> w(static_cast<size_t>(p.k));
+  for (int64_t j = 0; j < p.n; ++j) {
+    WeightRowToF32(p.w, p.w_dtype, p.wq, j, p.k, w.data());
+    for (int64_t i = 0; i < p.m; ++i) {
       double acc = 0.0;
-      for (int64_t kk = 0; kk < p.k; ++kk) {
-        acc += static_cast<double>(p.x[i * ldx + kk]) *
-               static_cast<double>(LoadAsF32(p.w, p.w_dtype, j * p.k + kk));
-      }
+      for (int64_t kk = 0; kk < p.k; ++kk) acc += static_cast<double>(p.x[i * ldx + kk]) * w[kk];
       float* y = &p.y[i * ldy + j];
       *y = p.accumulate ? static_cast<float>(*y + acc) : static_cast<float>(acc);
     }
@@ -135,23 +125,26 @@ void Route(const RouteParams& p) {
 void Moe(const MoeParams& p) {
   const int64_t I = p.inter, H = p.hidden;
   std::vector<double> act(static_cast<size_t>(I)), acc(static_cast<size_t>(H));
+  std::vector<float> g_row(static_cast<size_t>(H)), u_row(static_cast<size_t>(H)), d_row(static_cast<size_t>(I));
   for (int64_t r = 0; r < p.n; ++r) {
     const float* x = p.x + r * H;
     std::fill(acc.begin(), acc.end(), 0.0);
     for (int j = 0; j < p.k; ++j) {
       const int64_t e = p.ids[r * p.k + j];
-      const int64_t gu0 = e * 2 * I * H, d0 = e * H * I;
       for (int64_t i = 0; i < I; ++i) {
+        WeightRowToF32(p.gate_up, p.w_dtype, p.gate_up_q, e * 2 * I + i, H, g_row.data());
+        WeightRowToF32(p.gate_up, p.w_dtype, p.gate_up_q, e * 2 * I + I + i, H, u_row.data());
         double g = 0.0, u = 0.0;
         for (int64_t c = 0; c < H; ++c) {
-          g += static_cast<double>(x[c]) * LoadAsF32(p.gate_up, p.w_dtype, gu0 + i * H + c);
-          u += static_cast<double>(x[c]) * LoadAsF32(p.gate_up, p.w_dtype, gu0 + (I + i) * H + c);
+          g += static_cast<double>(x[c]) * g_row[c];
+          u += static_cast<double>(x[c]) * u_row[c];
         }
         act[i] = (p.act == GateAct::kSilu ? Silu(g) : GeluTanh(g)) * u;
       }
       for (int64_t h = 0; h < H; ++h) {
+        WeightRowToF32(p.down, p.w_dtype, p.down_q, e * H + h, I, d_row.data());
         double d = 0.0;
-        for (int64_t i = 0; i < I; ++i) d += act[i] * LoadAsF32(p.down, p.w_dtype, d0 + h * I + i);
+        for (int64_t i = 0; i < I; ++i) d += act[i] * d_row[i];
         acc[h] += p.weights[r * p.k + j] * d;
       }
     }
@@ -160,11 +153,10 @@ void Moe(const MoeParams& p) {
 }
 
 void Embedding(const EmbeddingParams& p) {
+  std::vector<float> row(static_cast<size_t>(p.d));
   for (int64_t t = 0; t < p.n; ++t) {
-    const int64_t row = p.ids[t];
-    for (int64_t j = 0; j < p.d; ++j) {
-      p.out[t * p.d + j] = LoadAsF32(p.table, p.table_dtype, row * p.d + j) * p.scale;
-    }
+    WeightRowToF32(p.table, p.table_dtype, p.table_q, p.ids[t], p.d, row.data());
+    for (int64_t j = 0; j < p.d; ++j) p.out[t * p.d + j] = row[j] * p.scale;
   }
 }
 

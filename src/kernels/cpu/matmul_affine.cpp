@@ -1,0 +1,163 @@
+// cpu::Matmul for MLX affine-quantized weights (w_dtype kAffine, tensor/quant.h).
+//
+// Row-invariant GEMV (generated rows): each weight row is streamed once; every 8-code
+// chunk is unpacked (one to three integer ops), dequantized with one FMA,
+// w = fma(code, scale, bias) (the same f32 values as DequantizeAffineRow), and FMA'd
+// into the chunk's x rows. A tile is R weight rows x MB rows of x; a row's sum runs
+// over the same 8-lane chunks in the same order whatever the tile, so its bits depend
+// only on its x row, its weight row and k.
+//
+// Throughput GEMM (prompt rows): blocks of kBlockRows weight rows are dequantized into
+// a thread-local f32 buffer once per call and multiplied by the f32 GEMM (gemm.cpp),
+// which reuses each dequantized element across all rows of x from cache. The f32
+// GEMM's per-element order depends only on k, so this is row-invariant too.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "base/check.h"
+#include "kernels/cpu/matmul_internal.h"
+#include "kernels/cpu/simd.h"
+#include "tensor/quant.h"
+
+namespace ax::kernels::cpu::detail {
+namespace {
+
+// Codes 8c .. 8c+7 of a packed row as f32: 8 codes of kBits bits fill exactly kBits
+// bytes at byte offset c * kBits (never read past them: the last row's end).
+template <int kBits>
+inline __m256 Codes8(const uint8_t* row, int64_t c) {
+  const uint8_t* p = row + c * kBits;
+  const __m256i mask = _mm256_set1_epi32((1 << kBits) - 1);
+  if constexpr (kBits == 8) {
+    int64_t v;
+    std::memcpy(&v, p, 8);
+    return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128(v)));
+  } else if constexpr (kBits == 2 || kBits == 4) {  // one word: shift each lane by 0, b, .., 7b
+    uint32_t v = 0;
+    std::memcpy(&v, p, kBits);
+    const __m256i sh = _mm256_setr_epi32(0, kBits, 2 * kBits, 3 * kBits, 4 * kBits, 5 * kBits, 6 * kBits, 7 * kBits);
+    return _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(static_cast<int>(v)), sh), mask));
+  } else {  // 3, 5, 6 bits: a 64-bit word; even codes from 64-bit lanes, odd ones shifted up
+    uint64_t v = 0;
+    std::memcpy(&v, p, kBits);
+    const __m256i vv = _mm256_set1_epi64x(static_cast<int64_t>(v));
+    const __m256i even = _mm256_srlv_epi64(vv, _mm256_setr_epi64x(0, 2 * kBits, 4 * kBits, 6 * kBits));
+    const __m256i odd = _mm256_srlv_epi64(vv, _mm256_setr_epi64x(kBits, 3 * kBits, 5 * kBits, 7 * kBits));
+    const __m256i codes = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
+    return _mm256_cvtepi32_ps(_mm256_and_si256(codes, mask));
+  }
+}
+
+// y[b, rows[r]] (+)= dot(x[b, :], W[rows[r], :]) for r < R, b < MB.
+template <int kBits, int R, int MB>
+void AffineTile(const MatmulParams& p, const int64_t (&rows)[R], const float* x, float* y) {
+  const int64_t row_bytes = AffineRowBytes(p.k, kBits);
+  const int64_t groups = p.k / p.wq.group_size;
+  const int64_t chunks_per_group = p.wq.group_size / 8;
+  const uint8_t* w[R];
+  for (int r = 0; r < R; ++r) w[r] = static_cast<const uint8_t*>(p.w) + rows[r] * row_bytes;
+  __m256 acc[R][MB];
+  for (int r = 0; r < R; ++r)
+    for (int b = 0; b < MB; ++b) acc[r][b] = _mm256_setzero_ps();
+  for (int64_t g = 0; g < groups; ++g) {
+    __m256 s[R], bias[R];
+    for (int r = 0; r < R; ++r) {
+      s[r] = _mm256_set1_ps(AffineSideValue(p.wq.scales, p.wq.scale_dtype, rows[r] * groups + g));
+      bias[r] = _mm256_set1_ps(AffineSideValue(p.wq.biases, p.wq.scale_dtype, rows[r] * groups + g));
+      _mm_prefetch(reinterpret_cast<const char*>(w[r] + (g + 2) * chunks_per_group * kBits), _MM_HINT_T0);
+    }
+    for (int64_t c = g * chunks_per_group; c < (g + 1) * chunks_per_group; ++c) {
+      __m256 xv[MB];
+      for (int b = 0; b < MB; ++b) xv[b] = _mm256_loadu_ps(x + b * p.ldx + c * 8);
+      for (int r = 0; r < R; ++r) {
+        const __m256 wv = _mm256_fmadd_ps(Codes8<kBits>(w[r], c), s[r], bias[r]);
+        for (int b = 0; b < MB; ++b) acc[r][b] = _mm256_fmadd_ps(wv, xv[b], acc[r][b]);
+      }
+    }
+  }
+  for (int b = 0; b < MB; ++b) {
+    for (int r = 0; r < R; ++r) {
+      const float v = simd::Hsum(acc[r][b]);
+      float* out = y + b * p.ldy + rows[r];
+      *out = p.accumulate ? *out + v : v;
+    }
+  }
+}
+
+// All m rows of x over R weight rows, in sweeps of up to 3 (R = 4) x rows.
+template <int kBits, int R>
+void AffineRows(const MatmulParams& p, const int64_t (&rows)[R]) {
+  for (int64_t i = 0; i < p.m;) {
+    const int64_t mb = std::min<int64_t>(p.m - i, R == 1 ? 1 : 3);
+    const float* x = p.x + i * p.ldx;
+    float* y = p.y + i * p.ldy;
+    if (mb == 3) AffineTile<kBits, R, 3>(p, rows, x, y);
+    else if (mb == 2) AffineTile<kBits, R, 2>(p, rows, x, y);
+    else AffineTile<kBits, R, 1>(p, rows, x, y);
+    i += mb;
+  }
+}
+
+template <int kBits>
+void AffineGemvBits(const MatmulParams& p, ThreadPool& pool) {
+  pool.ParallelFor(p.n, 16, [&](int64_t begin, int64_t end) {
+    int64_t row = begin;
+    if (p.m == 1) {  // 8 rows in flight: 8 independent FMA chains
+      for (; row + 8 <= end; row += 8) {
+        const int64_t rows[8] = {row, row + 1, row + 2, row + 3, row + 4, row + 5, row + 6, row + 7};
+        AffineRows<kBits, 8>(p, rows);
+      }
+    }
+    for (; row + 4 <= end; row += 4) {
+      const int64_t rows[4] = {row, row + 1, row + 2, row + 3};
+      AffineRows<kBits, 4>(p, rows);
+    }
+    for (; row < end; ++row) {
+      const int64_t rows[1] = {row};
+      AffineRows<kBits, 1>(p, rows);
+    }
+  });
+}
+
+constexpr int64_t kBlockRows = 64;
+
+}  // namespace
+
+void AffineGemv(const MatmulParams& p, ThreadPool& pool) {
+  AX_CHECK_MSG(IsAffineBits(p.wq.bits) && IsAffineGroupSize(p.wq.group_size) && p.k % p.wq.group_size == 0,
+               "Matmul: affine weights need bits 2-8 (not 7), group 32/64/128 and k a multiple of it");
+  switch (p.wq.bits) {
+    case 2: return AffineGemvBits<2>(p, pool);
+    case 3: return AffineGemvBits<3>(p, pool);
+    case 4: return AffineGemvBits<4>(p, pool);
+    case 5: return AffineGemvBits<5>(p, pool);
+    case 6: return AffineGemvBits<6>(p, pool);
+    default: return AffineGemvBits<8>(p, pool);
+  }
+}
+
+void AffineGemm(const MatmulParams& p, ThreadPool& pool) {
+  AX_CHECK_MSG(IsAffineBits(p.wq.bits) && IsAffineGroupSize(p.wq.group_size) && p.k % p.wq.group_size == 0,
+               "Matmul: affine weights need bits 2-8 (not 7), group 32/64/128 and k a multiple of it");
+  const int64_t blocks = (p.n + kBlockRows - 1) / kBlockRows;
+  pool.ParallelFor(blocks, 1, [&](int64_t begin, int64_t end) {
+    thread_local std::vector<float> buf;
+    buf.resize(static_cast<size_t>(kBlockRows * p.k));
+    for (int64_t blk = begin; blk < end; ++blk) {
+      const int64_t n0 = blk * kBlockRows, nb = std::min(kBlockRows, p.n - n0);
+      for (int64_t r = 0; r < nb; ++r) DequantizeAffineRow(p.w, p.wq, n0 + r, p.k, buf.data() + r * p.k);
+      MatmulParams f = p;
+      f.w = buf.data();
+      f.w_dtype = DType::kF32;
+      f.wq = {};
+      f.n = nb;
+      f.y = p.y + n0;
+      Gemm(f, pool);  // nested in a ParallelFor job: runs on this thread
+    }
+  });
+}
+
+}  // namespace ax::kernels::cpu::detail
