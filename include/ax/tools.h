@@ -52,4 +52,16 @@ struct SynthModelOptions {
 Status SynthModel(const SynthModelOptions& opts);
 std::vector<std::string> SynthModelShapes();
 
+// An MLX affine-quantized copy of a checkpoint (the mlx-community layout; see
+// src/model/quantize.h): `keep` is "REGEX=BITS|float[,...]" for modules that get other
+// bits or stay unquantized (e.g. "lm_head=8,mlp.gate$=float").
+struct QuantizeModelOptions {
+  std::string in_dir, out_dir;
+  int bits = 4;
+  int group_size = 64;
+  std::string keep;
+  int threads = 0;
+};
+Status QuantizeModel(const QuantizeModelOptions& opts);
+
 }  // namespace ax

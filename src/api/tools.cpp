@@ -9,6 +9,7 @@
 #include "backend/registry.h"
 #include "base/thread_pool.h"
 #include "model/model.h"
+#include "model/quantize.h"
 #include "model/synth.h"
 #include "tokenizer/tokenizer.h"
 
@@ -123,5 +124,16 @@ Status SynthModel(const SynthModelOptions& opts) {
 }
 
 std::vector<std::string> SynthModelShapes() { return SynthShapeNames(); }
+
+Status QuantizeModel(const QuantizeModelOptions& opts) {
+  QuantizeOptions q;
+  q.in_dir = opts.in_dir;
+  q.out_dir = opts.out_dir;
+  q.bits = opts.bits;
+  q.group_size = opts.group_size;
+  q.threads = opts.threads;
+  AX_ASSIGN_OR_RETURN(q.rules, ParseQuantizeRules(opts.keep));
+  return QuantizeCheckpoint(q);
+}
 
 }  // namespace ax

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <set>
@@ -296,6 +297,31 @@ size_t WeightStore::total_bytes() const {
   size_t n = 0;
   for (const auto& [name, t] : tensors_) n += t.nbytes;
   return n;
+}
+
+std::string ShardFileName(size_t i, size_t n) {
+  if (n == 1) return "model.safetensors";
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "model-%05zu-of-%05zu.safetensors", i + 1, n);
+  return buf;
+}
+
+Status RemoveSafetensorsFiles(const std::string& dir_path) {
+  const fs::path dir(dir_path);
+  std::error_code ec;
+  std::vector<fs::path> stale;
+  fs::directory_iterator it(dir, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    const std::string n = it->path().filename().string();
+    if (n == "model.safetensors" || n == "model.safetensors.index.json" ||
+        (n.rfind("model-", 0) == 0 && n.find("-of-") != std::string::npos &&
+         (n.ends_with(".safetensors") || n.ends_with(".safetensors.tmp"))))
+      stale.push_back(it->path());
+  }
+  if (ec) return InvalidArgument(dir.string() + ": cannot list: " + ec.message());
+  for (const fs::path& p : stale)
+    if (!fs::remove(p, ec)) return InvalidArgument(p.string() + ": cannot remove stale weights: " + ec.message());
+  return Status::Ok();
 }
 
 Result<SafetensorsLayout> PlanSafetensors(const std::vector<TensorSpec>& specs,

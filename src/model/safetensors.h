@@ -98,6 +98,14 @@ struct TensorToWrite {
 Status WriteSafetensors(const std::string& path, const std::vector<TensorToWrite>& tensors,
                         const std::map<std::string, std::string>& metadata = {});
 
+// The file name of shard i of n as Hugging Face names them: "model.safetensors" when
+// n == 1, else "model-00001-of-00003.safetensors" (i = 0, n = 3).
+std::string ShardFileName(size_t i, size_t n);
+
+// Removes dir's model.safetensors, model.safetensors.index.json and shard files (and
+// leftover "*.safetensors.tmp"), so a rewritten checkpoint never mixes with an old one.
+Status RemoveSafetensorsFiles(const std::string& dir);
+
 // The layout of a safetensors file, for writers that stream the data themselves
 // (WriteSynthModel pwrite()s tensors from several threads into a preallocated file):
 //   [prefix: u64 header length | JSON header | spaces to 8 bytes][data ...]

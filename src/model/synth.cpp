@@ -211,30 +211,6 @@ std::vector<std::vector<size_t>> SplitShards(const std::vector<TensorSpec>& spec
   return shards;
 }
 
-std::string ShardName(size_t i, size_t n) {
-  if (n == 1) return "model.safetensors";
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "model-%05zu-of-%05zu.safetensors", i + 1, n);
-  return buf;
-}
-
-Status RemoveStaleWeights(const fs::path& dir) {
-  std::error_code ec;
-  std::vector<fs::path> stale;
-  fs::directory_iterator it(dir, ec), end;
-  for (; !ec && it != end; it.increment(ec)) {
-    const std::string n = it->path().filename().string();
-    if (n == "model.safetensors" || n == "model.safetensors.index.json" ||
-        (n.rfind("model-", 0) == 0 && n.find("-of-") != std::string::npos &&
-         (n.ends_with(".safetensors") || n.ends_with(".safetensors.tmp"))))
-      stale.push_back(it->path());
-  }
-  if (ec) return InvalidArgument(dir.string() + ": cannot list: " + ec.message());
-  for (const fs::path& p : stale)
-    if (!fs::remove(p, ec)) return InvalidArgument(p.string() + ": cannot remove stale weights: " + ec.message());
-  return Status::Ok();
-}
-
 Status CopyTokenizer(const std::string& from, const fs::path& to) {
   std::error_code ec;
   if (!fs::is_directory(from, ec)) return NotFound(from + ": no such tokenizer directory");
@@ -266,7 +242,7 @@ Status WriteShards(const fs::path& dir, const std::vector<TensorSpec>& specs,
       s = layout.status();
       break;
     }
-    const std::string path = (dir / (ShardName(si, shards.size()) + ".tmp")).string();
+    const std::string path = (dir / (ShardFileName(si, shards.size()) + ".tmp")).string();
     const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
       s = InvalidArgument(path + ": cannot create: " + std::strerror(errno));
@@ -298,7 +274,7 @@ Status WriteShards(const fs::path& dir, const std::vector<TensorSpec>& specs,
   for (size_t i = 0; i < fds.size(); ++i)
     if (::close(fds[i]) != 0 && s.ok()) s = InvalidArgument(tmp_paths[i] + ": close failed: " + std::strerror(errno));
   for (size_t i = 0; i < tmp_paths.size() && s.ok(); ++i) {
-    const std::string final_path = (dir / ShardName(i, shards.size())).string();
+    const std::string final_path = (dir / ShardFileName(i, shards.size())).string();
     if (::rename(tmp_paths[i].c_str(), final_path.c_str()) != 0)
       s = InvalidArgument(final_path + ": rename failed: " + std::strerror(errno));
   }
@@ -311,7 +287,7 @@ Status WriteIndex(const fs::path& dir, const std::vector<TensorSpec>& specs,
                   const std::vector<std::vector<size_t>>& shards, uint64_t total) {
   Json map = Json::object();
   for (size_t si = 0; si < shards.size(); ++si)
-    for (size_t i : shards[si]) map[specs[i].name] = ShardName(si, shards.size());
+    for (size_t i : shards[si]) map[specs[i].name] = ShardFileName(si, shards.size());
   const Json index = {{"metadata", {{"total_size", total}}}, {"weight_map", map}};
   return WriteStringToFile((dir / "model.safetensors.index.json").string(), index.dump(2) + "\n");
 }
@@ -403,7 +379,7 @@ Status WriteSynthModel(const SynthOptions& opts, SynthReport* report) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return InvalidArgument(opts.out_dir + ": cannot create directory: " + ec.message());
-  AX_RETURN_IF_ERROR(RemoveStaleWeights(dir));
+  AX_RETURN_IF_ERROR(RemoveSafetensorsFiles(dir));
 
   const std::vector<TensorSpec> specs = ModelTensorSpecs(config, opts.dtype);
   const auto shards = SplitShards(specs, std::max<uint64_t>(1, opts.max_shard_bytes));

@@ -6,11 +6,15 @@
 namespace ax::cli {
 
 Result<Args> Args::Parse(int argc, char** argv, int first, const std::set<std::string>& known_values,
-                         const std::set<std::string>& known_flags) {
+                         const std::set<std::string>& known_flags, size_t max_positional) {
   Args a;
   for (int i = first; i < argc; ++i) {
     std::string arg = argv[i];
-    if (arg.rfind("--", 0) != 0) return InvalidArgument("unexpected argument '" + arg + "'");
+    if (arg.rfind("--", 0) != 0) {
+      if (a.positional_.size() >= max_positional) return InvalidArgument("unexpected argument '" + arg + "'");
+      a.positional_.push_back(arg);
+      continue;
+    }
     std::string name = arg.substr(2);
     std::optional<std::string> inline_value;
     if (size_t eq = name.find('='); eq != std::string::npos) {

@@ -1,4 +1,4 @@
-// ax-engine-bench doctor, tokenize and synth-model.
+// ax-engine-bench doctor, tokenize, synth-model and quantize.
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -133,6 +133,34 @@ int RunSynthModel(int argc, char** argv) {
   }
   std::printf("wrote %s (%s, %s, seed %llu)\n", o.out_dir.c_str(), o.shape.c_str(), o.dtype.c_str(),
               static_cast<unsigned long long>(o.seed));
+  return 0;
+}
+
+int RunQuantize(int argc, char** argv) {
+  auto parsed = Args::Parse(argc, argv, 2, {"bits", "group-size", "mode", "keep", "threads"}, {}, 2);
+  if (!parsed.ok()) return UsageError("quantize", parsed.status().message());
+  const Args& a = *parsed;
+  if (a.positional().size() != 2) return UsageError("quantize", "expected IN_DIR and OUT_DIR");
+  if (a.GetOr("mode", "affine") != "affine")
+    return UsageError("quantize", "--mode '" + *a.Get("mode") + "': expected affine");
+  QuantizeModelOptions o;
+  o.in_dir = a.positional()[0];
+  o.out_dir = a.positional()[1];
+  auto bits = a.Int("bits", 4);
+  auto group = a.Int("group-size", 64);
+  auto threads = a.Int("threads", 0);
+  for (const auto* r : {&bits, &group, &threads})
+    if (!r->ok()) return UsageError("quantize", r->status().message());
+  o.bits = static_cast<int>(*bits);
+  o.group_size = static_cast<int>(*group);
+  o.threads = static_cast<int>(*threads);
+  o.keep = a.GetOr("keep", "");
+  Status s = QuantizeModel(o);
+  if (!s.ok()) {
+    std::fprintf(stderr, "ax-engine-bench quantize: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  std::printf("wrote %s (affine %d-bit, group %d)\n", o.out_dir.c_str(), o.bits, o.group_size);
   return 0;
 }
 

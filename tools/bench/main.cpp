@@ -1,4 +1,4 @@
-// ax-engine-bench: generate, doctor, tokenize, synth-model.
+// ax-engine-bench: generate, doctor, tokenize, synth-model, quantize.
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -21,7 +21,9 @@ void PrintUsage() {
       "               [--ctx-size N] [--json]\n"
       "  doctor       [--model DIR] [--json]\n"
       "  tokenize     --model DIR (--text TEXT | --file F) [--json]\n"
-      "  synth-model  --shape NAME --dtype bf16|f16|f32 --seed S --out DIR [--tokenizer DIR]\n",
+      "  synth-model  --shape NAME --dtype bf16|f16|f32 --seed S --out DIR [--tokenizer DIR]\n"
+      "  quantize     [--bits 2|3|4|5|6|8] [--group-size 32|64|128] [--mode affine]\n"
+      "               [--keep REGEX=BITS|float,...] [--threads N] IN_DIR OUT_DIR\n",
       stderr);
 }
 
@@ -46,6 +48,7 @@ int main(int argc, char** argv) {
   if (cmd == "doctor") return ax::cli::RunDoctor(argc, argv);
   if (cmd == "tokenize") return ax::cli::RunTokenize(argc, argv);
   if (cmd == "synth-model") return ax::cli::RunSynthModel(argc, argv);
+  if (cmd == "quantize") return ax::cli::RunQuantize(argc, argv);
   std::fprintf(stderr, "ax-engine-bench: unknown command '%s'\n", cmd.c_str());
   PrintUsage();
   return 2;
