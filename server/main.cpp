@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
   (*engine)->Start();
   const ax::RouteInfo route = (*engine)->route();
   std::fprintf(stderr, "ax-engine-server: model %s (%s, %s) on %s, context %lld, %d seats + %d queued\n",
-               server.context().model_name.c_str(), route.architecture.c_str(), route.dtype.c_str(),
+               server.context().model_name.c_str(), route.architecture.c_str(), route.weights.c_str(),
                route.backend_detail.c_str(), static_cast<long long>((*engine)->ctx_size()), opts.engine.max_seqs,
                opts.max_queue);
   std::printf("ax-engine-server: listening on http://%s:%d\n", opts.host.c_str(), port);

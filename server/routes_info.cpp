@@ -40,6 +40,7 @@ nlohmann::json RuntimeJson(const ServerContext& ctx) {
         {"family", r.family},
         {"architecture", r.architecture},
         {"dtype", r.dtype},
+        {"weights", r.weights},
         {"vocab_size", ctx.engine.vocab_size()},
         {"chat_template", ctx.engine.has_chat_template()}}},
       {"limits",

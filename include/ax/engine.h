@@ -188,7 +188,8 @@ struct RouteInfo {
   std::string backend_detail;  // "cpu (avx2+fma+f16c, 2 threads)"
   std::string family;          // "llama" | "qwen3"
   std::string architecture;    // "Qwen3ForCausalLM"
-  std::string dtype;           // stored weight dtype: "BF16"
+  std::string dtype;           // stored weight dtype: "BF16" (a quantized checkpoint's scales)
+  std::string weights;         // weight format: "BF16", or "affine 4-bit g64" (MLX-quantized)
 };
 
 class Engine {

@@ -22,6 +22,7 @@ SystemReport InspectSystem();
 
 struct ModelReport {
   std::string architecture, family, dtype;
+  std::string weights;  // "BF16", or "affine 4-bit g64" (an MLX-quantized checkpoint)
   int64_t parameters = 0;
   uint64_t weight_bytes = 0;
   int64_t num_tensors = 0;

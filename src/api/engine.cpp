@@ -135,6 +135,7 @@ class EngineImpl final : public Engine {
     route_.family = ModelFamilyName(mc.family);
     route_.architecture = mc.architecture;
     route_.dtype = DTypeName(model_->weight_dtype());
+    route_.weights = model_->weight_format();
     return Status::Ok();
   }
 

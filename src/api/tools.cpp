@@ -83,6 +83,7 @@ Result<ModelReport> InspectModel(const std::string& dir) {
   r.architecture = check.config.architecture;
   r.family = ModelFamilyName(check.config.family);
   r.dtype = check.dtype;
+  r.weights = check.weights;
   r.weight_bytes = check.weight_bytes;
   r.num_tensors = static_cast<int64_t>(check.num_tensors);
   r.parameters = check.parameters;

@@ -75,6 +75,7 @@ Result<ModelCheck> Model::Check(const std::string& dir) {
   check.num_tensors = store.tensors().size();
   for (const auto& [name, e] : store.tensors()) check.parameters += e.shape.numel();
   check.dtype = DTypeName(MatrixDType(store));
+  check.weights = check.config.quantization.quantized() ? check.config.quantization.Describe() : check.dtype;
   return check;
 }
 

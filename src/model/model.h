@@ -30,6 +30,7 @@ struct ModelCheck {
   size_t num_tensors = 0;
   int64_t parameters = 0;
   std::string dtype;  // stored dtype of the matrices
+  std::string weights;  // as Model::weight_format()
 };
 
 class Model {
@@ -44,6 +45,11 @@ class Model {
 
   const ModelConfig& config() const { return config_; }
   DType weight_dtype() const { return weight_dtype_; }
+  // The weight format a route reports: the stored dtype ("BF16"), or an MLX
+  // checkpoint's quantization ("affine 4-bit g64", plus " mixed" when modules differ).
+  std::string weight_format() const {
+    return config_.quantization.quantized() ? config_.quantization.Describe() : DTypeName(weight_dtype_);
+  }
   size_t weight_bytes() const { return weight_bytes_; }
   Backend& backend() const { return backend_; }
   int64_t max_batch_tokens() const { return ws_.max_tokens; }

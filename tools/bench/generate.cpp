@@ -95,7 +95,7 @@ int RunSingle(Engine& engine, const Args& a, GenerateRequest req) {
   std::fprintf(stderr,
                "[%s | %s | %s | %s] prompt %zu tokens, %.1f tok/s prefill; %zu tokens, %.2f tok/s decode "
                "(%.2f tokens/forward); finish: %s\n",
-               route.backend_detail.c_str(), route.architecture.c_str(), route.dtype.c_str(), r.metrics.policy.c_str(),
+               route.backend_detail.c_str(), route.architecture.c_str(), route.weights.c_str(), r.metrics.policy.c_str(),
                r.prompt_tokens.size(), r.prefill_tok_s(), r.output_tokens.size(), r.decode_tok_s(),
                r.metrics.tokens_per_forward(), FinishReasonName(r.finish_reason));
   return 0;

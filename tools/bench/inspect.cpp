@@ -37,6 +37,7 @@ int RunDoctor(int argc, char** argv) {
                     {"architecture", rep->architecture},
                     {"family", rep->family},
                     {"dtype", rep->dtype},
+                    {"weights", rep->weights},
                     {"parameters", rep->parameters},
                     {"weight_bytes", rep->weight_bytes},
                     {"tensors", rep->num_tensors},
@@ -64,7 +65,7 @@ int RunDoctor(int argc, char** argv) {
       if (m["ok"].get<bool>()) {
         std::printf("model: %s (%s, %s) %lld params, %.1f MB, %lld layers, vocab %lld | tokenizer: %s\n",
                     m["architecture"].get<std::string>().c_str(), m["family"].get<std::string>().c_str(),
-                    m["dtype"].get<std::string>().c_str(), m["parameters"].get<long long>(),
+                    m["weights"].get<std::string>().c_str(), m["parameters"].get<long long>(),
                     m["weight_bytes"].get<double>() / 1e6, m["layers"].get<long long>(),
                     m["vocab_size"].get<long long>(),
                     m["tokenizer"].get<bool>() ? "yes" : m["tokenizer_note"].get<std::string>().c_str());

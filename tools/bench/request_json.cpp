@@ -15,7 +15,7 @@ Status ReadNumber(const nlohmann::json& j, const char* field, T* out) {
 
 nlohmann::json RouteJson(const RouteInfo& r) {
   return {{"backend", r.backend}, {"backend_detail", r.backend_detail}, {"family", r.family},
-          {"architecture", r.architecture}, {"dtype", r.dtype}};
+          {"architecture", r.architecture}, {"dtype", r.dtype}, {"weights", r.weights}};
 }
 
 Result<GenerateRequest> RequestFromJson(const nlohmann::json& j, const GenerateRequest& defaults) {
