@@ -68,8 +68,8 @@ def model_bytes(model_dir):
                 continue
             nb = t["data_offsets"][1] - t["data_offsets"][0]
             total += nb
-            if name == "model.embed_tokens.weight":
-                embed = nb
+            if name.startswith("model.embed_tokens."):  # .weight (+ .scales, .biases quantized)
+                embed += nb
             if name == "lm_head.weight":
                 has_lm_head = True
     return total, total - embed if has_lm_head else total

@@ -10,12 +10,15 @@
 //    at least 99% in the f32 mode.
 #include <filesystem>
 #include <fstream>
+#include <tuple>
+#include <unistd.h>
 #include <nlohmann/json.hpp>
 
 #include "ax/engine.h"
 #include "cuda_test_util.h"
 #include "sampling_routes.h"
 #include "model/model.h"
+#include "model/quantize.h"
 
 namespace ax::cuda_testing {
 namespace {
@@ -144,6 +147,9 @@ INSTANTIATE_TEST_SUITE_P(Tiny, CudaFixture,
 INSTANTIATE_TEST_SUITE_P(Gemma, CudaFixture,
                          ::testing::Values("tiny-gemma3", "tiny-gemma3-linear", "tiny-gemma4", "tiny-gemma4-ple",
                                            "tiny-gemma4-kv", "tiny-gemma4-shared", "tiny-gemma4-wide"));
+// MLX affine-quantized fixtures (scripts/fixtures/make_quant_models.py).
+INSTANTIATE_TEST_SUITE_P(Quantized, CudaFixture,
+                         ::testing::Values("tiny-qwen3-q4", "tiny-qwen3-bf16-q8", "tiny-llama-q3-mixed"));
 
 // Greedy ids through the public API; compared up to the first reference step whose
 // top-1/top-2 margin is under kNearTie (bf16 logits carry ~1% error).
@@ -339,6 +345,45 @@ TEST(CudaModels, SynthQwen3TeacherForcingAgreesWithCpu) {
       EXPECT_GE(agree_decode, kN * 90 / 100);
     }
   }
+}
+
+// A tiny fixture quantized by our quantize command (4-bit g32, and 3-bit g64 with
+// mixed modules): CUDA logits (prompt rows, then generated rows one by one) against
+// the CPU backend's on the same quantized checkpoint, in both precisions.
+TEST(CudaModels, QuantizedFixtureAgreesWithCpu) {
+  AX_REQUIRE_CUDA();
+  const std::filesystem::path root =
+      std::filesystem::temp_directory_path() / ("ax_cuda_quantized_" + std::to_string(::getpid()));
+  for (auto [bits, group, keep] : {std::tuple{4, 32, ""}, std::tuple{3, 64, "down_proj=8,v_proj=6"}}) {
+    QuantizeOptions q;
+    q.in_dir = SourceDir() + "/tests/fixtures/models/tiny-qwen3-bf16";
+    q.out_dir = (root / std::to_string(bits)).string();
+    q.bits = bits;
+    q.group_size = group;
+    q.rules = ParseQuantizeRules(keep).value();
+    ASSERT_TRUE(QuantizeCheckpoint(q).ok());
+    const std::vector<int32_t> prompt = {1, 17, 42, 99, 3, 250, 7, 7, 128, 64, 5, 31};
+    const int64_t n = static_cast<int64_t>(prompt.size());
+    Harness cpu(q.out_dir, "cpu");
+    ASSERT_TRUE(cpu.status().ok()) << cpu.status().ToString();
+    const std::vector<float> want = cpu.Chunk(prompt, 0, n, true);
+    for (Precision precision : {Precision::kAuto, Precision::kF32}) {
+      Harness gpu(q.out_dir, "cuda", 64, 16, 128, precision);
+      ASSERT_TRUE(gpu.status().ok()) << gpu.status().ToString();
+      std::vector<float> got = gpu.Chunk(prompt, 0, n / 2, true, /*prompt=*/true);
+      for (int64_t t = n / 2; t < n; ++t) {
+        const std::vector<float> row = gpu.Chunk(prompt, t, t + 1, true);
+        got.insert(got.end(), row.begin(), row.end());
+      }
+      const int64_t vocab = cpu.vocab();
+      for (int64_t t = 0; t < n; ++t) {
+        const std::vector<double> ref(want.begin() + t * vocab, want.begin() + (t + 1) * vocab);
+        EXPECT_LT(RowRelErr(got.data() + t * vocab, ref), precision == Precision::kF32 ? kF32LogitTol : kLogitTol)
+            << bits << "-bit, precision " << PrecisionName(precision) << ", position " << t;
+      }
+    }
+  }
+  std::filesystem::remove_all(root);
 }
 
 }  // namespace

@@ -27,7 +27,7 @@ class FixtureTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     if (!std::filesystem::exists(dir() + "/reference.json"))
-      GTEST_SKIP() << dir() << " not generated yet (scripts/fixtures/make_gemma_models.py)";
+      GTEST_SKIP() << dir() << " has no reference yet (scripts/fixtures/make_{gemma,quant}_models.py)";
   }
   std::string dir() const { return std::string(AX_FIXTURES_DIR) + "/models/" + GetParam(); }
 };
@@ -101,6 +101,11 @@ INSTANTIATE_TEST_SUITE_P(Gemma, FixtureTest,
                          ::testing::Values("tiny-gemma3", "tiny-gemma3-linear", "tiny-gemma4", "tiny-gemma4-ple",
                                            "tiny-gemma4-kv", "tiny-gemma4-shared", "tiny-gemma4-wide",
                                            "tiny-gemma4-moe"));
+
+// Quantized by our quantize command; references from their numpy dequantization run
+// through transformers (scripts/fixtures/make_quant_models.py).
+INSTANTIATE_TEST_SUITE_P(Quantized, FixtureTest,
+                         ::testing::Values("tiny-qwen3-q4", "tiny-qwen3-bf16-q8", "tiny-llama-q3-mixed"));
 
 TEST(FixtureErrors, OutOfVocabularyTokenIsAnErrorNotACrash) {
   ModelHarness h(std::string(AX_FIXTURES_DIR) + "/models/tiny-qwen3");

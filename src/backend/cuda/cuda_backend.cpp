@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <tuple>
 
 #include "backend/cuda/cuda_backend_impl.h"
 #include "base/check.h"
@@ -115,8 +116,7 @@ Status CudaBackend::CopyConverted(const TensorView& part, DType to, char* dst) {
 
 Result<TensorView> CudaBackend::UploadConcatRows(const std::vector<TensorView>& parts, DType dtype) {
   const Shape shape = ConcatRowsShape(parts);
-  if (dtype == DType::kAffine)
-    return Unimplemented("cuda backend: affine-quantized weights are not supported yet (--backend cpu runs them)");
+  if (dtype == DType::kAffine) return UploadAffineRows(parts, shape);
   // Matrices (embedding, projections, lm_head) are bf16 on the device whatever the
   // checkpoint stores; vectors (norm weights, inv_freq) keep the requested f32.
   const DType to = shape.ndim >= 2 ? DType::kBF16 : dtype;
@@ -126,6 +126,34 @@ Result<TensorView> CudaBackend::UploadConcatRows(const std::vector<TensorView>& 
     AX_RETURN_IF_ERROR(CopyConverted(p, to, dst));
     dst += static_cast<size_t>(p.numel()) * DTypeSize(to);
   }
+  return out;
+}
+
+// Codes, scales and biases of affine parts, each concatenated along rows, as stored.
+Result<TensorView> CudaBackend::UploadAffineRows(const std::vector<TensorView>& parts, const Shape& shape) {
+  AX_ASSIGN_OR_RETURN(AffineQuant q, CommonAffineQuant(parts));
+  const int64_t rows = shape[0], cols = shape[1];
+  const size_t side = AffineSideBytes(q, rows, cols);
+  const std::string what = "an affine " + std::to_string(q.bits) + "-bit matrix " + shape.ToString();
+  AX_ASSIGN_OR_RETURN(void* codes, arena_.Alloc(static_cast<size_t>(rows * AffineRowBytes(cols, q.bits)), what));
+  AX_ASSIGN_OR_RETURN(void* scales, arena_.Alloc(side, "the scales of " + what));
+  AX_ASSIGN_OR_RETURN(void* biases, arena_.Alloc(side, "the biases of " + what));
+  size_t at_codes = 0, at_side = 0;
+  for (const TensorView& p : parts) {
+    const size_t n_codes = p.nbytes(), n_side = AffineSideBytes(q, p.shape[0], cols);
+    for (auto [dst, src, n] : {std::tuple{static_cast<char*>(codes) + at_codes, static_cast<const void*>(p.data), n_codes},
+                               std::tuple{static_cast<char*>(scales) + at_side, p.quant.scales, n_side},
+                               std::tuple{static_cast<char*>(biases) + at_side, p.quant.biases, n_side}}) {
+      AX_CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(dst, src, n, cudaMemcpyHostToDevice, stream_));
+    }
+    at_codes += n_codes;
+    at_side += n_side;
+  }
+  AX_CUDA_RETURN_IF_ERROR(cudaStreamSynchronize(stream_));
+  TensorView out{codes, DType::kAffine, shape, Device::kCuda};
+  out.quant = q;
+  out.quant.scales = scales;
+  out.quant.biases = biases;
   return out;
 }
 

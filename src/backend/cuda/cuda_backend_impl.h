@@ -34,6 +34,7 @@ class CudaBackend final : public Backend {
 
   Result<TensorView> UploadWeight(const TensorView& host, DType dtype) override;
   Result<TensorView> UploadConcatRows(const std::vector<TensorView>& parts, DType dtype) override;
+  Result<TensorView> UploadAffineRows(const std::vector<TensorView>& parts, const Shape& shape);
   Result<TensorView> Alloc(DType dtype, const Shape& shape) override;
   Status ReadToHost(const TensorView& src, void* dst, size_t bytes) override;
 

@@ -38,6 +38,18 @@ void ByAct(DType d, F&& f) {
   }
 }
 
+// The codes, scales and biases of an affine-quantized device weight into kernel params.
+template <typename P>
+void SetAffine(const TensorView& w, P* p) {
+  AX_CHECK(w.dtype == DType::kAffine && w.device == Device::kCuda);
+  p->w = w.data;
+  p->scales = w.quant.scales;
+  p->biases = w.quant.biases;
+  p->scale_kind = w.quant.scale_dtype == DType::kF32 ? 0 : w.quant.scale_dtype == DType::kF16 ? 1 : 2;
+  p->bits = w.quant.bits;
+  p->group = w.quant.group_size;
+}
+
 // The first `rows` rows of a dense [*, cols] tensor (the prompt rows of a step).
 TensorView FirstRows(TensorView t, int64_t rows, int64_t cols) {
   t.shape = Shape{rows, cols};
@@ -47,6 +59,19 @@ TensorView FirstRows(TensorView t, int64_t rows, int64_t cols) {
 }  // namespace
 
 void CudaBackend::Embedding(const TensorView& table, float scale, TensorView out) {
+  if (table.dtype == DType::kAffine) {
+    ByAct(out.dtype, [&](auto t) {
+      kc::AffineEmbeddingParamsT<decltype(t)> p;
+      SetAffine(table, &p);
+      p.ids = meta_.tokens;
+      p.out = Dev<decltype(t)>(out);
+      p.n = meta_.n_tokens;
+      p.d = table.shape[1];
+      p.scale = scale;
+      Note(kc::LaunchAffineEmbedding(p, stream_));
+    });
+    return;
+  }
   ByAct(out.dtype, [&](auto t) {
     kc::EmbeddingParamsT<decltype(t)> p;
     p.table = Bf16(table);
@@ -119,6 +144,19 @@ void CudaBackend::MatmulAs(const TensorView& x, const TensorView& w, TensorView 
                            int64_t throughput_rows) {
   const int64_t k = w.shape[1];
   const int64_t m = x.numel() / k;
+  if (w.dtype == DType::kAffine) {  // one kernel for every row (its sums depend on k only)
+    kc::AffineMatmulParamsT<T> p;
+    SetAffine(w, &p);
+    p.x = Dev<T>(x);
+    p.y = y.data;
+    p.y_f32 = y.dtype == DType::kF32;
+    p.accumulate = accumulate;
+    p.m = m;
+    p.n = w.shape[0];
+    p.k = k;
+    Note(kc::LaunchAffineMatmul(p, stream_));
+    return;
+  }
   const int64_t split = std::clamp<int64_t>(throughput_rows, 0, m);
   const size_t y_row = static_cast<size_t>(w.shape[0]) * DTypeSize(y.dtype);
   auto part = [&](int64_t r0, int64_t rows) {
@@ -217,7 +255,7 @@ void CudaBackend::MatmulGroup(const TensorView& x, std::span<const TensorView> w
 // allow it; both give the bits of Matmul then GatedAct.
 void CudaBackend::MatmulGatedAct(const TensorView& x, const TensorView& w_gate_up, TensorView gate_up, TensorView act,
                                  GateAct gate_act, int64_t throughput_rows) {
-  if (gate_act != GateAct::kSilu) {
+  if (gate_act != GateAct::kSilu || w_gate_up.dtype == DType::kAffine) {
     Backend::MatmulGatedAct(x, w_gate_up, gate_up, act, gate_act, throughput_rows);
     return;
   }

@@ -261,7 +261,42 @@ inline bool QkNormRopeKvSupports(int head_dim, int rot_dim) {
 template <typename T>
 Status LaunchQkNormRopeKv(const QkNormRopeKvParamsT<T>& p, cudaStream_t stream);
 
+// y[m, n] (+)= x[m, k] · W[n, k]^T for an MLX affine-quantized W (tensor/quant.h):
+// packed codes w (rows k * bits / 8 bytes apart), scales / biases [n, k / group] as
+// f32 (scale_kind 0), f16 (1) or bf16 (2). Any m (launched 4 rows of x at a time);
+// each row's sum in an order that depends on k only. REQUIRES: bits 2-6 or 8, group
+// 32/64/128, k % group == 0, x 16-byte aligned (gemv_affine.cu).
+template <typename T>
+struct AffineMatmulParamsT {
+  const T* x = nullptr;  // [m, k] dense
+  const void* w = nullptr;
+  const void* scales = nullptr;
+  const void* biases = nullptr;
+  int scale_kind = 2;
+  int bits = 4, group = 64;
+  void* y = nullptr;  // [m, n] dense, bf16 or f32
+  bool y_f32 = false;
+  bool accumulate = false;
+  int64_t m = 0, n = 0, k = 0;
+};
+
+// out[t, :] = T(W[ids[t], :] * scale) for an affine-quantized table W [vocab, d].
+template <typename T>
+struct AffineEmbeddingParamsT {
+  const void* w = nullptr;
+  const void* scales = nullptr;
+  const void* biases = nullptr;
+  int scale_kind = 2;
+  int bits = 4, group = 64;
+  const int32_t* ids = nullptr;  // [n], device
+  T* out = nullptr;              // [n, d]
+  int64_t n = 0, d = 0;
+  float scale = 1.0f;
+};
+
 // Each for T = bf16_bits and T = float (instantiated in the .cu files).
+template <typename T> Status LaunchAffineMatmul(const AffineMatmulParamsT<T>& p, cudaStream_t stream);
+template <typename T> Status LaunchAffineEmbedding(const AffineEmbeddingParamsT<T>& p, cudaStream_t stream);
 template <typename T> Status LaunchEmbedding(const EmbeddingParamsT<T>& p, cudaStream_t stream);
 template <typename T> Status LaunchRmsNorm(const RmsNormParamsT<T>& p, cudaStream_t stream);
 template <typename T> Status LaunchRope(const RopeParamsT<T>& p, cudaStream_t stream);
