@@ -9,9 +9,11 @@
 #      128 and 512 tokens x 128 generated, against the copy-bandwidth ceiling
 #      (scripts/device/bench.py): $OUT/bench_{bf16,q8,q4}.json.
 # Built here by scripts/device/pack.sh (carry .cuda-carry).
+#   TESTS=0 skips 1 and 2 (a carry without test_cuda).
 set -uo pipefail
 source scripts/device/env.sh
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee "$OUT/gpu.txt"
+if [ "${TESTS:-1}" = 1 ]; then
 python3 scripts/fixtures/make_quant_models.py --reference --fixtures tests/fixtures/models > "$OUT/quant_fixtures.log" 2>&1
 tail -4 "$OUT/quant_fixtures.log"
 tar czf "$OUT/quant_fixtures.tar.gz" tests/fixtures/models/tiny-*-q*/reference.json
@@ -19,6 +21,7 @@ AX_SOURCE_DIR=$ROOT AX_STORIES_DIR=$CARRY/stories260K timeout 200 "$BIN/test_cud
   --gtest_filter='*CudaAffine*:CudaModels.Quantized*:Quantized/CudaFixture.*' > "$OUT/quant_cuda.log" 2>&1
 echo "test_cuda (affine) exit $?"
 grep -E '^\[fixture|FAILED|Failure|Expected|Which is|SKIPPED' "$OUT/quant_cuda.log" | head -40
+fi
 [ "${BENCH:-0}" = 1 ] || exit 0
 if [ ! -e /tmp/q8/config.json ]; then
   t0=$(date +%s)

@@ -62,7 +62,7 @@ TEST(MatmulInvariance, EachKernelGivesEveryRowTheSameBitsWhateverTheBatch) {
 // identical logits alone and while sequences B (long prompt chunks) and C (decodes)
 // share its forwards, and whether its prompt is prefilled whole or in small chunks.
 // Run on the demo model (Qwen3) and on a synth Gemma 3 whose windowed layers (window
-// 8, softcapped scores) drop keys long before A's 40 positions.
+// 8, softcapped logits) drop keys long before A's 40 positions.
 void CheckForwardInvariance(const std::string& dir) {
   BackendOptions bo;
   bo.threads = 2;

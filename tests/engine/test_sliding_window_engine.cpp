@@ -1,5 +1,5 @@
 // The engine's promises on a model with sliding-window layers (a synth Gemma 3: window
-// 8 on 5 of 6 layers, softcapped scores; contexts run far past the window):
+// 8 on 5 of 6 layers, softcapped logits; contexts run far past the window):
 //  (a) n-gram speculation gives the greedy tokens of direct decoding;
 //  (b) requests batched together give the tokens each gives alone (greedy and sampled);
 //  (c) a prefix hit gives the outputs of a cold run, and the hit is reported;

@@ -264,9 +264,10 @@ __global__ void __launch_bounds__(32 * W, W == 16 ? 2 : 1) DecodeAttentionKernel
   __syncthreads();
   if (!s_last) return;
   __threadfence();
-  // Warp h, lane = split: each split's weight and the head's denominator at once.
-  if (warp < group) {
-    const int h = warp, sp = lane;
+  // Warp h (and h + W, ...: a group of 8 with head_dim 256 has 4 warps), lane = split:
+  // each split's weight and the head's denominator at once.
+  for (int h = warp; h < group; h += W) {
+    const int sp = lane;
     const float* part = p.partial + ((part_row0 + h) * kDecodeMaxSplits + sp) * stride;
     const float sm = sp < n_active ? __ldcg(part + hd) : -INFINITY;
     const float sl = sp < n_active ? __ldcg(part + hd + 1) : 0.0f;

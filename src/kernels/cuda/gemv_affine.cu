@@ -1,20 +1,18 @@
 // Matmul and embedding rows for MLX affine-quantized weights (tensor/quant.h):
 // y[m, n] (+)= x[m, k] · W[n, k]^T with W[r, j] = scale[r, j / G] * code + bias.
 //
-// Memory-bound like the bf16 GEMV, but a weight byte holds 8 / bits weights, so the
-// activations (x) are read more often per weight byte; a warp therefore takes kRows
-// output rows at once and each lane reuses its x values across them.
-//
-// Layout of the work: a block of 8 warps owns kRows = 4 output rows; the rows' codes
-// are cut into tiles of 256 codes (8 per lane), and warp w takes tiles w, w + 8, ...
-// For a tile, the warp loads the tile's 8 * bits 32-bit words of each row with
-// coalesced loads (lane l: words l and l + 32), then every lane fetches the two words
-// holding its 8 codes with shuffles (8 codes of <= 8 bits never span more than two
-// words), unpacks them, dequantizes them with one FMA each, fma(code, scale, bias),
-// and accumulates x · w for up to kMaxM rows of x. The partial sums are reduced over
-// the lanes (shuffles) and then over the 8 warps (shared memory) in a fixed order.
-// Every order depends only on k: a row's result is the same whatever m (batch
-// invariance), and the kernel serves prompt rows and generated rows alike.
+// Memory-bound like the bf16 GEMV: the codes are streamed once with wide loads and
+// many bytes in flight per lane. The work unit is 32 codes of one row: `bits` 32-bit
+// words (a 16-byte vector at 4 bits), always inside one group (G >= 32), so one scale
+// and bias per unit. A warp owns kRows = 2 output rows and a k slice (S warps split k
+// for narrow matrices); lane l takes units l, l + 32·S, ... of its slice, kU units of
+// both rows loaded together (the first batch before the grid wait). Each code is
+// unpacked with a funnel shift and a mask, converted by the 2^23 magic-number trick,
+// dequantized with one FMA, fma(code, scale, bias) (the CPU's f32 value), and FMA'd
+// into up to M rows of x (x loaded once per unit, reused by both rows). Lanes reduce
+// with shuffles, slices in a fixed order through shared memory. The split S and every
+// order depend on the matrix (n, k) alone, so a row's bits do not depend on m (batch
+// invariance) and the kernel serves prompt rows and generated rows alike.
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/kernels.h"
@@ -22,9 +20,8 @@
 namespace ax::kernels::cuda {
 namespace {
 
-constexpr int kRows = 4;     // output rows per block
-constexpr int kMaxM = 4;     // rows of x per launch (more: several launches); M = 1, 2 or 4
-constexpr int kTile = 256;   // codes per warp tile (8 per lane)
+constexpr int kRows = 2;  // output rows per warp
+constexpr int kMaxM = 4;  // rows of x per launch (more: several launches); M = 1, 2 or 4
 
 // scale or bias number i, stored as f32 (0), f16 (1) or bf16 (2).
 __device__ __forceinline__ float SideValue(const void* p, int kind, int64_t i) {
@@ -33,87 +30,140 @@ __device__ __forceinline__ float SideValue(const void* p, int kind, int64_t i) {
   return kind == 1 ? __half2float(__ushort_as_half(h)) : detail::Bf16ToF32(h);
 }
 
-// x[m, j .. j + 7] as f32 (bf16 x: one 16-byte load; f32 x: two).
-__device__ __forceinline__ void LoadX8(const uint16_t* x, int64_t at, float (&v)[8]) {
-  const uint4 q = __ldg(reinterpret_cast<const uint4*>(x + at));
-  const uint32_t w[4] = {q.x, q.y, q.z, q.w};
+// The kBits words of one unit (32 codes) at p, with the widest aligned loads.
+template <int kBits>
+__device__ __forceinline__ void LoadUnit(const uint32_t* p, uint32_t (&w)[kBits]) {
+  if constexpr (kBits == 4 || kBits == 8) {
 #pragma unroll
-  for (int i = 0; i < 4; ++i) {
-    v[2 * i] = detail::LoHalf(w[i]);
-    v[2 * i + 1] = detail::HiHalf(w[i]);
+    for (int v = 0; v < kBits / 4; ++v) {
+      const uint4 q = detail::LoadStreaming(reinterpret_cast<const uint4*>(p) + v);
+      w[4 * v] = q.x, w[4 * v + 1] = q.y, w[4 * v + 2] = q.z, w[4 * v + 3] = q.w;
+    }
+  } else if constexpr (kBits == 2 || kBits == 6) {
+#pragma unroll
+    for (int v = 0; v < kBits / 2; ++v) {
+      const uint2 q = __ldg(reinterpret_cast<const uint2*>(p) + v);
+      w[2 * v] = q.x, w[2 * v + 1] = q.y;
+    }
+  } else {
+#pragma unroll
+    for (int v = 0; v < kBits; ++v) w[v] = __ldg(p + v);
   }
 }
-__device__ __forceinline__ void LoadX8(const float* x, int64_t at, float (&v)[8]) {
-  const float4 a = __ldg(reinterpret_cast<const float4*>(x + at)), b = __ldg(reinterpret_cast<const float4*>(x + at) + 1);
-  v[0] = a.x, v[1] = a.y, v[2] = a.z, v[3] = a.w, v[4] = b.x, v[5] = b.y, v[6] = b.z, v[7] = b.w;
-}
 
-// The 8 codes of lane `lane` in a tile whose words the warp holds in (lo, hi): lane l
-// holds words l and l + 32 of the tile.
+// Code j (0..31) of a unit as f32: bits [j·kBits, (j+1)·kBits) of the words, through
+// the 2^23 magic number (the code in the low mantissa bits of 8388608.0f).
 template <int kBits>
-__device__ __forceinline__ void LaneCodes(uint32_t lo, uint32_t hi, int lane, float (&c)[8]) {
-  const int bit = lane * 8 * kBits;  // first bit of this lane's codes in the tile
-  const int w0 = bit / 32, shift = bit % 32;
-  // Word w of the tile lives in lane w % 32, in `lo` for w < 32 and `hi` above.
-  const uint32_t a_lo = __shfl_sync(0xffffffffu, lo, w0 % 32), a_hi = __shfl_sync(0xffffffffu, hi, w0 % 32);
-  const uint32_t b_lo = __shfl_sync(0xffffffffu, lo, (w0 + 1) % 32), b_hi = __shfl_sync(0xffffffffu, hi, (w0 + 1) % 32);
-  const uint32_t a = w0 < 32 ? a_lo : a_hi, b = w0 + 1 < 32 ? b_lo : b_hi;
-  const uint64_t v = ((static_cast<uint64_t>(b) << 32) | a) >> shift;
-#pragma unroll
-  for (int i = 0; i < 8; ++i) c[i] = static_cast<float>(static_cast<uint32_t>(v >> (i * kBits)) & ((1u << kBits) - 1u));
+__device__ __forceinline__ float Code(const uint32_t (&w)[kBits], int j) {
+  const int bit = j * kBits, i = bit / 32, s = bit % 32;
+  const uint32_t hi = i + 1 < kBits ? w[i + 1] : 0u;
+  const uint32_t c = __funnelshift_r(w[i], hi, s) & ((1u << kBits) - 1u);
+  return __uint_as_float(c | 0x4B000000u) - 8388608.0f;
 }
 
-// M: rows of x the kernel is built for (p.m <= M); only the registers differ, every
-// row's sum runs in the same order whatever M.
+// 32 elements of x row m from element j0: bf16 (four 16-byte loads) or f32, as f32.
+__device__ __forceinline__ void LoadX32(const uint16_t* x, int64_t at, float (&v)[32]) {
+#pragma unroll
+  for (int q = 0; q < 4; ++q) {
+    const uint4 u = __ldg(reinterpret_cast<const uint4*>(x + at) + q);
+    const uint32_t w[4] = {u.x, u.y, u.z, u.w};
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+      v[8 * q + 2 * i] = detail::LoHalf(w[i]);
+      v[8 * q + 2 * i + 1] = detail::HiHalf(w[i]);
+    }
+  }
+}
+__device__ __forceinline__ void LoadX32(const float* x, int64_t at, float (&v)[32]) {
+#pragma unroll
+  for (int q = 0; q < 8; ++q) {
+    const float4 u = __ldg(reinterpret_cast<const float4*>(x + at) + q);
+    v[4 * q] = u.x, v[4 * q + 1] = u.y, v[4 * q + 2] = u.z, v[4 * q + 3] = u.w;
+  }
+}
+
+// Units loaded together per row (registers: kU * kRows * kBits words).
+template <int kBits>
+inline constexpr int kUnitsInFlight = kBits <= 3 ? 4 : kBits == 4 ? 3 : 2;
+
+// A block of 8 warps: 8 / S warp groups of kRows rows, each group's S warps splitting
+// the units of its rows (slice = warp % S; S = 1, 2 or 4, a launch parameter).
 template <int kBits, int M, typename X>
-__global__ void __launch_bounds__(256) AffineGemvKernel(AffineMatmulParamsT<X> p) {
+__global__ void __launch_bounds__(256, M == 1 ? 2 : 1) AffineGemvKernel(AffineMatmulParamsT<X> p, int S) {
+  constexpr int kU = kUnitsInFlight<kBits>;
   __shared__ float red[8][kRows][M];
   const int warp = static_cast<int>(threadIdx.x / 32), lane = static_cast<int>(threadIdx.x % 32);
-  const int64_t row0 = static_cast<int64_t>(blockIdx.x) * kRows;
-  const int64_t row_words = p.k * kBits / 32, groups = p.k / p.group;
-  const int tile_words = 8 * kBits;  // 256 codes
-  const int64_t tiles = (p.k + kTile - 1) / kTile;
-  const uint32_t* w = reinterpret_cast<const uint32_t*>(p.w);
-  detail::GridDependencyWait();
-  detail::LaunchDependents();
+  const int slice = warp % S;
+  const int64_t row0 = (static_cast<int64_t>(blockIdx.x) * (8 / S) + warp / S) * kRows;
+  const int64_t units = p.k / 32, groups = p.k / p.group;
+  const uint32_t* w = static_cast<const uint32_t*>(p.w);
+  bool row_ok[kRows];
+#pragma unroll
+  for (int r = 0; r < kRows; ++r) row_ok[r] = row0 + r < p.n;
   float acc[kRows][M];
 #pragma unroll
   for (int r = 0; r < kRows; ++r)
 #pragma unroll
     for (int m = 0; m < M; ++m) acc[r][m] = 0.0f;
-  for (int64_t t = warp; t < tiles; t += 8) {
-    const int64_t j = t * kTile + lane * 8;  // this lane's first code (column)
-    const bool active = j < p.k;
-    float xv[M][8];
+  const int64_t kStride = 32 * S;
+  // Two register buffers (named, never indexed at run time, so they stay in registers):
+  // the next batch's loads are issued before this batch's math.
+  uint32_t wa[kRows][kU][kBits], wb[kRows][kU][kBits];
+  auto load = [&](int64_t u0, uint32_t (&dst)[kRows][kU][kBits]) {
 #pragma unroll
-    for (int m = 0; m < M; ++m) {
-      if (active && m < p.m) {
-        LoadX8(p.x, m * p.k + j, xv[m]);
-      } else {
+    for (int r = 0; r < kRows; ++r)
 #pragma unroll
-        for (int i = 0; i < 8; ++i) xv[m][i] = 0.0f;
+      for (int uu = 0; uu < kU; ++uu) {
+        const int64_t u = u0 + uu * kStride;
+        if (row_ok[r] && u < units) {
+          LoadUnit<kBits>(w + ((row0 + r) * units + u) * kBits, dst[r][uu]);
+        } else {
+#pragma unroll
+          for (int i = 0; i < kBits; ++i) dst[r][uu][i] = 0u;
+        }
+      }
+  };
+  // One batch: kU units of both rows from u0, in unit order.
+  auto compute = [&](int64_t u0, const uint32_t (&src)[kRows][kU][kBits]) {
+#pragma unroll
+    for (int uu = 0; uu < kU; ++uu) {
+      const int64_t u = u0 + uu * kStride;
+      if (u >= units) break;
+      float xv[M][32];
+#pragma unroll
+      for (int m = 0; m < M; ++m) {
+        if (m < p.m) {
+          LoadX32(p.x, m * p.k + u * 32, xv[m]);
+        } else {
+#pragma unroll
+          for (int j = 0; j < 32; ++j) xv[m][j] = 0.0f;
+        }
+      }
+#pragma unroll
+      for (int r = 0; r < kRows; ++r) {
+        if (!row_ok[r]) continue;
+        const int64_t g = (row0 + r) * groups + u * 32 / p.group;
+        const float s = SideValue(p.scales, p.scale_kind, g), b = SideValue(p.biases, p.scale_kind, g);
+#pragma unroll
+        for (int j = 0; j < 32; ++j) {
+          const float wj = fmaf(Code<kBits>(src[r][uu], j), s, b);
+#pragma unroll
+          for (int m = 0; m < M; ++m) acc[r][m] = fmaf(wj, xv[m][j], acc[r][m]);
+        }
       }
     }
-#pragma unroll
-    for (int r = 0; r < kRows; ++r) {
-      const int64_t row = row0 + r;
-      if (row >= p.n) break;  // uniform across the warp
-      const uint32_t* tw = w + row * row_words + t * tile_words;
-      const int64_t left = row_words - t * tile_words;  // words of this row from the tile on
-      const uint32_t lo = lane < left && lane < tile_words ? __ldg(tw + lane) : 0u;
-      const uint32_t hi = lane + 32 < left && lane + 32 < tile_words ? __ldg(tw + lane + 32) : 0u;
-      float c[8];
-      LaneCodes<kBits>(lo, hi, lane, c);
-      if (!active) continue;
-      const int64_t g = row * groups + j / p.group;
-      const float s = SideValue(p.scales, p.scale_kind, g), b = SideValue(p.biases, p.scale_kind, g);
-#pragma unroll
-      for (int i = 0; i < 8; ++i) {
-        const float wv = fmaf(c[i], s, b);
-#pragma unroll
-        for (int m = 0; m < M; ++m) acc[r][m] = fmaf(wv, xv[m][i], acc[r][m]);
-      }
-    }
+  };
+  const int64_t kStep = kStride * kU;
+  const int64_t first = slice * 32 + lane;
+  load(first, wa);
+  detail::GridDependencyWait();
+  detail::LaunchDependents();
+  for (int64_t u0 = first; u0 < units; u0 += 2 * kStep) {
+    if (u0 + kStep < units) load(u0 + kStep, wb);
+    compute(u0, wa);
+    if (u0 + kStep >= units) break;
+    if (u0 + 2 * kStep < units) load(u0 + 2 * kStep, wa);
+    compute(u0 + kStep, wb);
   }
 #pragma unroll
   for (int r = 0; r < kRows; ++r)
@@ -123,20 +173,20 @@ __global__ void __launch_bounds__(256) AffineGemvKernel(AffineMatmulParamsT<X> p
       if (lane == 0) red[warp][r][m] = v;
     }
   __syncthreads();
-  if (threadIdx.x < kRows * M) {
-    const int r = static_cast<int>(threadIdx.x) / M, m = static_cast<int>(threadIdx.x) % M;
-    const int64_t row = row0 + r;
+  if (threadIdx.x < (8 / S) * kRows * M) {
+    const int grp = static_cast<int>(threadIdx.x) / (kRows * M), rm = static_cast<int>(threadIdx.x) % (kRows * M);
+    const int r = rm / M, m = rm % M;
+    const int64_t row = (static_cast<int64_t>(blockIdx.x) * (8 / S) + grp) * kRows + r;
     if (row < p.n && m < p.m) {
-      float s = 0.0f;
-#pragma unroll
-      for (int q = 0; q < 8; ++q) s += red[q][r][m];
+      float sum = 0.0f;
+      for (int q = 0; q < S; ++q) sum += red[grp * S + q][r][m];
       const int64_t idx = m * p.n + row;
       if (p.y_f32) {
         float* y = static_cast<float*>(p.y) + idx;
-        *y = p.accumulate ? *y + s : s;
+        *y = p.accumulate ? *y + sum : sum;
       } else {
         uint16_t* y = static_cast<uint16_t*>(p.y) + idx;
-        *y = detail::F32ToBf16(p.accumulate ? detail::Bf16ToF32(*y) + s : s);
+        *y = detail::F32ToBf16(p.accumulate ? detail::Bf16ToF32(*y) + sum : sum);
       }
     }
   }
@@ -161,16 +211,19 @@ __global__ void __launch_bounds__(256) AffineEmbeddingKernel(AffineEmbeddingPara
   }
 }
 
+// S, the warps splitting k per row pair, follows the matrix alone (never m): narrow
+// matrices (k/v projections) would leave SMs idle with one warp per row pair.
 template <int M, typename X>
-cudaError_t LaunchBits(const AffineMatmulParamsT<X>& p, cudaStream_t stream) {
-  const dim3 grid(detail::Blocks(p.n, kRows)), block(256);
+cudaError_t LaunchSplit(const AffineMatmulParamsT<X>& p, cudaStream_t stream) {
+  const int S = p.n <= 2048 ? 4 : p.n <= 8192 ? 2 : 1;
+  const dim3 grid(detail::Blocks(p.n, (8 / S) * kRows)), block(256);
   switch (p.bits) {
-    case 2: return detail::Launch(AffineGemvKernel<2, M, X>, grid, block, 0, stream, p);
-    case 3: return detail::Launch(AffineGemvKernel<3, M, X>, grid, block, 0, stream, p);
-    case 4: return detail::Launch(AffineGemvKernel<4, M, X>, grid, block, 0, stream, p);
-    case 5: return detail::Launch(AffineGemvKernel<5, M, X>, grid, block, 0, stream, p);
-    case 6: return detail::Launch(AffineGemvKernel<6, M, X>, grid, block, 0, stream, p);
-    default: return detail::Launch(AffineGemvKernel<8, M, X>, grid, block, 0, stream, p);
+    case 2: return detail::Launch(AffineGemvKernel<2, M, X>, grid, block, 0, stream, p, S);
+    case 3: return detail::Launch(AffineGemvKernel<3, M, X>, grid, block, 0, stream, p, S);
+    case 4: return detail::Launch(AffineGemvKernel<4, M, X>, grid, block, 0, stream, p, S);
+    case 5: return detail::Launch(AffineGemvKernel<5, M, X>, grid, block, 0, stream, p, S);
+    case 6: return detail::Launch(AffineGemvKernel<6, M, X>, grid, block, 0, stream, p, S);
+    default: return detail::Launch(AffineGemvKernel<8, M, X>, grid, block, 0, stream, p, S);
   }
 }
 
@@ -192,8 +245,8 @@ Status LaunchAffineMatmul(const AffineMatmulParamsT<X>& params, cudaStream_t str
     p.x = params.x + r0 * params.k;
     p.y = static_cast<char*>(params.y) + r0 * y_row;
     p.m = std::min<int64_t>(kMaxM, params.m - r0);
-    AX_CUDA_RETURN_IF_ERROR(p.m == 1 ? LaunchBits<1>(p, stream) : p.m == 2 ? LaunchBits<2>(p, stream)
-                                                                            : LaunchBits<4>(p, stream));
+    AX_CUDA_RETURN_IF_ERROR(p.m == 1 ? LaunchSplit<1>(p, stream) : p.m == 2 ? LaunchSplit<2>(p, stream)
+                                                                             : LaunchSplit<4>(p, stream));
   }
   return AX_CUDA_LAUNCH_STATUS("AffineGemvKernel");
 }

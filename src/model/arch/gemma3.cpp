@@ -3,8 +3,10 @@
 //   N × [ x += post_attn_norm(attn(input_norm(x)))           sandwich norms, all (1 + w)
 //         x += post_ff_norm(down(gelu_tanh(gate) * up)(pre_ff_norm(x))) ]
 //   logits = softcap(lm_head(norm(x)))                      final_logit_softcapping
-// Attention: per-head q/k (1 + w) RMSNorm, scale query_pre_attn_scalar^-1/2, optional
-// attn_logit_softcapping; layer_types mix sliding-window layers (rope base
+// Attention: per-head q/k (1 + w) RMSNorm, scale query_pre_attn_scalar^-1/2; no
+// attention-logit softcap: attn_logit_softcapping (a Gemma 2 field) is read but not
+// applied, as transformers' Gemma3Attention never passes it to the attention (checked
+// against transformers 5.17's float64 logits); layer_types mix sliding-window layers (rope base
 // rope_local_base_freq, no scaling) and full layers (rope_theta with rope_scaling).
 // The (1 + w) of every norm is folded into the weights at load (WeightLoader::Vector).
 #include <cmath>
@@ -122,7 +124,7 @@ Result<std::unique_ptr<ArchModel>> Load(const ModelConfig& cfg, WeightLoader& ld
     spec.shape.head_dim = static_cast<int>(hd);
     spec.shape.window = sliding ? static_cast<int>(cfg.sliding_window) : 0;
     spec.shape.scale = static_cast<float>(1.0 / std::sqrt(cfg.query_pre_attn_scalar));
-    spec.shape.softcap = static_cast<float>(cfg.attn_logit_softcapping);
+    spec.shape.softcap = 0.0f;  // attn_logit_softcapping is not applied (see the top)
     spec.shape.norm_eps = m->eps;
     spec.inv_freq = sliding ? local_freq : full_freq;
     m->specs.push_back(spec);
@@ -148,7 +150,8 @@ std::vector<std::string> Features(const ModelConfig& c) {
           std::to_string(c.num_hidden_layers) + " layers",
       "per-head q/k RMSNorm", "(1 + w) sandwich RMSNorms", "scaled embeddings", c.hidden_act + " gated MLP"};
   if (c.rope_scaling.type == RopeScalingType::kLinear) f.push_back("linear rope scaling on full layers");
-  if (c.attn_logit_softcapping > 0) f.push_back("attention-logit softcapping");
+  if (c.attn_logit_softcapping > 0)
+    f.push_back("attn_logit_softcapping set but not applied (transformers' Gemma 3 ignores it)");
   if (c.final_logit_softcapping > 0) f.push_back("final-logit softcapping");
   if (c.tie_word_embeddings) f.push_back("tied embeddings");
   if (c.multimodal) f.push_back("text model of a multimodal checkpoint (vision tower not loaded)");
