@@ -1,6 +1,7 @@
 // MLX affine-quantized weights on the CUDA backend (kernels/cuda/gemv_affine.cu)
 // against kernels/ref: every bit width, group size and scale dtype at odd shapes, both
-// precisions, accumulate, prompt and generated rows; a row's bits independent of how
+// precisions, accumulate, prompt rows (the GEMV, or past 8 of them with bf16
+// activations the bf16 dequantization and cuBLAS) and generated rows; a row's bits independent of how
 // many rows share the launch; quantized embedding rows; and a quantized tiny fixture's
 // logits on the GPU against the CPU backend's.
 #include <filesystem>
@@ -38,8 +39,9 @@ TEST_P(CudaAffine, MatmulMatchesRef) {
   for (int bits : {2, 3, 4, 5, 6, 8}) {
     for (int group : {32, 64, 128}) {
       for (DType sd : {DType::kBF16, DType::kF16, DType::kF32}) {
+        // m = 40: 20 prompt rows, more than the GEMV's 8: dequantized to bf16, then cuBLAS.
         for (auto [m, n, k] : {std::tuple<int64_t, int64_t, int64_t>{1, 37, 2 * group}, {5, 130, 5 * group},
-                               {9, 4, 768}, {3, 1027, 4096}}) {
+                               {9, 4, 768}, {3, 1027, 4096}, {40, 70, 3 * group}}) {
           if (k % group != 0) continue;
           const auto a = kernels::testing::RandomAffine(n, k, bits, group, sd, static_cast<uint32_t>(bits + n));
           const std::vector<float> x = F32() ? Random(static_cast<size_t>(m * k), 4) : RandomBf16(static_cast<size_t>(m * k), 4);

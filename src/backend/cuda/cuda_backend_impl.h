@@ -148,6 +148,10 @@ class CudaBackend final : public Backend {
   static bool GraphsEnabled();
 
   const bool f32_;
+  // Prompt rows of affine-quantized matmuls (bf16 activations): the matrix dequantized
+  // to bf16 here, then cuBLAS; grown on first use (prompt steps are never recorded).
+  uint16_t* affine_scratch_ = nullptr;
+  size_t affine_scratch_elems_ = 0;
   uint16_t* split_hi_ = nullptr;  // f32 mode: kSplitElems bf16 each (CublasMatmulSplit)
   uint16_t* split_lo_ = nullptr;
   int device_ = 0;

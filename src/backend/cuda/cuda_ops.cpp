@@ -144,14 +144,51 @@ void CudaBackend::MatmulAs(const TensorView& x, const TensorView& w, TensorView 
                            int64_t throughput_rows) {
   const int64_t k = w.shape[1];
   const int64_t m = x.numel() / k;
-  if (w.dtype == DType::kAffine) {  // one kernel for every row (its sums depend on k only)
+  if (w.dtype == DType::kAffine) {
+    // Prompt rows with bf16 activations, more than the GEMV's 8: the matrix dequantized
+    // to bf16 (scratch) and cuBLAS, as a bf16 checkpoint's prompt rows. Every other row:
+    // the affine GEMV (its sums depend on k only, so generated rows are batch-invariant).
+    int64_t r0 = 0;
+    if constexpr (std::is_same_v<T, kc::bf16_bits>) {
+      const int64_t split = std::clamp<int64_t>(throughput_rows, 0, m);
+      const size_t elems = static_cast<size_t>(w.shape[0] * k);
+      if (split > kc::kGemvMaxRows && error_.ok()) {
+        if (elems > affine_scratch_elems_) {
+          auto buf = arena_.Alloc(elems * sizeof(uint16_t), "the bf16 dequantization of an affine matrix");
+          if (!buf.ok()) {
+            Note(buf.status());
+            return;
+          }
+          affine_scratch_ = static_cast<uint16_t*>(*buf);
+          affine_scratch_elems_ = elems;
+        }
+        kc::AffineDequantParams d;
+        SetAffine(w, &d);
+        d.out = affine_scratch_;
+        d.n = w.shape[0];
+        d.k = k;
+        Note(kc::LaunchAffineDequant(d, stream_));
+        kc::MatmulParamsT<T> p;
+        p.x = Dev<T>(x);
+        p.w = affine_scratch_;
+        p.y = y.data;
+        p.y_f32 = y.dtype == DType::kF32;
+        p.accumulate = accumulate;
+        p.n = w.shape[0];
+        p.k = k;
+        p.m = split;
+        Note(kc::CublasMatmul(cublas_, p));
+        r0 = split;
+      }
+    }
+    if (r0 == m) return;
     kc::AffineMatmulParamsT<T> p;
     SetAffine(w, &p);
-    p.x = Dev<T>(x);
-    p.y = y.data;
+    p.x = Dev<T>(x) + r0 * k;
+    p.y = static_cast<char*>(y.data) + r0 * w.shape[0] * static_cast<int64_t>(DTypeSize(y.dtype));
     p.y_f32 = y.dtype == DType::kF32;
     p.accumulate = accumulate;
-    p.m = m;
+    p.m = m - r0;
     p.n = w.shape[0];
     p.k = k;
     Note(kc::LaunchAffineMatmul(p, stream_));

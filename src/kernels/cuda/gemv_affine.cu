@@ -213,6 +213,28 @@ __global__ void __launch_bounds__(256) AffineEmbeddingKernel(AffineEmbeddingPara
 
 // S, the warps splitting k per row pair, follows the matrix alone (never m): narrow
 // matrices (k/v projections) would leave SMs idle with one warp per row pair.
+// Thread per 8 codes (bits bytes; a row holds k / 8 of them): 8 bf16 out, one 16-byte store.
+__global__ void __launch_bounds__(256) AffineDequantKernel(AffineDequantParams p) {
+  detail::GridDependencyWait();
+  detail::LaunchDependents();
+  const int64_t c = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (c >= p.n * p.k / 8) return;
+  const int64_t row = c / (p.k / 8), j0 = (c % (p.k / 8)) * 8;
+  const auto* bytes = static_cast<const uint8_t*>(p.w) + row * (p.k * p.bits / 8) + j0 * p.bits / 8;
+  uint64_t v = 0;
+  for (int b = 0; b < p.bits; ++b) v |= static_cast<uint64_t>(bytes[b]) << (8 * b);
+  const int64_t g = row * (p.k / p.group) + j0 / p.group;
+  const float s = SideValue(p.scales, p.scale_kind, g), b = SideValue(p.biases, p.scale_kind, g);
+  uint32_t out[4];
+#pragma unroll
+  for (int i = 0; i < 4; ++i) {
+    const float lo = fmaf(static_cast<float>((v >> (2 * i * p.bits)) & ((1u << p.bits) - 1u)), s, b);
+    const float hi = fmaf(static_cast<float>((v >> ((2 * i + 1) * p.bits)) & ((1u << p.bits) - 1u)), s, b);
+    out[i] = static_cast<uint32_t>(detail::F32ToBf16(lo)) | (static_cast<uint32_t>(detail::F32ToBf16(hi)) << 16);
+  }
+  *reinterpret_cast<uint4*>(p.out + row * p.k + j0) = make_uint4(out[0], out[1], out[2], out[3]);
+}
+
 template <int M, typename X>
 cudaError_t LaunchSplit(const AffineMatmulParamsT<X>& p, cudaStream_t stream) {
   const int S = p.n <= 2048 ? 4 : p.n <= 8192 ? 2 : 1;
@@ -233,6 +255,15 @@ bool ValidFormat(int bits, int group, int64_t k) {
 }
 
 }  // namespace
+
+Status LaunchAffineDequant(const AffineDequantParams& p, cudaStream_t stream) {
+  if (!ValidFormat(p.bits, p.group, p.k))
+    return InvalidArgument("LaunchAffineDequant: bits 2-8 (not 7), group 32/64/128 and k a multiple of it");
+  const int64_t chunks = p.n * p.k / 8;
+  if (chunks == 0) return Status::Ok();
+  AX_CUDA_RETURN_IF_ERROR(detail::Launch(AffineDequantKernel, dim3(detail::Blocks(chunks, 256)), dim3(256), 0, stream, p));
+  return AX_CUDA_LAUNCH_STATUS("AffineDequantKernel");
+}
 
 template <typename X>
 Status LaunchAffineMatmul(const AffineMatmulParamsT<X>& params, cudaStream_t stream) {

@@ -280,6 +280,19 @@ struct AffineMatmulParamsT {
   int64_t m = 0, n = 0, k = 0;
 };
 
+// out [n, k] bf16 = W dequantized (fma(code, scale, bias) in f32, rounded once): the
+// throughput path of prompt rows feeds it to cuBLAS.
+struct AffineDequantParams {
+  const void* w = nullptr;
+  const void* scales = nullptr;
+  const void* biases = nullptr;
+  int scale_kind = 2;
+  int bits = 4, group = 64;
+  bf16_bits* out = nullptr;
+  int64_t n = 0, k = 0;
+};
+Status LaunchAffineDequant(const AffineDequantParams& p, cudaStream_t stream);
+
 // out[t, :] = T(W[ids[t], :] * scale) for an affine-quantized table W [vocab, d].
 template <typename T>
 struct AffineEmbeddingParamsT {
