@@ -98,5 +98,52 @@ TEST(MoeTest, MatchesRefAndRowsAreBatchInvariant) {
   }
 }
 
+// Stacked experts MLX affine-quantized (4-bit gate_up, 6-bit down, group 32): cpu::Moe
+// against ref::Moe, and each row alone equal to the batch, prompt and generated rows.
+TEST(MoeTest, AffineExpertsMatchRefAndRowsAreBatchInvariant) {
+  const int64_t n = 9, hidden = 64, inter = 32;
+  const int experts = 4, k = 2;
+  const auto gu = testing::RandomAffine(experts * 2 * inter, hidden, 4, 32, DType::kBF16, 41);
+  const auto dn = testing::RandomAffine(experts * hidden, inter, 6, 32, DType::kF16, 42);
+  const std::vector<float> x = testing::RandomF32(static_cast<size_t>(n * hidden), 43, -2.0f, 2.0f);
+  const std::vector<float> logits = testing::RandomF32(static_cast<size_t>(n * experts), 44, -3.0f, 3.0f);
+  std::vector<int32_t> ids(static_cast<size_t>(n * k));
+  std::vector<float> w(ids.size());
+  ref::Route(RouteParams{logits.data(), n, experts, k, true, true, nullptr, 1.0f, ids.data(), w.data()});
+  MoeParams p;
+  p.x = x.data();
+  p.n = n;
+  p.hidden = hidden;
+  p.inter = inter;
+  p.ids = ids.data();
+  p.weights = w.data();
+  p.k = k;
+  p.num_experts = experts;
+  p.gate_up = gu.data();
+  p.down = dn.data();
+  p.w_dtype = DType::kAffine;
+  p.gate_up_q = gu.q;
+  p.down_q = dn.q;
+  p.prompt_rows = 4;
+  std::vector<float> want(static_cast<size_t>(n * hidden), kPoison), got(want.size(), kPoison);
+  p.out = want.data();
+  ref::Moe(p);
+  p.out = got.data();
+  cpu::Moe(p, Pool(2));
+  for (size_t i = 0; i < got.size(); ++i) ASSERT_NEAR(got[i], want[i], 1e-4 * (1.0 + std::fabs(want[i]))) << i;
+  for (int64_t r = 0; r < n; ++r) {
+    MoeParams one = p;
+    one.x = x.data() + r * hidden;
+    one.ids = ids.data() + r * k;
+    one.weights = w.data() + r * k;
+    one.n = 1;
+    one.prompt_rows = r < p.prompt_rows ? 1 : 0;
+    std::vector<float> alone(static_cast<size_t>(hidden), kPoison);
+    one.out = alone.data();
+    cpu::Moe(one, Pool(3));
+    ASSERT_EQ(std::memcmp(alone.data(), got.data() + r * hidden, alone.size() * sizeof(float)), 0) << "row " << r;
+  }
+}
+
 }  // namespace
 }  // namespace ax::kernels
