@@ -124,6 +124,33 @@ void AffineGemvBits(const MatmulParams& p, ThreadPool& pool) {
 
 constexpr int64_t kBlockRows = 64;
 
+// out[j] = W[row, j] for j < k, 8 codes at a time (the values of DequantizeAffineRow).
+template <int kBits>
+void DequantizeRow(const MatmulParams& p, int64_t row, float* out) {
+  const uint8_t* w = static_cast<const uint8_t*>(p.w) + row * AffineRowBytes(p.k, kBits);
+  const int64_t groups = p.k / p.wq.group_size, per_group = p.wq.group_size / 8;
+  for (int64_t g = 0; g < groups; ++g) {
+    const __m256 s = _mm256_set1_ps(AffineSideValue(p.wq.scales, p.wq.scale_dtype, row * groups + g));
+    const __m256 b = _mm256_set1_ps(AffineSideValue(p.wq.biases, p.wq.scale_dtype, row * groups + g));
+    for (int64_t c = g * per_group; c < (g + 1) * per_group; ++c)
+      _mm256_storeu_ps(out + c * 8, _mm256_fmadd_ps(Codes8<kBits>(w, c), s, b));
+  }
+}
+
+void DequantizeRows(const MatmulParams& p, int64_t row0, int64_t rows, float* out) {
+  for (int64_t r = 0; r < rows; ++r) {
+    float* o = out + r * p.k;
+    switch (p.wq.bits) {
+      case 2: DequantizeRow<2>(p, row0 + r, o); break;
+      case 3: DequantizeRow<3>(p, row0 + r, o); break;
+      case 4: DequantizeRow<4>(p, row0 + r, o); break;
+      case 5: DequantizeRow<5>(p, row0 + r, o); break;
+      case 6: DequantizeRow<6>(p, row0 + r, o); break;
+      default: DequantizeRow<8>(p, row0 + r, o); break;
+    }
+  }
+}
+
 }  // namespace
 
 void AffineGemv(const MatmulParams& p, ThreadPool& pool) {
@@ -148,7 +175,7 @@ void AffineGemm(const MatmulParams& p, ThreadPool& pool) {
     buf.resize(static_cast<size_t>(kBlockRows * p.k));
     for (int64_t blk = begin; blk < end; ++blk) {
       const int64_t n0 = blk * kBlockRows, nb = std::min(kBlockRows, p.n - n0);
-      for (int64_t r = 0; r < nb; ++r) DequantizeAffineRow(p.w, p.wq, n0 + r, p.k, buf.data() + r * p.k);
+      DequantizeRows(p, n0, nb, buf.data());
       MatmulParams f = p;
       f.w = buf.data();
       f.w_dtype = DType::kF32;
