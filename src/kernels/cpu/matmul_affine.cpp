@@ -51,6 +51,13 @@ inline __m256 Codes8(const uint8_t* row, int64_t c) {
   }
 }
 
+// scales[i] / biases[i] as f32, inline (AffineSideValue is a call per group and row).
+inline float Side(const void* side, DType dt, int64_t i) {
+  if (dt == DType::kBF16) return Bf16ToF32(static_cast<const uint16_t*>(side)[i]);
+  if (dt == DType::kF16) return _cvtsh_ss(static_cast<const uint16_t*>(side)[i]);
+  return static_cast<const float*>(side)[i];
+}
+
 // y[b, rows[r]] (+)= dot(x[b, :], W[rows[r], :]) for r < R, b < MB.
 template <int kBits, int R, int MB>
 void AffineTile(const MatmulParams& p, const int64_t (&rows)[R], const float* x, float* y) {
@@ -65,9 +72,30 @@ void AffineTile(const MatmulParams& p, const int64_t (&rows)[R], const float* x,
   for (int64_t g = 0; g < groups; ++g) {
     __m256 s[R], bias[R];
     for (int r = 0; r < R; ++r) {
-      s[r] = _mm256_set1_ps(AffineSideValue(p.wq.scales, p.wq.scale_dtype, rows[r] * groups + g));
-      bias[r] = _mm256_set1_ps(AffineSideValue(p.wq.biases, p.wq.scale_dtype, rows[r] * groups + g));
+      s[r] = _mm256_set1_ps(Side(p.wq.scales, p.wq.scale_dtype, rows[r] * groups + g));
+      bias[r] = _mm256_set1_ps(Side(p.wq.biases, p.wq.scale_dtype, rows[r] * groups + g));
       _mm_prefetch(reinterpret_cast<const char*>(w[r] + (g + 2) * chunks_per_group * kBits), _MM_HINT_T0);
+    }
+    if constexpr (kBits == 4) {
+      // 16 codes (8 bytes) at a time: low nibbles are the even codes, high nibbles the
+      // odd ones; x comes permuted to match (PermuteX16), so no shuffles are needed.
+      const __m256i nibble = _mm256_set1_epi32(15);
+      for (int64_t c = g * chunks_per_group; c < (g + 1) * chunks_per_group; c += 2) {
+        __m256 xe[MB], xo[MB];
+        for (int b = 0; b < MB; ++b) {
+          xe[b] = _mm256_loadu_ps(x + b * p.ldx + c * 8);
+          xo[b] = _mm256_loadu_ps(x + b * p.ldx + c * 8 + 8);
+        }
+        for (int r = 0; r < R; ++r) {
+          int64_t bytes;
+          std::memcpy(&bytes, w[r] + c * 4, 8);
+          const __m256i v = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(bytes));
+          const __m256 we = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_and_si256(v, nibble)), s[r], bias[r]);
+          const __m256 wo = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32(v, 4)), s[r], bias[r]);
+          for (int b = 0; b < MB; ++b) acc[r][b] = _mm256_fmadd_ps(wo, xo[b], _mm256_fmadd_ps(we, xe[b], acc[r][b]));
+        }
+      }
+      continue;
     }
     for (int64_t c = g * chunks_per_group; c < (g + 1) * chunks_per_group; ++c) {
       __m256 xv[MB];
@@ -101,8 +129,31 @@ void AffineRows(const MatmulParams& p, const int64_t (&rows)[R]) {
   }
 }
 
+// x rows [m, k] with every 16 elements reordered evens first, then odds: the order of
+// the 4-bit GEMV's codes (low nibbles, then high nibbles of 8 bytes).
+std::vector<float> PermuteX16(const MatmulParams& p) {
+  std::vector<float> xp(static_cast<size_t>(p.m * p.k));
+  for (int64_t i = 0; i < p.m; ++i) {
+    const float* x = p.x + i * p.ldx;
+    float* o = xp.data() + i * p.k;
+    for (int64_t j0 = 0; j0 < p.k; j0 += 16)
+      for (int t = 0; t < 8; ++t) {
+        o[j0 + t] = x[j0 + 2 * t];
+        o[j0 + 8 + t] = x[j0 + 2 * t + 1];
+      }
+  }
+  return xp;
+}
+
 template <int kBits>
-void AffineGemvBits(const MatmulParams& p, ThreadPool& pool) {
+void AffineGemvBits(const MatmulParams& params, ThreadPool& pool) {
+  MatmulParams p = params;
+  std::vector<float> xp;
+  if constexpr (kBits == 4) {
+    xp = PermuteX16(params);
+    p.x = xp.data();
+    p.ldx = p.k;
+  }
   pool.ParallelFor(p.n, 16, [&](int64_t begin, int64_t end) {
     int64_t row = begin;
     if (p.m == 1) {  // 8 rows in flight: 8 independent FMA chains
@@ -130,8 +181,8 @@ void DequantizeRow(const MatmulParams& p, int64_t row, float* out) {
   const uint8_t* w = static_cast<const uint8_t*>(p.w) + row * AffineRowBytes(p.k, kBits);
   const int64_t groups = p.k / p.wq.group_size, per_group = p.wq.group_size / 8;
   for (int64_t g = 0; g < groups; ++g) {
-    const __m256 s = _mm256_set1_ps(AffineSideValue(p.wq.scales, p.wq.scale_dtype, row * groups + g));
-    const __m256 b = _mm256_set1_ps(AffineSideValue(p.wq.biases, p.wq.scale_dtype, row * groups + g));
+    const __m256 s = _mm256_set1_ps(Side(p.wq.scales, p.wq.scale_dtype, row * groups + g));
+    const __m256 b = _mm256_set1_ps(Side(p.wq.biases, p.wq.scale_dtype, row * groups + g));
     for (int64_t c = g * per_group; c < (g + 1) * per_group; ++c)
       _mm256_storeu_ps(out + c * 8, _mm256_fmadd_ps(Codes8<kBits>(w, c), s, b));
   }
