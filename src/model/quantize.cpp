@@ -53,7 +53,7 @@ std::vector<TensorToWrite> QuantizeTensor(const Plan& p, const TensorEntry& e, i
   Shape codes_shape = e.shape, side_shape = e.shape;
   codes_shape.dims[e.shape.ndim - 1] = cols * p.bits / 32;
   side_shape.dims[e.shape.ndim - 1] = groups;
-  TensorToWrite codes{p.module + ".weight", DType::kU32, codes_shape, {}};
+  TensorToWrite codes{p.name, DType::kU32, codes_shape, {}};  // "<module>.weight", or a stack's own name
   TensorToWrite scales{p.module + ".scales", e.dtype, side_shape, {}};
   TensorToWrite biases{p.module + ".biases", e.dtype, side_shape, {}};
   const int64_t row_bytes = AffineRowBytes(cols, p.bits);

@@ -168,7 +168,10 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"qwen3_bf16_3bit_g64_mixed", "tiny-qwen3-bf16", 3, 64, "v_proj=6,down_proj=8,lm_head=float"},
                       Case{"llama_8bit_g64", "tiny-llama", 8, 64, ""},  // down_proj (160 wide) stays float
                       Case{"llama_f16_5bit_g32", "tiny-llama-f16", 5, 32, "layers\\.0\\.=2"},
-                      Case{"gemma3_6bit_g32", "synth:tiny-gemma3", 6, 32, ""}),
+                      Case{"gemma3_6bit_g32", "synth:tiny-gemma3", 6, 32, ""},
+                      // stacked experts (experts.gate_up_proj [E, 2I, H], no ".weight")
+                      Case{"gemma4_moe_4bit_g32", "tiny-gemma4-moe", 4, 32, ""},
+                      Case{"gemma4_ple_5bit_g32", "tiny-gemma4-ple", 5, 32, ""}),
     [](const ::testing::TestParamInfo<Case>& p) { return p.param.name; });
 
 // Damaged checkpoints fail at load, naming the tensor and what was expected.
