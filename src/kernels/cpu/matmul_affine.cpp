@@ -79,22 +79,33 @@ void AffineTile(const MatmulParams& p, const int64_t (&rows)[R], const float* x,
     if constexpr (kBits == 4) {
       // 16 codes (8 bytes) at a time: low nibbles are the even codes, high nibbles the
       // odd ones; x comes permuted to match (PermuteX16), so no shuffles are needed.
+      // The group's sum as scale · Σ x·code + bias · Σ x (MLX's form): no dequantizing
+      // FMA per code; Σ x is shared by the R rows.
       const __m256i nibble = _mm256_set1_epi32(15);
+      __m256 ga[R][MB], xs[MB];
+      for (int b = 0; b < MB; ++b) {
+        xs[b] = _mm256_setzero_ps();
+        for (int r = 0; r < R; ++r) ga[r][b] = _mm256_setzero_ps();
+      }
       for (int64_t c = g * chunks_per_group; c < (g + 1) * chunks_per_group; c += 2) {
         __m256 xe[MB], xo[MB];
         for (int b = 0; b < MB; ++b) {
           xe[b] = _mm256_loadu_ps(x + b * p.ldx + c * 8);
           xo[b] = _mm256_loadu_ps(x + b * p.ldx + c * 8 + 8);
+          xs[b] = _mm256_add_ps(xs[b], _mm256_add_ps(xe[b], xo[b]));
         }
         for (int r = 0; r < R; ++r) {
           int64_t bytes;
           std::memcpy(&bytes, w[r] + c * 4, 8);
           const __m256i v = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(bytes));
-          const __m256 we = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_and_si256(v, nibble)), s[r], bias[r]);
-          const __m256 wo = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32(v, 4)), s[r], bias[r]);
-          for (int b = 0; b < MB; ++b) acc[r][b] = _mm256_fmadd_ps(wo, xo[b], _mm256_fmadd_ps(we, xe[b], acc[r][b]));
+          const __m256 ce = _mm256_cvtepi32_ps(_mm256_and_si256(v, nibble));
+          const __m256 co = _mm256_cvtepi32_ps(_mm256_srli_epi32(v, 4));
+          for (int b = 0; b < MB; ++b) ga[r][b] = _mm256_fmadd_ps(co, xo[b], _mm256_fmadd_ps(ce, xe[b], ga[r][b]));
         }
       }
+      for (int r = 0; r < R; ++r)
+        for (int b = 0; b < MB; ++b)
+          acc[r][b] = _mm256_fmadd_ps(bias[r], xs[b], _mm256_fmadd_ps(s[r], ga[r][b], acc[r][b]));
       continue;
     }
     for (int64_t c = g * chunks_per_group; c < (g + 1) * chunks_per_group; ++c) {
@@ -156,7 +167,7 @@ void AffineGemvBits(const MatmulParams& params, ThreadPool& pool) {
   }
   pool.ParallelFor(p.n, 16, [&](int64_t begin, int64_t end) {
     int64_t row = begin;
-    if (p.m == 1) {  // 8 rows in flight: 8 independent FMA chains
+    if (p.m == 1 && kBits != 4) {  // 8 rows in flight (4-bit: 4, its group sums take registers)
       for (; row + 8 <= end; row += 8) {
         const int64_t rows[8] = {row, row + 1, row + 2, row + 3, row + 4, row + 5, row + 6, row + 7};
         AffineRows<kBits, 8>(p, rows);
