@@ -59,8 +59,9 @@ inline float Side(const void* side, DType dt, int64_t i) {
 }
 
 // y[b, rows[r]] (+)= dot(x[b, :], W[rows[r], :]) for r < R, b < MB.
+// xsum: PrepareX4's group sums of these x rows (4-bit only).
 template <int kBits, int R, int MB>
-void AffineTile(const MatmulParams& p, const int64_t (&rows)[R], const float* x, float* y) {
+void AffineTile(const MatmulParams& p, const int64_t (&rows)[R], const float* x, const float* xsum, float* y) {
   const int64_t row_bytes = AffineRowBytes(p.k, kBits);
   const int64_t groups = p.k / p.wq.group_size;
   const int64_t chunks_per_group = p.wq.group_size / 8;
@@ -78,13 +79,13 @@ void AffineTile(const MatmulParams& p, const int64_t (&rows)[R], const float* x,
     }
     if constexpr (kBits == 4) {
       // 16 codes (8 bytes) at a time: low nibbles are the even codes, high nibbles the
-      // odd ones; x comes permuted to match (PermuteX16), so no shuffles are needed.
+      // odd ones; x comes permuted to match (PrepareX4), so no shuffles are needed.
       // The group's sum as scale · Σ x·code + bias · Σ x (MLX's form): no dequantizing
-      // FMA per code; Σ x is shared by the R rows.
+      // FMA per code; Σ x (8 lanes per group and x row) comes precomputed once per call.
       const __m256i nibble = _mm256_set1_epi32(15);
       __m256 ga[R][MB], xs[MB];
       for (int b = 0; b < MB; ++b) {
-        xs[b] = _mm256_setzero_ps();
+        xs[b] = _mm256_loadu_ps(xsum + (b * groups + g) * 8);
         for (int r = 0; r < R; ++r) ga[r][b] = _mm256_setzero_ps();
       }
       for (int64_t c = g * chunks_per_group; c < (g + 1) * chunks_per_group; c += 2) {
@@ -92,7 +93,6 @@ void AffineTile(const MatmulParams& p, const int64_t (&rows)[R], const float* x,
         for (int b = 0; b < MB; ++b) {
           xe[b] = _mm256_loadu_ps(x + b * p.ldx + c * 8);
           xo[b] = _mm256_loadu_ps(x + b * p.ldx + c * 8 + 8);
-          xs[b] = _mm256_add_ps(xs[b], _mm256_add_ps(xe[b], xo[b]));
         }
         for (int r = 0; r < R; ++r) {
           int64_t bytes;
@@ -128,58 +128,75 @@ void AffineTile(const MatmulParams& p, const int64_t (&rows)[R], const float* x,
 
 // All m rows of x over R weight rows, in sweeps of up to 3 (R = 4) x rows.
 template <int kBits, int R>
-void AffineRows(const MatmulParams& p, const int64_t (&rows)[R]) {
+void AffineRows(const MatmulParams& p, const int64_t (&rows)[R], const float* xsum) {
   for (int64_t i = 0; i < p.m;) {
     const int64_t mb = std::min<int64_t>(p.m - i, R == 1 ? 1 : 3);
     const float* x = p.x + i * p.ldx;
     float* y = p.y + i * p.ldy;
-    if (mb == 3) AffineTile<kBits, R, 3>(p, rows, x, y);
-    else if (mb == 2) AffineTile<kBits, R, 2>(p, rows, x, y);
-    else AffineTile<kBits, R, 1>(p, rows, x, y);
+    const float* xs = xsum == nullptr ? nullptr : xsum + i * (p.k / p.wq.group_size) * 8;
+    if (mb == 3) AffineTile<kBits, R, 3>(p, rows, x, xs, y);
+    else if (mb == 2) AffineTile<kBits, R, 2>(p, rows, x, xs, y);
+    else AffineTile<kBits, R, 1>(p, rows, x, xs, y);
     i += mb;
   }
 }
 
 // x rows [m, k] with every 16 elements reordered evens first, then odds: the order of
 // the 4-bit GEMV's codes (low nibbles, then high nibbles of 8 bytes).
-std::vector<float> PermuteX16(const MatmulParams& p) {
-  std::vector<float> xp(static_cast<size_t>(p.m * p.k));
+// And xsum [m, groups, 8]: each group's lane-wise sum of (evens + odds) over its
+// 16-element blocks, in block order (the bias term of the 4-bit tiles).
+// Thread-local buffers, reused from call to call (this runs per matmul of every step).
+struct PreparedX {
+  std::vector<float> x, xsum;
+};
+PreparedX& PrepareX4(const MatmulParams& p) {
+  thread_local PreparedX prep;
+  const int64_t groups = p.k / p.wq.group_size;
+  prep.x.resize(static_cast<size_t>(p.m * p.k));
+  prep.xsum.resize(static_cast<size_t>(p.m * groups * 8));
   for (int64_t i = 0; i < p.m; ++i) {
     const float* x = p.x + i * p.ldx;
-    float* o = xp.data() + i * p.k;
+    float* o = prep.x.data() + i * p.k;
     for (int64_t j0 = 0; j0 < p.k; j0 += 16)
       for (int t = 0; t < 8; ++t) {
         o[j0 + t] = x[j0 + 2 * t];
         o[j0 + 8 + t] = x[j0 + 2 * t + 1];
       }
+    for (int64_t g = 0; g < groups; ++g) {
+      __m256 s = _mm256_setzero_ps();
+      for (int64_t j0 = g * p.wq.group_size; j0 < (g + 1) * p.wq.group_size; j0 += 16)
+        s = _mm256_add_ps(s, _mm256_add_ps(_mm256_loadu_ps(o + j0), _mm256_loadu_ps(o + j0 + 8)));
+      _mm256_storeu_ps(prep.xsum.data() + (i * groups + g) * 8, s);
+    }
   }
-  return xp;
+  return prep;
 }
 
 template <int kBits>
 void AffineGemvBits(const MatmulParams& params, ThreadPool& pool) {
   MatmulParams p = params;
-  std::vector<float> xp;
+  const float* xsum = nullptr;
   if constexpr (kBits == 4) {
-    xp = PermuteX16(params);
-    p.x = xp.data();
+    const PreparedX& prep = PrepareX4(params);
+    p.x = prep.x.data();
     p.ldx = p.k;
+    xsum = prep.xsum.data();
   }
   pool.ParallelFor(p.n, 16, [&](int64_t begin, int64_t end) {
     int64_t row = begin;
     if (p.m == 1 && kBits != 4) {  // 8 rows in flight (4-bit: 4, its group sums take registers)
       for (; row + 8 <= end; row += 8) {
         const int64_t rows[8] = {row, row + 1, row + 2, row + 3, row + 4, row + 5, row + 6, row + 7};
-        AffineRows<kBits, 8>(p, rows);
+        AffineRows<kBits, 8>(p, rows, xsum);
       }
     }
     for (; row + 4 <= end; row += 4) {
       const int64_t rows[4] = {row, row + 1, row + 2, row + 3};
-      AffineRows<kBits, 4>(p, rows);
+      AffineRows<kBits, 4>(p, rows, xsum);
     }
     for (; row < end; ++row) {
       const int64_t rows[1] = {row};
-      AffineRows<kBits, 1>(p, rows);
+      AffineRows<kBits, 1>(p, rows, xsum);
     }
   });
 }
