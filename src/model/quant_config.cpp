@@ -21,6 +21,10 @@ Status ParseFormat(const ConfigFields& f, int* bits, int* group_size) {
 
 }  // namespace
 
+std::string QuantModuleOf(const std::string& tensor_name) {
+  return tensor_name.ends_with(".weight") ? tensor_name.substr(0, tensor_name.size() - 7) : tensor_name;
+}
+
 ModuleQuant QuantizationConfig::For(const std::string& module) const {
   auto it = modules.find(module);
   if (it != modules.end()) return it->second;

@@ -18,6 +18,11 @@
 
 namespace ax {
 
+// The module a tensor belongs to, as config.json's overrides and the ".scales" /
+// ".biases" tensors name it: "<module>.weight" -> "<module>"; a stacked expert tensor
+// without the suffix ("...experts.gate_up_proj") is its own module.
+std::string QuantModuleOf(const std::string& tensor_name);
+
 struct ModuleQuant {
   bool quantized = true;
   int bits = 0;

@@ -7,6 +7,7 @@
 
 #include "base/thread_pool.h"
 #include "model/json_util.h"
+#include "model/quant_config.h"
 #include "model/safetensors.h"
 #include "tensor/quant.h"
 
@@ -25,14 +26,10 @@ struct Plan {
 
 bool IsFloat(DType dt) { return dt == DType::kF32 || dt == DType::kF16 || dt == DType::kBF16; }
 
-std::string ModuleName(const std::string& name) {
-  return name.ends_with(".weight") ? name.substr(0, name.size() - 7) : name;
-}
-
 // What becomes of a tensor: its bits (0: copied), by the quantizable test and the rules.
 Plan PlanFor(const std::string& name, const TensorEntry& e, const QuantizeOptions& o,
              const std::vector<std::regex>& patterns) {
-  Plan p{name, ModuleName(name)};
+  Plan p{name, QuantModuleOf(name)};
   const bool matrix = e.shape.ndim == 2 && name.ends_with(".weight");
   const bool experts = e.shape.ndim == 3 && (name.ends_with(".weight") || name.find(".experts.") != std::string::npos);
   if (!IsFloat(e.dtype) || !(matrix || experts) || e.shape[e.shape.ndim - 1] % o.group_size != 0) return p;

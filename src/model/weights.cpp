@@ -18,14 +18,6 @@ float LoadF32(const TensorView& v, int64_t i) {
   return static_cast<float>(static_cast<const int32_t*>(v.data)[i]);
 }
 
-// "<module>.weight" -> "<module>" (a stacked expert tensor without the suffix is its own module).
-std::string ModuleOf(const std::string& name) {
-  constexpr std::string_view kSuffix = ".weight";
-  if (name.size() > kSuffix.size() && name.compare(name.size() - kSuffix.size(), kSuffix.size(), kSuffix) == 0)
-    return name.substr(0, name.size() - kSuffix.size());
-  return name;
-}
-
 Shape StackShape(int64_t count, int64_t rows, int64_t cols) {
   return count > 1 ? Shape{count, rows, cols} : Shape{rows, cols};
 }
@@ -64,7 +56,7 @@ Result<TensorView> WeightLoader::HostAffine(const std::string& name, const std::
 }
 
 Result<TensorView> WeightLoader::HostMatrix(const std::string& name, int64_t count, int64_t rows, int64_t cols) {
-  const std::string module = ModuleOf(name);
+  const std::string module = QuantModuleOf(name);
   if (store_.Find(module + ".scales") != nullptr) return HostAffine(name, module, count, rows, cols);
   AX_ASSIGN_OR_RETURN(const TensorEntry* e, store_.Get(name, StackShape(count, rows, cols)));
   used_.insert(name);
