@@ -1,5 +1,5 @@
 # Sourced by scripts/device/{test,bench}.sh on the GPU machine: unpacks the build
-# carried from the dev machine (.cuda-carry: bin/, libs.tar.xz with the Debian ICU and
+# carried from the dev machine (.cuda-carry: bins.tar.xz or bin/*.xz, libs.tar.xz with the Debian ICU and
 # PCRE2 libraries the binaries link, stories260K/) and sets the library path.
 # Made here by scripts/device/pack.sh.
 ROOT=$(pwd)
@@ -13,7 +13,10 @@ if [ ! -e /tmp/axlib/libicuuc.so.72 ]; then
    ln -sf libpcre2-8.so.0.11.2 libpcre2-8.so.0)
 fi
 mkdir -p "$BIN"
+# bins.tar.xz (pack.sh) is unpacked on every call: a warm machine keeps /tmp.
+[ -f "$CARRY/bins.tar.xz" ] && xz -dc "$CARRY/bins.tar.xz" | tar xf - -C "$BIN"
 for f in "$CARRY"/bin/*.xz; do
+  [ -e "$f" ] || continue
   b=$BIN/$(basename "$f" .xz)
   [ -e "$b" ] || { xz -dc "$f" > "$b" && chmod +x "$b"; }
 done
