@@ -13,6 +13,7 @@
 #include "ax/engine.h"
 #include "errors.h"
 #include "json_fields.h"
+#include "tool_calls.h"
 
 namespace ax::server {
 
@@ -27,6 +28,9 @@ struct ParseLimits {
   SamplingOptions sampling_defaults;
   // Chat answers split <think> … </think> into reasoning_content (server/reasoning.h).
   bool split_reasoning = false;
+  // The tool-call syntax chat answers are parsed with when a request gives tools
+  // (--tool-call-parser; kNone: calls stay text).
+  ToolCallFormat tool_format = ToolCallFormat::kNone;
 };
 
 struct PromptInput {
@@ -49,6 +53,8 @@ struct ApiRequest {
   bool seed_given = false;
   bool split_reasoning = false;     // chat: reasoning_content split out (reasoning.h)
   bool starts_in_reasoning = false; // the rendered prompt opened the thinking block
+  ToolCallFormat tool_format = ToolCallFormat::kNone;  // chat with tools: calls parsed out
+  nlohmann::json tools;             // the request's tools (parameter types)
 
   int num_choices() const { return static_cast<int>(prompts.size()) * n; }
   // The engine request of choice `c` (sample i of a prompt uses seed + i).

@@ -246,6 +246,14 @@ bool ParseChatRequest(const nlohmann::json& body, const Engine& engine, const Pa
   out->prompts.emplace_back();
   if (!RenderChatPrompt(body, r, engine, &out->prompts.back(), err)) return false;
   out->split_reasoning = lim.split_reasoning;
+  // Calls are parsed when the request offers tools (and tool_choice is not "none").
+  const auto tools = body.find("tools");
+  if (lim.tool_format != ToolCallFormat::kNone && tools != body.end() && tools->is_array() && !tools->empty() &&
+      body.value("tool_choice", nlohmann::json("auto")) != "none") {
+    out->tool_format = lim.tool_format;
+    out->tools = *tools;
+    if (ToolCallFormatNeedsSpecialTokens(lim.tool_format)) out->base.skip_special_tokens = false;
+  }
   out->starts_in_reasoning = lim.split_reasoning && PromptOpensThinking(out->prompts.back().text);
   const int64_t prompt_len = static_cast<int64_t>(out->prompts[0].ids.size());
   return ResolveMaxTokens(max_tokens, max_param, /*fallback: the rest of the context*/ lim.ctx_size, prompt_len, lim,

@@ -68,6 +68,7 @@ void ReadCommonFields(FieldReader& r, const ParseLimits& lim, ApiRequest* out) {
   }
   r.IntList("stop_token_ids", &out->base.stop_token_ids, 1024);
   r.Bool("ignore_eos", &out->base.ignore_eos);
+  r.Bool("skip_special_tokens", &out->base.skip_special_tokens);
   r.Int("priority", &out->base.priority, -1000000, 1000000);
   r.Enum("policy", &out->base.policy, {"direct", "ngram"});  // extension: the decode policy
   std::string user;

@@ -21,6 +21,8 @@ ServerContext::ServerContext(const ServerOptions& o, Engine& e)
     auto close = e.Tokenize("</think>", /*add_special_tokens=*/false);
     limits.split_reasoning = close.ok() && close->size() == 1;
   }
+  if (o.tool_call_parser == "auto") limits.tool_format = DetectToolCallFormat(e.chat_template_source());
+  else ParseToolCallFormat(o.tool_call_parser, &limits.tool_format);  // checked by ParseServerArgs
 }
 
 std::string ServerContext::NewId(const char* prefix) {

@@ -1,6 +1,8 @@
 // POST /v1/chat/completions responses: "chat.completion" and "chat.completion.chunk".
+#include <cstdio>
+
+#include "chat_output.h"
 #include "format.h"
-#include "reasoning.h"
 
 namespace ax::server {
 namespace {
@@ -15,20 +17,27 @@ class ChatFormatter final : public Formatter {
       nlohmann::json lp = nullptr;
       if (req.logprobs) lp = {{"content", ChatLogprobEntries(job.engine(), s.logprob_tokens)}, {"refusal", nullptr}};
       nlohmann::json message = {{"role", "assistant"}, {"content", s.text}, {"refusal", nullptr}};
-      if (req.split_reasoning) {
-        ReasoningSplitter sp(req.starts_in_reasoning);
-        ReasoningSplitter::Piece all = sp.Feed(s.text);
-        const ReasoningSplitter::Piece tail = sp.Finish();
-        all.reasoning += tail.reasoning;
-        all.content += tail.content;
+      std::string finish = FinishReasonString(s.reason);
+      if (req.split_reasoning || req.tool_format != ToolCallFormat::kNone) {
+        ChatOutputParser parser(req);
+        ChatOutputParser::Piece all = parser.Feed(s.text);
+        Append(parser.Finish(), &all);
+        LogWarnings(job, parser);
         message["content"] = all.content;
-        message["reasoning_content"] = all.reasoning.empty() ? nlohmann::json(nullptr) : nlohmann::json(all.reasoning);
-        message["reasoning"] = message["reasoning_content"];
+        if (req.split_reasoning) {
+          message["reasoning_content"] = all.reasoning.empty() ? nlohmann::json(nullptr) : nlohmann::json(all.reasoning);
+          message["reasoning"] = message["reasoning_content"];
+        }
+        if (!all.calls.empty()) {
+          if (all.content.empty()) message["content"] = nullptr;
+          message["tool_calls"] = ToolCallsJson(job, c, 0, all.calls, /*with_index=*/false);
+          if (s.reason == FinishReason::kStop) finish = "tool_calls";
+        }
       }
       choices.push_back({{"index", c},
                          {"message", std::move(message)},
                          {"logprobs", std::move(lp)},
-                         {"finish_reason", FinishReasonString(s.reason)}});
+                         {"finish_reason", finish}});
     }
     nlohmann::json r = Base(job, "chat.completion");
     r["choices"] = std::move(choices);
@@ -37,7 +46,7 @@ class ChatFormatter final : public Formatter {
   }
 
   std::vector<nlohmann::json> Prologue(const Job& job) const override {
-    splitters_.assign(job.choices().size(), ReasoningSplitter(job.request().starts_in_reasoning));
+    parsers_.assign(job.choices().size(), ChatOutputParser(job.request()));
     std::vector<nlohmann::json> out;
     for (size_t c = 0; c < job.choices().size(); ++c)
       out.push_back(Chunk(job, c, {{"role", "assistant"}, {"content", ""}}, nullptr, nullptr));
@@ -49,7 +58,7 @@ class ChatFormatter final : public Formatter {
     const size_t c = static_cast<size_t>(ci);
     std::vector<nlohmann::json> out;
     if (ev.kind == StreamEvent::Kind::kToken) {
-      nlohmann::json delta = TextDelta(req, c, ev.token.text_delta, /*finish=*/false);
+      nlohmann::json delta = TextDelta(job, c, ev.token.text_delta, /*finish=*/false);
       if (delta.empty() && !req.logprobs) return out;
       if (delta.empty()) delta = {{"content", ""}};
       nlohmann::json lp = nullptr;
@@ -59,10 +68,13 @@ class ChatFormatter final : public Formatter {
       out.push_back(Chunk(job, c, std::move(delta), std::move(lp), nullptr));
       return out;
     }
-    if (nlohmann::json tail = TextDelta(req, c, ev.text_tail, /*finish=*/true); !tail.empty())
+    if (nlohmann::json tail = TextDelta(job, c, ev.text_tail, /*finish=*/true); !tail.empty())
       out.push_back(Chunk(job, c, std::move(tail), nullptr, nullptr));
     if (ev.finish_reason == FinishReason::kError) out.push_back(EngineErrorJson(ev.error));
-    out.push_back(Chunk(job, c, nlohmann::json::object(), nullptr, FinishReasonString(ev.finish_reason)));
+    const bool calls = !parsers_.empty() && parsers_[c].calls_so_far() > 0;
+    out.push_back(Chunk(job, c, nlohmann::json::object(), nullptr,
+                        calls && ev.finish_reason == FinishReason::kStop ? "tool_calls"
+                                                                          : FinishReasonString(ev.finish_reason)));
     return out;
   }
 
@@ -76,28 +88,58 @@ class ChatFormatter final : public Formatter {
 
  private:
   // The delta fields for `text` of choice c: {"content"} as it came, or, when reasoning
-  // is split, {"reasoning_content"} and / or {"content"} as the splitter decides (with
-  // finish, everything it still held). Empty when nothing is decided yet.
-  nlohmann::json TextDelta(const ApiRequest& req, size_t c, const std::string& text, bool finish) const {
+  // or tool calls are parsed, {"reasoning_content"}, {"content"} and {"tool_calls"} as
+  // the parser decides (with finish, everything it still held). Empty when nothing is
+  // decided yet.
+  nlohmann::json TextDelta(const Job& job, size_t c, const std::string& text, bool finish) const {
+    const ApiRequest& req = job.request();
     nlohmann::json delta = nlohmann::json::object();
-    if (!req.split_reasoning) {
+    if (!req.split_reasoning && req.tool_format == ToolCallFormat::kNone) {
       if (!text.empty()) delta["content"] = text;
       return delta;
     }
-    ReasoningSplitter& sp = splitters_[c];
-    ReasoningSplitter::Piece p = sp.Feed(text);
+    ChatOutputParser& parser = parsers_[c];
+    const int first_index = parser.calls_so_far();  // the streamed calls' numbering goes on
+    ChatOutputParser::Piece p = parser.Feed(text);
     if (finish) {
-      const ReasoningSplitter::Piece tail = sp.Finish();
-      p.reasoning += tail.reasoning;
-      p.content += tail.content;
+      Append(parser.Finish(), &p);
+      LogWarnings(job, parser);
     }
     if (!p.reasoning.empty()) delta["reasoning_content"] = p.reasoning;
     if (!p.content.empty()) delta["content"] = p.content;
+    if (!p.calls.empty()) delta["tool_calls"] = ToolCallsJson(job, c, first_index, p.calls, /*with_index=*/true);
     return delta;
   }
 
-  // One splitter per choice of a streamed answer (a formatter serves one job).
-  mutable std::vector<ReasoningSplitter> splitters_;
+  static void Append(ChatOutputParser::Piece tail, ChatOutputParser::Piece* to) {
+    to->reasoning += tail.reasoning;
+    to->content += tail.content;
+    for (ToolCall& t : tail.calls) to->calls.push_back(std::move(t));
+  }
+
+  // [{"id", "type": "function", "function": {"name", "arguments"}}], numbered from
+  // `first`; streamed deltas carry their "index".
+  static nlohmann::json ToolCallsJson(const Job& job, size_t c, int first, const std::vector<ToolCall>& calls,
+                                      bool with_index) {
+    nlohmann::json out = nlohmann::json::array();
+    for (size_t i = 0; i < calls.size(); ++i) {
+      const size_t index = static_cast<size_t>(first) + i;
+      nlohmann::json call = {{"id", ToolCallId(job.id(), c, index)},
+                             {"type", "function"},
+                             {"function", {{"name", calls[i].name}, {"arguments", calls[i].arguments}}}};
+      if (with_index) call["index"] = index;
+      out.push_back(std::move(call));
+    }
+    return out;
+  }
+
+  static void LogWarnings(const Job& job, const ChatOutputParser& parser) {
+    for (const std::string& w : parser.warnings())
+      std::fprintf(stderr, "ax-engine-server: warning: %s: %s\n", job.id().c_str(), w.c_str());
+  }
+
+  // One parser per choice of a streamed answer (a formatter serves one job).
+  mutable std::vector<ChatOutputParser> parsers_;
 
   static nlohmann::json Base(const Job& job, const char* object) {
     return {{"id", job.id()}, {"object", object}, {"created", job.created()}, {"model", job.model_name()},

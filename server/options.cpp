@@ -5,6 +5,8 @@
 #include <functional>
 #include <map>
 
+#include "tool_calls.h"
+
 namespace ax::server {
 namespace {
 
@@ -44,6 +46,7 @@ std::string ServerUsage() {
          "    [--max-batch-tokens N] [--kv-cache-mb N] [--no-prefix-caching] [--served-model-name NAME]\n"
          "    [--policy ngram|direct] [--max-draft-tokens N] [--generation-config auto|none]\n"
          "    [--chat-template FILE] [--cors-origin ORIGIN|*] [--reasoning-parser auto|think|none]\n"
+         "    [--tool-call-parser auto|none|qwen3|qwen3-coder|glm45|gemma4|llama3-json]\n"
          "    [--max-body-bytes N] [--max-n N] [--http-threads N] [--shutdown-timeout S]\n"
          "    [--read-timeout S] [--write-timeout S] [--log-requests]\n"
          "An OpenAI-compatible HTTP/SSE server for one model (docs/server.md). --port 0 binds a\n"
@@ -70,6 +73,7 @@ Result<ServerOptions> ParseServerArgs(int argc, char** argv, bool* help) {
       {"chat-template", StrFlag(&o.engine.chat_template_file)},
       {"cors-origin", StrFlag(&o.cors_origin)},
       {"reasoning-parser", StrFlag(&o.reasoning_parser)},
+      {"tool-call-parser", StrFlag(&o.tool_call_parser)},
       {"max-draft-tokens", IntFlag("max-draft-tokens", &o.engine.max_draft_tokens, 0, 64)},
       {"threads", IntFlag("threads", &o.engine.threads, 0, 4096)},
       {"max-queue", IntFlag("max-queue", &o.max_queue, 0, 1 << 20)},
@@ -122,6 +126,10 @@ Result<ServerOptions> ParseServerArgs(int argc, char** argv, bool* help) {
   if (o.reasoning_parser != "auto" && o.reasoning_parser != "think" && o.reasoning_parser != "none")
     return InvalidArgument("--reasoning-parser: expected auto, think or none, got '" + o.reasoning_parser + "'\n" +
                            ServerUsage());
+  ToolCallFormat tool_format;
+  if (o.tool_call_parser != "auto" && !ParseToolCallFormat(o.tool_call_parser, &tool_format))
+    return InvalidArgument("--tool-call-parser: expected auto, none, qwen3, qwen3-coder, glm45, gemma4 or llama3-json, "
+                           "got '" + o.tool_call_parser + "'\n" + ServerUsage());
   if (o.engine.generation_config != "auto" && o.engine.generation_config != "none")
     return InvalidArgument("--generation-config: expected auto or none, got '" + o.engine.generation_config + "'\n" +
                            ServerUsage());

@@ -30,6 +30,9 @@ struct ServerOptions {
   // has </think> as one token (Qwen3, QwQ, DeepSeek-R1, GLM-4.x), "think" always, "none"
   // never.
   std::string reasoning_parser = "auto";
+  // Tool calls in chat answers (server/tool_calls.h): "auto" reads the syntax from the
+  // chat template, a syntax name forces it, "none" leaves calls as text.
+  std::string tool_call_parser = "auto";
 };
 
 // Parses argv. On error (or --help) returns a Status whose message is the usage text

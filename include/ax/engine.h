@@ -76,11 +76,14 @@ struct GenerateRequest {
   std::optional<std::string> prompt_text; // text, encoded with the tokenizer's special tokens (e.g. BOS)
   int64_t max_tokens = 128;
   bool ignore_eos = false;
-  std::vector<int32_t> stop_token_ids;    // in addition to the model's EOS ids
+  std::vector<int32_t> stop_token_ids;    // in addition to the model's EOS ids (text not emitted)
   std::vector<std::string> stop;          // stop strings: matched across tokens, never emitted
   SamplingOptions sampling;
   int priority = 0;                       // higher is admitted first (FCFS within a priority)
   std::string policy;                     // "" (engine default), "direct" or "ngram"
+  // false: special tokens' text is part of text_delta (a tool-call syntax made of
+  // special tokens, e.g. Gemma 4's <|tool_call>). A stop token's text never is.
+  bool skip_special_tokens = true;
 };
 
 enum class FinishReason { kStop, kLength, kCancelled, kError };
@@ -220,6 +223,8 @@ class Engine {
   // NotFound when the model has no chat template.
   virtual Result<std::string> ApplyChatTemplate(const std::string& context_json) const = 0;
   virtual bool has_chat_template() const = 0;
+  // The chat template's Jinja text ("" without one).
+  virtual std::string chat_template_source() const = 0;
   // The model's identity for /v1/models ("stories260K": the directory's name).
   virtual std::string model_name() const = 0;
 

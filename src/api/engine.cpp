@@ -155,6 +155,7 @@ class EngineImpl final : public Engine {
     if (!req.stop.empty() && !tokenizer_) return InvalidArgument("stop: stop strings need a tokenizer.json");
     r.sampling = ToSamplingParams(req.sampling);
     r.priority = req.priority;
+    r.skip_special_tokens = req.skip_special_tokens;
     if (!req.policy.empty()) {
       AX_ASSIGN_OR_RETURN(DecodePolicy p, ParsePolicy(req.policy, "policy"));
       r.policy = p;
@@ -248,6 +249,7 @@ class EngineImpl final : public Engine {
     return chat_template_->Render(context_json);
   }
   bool has_chat_template() const override { return chat_template_ != nullptr; }
+  std::string chat_template_source() const override { return chat_template_ ? chat_template_->source() : ""; }
   std::string model_name() const override { return model_name_; }
 
   RouteInfo route() const override { return route_; }

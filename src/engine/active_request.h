@@ -35,7 +35,7 @@ struct EngineCore::Active {
         stop(req.stop_strings),
         policy(req.policy.value_or(cfg.default_policy)),
         drafter(cfg.ngram_max_n) {
-    if (tok != nullptr) detok = std::make_unique<IncrementalDecoder>(*tok, /*skip_special_tokens=*/true);
+    if (tok != nullptr) detok = std::make_unique<IncrementalDecoder>(*tok, req.skip_special_tokens);
     if (policy == DecodePolicy::kNgram) {
       drafter.Reserve(req.prompt.size() + static_cast<size_t>(req.max_tokens) + 8);
       drafter.Extend(req.prompt.data(), req.prompt.size());

@@ -160,9 +160,10 @@ bool EngineCore::EmitToken(Active& a, const VerifiedToken& t, bool append_to_seq
   ev.token.id = t.id;
   ev.token.logprob = t.logprob;
   ev.token.top_logprobs = t.top;
-  if (a.detok) ev.token.text_delta = a.stop.Push(a.detok->Push(t.id));
   const bool stop_token = !a.req.ignore_eos &&
                           std::find(a.req.stop_ids.begin(), a.req.stop_ids.end(), t.id) != a.req.stop_ids.end();
+  // A stop token's text (EOS, stop_token_ids) is never part of the output, as in vLLM.
+  if (a.detok && !stop_token) ev.token.text_delta = a.stop.Push(a.detok->Push(t.id));
   a.stream->Push(std::move(ev));
 
   if (stop_token || a.stop.stopped()) {

@@ -66,6 +66,7 @@ struct CoreRequest {
   SamplingParams sampling;
   int priority = 0;
   std::optional<DecodePolicy> policy;  // engine default when unset
+  bool skip_special_tokens = true;     // in the text deltas (GenerateRequest's)
 };
 
 class EngineCore {

@@ -66,7 +66,10 @@ bool ParseNow(const std::string& s, std::tm* tm) {
 
 class JinjaChatTemplate : public ChatTemplate {
  public:
-  JinjaChatTemplate(jinja::Template t, jinja::Dict defaults) : template_(std::move(t)), defaults_(std::move(defaults)) {}
+  JinjaChatTemplate(jinja::Template t, jinja::Dict defaults, std::string source)
+      : template_(std::move(t)), defaults_(std::move(defaults)), source_(std::move(source)) {}
+
+  const std::string& source() const override { return source_; }
 
   Result<std::string> Render(const std::string& context_json) const override {
     OrderedJson ctx = OrderedJson::parse(context_json, nullptr, /*allow_exceptions=*/false);
@@ -97,6 +100,7 @@ class JinjaChatTemplate : public ChatTemplate {
  private:
   jinja::Template template_;
   jinja::Dict defaults_;
+  std::string source_;
 };
 
 jinja::Dict BaseDefaults() {
@@ -110,7 +114,7 @@ jinja::Dict BaseDefaults() {
 Result<std::unique_ptr<ChatTemplate>> Build(const std::string& source, jinja::Dict defaults, const std::string& where) {
   Result<jinja::Template> t = jinja::Template::Parse(source);
   if (!t.ok()) return t.status().WithPrefix(where);
-  return std::unique_ptr<ChatTemplate>(new JinjaChatTemplate(std::move(t).value(), std::move(defaults)));
+  return std::unique_ptr<ChatTemplate>(new JinjaChatTemplate(std::move(t).value(), std::move(defaults), source));
 }
 
 // chat_template: a string, or [{"name", "template"}, ...] of which "default" is used.

@@ -40,6 +40,8 @@ class ChatTemplate {
   // InvalidArgument: raise_exception(msg) as exactly msg, other errors as
   // "line L, column C: <what>".
   virtual Result<std::string> Render(const std::string& context_json) const = 0;
+  // The Jinja text (the server reads which tool-call syntax a template teaches).
+  virtual const std::string& source() const = 0;
 };
 
 }  // namespace ax

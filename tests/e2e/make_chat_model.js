@@ -11,6 +11,7 @@
 const fs = require('fs');
 const path = require('path');
 const { execFileSync } = require('child_process');
+const { readF32, writeF32 } = require('./lib/safetensors');
 
 const [bench, tokDir, outDir] = process.argv.slice(2);
 if (!bench || !tokDir || !outDir) {
@@ -28,42 +29,22 @@ execFileSync(bench, ['synth-model', '--shape', 'tiny-qwen3', '--dtype', 'f32', '
 
 // ---- widen the embedding in model.safetensors ----
 const file = path.join(tmp, 'model.safetensors');
-const buf = fs.readFileSync(file);
-const hlen = Number(buf.readBigUInt64LE(0));
-const header = JSON.parse(buf.subarray(8, 8 + hlen).toString('utf8'));
-const data = buf.subarray(8 + hlen);
-const names = Object.keys(header).filter((k) => k !== '__metadata__');
-const blobs = {};
-for (const name of names) {
-  const t = header[name];
-  if (t.dtype !== 'F32') throw new Error(`${name}: expected F32, got ${t.dtype}`);
-  let bytes = data.subarray(t.data_offsets[0], t.data_offsets[1]);
-  if (name === 'model.embed_tokens.weight' || name === 'lm_head.weight') {
-    const [rows, cols] = t.shape;
-    const wide = new Float32Array(VOCAB * cols);
-    wide.set(new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length)));
-    const half = 2.0 / Math.sqrt(cols) * Math.sqrt(3.0);
-    let s = 0x9e3779b9 >>> 0;  // xorshift32: the same model on every machine
-    for (let i = rows * cols; i < wide.length; ++i) {
-      s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-      wide[i] = ((s / 4294967296) * 2 - 1) * half;
-    }
-    bytes = Buffer.from(wide.buffer);
-    t.shape = [VOCAB, cols];
+const st = readF32(file);
+for (const name of ['model.embed_tokens.weight', 'lm_head.weight']) {
+  const t = st.tensors[name];
+  if (!t) continue;
+  const [rows, cols] = t.shape;
+  const wide = new Float32Array(VOCAB * cols);
+  wide.set(t.data);
+  const half = 2.0 / Math.sqrt(cols) * Math.sqrt(3.0);
+  let s = 0x9e3779b9 >>> 0;  // xorshift32: the same model on every machine
+  for (let i = rows * cols; i < wide.length; ++i) {
+    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    wide[i] = ((s / 4294967296) * 2 - 1) * half;
   }
-  blobs[name] = bytes;
+  st.tensors[name] = { shape: [VOCAB, cols], data: wide };
 }
-let offset = 0;
-const newHeader = { __metadata__: header.__metadata__ || { format: 'pt' } };
-for (const name of names) {
-  newHeader[name] = { dtype: 'F32', shape: header[name].shape, data_offsets: [offset, offset + blobs[name].length] };
-  offset += blobs[name].length;
-}
-let hjson = JSON.stringify(newHeader);
-while ((8 + Buffer.byteLength(hjson)) % 8 !== 0) hjson += ' ';
-const lenBuf = Buffer.alloc(8);
-lenBuf.writeBigUInt64LE(BigInt(Buffer.byteLength(hjson)));
-fs.writeFileSync(file, Buffer.concat([lenBuf, Buffer.from(hjson), ...names.map((n) => blobs[n])]));
+writeF32(file, st.names, st.tensors, st.metadata);
 
 // ---- config: Qwen3's vocabulary and special ids ----
 const cfgPath = path.join(tmp, 'config.json');

@@ -58,6 +58,7 @@ class CoreHarness {
   }
 
   EngineCore& core() { return *core_; }
+  const Tokenizer& tokenizer() const { return *tok_; }
 
   CoreRequest Request(const std::string& text, int64_t max_tokens, double temperature = 0, uint64_t seed = 0) {
     CoreRequest r;

@@ -3,8 +3,11 @@
 //      (greedy and seeded sampling);
 //  (b) prefix reuse gives identical outputs and reports the reused tokens;
 //  (c) preemption and resume (a KV pool too small for all) give identical outputs;
-//  (d) cancelling one request changes no other, and frees its blocks within a step.
+//  (d) cancelling one request changes no other, and frees its blocks within a step;
+//  (e) stop strings and stop tokens end the text without being emitted.
 #include <gtest/gtest.h>
+
+#include <algorithm>
 
 #include "core_harness.h"
 
@@ -143,6 +146,28 @@ TEST_F(EngineInvariants, StopStringsEndTheTextAndAreNeverEmitted) {
   const auto stopped = Together(h, {r});
   EXPECT_EQ(stopped[0].reason, FinishReason::kStop);
   EXPECT_EQ(stopped[0].text, text.substr(0, text.find(stop)));
+}
+
+// A stop token ends the choice without its text, whether special tokens are skipped or
+// kept in the text.
+TEST_F(EngineInvariants, StopTokenIdsEndTheTextWithoutTheirOwnText) {
+  CoreHarness h(Stories(), CoreOptions{});
+  const auto free_run = Together(h, {h.Request("Once upon a time", 20)});
+  const std::vector<int32_t>& ids = free_run[0].tokens;
+  ASSERT_EQ(ids.size(), 20u);
+  const int32_t stop = ids[6];
+  const size_t first = static_cast<size_t>(std::find(ids.begin(), ids.end(), stop) - ids.begin());
+  const std::string before = h.tokenizer().Decode({ids.begin(), ids.begin() + static_cast<long>(first)}, true);
+  for (bool skip : {true, false}) {
+    CoreRequest r = h.Request("Once upon a time", 20);
+    r.stop_ids.push_back(stop);
+    r.ignore_eos = false;
+    r.skip_special_tokens = skip;
+    const auto out = Together(h, {r});
+    EXPECT_EQ(out[0].reason, FinishReason::kStop);
+    EXPECT_EQ(out[0].tokens.size(), first + 1) << "skip " << skip;
+    EXPECT_EQ(out[0].text, before) << "skip " << skip;
+  }
 }
 
 TEST_F(EngineInvariants, RequestsThatCanNeverFitAreRefusedAtSubmission) {

@@ -1,0 +1,157 @@
+// Tool calls through a live server with the official `openai` client: the client's
+// tools example (non-streamed, streamed chunk by chunk, and the stream helper's final
+// message), a tool result sent back through the Qwen3 template, tool_choice "none"
+// and "required".
+//
+// The model is a real checkpoint the engine loads and runs like any other: the chat
+// test model (real Qwen3 tokenizer and template) rewritten into a "bigram" model whose
+// next token depends only on the current one. Every attention and MLP output
+// projection is zero, so the residual stream is the current token's embedding; each
+// token of the answer below gets its own basis vector as embedding, and the LM head row
+// of the token that should follow reads that basis vector with a large weight. The
+// prompt ends with "\n" (the template's "<|im_start|>assistant\n"), which leads into
+// the chain, so the greedy (and, with a logit margin of ~800, any sampled) answer is:
+//   <tool_call>{"name":"get_weather","arguments":{"city": "Paris"}}</tool_call><|im_end|>
+// Every token of the chain must be distinct (a bigram model cannot repeat itself): the
+// test checks that against the tokenizer before building the model.
+'use strict';
+const { describe, it, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const OpenAI = require('openai');
+const L = require('./lib/server');
+const { readF32, writeF32 } = require('./lib/safetensors');
+
+const CALL = '<tool_call>{"name":"get_weather","arguments":{"city": "Paris"}}</tool_call>';
+const TOOLS = [{
+  type: 'function',
+  function: {
+    name: 'get_weather',
+    description: 'Get the current weather in a given city',
+    parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+  },
+}];
+const ASK = [{ role: 'user', content: "What's the weather like in Paris today?" }];
+
+// The chat model with the bigram chain start → chain[0] → chain[1] → ... written in.
+function makeBigramModel(chatDir, outDir, start, chain) {
+  fs.mkdirSync(outDir, { recursive: true });
+  for (const f of fs.readdirSync(chatDir))
+    if (f !== 'model.safetensors' && f !== 'config.json' && !f.startsWith('.')) fs.copyFileSync(path.join(chatDir, f), path.join(outDir, f));
+  const cfg = JSON.parse(fs.readFileSync(path.join(chatDir, 'config.json'), 'utf8'));
+  const st = readF32(path.join(chatDir, 'model.safetensors'));
+  const embed = st.tensors['model.embed_tokens.weight'];
+  const [vocab, hidden] = embed.shape;
+  assert.ok(chain.length < hidden, `a chain of ${chain.length} tokens needs more than ${hidden} basis vectors`);
+  for (const name of st.names)
+    if (/\.(o_proj|down_proj)\.weight$/.test(name)) st.tensors[name].data.fill(0);
+  st.tensors['model.norm.weight'].data.fill(1);
+  const head = new Float32Array(vocab * hidden);
+  const from = [start, ...chain.slice(0, -1)];
+  from.forEach((tok, i) => {
+    embed.data.fill(0, tok * hidden, (tok + 1) * hidden);
+    embed.data[tok * hidden + i] = 1;       // token → basis vector i
+    head[chain[i] * hidden + i] = 100;      // basis vector i → the next token's logit
+  });
+  st.tensors['lm_head.weight'] = { shape: [vocab, hidden], data: head };
+  writeF32(path.join(outDir, 'model.safetensors'), [...st.names, 'lm_head.weight'], st.tensors, st.metadata);
+  cfg.tie_word_embeddings = false;
+  fs.writeFileSync(path.join(outDir, 'config.json'), JSON.stringify(cfg, null, 2));
+}
+
+let plain, srv, dir, client, model;
+
+describe('tool calls', () => {
+  before(async () => {
+    plain = await L.startServer({ model: L.CHAT_MODEL });
+    const tok = async (body) => {
+      const r = await L.request(plain.url, '/tokenize', { body });
+      assert.equal(r.status, 200, r.body);
+      return r.json.tokens;
+    };
+    const prompt = await tok({ messages: ASK, tools: TOOLS });
+    const chain = [...await tok({ prompt: CALL, add_special_tokens: false }),
+                   ...await tok({ prompt: '<|im_end|>', add_special_tokens: false })];
+    const start = prompt[prompt.length - 1];
+    assert.equal(new Set([start, ...chain]).size, chain.length + 1, `the chain repeats a token: ${[start, ...chain]}`);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ax-tools-'));
+    makeBigramModel(L.CHAT_MODEL, path.join(dir, 'qwen3-tools'), start, chain);
+    srv = await L.startServer({ model: path.join(dir, 'qwen3-tools') });
+    client = new OpenAI({ baseURL: srv.url + '/v1', apiKey: 'unused', maxRetries: 0 });
+    model = (await client.models.list()).data[0].id;
+  });
+  after(async () => {
+    for (const s of [plain, srv]) if (s) assert.equal((await s.stop()).code, 0);
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reports the parser the template asked for', async () => {
+    const r = await L.request(srv.url, '/v1/runtime', { method: 'GET' });
+    assert.equal(r.json.chat.tool_call_parser, 'qwen3');
+  });
+
+  it('returns the call as message.tool_calls', async () => {
+    const completion = await client.chat.completions.create({ model, messages: ASK, tools: TOOLS });
+    const choice = completion.choices[0];
+    assert.equal(choice.finish_reason, 'tool_calls');
+    assert.equal(choice.message.content, null);
+    assert.equal(choice.message.tool_calls.length, 1);
+    const call = choice.message.tool_calls[0];
+    assert.equal(call.type, 'function');
+    assert.match(call.id, /^call_[0-9a-f]{24}$/);
+    assert.equal(call.function.name, 'get_weather');
+    assert.deepEqual(JSON.parse(call.function.arguments), { city: 'Paris' });
+  });
+
+  it('streams delta.tool_calls that add up to the same call', async () => {
+    const whole = await client.chat.completions.create({ model, messages: ASK, tools: TOOLS, temperature: 0 });
+    const stream = await client.chat.completions.create({ model, messages: ASK, tools: TOOLS, temperature: 0,
+                                                          stream: true });
+    const calls = [];
+    let content = '', finish = null;
+    for await (const chunk of stream) {
+      const c = chunk.choices[0];
+      if (!c) continue;
+      content += c.delta.content || '';
+      for (const d of c.delta.tool_calls || []) {
+        calls[d.index] ??= { id: '', name: '', arguments: '' };
+        calls[d.index].id += d.id || '';
+        calls[d.index].name += d.function?.name || '';
+        calls[d.index].arguments += d.function?.arguments || '';
+      }
+      finish = c.finish_reason || finish;
+    }
+    assert.equal(finish, 'tool_calls');
+    assert.equal(content, '');
+    const want = whole.choices[0].message.tool_calls[0];
+    assert.deepEqual(calls, [{ id: calls[0].id, name: want.function.name, arguments: want.function.arguments }]);
+    // The client's stream helper assembles the same message.
+    const final = await client.chat.completions.stream({ model, messages: ASK, tools: TOOLS }).finalChatCompletion();
+    assert.equal(final.choices[0].message.tool_calls[0].function.arguments, want.function.arguments);
+  });
+
+  it('takes the tool result back through the template', async () => {
+    const first = await client.chat.completions.create({ model, messages: ASK, tools: TOOLS });
+    const call = first.choices[0].message.tool_calls[0];
+    const messages = [...ASK, first.choices[0].message,
+                      { role: 'tool', tool_call_id: call.id, content: JSON.stringify({ temperature_c: 18 }) }];
+    const r = await L.request(srv.url, '/tokenize', { body: { messages, tools: TOOLS } });
+    assert.equal(r.status, 200, r.body);
+    const text = (await L.request(srv.url, '/detokenize', { body: { tokens: r.json.tokens } })).json.prompt;
+    assert.match(text, /<tool_response>\n\{"temperature_c": ?18\}\n<\/tool_response>/);
+    assert.match(text, /<tool_call>\n\{"name": "get_weather", "arguments": \{"city": ?"Paris"\}\}\n<\/tool_call>/);
+    const second = await client.chat.completions.create({ model, messages, tools: TOOLS });
+    assert.equal(second.choices[0].finish_reason, 'tool_calls');
+  });
+
+  it('leaves the text alone with tool_choice none, and refuses required for now', async () => {
+    const none = await client.chat.completions.create({ model, messages: ASK, tools: TOOLS, tool_choice: 'none' });
+    assert.equal(none.choices[0].message.content, CALL);
+    assert.equal(none.choices[0].message.tool_calls, undefined);
+    assert.equal(none.choices[0].finish_reason, 'stop');
+    await assert.rejects(client.chat.completions.create({ model, messages: ASK, tools: TOOLS, tool_choice: 'required' }),
+      (e) => e.status === 400 && e.param === 'tool_choice');
+  });
+});

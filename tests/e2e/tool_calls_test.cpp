@@ -1,0 +1,241 @@
+// Tool-call parsing per family (server/tool_calls.h) on answers written the way each
+// family's chat template teaches its model, malformed calls included; every answer is
+// also fed at every split point and byte by byte, which must join to the same result.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+#include <nlohmann/json.hpp>
+
+#include "api_request.h"
+#include "chat_output.h"
+#include "tool_calls.h"
+
+namespace ax::server {
+namespace {
+
+using json = nlohmann::json;
+
+struct Result {
+  std::string content;
+  std::vector<ToolCall> calls;
+  size_t warnings = 0;
+};
+
+Result RunChunks(ToolCallFormat f, const json& tools, const std::string& text, const std::vector<size_t>& cuts) {
+  ToolCallParser p(f, tools);
+  Result r;
+  size_t at = 0;
+  auto add = [&r](ToolCallParser::Piece piece) {
+    r.content += piece.content;
+    for (auto& c : piece.calls) r.calls.push_back(c);
+  };
+  for (size_t cut : cuts) {
+    add(p.Feed(text.substr(at, cut - at)));
+    at = cut;
+  }
+  add(p.Feed(text.substr(at)));
+  add(p.Finish());
+  r.warnings = p.warnings().size();
+  return r;
+}
+
+// The whole text at once, then every two-piece split and a byte-by-byte feed: all equal.
+Result Parse(ToolCallFormat f, const std::string& text, const json& tools = json::array()) {
+  const Result whole = RunChunks(f, tools, text, {});
+  auto same = [&](const Result& r, const std::string& how) {
+    EXPECT_EQ(r.content, whole.content) << how;
+    ASSERT_EQ(r.calls.size(), whole.calls.size()) << how;
+    for (size_t i = 0; i < r.calls.size(); ++i) {
+      EXPECT_EQ(r.calls[i].name, whole.calls[i].name) << how;
+      EXPECT_EQ(r.calls[i].arguments, whole.calls[i].arguments) << how;
+    }
+  };
+  for (size_t cut = 1; cut < text.size(); ++cut) same(RunChunks(f, tools, text, {cut}), "cut " + std::to_string(cut));
+  std::vector<size_t> bytes;
+  for (size_t i = 1; i < text.size(); ++i) bytes.push_back(i);
+  same(RunChunks(f, tools, text, bytes), "byte by byte");
+  return whole;
+}
+
+const json kWeatherTools = json::parse(R"([
+  {"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object", "properties": {
+    "city": {"type": "string"}, "days": {"type": "integer"}, "metric": {"type": "boolean"},
+    "zip": {"type": "string"}, "hours": {"type": ["array", "null"]}}}}}])");
+
+TEST(ToolCalls, Qwen3JsonCallsWithTextBeforeThem) {
+  const Result r = Parse(ToolCallFormat::kQwen3,
+                         "Let me check both.\n\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": "
+                         "\"Paris\", \"days\": 2}}\n</tool_call>\n<tool_call>\n{\"name\": \"get_time\", \"arguments\": "
+                         "{\"tz\": \"Europe/Paris\"}}\n</tool_call>");
+  EXPECT_EQ(r.content, "Let me check both.");
+  ASSERT_EQ(r.calls.size(), 2u);
+  EXPECT_EQ(r.calls[0].name, "get_weather");
+  EXPECT_EQ(r.calls[0].arguments, R"({"city":"Paris","days":2})");  // the model's key order
+  EXPECT_EQ(r.calls[1].name, "get_time");
+  EXPECT_EQ(r.calls[1].arguments, R"({"tz":"Europe/Paris"})");
+  EXPECT_EQ(r.warnings, 0u);
+}
+
+TEST(ToolCalls, CallsOnlyLeaveNoContentAndPlainTextIsUntouched) {
+  Result r = Parse(ToolCallFormat::kQwen3,
+                   "\n\n<tool_call>\n{\"name\": \"ping\", \"arguments\": \"{\\\"n\\\": 1}\"}\n</tool_call>\n");
+  EXPECT_EQ(r.content, "");
+  ASSERT_EQ(r.calls.size(), 1u);
+  EXPECT_EQ(r.calls[0].arguments, R"({"n":1})");  // arguments given as a JSON string
+  const std::string text = "  A plain answer with a < sign, <tool and trailing space. \n";
+  r = Parse(ToolCallFormat::kQwen3, text);
+  EXPECT_EQ(r.content, text);
+  EXPECT_TRUE(r.calls.empty());
+  r = Parse(ToolCallFormat::kNone, "<tool_call>{\"name\": \"x\"}</tool_call>");
+  EXPECT_EQ(r.content, "<tool_call>{\"name\": \"x\"}</tool_call>");
+}
+
+TEST(ToolCalls, MalformedCallsComeBackAsTextWithAWarning) {
+  Result r = Parse(ToolCallFormat::kQwen3,
+                   "Sure. <tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": }\n</tool_call> done");
+  EXPECT_EQ(r.content, "Sure. <tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": }\n</tool_call> done");
+  EXPECT_TRUE(r.calls.empty());
+  EXPECT_EQ(r.warnings, 1u);
+  r = Parse(ToolCallFormat::kQwen3, "<tool_call>{\"arguments\": {}}</tool_call>");  // no name
+  EXPECT_EQ(r.content, "<tool_call>{\"arguments\": {}}</tool_call>");
+  // A length stop inside a call: the unfinished call is text.
+  r = Parse(ToolCallFormat::kQwen3, "<tool_call>\n{\"name\": \"get_wea");
+  EXPECT_EQ(r.content, "<tool_call>\n{\"name\": \"get_wea");
+  // A call that is complete but not closed (the model stopped instead) is a call.
+  r = Parse(ToolCallFormat::kQwen3, "<tool_call>\n{\"name\": \"a\", \"arguments\": {}}\n");
+  ASSERT_EQ(r.calls.size(), 1u);
+  EXPECT_EQ(r.content, "");
+}
+
+TEST(ToolCalls, Qwen3CoderParametersTakeTheSchemaTypes) {
+  const Result r = Parse(ToolCallFormat::kQwen3Coder,
+                         "<tool_call>\n<function=get_weather>\n<parameter=city>\nNew York\n</parameter>\n"
+                         "<parameter=days>\n3\n</parameter>\n<parameter=metric>\nfalse\n</parameter>\n"
+                         "<parameter=zip>\n10001\n</parameter>\n<parameter=hours>\n[9, 12]\n</parameter>\n"
+                         "<parameter=note>\nline one\nline two\n</parameter>\n</function>\n</tool_call>",
+                         kWeatherTools);
+  ASSERT_EQ(r.calls.size(), 1u);
+  EXPECT_EQ(r.calls[0].name, "get_weather");
+  EXPECT_EQ(r.calls[0].arguments,
+            R"({"city":"New York","days":3,"metric":false,"zip":"10001","hours":[9,12],"note":"line one\nline two"})");
+  // An integer parameter the model wrote as words stays text rather than failing.
+  const Result bad = Parse(ToolCallFormat::kQwen3Coder,
+                           "<tool_call>\n<function=get_weather>\n<parameter=days>\nthree\n</parameter>\n</function>\n"
+                           "</tool_call>",
+                           kWeatherTools);
+  ASSERT_EQ(bad.calls.size(), 1u);
+  EXPECT_EQ(bad.calls[0].arguments, R"({"days":"three"})");
+  const Result malformed = Parse(ToolCallFormat::kQwen3Coder, "<tool_call>\n{\"name\": \"x\"}\n</tool_call>");
+  EXPECT_TRUE(malformed.calls.empty());
+  EXPECT_EQ(malformed.warnings, 1u);
+}
+
+TEST(ToolCalls, Glm45ArgumentPairs) {
+  const Result r = Parse(ToolCallFormat::kGlm45,
+                         "I'll look it up.<tool_call>get_weather\n<arg_key>city</arg_key>\n<arg_value>Beijing</arg_value>\n"
+                         "<arg_key>days</arg_key>\n<arg_value>5</arg_value>\n<arg_key>zip</arg_key>\n"
+                         "<arg_value>100000</arg_value>\n</tool_call><tool_call>list_cities\n</tool_call>",
+                         kWeatherTools);
+  EXPECT_EQ(r.content, "I'll look it up.");
+  ASSERT_EQ(r.calls.size(), 2u);
+  EXPECT_EQ(r.calls[0].arguments, R"({"city":"Beijing","days":5,"zip":"100000"})");
+  EXPECT_EQ(r.calls[1].name, "list_cities");
+  EXPECT_EQ(r.calls[1].arguments, "{}");
+  EXPECT_TRUE(Parse(ToolCallFormat::kGlm45, "<tool_call>get_weather\n<arg_key>city</arg_key>\n</tool_call>").calls.empty());
+}
+
+TEST(ToolCalls, Gemma4CallSyntax) {
+  const Result r = Parse(ToolCallFormat::kGemma4,
+                         "<|tool_call>call:get_weather{city:<|\"|>São Paulo, {BR}<|\"|>,days:2,metric:true,"
+                         "hours:[9,<|\"|>noon<|\"|>],opts:{units:null,scale:-1.5e2}}<tool_call|>"
+                         "<|tool_call>call:get_time{}<tool_call|>");
+  ASSERT_EQ(r.calls.size(), 2u);
+  EXPECT_EQ(r.calls[0].name, "get_weather");
+  EXPECT_EQ(r.calls[0].arguments,
+            R"({"city":"São Paulo, {BR}","days":2,"metric":true,"hours":[9,"noon"],"opts":{"units":null,"scale":-150.0}})");
+  EXPECT_EQ(r.calls[1].arguments, "{}");
+  EXPECT_EQ(r.content, "");
+  const Result bad = Parse(ToolCallFormat::kGemma4, "<|tool_call>call:f{city:Paris}<tool_call|>");  // unquoted string
+  EXPECT_TRUE(bad.calls.empty());
+  EXPECT_EQ(bad.content, "<|tool_call>call:f{city:Paris}<tool_call|>");
+}
+
+TEST(ToolCalls, Llama3JsonIsTheWholeAnswer) {
+  Result r = Parse(ToolCallFormat::kLlama3Json,
+                   "<|python_tag|>{\"name\": \"get_weather\", \"parameters\": {\"city\": \"Oslo; Norway\"}}; "
+                   "{\"name\": \"get_time\", \"parameters\": {}}");
+  ASSERT_EQ(r.calls.size(), 2u);
+  EXPECT_EQ(r.calls[0].arguments, R"({"city":"Oslo; Norway"})");
+  EXPECT_EQ(r.content, "");
+  r = Parse(ToolCallFormat::kLlama3Json, "  {\"name\": \"a\", \"parameters\": {\"x\": [1, {\"y\": \"}\"}]}}");
+  ASSERT_EQ(r.calls.size(), 1u);
+  EXPECT_EQ(r.calls[0].arguments, R"({"x":[1,{"y":"}"}]})");
+  const std::string prose = "The weather in {city} depends on the season.";
+  r = Parse(ToolCallFormat::kLlama3Json, prose);
+  EXPECT_EQ(r.content, prose);
+  r = Parse(ToolCallFormat::kLlama3Json, "{\"answer\": 42}");  // JSON that is not a call
+  EXPECT_EQ(r.content, "{\"answer\": 42}");
+  EXPECT_EQ(r.warnings, 1u);
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+TEST(ToolCalls, DetectedFromTheTemplates) {
+  const json qwen3 = json::parse(ReadFile(std::string(AX_SHARED_DIR) + "/tokenizers/qwen3/tokenizer_config.json"));
+  EXPECT_EQ(DetectToolCallFormat(qwen3["chat_template"].get<std::string>()), ToolCallFormat::kQwen3);
+  const json gemma3 = json::parse(ReadFile(std::string(AX_SHARED_DIR) + "/tokenizers/gemma3/tokenizer_config.json"));
+  EXPECT_EQ(DetectToolCallFormat(gemma3["chat_template"].get<std::string>()), ToolCallFormat::kNone);
+  EXPECT_EQ(DetectToolCallFormat("{{ '<tool_call>\\n<function=' ~ name ~ '>\\n<parameter=' }}"),
+            ToolCallFormat::kQwen3Coder);
+  EXPECT_EQ(DetectToolCallFormat("<tool_call>{{ tc.name }}<arg_key>"), ToolCallFormat::kGlm45);
+  EXPECT_EQ(DetectToolCallFormat("{{ '<|tool_call>call:' }}"), ToolCallFormat::kGemma4);
+  EXPECT_EQ(DetectToolCallFormat("<|start_header_id|>ipython ... {\"name\": function name, \"parameters\": ...}"),
+            ToolCallFormat::kLlama3Json);
+  for (const char* name : {"none", "qwen3", "qwen3-coder", "glm45", "gemma4", "llama3-json"}) {
+    ToolCallFormat f;
+    ASSERT_TRUE(ParseToolCallFormat(name, &f)) << name;
+    EXPECT_STREQ(ToolCallFormatName(f), name);
+  }
+  ToolCallFormat f;
+  EXPECT_FALSE(ParseToolCallFormat("hermes2", &f));
+}
+
+// Reasoning first, then calls in what is content: Qwen3 thinking then calling.
+TEST(ChatOutput, ReasoningThenToolCalls) {
+  ApiRequest req;
+  req.split_reasoning = true;
+  req.tool_format = ToolCallFormat::kQwen3;
+  const std::string text =
+      "<think>\nThe user wants weather.\n</think>\n\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": "
+      "{\"city\": \"Paris\"}}\n</tool_call>";
+  for (size_t chunk : {size_t{1}, size_t{5}, text.size()}) {
+    ChatOutputParser p(req);
+    std::string reasoning, content;
+    std::vector<ToolCall> calls;
+    auto add = [&](ChatOutputParser::Piece piece) {
+      reasoning += piece.reasoning;
+      content += piece.content;
+      calls.insert(calls.end(), piece.calls.begin(), piece.calls.end());
+    };
+    for (size_t i = 0; i < text.size(); i += chunk) add(p.Feed(text.substr(i, chunk)));
+    add(p.Finish());
+    EXPECT_EQ(reasoning, "\nThe user wants weather.\n");
+    EXPECT_EQ(content, "");
+    ASSERT_EQ(calls.size(), 1u);
+    EXPECT_EQ(calls[0].arguments, R"({"city":"Paris"})");
+    EXPECT_EQ(p.calls_so_far(), 1);
+  }
+  EXPECT_EQ(ToolCallId("chatcmpl-1", 0, 0), ToolCallId("chatcmpl-1", 0, 0));
+  EXPECT_NE(ToolCallId("chatcmpl-1", 0, 0), ToolCallId("chatcmpl-1", 0, 1));
+  EXPECT_NE(ToolCallId("chatcmpl-1", 0, 0), ToolCallId("chatcmpl-2", 0, 0));
+  EXPECT_EQ(ToolCallId("chatcmpl-1", 1, 2).size(), 29u);
+}
+
+}  // namespace
+}  // namespace ax::server
