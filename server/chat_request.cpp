@@ -102,7 +102,8 @@ bool ReadMessage(const nlohmann::json& m, size_t i, nlohmann::json* out, ApiErro
   return true;
 }
 
-// response_format, tools, tool_choice, chat_template_kwargs → the template context.
+// response_format, tools, tool_choice, chat_template_kwargs, reasoning_effort → the
+// template context.
 void ReadChatOptions(FieldReader& r, nlohmann::json* context) {
   if (r.ok() && r.Has("response_format")) {
     const auto& rf = r.Get("response_format");
@@ -159,6 +160,17 @@ void ReadChatOptions(FieldReader& r, nlohmann::json* context) {
     else
       for (auto it = kw.begin(); it != kw.end(); ++it)
         if (it.key() != "messages") (*context)[it.key()] = it.value();
+  }
+  // reasoning_effort reaches templates that read it (gpt-oss) and, unless
+  // chat_template_kwargs says otherwise, turns thinking off ("none") or on for the
+  // templates with an enable_thinking switch (Qwen3, GLM-4.5+).
+  if (r.ok() && r.Has("reasoning_effort")) {
+    std::string effort;
+    r.Enum("reasoning_effort", &effort, {"none", "minimal", "low", "medium", "high"});
+    if (r.ok()) {
+      (*context)["reasoning_effort"] = effort;
+      if (!context->contains("enable_thinking")) (*context)["enable_thinking"] = effort != "none";
+    }
   }
 }
 

@@ -48,7 +48,7 @@ std::string ServerUsage() {
          "    [--chat-template FILE] [--cors-origin ORIGIN|*] [--reasoning-parser auto|think|none]\n"
          "    [--tool-call-parser auto|none|qwen3|qwen3-coder|glm45|gemma4|llama3-json]\n"
          "    [--max-body-bytes N] [--max-n N] [--http-threads N] [--shutdown-timeout S]\n"
-         "    [--read-timeout S] [--write-timeout S] [--log-requests]\n"
+         "    [--read-timeout S] [--write-timeout S] [--sse-keepalive-ms MS] [--log-requests]\n"
          "An OpenAI-compatible HTTP/SSE server for one model (docs/server.md). --port 0 binds a\n"
          "free port; the chosen one is printed as 'ax-engine-server: listening on http://HOST:PORT'.\n";
 }
@@ -85,6 +85,7 @@ Result<ServerOptions> ParseServerArgs(int argc, char** argv, bool* help) {
       {"shutdown-timeout", IntFlag("shutdown-timeout", &o.shutdown_timeout_s, 0, 86400)},
       {"read-timeout", IntFlag("read-timeout", &o.read_timeout_s, 1, 86400)},
       {"write-timeout", IntFlag("write-timeout", &o.write_timeout_s, 1, 86400)},
+      {"sse-keepalive-ms", IntFlag("sse-keepalive-ms", &o.sse_keepalive_ms, 0, 86400000)},
   };
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];

@@ -21,7 +21,8 @@ struct ServerOptions {
   int http_threads = 0;           // 0: max-seqs + max-queue + 64 (a stream or an idle keep-alive holds one)
   int keep_alive_timeout_s = 5;
   int read_timeout_s = 10;        // a client that stalls mid-request for longer is dropped
-  int write_timeout_s = 10;       // a client that stops reading for longer is dropped (and cancelled)
+  int write_timeout_s = 10;
+  int sse_keepalive_ms = 15000;   // a ": keep-alive" SSE comment after this long without output (0: none)       // a client that stops reading for longer is dropped (and cancelled)
   bool log_requests = false;
   // Browsers from this origin ("*": any) may call the API: CORS headers on every
   // response and OPTIONS preflights answered without the API key. Empty: no CORS.

@@ -70,7 +70,7 @@ void Handle(ServerContext& ctx, Route route, const httplib::Request& req, httpli
   if (!job->Start(&err)) return WriteError(res, err);
   PeerWatch peer(req);
   auto fmt = MakeFormatter(route);
-  if (job->request().stream) return StreamJob(res, std::move(job), std::move(fmt), std::move(peer));
+  if (job->request().stream) return StreamJob(res, std::move(job), std::move(fmt), std::move(peer), ctx.opts.sse_keepalive_ms);
   if (!WaitForJob(*job, peer)) {
     res.status = 499;  // the client closed the connection (nginx's code); nobody reads this
     return;

@@ -13,6 +13,8 @@ struct StreamState {
   std::shared_ptr<Job> job;
   std::unique_ptr<Formatter> fmt;
   PeerWatch peer;
+  int keepalive_ms = 0;
+  std::chrono::steady_clock::time_point last_write = std::chrono::steady_clock::now();
   bool began = false;
   bool ended = false;
 };
@@ -41,6 +43,12 @@ bool Pump(StreamState& st, httplib::DataSink& sink) {
     for (const auto& c : st.fmt->Epilogue(*st.job)) out += SseEvent(c);
     out += "data: [DONE]\n\n";
   }
+  const auto now = std::chrono::steady_clock::now();
+  // A comment line while nothing else is sent (a long prefill, a queue wait) keeps
+  // proxies and clients with idle timeouts from dropping the stream.
+  if (out.empty() && st.keepalive_ms > 0 && now - st.last_write >= std::chrono::milliseconds(st.keepalive_ms))
+    out = ": keep-alive\n\n";
+  if (!out.empty()) st.last_write = now;
   if (!out.empty() && !sink.write(out.data(), out.size())) {
     st.job->Cancel();
     return false;
@@ -60,8 +68,10 @@ bool Pump(StreamState& st, httplib::DataSink& sink) {
 
 std::string SseEvent(const nlohmann::json& chunk) { return "data: " + Dump(chunk) + "\n\n"; }
 
-void StreamJob(httplib::Response& res, std::shared_ptr<Job> job, std::unique_ptr<Formatter> fmt, PeerWatch peer) {
+void StreamJob(httplib::Response& res, std::shared_ptr<Job> job, std::unique_ptr<Formatter> fmt, PeerWatch peer,
+               int keepalive_ms) {
   auto st = std::make_shared<StreamState>();
+  st->keepalive_ms = keepalive_ms;
   st->job = std::move(job);
   st->fmt = std::move(fmt);
   st->peer = std::move(peer);

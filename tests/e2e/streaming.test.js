@@ -96,3 +96,27 @@ describe('streamed equals non-streamed', () => {
     assert.ok(full.choices[0].logprobs.content.length >= 1 || full.choices[0].finish_reason === 'stop');
   });
 });
+
+// A stream that waits for a seat (one seat, taken by a long request on the chat model's
+// 151,936-row LM head: hundreds of milliseconds) gets ": keep-alive" comments, and its
+// events are those of a stream that did not wait.
+describe('keep-alive comments', () => {
+  let srv;
+  before(async () => {
+    srv = await L.startServer({ model: L.CHAT_MODEL, args: ['--max-seqs', '1', '--sse-keepalive-ms', '20'] });
+  });
+  after(async () => { assert.equal((await srv.stop()).code, 0); });
+
+  it('are sent while a stream waits, and change nothing else', async () => {
+    const body = { prompt: 'Once upon a time', max_tokens: 16, temperature: 0 };
+    const alone = await L.stream(srv.url, '/v1/completions', body);
+    const long = L.request(srv.url, '/v1/completions', { body: { prompt: 'A cat sat', max_tokens: 300,
+                                                                 ignore_eos: true } });
+    await new Promise((r) => setTimeout(r, 30));  // the long request takes the seat first
+    const waited = await L.stream(srv.url, '/v1/completions', body);
+    assert.equal((await long).status, 200);
+    assert.ok(waited.comments > 0, 'no keep-alive comment while waiting');
+    assert.equal(L.streamedText(waited.events), L.streamedText(alone.events));
+    assert.ok(waited.done);
+  });
+});

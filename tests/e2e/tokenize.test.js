@@ -26,6 +26,24 @@ describe('tokenize', () => {
     assert.equal(c.json.usage.prompt_tokens, t.json.count);
   });
 
+  it('turns thinking off for reasoning_effort none, unless chat_template_kwargs says otherwise', async () => {
+    const messages = [{ role: 'user', content: 'Hi' }];
+    const text = async (body) => {
+      const t = await post('/tokenize', { messages, ...body });
+      assert.equal(t.status, 200, t.body);
+      return (await post('/detokenize', { tokens: t.json.tokens })).json.prompt;
+    };
+    const closed = 'assistant\n<think>\n\n</think>\n\n';  // /detokenize drops <|im_start|>
+    assert.ok((await text({ reasoning_effort: 'none' })).endsWith(closed));
+    assert.ok((await text({ chat_template_kwargs: { enable_thinking: false } })).endsWith(closed));
+    assert.ok((await text({ reasoning_effort: 'high' })).endsWith('user\nHi\nassistant\n'));
+    assert.ok((await text({ reasoning_effort: 'none', chat_template_kwargs: { enable_thinking: true } }))
+      .endsWith('user\nHi\nassistant\n'));
+    const bad = await post('/tokenize', { messages, reasoning_effort: 'extreme' });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.json.error.param, 'reasoning_effort');
+  });
+
   it('round-trips a prompt', async () => {
     const text = 'Hello, world: ünïcode and numbers 12345.';
     const t = await post('/tokenize', { prompt: text, add_special_tokens: false });

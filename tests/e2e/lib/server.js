@@ -77,14 +77,17 @@ function request(base, path, { method = 'POST', body, headers = {}, rawBody } = 
 // Parses an SSE body into its data payloads; `done` is true when it ended with [DONE].
 function parseSse(text) {
   const events = [];
-  let done = false;
+  let done = false, comments = 0;
   for (const block of text.split('\n\n')) {
     if (!block.trim()) continue;
-    const data = block.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
+    const lines = block.split('\n');
+    comments += lines.filter((l) => l.startsWith(':')).length;
+    if (!lines.some((l) => l.startsWith('data: '))) continue;  // a comment (keep-alive)
+    const data = lines.filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
     if (data === '[DONE]') { done = true; continue; }
     events.push(JSON.parse(data));
   }
-  return { events, done };
+  return { events, done, comments };
 }
 
 // A streaming request read to the end: {status, headers, events, done}.
