@@ -17,7 +17,7 @@
 
 namespace ax::server {
 
-enum class Route { kCompletion, kChat, kGenerate };
+enum class Route { kCompletion, kChat, kGenerate, kMessages };  // kMessages: Anthropic's
 
 struct ParseLimits {
   int64_t ctx_size = 0;
@@ -71,6 +71,9 @@ bool ParseChatRequest(const nlohmann::json& body, const Engine& engine, const Pa
 // does (so /tokenize's count equals that request's usage.prompt_tokens).
 bool RenderChatPrompt(const nlohmann::json& body, FieldReader& r, const Engine& engine, PromptInput* out,
                       ApiError* err);
+// Anthropic's Messages API, rewritten into a chat request (messages_request.cpp).
+bool ParseMessagesRequest(const nlohmann::json& body, const Engine& engine, const ParseLimits& lim, ApiRequest* out,
+                          ApiError* err);
 // Native route: {"tokens": [ids] | "prompt": text, "max_tokens", sampling fields, "stream", ...}.
 bool ParseGenerateRequest(const nlohmann::json& body, const Engine& engine, const ParseLimits& lim, ApiRequest* out,
                           ApiError* err);

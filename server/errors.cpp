@@ -34,6 +34,7 @@ ApiError UnknownRoute(const std::string& method, const std::string& path) {
   e.http_status = 404;
   e.message = "no route " + method + " " + path +
               " (routes: GET /v1/models, POST /v1/completions, POST /v1/chat/completions, POST /v1/generate, "
+              "POST /v1/messages, POST /v1/messages/count_tokens, "
               "POST /tokenize, POST /detokenize, GET /health, GET /metrics, GET /v1/runtime)";
   e.code = "unknown_url";
   return e;
@@ -113,6 +114,28 @@ void WriteError(httplib::Response& res, const ApiError& e) {
   res.status = e.http_status;
   if (e.retry_after_s > 0) res.set_header("Retry-After", std::to_string(e.retry_after_s));
   res.set_content(ErrorJson(e), "application/json");
+}
+
+nlohmann::json AnthropicErrorJson(const ApiError& e) {
+  std::string type = "invalid_request_error";
+  switch (e.http_status) {
+    case 401: type = "authentication_error"; break;
+    case 403: type = "permission_error"; break;
+    case 404: type = "not_found_error"; break;
+    case 413: type = "request_too_large"; break;
+    case 429: type = "rate_limit_error"; break;
+    case 503: type = "overloaded_error"; break;
+    default:
+      if (e.http_status >= 500) type = "api_error";
+  }
+  return {{"type", "error"}, {"error", {{"type", type}, {"message", e.message}}}};
+}
+
+void WriteAnthropicError(httplib::Response& res, const ApiError& e) {
+  res.status = e.http_status;
+  if (e.retry_after_s > 0) res.set_header("Retry-After", std::to_string(e.retry_after_s));
+  res.set_content(AnthropicErrorJson(e).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                  "application/json");
 }
 
 }  // namespace ax::server

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "ax/status.h"
+#include <nlohmann/json.hpp>
 
 namespace httplib {
 struct Response;
@@ -46,5 +47,11 @@ ApiError FromStatus(const Status& status, const std::string& param);
 std::string ErrorJson(const ApiError& e);
 // Sets status, body and headers (Retry-After) of `res`.
 void WriteError(httplib::Response& res, const ApiError& e);
+// The same error in Anthropic's shape (the /v1/messages routes):
+//   {"type": "error", "error": {"type": "invalid_request_error", "message": "..."}}
+// with the type from the status (401 authentication_error, 404 not_found_error, 413
+// request_too_large, 500 api_error, 503 overloaded_error).
+nlohmann::json AnthropicErrorJson(const ApiError& e);
+void WriteAnthropicError(httplib::Response& res, const ApiError& e);
 
 }  // namespace ax::server

@@ -23,6 +23,11 @@ class Formatter {
   virtual std::vector<nlohmann::json> OnEvent(const Job& job, int c, const StreamEvent& ev) const = 0;
   // After every choice finished (the usage chunk when it was asked for).
   virtual std::vector<nlohmann::json> Epilogue(const Job& job) const = 0;
+  // One chunk as Server-Sent Events: "data: <json>\n\n" (Anthropic's adds an
+  // "event: <type>" line).
+  virtual std::string Frame(const nlohmann::json& chunk) const;
+  // What ends a stream: "data: [DONE]\n\n" (nothing for Anthropic's).
+  virtual std::string Done() const { return "data: [DONE]\n\n"; }
 };
 
 std::unique_ptr<Formatter> MakeFormatter(Route route);

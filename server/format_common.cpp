@@ -1,4 +1,5 @@
 #include "format.h"
+#include "sse.h"
 
 namespace ax::server {
 
@@ -63,9 +64,13 @@ nlohmann::json EngineErrorJson(const std::string& message) {
 std::unique_ptr<Formatter> MakeCompletionFormatter();
 std::unique_ptr<Formatter> MakeChatFormatter();
 std::unique_ptr<Formatter> MakeGenerateFormatter();
+std::unique_ptr<Formatter> MakeMessagesFormatter();
+
+std::string Formatter::Frame(const nlohmann::json& chunk) const { return SseEvent(chunk); }
 
 std::unique_ptr<Formatter> MakeFormatter(Route route) {
   switch (route) {
+    case Route::kMessages: return MakeMessagesFormatter();
     case Route::kCompletion: return MakeCompletionFormatter();
     case Route::kChat: return MakeChatFormatter();
     case Route::kGenerate: return MakeGenerateFormatter();

@@ -94,7 +94,7 @@ bool Job::Start(ApiError* err) {
   for (int c = 0; c < n; ++c) {
     auto stream = engine_.Submit(req_.ChoiceRequest(c));
     if (!stream.ok()) {
-      const std::string param = req_.route == Route::kChat ? "messages" : "prompt";
+      const std::string param = req_.route == Route::kChat || req_.route == Route::kMessages ? "messages" : "prompt";
       *err = FromStatus(stream.status(), param);
       for (int k = 0; k < c; ++k) choices_[static_cast<size_t>(k)].stream->Cancel();
       choices_.clear();
@@ -175,6 +175,7 @@ void Job::Apply(int c, const StreamEvent& ev) {
   s.finished = true;
   s.reason = ev.finish_reason;
   s.error = ev.error;
+  s.stop_string = ev.stop_string;
   s.text += ev.text_tail;
   s.metrics = s.stream->metrics();
   metrics_.CountFinish(ev.finish_reason);

@@ -59,6 +59,7 @@ struct ChoiceState {
   std::vector<TokenEvent> logprob_tokens;  // when logprobs were asked for (text_delta cleared)
   bool finished = false;
   FinishReason reason = FinishReason::kLength;
+  std::string stop_string;  // the stop string that ended the choice ("" otherwise)
   std::string error;
   RequestMetrics metrics;
   double last_token_s = 0;  // job clock

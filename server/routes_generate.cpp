@@ -37,6 +37,7 @@ bool Parse(Route route, const nlohmann::json& body, const ServerContext& ctx, Ap
     case Route::kCompletion: return ParseCompletionRequest(body, ctx.engine, ctx.limits, out, err);
     case Route::kChat: return ParseChatRequest(body, ctx.engine, ctx.limits, out, err);
     case Route::kGenerate: return ParseGenerateRequest(body, ctx.engine, ctx.limits, out, err);
+    case Route::kMessages: return ParseMessagesRequest(body, ctx.engine, ctx.limits, out, err);
   }
   return false;
 }
@@ -46,28 +47,30 @@ const char* IdPrefix(Route route) {
     case Route::kCompletion: return "cmpl-";
     case Route::kChat: return "chatcmpl-";
     case Route::kGenerate: return "gen-";
+    case Route::kMessages: return "msg_";
   }
   return "req-";
 }
 
 void Handle(ServerContext& ctx, Route route, const httplib::Request& req, httplib::Response& res) {
-  if (!ctx.Authorized(req)) return WriteError(res, Unauthorized());
+  const auto write_error = route == Route::kMessages ? WriteAnthropicError : WriteError;
+  if (!ctx.Authorized(req)) return write_error(res, Unauthorized());
   if (ctx.draining.load()) {
     ctx.metrics.CountRejected("shutting_down");
     res.set_header("Connection", "close");
-    return WriteError(res, ShuttingDown());
+    return write_error(res, ShuttingDown());
   }
   nlohmann::json body;
   ApiError err;
-  if (!ParseBody(req, ctx, &body, &err)) return WriteError(res, err);
+  if (!ParseBody(req, ctx, &body, &err)) return write_error(res, err);
   // The model first: a request for another model is 404 whatever else it says.
   if (auto it = body.find("model"); it != body.end() && it->is_string() && it->get<std::string>() != ctx.model_name)
-    return WriteError(res, ModelNotFound(it->get<std::string>()));
+    return write_error(res, ModelNotFound(it->get<std::string>()));
   ApiRequest areq;
-  if (!Parse(route, body, ctx, &areq, &err)) return WriteError(res, err);
+  if (!Parse(route, body, ctx, &areq, &err)) return write_error(res, err);
   auto job = std::make_shared<Job>(ctx.engine, ctx.metrics, ctx.admission, std::move(areq), ctx.NewId(IdPrefix(route)),
                                    ctx.model_name);
-  if (!job->Start(&err)) return WriteError(res, err);
+  if (!job->Start(&err)) return write_error(res, err);
   PeerWatch peer(req);
   auto fmt = MakeFormatter(route);
   if (job->request().stream) return StreamJob(res, std::move(job), std::move(fmt), std::move(peer), ctx.opts.sse_keepalive_ms);
@@ -77,11 +80,25 @@ void Handle(ServerContext& ctx, Route route, const httplib::Request& req, httpli
   }
   if (job->any_error()) {
     for (const ChoiceState& c : job->choices())
-      if (c.reason == FinishReason::kError) return WriteError(res, ServerError("generation failed: " + c.error));
+      if (c.reason == FinishReason::kError) return write_error(res, ServerError("generation failed: " + c.error));
   }
   res.status = 200;
   res.set_content(fmt->Response(*job).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
                   "application/json");
+}
+
+// POST /v1/messages/count_tokens: {"input_tokens"} of the Messages request the body
+// would be (its prompt rendered and tokenized as /v1/messages does).
+void CountTokens(ServerContext& ctx, const httplib::Request& req, httplib::Response& res) {
+  if (!ctx.Authorized(req)) return WriteAnthropicError(res, Unauthorized());
+  nlohmann::json body;
+  ApiError err;
+  if (!ParseBody(req, ctx, &body, &err)) return WriteAnthropicError(res, err);
+  if (!body.contains("max_tokens")) body["max_tokens"] = 1;  // not part of this route's body
+  ApiRequest areq;
+  if (!ParseMessagesRequest(body, ctx.engine, ctx.limits, &areq, &err)) return WriteAnthropicError(res, err);
+  res.status = 200;
+  res.set_content(nlohmann::json{{"input_tokens", areq.prompts[0].ids.size()}}.dump(), "application/json");
 }
 
 }  // namespace
@@ -93,6 +110,10 @@ void RegisterGenerationRoutes(httplib::Server& http, ServerContext& ctx) {
             [&ctx](const httplib::Request& q, httplib::Response& r) { Handle(ctx, Route::kChat, q, r); });
   http.Post("/v1/generate",
             [&ctx](const httplib::Request& q, httplib::Response& r) { Handle(ctx, Route::kGenerate, q, r); });
+  http.Post("/v1/messages",
+            [&ctx](const httplib::Request& q, httplib::Response& r) { Handle(ctx, Route::kMessages, q, r); });
+  http.Post("/v1/messages/count_tokens",
+            [&ctx](const httplib::Request& q, httplib::Response& r) { CountTokens(ctx, q, r); });
 }
 
 }  // namespace ax::server

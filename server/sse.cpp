@@ -29,19 +29,19 @@ bool Pump(StreamState& st, httplib::DataSink& sink) {
   std::string out;
   if (!st.began) {
     st.began = true;
-    for (const auto& c : st.fmt->Prologue(*st.job)) out += SseEvent(c);
+    for (const auto& c : st.fmt->Prologue(*st.job)) out += st.fmt->Frame(c);
   }
   Job::Event e;
   if (!st.job->done() && st.job->Next(&e, out.empty() ? kPollMs : 0)) {
-    for (const auto& c : st.fmt->OnEvent(*st.job, e.choice, e.ev)) out += SseEvent(c);
+    for (const auto& c : st.fmt->OnEvent(*st.job, e.choice, e.ev)) out += st.fmt->Frame(c);
     // Drain what else is ready so a burst leaves in one write.
     while (out.size() < 64 * 1024 && st.job->Next(&e, 0))
-      for (const auto& c : st.fmt->OnEvent(*st.job, e.choice, e.ev)) out += SseEvent(c);
+      for (const auto& c : st.fmt->OnEvent(*st.job, e.choice, e.ev)) out += st.fmt->Frame(c);
   }
   if (st.job->done() && !st.ended) {
     st.ended = true;
-    for (const auto& c : st.fmt->Epilogue(*st.job)) out += SseEvent(c);
-    out += "data: [DONE]\n\n";
+    for (const auto& c : st.fmt->Epilogue(*st.job)) out += st.fmt->Frame(c);
+    out += st.fmt->Done();
   }
   const auto now = std::chrono::steady_clock::now();
   // A comment line while nothing else is sent (a long prefill, a queue wait) keeps

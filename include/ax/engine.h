@@ -104,6 +104,7 @@ struct StreamEvent {
   FinishReason finish_reason = FinishReason::kStop;  // kFinish
   std::string error;                     // kFinish with kError
   std::string text_tail;                 // kFinish: text held back until the end
+  std::string stop_string;               // kFinish with kStop: the stop string that ended it ("" for a stop token)
 };
 
 // Per-request numbers, complete once the stream has finished.

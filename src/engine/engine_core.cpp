@@ -127,6 +127,7 @@ void EngineCore::FinishRequest(SeqId id, FinishReason reason, const std::string&
   if (reason != FinishReason::kCancelled && reason != FinishReason::kError) {
     if (a.detok) ev.text_tail = a.stop.Push(a.detok->Flush());
     if (!a.stop.stopped()) ev.text_tail += a.stop.Flush();
+    ev.stop_string = a.stop.matched();
   }
   a.metrics.completion_tokens = a.generated;
   a.metrics.acceptance_ema = a.accept_ema;

@@ -18,7 +18,13 @@ std::string StopMatcher::Push(const std::string& text) {
   }
   // Earliest complete match wins.
   size_t match = std::string::npos;
-  for (const std::string& s : stops_) match = std::min(match, held_.find(s));
+  for (const std::string& s : stops_) {
+    const size_t at = held_.find(s);
+    if (at < match) {
+      match = at;
+      matched_ = s;
+    }
+  }
   if (match != std::string::npos) {
     stopped_ = true;
     std::string out = held_.substr(0, match);

@@ -20,11 +20,14 @@ class StopMatcher {
   // At the end of generation: the held-back text (when no stop matched).
   std::string Flush();
   bool stopped() const { return stopped_; }
+  // The stop string that matched ("" before a match).
+  const std::string& matched() const { return matched_; }
 
  private:
   std::vector<std::string> stops_;
   std::string held_;
   bool stopped_ = false;
+  std::string matched_;
 };
 
 }  // namespace ax

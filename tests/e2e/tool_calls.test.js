@@ -3,17 +3,9 @@
 // message), a tool result sent back through the Qwen3 template, tool_choice "none"
 // and "required".
 //
-// The model is a real checkpoint the engine loads and runs like any other: the chat
-// test model (real Qwen3 tokenizer and template) rewritten into a "bigram" model whose
-// next token depends only on the current one. Every attention and MLP output
-// projection is zero, so the residual stream is the current token's embedding; each
-// token of the answer below gets its own basis vector as embedding, and the LM head row
-// of the token that should follow reads that basis vector with a large weight. The
-// prompt ends with "\n" (the template's "<|im_start|>assistant\n"), which leads into
-// the chain, so the greedy (and, with a logit margin of ~800, any sampled) answer is:
+// The model is the chat test model rewritten into a bigram model (lib/bigram_model.js)
+// whose greedy answer is exactly
 //   <tool_call>{"name":"get_weather","arguments":{"city": "Paris"}}</tool_call><|im_end|>
-// Every token of the chain must be distinct (a bigram model cannot repeat itself): the
-// test checks that against the tokenizer before building the model.
 'use strict';
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -22,7 +14,7 @@ const os = require('node:os');
 const path = require('node:path');
 const OpenAI = require('openai');
 const L = require('./lib/server');
-const { readF32, writeF32 } = require('./lib/safetensors');
+const { buildBigramModel } = require('./lib/bigram_model');
 
 const CALL = '<tool_call>{"name":"get_weather","arguments":{"city": "Paris"}}</tool_call>';
 const TOOLS = [{
@@ -35,50 +27,15 @@ const TOOLS = [{
 }];
 const ASK = [{ role: 'user', content: "What's the weather like in Paris today?" }];
 
-// The chat model with the bigram chain start → chain[0] → chain[1] → ... written in.
-function makeBigramModel(chatDir, outDir, start, chain) {
-  fs.mkdirSync(outDir, { recursive: true });
-  for (const f of fs.readdirSync(chatDir))
-    if (f !== 'model.safetensors' && f !== 'config.json' && !f.startsWith('.')) fs.copyFileSync(path.join(chatDir, f), path.join(outDir, f));
-  const cfg = JSON.parse(fs.readFileSync(path.join(chatDir, 'config.json'), 'utf8'));
-  const st = readF32(path.join(chatDir, 'model.safetensors'));
-  const embed = st.tensors['model.embed_tokens.weight'];
-  const [vocab, hidden] = embed.shape;
-  assert.ok(chain.length < hidden, `a chain of ${chain.length} tokens needs more than ${hidden} basis vectors`);
-  for (const name of st.names)
-    if (/\.(o_proj|down_proj)\.weight$/.test(name)) st.tensors[name].data.fill(0);
-  st.tensors['model.norm.weight'].data.fill(1);
-  const head = new Float32Array(vocab * hidden);
-  const from = [start, ...chain.slice(0, -1)];
-  from.forEach((tok, i) => {
-    embed.data.fill(0, tok * hidden, (tok + 1) * hidden);
-    embed.data[tok * hidden + i] = 1;       // token → basis vector i
-    head[chain[i] * hidden + i] = 100;      // basis vector i → the next token's logit
-  });
-  st.tensors['lm_head.weight'] = { shape: [vocab, hidden], data: head };
-  writeF32(path.join(outDir, 'model.safetensors'), [...st.names, 'lm_head.weight'], st.tensors, st.metadata);
-  cfg.tie_word_embeddings = false;
-  fs.writeFileSync(path.join(outDir, 'config.json'), JSON.stringify(cfg, null, 2));
-}
-
 let plain, srv, dir, client, model;
 
 describe('tool calls', () => {
   before(async () => {
     plain = await L.startServer({ model: L.CHAT_MODEL });
-    const tok = async (body) => {
-      const r = await L.request(plain.url, '/tokenize', { body });
-      assert.equal(r.status, 200, r.body);
-      return r.json.tokens;
-    };
-    const prompt = await tok({ messages: ASK, tools: TOOLS });
-    const chain = [...await tok({ prompt: CALL, add_special_tokens: false }),
-                   ...await tok({ prompt: '<|im_end|>', add_special_tokens: false })];
-    const start = prompt[prompt.length - 1];
-    assert.equal(new Set([start, ...chain]).size, chain.length + 1, `the chain repeats a token: ${[start, ...chain]}`);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ax-tools-'));
-    makeBigramModel(L.CHAT_MODEL, path.join(dir, 'qwen3-tools'), start, chain);
-    srv = await L.startServer({ model: path.join(dir, 'qwen3-tools') });
+    const tools = path.join(dir, 'qwen3-tools');
+    await buildBigramModel(plain.url, L.CHAT_MODEL, tools, { messages: ASK, tools: TOOLS }, CALL);
+    srv = await L.startServer({ model: tools });
     client = new OpenAI({ baseURL: srv.url + '/v1', apiKey: 'unused', maxRetries: 0 });
     model = (await client.models.list()).data[0].id;
   });

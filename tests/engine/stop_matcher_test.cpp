@@ -26,8 +26,10 @@ TEST(StopMatcher, ReleasesHeldTextWhenTheStopDoesNotMaterialise) {
 
 TEST(StopMatcher, EarliestOfSeveralStopsWins) {
   StopMatcher m({"cd", "b"});
+  EXPECT_EQ(m.matched(), "");
   EXPECT_EQ(m.Push("abcd"), "a");
   EXPECT_TRUE(m.stopped());
+  EXPECT_EQ(m.matched(), "b");
 }
 
 TEST(StopMatcher, NoStopsPassesEverythingThrough) {
