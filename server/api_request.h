@@ -17,7 +17,8 @@
 
 namespace ax::server {
 
-enum class Route { kCompletion, kChat, kGenerate, kMessages };  // kMessages: Anthropic's
+// kMessages: Anthropic's Messages API; kResponses: OpenAI's Responses API.
+enum class Route { kCompletion, kChat, kGenerate, kMessages, kResponses };
 
 struct ParseLimits {
   int64_t ctx_size = 0;
@@ -55,6 +56,7 @@ struct ApiRequest {
   bool starts_in_reasoning = false; // the rendered prompt opened the thinking block
   ToolCallFormat tool_format = ToolCallFormat::kNone;  // chat with tools: calls parsed out
   nlohmann::json tools;             // the request's tools (parameter types)
+  nlohmann::json repeated;          // Responses: the request's settings its response repeats
 
   int num_choices() const { return static_cast<int>(prompts.size()) * n; }
   // The engine request of choice `c` (sample i of a prompt uses seed + i).
@@ -74,6 +76,9 @@ bool RenderChatPrompt(const nlohmann::json& body, FieldReader& r, const Engine& 
 // Anthropic's Messages API, rewritten into a chat request (messages_request.cpp).
 bool ParseMessagesRequest(const nlohmann::json& body, const Engine& engine, const ParseLimits& lim, ApiRequest* out,
                           ApiError* err);
+// OpenAI's Responses API (stateless), rewritten into a chat request (responses_request.cpp).
+bool ParseResponsesRequest(const nlohmann::json& body, const Engine& engine, const ParseLimits& lim,
+                           ApiRequest* out, ApiError* err);
 // Native route: {"tokens": [ids] | "prompt": text, "max_tokens", sampling fields, "stream", ...}.
 bool ParseGenerateRequest(const nlohmann::json& body, const Engine& engine, const ParseLimits& lim, ApiRequest* out,
                           ApiError* err);

@@ -61,7 +61,7 @@ ServerGauges ServerContext::Gauges() const {
 
 std::string RouteLabel(const std::string& path) {
   for (const char* r : {"/v1/models", "/v1/completions", "/v1/chat/completions", "/v1/generate", "/v1/messages",
-                        "/v1/messages/count_tokens", "/tokenize",
+                        "/v1/messages/count_tokens", "/v1/responses", "/tokenize",
                         "/detokenize", "/health", "/metrics", "/v1/runtime"})
     if (path == r) return r;
   if (path.rfind("/v1/models/", 0) == 0) return "/v1/models/{model}";

@@ -34,7 +34,7 @@ ApiError UnknownRoute(const std::string& method, const std::string& path) {
   e.http_status = 404;
   e.message = "no route " + method + " " + path +
               " (routes: GET /v1/models, POST /v1/completions, POST /v1/chat/completions, POST /v1/generate, "
-              "POST /v1/messages, POST /v1/messages/count_tokens, "
+              "POST /v1/messages, POST /v1/messages/count_tokens, POST /v1/responses, "
               "POST /tokenize, POST /detokenize, GET /health, GET /metrics, GET /v1/runtime)";
   e.code = "unknown_url";
   return e;

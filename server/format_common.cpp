@@ -65,12 +65,14 @@ std::unique_ptr<Formatter> MakeCompletionFormatter();
 std::unique_ptr<Formatter> MakeChatFormatter();
 std::unique_ptr<Formatter> MakeGenerateFormatter();
 std::unique_ptr<Formatter> MakeMessagesFormatter();
+std::unique_ptr<Formatter> MakeResponsesFormatter();
 
 std::string Formatter::Frame(const nlohmann::json& chunk) const { return SseEvent(chunk); }
 
 std::unique_ptr<Formatter> MakeFormatter(Route route) {
   switch (route) {
     case Route::kMessages: return MakeMessagesFormatter();
+    case Route::kResponses: return MakeResponsesFormatter();
     case Route::kCompletion: return MakeCompletionFormatter();
     case Route::kChat: return MakeChatFormatter();
     case Route::kGenerate: return MakeGenerateFormatter();

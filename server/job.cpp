@@ -94,7 +94,9 @@ bool Job::Start(ApiError* err) {
   for (int c = 0; c < n; ++c) {
     auto stream = engine_.Submit(req_.ChoiceRequest(c));
     if (!stream.ok()) {
-      const std::string param = req_.route == Route::kChat || req_.route == Route::kMessages ? "messages" : "prompt";
+      const std::string param = req_.route == Route::kChat || req_.route == Route::kMessages ? "messages"
+                                : req_.route == Route::kResponses                             ? "input"
+                                                                                              : "prompt";
       *err = FromStatus(stream.status(), param);
       for (int k = 0; k < c; ++k) choices_[static_cast<size_t>(k)].stream->Cancel();
       choices_.clear();

@@ -38,6 +38,7 @@ bool Parse(Route route, const nlohmann::json& body, const ServerContext& ctx, Ap
     case Route::kChat: return ParseChatRequest(body, ctx.engine, ctx.limits, out, err);
     case Route::kGenerate: return ParseGenerateRequest(body, ctx.engine, ctx.limits, out, err);
     case Route::kMessages: return ParseMessagesRequest(body, ctx.engine, ctx.limits, out, err);
+    case Route::kResponses: return ParseResponsesRequest(body, ctx.engine, ctx.limits, out, err);
   }
   return false;
 }
@@ -48,6 +49,7 @@ const char* IdPrefix(Route route) {
     case Route::kChat: return "chatcmpl-";
     case Route::kGenerate: return "gen-";
     case Route::kMessages: return "msg_";
+    case Route::kResponses: return "resp_";
   }
   return "req-";
 }
@@ -112,6 +114,8 @@ void RegisterGenerationRoutes(httplib::Server& http, ServerContext& ctx) {
             [&ctx](const httplib::Request& q, httplib::Response& r) { Handle(ctx, Route::kGenerate, q, r); });
   http.Post("/v1/messages",
             [&ctx](const httplib::Request& q, httplib::Response& r) { Handle(ctx, Route::kMessages, q, r); });
+  http.Post("/v1/responses",
+            [&ctx](const httplib::Request& q, httplib::Response& r) { Handle(ctx, Route::kResponses, q, r); });
   http.Post("/v1/messages/count_tokens",
             [&ctx](const httplib::Request& q, httplib::Response& r) { CountTokens(ctx, q, r); });
 }
