@@ -3,6 +3,7 @@
 #include "common_fields.h"
 #include "reasoning.h"
 #include "json_fields.h"
+#include "request_rewrite.h"
 
 namespace ax::server {
 namespace {
@@ -22,35 +23,8 @@ bool ReadContent(const nlohmann::json& m, const std::string& path, bool may_be_n
     *err = InvalidField(path + "content", "is required for this role", "missing_required_parameter");
     return false;
   }
-  if (it->is_string()) {
-    *out = *it;
-    return true;
-  }
-  if (!it->is_array()) {
-    *err = InvalidField(path + "content", "expected a string or an array of content parts, got " + JsonTypeName(*it));
-    return false;
-  }
   std::string text;
-  for (size_t j = 0; j < it->size(); ++j) {
-    const auto& part = (*it)[j];
-    const std::string pp = path + "content[" + std::to_string(j) + "]";
-    if (!part.is_object() || !part.contains("type") || !part["type"].is_string()) {
-      *err = InvalidField(pp + ".type", "expected a content part {\"type\": \"text\", \"text\": ...}");
-      return false;
-    }
-    const std::string type = part["type"].get<std::string>();
-    if (type != "text") {
-      *err = InvalidField(pp + ".type", "only 'text' content parts are supported, got '" + type + "'",
-                          "unsupported_value");
-      return false;
-    }
-    if (!part.contains("text") || !part["text"].is_string()) {
-      *err = InvalidField(pp + ".text", "expected a string");
-      return false;
-    }
-    if (j > 0) text += "\n";
-    text += part["text"].get<std::string>();
-  }
+  if (!JoinTextParts(*it, path + "content", {"text"}, &text, err)) return false;
   *out = text;
   return true;
 }

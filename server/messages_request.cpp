@@ -16,6 +16,7 @@
 //   stop_sequences                 → stop
 #include "api_request.h"
 #include "json_fields.h"
+#include "request_rewrite.h"
 
 namespace ax::server {
 namespace {
@@ -35,27 +36,7 @@ bool BlockText(const json& b, const std::string& path, const char* field, std::s
 
 // content: "text" or [{"type": "text", "text"}, ...] (tool results, system) → text.
 bool TextContent(const json& c, const std::string& path, std::string* out, ApiError* err) {
-  if (c.is_string()) {
-    *out = c.get<std::string>();
-    return true;
-  }
-  if (!c.is_array()) {
-    *err = InvalidField(path, "expected a string or an array of text blocks, got " + JsonTypeName(c));
-    return false;
-  }
-  out->clear();
-  for (size_t j = 0; j < c.size(); ++j) {
-    const std::string bp = path + "[" + std::to_string(j) + "]";
-    if (!c[j].is_object() || c[j].value("type", "") != "text") {
-      *err = InvalidField(bp + ".type", "only text blocks are supported here", "unsupported_value");
-      return false;
-    }
-    std::string t;
-    if (!BlockText(c[j], bp, "text", &t, err)) return false;
-    if (j > 0) *out += "\n";
-    *out += t;
-  }
-  return true;
+  return JoinTextParts(c, path, {"text"}, out, err);
 }
 
 // One Anthropic message → one or more chat messages appended to `out`.
@@ -132,36 +113,6 @@ bool ConvertMessage(const json& m, size_t i, json* out, ApiError* err) {
   return true;
 }
 
-bool ConvertTools(const json& tools, json* out, ApiError* err) {
-  if (!tools.is_array()) {
-    *err = InvalidField("tools", "expected an array of tools, got " + JsonTypeName(tools));
-    return false;
-  }
-  *out = json::array();
-  for (size_t i = 0; i < tools.size(); ++i) {
-    const std::string p = "tools[" + std::to_string(i) + "]";
-    const json& t = tools[i];
-    if (!t.is_object() || !t.contains("name") || !t["name"].is_string()) {
-      *err = InvalidField(p + ".name", "expected a string");
-      return false;
-    }
-    if (t.contains("type") && t["type"] != "custom") {  // Anthropic's server tools (web search, ...)
-      *err = InvalidField(p + ".type", "only client tools (name, description, input_schema) are supported",
-                          "unsupported_value");
-      return false;
-    }
-    const json schema = t.value("input_schema", json::object());
-    if (!schema.is_object()) {
-      *err = InvalidField(p + ".input_schema", "expected a JSON schema object");
-      return false;
-    }
-    json f = {{"name", t["name"]}, {"parameters", schema}};
-    if (t.contains("description")) f["description"] = t["description"];
-    out->push_back({{"type", "function"}, {"function", std::move(f)}});
-  }
-  return true;
-}
-
 }  // namespace
 
 bool ParseMessagesRequest(const json& body, const Engine& engine, const ParseLimits& lim, ApiRequest* out,
@@ -197,7 +148,10 @@ bool ParseMessagesRequest(const json& body, const Engine& engine, const ParseLim
   for (size_t i = 0; i < m->size(); ++i)
     if (!ConvertMessage((*m)[i], i, &messages, err)) return false;
   chat["messages"] = std::move(messages);
-  if (body.contains("tools") && !ConvertTools(body["tools"], &chat["tools"], err)) return false;
+  if (body.contains("tools") && !FlatToolsToChat(body["tools"], "input_schema", {"", "custom"},
+                                                "only client tools (name, description, input_schema) are supported",
+                                                &chat["tools"], err))
+    return false;
   if (body.contains("tool_choice")) {
     const json& tc = body["tool_choice"];
     const std::string type = tc.is_object() ? tc.value("type", "") : "";

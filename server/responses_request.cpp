@@ -20,6 +20,7 @@
 
 #include "api_request.h"
 #include "json_fields.h"
+#include "request_rewrite.h"
 
 namespace ax::server {
 namespace {
@@ -27,32 +28,7 @@ namespace {
 using json = nlohmann::json;
 
 bool PartsText(const json& content, const std::string& path, std::string* out, ApiError* err) {
-  if (content.is_string()) {
-    *out = content.get<std::string>();
-    return true;
-  }
-  if (!content.is_array()) {
-    *err = InvalidField(path, "expected a string or an array of content parts, got " + JsonTypeName(content));
-    return false;
-  }
-  out->clear();
-  for (size_t j = 0; j < content.size(); ++j) {
-    const std::string pp = path + "[" + std::to_string(j) + "]";
-    const json& part = content[j];
-    const std::string type = part.is_object() ? part.value("type", "") : "";
-    if (type != "input_text" && type != "output_text" && type != "text") {
-      *err = InvalidField(pp + ".type", "only input_text and output_text parts are supported, got '" + type + "'",
-                          "unsupported_value");
-      return false;
-    }
-    if (!part.contains("text") || !part["text"].is_string()) {
-      *err = InvalidField(pp + ".text", "expected a string");
-      return false;
-    }
-    if (j > 0) *out += "\n";
-    *out += part["text"].get<std::string>();
-  }
-  return true;
+  return JoinTextParts(content, path, {"input_text", "output_text", "text"}, out, err);
 }
 
 bool ItemString(const json& item, const std::string& path, const char* field, std::string* out, ApiError* err) {
@@ -134,31 +110,6 @@ bool ConvertInput(const json& input, json* messages, ApiError* err) {
   return true;
 }
 
-bool ConvertTools(const json& tools, json* out, ApiError* err) {
-  if (!tools.is_array()) {
-    *err = InvalidField("tools", "expected an array of tools, got " + JsonTypeName(tools));
-    return false;
-  }
-  *out = json::array();
-  for (size_t i = 0; i < tools.size(); ++i) {
-    const std::string p = "tools[" + std::to_string(i) + "]";
-    const json& t = tools[i];
-    if (!t.is_object() || t.value("type", "") != "function") {
-      *err = InvalidField(p + ".type", "only function tools are supported (built-in tools run on OpenAI's side)",
-                          "unsupported_value");
-      return false;
-    }
-    if (!t.contains("name") || !t["name"].is_string()) {
-      *err = InvalidField(p + ".name", "expected a string");
-      return false;
-    }
-    json f = {{"name", t["name"]}, {"parameters", t.value("parameters", json::object())}};
-    if (t.contains("description")) f["description"] = t["description"];
-    out->push_back({{"type", "function"}, {"function", std::move(f)}});
-  }
-  return true;
-}
-
 }  // namespace
 
 bool ParseResponsesRequest(const json& body, const Engine& engine, const ParseLimits& lim, ApiRequest* out,
@@ -191,7 +142,10 @@ bool ParseResponsesRequest(const json& body, const Engine& engine, const ParseLi
   }
   if (!ConvertInput(body["input"], &messages, err)) return false;
   chat["messages"] = std::move(messages);
-  if (body.contains("tools") && !ConvertTools(body["tools"], &chat["tools"], err)) return false;
+  if (body.contains("tools") &&
+      !FlatToolsToChat(body["tools"], "parameters", {"function"},
+                       "only function tools are supported (built-in tools run on OpenAI's side)", &chat["tools"], err))
+    return false;
   if (body.contains("reasoning") && body["reasoning"].is_object() && body["reasoning"].contains("effort") &&
       !body["reasoning"]["effort"].is_null())
     chat["reasoning_effort"] = body["reasoning"]["effort"];
