@@ -113,10 +113,10 @@ bool ResolveAll(ApiRequest* out, std::optional<int64_t> requested, int64_t fallb
   return true;
 }
 
-std::optional<int64_t> ReadMaxTokens(FieldReader& r, const char* name, const ParseLimits& lim) {
+std::optional<int64_t> ReadMaxTokens(FieldReader& r, const char* name, const ParseLimits& lim, int64_t min = 1) {
   if (!r.Has(name)) return std::nullopt;
   int64_t v = 0;
-  r.Int(name, &v, 1, std::max<int64_t>(1, lim.ctx_size));
+  r.Int(name, &v, min, std::max<int64_t>(1, lim.ctx_size));
   return v;
 }
 
@@ -131,8 +131,9 @@ bool ParseCompletionRequest(const nlohmann::json& body, const Engine& engine, co
     return false;
   }
   ReadCommonFields(r, lim, out);
-  const std::optional<int64_t> max_tokens = ReadMaxTokens(r, "max_tokens", lim);
   r.Bool("echo", &out->echo);
+  // max_tokens 0 with echo: the prompt only (with its logprobs when asked), as OpenAI.
+  const std::optional<int64_t> max_tokens = ReadMaxTokens(r, "max_tokens", lim, /*min=*/out->echo ? 0 : 1);
   if (r.ok() && r.Has("logprobs")) {
     int top = 0;
     r.Int("logprobs", &top, 0, kMaxLogprobs);
@@ -151,9 +152,8 @@ bool ParseCompletionRequest(const nlohmann::json& body, const Engine& engine, co
       r.Fail(InvalidField("best_of", "only best_of == n is supported (got best_of " + std::to_string(best_of) +
                                          ", n " + std::to_string(out->n) + ")", "unsupported_value"));
   }
-  if (r.ok() && out->echo && out->logprobs)
-    r.Fail(InvalidField("echo", "echo together with logprobs is not supported (prompt logprobs are not computed)",
-                        "unsupported_value"));
+  // echo + logprobs: the prompt tokens' logprobs too, from the prefill's own rows.
+  if (out->echo && (out->logprobs || max_tokens == 0)) out->base.prompt_logprobs = out->top_logprobs;
   if (!r.ok()) {
     *err = r.error();
     return false;

@@ -46,6 +46,12 @@ nlohmann::json ChatLogprobEntries(const Engine& engine, const std::vector<TokenE
 // Legacy completions logprobs {"tokens", "token_logprobs", "top_logprobs", "text_offset"};
 // offsets start at `offset0` (the text already emitted before these tokens).
 nlohmann::json CompletionLogprobs(const Engine& engine, const std::vector<TokenEvent>& tokens, size_t offset0);
+// The echoed prompt's head of completions logprobs: its first token without a logprob
+// (null), the rest from the prefill (ChoiceState::prompt_logprobs); offsets from 0.
+nlohmann::json PromptCompletionLogprobs(const Engine& engine, const std::vector<int32_t>& ids,
+                                        const std::vector<TokenEvent>& logprobs);
+// Appends the arrays of completions logprobs `tail` to `head`'s.
+void AppendCompletionLogprobs(nlohmann::json* head, const nlohmann::json& tail);
 // {"error": {...}} for a choice that failed inside the engine.
 nlohmann::json EngineErrorJson(const std::string& message);
 

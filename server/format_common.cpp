@@ -55,6 +55,20 @@ nlohmann::json CompletionLogprobs(const Engine& engine, const std::vector<TokenE
   return {{"tokens", toks}, {"token_logprobs", lps}, {"top_logprobs", tops}, {"text_offset", offs}};
 }
 
+nlohmann::json PromptCompletionLogprobs(const Engine& engine, const std::vector<int32_t>& ids,
+                                        const std::vector<TokenEvent>& logprobs) {
+  const std::string first = ids.empty() ? "" : TokenText(engine, ids[0]);
+  nlohmann::json head = {{"tokens", {first}}, {"token_logprobs", {nullptr}}, {"top_logprobs", {nullptr}},
+                         {"text_offset", {0}}};
+  AppendCompletionLogprobs(&head, CompletionLogprobs(engine, logprobs, first.size()));
+  return head;
+}
+
+void AppendCompletionLogprobs(nlohmann::json* head, const nlohmann::json& tail) {
+  for (const char* k : {"tokens", "token_logprobs", "top_logprobs", "text_offset"})
+    for (const auto& v : tail[k]) (*head)[k].push_back(v);
+}
+
 nlohmann::json EngineErrorJson(const std::string& message) {
   return {{"error",
            {{"message", "generation failed: " + message}, {"type", "server_error"}, {"param", nullptr},

@@ -11,11 +11,20 @@ class CompletionFormatter final : public Formatter {
     nlohmann::json choices = nlohmann::json::array();
     for (size_t c = 0; c < job.choices().size(); ++c) {
       const ChoiceState& s = job.choices()[c];
-      std::string text = req.echo ? req.prompts[c / static_cast<size_t>(req.n)].text + s.text : s.text;
+      const PromptInput& prompt = req.prompts[c / static_cast<size_t>(req.n)];
+      std::string text = req.echo ? prompt.text + s.text : s.text;
+      nlohmann::json lp = nullptr;
+      if (req.logprobs) {
+        lp = CompletionLogprobs(job.engine(), s.logprob_tokens, req.echo ? prompt.text.size() : 0);
+        if (req.echo) {  // the prompt's tokens first
+          nlohmann::json head = PromptCompletionLogprobs(job.engine(), prompt.ids, s.prompt_logprobs);
+          AppendCompletionLogprobs(&head, lp);
+          lp = std::move(head);
+        }
+      }
       choices.push_back({{"index", c},
                          {"text", std::move(text)},
-                         {"logprobs", req.logprobs ? CompletionLogprobs(job.engine(), s.logprob_tokens, 0)
-                                                   : nlohmann::json(nullptr)},
+                         {"logprobs", std::move(lp)},
                          {"finish_reason", FinishReasonString(s.reason)}});
     }
     nlohmann::json r = Base(job);
@@ -27,7 +36,8 @@ class CompletionFormatter final : public Formatter {
   std::vector<nlohmann::json> Prologue(const Job& job) const override {
     const ApiRequest& req = job.request();
     std::vector<nlohmann::json> out;
-    if (!req.echo) return out;
+    echoed_.assign(job.choices().size(), false);
+    if (!req.echo || req.logprobs) return out;  // echo + logprobs: with the first event (OnEvent)
     for (size_t c = 0; c < job.choices().size(); ++c)
       out.push_back(Chunk(job, c, req.prompts[c / static_cast<size_t>(req.n)].text, nullptr, nullptr));
     return out;
@@ -38,6 +48,12 @@ class CompletionFormatter final : public Formatter {
     const size_t c = static_cast<size_t>(ci);
     const ChoiceState& s = job.choices()[c];
     std::vector<nlohmann::json> out;
+    if (req.echo && req.logprobs && !echoed_[c]) {  // the echoed prompt, with its logprobs (the first event's)
+      echoed_[c] = true;
+      const PromptInput& prompt = req.prompts[c / static_cast<size_t>(req.n)];
+      out.push_back(Chunk(job, c, prompt.text, PromptCompletionLogprobs(job.engine(), prompt.ids, ev.prompt_logprobs),
+                          nullptr));
+    }
     if (ev.kind == StreamEvent::Kind::kToken) {
       if (ev.token.text_delta.empty() && !req.logprobs) return out;
       nlohmann::json lp = nullptr;
@@ -63,6 +79,8 @@ class CompletionFormatter final : public Formatter {
   }
 
  private:
+  mutable std::vector<bool> echoed_;  // per choice of a stream: the echo chunk went out
+
   static nlohmann::json Base(const Job& job) {
     return {{"id", job.id()}, {"object", "text_completion"}, {"created", job.created()}, {"model", job.model_name()},
             {"system_fingerprint", "ax-engine"}};

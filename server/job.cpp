@@ -159,6 +159,7 @@ bool Job::Next(Event* out, int timeout_ms) {
 
 void Job::Apply(int c, const StreamEvent& ev) {
   ChoiceState& s = choices_[static_cast<size_t>(c)];
+  if (!ev.prompt_logprobs.empty()) s.prompt_logprobs = ev.prompt_logprobs;
   if (ev.kind == StreamEvent::Kind::kToken) {
     const double now = Elapsed();
     if (!s.saw_token) metrics_.ObserveTtft(now);

@@ -57,6 +57,7 @@ struct ChoiceState {
   std::vector<int32_t> ids;
   std::string text;
   std::vector<TokenEvent> logprob_tokens;  // when logprobs were asked for (text_delta cleared)
+  std::vector<TokenEvent> prompt_logprobs; // prompt positions 1 … n-1 (echo + logprobs)
   bool finished = false;
   FinishReason reason = FinishReason::kLength;
   std::string stop_string;  // the stop string that ended the choice ("" otherwise)

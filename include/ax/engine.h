@@ -84,6 +84,10 @@ struct GenerateRequest {
   // false: special tokens' text is part of text_delta (a tool-call syntax made of
   // special tokens, e.g. Gemma 4's <|tool_call>). A stop token's text never is.
   bool skip_special_tokens = true;
+  // ≥ 0: the logprob of every prompt token after the first, from the prefill's own
+  // logits rows, with this many top alternatives each (≤ 20); the request then reuses
+  // no cached prefix (every position is computed). max_tokens may be 0 with it.
+  int prompt_logprobs = -1;
 };
 
 enum class FinishReason { kStop, kLength, kCancelled, kError };
@@ -105,6 +109,9 @@ struct StreamEvent {
   std::string error;                     // kFinish with kError
   std::string text_tail;                 // kFinish: text held back until the end
   std::string stop_string;               // kFinish with kStop: the stop string that ended it ("" for a stop token)
+  // The request's first event (a token, or the finish when max_tokens is 0), when it
+  // asked for prompt_logprobs: positions 1 … n-1 of the prompt (text_delta empty).
+  std::vector<TokenEvent> prompt_logprobs;
 };
 
 // Per-request numbers, complete once the stream has finished.

@@ -156,6 +156,7 @@ class EngineImpl final : public Engine {
     r.sampling = ToSamplingParams(req.sampling);
     r.priority = req.priority;
     r.skip_special_tokens = req.skip_special_tokens;
+    r.prompt_logprobs = req.prompt_logprobs;
     if (!req.policy.empty()) {
       AX_ASSIGN_OR_RETURN(DecodePolicy p, ParsePolicy(req.policy, "policy"));
       r.policy = p;

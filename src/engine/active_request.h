@@ -20,6 +20,8 @@ struct EngineCore::Active {
   int64_t max_total = 0;  // prompt + output tokens at most
   bool admitted = false;
   RequestMetrics metrics;
+  std::vector<TokenEvent> prompt_lp;  // prompt positions 1 … so far (prompt_logprobs)
+  bool prompt_lp_sent = false;
   double t_submit = 0, t_last_token = 0;
 
   // n-gram speculation

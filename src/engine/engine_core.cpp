@@ -59,7 +59,12 @@ Result<std::shared_ptr<StreamImpl>> EngineCore::Submit(CoreRequest r) {
   if (n >= config_.ctx_size)
     return InvalidArgument("prompt of " + std::to_string(n) + " tokens does not fit the context of " +
                            std::to_string(config_.ctx_size) + " tokens (at least one must be generated)");
-  if (r.max_tokens <= 0) return InvalidArgument("max_tokens must be positive, got " + std::to_string(r.max_tokens));
+  if (r.prompt_logprobs > kMaxPromptLogprobs)
+    return InvalidArgument("prompt_logprobs must be at most " + std::to_string(kMaxPromptLogprobs) + ", got " +
+                           std::to_string(r.prompt_logprobs));
+  if (r.max_tokens < 0 || (r.max_tokens == 0 && r.prompt_logprobs < 0))
+    return InvalidArgument("max_tokens must be positive (0 only with prompt_logprobs), got " +
+                           std::to_string(r.max_tokens));
   AX_RETURN_IF_ERROR(r.sampling.Validate());
   const int64_t max_total = std::min(n + r.max_tokens, config_.ctx_size);
   AX_RETURN_IF_ERROR(sched_.CheckFits(max_total));  // refused here, on the caller's thread
@@ -98,6 +103,7 @@ void EngineCore::Admit(std::unique_ptr<Active> a) {
   seq.priority = a->req.priority;
   seq.tokens = a->req.prompt;
   seq.num_prompt = static_cast<int64_t>(a->req.prompt.size());
+  seq.reuse_prefix = a->req.prompt_logprobs < 0;
   seq.max_total_tokens = a->max_total;
   a->metrics.prompt_tokens = seq.num_prompt;
   counters_.prompt_tokens += seq.num_prompt;
@@ -124,6 +130,7 @@ void EngineCore::FinishRequest(SeqId id, FinishReason reason, const std::string&
   ev.kind = StreamEvent::Kind::kFinish;
   ev.finish_reason = reason;
   ev.error = error;
+  TakePromptLogprobs(a, &ev);
   if (reason != FinishReason::kCancelled && reason != FinishReason::kError) {
     if (a.detok) ev.text_tail = a.stop.Push(a.detok->Flush());
     if (!a.stop.stopped()) ev.text_tail += a.stop.Flush();
@@ -161,6 +168,7 @@ bool EngineCore::EmitToken(Active& a, const VerifiedToken& t, bool append_to_seq
   ev.token.id = t.id;
   ev.token.logprob = t.logprob;
   ev.token.top_logprobs = t.top;
+  TakePromptLogprobs(a, &ev);
   const bool stop_token = !a.req.ignore_eos &&
                           std::find(a.req.stop_ids.begin(), a.req.stop_ids.end(), t.id) != a.req.stop_ids.end();
   // A stop token's text (EOS, stop_token_ids) is never part of the output, as in vLLM.
@@ -215,8 +223,11 @@ Status EngineCore::Step() {
   // Prompt rows first, then generated rows (decodes, drafts, recomputed output after a
   // preemption): the backend gives each class its own batch-invariant matmul kernel,
   // so a request's numbers do not depend on what it was batched with.
+  // A request asking for prompt logprobs has logits for every prompt row it computes.
   ForwardBatch batch;
   std::vector<Sampling> sampling;  // in logit-row order
+  std::vector<PromptRows> prompt_rows;
+  int64_t logit_row = 0;
   for (int pass = 0; pass < 2; ++pass) {
     const bool prompt_pass = pass == 0;
     for (const PlanItem& it : plan.items) {
@@ -226,20 +237,24 @@ Status EngineCore::Step() {
       const int64_t stop = prompt_pass ? std::min(end, s->num_prompt) : end;
       if (begin >= stop) continue;
       const bool catches_up = stop == static_cast<int64_t>(s->tokens.size());
+      auto found = active_.find(it.id);
+      Active* active = found != active_.end() ? found->second.get() : nullptr;
+      const bool prompt_lp = prompt_pass && active != nullptr && active->req.prompt_logprobs >= 0;
       // A sequence with drafts is planned whole: [last token, d1..dk], logits for every row.
       AX_CHECK(s->num_draft == 0 || (!prompt_pass && catches_up && stop - begin == s->num_draft + 1));
+      const bool all_rows = s->num_draft > 0 || prompt_lp;
       batch.AddSequence(s->tokens.data() + begin, stop - begin, static_cast<int32_t>(begin), kv_.blocks(it.id),
-                        kv_.block_size(), catches_up, /*want_all_logits=*/s->num_draft > 0, prompt_pass);
-      if (catches_up) {
-        auto found = active_.find(it.id);
-        sampling.push_back({it.id, s->num_draft, found != active_.end() ? found->second.get() : nullptr});
-      }
+                        kv_.block_size(), catches_up, all_rows, prompt_pass);
+      const int64_t rows_here = all_rows ? stop - begin : catches_up ? 1 : 0;
+      if (prompt_lp) prompt_rows.push_back({active, begin, stop - begin, logit_row});
+      if (catches_up) sampling.push_back({it.id, s->num_draft, active, logit_row + rows_here - 1 - s->num_draft});
+      logit_row += rows_here;
     }
   }
   batch.record = !(step_drafted_ && step_trial_);
   const int64_t generated_before = counters_.generated_tokens;
   StepRows rows;
-  Status st = ForwardStep(batch, sampling, &rows);
+  Status st = ForwardStep(batch, sampling, /*all_logits=*/!prompt_rows.empty(), &rows);
   ++counters_.steps;
   counters_.tokens_computed += batch.n_tokens();
   if (!st.ok()) {
@@ -248,10 +263,14 @@ Status EngineCore::Step() {
     return st;
   }
   sched_.Advance(plan);
-  int64_t row = 0;
+  for (const PromptRows& p : prompt_rows) RecordPromptLogprobs(p, rows.logits);
   for (const Sampling& smp : sampling) {
-    if (smp.active != nullptr) VerifyAndEmit(*smp.active, rows, row, smp.drafts);
-    row += 1 + smp.drafts;
+    if (smp.active == nullptr) continue;
+    if (smp.active->req.max_tokens == 0) {  // prompt logprobs only: done once the prompt is
+      FinishRequest(smp.id, FinishReason::kLength, "");
+      continue;
+    }
+    VerifyAndEmit(*smp.active, rows, smp.row, smp.drafts);
   }
   // The cost model sees whole decode steps (drafting, planning, forward, verification:
   // the host work of a row is part of what a draft costs); steps with prompt rows run

@@ -57,6 +57,8 @@ struct EngineCoreConfig {
   bool draft_guard = true;
 };
 
+constexpr int kMaxPromptLogprobs = 20;  // top alternatives per prompt position
+
 struct CoreRequest {
   std::vector<int32_t> prompt;
   int64_t max_tokens = 128;
@@ -67,6 +69,7 @@ struct CoreRequest {
   int priority = 0;
   std::optional<DecodePolicy> policy;  // engine default when unset
   bool skip_special_tokens = true;     // in the text deltas (GenerateRequest's)
+  int prompt_logprobs = -1;            // GenerateRequest's
 };
 
 class EngineCore {
@@ -112,9 +115,22 @@ class EngineCore {
     SeqId id;
     int64_t drafts;  // logit rows = 1 + drafts
     Active* active;
+    int64_t row;     // its first logit row
   };
+  // A prompt chunk whose every row has logits, for the request's prompt logprobs.
+  struct PromptRows {
+    Active* active;
+    int64_t begin, n;  // token positions [begin, begin + n)
+    int64_t row;       // the logit row of position begin
+  };
+  // Prompt logprobs of the chunk's positions the request still lacks, from the rows.
+  void RecordPromptLogprobs(const PromptRows& p, const float* logits);
+  // The request's first event carries its prompt logprobs.
+  static void TakePromptLogprobs(Active& a, StreamEvent* ev);
   // The step's forward and what it reads back (step_forward.cpp).
-  Status ForwardStep(const ForwardBatch& batch, const std::vector<Sampling>& sampling, StepRows* rows);
+  // all_logits: every logit row's logits are read (a step with prompt-logprob rows).
+  Status ForwardStep(const ForwardBatch& batch, const std::vector<Sampling>& sampling, bool all_logits,
+                     StepRows* rows);
   LogitPenalties StagePenalties(const std::vector<Sampling>& sampling);
   // After a top-k forward with masses: SampleTopMass for every row of a MassSuffices
   // request into mass_tokens_ (others nullopt); true when one row was undecided.

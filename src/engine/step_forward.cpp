@@ -18,6 +18,7 @@
 // AX_SAMPLE_ON_HOST=1 makes every step read logits (the route before any of this), for
 // A/B measurements; the tokens are the same either way.
 #include <algorithm>
+#include <cmath>
 
 #include "base/check.h"
 #include "base/env.h"
@@ -54,8 +55,17 @@ LogitPenalties EngineCore::StagePenalties(const std::vector<Sampling>& sampling)
   return {pen_begin_.data(), pen_entries_.data(), pen_repetition_.data(), pen_presence_.data()};
 }
 
-Status EngineCore::ForwardStep(const ForwardBatch& batch, const std::vector<Sampling>& sampling, StepRows* rows) {
+Status EngineCore::ForwardStep(const ForwardBatch& batch, const std::vector<Sampling>& sampling, bool all_logits,
+                               StepRows* rows) {
   const int64_t vocab = model_.config().vocab_size;
+  if (all_logits) {  // prompt-logprob rows: every row whole (the buffer grows to the step's rows)
+    const size_t need = batch.logit_rows.size() * static_cast<size_t>(vocab);
+    if (logits_.size() < need) logits_.resize(need);
+    ++counters_.steps_reading_logits;
+    rows->penalised = false;
+    rows->logits = logits_.data();
+    return model_.Forward(batch, cache_, ForwardOutput::Logits(logits_.data()));
+  }
   const int top_k = static_cast<int>(std::min<int64_t>(Backend::kMaxTopRows, vocab));
   // Can the backend apply every penalised request's penalties this step?
   bool penalised = false;
@@ -112,6 +122,44 @@ Status EngineCore::ForwardStep(const ForwardBatch& batch, const std::vector<Samp
   ++counters_.steps_reading_logits;
   rows->logits = logits_.data();
   return model_.Forward(batch, cache_, ForwardOutput::Logits(logits_.data()));
+}
+
+void EngineCore::RecordPromptLogprobs(const PromptRows& p, const float* logits) {
+  const int64_t vocab = model_.config().vocab_size;
+  Active& a = *p.active;
+  const std::vector<int32_t>& prompt = a.req.prompt;
+  const int k = a.req.prompt_logprobs;
+  std::vector<std::pair<float, int32_t>> best;
+  for (int64_t i = 0; i < p.n; ++i) {
+    // Row i (position begin + i) predicts the token at begin + i + 1. After a
+    // preemption the prompt is computed again: positions already recorded are skipped.
+    const int64_t target = p.begin + i + 1;
+    if (target >= static_cast<int64_t>(prompt.size()) || target != static_cast<int64_t>(a.prompt_lp.size()) + 1)
+      continue;
+    const float* row = logits + (p.row + i) * vocab;
+    const float max = *std::max_element(row, row + vocab);
+    double sum = 0;
+    for (int64_t v = 0; v < vocab; ++v) sum += std::exp(static_cast<double>(row[v]) - max);
+    const double log_z = max + std::log(sum);
+    TokenEvent t;
+    t.id = prompt[static_cast<size_t>(target)];
+    t.logprob = static_cast<float>(row[t.id] - log_z);
+    if (k > 0) {  // the k best, ties to the lower id
+      best.clear();
+      for (int64_t v = 0; v < vocab; ++v) best.emplace_back(-row[v], static_cast<int32_t>(v));
+      std::partial_sort(best.begin(), best.begin() + std::min<int64_t>(k, vocab), best.end());
+      for (int j = 0; j < k && j < vocab; ++j)
+        t.top_logprobs.emplace_back(best[static_cast<size_t>(j)].second,
+                                    static_cast<float>(-best[static_cast<size_t>(j)].first - log_z));
+    }
+    a.prompt_lp.push_back(std::move(t));
+  }
+}
+
+void EngineCore::TakePromptLogprobs(Active& a, StreamEvent* ev) {
+  if (a.req.prompt_logprobs < 0 || a.prompt_lp_sent) return;
+  a.prompt_lp_sent = true;
+  ev->prompt_logprobs = std::move(a.prompt_lp);
 }
 
 bool EngineCore::SampleFromMass(const std::vector<Sampling>& sampling, int top_k, bool penalised) {

@@ -106,7 +106,7 @@ StepPlan Scheduler::Schedule() {
          static_cast<int>(running_.size()) < config_.max_seqs) {
     const SeqId id = waiting_.front();
     Sequence& s = seqs_.at(id);
-    const int64_t cached = kv_.Attach(id, s.tokens);
+    const int64_t cached = kv_.Attach(id, s.reuse_prefix ? s.tokens : std::vector<int32_t>{});
     const int64_t n = std::min(static_cast<int64_t>(s.tokens.size()) - cached, budget);
     if (!kv_.Grow(id, cached + n)) {
       kv_.Free(id);

@@ -45,6 +45,7 @@ struct Sequence {
   int64_t num_draft = 0;           // trailing tokens that are unverified drafts
   int64_t prefix_hit_tokens = 0;   // reused at the last admission
   int64_t num_preemptions = 0;
+  bool reuse_prefix = true;        // false: every token is computed (prompt logprobs need all rows)
   SeqState state = SeqState::kWaiting;
   uint64_t arrival = 0;            // set by Add
 };

@@ -85,7 +85,7 @@ describe('errors', () => {
       [{ prompt: 'x', logit_bias: { 5: 10 } }, 'logit_bias'],
       [{ prompt: 'x', suffix: 'tail' }, 'suffix'],
       [{ prompt: 'x', best_of: 3 }, 'best_of'],
-      [{ prompt: 'x', echo: true, logprobs: 2 }, 'echo'],
+      [{ prompt: 'x', max_tokens: 0 }, 'max_tokens'],  // 0 only with echo
       [{ prompt: 'x', policy: 'fast' }, 'policy'],
       [{ prompt: {} }, 'prompt'],
       [{ prompt: [] }, 'prompt'],

@@ -90,6 +90,40 @@ describe('openai client', () => {
     assert.equal(stopped.choices[0].finish_reason, 'stop');
   });
 
+  // lm-eval's loglikelihood request: echo + logprobs + max_tokens 0 gives every prompt
+  // token's logprob (the first null). For a prompt that ends in a greedy continuation,
+  // those equal the logprobs the continuation was generated with.
+  it('completions: echo + logprobs give the prompt\'s logprobs', async () => {
+    const client = textClient();
+    const gen = await L.request(text.url, '/v1/generate', { body: { tokens: [1, 403, 407], max_tokens: 6,
+                                                                    temperature: 0, logprobs: true } });
+    assert.equal(gen.status, 200, gen.body);
+    const { tokens: ids, logprobs: genLp } = gen.json.choices[0];
+    const prompt = [1, 403, 407, ...ids];
+    const r = await client.completions.create({ model: 'stories260K', prompt, max_tokens: 0, echo: true,
+                                                logprobs: 2 });
+    const c = r.choices[0];
+    assert.equal(c.finish_reason, 'length');
+    assert.equal(r.usage.completion_tokens, 0);
+    assert.equal(c.logprobs.tokens.length, prompt.length);
+    assert.equal(c.logprobs.token_logprobs[0], null);
+    assert.equal(c.logprobs.top_logprobs[0], null);
+    c.logprobs.token_logprobs.slice(3).forEach((lp, j) => assert.ok(Math.abs(lp - genLp[j]) < 1e-4, `token ${j}`));
+    assert.ok(c.logprobs.top_logprobs.slice(1).every((t) => Object.keys(t).length >= 1 && Object.keys(t).length <= 2));
+    // With generated tokens after the prompt, streamed: the first chunk echoes the prompt with its logprobs.
+    const stream = await client.completions.create({ model: 'stories260K', prompt, max_tokens: 2, echo: true,
+                                                     logprobs: 0, stream: true, temperature: 0 });
+    const chunks = [];
+    for await (const ch of stream) chunks.push(ch);
+    const first = chunks[0].choices[0];
+    assert.equal(first.logprobs.tokens.length, prompt.length);
+    assert.deepEqual(first.logprobs.token_logprobs.slice(1), c.logprobs.token_logprobs.slice(1));
+    const all = await client.completions.create({ model: 'stories260K', prompt, max_tokens: 2, echo: true,
+                                                  logprobs: 0, temperature: 0 });
+    assert.equal(all.choices[0].logprobs.tokens.length, prompt.length + 2);
+    assert.equal(chunks.map((ch) => ch.choices[0]?.text ?? '').join(''), all.choices[0].text);
+  });
+
   it('chat: non-streaming and streaming agree; roles, usage, max_completion_tokens', async () => {
     const client = chatClient();
     const params = {

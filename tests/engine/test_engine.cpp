@@ -8,6 +8,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
 
 #include "core_harness.h"
 
@@ -167,6 +171,80 @@ TEST_F(EngineInvariants, StopTokenIdsEndTheTextWithoutTheirOwnText) {
     EXPECT_EQ(out[0].reason, FinishReason::kStop);
     EXPECT_EQ(out[0].tokens.size(), first + 1) << "skip " << skip;
     EXPECT_EQ(out[0].text, before) << "skip " << skip;
+  }
+}
+
+// Prompt logprobs come from the prefill's own logits rows: for a prompt that is a
+// greedy continuation, each continuation token's prompt logprob equals the logprob the
+// decode path reported when it generated that token, its first one the float64
+// reference's log-softmax; the same whether the prompt is computed in one chunk or in
+// chunks of 3, cached prefix or not, and with max_tokens 0 nothing is generated.
+TEST_F(EngineInvariants, PromptLogprobsEqualTheDecodePathsLogprobs) {
+  const nlohmann::json ref = nlohmann::json::parse(std::ifstream(Stories() + "/reference.json"))["cases"][0];
+  const std::vector<int32_t> prompt_ids = ref["prompt_ids"].get<std::vector<int32_t>>();
+  CoreHarness h(Stories(), CoreOptions{});
+  CoreRequest gen;
+  gen.prompt = prompt_ids;
+  gen.max_tokens = 12;
+  gen.ignore_eos = true;
+  gen.sampling.temperature = 0;  // greedy
+  gen.sampling.logprobs = true;
+  const Output decoded = Together(h, {gen})[0];
+  ASSERT_EQ(decoded.tokens.size(), 12u);
+  std::vector<float> decode_lp;
+  {  // the logprobs the stream reported (Collect keeps ids only)
+    auto s = h.Submit(gen);
+    h.RunUntilIdle();
+    StreamEvent ev;
+    while (s->Next(&ev, 0))
+      if (ev.kind == StreamEvent::Kind::kToken) decode_lp.push_back(ev.token.logprob);
+  }
+  ASSERT_EQ(decode_lp.size(), 12u);
+  // log_softmax(first_step_logits)[first greedy id], in float64.
+  const std::vector<double> first = ref["first_step_logits"].get<std::vector<double>>();
+  double mx = first[0], sum = 0;
+  for (double v : first) mx = std::max(mx, v);
+  for (double v : first) sum += std::exp(v - mx);
+  const double first_lp = first[static_cast<size_t>(decoded.tokens[0])] - mx - std::log(sum);
+
+  std::vector<int32_t> prompt = prompt_ids;
+  prompt.insert(prompt.end(), decoded.tokens.begin(), decoded.tokens.end());
+  for (int64_t budget : {int64_t{512}, int64_t{3}}) {
+    CoreOptions o;
+    o.max_batch_tokens = budget;
+    CoreHarness hb(Stories(), o);
+    for (int pass = 0; pass < 2; ++pass) {  // the second finds the prompt's blocks cached
+      CoreRequest r;
+      r.prompt = prompt;
+      r.max_tokens = 0;
+      r.prompt_logprobs = 2;
+      auto s = hb.Submit(std::move(r));
+      hb.RunUntilIdle();
+      StreamEvent ev;
+      std::vector<TokenEvent> lp;
+      int tokens = 0;
+      FinishReason reason = FinishReason::kError;
+      while (s->Next(&ev, 0)) {
+        if (ev.kind == StreamEvent::Kind::kToken) ++tokens;
+        else reason = ev.finish_reason;
+        if (!ev.prompt_logprobs.empty()) lp = ev.prompt_logprobs;
+      }
+      EXPECT_EQ(tokens, 0);
+      EXPECT_EQ(reason, FinishReason::kLength);
+      ASSERT_EQ(lp.size(), prompt.size() - 1) << "budget " << budget << " pass " << pass;
+      for (size_t i = 0; i < lp.size(); ++i) {
+        EXPECT_EQ(lp[i].id, prompt[i + 1]);
+        ASSERT_EQ(lp[i].top_logprobs.size(), 2u);
+        EXPECT_GE(lp[i].top_logprobs[0].second, lp[i].top_logprobs[1].second);
+        EXPECT_LE(lp[i].logprob, lp[i].top_logprobs[0].second + 1e-6f);
+      }
+      const size_t c0 = prompt_ids.size() - 1;  // the entry predicting the first continuation token
+      EXPECT_NEAR(lp[c0].logprob, first_lp, 1e-4);
+      for (size_t j = 0; j < decode_lp.size(); ++j) {
+        EXPECT_NEAR(lp[c0 + j].logprob, decode_lp[j], 1e-4) << "continuation token " << j;
+        EXPECT_EQ(lp[c0 + j].top_logprobs[0].first, decoded.tokens[j]);  // greedy: the best
+      }
+    }
   }
 }
 
