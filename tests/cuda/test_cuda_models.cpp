@@ -94,7 +94,11 @@ class Harness {
 // Logits relative to the row's largest |logit|: bf16 activations through a few layers;
 // the f32 mode is held to the CPU backend's tolerance on a bf16 checkpoint, and to the
 // rounding of f32/f16 weights to bf16 at load on the others (measured 4e-3 to 7e-3).
-constexpr double kLogitTol = 3e-2, kF32LogitTol = 1e-4, kBf16WeightTol = 1e-2;
+// A fixture whose reference.json records transformers' own bf16 drift
+// (transformers_bf16_row_error: its bf16 forward against its float64 one) holds the
+// bf16 mode to kPeerFactor times that when it is larger: the Gemma 4 fixtures mix fast
+// enough that transformers itself lands 3e-2 to 2e-1 away in bf16.
+constexpr double kLogitTol = 3e-2, kF32LogitTol = 1e-4, kBf16WeightTol = 1e-2, kPeerFactor = 2.0;
 
 class CudaFixture : public ::testing::TestWithParam<std::string> {
  protected:
@@ -110,7 +114,10 @@ class CudaFixture : public ::testing::TestWithParam<std::string> {
     const auto logits_ref = ref["logits"].get<std::vector<std::vector<double>>>();
     const int64_t n = static_cast<int64_t>(prompt.size());
     const bool bf16_weights = ReadJson(dir() + "/config.json").value("dtype", "") == "bfloat16";
-    const double tol = precision != Precision::kF32 ? kLogitTol : bf16_weights ? kF32LogitTol : kBf16WeightTol;
+    const double peer = ref.value("transformers_bf16_row_error", 0.0);
+    const double tol = precision != Precision::kF32 ? std::max(kLogitTol, kPeerFactor * peer)
+                       : bf16_weights              ? kF32LogitTol
+                                                   : kBf16WeightTol;
     double worst = 0;
     for (int64_t chunk : {n, int64_t{1}, int64_t{3}, int64_t{9}}) {
       Harness h(dir(), "cuda", 64, 16, 128, precision);
@@ -125,8 +132,8 @@ class CudaFixture : public ::testing::TestWithParam<std::string> {
         }
       }
     }
-    std::printf("[fixture %s, precision %s] worst row error vs transformers: %.2e\n", GetParam().c_str(),
-                PrecisionName(precision), worst);
+    std::printf("[fixture %s, precision %s] worst row error vs transformers: %.2e (transformers' own bf16: %.2e)\n",
+                GetParam().c_str(), PrecisionName(precision), worst, peer);
   }
 };
 
