@@ -12,6 +12,7 @@ PACKAGES=(
   libcpp-httplib-dev      # HTTP/SSE for ax-engine-server and ax-loadgen
   libgtest-dev libgmock-dev  # unit and golden tests
   libbenchmark-dev        # micro-benchmarks of kernels and the tokenizer
+  chromium                # a real browser for the chat page's e2e test (puppeteer-core)
 )
 
 missing=()

@@ -13,6 +13,7 @@
 #include "ax/engine.h"
 #include "errors.h"
 #include "json_fields.h"
+#include "reasoning.h"
 #include "tool_calls.h"
 
 namespace ax::server {
@@ -29,6 +30,7 @@ struct ParseLimits {
   SamplingOptions sampling_defaults;
   // Chat answers split <think> … </think> into reasoning_content (server/reasoning.h).
   bool split_reasoning = false;
+  ReasoningFormat reasoning_format = ReasoningFormat::kThink;  // its tags
   // The tool-call syntax chat answers are parsed with when a request gives tools
   // (--tool-call-parser; kNone: calls stay text).
   ToolCallFormat tool_format = ToolCallFormat::kNone;
@@ -54,6 +56,7 @@ struct ApiRequest {
   bool seed_given = false;
   bool split_reasoning = false;     // chat: reasoning_content split out (reasoning.h)
   bool starts_in_reasoning = false; // the rendered prompt opened the thinking block
+  ReasoningFormat reasoning_format = ReasoningFormat::kThink;
   ToolCallFormat tool_format = ToolCallFormat::kNone;  // chat with tools: calls parsed out
   nlohmann::json tools;             // the request's tools (parameter types)
   nlohmann::json repeated;          // Responses: the request's settings its response repeats

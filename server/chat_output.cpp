@@ -5,7 +5,7 @@
 namespace ax::server {
 
 ChatOutputParser::ChatOutputParser(const ApiRequest& req) : tools_(req.tool_format, req.tools) {
-  if (req.split_reasoning) reasoning_.emplace(req.starts_in_reasoning);
+  if (req.split_reasoning) reasoning_.emplace(req.starts_in_reasoning, req.reasoning_format);
 }
 
 void ChatOutputParser::Add(const ReasoningSplitter::Piece& p, Piece* out) {

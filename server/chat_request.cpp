@@ -232,6 +232,9 @@ bool ParseChatRequest(const nlohmann::json& body, const Engine& engine, const Pa
   out->prompts.emplace_back();
   if (!RenderChatPrompt(body, r, engine, &out->prompts.back(), err)) return false;
   out->split_reasoning = lim.split_reasoning;
+  out->reasoning_format = lim.reasoning_format;
+  // Gemma 4's channel tags are special tokens: the text has to keep them to be split.
+  if (lim.split_reasoning && lim.reasoning_format == ReasoningFormat::kGemma4) out->base.skip_special_tokens = false;
   // Calls are parsed when the request offers tools (and tool_choice is not "none").
   const auto tools = body.find("tools");
   if (lim.tool_format != ToolCallFormat::kNone && tools != body.end() && tools->is_array() && !tools->empty() &&
@@ -240,7 +243,8 @@ bool ParseChatRequest(const nlohmann::json& body, const Engine& engine, const Pa
     out->tools = *tools;
     if (ToolCallFormatNeedsSpecialTokens(lim.tool_format)) out->base.skip_special_tokens = false;
   }
-  out->starts_in_reasoning = lim.split_reasoning && PromptOpensThinking(out->prompts.back().text);
+  out->starts_in_reasoning =
+      lim.split_reasoning && PromptOpensThinking(out->prompts.back().text, lim.reasoning_format);
   const int64_t prompt_len = static_cast<int64_t>(out->prompts[0].ids.size());
   return ResolveMaxTokens(max_tokens, max_param, /*fallback: the rest of the context*/ lim.ctx_size, prompt_len, lim,
                           "messages", &out->base.max_tokens, err);

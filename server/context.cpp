@@ -16,8 +16,12 @@ ServerContext::ServerContext(const ServerOptions& o, Engine& e)
   limits.ctx_size = e.ctx_size();
   limits.max_n = o.max_n;
   limits.sampling_defaults = e.sampling_defaults().sampling;
-  limits.split_reasoning = o.reasoning_parser == "think";
-  if (o.reasoning_parser == "auto") {  // a model that thinks has the tags as single tokens
+  limits.split_reasoning = o.reasoning_parser == "think" || o.reasoning_parser == "gemma4";
+  const bool gemma4_template = e.chat_template_source().find("<|channel>") != std::string::npos;
+  if (o.reasoning_parser == "gemma4" || (o.reasoning_parser == "auto" && gemma4_template)) {
+    limits.split_reasoning = true;
+    limits.reasoning_format = ReasoningFormat::kGemma4;
+  } else if (o.reasoning_parser == "auto") {  // a model that thinks has the tags as single tokens
     auto close = e.Tokenize("</think>", /*add_special_tokens=*/false);
     limits.split_reasoning = close.ok() && close->size() == 1;
   }
@@ -65,6 +69,7 @@ std::string RouteLabel(const std::string& path) {
                         "/detokenize", "/health", "/metrics", "/v1/runtime"})
     if (path == r) return r;
   if (path.rfind("/v1/models/", 0) == 0) return "/v1/models/{model}";
+  if (path == "/") return "/";
   return "other";
 }
 

@@ -43,7 +43,8 @@ struct ServerContext {
 
 // POST /v1/completions, /v1/chat/completions, /v1/generate (routes_generate.cpp).
 void RegisterGenerationRoutes(httplib::Server& http, ServerContext& ctx);
-// GET /v1/models, /v1/models/{id}, /health, /metrics, /v1/runtime (routes_info.cpp).
+// GET /v1/models, /v1/models/{id}, /health, /metrics, /v1/runtime, / (the chat page;
+// routes_info.cpp).
 void RegisterInfoRoutes(httplib::Server& http, ServerContext& ctx);
 // POST /tokenize, POST /detokenize (routes_tokenize.cpp).
 void RegisterTokenizeRoutes(httplib::Server& http, ServerContext& ctx);

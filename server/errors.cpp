@@ -35,7 +35,7 @@ ApiError UnknownRoute(const std::string& method, const std::string& path) {
   e.message = "no route " + method + " " + path +
               " (routes: GET /v1/models, POST /v1/completions, POST /v1/chat/completions, POST /v1/generate, "
               "POST /v1/messages, POST /v1/messages/count_tokens, POST /v1/responses, "
-              "POST /tokenize, POST /detokenize, GET /health, GET /metrics, GET /v1/runtime)";
+              "POST /tokenize, POST /detokenize, GET /health, GET /metrics, GET /v1/runtime, GET / (chat page))";
   e.code = "unknown_url";
   return e;
 }

@@ -45,7 +45,7 @@ std::string ServerUsage() {
          "    [--precision auto|bf16|f32]\n"
          "    [--max-batch-tokens N] [--kv-cache-mb N] [--no-prefix-caching] [--served-model-name NAME]\n"
          "    [--policy ngram|direct] [--max-draft-tokens N] [--generation-config auto|none]\n"
-         "    [--chat-template FILE] [--cors-origin ORIGIN|*] [--reasoning-parser auto|think|none]\n"
+         "    [--chat-template FILE] [--cors-origin ORIGIN|*] [--reasoning-parser auto|think|gemma4|none]\n"
          "    [--tool-call-parser auto|none|qwen3|qwen3-coder|glm45|gemma4|llama3-json]\n"
          "    [--max-body-bytes N] [--max-n N] [--http-threads N] [--shutdown-timeout S]\n"
          "    [--read-timeout S] [--write-timeout S] [--sse-keepalive-ms MS] [--log-requests]\n"
@@ -124,9 +124,10 @@ Result<ServerOptions> ParseServerArgs(int argc, char** argv, bool* help) {
                            ServerUsage());
   if (o.engine.policy != "ngram" && o.engine.policy != "direct")
     return InvalidArgument("--policy: expected ngram or direct, got '" + o.engine.policy + "'\n" + ServerUsage());
-  if (o.reasoning_parser != "auto" && o.reasoning_parser != "think" && o.reasoning_parser != "none")
-    return InvalidArgument("--reasoning-parser: expected auto, think or none, got '" + o.reasoning_parser + "'\n" +
-                           ServerUsage());
+  if (o.reasoning_parser != "auto" && o.reasoning_parser != "think" && o.reasoning_parser != "gemma4" &&
+      o.reasoning_parser != "none")
+    return InvalidArgument("--reasoning-parser: expected auto, think, gemma4 or none, got '" + o.reasoning_parser +
+                           "'\n" + ServerUsage());
   ToolCallFormat tool_format;
   if (o.tool_call_parser != "auto" && !ParseToolCallFormat(o.tool_call_parser, &tool_format))
     return InvalidArgument("--tool-call-parser: expected auto, none, qwen3, qwen3-coder, glm45, gemma4 or llama3-json, "

@@ -27,9 +27,10 @@ struct ServerOptions {
   // Browsers from this origin ("*": any) may call the API: CORS headers on every
   // response and OPTIONS preflights answered without the API key. Empty: no CORS.
   std::string cors_origin;
-  // Chat answers' <think> … </think> as reasoning_content: "auto" when the tokenizer
-  // has </think> as one token (Qwen3, QwQ, DeepSeek-R1, GLM-4.x), "think" always, "none"
-  // never.
+  // Chat answers' reasoning as reasoning_content: "auto" splits <think> … </think> when
+  // the tokenizer has </think> as one token (Qwen3, QwQ, DeepSeek-R1, GLM-4.x) and
+  // Gemma 4's <|channel>thought … <channel|> when the chat template uses that channel;
+  // "think" and "gemma4" force those tags, "none" never splits.
   std::string reasoning_parser = "auto";
   // Tool calls in chat answers (server/tool_calls.h): "auto" reads the syntax from the
   // chat template, a syntax name forces it, "none" leaves calls as text.

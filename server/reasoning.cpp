@@ -3,8 +3,14 @@
 namespace ax::server {
 namespace {
 
-constexpr const char* kOpen = "<think>";
-constexpr const char* kClose = "</think>";
+struct Tags {
+  const char* open;
+  const char* close;
+};
+
+Tags TagsOf(ReasoningFormat f) {
+  return f == ReasoningFormat::kGemma4 ? Tags{"<|channel>thought", "<channel|>"} : Tags{"<think>", "</think>"};
+}
 
 // The length of the longest suffix of s that is a proper prefix of tag (a tag that may
 // still complete with the next piece).
@@ -16,6 +22,11 @@ size_t PartialTagSuffix(const std::string& s, const std::string& tag) {
 }
 
 }  // namespace
+
+ReasoningSplitter::ReasoningSplitter(bool start_in_reasoning, ReasoningFormat format)
+    : state_(start_in_reasoning ? State::kReasoning : State::kBefore),
+      open_(TagsOf(format).open),
+      close_(TagsOf(format).close) {}
 
 void ReasoningSplitter::Emit(Piece* out, size_t end) {
   (state_ == State::kReasoning ? out->reasoning : out->content) += held_.substr(0, end);
@@ -30,7 +41,7 @@ ReasoningSplitter::Piece ReasoningSplitter::Feed(const std::string& text) {
       Emit(&out, held_.size());
       break;
     }
-    const std::string tag = state_ == State::kBefore ? kOpen : kClose;
+    const std::string& tag = state_ == State::kBefore ? open_ : close_;
     const size_t at = held_.find(tag);
     if (at == std::string::npos) {
       Emit(&out, held_.size() - PartialTagSuffix(held_, tag));
@@ -49,10 +60,10 @@ ReasoningSplitter::Piece ReasoningSplitter::Finish() {
   return out;
 }
 
-bool PromptOpensThinking(const std::string& prompt) {
+bool PromptOpensThinking(const std::string& prompt, ReasoningFormat format) {
   size_t end = prompt.size();
   while (end > 0 && (prompt[end - 1] == '\n' || prompt[end - 1] == ' ')) --end;
-  const std::string open = kOpen;
+  const std::string open = TagsOf(format).open;
   return end >= open.size() && prompt.compare(end - open.size(), open.size(), open) == 0;
 }
 

@@ -1,7 +1,8 @@
-// Splits a chat completion's text into reasoning and content at <think> … </think>, the
-// way Qwen3, QwQ, DeepSeek-R1 and GLM-4.x emit their thinking:
+// Splits a chat completion's text into reasoning and content at the family's tags:
 //
-//   "<think>\nplan\n</think>\n\nAnswer"  →  reasoning "\nplan\n", content "\n\nAnswer"
+//   think   <think> … </think>, as Qwen3, QwQ, DeepSeek-R1 and GLM-4.x emit it:
+//           "<think>\nplan\n</think>\n\nAnswer" → reasoning "\nplan\n", content "\n\nAnswer"
+//   gemma4  <|channel>thought … <channel|> (special tokens: the text must keep them)
 //
 // (a template that already wrote "<think>" into the prompt starts the split inside the
 // reasoning). Text is fed as it streams; a tail that could still become a tag is held
@@ -15,14 +16,15 @@
 
 namespace ax::server {
 
+enum class ReasoningFormat { kThink, kGemma4 };
+
 class ReasoningSplitter {
  public:
   struct Piece {
     std::string reasoning, content;
   };
 
-  explicit ReasoningSplitter(bool start_in_reasoning = false)
-      : state_(start_in_reasoning ? State::kReasoning : State::kBefore) {}
+  explicit ReasoningSplitter(bool start_in_reasoning = false, ReasoningFormat format = ReasoningFormat::kThink);
 
   // The parts of `text` (appended to what came before) that are decided now.
   Piece Feed(const std::string& text);
@@ -38,11 +40,12 @@ class ReasoningSplitter {
   void Emit(Piece* out, size_t end);
 
   State state_;
+  std::string open_, close_;
   std::string held_;  // undecided text: may be the start of the next tag
 };
 
 // Whether a model's rendered prompt opens a thinking block itself (the chat template
-// wrote "<think>" last), so the completion starts inside the reasoning.
-bool PromptOpensThinking(const std::string& rendered_prompt);
+// wrote the opening tag last), so the completion starts inside the reasoning.
+bool PromptOpensThinking(const std::string& rendered_prompt, ReasoningFormat format = ReasoningFormat::kThink);
 
 }  // namespace ax::server

@@ -1,4 +1,4 @@
-// The read-only routes: models, health, metrics, runtime report.
+// The read-only routes: models, health, metrics, runtime report, and the chat page.
 #include <httplib.h>
 
 #include <nlohmann/json.hpp>
@@ -6,6 +6,9 @@
 #include "context.h"
 
 namespace ax::server {
+
+extern const char kChatPage[];  // web/chat.html, generated into chat_page.cpp
+
 namespace {
 
 void Json(httplib::Response& res, const nlohmann::json& j, int status = 200) {
@@ -45,6 +48,7 @@ nlohmann::json RuntimeJson(const ServerContext& ctx) {
         {"chat_template", ctx.engine.has_chat_template()}}},
       {"chat",
        {{"reasoning_split", ctx.limits.split_reasoning},
+        {"reasoning_tags", ctx.limits.reasoning_format == ReasoningFormat::kGemma4 ? "gemma4" : "think"},
         {"tool_call_parser", ToolCallFormatName(ctx.limits.tool_format)}}},
       {"limits",
        {{"ctx_size", ctx.engine.ctx_size()},
@@ -93,6 +97,11 @@ void RegisterInfoRoutes(httplib::Server& http, ServerContext& ctx) {
   http.Get("/v1/runtime", [&ctx](const httplib::Request& req, httplib::Response& res) {
     if (!ctx.Authorized(req)) return WriteError(res, Unauthorized());
     Json(res, RuntimeJson(ctx));
+  });
+  // The page itself holds no data; its API calls carry the key the user types in.
+  http.Get("/", [](const httplib::Request&, httplib::Response& res) {
+    res.set_header("Cache-Control", "no-cache");
+    res.set_content(kChatPage, "text/html; charset=utf-8");
   });
 }
 

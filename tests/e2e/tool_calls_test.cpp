@@ -206,7 +206,8 @@ TEST(ToolCalls, DetectedFromTheTemplates) {
   EXPECT_FALSE(ParseToolCallFormat("hermes2", &f));
 }
 
-// Reasoning first, then calls in what is content: Qwen3 thinking then calling.
+// Reasoning first, then calls in what is content: Qwen3 thinking then calling, and
+// Gemma 4's thought channel then its call.
 TEST(ChatOutput, ReasoningThenToolCalls) {
   ApiRequest req;
   req.split_reasoning = true;
@@ -231,6 +232,30 @@ TEST(ChatOutput, ReasoningThenToolCalls) {
     EXPECT_EQ(calls[0].arguments, R"({"city":"Paris"})");
     EXPECT_EQ(p.calls_so_far(), 1);
   }
+  // Gemma 4: the thought channel, then its call syntax (special tokens kept in the text).
+  req.reasoning_format = ReasoningFormat::kGemma4;
+  req.tool_format = ToolCallFormat::kGemma4;
+  const std::string gemma = "<|channel>thought\nNeed the weather.<channel|><|tool_call>call:get_weather{city:"
+                            "<|\"|>Paris<|\"|>}<tool_call|>";
+  for (size_t chunk : {size_t{1}, size_t{4}, gemma.size()}) {
+    ChatOutputParser p(req);
+    std::string reasoning, content;
+    std::vector<ToolCall> calls;
+    auto add = [&](ChatOutputParser::Piece piece) {
+      reasoning += piece.reasoning;
+      content += piece.content;
+      calls.insert(calls.end(), piece.calls.begin(), piece.calls.end());
+    };
+    for (size_t i = 0; i < gemma.size(); i += chunk) add(p.Feed(gemma.substr(i, chunk)));
+    add(p.Finish());
+    EXPECT_EQ(reasoning, "\nNeed the weather.");
+    EXPECT_EQ(content, "");
+    ASSERT_EQ(calls.size(), 1u);
+    EXPECT_EQ(calls[0].arguments, R"({"city":"Paris"})");
+  }
+  EXPECT_TRUE(PromptOpensThinking("<|turn>model\n<|channel>thought\n", ReasoningFormat::kGemma4));
+  EXPECT_FALSE(PromptOpensThinking("<|turn>model\n<|channel>thought\n", ReasoningFormat::kThink));
+
   EXPECT_EQ(ToolCallId("chatcmpl-1", 0, 0), ToolCallId("chatcmpl-1", 0, 0));
   EXPECT_NE(ToolCallId("chatcmpl-1", 0, 0), ToolCallId("chatcmpl-1", 0, 1));
   EXPECT_NE(ToolCallId("chatcmpl-1", 0, 0), ToolCallId("chatcmpl-2", 0, 0));
