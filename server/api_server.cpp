@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "errors.h"
+#include "http_pool.h"
 
 namespace ax::server {
 
@@ -86,8 +87,8 @@ void InstallCors(httplib::Server& http, const std::string& origin) {
 
 ApiServer::ApiServer(const ServerOptions& opts, Engine& engine)
     : ctx_(opts, engine), http_(std::make_unique<HttpListener>()) {
-  const size_t threads = static_cast<size_t>(opts.http_threads);
-  http_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  const size_t warm = static_cast<size_t>(opts.http_threads), most = static_cast<size_t>(opts.http_max_threads);
+  http_->new_task_queue = [warm, most] { return new GrowingThreadPool(warm, most); };
   http_->set_payload_max_length(opts.max_body_bytes);
   http_->set_read_timeout(opts.read_timeout_s, 0);
   http_->set_write_timeout(opts.write_timeout_s, 0);

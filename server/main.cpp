@@ -1,6 +1,7 @@
 // ax-engine-server: an OpenAI-compatible HTTP/SSE server for one model (docs/server.md).
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <atomic>
 #include <cstdio>
@@ -29,6 +30,12 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  // Every connection is a descriptor: take the hard limit (often 1,024 soft), so a
+  // crowd of idle or slow clients cannot make accept() fail for the next one.
+  if (rlimit files{}; getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
 
   auto engine = ax::Engine::Create(opts.engine);
   if (!engine.ok()) {

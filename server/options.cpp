@@ -1,5 +1,6 @@
 #include "options.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <functional>
@@ -47,7 +48,7 @@ std::string ServerUsage() {
          "    [--policy ngram|direct] [--max-draft-tokens N] [--generation-config auto|none]\n"
          "    [--chat-template FILE] [--cors-origin ORIGIN|*] [--reasoning-parser auto|think|gemma4|none]\n"
          "    [--tool-call-parser auto|none|qwen3|qwen3-coder|glm45|gemma4|llama3-json]\n"
-         "    [--max-body-bytes N] [--max-n N] [--http-threads N] [--shutdown-timeout S]\n"
+         "    [--max-body-bytes N] [--max-n N] [--http-threads N] [--http-max-threads N] [--shutdown-timeout S]\n"
          "    [--read-timeout S] [--write-timeout S] [--sse-keepalive-ms MS] [--log-requests]\n"
          "An OpenAI-compatible HTTP/SSE server for one model (docs/server.md). --port 0 binds a\n"
          "free port; the chosen one is printed as 'ax-engine-server: listening on http://HOST:PORT'.\n";
@@ -82,6 +83,7 @@ Result<ServerOptions> ParseServerArgs(int argc, char** argv, bool* help) {
       {"max-body-bytes", IntFlag("max-body-bytes", &o.max_body_bytes, 64, kBig)},
       {"max-n", IntFlag("max-n", &o.max_n, 1, 1024)},
       {"http-threads", IntFlag("http-threads", &o.http_threads, 0, 1 << 16)},
+      {"http-max-threads", IntFlag("http-max-threads", &o.http_max_threads, 1, 1 << 16)},
       {"shutdown-timeout", IntFlag("shutdown-timeout", &o.shutdown_timeout_s, 0, 86400)},
       {"read-timeout", IntFlag("read-timeout", &o.read_timeout_s, 1, 86400)},
       {"write-timeout", IntFlag("write-timeout", &o.write_timeout_s, 1, 86400)},
@@ -137,6 +139,7 @@ Result<ServerOptions> ParseServerArgs(int argc, char** argv, bool* help) {
                            ServerUsage());
   o.engine.prefix_caching = !no_prefix;
   if (o.http_threads == 0) o.http_threads = o.engine.max_seqs + o.max_queue + 64;
+  o.http_threads = std::min(o.http_threads, o.http_max_threads);
   return o;
 }
 

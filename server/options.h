@@ -18,7 +18,8 @@ struct ServerOptions {
   size_t max_body_bytes = 8u << 20;
   int max_n = 16;                 // most choices (n × prompts) per request
   int shutdown_timeout_s = 10;    // SIGINT/SIGTERM: in-flight requests get this long, then are cancelled
-  int http_threads = 0;           // 0: max-seqs + max-queue + 64 (a stream or an idle keep-alive holds one)
+  int http_threads = 0;           // kept warm; 0: max-seqs + max-queue + 64 (a stream or an idle keep-alive holds one)
+  int http_max_threads = 4096;    // the pool grows to this many (a connection holds one until it closes)
   int keep_alive_timeout_s = 5;
   int read_timeout_s = 10;        // a client that stalls mid-request for longer is dropped
   int write_timeout_s = 10;
