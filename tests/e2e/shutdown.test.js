@@ -11,13 +11,15 @@ const LONG = { prompt: 'Once upon a time', max_tokens: 400, ignore_eos: true, po
 // Starts a streaming request and resolves with {first, done}: `first` once the first
 // event arrived, `done` with the whole parsed stream.
 function startStream(url, body) {
-  let gotFirst;
+  let gotFirst, gotHeaders;
   const first = new Promise((r) => { gotFirst = r; });
+  const started = new Promise((r) => { gotHeaders = r; });  // the response began (or failed)
   const u = new URL('/v1/completions', url);
   const done = new Promise((resolve, reject) => {
     const http = require('http');
     const req = http.request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', agent: false,
       headers: { 'content-type': 'application/json' } }, (res) => {
+      gotHeaders();
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (d) => { text += d; gotFirst(); });
@@ -27,10 +29,10 @@ function startStream(url, body) {
         : { status: res.statusCode, events: [], done: false, body: text }));
       res.on('error', reject);
     });
-    req.on('error', reject);
+    req.on('error', (e) => { gotHeaders(); reject(e); });
     req.end(JSON.stringify({ ...body, stream: true }));
   });
-  return { first, done };
+  return { first, started, done };
 }
 
 function refused(port) {
@@ -64,6 +66,9 @@ describe('graceful shutdown', () => {
     // faster; 192 x 480 tokens is about 6 s at 15k tok/s). The model's 512-token context
     // caps a request, so the margin comes from the count (and a longer queue).
     const streams = Array.from({ length: 192 }, () => startStream(srv.url, { ...LONG, max_tokens: 480 }));
+    // Every request admitted (its stream begun) before the signal: one still in the
+    // listen backlog when accepting stops would be reset, which is not what this tests.
+    await Promise.all(streams.map((s) => s.started));
     await streams[0].first;
     const t0 = Date.now();
     srv.proc.kill('SIGINT');
