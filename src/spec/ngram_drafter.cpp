@@ -18,6 +18,11 @@ uint64_t NgramDrafter::KeyOf(int n, const int32_t* ctx_end) {
 
 void NgramDrafter::Reserve(size_t max_tokens) {
   history_.reserve(max_tokens);
+  ReserveSlots(max_tokens);
+}
+
+// The table only: Insert grows it while Extend holds a pointer into history_.
+void NgramDrafter::ReserveSlots(size_t max_tokens) {
   size_t want = 64;
   while (want < 2 * max_tokens * static_cast<size_t>(max_n_ - 1)) want <<= 1;
   if (want > slots_.size()) {
@@ -35,7 +40,7 @@ void NgramDrafter::Reserve(size_t max_tokens) {
   }
 }
 
-void NgramDrafter::Grow() { Reserve(std::max<size_t>(history_.size() * 2, 64)); }
+void NgramDrafter::Grow() { ReserveSlots(std::max<size_t>(history_.size() * 2, 64)); }
 
 void NgramDrafter::Insert(int /*n*/, uint64_t key, int32_t pos) {
   if (2 * (used_ + 1) > slots_.size()) Grow();

@@ -46,7 +46,8 @@ class NgramDrafter {
   // Looks up the token that followed `ctx` (n-1 tokens ending at ctx_end - 1 in `seq`).
   int32_t Lookup(int n, const int32_t* ctx_end) const;
   void Insert(int n, uint64_t key, int32_t pos);
-  void Grow();
+  void Grow();                            // the table, for twice the history
+  void ReserveSlots(size_t max_tokens);   // the table for max_tokens (never touches history_)
   static uint64_t KeyOf(int n, const int32_t* ctx_end);
 
   int max_n_;
