@@ -7,7 +7,7 @@ MODEL ?= models/ax-demo-qwen3
 PROMPT ?= def read_lines(path):\n
 MAX_TOKENS ?= 96
 
-.PHONY: all deps build demo test bench clean
+.PHONY: all deps build demo test test-sanitize bench clean
 
 all: build
 
@@ -25,6 +25,15 @@ test: deps
 	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release -DAX_BUILD_TESTS=ON -DAX_WERROR=ON $(CMAKE_FLAGS)
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+
+# Every CPU test but the live-server ones under AddressSanitizer + UndefinedBehaviorSanitizer
+# (leaks included), in its own build directory without the CUDA backend.
+test-sanitize: deps
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAX_BUILD_TESTS=ON -DAX_CUDA=OFF \
+	  -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	  -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined"
+	cmake --build build-asan -j $(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS) -E '^e2e_'
 
 bench: deps
 	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release -DAX_BUILD_BENCHMARKS=ON $(CMAKE_FLAGS)
