@@ -206,53 +206,50 @@ TEST(ToolCalls, DetectedFromTheTemplates) {
   EXPECT_FALSE(ParseToolCallFormat("hermes2", &f));
 }
 
+// `text` through a ChatOutputParser in chunks of `chunk` bytes, joined.
+ChatOutputParser::Piece ParseInChunks(const ApiRequest& req, const std::string& text, size_t chunk) {
+  ChatOutputParser p(req);
+  ChatOutputParser::Piece all;
+  auto add = [&all](ChatOutputParser::Piece piece) {
+    all.reasoning += piece.reasoning;
+    all.content += piece.content;
+    all.calls.insert(all.calls.end(), piece.calls.begin(), piece.calls.end());
+  };
+  for (size_t i = 0; i < text.size(); i += chunk) add(p.Feed(text.substr(i, chunk)));
+  add(p.Finish());
+  EXPECT_EQ(p.calls_so_far(), static_cast<int>(all.calls.size()));
+  return all;
+}
+
 // Reasoning first, then calls in what is content: Qwen3 thinking then calling, and
-// Gemma 4's thought channel then its call.
+// Gemma 4's thought channel then its call syntax (special tokens kept in the text).
 TEST(ChatOutput, ReasoningThenToolCalls) {
-  ApiRequest req;
-  req.split_reasoning = true;
-  req.tool_format = ToolCallFormat::kQwen3;
-  const std::string text =
-      "<think>\nThe user wants weather.\n</think>\n\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": "
-      "{\"city\": \"Paris\"}}\n</tool_call>";
-  for (size_t chunk : {size_t{1}, size_t{5}, text.size()}) {
-    ChatOutputParser p(req);
-    std::string reasoning, content;
-    std::vector<ToolCall> calls;
-    auto add = [&](ChatOutputParser::Piece piece) {
-      reasoning += piece.reasoning;
-      content += piece.content;
-      calls.insert(calls.end(), piece.calls.begin(), piece.calls.end());
-    };
-    for (size_t i = 0; i < text.size(); i += chunk) add(p.Feed(text.substr(i, chunk)));
-    add(p.Finish());
-    EXPECT_EQ(reasoning, "\nThe user wants weather.\n");
-    EXPECT_EQ(content, "");
-    ASSERT_EQ(calls.size(), 1u);
-    EXPECT_EQ(calls[0].arguments, R"({"city":"Paris"})");
-    EXPECT_EQ(p.calls_so_far(), 1);
-  }
-  // Gemma 4: the thought channel, then its call syntax (special tokens kept in the text).
-  req.reasoning_format = ReasoningFormat::kGemma4;
-  req.tool_format = ToolCallFormat::kGemma4;
-  const std::string gemma = "<|channel>thought\nNeed the weather.<channel|><|tool_call>call:get_weather{city:"
-                            "<|\"|>Paris<|\"|>}<tool_call|>";
-  for (size_t chunk : {size_t{1}, size_t{4}, gemma.size()}) {
-    ChatOutputParser p(req);
-    std::string reasoning, content;
-    std::vector<ToolCall> calls;
-    auto add = [&](ChatOutputParser::Piece piece) {
-      reasoning += piece.reasoning;
-      content += piece.content;
-      calls.insert(calls.end(), piece.calls.begin(), piece.calls.end());
-    };
-    for (size_t i = 0; i < gemma.size(); i += chunk) add(p.Feed(gemma.substr(i, chunk)));
-    add(p.Finish());
-    EXPECT_EQ(reasoning, "\nNeed the weather.");
-    EXPECT_EQ(content, "");
-    ASSERT_EQ(calls.size(), 1u);
-    EXPECT_EQ(calls[0].arguments, R"({"city":"Paris"})");
-  }
+  ApiRequest qwen, gemma;
+  qwen.split_reasoning = gemma.split_reasoning = true;
+  qwen.tool_format = ToolCallFormat::kQwen3;
+  gemma.reasoning_format = ReasoningFormat::kGemma4;
+  gemma.tool_format = ToolCallFormat::kGemma4;
+  const struct {
+    const ApiRequest& req;
+    std::string text, reasoning;
+  } cases[] = {
+      {qwen,
+       "<think>\nThe user wants weather.\n</think>\n\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": "
+       "{\"city\": \"Paris\"}}\n</tool_call>",
+       "\nThe user wants weather.\n"},
+      {gemma,
+       "<|channel>thought\nNeed the weather.<channel|><|tool_call>call:get_weather{city:<|\"|>Paris<|\"|>}"
+       "<tool_call|>",
+       "\nNeed the weather."},
+  };
+  for (const auto& c : cases)
+    for (size_t chunk : {size_t{1}, size_t{5}, c.text.size()}) {
+      const ChatOutputParser::Piece got = ParseInChunks(c.req, c.text, chunk);
+      EXPECT_EQ(got.reasoning, c.reasoning) << c.text << " chunk " << chunk;
+      EXPECT_EQ(got.content, "");
+      ASSERT_EQ(got.calls.size(), 1u);
+      EXPECT_EQ(got.calls[0].arguments, R"({"city":"Paris"})");
+    }
   EXPECT_TRUE(PromptOpensThinking("<|turn>model\n<|channel>thought\n", ReasoningFormat::kGemma4));
   EXPECT_FALSE(PromptOpensThinking("<|turn>model\n<|channel>thought\n", ReasoningFormat::kThink));
 
