@@ -33,19 +33,31 @@ ChatOutputParser::Piece ChatOutputParser::Finish() {
   return out;
 }
 
+ChatOutputParser::Piece ChatOutputParser::Take(const std::string& text, bool last, const std::string& request_id) {
+  Piece p = Feed(text);
+  if (!last) return p;
+  Piece tail = Finish();
+  p.reasoning += tail.reasoning;
+  p.content += tail.content;
+  for (ToolCall& c : tail.calls) p.calls.push_back(std::move(c));
+  for (const std::string& w : warnings())
+    std::fprintf(stderr, "ax-engine-server: warning: %s: %s\n", request_id.c_str(), w.c_str());
+  return p;
+}
+
 const std::vector<std::string>& ChatOutputParser::warnings() const { return tools_.warnings(); }
 
-std::string ToolCallId(const std::string& response_id, size_t choice, size_t index) {
+std::string DerivedId(const std::string& prefix, const std::string& response_id, size_t a, size_t b) {
   uint64_t h = 1469598103934665603ull;  // FNV-1a over the id, then the two indices
-  auto mix = [&h](uint64_t byte) { h = (h ^ byte) * 1099511628211ull; };
+  auto mix = [&h](uint64_t octet) { h = (h ^ octet) * 1099511628211ull; };
   for (unsigned char c : response_id) mix(c);
-  for (size_t v : {choice, index})
-    for (int b = 0; b < 8; ++b) mix((v >> (8 * b)) & 0xff);
+  for (size_t v : {a, b})
+    for (int byte = 0; byte < 8; ++byte) mix((v >> (8 * byte)) & 0xff);
   const uint64_t h2 = h * 0x9e3779b97f4a7c15ull;
   char buf[32];
-  std::snprintf(buf, sizeof(buf), "call_%016llx%08llx", static_cast<unsigned long long>(h),
+  std::snprintf(buf, sizeof(buf), "%016llx%08llx", static_cast<unsigned long long>(h),
                 static_cast<unsigned long long>(h2 >> 32));
-  return buf;
+  return prefix + buf;
 }
 
 }  // namespace ax::server

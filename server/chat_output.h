@@ -24,6 +24,9 @@ class ChatOutputParser {
 
   Piece Feed(const std::string& text);
   Piece Finish();
+  // Feed(text), and when `last` also Finish(), as one piece; at the end, each call that
+  // did not parse (returned as text) is logged as a warning naming `request_id`.
+  Piece Take(const std::string& text, bool last, const std::string& request_id);
   int calls_so_far() const { return calls_; }
   const std::vector<std::string>& warnings() const;
 
@@ -35,8 +38,12 @@ class ChatOutputParser {
   int calls_ = 0;
 };
 
-// The id of call `index` of choice `choice` of a response: "call_" + 24 hex digits,
-// the same in its streamed and non-streamed forms.
-std::string ToolCallId(const std::string& response_id, size_t choice, size_t index);
+// An id derived from a response's id and two numbers: prefix + 24 hex digits, the same
+// whenever it is derived again (streamed and non-streamed forms agree).
+std::string DerivedId(const std::string& prefix, const std::string& response_id, size_t a, size_t b);
+// Call `index` of choice `choice`: "call_" + 24 hex digits.
+inline std::string ToolCallId(const std::string& response_id, size_t choice, size_t index) {
+  return DerivedId("call_", response_id, choice, index);
+}
 
 }  // namespace ax::server

@@ -30,6 +30,14 @@ class Formatter {
   virtual std::string Done() const { return "data: [DONE]\n\n"; }
 };
 
+// Anthropic's and the Responses API's streams: "event: <chunk's type>\ndata: <json>\n\n"
+// frames and no "[DONE]".
+class TypedEventFormatter : public Formatter {
+ public:
+  std::string Frame(const nlohmann::json& chunk) const override;
+  std::string Done() const override { return ""; }
+};
+
 std::unique_ptr<Formatter> MakeFormatter(Route route);
 
 // ---- shared pieces (format_common.cpp) ----

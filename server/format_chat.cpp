@@ -1,6 +1,4 @@
 // POST /v1/chat/completions responses: "chat.completion" and "chat.completion.chunk".
-#include <cstdio>
-
 #include "chat_output.h"
 #include "format.h"
 
@@ -20,9 +18,7 @@ class ChatFormatter final : public Formatter {
       std::string finish = FinishReasonString(s.reason);
       if (req.split_reasoning || req.tool_format != ToolCallFormat::kNone) {
         ChatOutputParser parser(req);
-        ChatOutputParser::Piece all = parser.Feed(s.text);
-        Append(parser.Finish(), &all);
-        LogWarnings(job, parser);
+        const ChatOutputParser::Piece all = parser.Take(s.text, /*last=*/true, job.id());
         message["content"] = all.content;
         if (req.split_reasoning) {
           message["reasoning_content"] = all.reasoning.empty() ? nlohmann::json(nullptr) : nlohmann::json(all.reasoning);
@@ -100,21 +96,11 @@ class ChatFormatter final : public Formatter {
     }
     ChatOutputParser& parser = parsers_[c];
     const int first_index = parser.calls_so_far();  // the streamed calls' numbering goes on
-    ChatOutputParser::Piece p = parser.Feed(text);
-    if (finish) {
-      Append(parser.Finish(), &p);
-      LogWarnings(job, parser);
-    }
+    const ChatOutputParser::Piece p = parser.Take(text, finish, job.id());
     if (!p.reasoning.empty()) delta["reasoning_content"] = p.reasoning;
     if (!p.content.empty()) delta["content"] = p.content;
     if (!p.calls.empty()) delta["tool_calls"] = ToolCallsJson(job, c, first_index, p.calls, /*with_index=*/true);
     return delta;
-  }
-
-  static void Append(ChatOutputParser::Piece tail, ChatOutputParser::Piece* to) {
-    to->reasoning += tail.reasoning;
-    to->content += tail.content;
-    for (ToolCall& t : tail.calls) to->calls.push_back(std::move(t));
   }
 
   // [{"id", "type": "function", "function": {"name", "arguments"}}], numbered from
@@ -131,11 +117,6 @@ class ChatFormatter final : public Formatter {
       out.push_back(std::move(call));
     }
     return out;
-  }
-
-  static void LogWarnings(const Job& job, const ChatOutputParser& parser) {
-    for (const std::string& w : parser.warnings())
-      std::fprintf(stderr, "ax-engine-server: warning: %s: %s\n", job.id().c_str(), w.c_str());
   }
 
   // One parser per choice of a streamed answer (a formatter serves one job).

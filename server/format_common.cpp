@@ -83,6 +83,10 @@ std::unique_ptr<Formatter> MakeResponsesFormatter();
 
 std::string Formatter::Frame(const nlohmann::json& chunk) const { return SseEvent(chunk); }
 
+std::string TypedEventFormatter::Frame(const nlohmann::json& chunk) const {
+  return "event: " + chunk.value("type", std::string("message")) + "\n" + SseEvent(chunk);
+}
+
 std::unique_ptr<Formatter> MakeFormatter(Route route) {
   switch (route) {
     case Route::kMessages: return MakeMessagesFormatter();

@@ -6,7 +6,6 @@
 // Blocks follow the text: reasoning (thinking), then content (text), then each tool
 // call (tool_use). A stream opens a new block when the kind changes, so text after a
 // call is a second text block there, where the non-streamed message joins it into one.
-#include <cstdio>
 #include <optional>
 
 #include "chat_output.h"
@@ -18,7 +17,7 @@ namespace {
 using json = nlohmann::json;
 
 std::string ToolUseId(const Job& job, size_t index) {
-  return "toolu_" + ToolCallId(job.id(), 0, index).substr(5);  // "call_" → "toolu_"
+  return DerivedId("toolu_", job.id(), 0, index);
 }
 
 json ToolInput(const ToolCall& c) {
@@ -49,22 +48,12 @@ json Usage(const Job& job, int64_t output_tokens) {
           {"output_tokens", output_tokens}};
 }
 
-void LogWarnings(const Job& job, const ChatOutputParser& parser) {
-  for (const std::string& w : parser.warnings())
-    std::fprintf(stderr, "ax-engine-server: warning: %s: %s\n", job.id().c_str(), w.c_str());
-}
-
-class MessagesFormatter final : public Formatter {
+class MessagesFormatter final : public TypedEventFormatter {
  public:
   json Response(const Job& job) const override {
     const ChoiceState& s = job.choices()[0];
     ChatOutputParser parser(job.request());
-    ChatOutputParser::Piece all = parser.Feed(s.text);
-    ChatOutputParser::Piece tail = parser.Finish();
-    LogWarnings(job, parser);
-    all.reasoning += tail.reasoning;
-    all.content += tail.content;
-    for (ToolCall& c : tail.calls) all.calls.push_back(std::move(c));
+    const ChatOutputParser::Piece all = parser.Take(s.text, /*last=*/true, job.id());
     json content = json::array();
     if (!all.reasoning.empty()) content.push_back({{"type", "thinking"}, {"thinking", all.reasoning}, {"signature", ""}});
     if (!all.content.empty()) content.push_back({{"type", "text"}, {"text", all.content}});
@@ -92,14 +81,7 @@ class MessagesFormatter final : public Formatter {
   std::vector<json> OnEvent(const Job& job, int, const StreamEvent& ev) const override {
     std::vector<json> out;
     const bool finish = ev.kind == StreamEvent::Kind::kFinish;
-    ChatOutputParser::Piece p = parser_->Feed(finish ? ev.text_tail : ev.token.text_delta);
-    if (finish) {
-      ChatOutputParser::Piece tail = parser_->Finish();
-      LogWarnings(job, *parser_);
-      p.reasoning += tail.reasoning;
-      p.content += tail.content;
-      for (ToolCall& c : tail.calls) p.calls.push_back(std::move(c));
-    }
+    const ChatOutputParser::Piece p = parser_->Take(finish ? ev.text_tail : ev.token.text_delta, finish, job.id());
     if (!p.reasoning.empty()) Delta(Block::kThinking, {{"type", "thinking_delta"}, {"thinking", p.reasoning}}, &out);
     if (!p.content.empty()) Delta(Block::kText, {{"type", "text_delta"}, {"text", p.content}}, &out);
     for (const ToolCall& c : p.calls) {
@@ -131,11 +113,6 @@ class MessagesFormatter final : public Formatter {
     if (job.any_error()) return {};
     return {{{"type", "message_stop"}}};
   }
-
-  std::string Frame(const json& chunk) const override {
-    return "event: " + chunk.value("type", std::string("message")) + "\n" + Formatter::Frame(chunk);
-  }
-  std::string Done() const override { return ""; }
 
  private:
   enum class Block { kNone, kThinking, kText, kToolUse };

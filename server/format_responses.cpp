@@ -9,7 +9,6 @@
 //   response.output_item.done; finally response.completed (or .incomplete, .failed).
 // A stream starts a new item when the kind changes, so text after a call is a second
 // message item there, where the non-streamed response joins it into one.
-#include <cstdio>
 #include <optional>
 
 #include "chat_output.h"
@@ -23,7 +22,7 @@ using json = nlohmann::json;
 enum class Item { kNone, kReasoning, kMessage, kCall };
 
 std::string ItemId(const Job& job, const char* prefix, size_t index) {
-  return prefix + ToolCallId(job.id(), 1, index).substr(5);
+  return DerivedId(prefix, job.id(), 1, index);
 }
 
 json ReasoningItem(const std::string& id, const std::string& text) {
@@ -84,27 +83,11 @@ json ResponseObject(const Job& job, const std::string& status, json output) {
   return r;
 }
 
-void LogWarnings(const Job& job, const ChatOutputParser& parser) {
-  for (const std::string& w : parser.warnings())
-    std::fprintf(stderr, "ax-engine-server: warning: %s: %s\n", job.id().c_str(), w.c_str());
-}
-
-ChatOutputParser::Piece FeedAll(ChatOutputParser& parser, const std::string& text, bool finish) {
-  ChatOutputParser::Piece p = parser.Feed(text);
-  if (!finish) return p;
-  ChatOutputParser::Piece tail = parser.Finish();
-  p.reasoning += tail.reasoning;
-  p.content += tail.content;
-  for (ToolCall& c : tail.calls) p.calls.push_back(std::move(c));
-  return p;
-}
-
-class ResponsesFormatter final : public Formatter {
+class ResponsesFormatter final : public TypedEventFormatter {
  public:
   json Response(const Job& job) const override {
     ChatOutputParser parser(job.request());
-    const ChatOutputParser::Piece all = FeedAll(parser, job.choices()[0].text, /*finish=*/true);
-    LogWarnings(job, parser);
+    const ChatOutputParser::Piece all = parser.Take(job.choices()[0].text, /*last=*/true, job.id());
     json output = json::array();
     if (!all.reasoning.empty()) output.push_back(ReasoningItem(ItemId(job, "rs_", 0), all.reasoning));
     if (!all.content.empty())
@@ -123,8 +106,7 @@ class ResponsesFormatter final : public Formatter {
   std::vector<json> OnEvent(const Job& job, int, const StreamEvent& ev) const override {
     std::vector<json> out;
     const bool finish = ev.kind == StreamEvent::Kind::kFinish;
-    const ChatOutputParser::Piece p = FeedAll(*parser_, finish ? ev.text_tail : ev.token.text_delta, finish);
-    if (finish) LogWarnings(job, *parser_);
+    const ChatOutputParser::Piece p = parser_->Take(finish ? ev.text_tail : ev.token.text_delta, finish, job.id());
     if (!p.reasoning.empty()) {
       Open(job, Item::kReasoning, &out);
       text_ += p.reasoning;
@@ -162,11 +144,6 @@ class ResponsesFormatter final : public Formatter {
   }
 
   std::vector<json> Epilogue(const Job&) const override { return {}; }
-
-  std::string Frame(const json& chunk) const override {
-    return "event: " + chunk.value("type", std::string("response")) + "\n" + Formatter::Frame(chunk);
-  }
-  std::string Done() const override { return ""; }
 
  private:
   json Event(const char* type, json fields) const {

@@ -39,8 +39,7 @@ void ByAct(DType d, F&& f) {
 }
 
 // The codes, scales and biases of an affine-quantized device weight into kernel params.
-template <typename P>
-void SetAffine(const TensorView& w, P* p) {
+void SetAffine(const TensorView& w, kc::AffineWeightParams* p) {
   AX_CHECK(w.dtype == DType::kAffine && w.device == Device::kCuda);
   p->w = w.data;
   p->scales = w.quant.scales;

@@ -261,19 +261,23 @@ inline bool QkNormRopeKvSupports(int head_dim, int rot_dim) {
 template <typename T>
 Status LaunchQkNormRopeKv(const QkNormRopeKvParamsT<T>& p, cudaStream_t stream);
 
-// y[m, n] (+)= x[m, k] · W[n, k]^T for an MLX affine-quantized W (tensor/quant.h):
-// packed codes w (rows k * bits / 8 bytes apart), scales / biases [n, k / group] as
-// f32 (scale_kind 0), f16 (1) or bf16 (2). Any m (launched 4 rows of x at a time);
-// each row's sum in an order that depends on k only. REQUIRES: bits 2-6 or 8, group
-// 32/64/128, k % group == 0, x 16-byte aligned (gemv_affine.cu).
-template <typename T>
-struct AffineMatmulParamsT {
-  const T* x = nullptr;  // [m, k] dense
+// An MLX affine-quantized matrix W [n, k] (tensor/quant.h): packed codes w (rows
+// k * bits / 8 bytes apart), scales / biases [n, k / group] as f32 (scale_kind 0),
+// f16 (1) or bf16 (2). The part every affine kernel's params share.
+struct AffineWeightParams {
   const void* w = nullptr;
   const void* scales = nullptr;
   const void* biases = nullptr;
   int scale_kind = 2;
   int bits = 4, group = 64;
+};
+
+// y[m, n] (+)= x[m, k] · W[n, k]^T for an affine-quantized W. Any m (launched 4 rows of
+// x at a time); each row's sum in an order that depends on k only. REQUIRES: bits 2-6
+// or 8, group 32/64/128, k % group == 0, x 16-byte aligned (gemv_affine.cu).
+template <typename T>
+struct AffineMatmulParamsT : AffineWeightParams {
+  const T* x = nullptr;  // [m, k] dense
   void* y = nullptr;  // [m, n] dense, bf16 or f32
   bool y_f32 = false;
   bool accumulate = false;
@@ -282,12 +286,7 @@ struct AffineMatmulParamsT {
 
 // out [n, k] bf16 = W dequantized (fma(code, scale, bias) in f32, rounded once): the
 // throughput path of prompt rows feeds it to cuBLAS.
-struct AffineDequantParams {
-  const void* w = nullptr;
-  const void* scales = nullptr;
-  const void* biases = nullptr;
-  int scale_kind = 2;
-  int bits = 4, group = 64;
+struct AffineDequantParams : AffineWeightParams {
   bf16_bits* out = nullptr;
   int64_t n = 0, k = 0;
 };
@@ -295,12 +294,7 @@ Status LaunchAffineDequant(const AffineDequantParams& p, cudaStream_t stream);
 
 // out[t, :] = T(W[ids[t], :] * scale) for an affine-quantized table W [vocab, d].
 template <typename T>
-struct AffineEmbeddingParamsT {
-  const void* w = nullptr;
-  const void* scales = nullptr;
-  const void* biases = nullptr;
-  int scale_kind = 2;
-  int bits = 4, group = 64;
+struct AffineEmbeddingParamsT : AffineWeightParams {
   const int32_t* ids = nullptr;  // [n], device
   T* out = nullptr;              // [n, d]
   int64_t n = 0, d = 0;
