@@ -1,22 +1,21 @@
 #!/usr/bin/env bash
-# One device call for the generated-row tensor-core GEMM (issue 15, item 1):
-#   1. test_cuda: the row GEMM against kernels/ref and across batch sizes, every op
-#      test, graph replay exactness, the demo model's greedy ids, the tiny fixtures;
+# One device call for the generated-row tensor-core GEMM (issue 15):
+#   1. test_cuda, the whole suite (the row GEMM is the default backend's kernel for
+#      generated rows; CudaOpsP's bf16_gemv cases keep the GEMV covered);
 #   2. bench_gemm_rows twice, GEMV (AX_CUDA_GEMM_ROWS=0) then row GEMM: Qwen3-8B
 #      decode-step matmuls at m = 1 … 256 against the 3.0 TB/s weight-read ceiling;
 #   3. aggregate decode at concurrency 1, 8, 32, 64, 128 on the synth Qwen3-8B, 128
-#      random prompt tokens + 128 generated each, direct decoding, each concurrency
-#      with the GEMV and with the row GEMM back to back; checks that every request's
-#      greedy ids are the same at every concurrency (row GEMM runs).
-# The row GEMM is opt-in (AX_CUDA_GEMM_ROWS=1) until this run has measured it; every
-# row-GEMM step below sets it. Built here by scripts/device/pack.sh (carry .cuda-carry).
-# Writes $OUT/gemm_rows_*.
+#      random prompt tokens + 128 generated each, direct decoding, with the row GEMM,
+#      and with the GEMV beside it at c <= GEMV_MAX_C (default 32); checks that every
+#      request's greedy ids are the same at every concurrency (row GEMM runs);
+#   4. when llama_peer.sh build has run on this warm machine, llama-batched-bench at
+#      the same parallel counts, last, in the same call.
+# Built here by scripts/device/pack.sh (carry .cuda-carry). Writes $OUT/gemm_rows_*.
 set -uo pipefail
 source scripts/device/env.sh
 nvidia-smi --query-gpu=name,memory.total,clocks.sm,clocks.mem --format=csv,noheader | tee "$OUT/gpu.txt"
 
-AX_CUDA_GEMM_ROWS=1 AX_SOURCE_DIR=${AX_SOURCE_DIR:-$ROOT} AX_STORIES_DIR=$CARRY/stories260K timeout 240 "$BIN/test_cuda" \
-  --gtest_filter='CudaGemmRows.*:CudaOps.*:Precisions/CudaOpsP.*:Tiny/CudaFixture.*:CudaModels.DecodeRows*:CudaModels.DemoModel*' \
+AX_SOURCE_DIR=${AX_SOURCE_DIR:-$ROOT} AX_STORIES_DIR=$CARRY/stories260K timeout 300 "$BIN/test_cuda" --gtest_filter="${TEST_FILTER:-*}" \
   > "$OUT/gemm_rows_tests.log" 2>&1
 echo "test_cuda exit $?"
 grep -E '^\[  (PASSED|FAILED) |^\[  FAILED|Failure|Expected|Which is' "$OUT/gemm_rows_tests.log" | head -40
@@ -29,9 +28,6 @@ fi
 
 AX_CUDA_GEMM_ROWS=0 timeout 150 "$BIN/bench_gemm_rows" --json "$OUT/gemm_rows_ops_gemv.json" > "$OUT/ops_gemv.txt" 2>&1
 AX_CUDA_GEMM_ROWS=1 timeout 150 "$BIN/bench_gemm_rows" --json "$OUT/gemm_rows_ops_gemm.json" > "$OUT/ops_gemm.txt" 2>&1
-AX_CUDA_GEMM_ROWS=1 AX_CUDA_GEMM_ROWS_DEEP=1 timeout 150 "$BIN/bench_gemm_rows" --json "$OUT/gemm_rows_ops_gemm_deep.json" \
-  > "$OUT/ops_gemm_deep.txt" 2>&1
-grep -E "^(kernel|op|step)" "$OUT/ops_gemm_deep.txt" | sed 's/^/deep: /'
 paste -d'|' <(cut -c1-72 "$OUT/ops_gemv.txt") <(cut -c28-72 "$OUT/ops_gemm.txt") | head -40
 
 python3 - <<'PY'
@@ -45,11 +41,10 @@ PY
 for c in 1 8 32 64 128; do
   n=$(( c == 1 ? 4 : (c < 64 ? 2 * c : 128) ))
   head -n $n /tmp/ax_rows_prompts.jsonl > /tmp/ax_rows_$c.jsonl
-  kernels="gemv gemm_rows"; [ $c = 1 ] && kernels="gemv gemm_rows gemm_rows_deep"
+  kernels=gemm_rows; [ $c -le "${GEMV_MAX_C:-32}" ] && kernels="gemv gemm_rows"
   for kernel in $kernels; do
     flag=1; [ $kernel = gemv ] && flag=0
-    deep=0; [ $kernel = gemm_rows_deep ] && deep=1
-    AX_CUDA_GEMM_ROWS=$flag AX_CUDA_GEMM_ROWS_DEEP=$deep timeout 150 "$BIN/ax-engine-bench" generate --model /tmp/q8 --backend cuda \
+    AX_CUDA_GEMM_ROWS=$flag timeout 150 "$BIN/ax-engine-bench" generate --model /tmp/q8 --backend cuda \
       --prompts-file /tmp/ax_rows_$c.jsonl --concurrency $c --policy direct --ignore-eos --no-prefix-cache --json \
       --ctx-size 320 > /tmp/rows_${kernel}_$c.jsonl 2>/tmp/rows_${kernel}_$c.err
     python3 - "$c" "$kernel" "$n" "$OUT/gemm_rows_concurrency.jsonl" <<'PY'
@@ -82,3 +77,4 @@ for c, v in sorted(ids.items()):
     same = sum(1 for i in common if v[i] == base[i])
     print(f"greedy ids at c {c}: {same}/{len(common)} requests identical to c 128")
 PY
+[ -x /tmp/llb/bin/llama-batched-bench ] && bash scripts/device/llama_peer.sh bench

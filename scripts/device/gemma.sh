@@ -4,7 +4,6 @@
 #      into tests/fixtures/models, packed to $OUT/gemma_fixtures.tar.gz to commit;
 #   2. test_cuda on them (bf16 and the f32 mode vs transformers' logits) and the
 #      attention op tests (sliding windows, softcaps, head_dim 256);
-#   3. with ROW_GEMM=1, the row-GEMM tests (AX_CUDA_GEMM_ROWS=1) with the other op tests.
 # Built here by scripts/device/pack.sh (carry .cuda-carry).
 set -uo pipefail
 source scripts/device/env.sh
@@ -28,9 +27,3 @@ AX_SOURCE_DIR=$ROOT AX_STORIES_DIR=$CARRY/stories260K timeout 150 "$BIN/test_cud
   > "$OUT/gemma_cuda.log" 2>&1
 echo "test_cuda (gemma fixtures, ops) exit $?"
 grep -E '^\[fixture|FAILED|Failure|Expected|Which is|SKIPPED' "$OUT/gemma_cuda.log" | head -60
-[ "${ROW_GEMM:-0}" = 1 ] || exit 0
-AX_CUDA_GEMM_ROWS=1 AX_SOURCE_DIR=$ROOT AX_STORIES_DIR=$CARRY/stories260K timeout 200 "$BIN/test_cuda" \
-  --gtest_filter='CudaGemmRows.*:CudaOps.*:Precisions/CudaOpsP.*:Tiny/CudaFixture.*:CudaModels.*' \
-  > "$OUT/gemm_rows_tests.log" 2>&1
-echo "test_cuda (row GEMM on) exit $?"
-grep -E '^\[fixture|FAILED|Failure|Expected|Which is' "$OUT/gemm_rows_tests.log" | head -40

@@ -8,6 +8,7 @@
 #                     lacks the Debian nlohmann-json/PCRE2/ICU headers, so we build here
 #   libs.tar.xz       libicuuc/libicudata 72 and libpcre2-8 they link
 #   stories260K/      the shared test checkpoint
+#   qwen3-tok.tar.xz  ../shared's Qwen3 tokenizer (llama_peer.sh)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 exclude=$(git rev-parse --git-path info/exclude)  # a worktree's .git is a file
@@ -26,6 +27,9 @@ rm -rf "$stage"
 L=/usr/lib/x86_64-linux-gnu
 [ -f .cuda-carry/libs.tar.xz ] ||
   tar cJf .cuda-carry/libs.tar.xz -C $L libicuuc.so.72.1 libicudata.so.72.1 libpcre2-8.so.0.11.2
+# The real Qwen3 tokenizer, for the synth Qwen3-8B that llama.cpp's converter reads
+# (scripts/device/llama_peer.sh).
+[ -f .cuda-carry/qwen3-tok.tar.xz ] || tar cf - -C ../shared/tokenizers/qwen3 . | xz -9 > .cuda-carry/qwen3-tok.tar.xz
 if [ ! -d .cuda-carry/stories260K ]; then
   cp -r ../shared/models/stories260K .cuda-carry/stories260K
   rm -rf .cuda-carry/stories260K/tools

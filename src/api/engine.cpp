@@ -76,13 +76,16 @@ class EngineImpl final : public Engine {
     if (cfg.model_dir.empty()) return InvalidArgument("model_dir: expected a Hugging Face model directory");
     if (cfg.max_seqs <= 0) return InvalidArgument("max_seqs must be positive");
     if (cfg.kv_block_size <= 0) return InvalidArgument("kv_block_size must be positive");
+    // Generated rows per forward at most: one per sequence plus its drafts.
+    const int64_t max_logit_rows = std::max<int64_t>(int64_t{cfg.max_seqs} * (1 + std::max(0, cfg.max_draft_tokens)), 1);
     BackendOptions bopts;
     bopts.threads = cfg.threads;
+    bopts.max_generated_rows = max_logit_rows;
     AX_ASSIGN_OR_RETURN(bopts.precision, ParsePrecision(cfg.precision, "precision"));
     AX_ASSIGN_OR_RETURN(backend_, CreateBackend(cfg.backend, bopts));
     ModelLoadOptions mopts;
     mopts.max_batch_tokens = cfg.max_batch_tokens;
-    mopts.max_logit_rows = std::max<int64_t>(int64_t{cfg.max_seqs} * (1 + std::max(0, cfg.max_draft_tokens)), 1);
+    mopts.max_logit_rows = max_logit_rows;
     AX_ASSIGN_OR_RETURN(model_, Model::Load(cfg.model_dir, *backend_, mopts));
     AX_ASSIGN_OR_RETURN(GenerationConfig gen, LoadGenerationConfig(cfg.model_dir));
     if (cfg.generation_config != "auto" && cfg.generation_config != "none")

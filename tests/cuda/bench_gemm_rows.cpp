@@ -2,8 +2,8 @@
 // (q/k/v group, o with the residual add, gate/up + SiLU, down with the residual add,
 // lm_head into f32 logits) at m = 1, 8, 32, 64, 128, 256 generated rows, through the
 // Backend interface (throughput_rows = 0). Which kernel serves them is the process's:
-// the tensor-core row GEMM with AX_CUDA_GEMM_ROWS=1 (opt-in until measured), the GEMV
-// in groups of 8 without it, so scripts/device/gemm_rows.sh runs this twice. Each op runs
+// the tensor-core row GEMM by default on sm_90, the GEMV in groups of 8 with
+// AX_CUDA_GEMM_ROWS=0, so scripts/device/gemm_rows.sh runs this twice. Each op runs
 // back to back `reps` times and the stream is drained once; weights rotate over
 // enough copies to exceed the 50 MB L2, so figures are DRAM figures. Prints a table
 // and, with --json FILE, one object with every row.

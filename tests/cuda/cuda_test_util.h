@@ -18,9 +18,10 @@
 
 namespace ax::cuda_testing {
 
-inline std::unique_ptr<Backend> MakeCuda(Precision precision) {
+inline std::unique_ptr<Backend> MakeCuda(Precision precision, int64_t max_generated_rows = 0) {
   BackendOptions opts;
   opts.precision = precision;
+  opts.max_generated_rows = max_generated_rows;
   auto r = CreateBackend("cuda", opts);
   if (!r.ok()) {
     std::fprintf(stderr, "no CUDA backend: %s\n", r.status().message().c_str());
@@ -33,6 +34,13 @@ inline std::unique_ptr<Backend> MakeCuda(Precision precision) {
 // The process-wide CUDA backend for op tests, or nullptr (with the reason printed once).
 inline Backend* Cuda() {
   static std::unique_ptr<Backend> be = MakeCuda(Precision::kAuto);
+  return be.get();
+}
+
+// The bf16 backend made for one generated row per forward: generated rows on the GEMV
+// instead of the row GEMM.
+inline Backend* CudaGemv() {
+  static std::unique_ptr<Backend> be = MakeCuda(Precision::kAuto, 1);
   return be.get();
 }
 

@@ -1,6 +1,8 @@
 // Every CUDA op (through the Backend interface) against the scalar oracle
 // kernels/ref at odd sizes, outputs poisoned with NaN first. Ops on activations run
-// for both precisions (CudaOpsP): bf16 tolerances, and f32 ones in the f32 mode.
+// for both precisions (CudaOpsP): bf16 tolerances, and f32 ones in the f32 mode; bf16
+// twice, with generated rows on the row GEMM (the default) and on the GEMV (a backend
+// made for one generated row per forward).
 #include <algorithm>
 #include <bit>
 #include <numeric>
@@ -25,11 +27,13 @@ StagedBatch OneSeq(int64_t n, int32_t start = 0) {
   return s;
 }
 
-// Ops on activations, once per precision: the default bf16 and the f32 mode.
-class CudaOpsP : public testing::TestWithParam<Precision> {
+// Ops on activations, once per backend: bf16 (generated rows on the row GEMM where the
+// device has it), bf16 with the GEMV, and the f32 mode.
+enum class OpsMode { kBf16, kBf16Gemv, kF32 };
+class CudaOpsP : public testing::TestWithParam<OpsMode> {
  protected:
-  bool F32() const { return GetParam() == Precision::kF32; }
-  Backend& Be() const { return F32() ? *CudaF32() : *Cuda(); }
+  bool F32() const { return GetParam() == OpsMode::kF32; }
+  Backend& Be() const { return F32() ? *CudaF32() : GetParam() == OpsMode::kBf16Gemv ? *CudaGemv() : *Cuda(); }
   DType Act() const { return F32() ? DType::kF32 : DType::kBF16; }
   double Tol() const { return F32() ? kF32Tol : kBf16Tol; }
   // Activation inputs: bf16 values for bf16; full f32 values otherwise (so that the
@@ -38,8 +42,10 @@ class CudaOpsP : public testing::TestWithParam<Precision> {
     return F32() ? Random(n, seed, lo, hi) : RandomBf16(n, seed, lo, hi);
   }
 };
-INSTANTIATE_TEST_SUITE_P(Precisions, CudaOpsP, testing::Values(Precision::kBF16, Precision::kF32),
-                         [](const testing::TestParamInfo<Precision>& i) { return PrecisionName(i.param); });
+INSTANTIATE_TEST_SUITE_P(Precisions, CudaOpsP, testing::Values(OpsMode::kBf16, OpsMode::kBf16Gemv, OpsMode::kF32),
+                         [](const testing::TestParamInfo<OpsMode>& i) {
+                           return i.param == OpsMode::kF32 ? "f32" : i.param == OpsMode::kBf16Gemv ? "bf16_gemv" : "bf16";
+                         });
 
 TEST_P(CudaOpsP, Embedding) {
   AX_REQUIRE_CUDA();
@@ -121,8 +127,9 @@ TEST_P(CudaOpsP, Matmul) {
   }
 }
 
-// A generated row's bits do not depend on how many rows share its launch (the GEMV
-// is chosen by the matrix alone), narrow (split-k) and wide matrices alike.
+// A generated row's bits do not depend on how many rows share its launch (the kernel
+// is chosen by the backend and the matrix alone), narrow (split-k) and wide matrices
+// alike.
 TEST_P(CudaOpsP, MatmulRowsAreBatchInvariant) {
   AX_REQUIRE_CUDA();
   Backend& be = Be();

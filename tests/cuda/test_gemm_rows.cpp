@@ -1,13 +1,13 @@
 // The tensor-core GEMM for generated rows (kernels/cuda/gemm_rows.cu), through the
 // Backend interface with bf16 activations: Matmul, MatmulGroup and MatmulGatedAct with
-// throughput_rows = 0 send every row to it when k % 64 == 0 on an sm_90 device and
-// AX_CUDA_GEMM_ROWS=1 (opt-in until measured; scripts/device/gemm_rows.sh sets it;
-// without it these tests check the GEMV's batch invariance instead).
+// throughput_rows = 0 send every row to it when k % 64 == 0 on an sm_90 device (the
+// default backend; elsewhere, or with AX_CUDA_GEMM_ROWS=0, these tests check the
+// GEMV's batch invariance instead).
 //   - against kernels/ref at odd n and m (k a multiple of 64), bf16 and f32 outputs,
 //     with and without the fused residual add, outputs poisoned with NaN first;
 //   - batch invariance: every row of a batch of m = 1, 3, 8, 17, 32, 64, 200, 256 rows
 //     has the bits of the same row computed alone (m = 1), for each op. These m cover
-//     every token-tile width the kernel picks (8 … 128) and several token tiles.
+//     every token-tile width the kernel picks (16, 64, 128) and several token tiles.
 #include <cstring>
 
 #include "cuda_test_util.h"

@@ -75,9 +75,11 @@ Status CudaBackend::Init(int device) {
 
 std::string CudaBackend::Describe() const {
   char buf[512];
-  std::snprintf(buf, sizeof buf, "cuda (%.255s, sm_%d%d, %d SMs, %.1f GiB, %s activations and KV)", props_.name,
-                props_.major, props_.minor, props_.multiProcessorCount,
-                static_cast<double>(props_.totalGlobalMem) / (1u << 30), f32_ ? "f32" : "bf16");
+  // The generated-row kernel is part of the route: it decides a row's bits.
+  std::snprintf(buf, sizeof buf, "cuda (%.255s, sm_%d%d, %d SMs, %.1f GiB, %s activations and KV, generated rows on the %s)",
+                props_.name, props_.major, props_.minor, props_.multiProcessorCount,
+                static_cast<double>(props_.totalGlobalMem) / (1u << 30), f32_ ? "f32" : "bf16",
+                !f32_ && row_gemm_ && props_.major >= 9 ? "row GEMM" : "GEMV");
   return buf;
 }
 
@@ -394,7 +396,8 @@ Result<std::unique_ptr<Backend>> CreateCudaBackend(const BackendOptions& opts, s
                                    ")"));
   }
   if (count == 0) return fail(FailedPrecondition("cuda: no CUDA device found"));
-  auto backend = std::make_unique<CudaBackend>(opts.precision == Precision::kF32);
+  const bool row_gemm = EnvSwitch("AX_CUDA_GEMM_ROWS", opts.max_generated_rows != 1);
+  auto backend = std::make_unique<CudaBackend>(opts.precision == Precision::kF32, row_gemm);
   Status s = backend->Init(0);
   if (!s.ok()) return fail(s);
   return std::unique_ptr<Backend>(std::move(backend));

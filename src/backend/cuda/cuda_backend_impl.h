@@ -23,7 +23,7 @@ namespace ax {
 class CudaBackend final : public Backend {
  public:
   // f32: the f32 precision mode (Precision::kF32), else bf16 activations and KV.
-  explicit CudaBackend(bool f32) : f32_(f32) {}
+  CudaBackend(bool f32, bool row_gemm) : f32_(f32), row_gemm_(row_gemm) {}
   ~CudaBackend() override;
   Status Init(int device);
 
@@ -148,6 +148,13 @@ class CudaBackend final : public Backend {
   static bool GraphsEnabled();
 
   const bool f32_;
+  // Generated bf16 rows on the tensor-core row GEMM instead of the GEMV, for every
+  // matrix it serves (BackendOptions::max_generated_rows).
+  const bool row_gemm_;
+  bool RowGemm(int64_t k, const void* x, const void* w) const { return row_gemm_ && kernels::cuda::GemmRowsSupports(k, x, w); }
+  bool RowGemmSilu(int64_t f, int64_t k, const void* x, const void* w) const {
+    return row_gemm_ && kernels::cuda::GemmRowsSiluSupports(f, k, x, w);
+  }
   // Prompt rows of affine-quantized matmuls (bf16 activations): the matrix dequantized
   // to bf16 here, then cuBLAS; grown on first use (prompt steps are never recorded).
   uint16_t* affine_scratch_ = nullptr;

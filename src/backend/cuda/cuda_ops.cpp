@@ -220,7 +220,7 @@ void CudaBackend::MatmulAs(const TensorView& x, const TensorView& w, TensorView 
   }
   if (split == m) return;
   if constexpr (std::is_same_v<T, kc::bf16_bits>) {
-    if (kc::GemmRowsSupports(k, Dev<T>(x), Bf16(w))) {
+    if (RowGemm(k, Dev<T>(x), Bf16(w))) {
       Note(kc::LaunchGemmRows(part(split, m - split), stream_));
       return;
     }
@@ -257,10 +257,10 @@ void CudaBackend::MatmulGroup(const TensorView& x, std::span<const TensorView> w
     }
     bool rows_gemm = false;
     if constexpr (std::is_same_v<T, kc::bf16_bits>) {
-      rows_gemm = fused && kc::GemmRowsSupports(k, g.x, g.w[0]);
-      for (int i = 1; rows_gemm && i < g.count; ++i) rows_gemm = kc::GemmRowsSupports(k, g.x, g.w[i]);
+      rows_gemm = fused && RowGemm(k, g.x, g.w[0]);
+      for (int i = 1; rows_gemm && i < g.count; ++i) rows_gemm = RowGemm(k, g.x, g.w[i]);
       // A matrix Matmul would send to the row GEMM must not take the GEMV group.
-      if (fused && !rows_gemm && kc::GemmRowsSupports(k, g.x, g.w[0])) fused = false;
+      if (fused && !rows_gemm && RowGemm(k, g.x, g.w[0])) fused = false;
     }
     if (!fused || (!rows_gemm && !kc::GemvGroupSupports(g))) {
       Backend::MatmulGroup(x, w, y, throughput_rows);
@@ -307,9 +307,9 @@ void CudaBackend::MatmulGatedAct(const TensorView& x, const TensorView& w_gate_u
     g.k = k;
     bool rows_gemm = false, gemv = kc::GemvSiluSupports(g);
     if constexpr (std::is_same_v<T, kc::bf16_bits>) {
-      rows_gemm = kc::GemmRowsSiluSupports(f, k, g.x, g.w);
+      rows_gemm = RowGemmSilu(f, k, g.x, g.w);
       // A matrix Matmul sends to the row GEMM must not take the fused GEMV either.
-      if (kc::GemmRowsSupports(k, g.x, g.w)) gemv = false;
+      if (RowGemm(k, g.x, g.w)) gemv = false;
     }
     if (act.dtype != x.dtype || w_gate_up.shape[0] % 2 != 0 || split == m || !(rows_gemm || gemv)) {
       Backend::MatmulGatedAct(x, w_gate_up, gate_up, act, gate_act, throughput_rows);

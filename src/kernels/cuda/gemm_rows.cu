@@ -9,26 +9,29 @@
 //   0; the four quarter sums are then added in the order ((p0 + p1) + p2) + p3 in f32,
 //   and the sum is rounded (and added to y) once. Each mma output element depends only
 //   on its A row, its B column and its accumulator, so none of this depends on m, on
-//   the other rows of x, or on how rows are tiled: m only chooses how many tokens a
-//   warp carries (8 … 128) and how many token tiles the grid has.
+//   the other rows of x, or on how rows are tiled: m only chooses the token tile (16,
+//   64 or 128 tokens) and how many token tiles the grid has.
 //
-// The schedule: a cluster of 4 CTAs owns a tile of 128 weight rows and one tile of
-// tokens; CTA q of the cluster computes quarter q. Each of its 8 warps streams 16
-// weight rows straight from global memory into registers (16-byte streaming loads,
-// U chunks in flight, the first U issued before the grid-dependency wait, as the GEMV
-// does) and is the mma's A operand (weights as rows: 16 per mma, so one token wastes
-// 7 of 8 B columns rather than 15 of 16 A rows); tokens are the B operand, read
-// through L1, where the 8 warps share them. The partial sums go to shared memory and
-// CTA q adds the four quarters of rows [32q, 32q + 32) of the tile through
-// distributed shared memory (so the K split costs no global scratch and no second
-// kernel), then stores.
+// The schedule: a cluster of 4 CTAs owns a tile of 128 weight rows and one tile of BT
+// tokens; CTA q of the cluster computes quarter q. It stages chunk after chunk of the
+// tile's weight rows and tokens in shared memory with cp.async, kStages chunks deep
+// (the first stages' weights issued before the grid-dependency wait: no kernel writes
+// weights). Warp w computes weight rows 32·(w % 4) + [0, 32) (two A fragments: weights
+// are the mma's A operand, 16 rows per mma, so one token wastes 7 of 8 B columns
+// rather than 15 of 16 A rows) against tokens (BT / 2)·(w / 4) + [0, BT / 2), so each
+// token fragment read from shared memory feeds two weight fragments. The partial sums
+// go to shared memory (over the drained stages) and CTA q adds the four quarters of
+// rows [32q, 32q + 32) of the tile through distributed shared memory (so the K split
+// costs no global scratch and no second kernel), then stores.
 //
 // Fragment layout with a permuted k (the same for A and B, so the dot product is
-// unchanged): lane l = 4g + t loads, of each row it serves, the two 16-byte vectors
+// unchanged): lane l = 4g + t reads, of each row it serves, the two 16-byte vectors
 // holding chunk elements [8t, 8t + 8) and [32 + 8t, 32 + 8t + 8), 8 registers
 // r[0..7] of two bf16 each; k16 step s uses r[2s] where the mma expects logical k
-// (2t, 2t + 1) and r[2s + 1] for (2t + 8, 2t + 9). A row's 64 chunk bytes are then
-// two 64-byte runs per load instead of 4-byte pieces.
+// (2t, 2t + 1) and r[2s + 1] for (2t + 8, 2t + 9). A stage is [128 weight rows][8
+// vectors of 16 bytes], then [BT tokens][8]; vector v of row r sits at position
+// v ^ 4·(r & 1), so the 8 lanes of a quarter-warp phase (rows g and g + 1) read
+// disjoint banks.
 //
 // sm_90 only (clusters); GemmRowsSupports says false elsewhere and the backend keeps
 // the GEMV, which is batch-invariant too.
@@ -41,20 +44,15 @@
 namespace ax::kernels::cuda {
 namespace {
 
-namespace cg = cooperative_groups;
-using detail::Bf16ToF32;
-using detail::F32ToBf16;
-
 constexpr int kWarps = 8;
 constexpr int kThreads = 32 * kWarps;
-constexpr int kWarpRows = 16;
-constexpr int kTileRows = kWarps * kWarpRows;  // 128 weight rows per cluster
-constexpr int kQuarters = 4;                   // CTAs per cluster (k quarters)
-constexpr int kChunk = 64;                     // k elements per chunk
-[[maybe_unused]] constexpr int kChunkVecs = kChunk / 8;         // 16-byte vectors per row and chunk
+constexpr int kTileRows = 128;  // weight rows per cluster
+constexpr int kQuarters = 4;    // CTAs per cluster (k quarters)
+constexpr int kChunk = 64;      // k elements per chunk
+[[maybe_unused]] constexpr int kChunkVecs = kChunk / 8;  // 16-byte vectors per row and chunk
 
 // One k16 step: d (16 weight rows x 8 tokens, f32) += a (16 x 16) · b (16 x 8).
-[[maybe_unused]] __device__ __forceinline__ void Mma(float (&d)[4], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t b0,
+__device__ __forceinline__ void Mma(float (&d)[4], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t b0,
                                     uint32_t b1) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
   asm("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
@@ -64,14 +62,28 @@ constexpr int kChunk = 64;                     // k elements per chunk
 #endif
 }
 
-[[maybe_unused]] __device__ __forceinline__ uint32_t Reg(const uint4& lo, const uint4& hi, int i) {
-  // Compile-time i only (unrolled loops), so the vectors stay in registers.
+// Register i (0..7) of a lane's chunk fragment: lo holds chunk elements [8t, 8t + 8),
+// hi [32 + 8t, 32 + 8t + 8). Compile-time i only (unrolled loops), so the vectors stay
+// in registers.
+__device__ __forceinline__ uint32_t Reg(const uint4& lo, const uint4& hi, int i) {
   const uint4& v = i < 4 ? lo : hi;
   switch (i % 4) {
     case 0: return v.x;
     case 1: return v.y;
     case 2: return v.z;
     default: return v.w;
+  }
+}
+
+// The four k16 steps of one chunk for one 16-row A fragment (rows g: a_lo/a_hi, rows
+// g + 8: b_lo/b_hi) and one 8-token B fragment (x_lo/x_hi): step s uses registers 2s
+// and 2s + 1, which hold logical k (2t, 2t + 1) and (2t + 8, 2t + 9) of the permuted k.
+[[maybe_unused]] __device__ __forceinline__ void ChunkMma(float (&d)[4], const uint4& a_lo, const uint4& a_hi, const uint4& b_lo,
+                                         const uint4& b_hi, const uint4& x_lo, const uint4& x_hi) {
+#pragma unroll
+  for (int s = 0; s < 4; ++s) {
+    Mma(d, Reg(a_lo, a_hi, 2 * s), Reg(b_lo, b_hi, 2 * s), Reg(a_lo, a_hi, 2 * s + 1), Reg(b_lo, b_hi, 2 * s + 1),
+        Reg(x_lo, x_hi, 2 * s), Reg(x_lo, x_hi, 2 * s + 1));
   }
 }
 
@@ -114,70 +126,27 @@ struct Mat {
   return r;
 }
 
-// Partial sums of one warp: 16 weight rows (row pointers ra for rows g, rb for rows
-// g + 8 of the lane) against NT8 x 8 tokens from t0, over chunks [cb, ce).
-// acc[j][0..1]: row g, tokens 8j + 2t, +1; acc[j][2..3]: row g + 8.
-template <int NT8, int U>
-__device__ __forceinline__ void WarpQuarter(const RowsArgs& a, const uint4* __restrict__ ra,
-                                            const uint4* __restrict__ rb, int64_t t0, int64_t cb, int64_t ce,
-                                            float (&acc)[NT8][4]) {
-  const int lane = static_cast<int>(threadIdx.x % 32), g = lane / 4, t = lane % 4;
-#pragma unroll
-  for (int j = 0; j < NT8; ++j) acc[j][0] = acc[j][1] = acc[j][2] = acc[j][3] = 0.0f;
-  // Token rows of the lane's B columns, clamped into [0, m) (rows past m compute
-  // duplicates that are never stored).
-  // 32-bit offsets (in 16-byte vectors) keep NT8 pointers out of the register budget.
-  const int64_t kv = a.k / 8;
-  const uint4* xb = reinterpret_cast<const uint4*>(a.x) + t;
-  uint32_t xo[NT8];
-#pragma unroll
-  for (int j = 0; j < NT8; ++j) {
-    const int64_t tok = t0 + 8 * j + g;
-    xo[j] = static_cast<uint32_t>((tok < a.m ? tok : a.m - 1) * kv);
-  }
-  ra += t;
-  rb += t;
-  // wv[u]: chunk (base + u)'s four weight vectors: row g lo/hi, row g + 8 lo/hi.
-  uint4 wv[U][4];
-#pragma unroll
-  for (int u = 0; u < U; ++u) {
-    const int64_t c = cb + u;
-    if (c < ce) {
-      wv[u][0] = detail::LoadStreaming(ra + c * kChunkVecs);
-      wv[u][1] = detail::LoadStreaming(ra + c * kChunkVecs + 4);
-      wv[u][2] = detail::LoadStreaming(rb + c * kChunkVecs);
-      wv[u][3] = detail::LoadStreaming(rb + c * kChunkVecs + 4);
-    }
-  }
-  detail::GridDependencyWait();
-  detail::LaunchDependents();
-  for (int64_t base = cb; base < ce; base += U) {
-#pragma unroll
-    for (int u = 0; u < U; ++u) {
-      const int64_t c = base + u;
-      if (c < ce) {
-#pragma unroll
-        for (int j = 0; j < NT8; ++j) {
-          const uint4* xp = xb + xo[j] + c * kChunkVecs;
-          const uint4 x0 = __ldg(xp), x1 = __ldg(xp + 4);
-#pragma unroll
-          for (int s = 0; s < 4; ++s) {
-            Mma(acc[j], Reg(wv[u][0], wv[u][1], 2 * s), Reg(wv[u][2], wv[u][3], 2 * s),
-                Reg(wv[u][0], wv[u][1], 2 * s + 1), Reg(wv[u][2], wv[u][3], 2 * s + 1), Reg(x0, x1, 2 * s),
-                Reg(x0, x1, 2 * s + 1));
-          }
-        }
-        const int64_t next = c + U;
-        if (next < ce) {
-          wv[u][0] = detail::LoadStreaming(ra + next * kChunkVecs);
-          wv[u][1] = detail::LoadStreaming(ra + next * kChunkVecs + 4);
-          wv[u][2] = detail::LoadStreaming(rb + next * kChunkVecs);
-          wv[u][3] = detail::LoadStreaming(rb + next * kChunkVecs + 4);
-        }
-      }
-    }
-  }
+template <bool kSilu>
+__device__ __forceinline__ Mat TileMat(const RowsArgs& a) {
+  return kSilu ? Mat{a.w[0], a.y[0], 2 * a.f, blockIdx.y} : PickMat(a, blockIdx.y);
 }
+
+// The weight row of tile-local row r (0..127), clamped into the matrix (rows past n
+// compute duplicates that are never stored). SiLU tiles: 64 gate rows, then the
+// matching 64 up rows.
+template <bool kSilu>
+__device__ __forceinline__ int64_t TileRow(const RowsArgs& a, const Mat& mat, int r) {
+  if constexpr (kSilu) return (r < 64 ? 0 : a.f) + mat.tile * 64 + (r % 64);
+  const int64_t row = mat.tile * kTileRows + r;
+  return row < mat.n ? row : mat.n - 1;
+}
+
+// Chunks [begin, end) of k quarter q: the same for every m.
+[[maybe_unused]] __device__ __forceinline__ int64_t QuarterBegin(int64_t k, int q) { return q * (k / kChunk) / kQuarters; }
+
+// Shared-memory partial sums: [kTileRows][bt + 4] f32 (padded rows), bt tokens.
+__host__ __device__ constexpr int PartStride(int bt) { return bt + 4; }
+constexpr size_t PartBytes(int bt) { return sizeof(float) * kTileRows * PartStride(bt); }
 
 template <typename T>
 __device__ __forceinline__ void StoreOut(void* y, int64_t idx, float v, bool y_f32, bool accumulate) {
@@ -186,57 +155,24 @@ __device__ __forceinline__ void StoreOut(void* y, int64_t idx, float v, bool y_f
     *p = accumulate ? *p + v : v;
   } else {
     T* p = static_cast<T*>(y) + idx;
-    *p = F32ToBf16(accumulate ? Bf16ToF32(*p) + v : v);
+    *p = detail::F32ToBf16(accumulate ? detail::Bf16ToF32(*p) + v : v);
   }
 }
 
-// Shared-memory partials: [kTileRows][BT + 4] f32 (padded rows).
-template <int NT8>
-__host__ __device__ constexpr int PartStride() {
-  return 8 * NT8 + 4;
-}
-template <int NT8>
-constexpr size_t PartBytes() {
-  return sizeof(float) * kTileRows * PartStride<NT8>();
-}
-
-// grid: x = kQuarters x token tiles (the cluster's CTAs are one token tile's
-// quarters), y = row tiles (of all matrices; SiLU: f / 64).
-template <int NT8, int U, bool kSilu>
-__global__ void __launch_bounds__(kThreads, NT8 <= 4 && U <= 4 ? 2 : 1) GemmRowsKernel(const RowsArgs a) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-  extern __shared__ float4 smem4[];
-  float* part = reinterpret_cast<float*>(smem4);
-  constexpr int kBt = 8 * NT8, kS = PartStride<NT8>();
+// Every CTA of the cluster has written its quarter's partials of the tile (tokens
+// [t0, t0 + kBt)) to `part`; CTA q adds the four quarters in rank order,
+// ((p0 + p1) + p2) + p3, through distributed shared memory and stores rows 32q + [0, 32)
+// of the tile (SiLU: act columns tile·64 + 16q + [0, 16)).
+template <int kBt, bool kSilu>
+__device__ __forceinline__ void ReduceQuartersAndStore(const RowsArgs& a, const Mat& mat, float* part, int64_t t0) {
+  namespace cg = cooperative_groups;
+  constexpr int kS = PartStride(kBt);
   cg::cluster_group cluster = cg::this_cluster();
   const int q = static_cast<int>(cluster.block_rank());
-  const int warp = static_cast<int>(threadIdx.x / 32), lane = static_cast<int>(threadIdx.x % 32);
-  const int g = lane / 4, t = lane % 4;
-  const int64_t t0 = static_cast<int64_t>(blockIdx.x / kQuarters) * kBt;
-  const Mat mat = kSilu ? Mat{a.w[0], a.y[0], 2 * a.f, blockIdx.y} : PickMat(a, blockIdx.y);
-  // The warp's first weight row: SiLU tiles are 64 gate rows (warps 0-3) and the
-  // matching 64 up rows (warps 4-7).
-  const int64_t row0 = kSilu ? (warp < 4 ? 0 : a.f) + mat.tile * 64 + kWarpRows * (warp % 4)
-                             : mat.tile * kTileRows + kWarpRows * warp;
-  const int64_t rows_a = row0 + g < mat.n ? row0 + g : mat.n - 1;
-  const int64_t rows_b = row0 + g + 8 < mat.n ? row0 + g + 8 : mat.n - 1;
-  const uint4* ra = reinterpret_cast<const uint4*>(mat.w + rows_a * a.k);
-  const uint4* rb = reinterpret_cast<const uint4*>(mat.w + rows_b * a.k);
-  const int64_t chunks = a.k / kChunk;
-  float acc[NT8][4];
-  WarpQuarter<NT8, U>(a, ra, rb, t0, q * chunks / kQuarters, (q + 1) * chunks / kQuarters, acc);
-
-#pragma unroll
-  for (int j = 0; j < NT8; ++j) {
-    float* p = part + (kWarpRows * warp + g) * kS + 8 * j + 2 * t;
-    *reinterpret_cast<float2*>(p) = make_float2(acc[j][0], acc[j][1]);
-    *reinterpret_cast<float2*>(p + 8 * kS) = make_float2(acc[j][2], acc[j][3]);
-  }
   cluster.sync();
   const float* parts[kQuarters];
 #pragma unroll
   for (int r = 0; r < kQuarters; ++r) parts[r] = cluster.map_shared_rank(part, r);
-  // The sum of a tile-local row and token over the quarters, in rank order.
   auto sum = [&](int row, int tok) {
     const int i = row * kS + tok;
     float s = parts[0][i] + parts[1][i];
@@ -244,7 +180,6 @@ __global__ void __launch_bounds__(kThreads, NT8 <= 4 && U <= 4 ? 2 : 1) GemmRows
     return s + parts[3][i];
   };
   if constexpr (kSilu) {
-    // CTA q: act columns tile*64 + 16q + [0, 16).
     for (int e = static_cast<int>(threadIdx.x); e < 16 * kBt; e += kThreads) {
       const int i = e % 16, tok = e / 16;
       const int64_t m = t0 + tok;
@@ -252,11 +187,10 @@ __global__ void __launch_bounds__(kThreads, NT8 <= 4 && U <= 4 ? 2 : 1) GemmRows
         const float gate = detail::RoundBf16(sum(16 * q + i, tok));
         const float up = detail::RoundBf16(sum(64 + 16 * q + i, tok));
         static_cast<uint16_t*>(a.y[0])[m * a.f + mat.tile * 64 + 16 * q + i] =
-            F32ToBf16(detail::SiluTimes(gate, up));
+            detail::F32ToBf16(detail::SiluTimes(gate, up));
       }
     }
   } else {
-    // CTA q: rows 32q + [0, 32) of the tile.
     for (int e = static_cast<int>(threadIdx.x); e < 32 * kBt; e += kThreads) {
       const int i = e % 32, tok = e / 32;
       const int64_t m = t0 + tok, row = mat.tile * kTileRows + 32 * q + i;
@@ -264,17 +198,13 @@ __global__ void __launch_bounds__(kThreads, NT8 <= 4 && U <= 4 ? 2 : 1) GemmRows
     }
   }
   cluster.sync();  // no CTA leaves while another still reads its shared memory
-#endif
 }
 
-template <int NT8, int U, bool kSilu>
-cudaError_t LaunchTile(const RowsArgs& a, unsigned row_tiles, cudaStream_t stream) {
-  auto* kernel = GemmRowsKernel<NT8, U, kSilu>;
-  constexpr size_t smem = PartBytes<NT8>();
-  static const cudaError_t attr = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                                       static_cast<int>(smem));
-  if (attr != cudaSuccess) return attr;
-  const int64_t bt = 8 * NT8;
+// Launches `kernel` on clusters of kQuarters CTAs: grid x = kQuarters x token tiles of
+// bt tokens, y = row tiles; with programmatic stream serialization when PDL is on.
+template <typename Kernel>
+cudaError_t LaunchClusters(Kernel kernel, const RowsArgs& a, int bt, unsigned row_tiles, size_t smem,
+                           cudaStream_t stream) {
   const unsigned token_tiles = static_cast<unsigned>((a.m + bt - 1) / bt);
   cudaLaunchConfig_t cfg{};
   cfg.gridDim = dim3(kQuarters * token_tiles, row_tiles);
@@ -293,22 +223,164 @@ cudaError_t LaunchTile(const RowsArgs& a, unsigned row_tiles, cudaStream_t strea
   return cudaLaunchKernelEx(&cfg, kernel, a);
 }
 
-// Tokens per warp by m: the smallest tile of 8, 16, 32 or 64 that holds every row,
-// else 128 per token tile. Only the schedule changes with m (see the top).
-// AX_CUDA_GEMM_ROWS_DEEP=1 keeps 8 chunks in flight per warp instead of 4 for m <= 16
-// (one CTA per SM instead of two; A/B timing: the prefetch depth changes no bits).
+constexpr int kRowBytes = kChunk * 2;  // one row's chunk: 128 bytes, 8 vectors
+
+[[maybe_unused]] __device__ __forceinline__ uint32_t SharedAddr(const void* p) {
+  return static_cast<uint32_t>(__cvta_generic_to_shared(p));
+}
+
+[[maybe_unused]] __device__ __forceinline__ void CopyAsync16(uint32_t dst, const void* src) {
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(dst), "l"(src) : "memory");
+}
+[[maybe_unused]] __device__ __forceinline__ void CommitGroup() { asm volatile("cp.async.commit_group;" ::: "memory"); }
+template <int N>
+__device__ __forceinline__ void WaitGroup() {
+  asm volatile("cp.async.wait_group %0;" ::"n"(N) : "memory");
+}
+
+// Byte offset of vector v of row r within a [rows][8] block.
+[[maybe_unused]] __device__ __forceinline__ int Swizzled(int r, int v) { return r * kRowBytes + ((v ^ (4 * (r & 1))) * 16); }
+
+template <int kBt, int kStages>
+constexpr size_t SmemBytes() {
+  const size_t pipeline = static_cast<size_t>(kStages) * (kTileRows + kBt) * kRowBytes;
+  return pipeline > PartBytes(kBt) ? pipeline : PartBytes(kBt);
+}
+
+template <int kBt, int kStages, bool kSilu>
+__global__ void __launch_bounds__(kThreads, kBt <= 64 ? 2 : 1) GemmRowsKernel(const RowsArgs a) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  extern __shared__ float4 smem4[];
+  char* smem = reinterpret_cast<char*>(smem4);
+  constexpr int kStageBytes = (kTileRows + kBt) * kRowBytes;
+  constexpr int kWVecs = kTileRows * kChunkVecs / kThreads;  // weight vectors per thread and chunk: 4
+  constexpr int kXTotal = kBt * kChunkVecs;
+  constexpr int kXVecs = (kXTotal + kThreads - 1) / kThreads;  // token vectors per thread and chunk: 1 to 4
+  constexpr int kNT8 = kBt / 16;                             // token fragments per warp
+  const int q = static_cast<int>(cooperative_groups::this_cluster().block_rank());
+  const int tid = static_cast<int>(threadIdx.x), warp = tid / 32, lane = tid % 32;
+  const int g = lane / 4, t = lane % 4;
+  const int64_t t0 = static_cast<int64_t>(blockIdx.x / kQuarters) * kBt;
+  const Mat mat = TileMat<kSilu>(a);
+  const int64_t cb = QuarterBegin(a.k, q), chunks = QuarterBegin(a.k, q + 1) - cb;
+
+  // This thread's copies: weight vectors tid + 256i, token vectors likewise (row =
+  // index / 8, vector = index % 8), with their global sources at chunk cb.
+  const uint16_t* wsrc[kWVecs];
+  int wdst[kWVecs];
+#pragma unroll
+  for (int i = 0; i < kWVecs; ++i) {
+    const int idx = tid + kThreads * i, r = idx / kChunkVecs, v = idx % kChunkVecs;
+    wsrc[i] = mat.w + TileRow<kSilu>(a, mat, r) * a.k + cb * kChunk + 8 * v;
+    wdst[i] = Swizzled(r, v);
+  }
+  const uint16_t* xsrc[kXVecs];
+  int xdst[kXVecs];
+#pragma unroll
+  for (int i = 0; i < kXVecs; ++i) {
+    const int idx = (tid + kThreads * i) % kXTotal, r = idx / kChunkVecs, v = idx % kChunkVecs;
+    const int64_t tok = t0 + r < a.m ? t0 + r : a.m - 1;
+    xsrc[i] = a.x + tok * a.k + cb * kChunk + 8 * v;
+    xdst[i] = kTileRows * kRowBytes + Swizzled(r, v);
+  }
+  const uint32_t base = SharedAddr(smem);
+  auto load_w = [&](int64_t c) {  // chunk cb + c into its stage
+    const uint32_t st = base + static_cast<uint32_t>((c % kStages) * kStageBytes);
+#pragma unroll
+    for (int i = 0; i < kWVecs; ++i) CopyAsync16(st + wdst[i], wsrc[i] + c * kChunk);
+  };
+  auto load_x = [&](int64_t c) {
+    const uint32_t st = base + static_cast<uint32_t>((c % kStages) * kStageBytes);
+#pragma unroll
+    for (int i = 0; i < kXVecs; ++i)
+      if (kXTotal % kThreads == 0 || tid + kThreads * i < kXTotal) CopyAsync16(st + xdst[i], xsrc[i] + c * kChunk);
+  };
+
+  // Prologue: the weights of the first kStages - 1 chunks before the wait (no kernel
+  // writes weights), then their tokens, one commit group per chunk (empty past the end,
+  // so the group count stays uniform).
+#pragma unroll
+  for (int c = 0; c < kStages - 1; ++c)
+    if (c < chunks) load_w(c);
+  detail::GridDependencyWait();
+  detail::LaunchDependents();
+#pragma unroll
+  for (int c = 0; c < kStages - 1; ++c) {
+    if (c < chunks) load_x(c);
+    CommitGroup();
+  }
+
+  float acc[2][kNT8][4];
+#pragma unroll
+  for (int f = 0; f < 2; ++f)
+#pragma unroll
+    for (int j = 0; j < kNT8; ++j) acc[f][j][0] = acc[f][j][1] = acc[f][j][2] = acc[f][j][3] = 0.0f;
+  const int wrow = 32 * (warp % 4), wtok = (kBt / 2) * (warp / 4);
+  for (int64_t c = 0; c < chunks; ++c) {
+    WaitGroup<kStages - 2>();  // chunk c has landed (for this thread) ...
+    __syncthreads();           // ... for every thread, and chunk c - 1's stage is free
+    const int64_t next = c + kStages - 1;
+    if (next < chunks) {
+      load_w(next);
+      load_x(next);
+    }
+    CommitGroup();
+    const char* st = smem + (c % kStages) * kStageBytes;
+    uint4 w[2][4];  // fragment f: row g lo/hi, row g + 8 lo/hi
+#pragma unroll
+    for (int f = 0; f < 2; ++f) {
+      const int r = wrow + 16 * f + g;
+      w[f][0] = *reinterpret_cast<const uint4*>(st + Swizzled(r, t));
+      w[f][1] = *reinterpret_cast<const uint4*>(st + Swizzled(r, 4 + t));
+      w[f][2] = *reinterpret_cast<const uint4*>(st + Swizzled(r + 8, t));
+      w[f][3] = *reinterpret_cast<const uint4*>(st + Swizzled(r + 8, 4 + t));
+    }
+    const char* xs = st + kTileRows * kRowBytes;
+#pragma unroll
+    for (int j = 0; j < kNT8; ++j) {
+      const int r = wtok + 8 * j + g;
+      const uint4 x_lo = *reinterpret_cast<const uint4*>(xs + Swizzled(r, t));
+      const uint4 x_hi = *reinterpret_cast<const uint4*>(xs + Swizzled(r, 4 + t));
+#pragma unroll
+      for (int f = 0; f < 2; ++f) ChunkMma(acc[f][j], w[f][0], w[f][1], w[f][2], w[f][3], x_lo, x_hi);
+    }
+  }
+  WaitGroup<0>();
+  __syncthreads();  // every warp is done with the stages: the partials reuse them
+
+  float* part = reinterpret_cast<float*>(smem);
+  constexpr int kS = PartStride(kBt);
+#pragma unroll
+  for (int f = 0; f < 2; ++f) {
+#pragma unroll
+    for (int j = 0; j < kNT8; ++j) {
+      float* p = part + (wrow + 16 * f + g) * kS + wtok + 8 * j + 2 * t;
+      *reinterpret_cast<float2*>(p) = make_float2(acc[f][j][0], acc[f][j][1]);
+      *reinterpret_cast<float2*>(p + 8 * kS) = make_float2(acc[f][j][2], acc[f][j][3]);
+    }
+  }
+  ReduceQuartersAndStore<kBt, kSilu>(a, mat, part, t0);
+#endif
+}
+
+template <int kBt, int kStages, bool kSilu>
+cudaError_t LaunchTile(const RowsArgs& a, unsigned row_tiles, cudaStream_t stream) {
+  auto* kernel = GemmRowsKernel<kBt, kStages, kSilu>;
+  constexpr size_t smem = SmemBytes<kBt, kStages>();
+  static const cudaError_t attr = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                                       static_cast<int>(smem));
+  if (attr != cudaSuccess) return attr;
+  return LaunchClusters(kernel, a, kBt, row_tiles, smem, stream);
+}
+
+// Token tiles by m: 16 tokens (6 stages of 18 KB, two CTAs per SM), 64 (4 stages of
+// 24 KB, two CTAs per SM), 128 (4 stages of 32 KB, one). Only the schedule changes
+// with m (see the top).
 template <bool kSilu>
 cudaError_t LaunchRows(const RowsArgs& a, unsigned row_tiles, cudaStream_t stream) {
-  static const bool deep = EnvSwitch("AX_CUDA_GEMM_ROWS_DEEP", false);
-  if (a.m <= 8) {
-    return deep ? LaunchTile<1, 8, kSilu>(a, row_tiles, stream) : LaunchTile<1, 4, kSilu>(a, row_tiles, stream);
-  }
-  if (a.m <= 16) {
-    return deep ? LaunchTile<2, 8, kSilu>(a, row_tiles, stream) : LaunchTile<2, 4, kSilu>(a, row_tiles, stream);
-  }
-  if (a.m <= 32) return LaunchTile<4, 4, kSilu>(a, row_tiles, stream);
-  if (a.m <= 64) return LaunchTile<8, 2, kSilu>(a, row_tiles, stream);
-  return LaunchTile<16, 2, kSilu>(a, row_tiles, stream);
+  if (a.m <= 16) return LaunchTile<16, 6, kSilu>(a, row_tiles, stream);
+  if (a.m <= 64) return LaunchTile<64, 4, kSilu>(a, row_tiles, stream);
+  return LaunchTile<128, 4, kSilu>(a, row_tiles, stream);
 }
 
 bool DeviceHasClusters() {
@@ -324,10 +396,7 @@ bool DeviceHasClusters() {
 }  // namespace
 
 bool GemmRowsSupports(int64_t k, const void* x, const void* w) {
-  // Opt-in (AX_CUDA_GEMM_ROWS=1) until a GPU run has checked it against the reference
-  // and measured it beside the GEMV (docs/performance.md, experiment 42).
-  static const bool on = EnvSwitch("AX_CUDA_GEMM_ROWS", false);
-  return on && k > 0 && k % kChunk == 0 && detail::Aligned16(x) && detail::Aligned16(w) && DeviceHasClusters();
+  return k > 0 && k % kChunk == 0 && detail::Aligned16(x) && detail::Aligned16(w) && DeviceHasClusters();
 }
 
 bool GemmRowsSiluSupports(int64_t f, int64_t k, const void* x, const void* w) {
