@@ -72,21 +72,35 @@ TEST_P(CudaAffine, MatmulMatchesRef) {
   }
 }
 
+// A row's bits at every bit width: the last rows of a batch of 11 (three GEMV launches)
+// alone, and the batch's first row among other companions, at 1 to 8 rows.
 TEST_P(CudaAffine, RowsAreBatchInvariant) {
   AX_REQUIRE_CUDA();
   Backend& be = Be();
   const int64_t m = 11, n = 1030, k = 2048;
-  const auto a = kernels::testing::RandomAffine(n, k, 4, 64, DType::kBF16, 3);
-  const TensorView w = Upload(be, a, n, k);
-  const std::vector<float> x = RandomBf16(static_cast<size_t>(m * k), 5);
-  TensorView all = Poisoned(be, Act(), Shape{m, n});
-  be.Matmul(ToDevice(be, x, Act(), Shape{m, k}), w, all, false, 0);
-  const std::vector<float> batched = ToHost(be, all);
-  for (int64_t rows : {1, 2, 5}) {
-    const std::vector<float> xs(x.end() - rows * k, x.end());
-    TensorView part = Poisoned(be, Act(), Shape{rows, n});
-    be.Matmul(ToDevice(be, xs, Act(), Shape{rows, k}), w, part, false, rows);  // as prompt rows, too
-    EXPECT_EQ(ToHost(be, part), std::vector<float>(batched.end() - rows * n, batched.end())) << "rows " << rows;
+  for (int bits : {2, 3, 4, 5, 6, 8}) {
+    const int group = bits == 3 ? 32 : bits == 6 ? 128 : 64;
+    const auto a = kernels::testing::RandomAffine(n, k, bits, group, DType::kBF16, static_cast<uint32_t>(3 + bits));
+    const TensorView w = Upload(be, a, n, k);
+    const std::vector<float> x = RandomBf16(static_cast<size_t>(m * k), 5);
+    TensorView all = Poisoned(be, Act(), Shape{m, n});
+    be.Matmul(ToDevice(be, x, Act(), Shape{m, k}), w, all, false, 0);
+    const std::vector<float> batched = ToHost(be, all);
+    for (int64_t rows : {1, 2, 3, 4, 5, 8}) {
+      const std::vector<float> xs(x.end() - rows * k, x.end());
+      TensorView part = Poisoned(be, Act(), Shape{rows, n});
+      be.Matmul(ToDevice(be, xs, Act(), Shape{rows, k}), w, part, false, rows);  // as prompt rows, too
+      EXPECT_EQ(ToHost(be, part), std::vector<float>(batched.end() - rows * n, batched.end()))
+          << "bits " << bits << " rows " << rows;
+      std::vector<float> xm(x.begin(), x.begin() + k);
+      for (int64_t r = 1; r < rows; ++r) xm.insert(xm.end(), x.begin() + (m - r) * k, x.begin() + (m - r + 1) * k);
+      TensorView mixed = Poisoned(be, Act(), Shape{rows, n});
+      be.Matmul(ToDevice(be, xm, Act(), Shape{rows, k}), w, mixed, false, 0);
+      const std::vector<float> got = ToHost(be, mixed);
+      EXPECT_EQ(std::vector<float>(got.begin(), got.begin() + n),
+                std::vector<float>(batched.begin(), batched.begin() + n))
+          << "bits " << bits << " rows " << rows << " (first row, other companions)";
+    }
   }
 }
 

@@ -212,8 +212,9 @@ TEST(CudaModels, F32ModeGreedyMatchesReference) {
 
 // Sampled requests on the device, against a run beside a neighbour with top_k 100
 // (more than the 64 candidates) that makes every step read logits and sample on the
-// host: the same tokens and logprobs. Both prompts together stay within the
-// row-invariant GEMV (at most kGemvMaxRows prompt rows), so batching changes no bits.
+// host: the same tokens and logprobs. Prompt rows and generated rows are both
+// batch-invariant (the fixed-algorithm prompt matmul, the row GEMM), so batching
+// changes no bits.
 //  - top-p 0.9 alone (direct and n-gram): candidates and the row's mass (RowMass, in the
 //    recorded graphs), logits for the rows these cannot decide;
 //  - penalised greedy, top-k and top-p: penalties applied to the logits in the graph;

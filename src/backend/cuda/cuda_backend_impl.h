@@ -16,6 +16,7 @@
 
 #include "backend/backend.h"
 #include "backend/cuda/device_arena.h"
+#include "base/env.h"
 #include "kernels/cuda/kernels.h"
 
 namespace ax {
@@ -151,6 +152,9 @@ class CudaBackend final : public Backend {
   // Generated bf16 rows on the tensor-core row GEMM instead of the GEMV, for every
   // matrix it serves (BackendOptions::max_generated_rows).
   const bool row_gemm_;
+  // bf16 prompt rows through CublasMatmulFixed: batch-invariant (on an H100 the greedy
+  // ids of a request no longer change with the concurrency, at the same TTFT).
+  const bool fixed_prompt_gemm_ = EnvSwitch("AX_CUDA_PROMPT_GEMM_FIXED", true);
   bool RowGemm(int64_t k, const void* x, const void* w) const { return row_gemm_ && kernels::cuda::GemmRowsSupports(k, x, w); }
   bool RowGemmSilu(int64_t f, int64_t k, const void* x, const void* w) const {
     return row_gemm_ && kernels::cuda::GemmRowsSiluSupports(f, k, x, w);

@@ -132,7 +132,10 @@ void CudaBackend::Matmul(const TensorView& x, const TensorView& w, TensorView y,
   }
 }
 
-// Prompt rows: the GEMV for a few rows, cuBLAS above (f32 x: split into bf16 hi + lo).
+// Prompt rows with bf16 x: every row through cuBLASLt with one algorithm per matrix
+// (CublasMatmulFixed), so a prompt row's bits do not depend on how many prompt rows
+// share the step (AX_CUDA_PROMPT_GEMM_FIXED=0: the GEMV for a few rows and
+// cublasGemmEx's heuristic above, as before). f32 x: the GEMV, or bf16 hi + lo GEMMs.
 // Generated rows, drafts and logits: with bf16 x, the tensor-core row GEMM
 // (LaunchGemmRows, all rows in one launch) when the matrix allows it (k % 64 == 0,
 // sm_90), else the GEMV in groups of at most kGemvMaxRows rows (also the f32 precision
@@ -151,7 +154,9 @@ void CudaBackend::MatmulAs(const TensorView& x, const TensorView& w, TensorView 
     if constexpr (std::is_same_v<T, kc::bf16_bits>) {
       const int64_t split = std::clamp<int64_t>(throughput_rows, 0, m);
       const size_t elems = static_cast<size_t>(w.shape[0] * k);
-      if (split > kc::kGemvMaxRows && error_.ok()) {
+      // Batch-invariant prompt rows (fixed_prompt_gemm_): every prompt row this way,
+      // so a row's bits do not depend on the prompt chunk's size.
+      if ((split > kc::kGemvMaxRows || (fixed_prompt_gemm_ && split > 0)) && error_.ok()) {
         if (elems > affine_scratch_elems_) {
           auto buf = arena_.Alloc(elems * sizeof(uint16_t), "the bf16 dequantization of an affine matrix");
           if (!buf.ok()) {
@@ -176,7 +181,7 @@ void CudaBackend::MatmulAs(const TensorView& x, const TensorView& w, TensorView 
         p.n = w.shape[0];
         p.k = k;
         p.m = split;
-        Note(kc::CublasMatmul(cublas_, p));
+        Note(fixed_prompt_gemm_ ? kc::CublasMatmulFixed(p, stream_) : kc::CublasMatmul(cublas_, p));
         r0 = split;
       }
     }
@@ -209,11 +214,17 @@ void CudaBackend::MatmulAs(const TensorView& x, const TensorView& w, TensorView 
   };
   if (split > 0) {
     const kc::MatmulParamsT<T> p = part(0, split);
-    if (p.m <= kc::kGemvMaxRows) {
+    if constexpr (std::is_same_v<T, float>) {
+      if (p.m <= kc::kGemvMaxRows) {
+        Note(kc::LaunchGemv(p, stream_));
+      } else {
+        AX_CHECK_MSG(p.y_f32, "cuda Matmul: f32 activations need an f32 output");
+        Note(kc::CublasMatmulSplit(cublas_, p, split_hi_, split_lo_, static_cast<int64_t>(kSplitElems), stream_));
+      }
+    } else if (fixed_prompt_gemm_) {
+      Note(kc::CublasMatmulFixed(p, stream_));
+    } else if (p.m <= kc::kGemvMaxRows) {
       Note(kc::LaunchGemv(p, stream_));
-    } else if constexpr (std::is_same_v<T, float>) {
-      AX_CHECK_MSG(p.y_f32, "cuda Matmul: f32 activations need an f32 output");
-      Note(kc::CublasMatmulSplit(cublas_, p, split_hi_, split_lo_, static_cast<int64_t>(kSplitElems), stream_));
     } else {
       Note(kc::CublasMatmul(cublas_, p));
     }

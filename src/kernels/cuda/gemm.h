@@ -17,6 +17,11 @@ Status CublasStatus(cublasStatus_t s, const char* what);
 // REQUIRES: `handle` is bound to the caller's stream (cublasSetStream).
 Status CublasMatmul(cublasHandle_t handle, const MatmulParams& p);
 
+// The same product through cuBLASLt with one algorithm per (n, k, output type), chosen
+// once and used for every m (gemm_fixed.cpp): no split-K, no workspace, so a row's bits
+// do not depend on how many rows share the call. Runs on `stream`.
+Status CublasMatmulFixed(const MatmulParams& p, cudaStream_t stream);
+
 // f32 x (the f32 precision mode), f32 y: each chunk of rows is split into bf16 hi + lo
 // (LaunchSplitBf16) in the scratch hi/lo (scratch_elems elements each) and y (+)=
 // W·hi + W·lo by two tensor-core GEMMs: within about 2^-17 of W·x relative, at twice

@@ -273,7 +273,7 @@ struct AffineWeightParams {
 };
 
 // y[m, n] (+)= x[m, k] · W[n, k]^T for an affine-quantized W. Any m (launched 4 rows of
-// x at a time); each row's sum in an order that depends on k only. REQUIRES: bits 2-6
+// x at a time); each row's sum in an order that depends on (n, k, bits) only. REQUIRES: bits 2-6
 // or 8, group 32/64/128, k % group == 0, x 16-byte aligned (gemv_affine.cu).
 template <typename T>
 struct AffineMatmulParamsT : AffineWeightParams {
