@@ -7,7 +7,7 @@ MODEL ?= models/ax-demo-qwen3
 PROMPT ?= def read_lines(path):\n
 MAX_TOKENS ?= 96
 
-.PHONY: all deps build demo test test-sanitize bench clean
+.PHONY: all deps build demo test test-sanitize fuzz bench clean
 
 all: build
 
@@ -34,6 +34,14 @@ test-sanitize: deps
 	  -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined"
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS) -E '^e2e_'
+
+# The libFuzzer targets (tests/fuzz) in build-fuzz (clang, ASan + UBSan, no CUDA), each
+# run FUZZ_SECONDS from its seed corpus (scripts/fuzz.sh; longer: scripts/fuzz.sh 3600).
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAX_CUDA=OFF -DAX_BUILD_FUZZERS=ON
+	cmake --build build-fuzz --target fuzzers -j $(JOBS)
+	./scripts/fuzz.sh $(FUZZ_SECONDS)
 
 bench: deps
 	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release -DAX_BUILD_BENCHMARKS=ON $(CMAKE_FLAGS)

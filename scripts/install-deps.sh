@@ -13,6 +13,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev  # unit and golden tests
   libbenchmark-dev        # micro-benchmarks of kernels and the tokenizer
   chromium                # a real browser for the chat page's e2e test (puppeteer-core)
+  clang libclang-rt-14-dev ninja-build  # libFuzzer + ASan/UBSan targets (make fuzz, tests/fuzz)
 )
 
 missing=()

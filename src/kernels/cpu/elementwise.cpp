@@ -2,6 +2,7 @@
 // Embedding, KvWrite, RowMass, and the processor check. All are memory-bound or nearly so:
 // one pass (two for RmsNorm) over each row, 8-wide, rows split across the pool with a
 // grain large enough that decode-sized calls (m = 1) stay on the calling thread.
+#include <cpuid.h>
 #include <immintrin.h>
 
 #include <algorithm>
@@ -103,8 +104,10 @@ void ConvertRow(DType dt, const void* src, float* dst, int64_t n) {
 
 bool CpuHasAvx2Fma() {
   __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-         __builtin_cpu_supports("f16c");
+  // F16C through cpuid: clang's __builtin_cpu_supports does not know "f16c".
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  const bool f16c = __get_cpuid(1, &a, &b, &c, &d) != 0 && (c & bit_F16C) != 0;
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && f16c;
 }
 
 bool CpuHasAvx512Vl() {

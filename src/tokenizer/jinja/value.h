@@ -39,8 +39,9 @@ class Dict {
  public:
   const Value* Find(std::string_view key) const;
   void Set(const std::string& key, Value v);
-  size_t size() const { return items_.size(); }
-  bool empty() const { return items_.empty(); }
+  // Out of line: Value is incomplete here (clang instantiates these eagerly).
+  size_t size() const;
+  bool empty() const;
   const std::vector<std::pair<std::string, Value>>& items() const { return items_; }
   // Deepest value held (see Value::depth) and whether any holds a namespace.
   uint32_t max_depth() const { return max_depth_; }
