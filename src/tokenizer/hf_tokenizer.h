@@ -45,6 +45,7 @@ class HfTokenizer final : public Tokenizer {
   std::string IdToPiece(int32_t id) const override;
   std::optional<int32_t> PieceToId(std::string_view piece) const override;
   bool IsSpecial(int32_t id) const override;
+  std::string TokenBytes(int32_t id) const override;
   std::optional<int32_t> bos_id() const override { return bos_id_; }
   std::optional<int32_t> eos_id() const override { return eos_id_; }
 
@@ -68,6 +69,7 @@ class HfTokenizer final : public Tokenizer {
   std::string post_processor_type_;  // "" when null
   std::unique_ptr<Decoder> decoder_;
   bool has_byte_fallback_decoder_ = false;
+  bool has_byte_level_decoder_ = false;
   AddedVocabulary added_;
   std::vector<int32_t> added_index_;  // id -> index in added_.tokens(), -1 if none
   std::vector<bool> special_;         // id -> special

@@ -132,6 +132,7 @@ Result<std::unique_ptr<HfTokenizer>> HfTokenizer::FromJson(const std::string& js
     if (const Json* d = FindField(root, "decoder"); d != nullptr && !d->is_null()) {
       AX_ASSIGN_OR_RETURN(t->decoder_, ParseDecoder(*d, src + ": decoder"));
       t->has_byte_fallback_decoder_ = ContainsType(*d, "ByteFallback");
+      t->has_byte_level_decoder_ = ContainsType(*d, "ByteLevel");
     }
 
     std::vector<AddedToken> added;

@@ -1,6 +1,7 @@
 // Encode/Decode of HfTokenizer (loading is in loader.cpp).
 #include "tokenizer/hf_tokenizer.h"
 
+#include "tokenizer/pre_tokenizers.h"
 #include "tokenizer/utf8.h"
 
 namespace ax::tok {
@@ -102,6 +103,28 @@ std::optional<int32_t> HfTokenizer::PieceToId(std::string_view piece) const {
   int32_t id = model_->TokenToId(piece);
   if (id < 0) return std::nullopt;
   return id;
+}
+
+std::string HfTokenizer::TokenBytes(int32_t id) const {
+  const std::string* t = TokenString(id);
+  if (t == nullptr || IsSpecial(id)) return {};
+  if (has_byte_fallback_decoder_) {
+    int b = ByteFallbackValue(*t);
+    if (b >= 0) return std::string(1, static_cast<char>(b));
+  }
+  if (has_byte_level_decoder_) {
+    // As ByteLevelDecoder, without the lossy UTF-8 read at the end.
+    std::string bytes;
+    size_t i = 0;
+    while (i < t->size()) {
+      int b = UnicodeToByte(NextCodePoint(*t, i));
+      if (b < 0) return *t;
+      bytes.push_back(static_cast<char>(b));
+    }
+    return bytes;
+  }
+  DecodeState mid{.first_is_global = false, .text_before_empty = false, .collapsed = false};
+  return DecodeWindow(&id, 1, /*skip_special_tokens=*/false, mid);
 }
 
 bool HfTokenizer::IsSpecial(int32_t id) const {

@@ -39,6 +39,12 @@ class Tokenizer {
   virtual std::string IdToPiece(int32_t id) const = 0;  // the vocab string ("▁the", "Ġthe")
   virtual std::optional<int32_t> PieceToId(std::string_view piece) const = 0;
   virtual bool IsSpecial(int32_t id) const = 0;
+  // The raw bytes the token contributes to decoded text in the middle of a text
+  // (byte-level BPE chars mapped back to bytes, <0xNN> byte-fallback tokens as
+  // their byte, SentencePiece's U+2581 as a space, no start-of-text stripping).
+  // Unlike Decode, bytes that are not valid UTF-8 on their own are kept as they
+  // are. Empty for special tokens and ids without a token.
+  virtual std::string TokenBytes(int32_t id) const = 0;
   virtual std::optional<int32_t> bos_id() const = 0;
   virtual std::optional<int32_t> eos_id() const = 0;
 };

@@ -1,0 +1,87 @@
+// Compiled grammars for constrained decoding: JSON Schema, regex, choice and GBNF
+// front ends all lower to one byte-level context-free form (see docs/structured-output.md).
+//
+// Form: rules of alternatives; an alternative is a sequence of elements, each
+// either a byte set (one byte of output) or a reference to a rule. Character
+// classes are lowered to UTF-8 byte sequences, so matching is byte by byte and
+// tokens that end inside a multi-byte character are handled like any other.
+// Alternatives are stored flat: `elems` holds each alternative's elements followed
+// by a kEnd element, and a grammar position is an index into `elems`.
+//
+// Thread-safety: a Grammar is immutable once built; share it through GrammarPtr.
+// The per-vocabulary token cache it owns is internally synchronised.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "ax/status.h"
+
+namespace ax::constrain {
+
+class TokenVocab;
+class TokenCache;
+
+enum class ElemKind : uint8_t { kEnd, kBytes, kRule };
+
+struct Elem {
+  ElemKind kind;
+  int32_t arg;  // kBytes: index into byte_sets(); kRule: rule id; kEnd: the rule id
+};
+
+using ByteSet = std::array<uint64_t, 4>;  // bit b set = byte b matches
+
+inline bool ByteSetHas(const ByteSet& s, uint8_t b) { return ((s[b >> 6] >> (b & 63)) & 1) != 0; }
+
+class Grammar {
+ public:
+  struct Data {
+    std::vector<Elem> elems;
+    std::vector<std::vector<int32_t>> alts;  // rule id -> start positions of its alternatives
+    std::vector<ByteSet> byte_sets;
+    std::vector<std::string> rule_names;  // for messages and dumps
+    int32_t root = 0;
+  };
+  explicit Grammar(Data d) : d_(std::move(d)) {}
+
+  const std::vector<Elem>& elems() const { return d_.elems; }
+  const std::vector<int32_t>& alts(int32_t rule) const { return d_.alts[rule]; }
+  const ByteSet& byte_set(int32_t i) const { return d_.byte_sets[i]; }
+  int32_t root() const { return d_.root; }
+  int32_t num_rules() const { return static_cast<int32_t>(d_.alts.size()); }
+  const std::string& rule_name(int32_t r) const { return d_.rule_names[r]; }
+  // GBNF-like text of the compiled form (byte sets as [..] of bytes), for debugging.
+  std::string Dump() const;
+
+  // The token classification cache of this grammar for `vocab` (created on first use).
+  std::shared_ptr<TokenCache> CacheFor(const std::shared_ptr<const TokenVocab>& vocab) const;
+
+ private:
+  Data d_;
+  mutable std::mutex cache_mu_;
+  mutable std::map<const TokenVocab*, std::shared_ptr<TokenCache>> caches_;
+};
+
+using GrammarPtr = std::shared_ptr<const Grammar>;
+
+// JSON Schema (draft 2020-12 subset) -> grammar. Errors are InvalidArgument naming the
+// JSON path of the offending keyword ("schema/properties/age/minimum: ...").
+Result<GrammarPtr> CompileJsonSchema(const nlohmann::json& schema);
+// response_format {type: json_object}: any JSON object.
+GrammarPtr AnyJsonObject();
+// The whole output matches `pattern` (ECMAScript-like subset, see the docs).
+Result<GrammarPtr> CompileRegex(std::string_view pattern);
+// The whole output is exactly one of `choices` (non-empty list, non-empty strings).
+Result<GrammarPtr> CompileChoice(const std::vector<std::string>& choices);
+// llama.cpp-style GBNF; the start rule is "root".
+Result<GrammarPtr> CompileGbnf(std::string_view text);
+
+}  // namespace ax::constrain
