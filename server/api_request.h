@@ -59,6 +59,7 @@ struct ApiRequest {
   ReasoningFormat reasoning_format = ReasoningFormat::kThink;
   ToolCallFormat tool_format = ToolCallFormat::kNone;  // chat with tools: calls parsed out
   nlohmann::json tools;             // the request's tools (parameter types)
+  std::string constraint_param;     // the field base.constraint came from (error messages)
   nlohmann::json repeated;          // Responses: the request's settings its response repeats
 
   int num_choices() const { return static_cast<int>(prompts.size()) * n; }

@@ -76,24 +76,9 @@ bool ReadMessage(const nlohmann::json& m, size_t i, nlohmann::json* out, ApiErro
   return true;
 }
 
-// response_format, tools, tool_choice, chat_template_kwargs, reasoning_effort → the
-// template context.
+// tools, tool_choice, chat_template_kwargs, reasoning_effort → the template context
+// (response_format: ReadCommonFields, with the other output constraints).
 void ReadChatOptions(FieldReader& r, nlohmann::json* context) {
-  if (r.ok() && r.Has("response_format")) {
-    const auto& rf = r.Get("response_format");
-    std::string type;
-    if (!rf.is_object()) {
-      r.Fail("response_format", "expected an object {\"type\": \"text\"}, got " + JsonTypeName(rf));
-    } else {
-      FieldReader fr(rf, "response_format.");
-      fr.Enum("type", &type, {"text", "json_object", "json_schema"});
-      if (!fr.ok()) r.Fail(fr.error());
-      else if (type == "json_object" || type == "json_schema")
-        r.Fail(InvalidField("response_format.type",
-                            "'" + type + "' needs constrained decoding, which this server does not support yet; "
-                            "use 'text'", "unsupported_value"));
-    }
-  }
   std::string tool_choice = "auto";
   if (r.ok() && r.Has("tool_choice")) {
     if (!r.Get("tool_choice").is_string())

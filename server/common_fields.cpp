@@ -3,6 +3,8 @@
 #include <limits>
 #include <random>
 
+#include "constraint_fields.h"
+
 namespace ax::server {
 
 GenerateRequest ApiRequest::ChoiceRequest(int c) const {
@@ -22,6 +24,7 @@ void ReadCommonFields(FieldReader& r, const ParseLimits& lim, ApiRequest* out) {
   r.String("model", &out->model);
   r.Int("n", &out->n, 1, lim.max_n);
   r.Bool("stream", &out->stream);
+  ReadConstraint(r, &out->base.constraint, &out->constraint_param);
   if (r.ok() && r.Has("stream_options")) {
     const auto& so = r.Get("stream_options");
     if (!so.is_object()) {

@@ -94,7 +94,10 @@ bool Job::Start(ApiError* err) {
   for (int c = 0; c < n; ++c) {
     auto stream = engine_.Submit(req_.ChoiceRequest(c));
     if (!stream.ok()) {
-      const std::string param = req_.route == Route::kChat || req_.route == Route::kMessages ? "messages"
+      // A constraint the engine could not compile names the field it came from.
+      const bool constraint = stream.status().message().rfind("constraint: ", 0) == 0;
+      const std::string param = constraint                                                   ? req_.constraint_param
+                                : req_.route == Route::kChat || req_.route == Route::kMessages ? "messages"
                                 : req_.route == Route::kResponses                             ? "input"
                                                                                               : "prompt";
       *err = FromStatus(stream.status(), param);

@@ -150,10 +150,17 @@ bool ParseResponsesRequest(const json& body, const Engine& engine, const ParseLi
       !body["reasoning"]["effort"].is_null())
     chat["reasoning_effort"] = body["reasoning"]["effort"];
   if (body.contains("text") && body["text"].is_object() && body["text"].contains("format")) {
+    // Responses' flat {type, name, schema, strict} → chat's response_format.
     const json& f = body["text"]["format"];
-    if (!f.is_object() || f.value("type", "") != "text") {
-      *err = InvalidField("text.format.type", "only 'text' is supported (structured output needs constrained decoding)",
-                          "unsupported_value");
+    const std::string type = f.is_object() && f.contains("type") && f["type"].is_string() ? f["type"].get<std::string>() : "";
+    if (type == "json_object") {
+      chat["response_format"] = {{"type", "json_object"}};
+    } else if (type == "json_schema") {
+      json js = {{"name", f.value("name", "")}};
+      if (f.contains("schema")) js["schema"] = f["schema"];
+      chat["response_format"] = {{"type", "json_schema"}, {"json_schema", std::move(js)}};
+    } else if (type != "text") {
+      *err = InvalidField("text.format.type", "expected 'text', 'json_object' or 'json_schema'", "invalid_value");
       return false;
     }
   }
@@ -164,10 +171,13 @@ bool ParseResponsesRequest(const json& body, const Engine& engine, const ParseLi
       err->message = "'max_output_tokens'" + err->message.substr(max.size());
     } else if (err->param == "reasoning_effort") {
       err->param = "reasoning.effort";
+    } else if (err->param.rfind("response_format", 0) == 0) {
+      err->param = "text.format" + (err->param == "response_format.json_schema.schema" ? std::string(".schema") : "");
     }
     return false;
   }
   out->route = Route::kResponses;
+  if (out->constraint_param.rfind("response_format", 0) == 0) out->constraint_param = "text.format.schema";
   out->repeated = json::object();  // the settings a response object repeats
   for (const char* f : {"instructions", "tools", "tool_choice", "temperature", "top_p", "max_output_tokens",
                         "parallel_tool_calls", "metadata", "reasoning", "text"})

@@ -71,6 +71,17 @@ struct SamplingDefaults {
   std::string source;        // "generation_config.json", or "none" (greedy)
 };
 
+// Constrained decoding (docs/structured-output.md): every sampled token keeps the output
+// a prefix of a match, and the request ends once the match is complete and nothing may
+// follow (or at the end-of-sequence token, allowed only where the output is complete).
+// A constrained request decodes without n-gram drafts.
+struct OutputConstraint {
+  enum class Kind { kNone, kJsonObject, kJsonSchema, kRegex, kChoice, kGrammar };
+  Kind kind = Kind::kNone;
+  std::string text;                  // kJsonSchema: the schema's JSON text; kRegex; kGrammar: GBNF
+  std::vector<std::string> choices;  // kChoice
+};
+
 struct GenerateRequest {
   std::vector<int32_t> prompt_tokens;     // exact ids, nothing added; or
   std::optional<std::string> prompt_text; // text, encoded with the tokenizer's special tokens (e.g. BOS)
@@ -88,6 +99,7 @@ struct GenerateRequest {
   // logits rows, with this many top alternatives each (≤ 20); the request then reuses
   // no cached prefix (every position is computed). max_tokens may be 0 with it.
   int prompt_logprobs = -1;
+  OutputConstraint constraint;  // kNone: unconstrained
 };
 
 enum class FinishReason { kStop, kLength, kCancelled, kError };

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "api/constraint.h"
 #include "backend/backend.h"
 #include "engine/engine_core.h"
 #include "model/config.h"
@@ -105,6 +106,7 @@ class EngineImpl final : public Engine {
     if (std::filesystem::exists(std::filesystem::path(cfg.model_dir) / "tokenizer.json")) {
       AX_ASSIGN_OR_RETURN(tokenizer_, Tokenizer::LoadFromDir(cfg.model_dir));
     }
+    constraints_ = std::make_unique<ConstraintCompiler>(tokenizer_.get());
 
     auto tmpl = ChatTemplate::LoadFromDir(cfg.model_dir, cfg.chat_template_file);
     if (tmpl.ok()) {
@@ -163,6 +165,11 @@ class EngineImpl final : public Engine {
     if (!req.policy.empty()) {
       AX_ASSIGN_OR_RETURN(DecodePolicy p, ParsePolicy(req.policy, "policy"));
       r.policy = p;
+    }
+    if (req.constraint.kind != OutputConstraint::Kind::kNone) {
+      AX_ASSIGN_OR_RETURN(ConstraintCompiler::Compiled c, constraints_->Compile(req.constraint));
+      r.grammar = std::move(c.grammar);
+      r.vocab = std::move(c.vocab);
     }
     AX_ASSIGN_OR_RETURN(std::shared_ptr<StreamImpl> s, core_->Submit(std::move(r)));
     return std::shared_ptr<RequestStream>(std::move(s));
@@ -266,6 +273,7 @@ class EngineImpl final : public Engine {
   std::unique_ptr<Backend> backend_;
   std::unique_ptr<Model> model_;
   std::unique_ptr<Tokenizer> tokenizer_;
+  std::unique_ptr<ConstraintCompiler> constraints_;
   std::unique_ptr<ChatTemplate> chat_template_;
   std::unique_ptr<EngineCore> core_;
   std::vector<int32_t> eos_ids_;

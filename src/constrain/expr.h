@@ -4,10 +4,12 @@
 // Lowering: a literal becomes one byte set per byte; an ASCII-only class one byte
 // set; any other class a helper rule of UTF-8 byte sequences; nested alternations,
 // repetitions of compound expressions and optional tails become helper rules:
-//   x{2,4}  ->  x x R2      R2 ::= x R1 |      R1 ::= x |
-//   x*      ->  R           R  ::= x R |
+//   x{3,5}  ->  M3      M3 ::= x M2    M2 ::= x M1    M1 ::= x R2
+//                       R2 ::= x R1 |  R1 ::= x |
+//   x{1,2}  ->  x R1    x*  ->  S      S ::= x S |
 // Repetitions are right-recursive, so matcher stacks stay bounded (tail positions
-// are elided when a rule is entered).
+// are elided when a rule is entered). The M and R rules are recorded as chains
+// (RepeatChain, by units left) so the token cache can share their entries.
 #pragma once
 
 #include <cstdint>
@@ -68,6 +70,12 @@ class GrammarBuilder {
 };
 
 void AppendUtf8(char32_t c, std::string* out);
+
+// Per rule, the fewest bytes it matches (kUnbounded if it matches no finite text).
+inline constexpr int32_t kUnbounded = 1 << 28;
+std::vector<int32_t> MinBytes(const Grammar::Data& d);
+// An error naming a rule that can reach itself before matching a byte.
+Status CheckLeftRecursion(const Grammar::Data& d, const std::vector<int32_t>& min_bytes, const std::string& where);
 
 // Repetition counts above this are rejected by the front ends (grammar size).
 inline constexpr int32_t kMaxRepeat = 4096;

@@ -39,6 +39,17 @@ struct Elem {
 
 using ByteSet = std::array<uint64_t, 4>;  // bit b set = byte b matches
 
+// A bounded repetition lowered to a chain of rules (see expr.h): rules[c - 1] is
+// the rule with c units left, the unit being its first element. Levels >= 2 have
+// the same alternative layout, so a position maps to the same offset at another
+// level. Every unit matches at least unit_min_bytes >= 1 bytes (chains of units
+// that can match nothing are not recorded). The token cache uses this to share
+// entries across levels (token_cache.h).
+struct RepeatChain {
+  std::vector<int32_t> rules;
+  int32_t unit_min_bytes = 1;
+};
+
 inline bool ByteSetHas(const ByteSet& s, uint8_t b) { return ((s[b >> 6] >> (b & 63)) & 1) != 0; }
 
 class Grammar {
@@ -48,6 +59,7 @@ class Grammar {
     std::vector<std::vector<int32_t>> alts;  // rule id -> start positions of its alternatives
     std::vector<ByteSet> byte_sets;
     std::vector<std::string> rule_names;  // for messages and dumps
+    std::vector<RepeatChain> chains;
     int32_t root = 0;
   };
   explicit Grammar(Data d) : d_(std::move(d)) {}
@@ -58,6 +70,7 @@ class Grammar {
   int32_t root() const { return d_.root; }
   int32_t num_rules() const { return static_cast<int32_t>(d_.alts.size()); }
   const std::string& rule_name(int32_t r) const { return d_.rule_names[r]; }
+  const std::vector<RepeatChain>& chains() const { return d_.chains; }
   // GBNF-like text of the compiled form (byte sets as [..] of bytes), for debugging.
   std::string Dump() const;
 

@@ -1,7 +1,6 @@
 // Expr factories, code point ranges -> UTF-8 byte sequences, and the lowering of
 // expression trees to the flat Grammar form (see expr.h).
 #include <algorithm>
-#include <functional>
 
 #include "constrain/expr.h"
 
@@ -99,6 +98,7 @@ class Lowerer {
     d.root = root;
     d.byte_sets = std::move(sets_);
     d.rule_names = std::move(names_);
+    d.chains = std::move(chains_);
     d.alts.resize(alts_.size());
     for (size_t r = 0; r < alts_.size(); ++r) {
       for (const std::vector<Elem>& alt : alts_[r]) {
@@ -208,28 +208,46 @@ class Lowerer {
     }
   }
 
+  // x{m,n} (see expr.h): the optional part is the chain R_k ::= x R_{k-1} | with
+  // R_1 ::= x |, an unbounded one the loop S ::= x S |; with m >= 2 the mandatory
+  // part is the chain M_j ::= x M_{j-1} with M_1 ::= x R_{n-m} (or x S, or x).
   void LowerRepeat(const Expr& e, std::vector<Elem>* seq) {
     Expr unit = IsUnit(e.kids[0]) ? e.kids[0] : Expr::Ref(Helper(e.kids[0], "group"));
-    for (int32_t i = 0; i < e.min; ++i) LowerInto(unit, seq);
     std::vector<Elem> body;
-    LowerInto(unit, &body);
+    LowerInto(unit, &body);  // one element
+    int32_t tail = -1;       // the rule after the mandatory copies
     if (e.max < 0) {
-      int32_t r = NewRule("star");
+      tail = NewRule("star");
       std::vector<Elem> loop = body;
-      loop.push_back(Elem{ElemKind::kRule, r});
-      alts_[r] = {std::move(loop), {}};
-      seq->push_back(Elem{ElemKind::kRule, r});
+      loop.push_back(Elem{ElemKind::kRule, tail});
+      alts_[tail] = {std::move(loop), {}};
+    } else if (e.max > e.min) {
+      tail = Chain(body, e.max - e.min, -1, /*optional=*/true);
+    }
+    if (e.min >= 2) {
+      seq->push_back(Elem{ElemKind::kRule, Chain(body, e.min, tail, /*optional=*/false)});
       return;
     }
-    int32_t prev = -1;
-    for (int32_t j = e.min; j < e.max; ++j) {
-      int32_t r = NewRule("opt");
+    if (e.min == 1) seq->insert(seq->end(), body.begin(), body.end());
+    if (tail >= 0) seq->push_back(Elem{ElemKind::kRule, tail});
+  }
+
+  // Rules for levels 1..n (level 1 continues with rule `last` if >= 0), each with
+  // an empty alternative if `optional`; returns the top level's rule.
+  int32_t Chain(const std::vector<Elem>& body, int32_t n, int32_t last, bool optional) {
+    RepeatChain c;
+    int32_t prev = last;
+    for (int32_t k = 1; k <= n; ++k) {
+      int32_t r = NewRule(optional ? "opt" : "rep");
       std::vector<Elem> alt = body;
       if (prev >= 0) alt.push_back(Elem{ElemKind::kRule, prev});
-      alts_[r] = {std::move(alt), {}};
+      alts_[r] = {std::move(alt)};
+      if (optional) alts_[r].emplace_back();
+      c.rules.push_back(r);
       prev = r;
     }
-    if (prev >= 0) seq->push_back(Elem{ElemKind::kRule, prev});
+    chains_.push_back(std::move(c));
+    return prev;
   }
 
   std::vector<std::string> names_;
@@ -237,62 +255,8 @@ class Lowerer {
   std::vector<ByteSet> sets_;
   std::map<ByteSet, int32_t> set_ids_;
   std::map<std::vector<std::pair<char32_t, char32_t>>, int32_t> class_rules_;
+  std::vector<RepeatChain> chains_;
 };
-
-// A rule is left-recursive when it can reach itself before consuming a byte.
-Status CheckLeftRecursion(const Grammar::Data& d, const std::string& where) {
-  size_t n = d.alts.size();
-  std::vector<bool> nullable(n, false);
-  for (bool changed = true; changed;) {
-    changed = false;
-    for (size_t r = 0; r < n; ++r) {
-      if (nullable[r]) continue;
-      for (int32_t p : d.alts[r]) {
-        bool all = true;
-        for (; d.elems[p].kind != ElemKind::kEnd && all; ++p) {
-          const Elem& e = d.elems[p];
-          all = e.kind == ElemKind::kRule && nullable[e.arg];
-        }
-        if (all) {
-          nullable[r] = changed = true;
-          break;
-        }
-      }
-    }
-  }
-  std::vector<std::vector<int32_t>> first(n);  // rules reachable before a byte
-  for (size_t r = 0; r < n; ++r) {
-    for (int32_t p : d.alts[r]) {
-      for (; d.elems[p].kind == ElemKind::kRule; ++p) {
-        first[r].push_back(d.elems[p].arg);
-        if (!nullable[d.elems[p].arg]) break;
-      }
-    }
-  }
-  std::vector<int> color(n, 0);  // 0 new, 1 on the DFS path, 2 done
-  std::function<int32_t(int32_t)> visit = [&](int32_t r) -> int32_t {
-    color[r] = 1;
-    for (int32_t s : first[r]) {
-      if (color[s] == 1) return s;
-      if (color[s] == 0) {
-        int32_t c = visit(s);
-        if (c >= 0) return c;
-      }
-    }
-    color[r] = 2;
-    return -1;
-  };
-  for (size_t r = 0; r < n; ++r) {
-    if (color[r] != 0) continue;
-    int32_t c = visit(static_cast<int32_t>(r));
-    if (c >= 0) {
-      return InvalidArgument(where + ": rule '" + d.rule_names[c] +
-                             "' is left-recursive (it can reach itself before matching any "
-                             "character; a repeated part that can match nothing does this too)");
-    }
-  }
-  return Status::Ok();
-}
 
 }  // namespace
 
@@ -407,7 +371,16 @@ Result<GrammarPtr> GrammarBuilder::Build(int32_t root, const std::string& where)
   Lowerer lw(names_, names_.size());
   for (size_t r = 0; r < names_.size(); ++r) lw.LowerRule(static_cast<int32_t>(r), bodies_[r]);
   Grammar::Data d = lw.Finish(root);
-  AX_RETURN_IF_ERROR(CheckLeftRecursion(d, where));
+  std::vector<int32_t> min_bytes = MinBytes(d);
+  AX_RETURN_IF_ERROR(CheckLeftRecursion(d, min_bytes, where));
+  // Keep the chains whose unit matches at least one byte (token_cache.h relies on it).
+  std::vector<RepeatChain> chains;
+  for (RepeatChain& c : d.chains) {
+    const Elem& unit = d.elems[d.alts[c.rules[0]][0]];
+    c.unit_min_bytes = unit.kind == ElemKind::kBytes ? 1 : min_bytes[unit.arg];
+    if (c.unit_min_bytes > 0) chains.push_back(std::move(c));
+  }
+  d.chains = std::move(chains);
   return GrammarPtr(std::make_shared<const Grammar>(std::move(d)));
 }
 

@@ -10,6 +10,8 @@ bool HasPrefix(std::string_view s, std::string_view p) {
   return s.size() >= p.size() && s.compare(0, p.size(), p) == 0;
 }
 
+constexpr size_t kMaxWalkNodes = size_t{1} << 16;
+
 bool Contains(const std::vector<int32_t>& set, int32_t x) {
   return std::binary_search(set.begin(), set.end(), x);
 }
@@ -38,7 +40,9 @@ void WalkTokens(StackPool* pool, const TokenVocab& v, const std::vector<int32_t>
     size_t l = 0, m = std::min(prev.size(), s.size());
     while (l < m && prev[l] == s[l]) ++l;
     size_t k = std::min(l, valid);
-    pool->Truncate(marks[k]);
+    // Nodes of the previous token's tail stay (with their memoised expansions) for
+    // reuse by the next tokens, up to a bound on the walk's memory.
+    if (pool->num_nodes() - base.nodes > kMaxWalkNodes) pool->Truncate(marks[k]);
     bool failed = false;
     while (k < s.size()) {
       if (sets.size() < k + 2) sets.resize(k + 2);
@@ -75,6 +79,35 @@ void WalkTokens(StackPool* pool, const TokenVocab& v, const std::vector<int32_t>
 TokenCache::TokenCache(const Grammar* g, std::shared_ptr<const TokenVocab> v) : g_(g), vocab_(std::move(v)) {
   all_.resize(static_cast<size_t>(vocab_->num_sorted()));
   std::iota(all_.begin(), all_.end(), 0);
+  int32_t longest = 1;  // so that cap >= 2 (level 1 has its own layout)
+  for (int32_t i = 0; i < vocab_->num_sorted(); ++i) {
+    longest = std::max(longest, static_cast<int32_t>(vocab_->sorted_bytes(i).size()));
+  }
+  const std::vector<Elem>& elems = g_->elems();
+  canon_.resize(elems.size());
+  top_.resize(elems.size());
+  std::iota(canon_.begin(), canon_.end(), 0);
+  std::iota(top_.begin(), top_.end(), 0);
+  reach_.assign(elems.size(), kNoLimit);
+  for (const RepeatChain& ch : g_->chains()) {
+    int32_t u = std::min(ch.unit_min_bytes, longest);  // >= 1
+    int32_t n = static_cast<int32_t>(ch.rules.size());
+    int32_t cap = (longest + u - 1) / u + 1;  // the smallest c with (c-1)*u >= longest
+    int32_t top = std::min(n, cap);
+    for (int32_t c = 1; c <= n; ++c) {
+      int32_t lvl = std::min(c, cap);
+      const std::vector<int32_t>& alts = g_->alts(ch.rules[c - 1]);
+      for (size_t a = 0; a < alts.size(); ++a) {
+        // Levels >= 2 share one layout; level 1 maps only to itself or to a level >= 2.
+        for (int32_t o = 0; elems[alts[a] + o].kind != ElemKind::kEnd; ++o) {
+          int32_t p = alts[a] + o;
+          canon_[p] = g_->alts(ch.rules[lvl - 1])[a] + o;
+          top_[p] = g_->alts(ch.rules[top - 1])[a] + o;
+          if (lvl < top) reach_[p] = (lvl - 1) * u;
+        }
+      }
+    }
+  }
 }
 
 std::vector<int32_t> TokenCache::KeyOf(const StackPool& pool, int32_t node) {
@@ -90,7 +123,10 @@ std::vector<int32_t> TokenCache::KeyOf(const StackPool& pool, int32_t node) {
   return key;
 }
 
-const TokenCache::Entry& TokenCache::Get(const std::vector<int32_t>& key) {
+const TokenCache::Entry& TokenCache::Get(std::vector<int32_t> key) {
+  for (int32_t& p : key) {
+    if (p >= 0) p = canon_[p];
+  }
   std::lock_guard<std::mutex> lock(mu_);
   auto it = entries_.find(key);
   if (it != entries_.end()) return *it->second;
@@ -102,7 +138,25 @@ int32_t TokenCache::num_entries() {
   return static_cast<int32_t>(entries_.size());
 }
 
+const std::vector<int32_t>& TokenCache::LongerThan(int32_t bytes) {
+  auto [it, fresh] = longer_.try_emplace(bytes);
+  if (fresh) {
+    for (int32_t i : all_) {
+      if (vocab_->sorted_bytes(i).size() > static_cast<size_t>(bytes)) it->second.push_back(i);
+    }
+  }
+  return it->second;
+}
+
 const TokenCache::Entry& TokenCache::ComputeLocked(const std::vector<int32_t>& key) {
+  // The key raised to its chains' top levels, and the length up to which it agrees.
+  std::vector<int32_t> raised = key;
+  int32_t limit = kNoLimit;
+  for (int32_t& p : raised) {
+    if (p < 0) continue;
+    limit = std::min(limit, reach_[p]);
+    p = top_[p];
+  }
   StackPool pool(g_);
   int32_t node = StackPool::kContext;
   size_t n = key.size();
@@ -112,11 +166,26 @@ const TokenCache::Entry& TokenCache::ComputeLocked(const std::vector<int32_t>& k
   }
   for (size_t i = n; i-- > 0;) node = pool.Make(key[i], node);
   std::vector<int32_t> start{node}, acc, dep;
-  WalkTokens(&pool, *vocab_, start, all_.data(), all_.size(), /*track_context=*/true, &acc, &dep);
   auto e = std::make_unique<Entry>();
-  e->accepted = TokenBitset(vocab_->size());
+  if (limit == kNoLimit) {
+    WalkTokens(&pool, *vocab_, start, all_.data(), all_.size(), /*track_context=*/true, &acc, &dep);
+    e->accepted = TokenBitset(vocab_->size());
+    e->dependent = std::move(dep);
+  } else {
+    auto it = entries_.find(raised);
+    const Entry& base = it != entries_.end() ? *it->second : ComputeLocked(raised);
+    const std::vector<int32_t>& longer = LongerThan(limit);
+    WalkTokens(&pool, *vocab_, start, longer.data(), longer.size(), /*track_context=*/true, &acc, &dep);
+    e->accepted = base.accepted;
+    for (int32_t i : longer) e->accepted.Reset(vocab_->sorted_id(i));
+    std::vector<int32_t> kept;  // the raised key's dependent tokens of at most `limit` bytes
+    for (int32_t i : base.dependent) {
+      if (vocab_->sorted_bytes(i).size() <= static_cast<size_t>(limit)) kept.push_back(i);
+    }
+    e->dependent.resize(kept.size() + dep.size());
+    std::merge(kept.begin(), kept.end(), dep.begin(), dep.end(), e->dependent.begin());
+  }
   for (int32_t i : acc) e->accepted.Set(vocab_->sorted_id(i));
-  e->dependent = std::move(dep);
   const Entry& ref = *e;
   entries_[key] = std::move(e);
   return ref;

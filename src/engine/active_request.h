@@ -2,8 +2,10 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <vector>
 
+#include "constrain/matcher.h"
 #include "engine/engine_core.h"
 #include "spec/ngram_drafter.h"
 
@@ -31,13 +33,23 @@ struct EngineCore::Active {
   bool gate_open = true;
   int32_t shadow = -1;  // the table's guess for the next token while not drafting
 
+  // Constrained decoding: the grammar state after the tokens emitted so far, and the
+  // mask buffer of the next token.
+  std::optional<constrain::Matcher> matcher;
+  constrain::TokenBitset mask;
+
   Active(CoreRequest r, const Tokenizer* tok, const EngineCoreConfig& cfg)
       : req(std::move(r)),
         sampler(req.sampling, req.prompt),
         stop(req.stop_strings),
-        policy(req.policy.value_or(cfg.default_policy)),
+        // Drafts are not pre-checked against a grammar yet: constrained requests decode directly.
+        policy(req.grammar ? DecodePolicy::kDirect : req.policy.value_or(cfg.default_policy)),
         drafter(cfg.ngram_max_n) {
     if (tok != nullptr) detok = std::make_unique<IncrementalDecoder>(*tok, req.skip_special_tokens);
+    if (req.grammar) {
+      matcher.emplace(req.grammar, req.vocab, /*eos_id=*/-1);  // stop ids: EmitToken, MaskedRow
+      mask = constrain::TokenBitset(req.vocab->size());
+    }
     if (policy == DecodePolicy::kNgram) {
       drafter.Reserve(req.prompt.size() + static_cast<size_t>(req.max_tokens) + 8);
       drafter.Extend(req.prompt.data(), req.prompt.size());

@@ -151,6 +151,22 @@ void EngineCore::FinishRequest(SeqId id, FinishReason reason, const std::string&
 }
 
 bool EngineCore::EmitToken(Active& a, const VerifiedToken& t, bool append_to_sequence) {
+  // The grammar advances first: the mask let only tokens through that it accepts, and it
+  // ends the request once the match is complete and nothing may follow.
+  // A stop id (EOS, end of turn) ends a complete match.
+  bool grammar_done = false;
+  if (a.matcher) {
+    const bool is_stop = std::find(a.req.stop_ids.begin(), a.req.stop_ids.end(), t.id) != a.req.stop_ids.end();
+    if (is_stop && a.matcher->IsComplete()) {
+      grammar_done = true;
+    } else if (!a.matcher->Accept(t.id)) {
+      FinishRequest(a.id, FinishReason::kError,
+                    "constrained decoding: token " + std::to_string(t.id) + " does not continue the grammar");
+      return true;
+    } else {
+      grammar_done = a.matcher->IsTerminated();
+    }
+  }
   a.sampler.Accept(t.id);
   if (a.policy == DecodePolicy::kNgram) a.drafter.Push(t.id);
   ++a.generated;
@@ -175,7 +191,7 @@ bool EngineCore::EmitToken(Active& a, const VerifiedToken& t, bool append_to_seq
   if (a.detok && !stop_token) ev.token.text_delta = a.stop.Push(a.detok->Push(t.id));
   a.stream->Push(std::move(ev));
 
-  if (stop_token || a.stop.stopped()) {
+  if (stop_token || a.stop.stopped() || grammar_done) {
     FinishRequest(a.id, FinishReason::kStop, "");
     return true;
   }

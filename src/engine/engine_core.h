@@ -24,6 +24,8 @@
 #include <vector>
 
 #include "ax/engine.h"
+#include "constrain/grammar.h"
+#include "constrain/vocab.h"
 #include "engine/request_stream.h"
 #include "engine/stop_matcher.h"
 #include "kv/kv_manager.h"
@@ -70,6 +72,10 @@ struct CoreRequest {
   std::optional<DecodePolicy> policy;  // engine default when unset
   bool skip_special_tokens = true;     // in the text deltas (GenerateRequest's)
   int prompt_logprobs = -1;            // GenerateRequest's
+  // Constrained decoding: the compiled grammar and the vocabulary's token bytes (null
+  // grammar: unconstrained). The stop ids are allowed where the output is complete.
+  constrain::GrammarPtr grammar;
+  std::shared_ptr<const constrain::TokenVocab> vocab;
 };
 
 class EngineCore {
@@ -140,6 +146,9 @@ class EngineCore {
   void UpdateGate(Active& a, double outcome);
   // Emits one token; returns true when the request finished because of it.
   bool EmitToken(Active& a, const VerifiedToken& t, bool append_to_sequence);
+  // A constrained request's logits row with every token its grammar refuses at -inf
+  // (in masked_row_; valid until the next call).
+  float* MaskedRow(Active& a, const float* row);
   void FinishRequest(SeqId id, FinishReason reason, const std::string& error);
   void PublishStats();
 
@@ -170,6 +179,7 @@ class EngineCore {
   std::vector<DraftCandidate> draft_candidates_;
   std::vector<int> draft_lengths_;
   std::vector<float> logits_;
+  std::vector<float> masked_row_;
   std::vector<int32_t> argmax_;  // one id per logit row, for steps of plain-greedy requests
   std::vector<int32_t> top_ids_;   // [logit rows, top k], for steps of top-k sampled requests
   std::vector<float> top_logits_;

@@ -86,8 +86,10 @@ void EngineCore::VerifyAndEmit(Active& a, const StepRows& out, int64_t row, int6
   // drawn as Sample draws it, from whichever form the step read back.
   const auto target = [&](int64_t i, int32_t draft) {
     const int64_t r = row + i;
-    if (out.logits != nullptr)
-      return SampleWithDraft(a.sampler, out.logits + r * vocab, vocab, a.generated, draft, out.penalised);
+    if (out.logits != nullptr) {
+      float* logits = a.matcher ? MaskedRow(a, out.logits + r * vocab) : out.logits + r * vocab;
+      return SampleWithDraft(a.sampler, logits, vocab, a.generated, draft, out.penalised);
+    }
     VerifiedToken t;
     if (out.sampled != nullptr && out.sampled[r].has_value()) {
       const SampledToken& s = *out.sampled[r];

@@ -81,7 +81,12 @@ Status EngineCore::ForwardStep(const ForwardBatch& batch, const std::vector<Samp
       penalised && logit_rows <= Backend::kMaxPenaltyRows && entries <= Backend::kMaxPenaltyEntries;
   rows->penalised = on_backend;
 
-  bool ids_only = !sampling.empty() && !SampleOnHost(), top_only = ids_only, mass = false;
+  // A constrained request samples from its logits masked by its grammar on the host
+  // (MaskedRow): such a step reads every row's logits.
+  const bool constrained = std::any_of(sampling.begin(), sampling.end(), [](const Sampling& s) {
+    return s.active != nullptr && s.active->matcher.has_value();
+  });
+  bool ids_only = !sampling.empty() && !SampleOnHost() && !constrained, top_only = ids_only, mass = false;
   int64_t row = 0;
   for (const Sampling& smp : sampling) {
     const Sampler* sampler = smp.active != nullptr ? &smp.active->sampler : nullptr;
@@ -122,6 +127,21 @@ Status EngineCore::ForwardStep(const ForwardBatch& batch, const std::vector<Samp
   ++counters_.steps_reading_logits;
   rows->logits = logits_.data();
   return model_.Forward(batch, cache_, ForwardOutput::Logits(logits_.data()));
+}
+
+float* EngineCore::MaskedRow(Active& a, const float* row) {
+  const int64_t vocab = model_.config().vocab_size;
+  a.matcher->FillMask(&a.mask);
+  masked_row_.resize(static_cast<size_t>(vocab));
+  const int32_t known = std::min<int32_t>(a.mask.size(), static_cast<int32_t>(vocab));
+  for (int32_t v = 0; v < known; ++v) masked_row_[static_cast<size_t>(v)] = a.mask.Test(v) ? row[v] : -INFINITY;
+  // Ids past the tokenizer's vocabulary (padded embedding rows) have no bytes.
+  std::fill(masked_row_.begin() + known, masked_row_.end(), -INFINITY);
+  // The stop ids (EOS, end of turn) end the output where it is a complete match.
+  if (a.matcher->IsComplete())
+    for (int32_t id : a.req.stop_ids)
+      if (id >= 0 && id < vocab) masked_row_[static_cast<size_t>(id)] = row[id];
+  return masked_row_.data();
 }
 
 void EngineCore::RecordPromptLogprobs(const PromptRows& p, const float* logits) {

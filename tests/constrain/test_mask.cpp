@@ -3,6 +3,8 @@
 #include <map>
 #include <random>
 
+#include <nlohmann/json.hpp>
+
 #include "constrain/test_util.h"
 
 namespace ax::constrain::test {
@@ -120,6 +122,73 @@ TEST_P(MaskTest, SpecialTokensNeverAllowed) {
   }
   if (st->eos >= 0) {
     EXPECT_TRUE(mask.Test(st->eos));
+  }
+}
+
+// Random walks comparing the cached mask with the uncached walk at every step
+// (walks stop at eos a quarter of the time once complete).
+void CheckRandomWalks(const SharedTok& st, const GrammarPtr& g, int walks, int steps, uint32_t seed) {
+  std::mt19937 rng(seed);
+  TokenBitset mask(st.vocab->size()), uncached(st.vocab->size());
+  for (int w = 0; w < walks; ++w) {
+    Matcher m(g, st.vocab, st.eos);
+    for (int k = 0; k < steps; ++k) {
+      m.FillMask(&mask);
+      m.FillMaskUncached(&uncached);
+      ASSERT_EQ(mask.words(), uncached.words()) << "walk " << w << " step " << k << " extra: "
+                                                << Diff(mask, uncached, *st.vocab)
+                                                << " missing: " << Diff(uncached, mask, *st.vocab);
+      std::vector<int32_t> allowed;
+      for (int32_t t = 0; t < mask.size(); ++t) {
+        if (mask.Test(t) && t != st.eos) allowed.push_back(t);
+      }
+      if (allowed.empty() || (m.IsComplete() && rng() % 4 == 0)) break;
+      ASSERT_TRUE(m.Accept(allowed[std::uniform_int_distribution<size_t>(0, allowed.size() - 1)(rng)]));
+    }
+  }
+}
+
+GrammarPtr MustSchema(const char* text) {
+  auto r = CompileJsonSchema(nlohmann::json::parse(text));
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? r.value() : nullptr;
+}
+
+// Long bounded repetitions (chains whose levels share token-cache entries, see
+// token_cache.h), walked to their bounds: a string of maxLength 300, a string
+// whose minLength exceeds the longest token, bounded strings in an array of
+// 20..50 items, and a regex {2,120}.
+TEST_P(MaskTest, LongRepetitionsMatchBruteForce) {
+  const SharedTok* st = LoadShared(GetParam());
+  if (st == nullptr) {
+    GTEST_SKIP() << "no shared tokenizer " << GetParam();
+  }
+  bool small = st->vocab->size() < 10000;
+  const char* const units[] = {"a", "b", " ", "\u00e9", "\u65e5", "\\\"", "\\n", "x", "\u00fc", "q"};
+  auto chars = [&](int n) {  // n JSON string characters (an escape counts as one)
+    std::string out;
+    for (int i = 0; i < n; ++i) out += units[i % 10];
+    return out;
+  };
+  std::string items;
+  for (int i = 0; i < 50; ++i) items += std::string(i > 0 ? ", \"" : "\"") + chars(i % 4) + "\"";
+  struct Case {
+    GrammarPtr g;
+    std::string text;
+  } cases[] = {
+      {MustSchema(R"({"type": "object", "properties": {"s": {"type": "string", "maxLength": 300}}, "required": ["s"]})"),
+       "{\"s\": \"" + chars(300) + "\"}"},
+      {MustSchema(R"({"type": "string", "minLength": 150, "maxLength": 160})"), "\"" + chars(150) + "\""},
+      {MustSchema(R"({"type": "object", "properties": {"a": {"type": "array", "items": {"type": "string", "maxLength": 3},
+          "minItems": 20, "maxItems": 50}}, "required": ["a"]})"),
+       "{\"a\": [" + items + "]}"},
+      {CompileRegex("[a-z]{2,120}").value(), std::string(120, 'k').replace(7, 30, "thequickbrownfoxjumpsoverlazyd")},
+  };
+  uint32_t seed = 1;
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.text);
+    CheckAlongText(*st, c.g, c.text, small ? 1000 : 4, small ? 1 : 23);
+    CheckRandomWalks(*st, c.g, small ? 20 : 1, small ? 120 : 60, seed++);
   }
 }
 

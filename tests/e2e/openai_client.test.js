@@ -180,8 +180,13 @@ describe('openai client', () => {
     await assert.rejects(chatClient('wrong-key').chat.completions.create({ model: CHAT,
       messages: [{ role: 'user', content: 'hi' }] }), (e) => e instanceof OpenAI.AuthenticationError && e.status === 401);
     await assert.rejects(chatClient().chat.completions.create({ model: CHAT, max_tokens: 4,
-      response_format: { type: 'json_object' }, messages: [{ role: 'user', content: 'hi' }] }),
-    (e) => e instanceof OpenAI.BadRequestError && e.param === 'response_format.type');
+      response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'object', not: {} } } },
+      messages: [{ role: 'user', content: 'hi' }] }),
+    (e) => e instanceof OpenAI.BadRequestError && e.param === 'response_format.json_schema.schema' &&
+      e.message.includes("'not'"));
+    await assert.rejects(chatClient().chat.completions.create({ model: CHAT, max_tokens: 4,
+      response_format: { type: 'json_object' }, guided_regex: 'a+', messages: [{ role: 'user', content: 'hi' }] }),
+    (e) => e instanceof OpenAI.BadRequestError && e.param === 'guided_regex');
     await assert.rejects(chatClient().chat.completions.create({ model: 'gpt-4o',
       messages: [{ role: 'user', content: 'hi' }] }), (e) => e instanceof OpenAI.NotFoundError && e.status === 404);
     await assert.rejects(textClient().completions.create({ model: 'stories260K', prompt: 'x', temperature: 3 }),
@@ -189,5 +194,54 @@ describe('openai client', () => {
     const ok = await chatClient().chat.completions.create({ model: CHAT, max_tokens: 2,
       response_format: { type: 'text' }, messages: [{ role: 'user', content: 'hi' }] });
     assert.equal(ok.choices.length, 1);
+  });
+});
+
+// Structured outputs through the client's response_format: every seeded answer at
+// temperature 1 parses and validates against its schema (ajv), and ends by itself.
+describe('openai client: structured outputs', () => {
+  let server;
+  before(async () => { server = await L.startServer({ model: L.CHAT_MODEL }); });
+  after(async () => { assert.equal((await server.stop()).code, 0, 'server exit status'); });
+  const client = () => new OpenAI({ baseURL: server.url + '/v1', apiKey: 'unused', maxRetries: 0 });
+
+  it('json_schema answers validate with ajv', async () => {
+    const Ajv = require('ajv');
+    const schema = {
+      type: 'object',
+      properties: {
+        city: { type: 'string', maxLength: 20 },
+        temp_c: { type: 'integer', minimum: -50, maximum: 60 },
+        sky: { enum: ['clear', 'cloudy', 'rain'] },
+      },
+      required: ['city', 'temp_c', 'sky'],
+      additionalProperties: false,
+    };
+    const validate = new Ajv().compile(schema);
+    const model = (await client().models.list()).data[0].id;
+    const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => client().chat.completions.create({
+      model, temperature: 1, seed: i + 1, max_tokens: 120,
+      response_format: { type: 'json_schema', json_schema: { name: 'weather', schema, strict: true } },
+      messages: [{ role: 'user', content: 'Weather in Paris?' }],
+    })));
+    for (const r of answers) {
+      const c = r.choices[0];
+      assert.equal(c.finish_reason, 'stop', c.message.content);
+      const value = JSON.parse(c.message.content);
+      assert.ok(validate(value), JSON.stringify(validate.errors) + ' ' + c.message.content);
+    }
+  });
+
+  it('guided_choice and a streamed json_object', async () => {
+    const model = (await client().models.list()).data[0].id;
+    const r = await client().chat.completions.create({ model, temperature: 1, seed: 3, max_tokens: 8,
+      guided_choice: ['yes', 'no'], messages: [{ role: 'user', content: 'Yes or no?' }] });
+    assert.ok(['yes', 'no'].includes(r.choices[0].message.content), r.choices[0].message.content);
+    let text = '';
+    for await (const chunk of await client().chat.completions.create({ model, temperature: 1, seed: 5, max_tokens: 200,
+      stream: true, response_format: { type: 'json_object' }, messages: [{ role: 'user', content: 'JSON please' }] })) {
+      text += chunk.choices[0]?.delta?.content ?? '';
+    }
+    assert.ok(text.startsWith('{'), text);
   });
 });

@@ -116,6 +116,17 @@ describe('responses', () => {
     await bad({ tools: [{ type: 'web_search' }] }, 'tools[0].type');
     await bad({ input: [{ type: 'image_generation_call' }] }, 'input[0].type');
     await bad({ max_output_tokens: 0 }, 'max_output_tokens');
-    await bad({ text: { format: { type: 'json_object' } } }, 'text.format.type');
+    await bad({ text: { format: { type: 'xml' } } }, 'text.format.type');
+    await bad({ text: { format: { type: 'json_schema', name: 'x', schema: { type: 'object', not: {} } } } },
+      'text.format.schema');
+  });
+
+  it('text.format json_schema constrains the answer', async () => {
+    const schema = { type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'],
+      additionalProperties: false };
+    const r = await client(chat).responses.create({ model: 'qwen3-chat', input: 'ok?', temperature: 1, max_output_tokens: 60,
+      text: { format: { type: 'json_schema', name: 'answer', schema, strict: true } } });
+    assert.equal(r.status, 'completed', r.output_text);
+    assert.equal(typeof JSON.parse(r.output_text).ok, 'boolean');
   });
 });
