@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "kernels/ref/ref.h"
 #include "tensor/dtype.h"
 
 namespace ax::cuda_testing {
@@ -48,6 +49,22 @@ inline Backend* CudaGemv() {
 inline Backend* CudaF32() {
   static std::unique_ptr<Backend> be = MakeCuda(Precision::kF32);
   return be.get();
+}
+
+// kernels/ref's matmul: y[m, n] (+)= x[m, k] · w[n, k]^T, starting from *y0 when given.
+inline std::vector<float> RefMatmul(const std::vector<float>& x, const std::vector<float>& w, int64_t m, int64_t n,
+                                     int64_t k, const std::vector<float>* y0) {
+  std::vector<float> y = y0 != nullptr ? *y0 : std::vector<float>(static_cast<size_t>(m * n));
+  kernels::MatmulParams p;
+  p.x = x.data();
+  p.w = w.data();
+  p.y = y.data();
+  p.m = m;
+  p.n = n;
+  p.k = k;
+  p.accumulate = y0 != nullptr;
+  kernels::ref::Matmul(p);
+  return y;
 }
 
 #define AX_REQUIRE_CUDA()                                    \

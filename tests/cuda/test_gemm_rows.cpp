@@ -33,21 +33,6 @@ TensorView Rows(const TensorView& t, int64_t rows, int64_t cols) {
   return v;
 }
 
-std::vector<float> RefMatmul(const std::vector<float>& x, const std::vector<float>& w, int64_t m, int64_t n,
-                             int64_t k, const std::vector<float>* y0) {
-  std::vector<float> y = y0 != nullptr ? *y0 : std::vector<float>(static_cast<size_t>(m * n));
-  kernels::MatmulParams p;
-  p.x = x.data();
-  p.w = w.data();
-  p.y = y.data();
-  p.m = m;
-  p.n = n;
-  p.k = k;
-  p.accumulate = y0 != nullptr;
-  kernels::ref::Matmul(p);
-  return y;
-}
-
 // Bitwise equality of the first `rows` rows of two host copies (NaN-safe).
 bool SameBits(const std::vector<float>& a, const std::vector<float>& b, size_t count) {
   return a.size() >= count && b.size() >= count && std::memcmp(a.data(), b.data(), count * sizeof(float)) == 0;

@@ -35,17 +35,8 @@ TEST(CudaPromptGemm, RowsAreBitIdenticalAcrossPromptBatchSizes) {
       return ToHost(be, y);
     };
     const std::vector<float> all = run(kMax);
-    std::vector<float> want = c.accumulate ? y0 : std::vector<float>(static_cast<size_t>(kMax * c.n));
-    kernels::MatmulParams p;
-    p.x = x.data();
-    p.w = w.data();
-    p.y = want.data();
-    p.m = kMax;
-    p.n = c.n;
-    p.k = c.k;
-    p.accumulate = c.accumulate;
-    kernels::ref::Matmul(p);
-    EXPECT_LT(RelError(all, want), kBf16Tol) << "n " << c.n << " k " << c.k;
+    EXPECT_LT(RelError(all, RefMatmul(x, w, kMax, c.n, c.k, c.accumulate ? &y0 : nullptr)), kBf16Tol)
+        << "n " << c.n << " k " << c.k;
     for (int64_t m : {1, 5, 9, 37, 128, 513}) {
       const std::vector<float> part = run(m);
       EXPECT_EQ(std::memcmp(part.data(), all.data(), static_cast<size_t>(m * c.n) * sizeof(float)), 0)
