@@ -73,8 +73,8 @@ struct SamplingDefaults {
 
 // Constrained decoding (docs/structured-output.md): every sampled token keeps the output
 // a prefix of a match, and the request ends once the match is complete and nothing may
-// follow (or at the end-of-sequence token, allowed only where the output is complete).
-// A constrained request decodes without n-gram drafts.
+// follow (or at a stop token, allowed only where the output is complete). N-gram
+// drafts are cut at the first token the grammar refuses; drafting stays lossless.
 struct OutputConstraint {
   enum class Kind { kNone, kJsonObject, kJsonSchema, kRegex, kChoice, kGrammar };
   Kind kind = Kind::kNone;

@@ -42,8 +42,7 @@ struct EngineCore::Active {
       : req(std::move(r)),
         sampler(req.sampling, req.prompt),
         stop(req.stop_strings),
-        // Drafts are not pre-checked against a grammar yet: constrained requests decode directly.
-        policy(req.grammar ? DecodePolicy::kDirect : req.policy.value_or(cfg.default_policy)),
+        policy(req.policy.value_or(cfg.default_policy)),
         drafter(cfg.ngram_max_n) {
     if (tok != nullptr) detok = std::make_unique<IncrementalDecoder>(*tok, req.skip_special_tokens);
     if (req.grammar) {

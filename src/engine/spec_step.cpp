@@ -49,6 +49,14 @@ void EngineCore::ProposeDrafts() {
     const int64_t room = std::min(a.req.max_tokens - a.generated, a.max_total - static_cast<int64_t>(s->tokens.size())) - 1;
     DraftProposal p{&a, 0, {}};
     p.n = a.drafter.Propose(static_cast<int>(std::min<int64_t>(config_.max_draft, std::max<int64_t>(room, 1))), p.drafts);
+    if (a.matcher) {
+      // Drafts end before the first token the grammar refuses (it could never be
+      // accepted): the state advances through them and rolls back at once.
+      int valid = 0;
+      while (valid < p.n && a.matcher->Accept(p.drafts[valid])) ++valid;
+      a.matcher->Rollback(valid);
+      p.n = valid;
+    }
     if (p.n == 0) continue;
     if (!a.gate_open || room < 1) {
       a.shadow = p.drafts[0];  // keep scoring the table while not drafting
