@@ -81,7 +81,7 @@ class EngineImpl final : public Engine {
     const int64_t max_logit_rows = std::max<int64_t>(int64_t{cfg.max_seqs} * (1 + std::max(0, cfg.max_draft_tokens)), 1);
     BackendOptions bopts;
     bopts.threads = cfg.threads;
-    bopts.max_generated_rows = max_logit_rows;
+    bopts.max_sequences = cfg.max_seqs;
     AX_ASSIGN_OR_RETURN(bopts.precision, ParsePrecision(cfg.precision, "precision"));
     AX_ASSIGN_OR_RETURN(backend_, CreateBackend(cfg.backend, bopts));
     ModelLoadOptions mopts;

@@ -248,12 +248,13 @@ Result<Precision> ParsePrecision(const std::string& s, const std::string& field)
 struct BackendOptions {
   int threads = 0;  // CPU worker threads; 0 = all the process may use
   Precision precision = Precision::kAuto;
-  // The most generated rows (decode tokens, drafts, logit rows) one forward will carry;
-  // 0 = unknown. A backend picks its kernels for generated rows from this once, never by
-  // a step's row count, so a row's bits do not depend on what it is batched with. CUDA:
-  // 1 keeps the GEMV (fastest for one row); anything else takes the tensor-core row
-  // GEMM (AX_CUDA_GEMM_ROWS=0 or 1 overrides).
-  int64_t max_generated_rows = 0;
+  // The most sequences one forward will carry (the engine's max_seqs); 0 = unknown. A
+  // backend picks its kernels for generated rows from this once, never by a step's row
+  // count, so a row's bits do not depend on what it is batched with. CUDA: 1 (a
+  // single-stream engine: one token plus its drafts per step) keeps the GEMV, fastest
+  // for a few rows; anything else takes the tensor-core row GEMM (AX_CUDA_GEMM_ROWS=0
+  // or 1 overrides).
+  int max_sequences = 0;
 };
 
 // Creates a backend by name: "cpu", "cuda" or "auto" (CUDA when a GPU is present and

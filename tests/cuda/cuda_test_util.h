@@ -19,10 +19,10 @@
 
 namespace ax::cuda_testing {
 
-inline std::unique_ptr<Backend> MakeCuda(Precision precision, int64_t max_generated_rows = 0) {
+inline std::unique_ptr<Backend> MakeCuda(Precision precision, int max_sequences = 0) {
   BackendOptions opts;
   opts.precision = precision;
-  opts.max_generated_rows = max_generated_rows;
+  opts.max_sequences = max_sequences;
   auto r = CreateBackend("cuda", opts);
   if (!r.ok()) {
     std::fprintf(stderr, "no CUDA backend: %s\n", r.status().message().c_str());
@@ -38,7 +38,7 @@ inline Backend* Cuda() {
   return be.get();
 }
 
-// The bf16 backend made for one generated row per forward: generated rows on the GEMV
+// The bf16 backend of a single-sequence engine (max_seqs 1): generated rows on the GEMV
 // instead of the row GEMM.
 inline Backend* CudaGemv() {
   static std::unique_ptr<Backend> be = MakeCuda(Precision::kAuto, 1);

@@ -2,7 +2,7 @@
 // kernels/ref at odd sizes, outputs poisoned with NaN first. Ops on activations run
 // for both precisions (CudaOpsP): bf16 tolerances, and f32 ones in the f32 mode; bf16
 // twice, with generated rows on the row GEMM (the default) and on the GEMV (a backend
-// made for one generated row per forward).
+// made for a single sequence).
 #include <algorithm>
 #include <bit>
 #include <numeric>

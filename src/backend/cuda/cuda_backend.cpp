@@ -396,7 +396,7 @@ Result<std::unique_ptr<Backend>> CreateCudaBackend(const BackendOptions& opts, s
                                    ")"));
   }
   if (count == 0) return fail(FailedPrecondition("cuda: no CUDA device found"));
-  const bool row_gemm = EnvSwitch("AX_CUDA_GEMM_ROWS", opts.max_generated_rows != 1);
+  const bool row_gemm = EnvSwitch("AX_CUDA_GEMM_ROWS", opts.max_sequences != 1);
   auto backend = std::make_unique<CudaBackend>(opts.precision == Precision::kF32, row_gemm);
   Status s = backend->Init(0);
   if (!s.ok()) return fail(s);

@@ -150,7 +150,7 @@ class CudaBackend final : public Backend {
 
   const bool f32_;
   // Generated bf16 rows on the tensor-core row GEMM instead of the GEMV, for every
-  // matrix it serves (BackendOptions::max_generated_rows).
+  // matrix it serves (BackendOptions::max_sequences).
   const bool row_gemm_;
   // bf16 prompt rows through CublasMatmulFixed: batch-invariant (on an H100 the greedy
   // ids of a request no longer change with the concurrency, at the same TTFT).
