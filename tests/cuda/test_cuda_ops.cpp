@@ -106,16 +106,7 @@ TEST_P(CudaOpsP, Matmul) {
           ASSERT_EQ(wr->dtype, DType::kBF16);
           TensorView yd = acc ? ToDevice(be, y0, out_dt, Shape{m, n}) : Poisoned(be, out_dt, Shape{m, n});
           be.Matmul(xd, *wr, yd, acc, split);
-          std::vector<float> want = y0;
-          kernels::MatmulParams p;
-          p.x = x.data();
-          p.w = w.data();
-          p.y = want.data();
-          p.m = m;
-          p.n = n;
-          p.k = k;
-          p.accumulate = acc;
-          kernels::ref::Matmul(p);
+          const std::vector<float> want = RefMatmul(x, w, m, n, k, acc ? &y0 : nullptr);
           const double tol = out_dt == DType::kF32 ? 1e-4 : kBf16Tol;
           EXPECT_LT(RelError(ToHost(be, yd), want), tol)
               << "m " << m << " n " << n << " k " << k << " out " << DTypeName(out_dt) << " acc " << acc
