@@ -184,6 +184,11 @@ struct EngineStats {
   // from prefill.
   double decode_step_seconds = 0;
   int64_t decode_step_tokens = 0;
+  // Of those steps: how many, the part of their time spent in the model's forward
+  // (metadata upload, launches, waiting for the device, read-back; the rest is the
+  // engine's host work), and how many replayed a recorded forward (CUDA graphs).
+  int64_t decode_steps = 0, decode_steps_replayed = 0;
+  double decode_forward_seconds = 0;
   int64_t gate_open_requests = 0;    // running requests whose drafting gate is open
   double step_cost_1_token_ms = 0, step_cost_8_tokens_ms = 0;  // the learned step time T(1), T(8)
   // Steps that read whole logit rows back to sample on the host, rather than ids or

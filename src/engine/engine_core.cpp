@@ -270,7 +270,9 @@ Status EngineCore::Step() {
   batch.record = !(step_drafted_ && step_trial_);
   const int64_t generated_before = counters_.generated_tokens;
   StepRows rows;
+  const double t_forward = NowSeconds();
   Status st = ForwardStep(batch, sampling, /*all_logits=*/!prompt_rows.empty(), &rows);
+  const double forward_seconds = NowSeconds() - t_forward;
   ++counters_.steps;
   counters_.tokens_computed += batch.n_tokens();
   if (!st.ok()) {
@@ -297,6 +299,9 @@ Status EngineCore::Step() {
     cost_.Observe(batch.n_tokens(), t_end - t_step);
     counters_.decode_step_seconds += t_end - t_step;  // drafting and planning included
     counters_.decode_step_tokens += made;
+    counters_.decode_forward_seconds += forward_seconds;
+    ++counters_.decode_steps;
+    if (model_.backend().Replayed()) ++counters_.decode_steps_replayed;
     if (step_decode_rows_ > 0)
       guard_.Observe(step_decode_rows_, step_drafted_, model_.backend().Replayed(), made, t_end - t_step);
   }

@@ -139,7 +139,7 @@ Result<BatchOutcome> RunRequests(Engine& engine, const std::vector<GenerateReque
   const double wall = NowSecondsForCli() - t0;
   const RouteInfo route = engine.route();
   BatchOutcome out;
-  std::vector<double> latencies;
+  std::vector<double> latencies, ttfts, itls;  // ms: per request, per request, per generated token
   int64_t generated = 0;
   for (size_t i = 0; i < streams.size(); ++i) {
     GenerateResult r;
@@ -167,6 +167,8 @@ Result<BatchOutcome> RunRequests(Engine& engine, const std::vector<GenerateReque
     AddSpecJson(m, &j);
     if (print_rows) std::printf("%s\n", Dump(j).c_str());
     latencies.push_back(m.total_seconds * 1e3);
+    ttfts.push_back(m.ttft_seconds * 1e3);
+    for (double d : m.itl_seconds) itls.push_back(d * 1e3);
     generated += static_cast<int64_t>(r.output_tokens.size());
     out.tokens.push_back(r.output_tokens);
   }
@@ -175,11 +177,17 @@ Result<BatchOutcome> RunRequests(Engine& engine, const std::vector<GenerateReque
   stats.tokens_computed -= before.tokens_computed;
   stats.decode_step_seconds -= before.decode_step_seconds;
   stats.decode_step_tokens -= before.decode_step_tokens;
+  stats.decode_steps -= before.decode_steps;
+  stats.decode_steps_replayed -= before.decode_steps_replayed;
+  stats.decode_forward_seconds -= before.decode_forward_seconds;
   stats.preemptions -= before.preemptions;
   stats.prefix_hit_tokens -= before.prefix_hit_tokens;
   stats.steps_reading_logits -= before.steps_reading_logits;
   stats.draft_tokens_proposed -= before.draft_tokens_proposed;
   stats.draft_tokens_accepted -= before.draft_tokens_accepted;
+  const auto per_step = [&](double seconds) {
+    return stats.decode_steps > 0 ? seconds * 1e3 / static_cast<double>(stats.decode_steps) : 0.0;
+  };
   out.summary = {
       {"summary", true},
       {"requests", streams.size()},
@@ -189,6 +197,17 @@ Result<BatchOutcome> RunRequests(Engine& engine, const std::vector<GenerateReque
       {"decode_phase_tok_s", stats.decode_step_seconds > 0
                                  ? static_cast<double>(stats.decode_step_tokens) / stats.decode_step_seconds
                                  : 0.0},
+      // A decode step's wall time, the forward's part of it (launches, device, read-back)
+      // and the engine's host work around it.
+      {"decode_steps", stats.decode_steps},
+      {"decode_steps_replayed", stats.decode_steps_replayed},
+      {"decode_step_ms", per_step(stats.decode_step_seconds)},
+      {"decode_forward_ms", per_step(stats.decode_forward_seconds)},
+      {"decode_host_ms", per_step(stats.decode_step_seconds - stats.decode_forward_seconds)},
+      {"ttft_ms_p50", Percentile(ttfts, 50)},
+      {"ttft_ms_p99", Percentile(ttfts, 99)},
+      {"itl_ms_p50", Percentile(itls, 50)},
+      {"itl_ms_p99", Percentile(itls, 99)},
       {"latency_ms_p50", Percentile(latencies, 50)},
       {"latency_ms_p95", Percentile(latencies, 95)},
       {"latency_ms_p99", Percentile(latencies, 99)},
