@@ -7,7 +7,7 @@ MODEL ?= models/ax-demo-qwen3
 PROMPT ?= def read_lines(path):\n
 MAX_TOKENS ?= 96
 
-.PHONY: all deps build demo test test-sanitize fuzz bench clean
+.PHONY: all deps build demo test test-sanitize fuzz bench python clean
 
 all: build
 
@@ -26,14 +26,15 @@ test: deps
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 
-# Every CPU test but the live-server ones under AddressSanitizer + UndefinedBehaviorSanitizer
+# Every CPU test but the live-server and Python ones (an ASan module cannot load into
+# an uninstrumented interpreter) under AddressSanitizer + UndefinedBehaviorSanitizer
 # (leaks included), in its own build directory without the CUDA backend.
 test-sanitize: deps
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAX_BUILD_TESTS=ON -DAX_CUDA=OFF \
 	  -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	  -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined"
 	cmake --build build-asan -j $(JOBS)
-	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS) -E '^e2e_'
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS) -E '^(e2e_|python_)'
 
 # The libFuzzer targets (tests/fuzz) in build-fuzz (clang, ASan + UBSan, no CUDA), each
 # run FUZZ_SECONDS from its seed corpus (scripts/fuzz.sh; longer: scripts/fuzz.sh 3600).
@@ -42,6 +43,11 @@ fuzz: deps
 	CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAX_CUDA=OFF -DAX_BUILD_FUZZERS=ON
 	cmake --build build-fuzz --target fuzzers -j $(JOBS)
 	./scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# The ax_engine Python module into $(BUILD_DIR)/python (PYTHONPATH=$(BUILD_DIR)/python).
+python: deps
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+	cmake --build $(BUILD_DIR) --target ax_engine_python -j $(JOBS)
 
 bench: deps
 	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release -DAX_BUILD_BENCHMARKS=ON $(CMAKE_FLAGS)

@@ -26,7 +26,7 @@ class HttpListener;
 
 class ApiServer {
  public:
-  ApiServer(const ServerOptions& opts, Engine& engine);
+  ApiServer(const ServerOptions& opts, Engine& engine, RuntimeReport report);
   ~ApiServer();
   // The bound port, or -1 (with a message on stderr).
   int Bind();

@@ -7,9 +7,10 @@
 
 namespace ax::server {
 
-ServerContext::ServerContext(const ServerOptions& o, Engine& e)
+ServerContext::ServerContext(const ServerOptions& o, Engine& e, RuntimeReport r)
     : opts(o),
       engine(e),
+      report(std::move(r)),
       model_name(o.served_model_name.empty() ? e.model_name() : o.served_model_name),
       started_at(static_cast<int64_t>(std::time(nullptr))),
       admission(o.engine.max_seqs + o.max_queue) {
@@ -47,12 +48,25 @@ bool SameSecret(const std::string& a, const std::string& b) {
 
 }  // namespace
 
-bool ServerContext::Authorized(const httplib::Request& req) const {
-  if (opts.api_key.empty()) return true;
+bool KeyAccepted(const httplib::Request& req, const std::string& api_key) {
+  if (api_key.empty()) return true;
   const std::string auth = req.get_header_value("Authorization");
   const std::string kBearer = "Bearer ";
-  if (auth.rfind(kBearer, 0) == 0 && SameSecret(auth.substr(kBearer.size()), opts.api_key)) return true;
-  return SameSecret(req.get_header_value("x-api-key"), opts.api_key);
+  if (auth.rfind(kBearer, 0) == 0 && SameSecret(auth.substr(kBearer.size()), api_key)) return true;
+  return SameSecret(req.get_header_value("x-api-key"), api_key);
+}
+
+bool ServerContext::Authorized(const httplib::Request& req) const { return KeyAccepted(req, opts.api_key); }
+
+nlohmann::json RuntimeReportJson(const RuntimeReport& r) {
+  return {{"selected_backend", r.selected_backend},
+          {"support_tier", SupportTierName(r.support_tier)},
+          {"resolution_policy", ResolutionPolicyName(r.resolution_policy)},
+          {"resolution_reason", r.resolution_reason},
+          {"backend_detail", r.backend_detail},
+          {"token_ids", r.token_ids},
+          {"throughput_is_ours", r.throughput_is_ours},
+          {"upstream_url", r.upstream_url.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.upstream_url)}};
 }
 
 ServerGauges ServerContext::Gauges() const {

@@ -8,6 +8,7 @@
 
 #include "api_request.h"
 #include "ax/engine.h"
+#include "ax/session.h"
 #include "job.h"
 #include "metrics.h"
 #include "options.h"
@@ -21,10 +22,11 @@ struct Response;
 namespace ax::server {
 
 struct ServerContext {
-  ServerContext(const ServerOptions& o, Engine& e);
+  ServerContext(const ServerOptions& o, Engine& e, RuntimeReport r);
 
   const ServerOptions opts;
   Engine& engine;
+  const RuntimeReport report;  // the route (repo_owned here) and why: /v1/runtime, /metrics
   const std::string model_name;
   const int64_t started_at;  // unix seconds
   ParseLimits limits;
@@ -40,6 +42,13 @@ struct ServerContext {
   bool Authorized(const httplib::Request& req) const;
   ServerGauges Gauges() const;
 };
+
+// True when `api_key` is empty or the request carries it (Authorization: Bearer KEY, or
+// x-api-key: KEY).
+bool KeyAccepted(const httplib::Request& req, const std::string& api_key);
+// /v1/runtime's JSON for the route alone: selected_backend, support_tier,
+// resolution_policy, resolution_reason, token_ids, throughput_is_ours, model identity.
+nlohmann::json RuntimeReportJson(const RuntimeReport& r);
 
 // POST /v1/completions, /v1/chat/completions, /v1/generate (routes_generate.cpp).
 void RegisterGenerationRoutes(httplib::Server& http, ServerContext& ctx);

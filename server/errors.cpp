@@ -86,6 +86,15 @@ ApiError ServerError(const std::string& message) {
   return e;
 }
 
+ApiError UpstreamError(int http_status, const std::string& code, const std::string& message) {
+  ApiError e;
+  e.http_status = http_status;
+  e.message = message;
+  e.type = "server_error";
+  e.code = code;
+  return e;
+}
+
 ApiError FromStatus(const Status& status, const std::string& param) {
   switch (status.code()) {
     case StatusCode::kInvalidArgument:
@@ -99,6 +108,10 @@ ApiError FromStatus(const Status& status, const std::string& param) {
     case StatusCode::kCancelled:
     case StatusCode::kInternal:
       break;
+    case StatusCode::kUnavailable:
+      return UpstreamError(502, "upstream_error", status.message());
+    case StatusCode::kDeadlineExceeded:
+      return UpstreamError(504, "upstream_timeout", status.message());
   }
   return ServerError(status.ToString());
 }

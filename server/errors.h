@@ -37,10 +37,13 @@ ApiError PayloadTooLarge(size_t limit_bytes);                      // 413
 ApiError Overloaded(int retry_after_s);                            // 503 + Retry-After
 ApiError ShuttingDown();                                           // 503
 ApiError ServerError(const std::string& message);                  // 500
+// 502 (upstream_error) / 504 (upstream_timeout): a delegated route's upstream failed.
+ApiError UpstreamError(int http_status, const std::string& code, const std::string& message);
 
 // An engine Status (from Tokenize or Submit) as an HTTP error about `param`:
 // InvalidArgument and ResourceExhausted (a request that can never fit) are 400,
-// the rest 500.
+// Unavailable (an upstream unreachable or failing) 502, DeadlineExceeded (an upstream
+// timeout) 504, the rest 500.
 ApiError FromStatus(const Status& status, const std::string& param);
 
 // {"error": {...}} as compact JSON.

@@ -9,7 +9,37 @@
 #include <thread>
 
 #include "api_server.h"
+#include "delegate_server.h"
 #include "options.h"
+
+namespace {
+
+// Prints the "listening" line, serves until SIGINT/SIGTERM, and drains (ApiServer or
+// DelegateServer, already bound).
+template <typename Server>
+void Serve(Server& server, const ax::server::ServerOptions& opts, sigset_t& signals, int port) {
+  std::printf("ax-engine-server: listening on http://%s:%d\n", opts.host.c_str(), port);
+  std::fflush(stdout);
+  std::atomic<bool> stop_signal_thread{false};
+  std::thread signal_thread([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (stop_signal_thread) return;
+    std::fprintf(stderr, "ax-engine-server: %s: shutting down (in-flight requests get %d s)\n",
+                 sig == SIGINT ? "SIGINT" : "SIGTERM", opts.shutdown_timeout_s);
+    server.Shutdown([&] {
+      timespec zero{0, 0};
+      return sigtimedwait(&signals, nullptr, &zero) > 0;  // a second signal: cancel now
+    });
+  });
+  server.Serve();
+  // Serve returns after Shutdown (or when listening failed): release the signal thread.
+  stop_signal_thread = true;
+  pthread_kill(signal_thread.native_handle(), SIGTERM);
+  signal_thread.join();
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace ax::server;
@@ -37,41 +67,35 @@ int main(int argc, char** argv) {
     setrlimit(RLIMIT_NOFILE, &files);
   }
 
-  auto engine = ax::Engine::Create(opts.engine);
-  if (!engine.ok()) {
-    std::fprintf(stderr, "ax-engine-server: %s\n", engine.status().ToString().c_str());
+  ax::SessionConfig config;
+  config.policy = opts.support_tier;
+  config.engine = opts.engine;
+  config.upstream = opts.upstream;
+  auto session = ax::Session::Open(config);
+  if (!session.ok()) {
+    std::fprintf(stderr, "ax-engine-server: %s\n", session.status().ToString().c_str());
     return 1;
   }
-  ApiServer server(opts, **engine);
-  const int port = server.Bind();
-  if (port < 0) return 1;
-  (*engine)->Start();
-  const ax::RouteInfo route = (*engine)->route();
-  std::fprintf(stderr, "ax-engine-server: model %s (%s, %s) on %s, context %lld, %d seats + %d queued\n",
-               server.context().model_name.c_str(), route.architecture.c_str(), route.weights.c_str(),
-               route.backend_detail.c_str(), static_cast<long long>((*engine)->ctx_size()), opts.engine.max_seqs,
-               opts.max_queue);
-  std::printf("ax-engine-server: listening on http://%s:%d\n", opts.host.c_str(), port);
-  std::fflush(stdout);
-
-  std::atomic<bool> stop_signal_thread{false};
-  std::thread signal_thread([&] {
-    int sig = 0;
-    sigwait(&signals, &sig);
-    if (stop_signal_thread) return;
-    std::fprintf(stderr, "ax-engine-server: %s: shutting down (in-flight requests get %d s)\n",
-                 sig == SIGINT ? "SIGINT" : "SIGTERM", opts.shutdown_timeout_s);
-    server.Shutdown([&] {
-      timespec zero{0, 0};
-      return sigtimedwait(&signals, nullptr, &zero) > 0;  // a second signal: cancel now
-    });
-  });
-  server.Serve();
-  // Serve returns after Shutdown (or when listening failed): release the signal thread.
-  stop_signal_thread = true;
-  pthread_kill(signal_thread.native_handle(), SIGTERM);
-  signal_thread.join();
-  (*engine)->Stop();
+  const ax::RuntimeReport& report = (*session)->report();
+  if (ax::Engine* engine = (*session)->engine()) {
+    ApiServer server(opts, *engine, report);
+    const int port = server.Bind();
+    if (port < 0) return 1;
+    const ax::RouteInfo route = engine->route();
+    std::fprintf(stderr, "ax-engine-server: model %s (%s, %s) on %s, context %lld, %d seats + %d queued\n",
+                 server.context().model_name.c_str(), route.architecture.c_str(), route.weights.c_str(),
+                 route.backend_detail.c_str(), static_cast<long long>(engine->ctx_size()), opts.engine.max_seqs,
+                 opts.max_queue);
+    Serve(server, opts, signals, port);
+    engine->Stop();
+  } else {
+    DelegateServer server(opts, **session);
+    const int port = server.Bind();
+    if (port < 0) return 1;
+    std::fprintf(stderr, "ax-engine-server: model %s through the openai_delegated route to %s (%s)\n",
+                 server.model_name().c_str(), report.upstream_url.c_str(), report.resolution_reason.c_str());
+    Serve(server, opts, signals, port);
+  }
   std::fprintf(stderr, "ax-engine-server: stopped\n");
   return 0;
 }

@@ -68,8 +68,8 @@ void ServerMetrics::CountRejected(const std::string& why) {
   ++rejected_[why];
 }
 
-std::string ServerMetrics::Render(const EngineStats& s, const ServerGauges& g) const {
-  std::string out;
+void ServerMetrics::RenderHttp(std::string* out_ptr) const {
+  std::string& out = *out_ptr;
   {
     std::lock_guard<std::mutex> lock(mu_);
     Header(&out, "ax_http_requests_total", "counter", "HTTP responses by route and status code.");
@@ -90,6 +90,11 @@ std::string ServerMetrics::Render(const EngineStats& s, const ServerGauges& g) c
              std::to_string(it == rejected_.end() ? 0 : it->second) + "\n";
     }
   }
+}
+
+std::string ServerMetrics::Render(const EngineStats& s, const ServerGauges& g) const {
+  std::string out;
+  RenderHttp(&out);
   const auto d = [](int64_t v) { return static_cast<double>(v); };
   Scalar(&out, "ax_prompt_tokens_total", "counter", "Prompt tokens of admitted requests.", d(s.prompt_tokens));
   Scalar(&out, "ax_generation_tokens_total", "counter", "Generated tokens.", d(s.generated_tokens));
@@ -126,6 +131,27 @@ std::string ServerMetrics::Render(const EngineStats& s, const ServerGauges& g) c
   ttft_.Render(&out, "ax_time_to_first_token_seconds", "Request arrival to its first token, per choice.");
   itl_.Render(&out, "ax_inter_token_latency_seconds", "Gaps between consecutive tokens of a choice.");
   duration_.Render(&out, "ax_request_duration_seconds", "Request arrival to its last token.");
+  return out;
+}
+
+std::string RenderRuntimeInfo(const RuntimeReport& r) {
+  // Label values are our own names and paths: escape what Prometheus requires.
+  const auto esc = [](const std::string& v) {
+    std::string o;
+    for (char c : v) {
+      if (c == '\\' || c == '"') o += '\\';
+      if (c == '\n') o += "\\n";
+      else o += c;
+    }
+    return o;
+  };
+  std::string out;
+  Header(&out, "ax_runtime_info", "gauge",
+         "The route serving this server (1): support tier, selected backend, resolution policy, model.");
+  out += "ax_runtime_info{selected_backend=\"" + esc(r.selected_backend) + "\",support_tier=\"" +
+         SupportTierName(r.support_tier) + "\",resolution_policy=\"" + ResolutionPolicyName(r.resolution_policy) +
+         "\",model=\"" + esc(r.model_id) + "\",weights=\"" + esc(r.weight_format) + "\",token_ids=\"" +
+         (r.token_ids ? "true" : "false") + "\"} 1\n";
   return out;
 }
 

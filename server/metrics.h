@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "ax/engine.h"
+#include "ax/session.h"
 
 namespace ax::server {
 
@@ -48,6 +49,8 @@ class ServerMetrics {
   void ObserveRequest(double seconds) { duration_.Observe(seconds); }
 
   std::string Render(const EngineStats& stats, const ServerGauges& gauges) const;
+  // The HTTP counters alone (a delegated server has no engine numbers to show).
+  void RenderHttp(std::string* out) const;
 
  private:
   mutable std::mutex mu_;
@@ -56,5 +59,9 @@ class ServerMetrics {
   std::map<std::string, uint64_t> rejected_;
   Histogram ttft_, itl_, duration_;
 };
+
+// ax_runtime_info{selected_backend, support_tier, resolution_policy, model, weights,
+// token_ids} 1: which route answers, on every /metrics page.
+std::string RenderRuntimeInfo(const RuntimeReport& report);
 
 }  // namespace ax::server

@@ -50,14 +50,19 @@ std::string ServerUsage() {
          "    [--tool-call-parser auto|none|qwen3|qwen3-coder|glm45|gemma4|llama3-json]\n"
          "    [--max-body-bytes N] [--max-n N] [--http-threads N] [--http-max-threads N] [--shutdown-timeout S]\n"
          "    [--read-timeout S] [--write-timeout S] [--sse-keepalive-ms MS] [--log-requests]\n"
+         "    [--support-tier repo_owned|openai_delegated|auto --upstream-url URL [--upstream-model NAME]\n"
+         "     [--upstream-api-key KEY] [--upstream-timeout S]]\n"
          "An OpenAI-compatible HTTP/SSE server for one model (docs/server.md). --port 0 binds a\n"
-         "free port; the chosen one is printed as 'ax-engine-server: listening on http://HOST:PORT'.\n";
+         "free port; the chosen one is printed as 'ax-engine-server: listening on http://HOST:PORT'.\n"
+         "--support-tier openai_delegated serves through the OpenAI-compatible server at --upstream-url\n"
+         "(no --model needed); auto runs --model here when doctor accepts it, else delegates.\n";
 }
 
 Result<ServerOptions> ParseServerArgs(int argc, char** argv, bool* help) {
   ServerOptions o;
   *help = false;
   bool no_prefix = false;
+  std::string tier;
   const int64_t kBig = int64_t{1} << 40;
   std::map<std::string, std::function<Status(const std::string&)>> valued = {
       {"model", StrFlag(&o.engine.model_dir)},
@@ -88,6 +93,11 @@ Result<ServerOptions> ParseServerArgs(int argc, char** argv, bool* help) {
       {"read-timeout", IntFlag("read-timeout", &o.read_timeout_s, 1, 86400)},
       {"write-timeout", IntFlag("write-timeout", &o.write_timeout_s, 1, 86400)},
       {"sse-keepalive-ms", IntFlag("sse-keepalive-ms", &o.sse_keepalive_ms, 0, 86400000)},
+      {"support-tier", StrFlag(&tier)},
+      {"upstream-url", StrFlag(&o.upstream.url)},
+      {"upstream-model", StrFlag(&o.upstream.model)},
+      {"upstream-api-key", StrFlag(&o.upstream.api_key)},
+      {"upstream-timeout", IntFlag("upstream-timeout", &o.upstream.timeout_s, 1, 86400)},
   };
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -118,7 +128,18 @@ Result<ServerOptions> ParseServerArgs(int argc, char** argv, bool* help) {
     Status st = it->second(value);
     if (!st.ok()) return InvalidArgument(st.message() + "\n" + ServerUsage());
   }
-  if (o.engine.model_dir.empty()) return InvalidArgument("--model DIR is required\n" + ServerUsage());
+  if (!tier.empty()) {
+    auto p = ParseResolutionPolicy(tier, "--support-tier");
+    if (!p.ok()) return InvalidArgument(p.status().message() + "\n" + ServerUsage());
+    o.support_tier = *p;
+  }
+  if (!o.upstream.url.empty() && o.support_tier == ResolutionPolicy::kRepoOwned)
+    return InvalidArgument("--upstream-url: needs --support-tier openai_delegated or auto (the repo_owned tier "
+                           "never delegates)\n" + ServerUsage());
+  if (o.support_tier != ResolutionPolicy::kRepoOwned && o.upstream.url.empty())
+    return InvalidArgument("--support-tier " + tier + ": needs --upstream-url URL\n" + ServerUsage());
+  if (o.engine.model_dir.empty() && o.support_tier != ResolutionPolicy::kOpenAiDelegated)
+    return InvalidArgument("--model DIR is required\n" + ServerUsage());
   if (o.engine.backend != "auto" && o.engine.backend != "cpu" && o.engine.backend != "cuda")
     return InvalidArgument("--backend: expected auto, cpu or cuda, got '" + o.engine.backend + "'\n" + ServerUsage());
   if (o.engine.precision != "auto" && o.engine.precision != "bf16" && o.engine.precision != "f32")

@@ -5,11 +5,17 @@
 #include <string>
 
 #include "ax/engine.h"
+#include "ax/session.h"
 
 namespace ax::server {
 
 struct ServerOptions {
   EngineConfig engine;            // --model, --backend, --threads, --ctx-size, --max-seqs, ...
+  // --support-tier repo_owned (default) | openai_delegated | auto, and the upstream of
+  // the delegated route (--upstream-url, --upstream-model, --upstream-api-key,
+  // --upstream-timeout): include/ax/session.h.
+  ResolutionPolicy support_tier = ResolutionPolicy::kRepoOwned;
+  UpstreamConfig upstream;
   std::string host = "127.0.0.1";
   int port = 8080;                // 0: any free port (printed on the "listening" line)
   std::string api_key;            // empty: no authentication

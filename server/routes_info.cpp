@@ -25,18 +25,11 @@ nlohmann::json ModelJson(const ServerContext& ctx) {
 nlohmann::json RuntimeJson(const ServerContext& ctx) {
   const RouteInfo r = ctx.engine.route();
   const EngineConfig& e = ctx.opts.engine;
-  const std::string requested = e.backend;
   const EngineStats s = ctx.engine.Stats();
   const SamplingDefaults defaults = ctx.engine.sampling_defaults();
-  return {
-      {"selected_backend", r.backend},
-      {"backend_detail", r.backend_detail},
-      // native: our own model graph serves the request (delegated routes to llama.cpp
-      // or an OpenAI-compatible upstream would say "delegated").
-      {"support_tier", "native"},
-      {"resolution_policy", requested == "auto" ? "auto: cuda when built and a GPU is present, else cpu"
-                                                : "explicit: --backend " + requested},
-      {"requested_backend", requested},
+  nlohmann::json j = RuntimeReportJson(ctx.report);
+  j["requested_backend"] = e.backend;
+  j.update({
       {"model",
        {{"id", ctx.model_name},
         {"dir", e.model_dir},
@@ -72,7 +65,8 @@ nlohmann::json RuntimeJson(const ServerContext& ctx) {
         {"min_p", defaults.sampling.min_p},
         {"repetition_penalty", defaults.sampling.repetition_penalty}}},
       {"server", {{"started_at", ctx.started_at}, {"draining", ctx.draining.load()}}},
-  };
+  });
+  return j;
 }
 
 }  // namespace
@@ -83,7 +77,8 @@ void RegisterInfoRoutes(httplib::Server& http, ServerContext& ctx) {
     Json(res, {{"status", "ok"}, {"model", ctx.model_name}});
   });
   http.Get("/metrics", [&ctx](const httplib::Request&, httplib::Response& res) {
-    res.set_content(ctx.metrics.Render(ctx.engine.Stats(), ctx.Gauges()), "text/plain; version=0.0.4");
+    res.set_content(ctx.metrics.Render(ctx.engine.Stats(), ctx.Gauges()) + RenderRuntimeInfo(ctx.report),
+                    "text/plain; version=0.0.4");
   });
   http.Get("/v1/models", [&ctx](const httplib::Request& req, httplib::Response& res) {
     if (!ctx.Authorized(req)) return WriteError(res, Unauthorized());

@@ -19,6 +19,8 @@ enum class StatusCode {
   kFailedPrecondition,
   kCancelled,
   kInternal,
+  kUnavailable,      // a delegated route's upstream is unreachable or failed (HTTP 502)
+  kDeadlineExceeded, // a delegated route's upstream did not answer in time (HTTP 504)
 };
 
 const char* StatusCodeName(StatusCode code);
@@ -50,6 +52,8 @@ inline Status Unimplemented(std::string m) { return {StatusCode::kUnimplemented,
 inline Status ResourceExhausted(std::string m) { return {StatusCode::kResourceExhausted, std::move(m)}; }
 inline Status FailedPrecondition(std::string m) { return {StatusCode::kFailedPrecondition, std::move(m)}; }
 inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+inline Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
+inline Status DeadlineExceeded(std::string m) { return {StatusCode::kDeadlineExceeded, std::move(m)}; }
 
 // Result<T>: a value or a non-ok Status.
 template <typename T>

@@ -322,6 +322,9 @@ int ComparePolicies(EngineConfig cfg, const std::vector<GenerateRequest>& reqs, 
 }  // namespace
 
 int RunGenerate(int argc, char** argv) {
+  for (int i = 2; i < argc; ++i)
+    if (std::string(argv[i]).rfind("--support-tier", 0) == 0 || std::string(argv[i]).rfind("--upstream-url", 0) == 0)
+      return RunSessionGenerate(argc, argv);
   auto parsed = Args::Parse(argc, argv, 2,
                             {"model", "prompt", "tokens", "prompts-file", "concurrency", "max-tokens", "temperature",
                              "top-p", "top-k", "min-p", "seed", "repetition-penalty", "presence-penalty",

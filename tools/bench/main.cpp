@@ -19,6 +19,8 @@ void PrintUsage() {
       "               [--repetition-penalty R --presence-penalty P --frequency-penalty F]\n"
       "               [--backend auto|cpu|cuda] [--precision auto|bf16|f32] [--threads N]\n"
       "               [--ctx-size N] [--json]\n"
+      "  generate     --support-tier openai_delegated|auto|repo_owned --upstream-url URL [--upstream-model NAME]\n"
+      "               [--model DIR] (--prompt TEXT | --tokens 1,2,3) [--max-tokens N] [--stop S] [sampling] [--json]\n"
       "  doctor       [--model DIR] [--json]\n"
       "  tokenize     --model DIR (--text TEXT | --file F) [--json]\n"
       "  synth-model  --shape NAME --dtype bf16|f16|f32 --seed S --out DIR [--tokenizer DIR]\n"

@@ -14,8 +14,11 @@ Status ReadNumber(const nlohmann::json& j, const char* field, T* out) {
 }  // namespace
 
 nlohmann::json RouteJson(const RouteInfo& r) {
+  // support_tier: this engine's own graphs ran the work (delegated runs write
+  // route.support_tier "openai_delegated" and no throughput: tools/bench/delegated.cpp).
   return {{"backend", r.backend}, {"backend_detail", r.backend_detail}, {"family", r.family},
-          {"architecture", r.architecture}, {"dtype", r.dtype}, {"weights", r.weights}};
+          {"architecture", r.architecture}, {"dtype", r.dtype}, {"weights", r.weights},
+          {"support_tier", "repo_owned"}, {"selected_backend", r.backend}};
 }
 
 Result<GenerateRequest> RequestFromJson(const nlohmann::json& j, const GenerateRequest& defaults) {
