@@ -12,6 +12,8 @@ int RunDoctor(int argc, char** argv);
 int RunTokenize(int argc, char** argv);
 int RunSynthModel(int argc, char** argv);
 int RunQuantize(int argc, char** argv);
+int RunScenario(int argc, char** argv);
+int RunCompare(int argc, char** argv);
 
 // Prints "ax-engine-bench <cmd>: <message>" to stderr and returns 2.
 int UsageError(const char* cmd, const std::string& message);

@@ -1,4 +1,4 @@
-// ax-engine-bench: generate, doctor, tokenize, synth-model, quantize.
+// ax-engine-bench: generate, doctor, tokenize, synth-model, quantize, scenario, compare.
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -25,7 +25,9 @@ void PrintUsage() {
       "  tokenize     --model DIR (--text TEXT | --file F) [--json]\n"
       "  synth-model  --shape NAME --dtype bf16|f16|f32 --seed S --out DIR [--tokenizer DIR]\n"
       "  quantize     [--bits 2|3|4|5|6|8] [--group-size 32|64|128] [--mode affine]\n"
-      "               [--keep REGEX=BITS|float,...] [--threads N] IN_DIR OUT_DIR\n",
+      "               [--keep REGEX=BITS|float,...] [--threads N] IN_DIR OUT_DIR\n"
+      "  scenario     --manifest FILE [--output-root DIR] [--root DIR] [--quiet]\n"
+      "  compare      A.json B.json [--tolerance 0.05]\n",
       stderr);
 }
 
@@ -51,6 +53,8 @@ int main(int argc, char** argv) {
   if (cmd == "tokenize") return ax::cli::RunTokenize(argc, argv);
   if (cmd == "synth-model") return ax::cli::RunSynthModel(argc, argv);
   if (cmd == "quantize") return ax::cli::RunQuantize(argc, argv);
+  if (cmd == "scenario") return ax::cli::RunScenario(argc, argv);
+  if (cmd == "compare") return ax::cli::RunCompare(argc, argv);
   std::fprintf(stderr, "ax-engine-bench: unknown command '%s'\n", cmd.c_str());
   PrintUsage();
   return 2;
