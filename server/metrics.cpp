@@ -113,6 +113,12 @@ std::string ServerMetrics::Render(const EngineStats& s, const ServerGauges& g) c
          d(s.blocks_cached));
   Scalar(&out, "ax_kv_blocks_used_peak", "gauge", "Most KV blocks in use at once.", d(s.blocks_used_peak));
   Scalar(&out, "ax_kv_block_size", "gauge", "Tokens per KV block.", d(s.block_size));
+  Scalar(&out, "ax_kv_window_blocks_total", "gauge", "Of the KV blocks, the sliding-window layers' groups.",
+         d(s.window_blocks_total));
+  Scalar(&out, "ax_kv_window_blocks_used", "gauge", "Window-group KV blocks held by requests.",
+         d(s.window_blocks_used));
+  Scalar(&out, "ax_kv_window_blocks_used_peak", "gauge", "Most window-group KV blocks in use at once.",
+         d(s.window_blocks_used_peak));
   Scalar(&out, "ax_engine_steps_total", "counter", "Engine forward steps.", d(s.steps));
   Scalar(&out, "ax_engine_tokens_computed_total", "counter", "Tokens through the forward passes.",
          d(s.tokens_computed));

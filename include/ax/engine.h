@@ -171,9 +171,13 @@ class RequestStream {
 struct EngineStats {
   int64_t queued = 0, running = 0;
   int64_t preemptions = 0;           // total
+  // KV blocks over every KV group (a group's blocks hold its layers' K/V of block_size tokens).
   int64_t blocks_total = 0, blocks_used = 0, blocks_free = 0, blocks_cached = 0;
   int64_t blocks_used_peak = 0;      // most blocks in use at once since the engine started
   int64_t block_size = 0;
+  // Of those, the sliding-window layers' groups (their blocks behind the window go
+  // back to the pool, so their use follows the window, not the context).
+  int64_t window_blocks_total = 0, window_blocks_used = 0, window_blocks_used_peak = 0;
   int64_t prefix_hit_tokens = 0;     // total
   int64_t steps = 0, tokens_computed = 0;  // forward steps and tokens through them
   int64_t requests_finished = 0, requests_cancelled = 0, requests_failed = 0;

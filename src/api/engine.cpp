@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <climits>
 #include <filesystem>
 #include <thread>
 
@@ -58,15 +59,25 @@ Result<DecodePolicy> ParsePolicy(const std::string& name, const char* field) {
   return InvalidArgument(std::string(field) + " '" + name + "': expected \"direct\" or \"ngram\"");
 }
 
-// KV pool size: max_seqs full contexts, capped by kv_cache_mb (default 4 GiB).
-int KvBlocks(const EngineConfig& cfg, int64_t ctx, size_t bytes_per_token) {
+// KV pool size (blocks per full-attention group): max_seqs full contexts, capped by
+// kv_cache_mb (default 4 GiB) over every KV group's pool. Windowed layers' groups
+// take what their window needs (kv/kv_plan.h), so the memory they save goes to the
+// full groups: more sequences, or longer ones, within the same cap.
+int KvBlocks(const EngineConfig& cfg, int64_t ctx, const std::vector<int>& windows,
+             const std::vector<size_t>& bytes_per_token) {
   const int64_t bs = cfg.kv_block_size;
-  const int64_t want_tokens = ctx * cfg.max_seqs;
+  const int64_t want_blocks = ctx * cfg.max_seqs / bs;
   const int64_t cap_bytes = (cfg.kv_cache_mb > 0 ? cfg.kv_cache_mb : 4096) * (int64_t{1} << 20);
-  int64_t tokens = want_tokens;
-  if (cfg.kv_cache_mb > 0 || tokens * static_cast<int64_t>(bytes_per_token) > cap_bytes)
-    tokens = cap_bytes / static_cast<int64_t>(bytes_per_token);
-  return static_cast<int>(std::max<int64_t>(1, tokens / bs));
+  std::vector<int64_t> bytes_per_block;
+  int64_t smallest = INT64_MAX;
+  for (size_t b : bytes_per_token) {
+    bytes_per_block.push_back(static_cast<int64_t>(b) * bs);
+    if (b > 0) smallest = std::min(smallest, bytes_per_block.back());
+  }
+  const KvPlanParams plan{cfg.kv_block_size, cfg.max_seqs, cfg.max_batch_tokens};
+  // An explicit cap is filled; by default no more than max_seqs contexts are asked for.
+  const int64_t most = cfg.kv_cache_mb > 0 && smallest != INT64_MAX ? cap_bytes / smallest : want_blocks;
+  return FullBlocksWithin(windows, bytes_per_block, cap_bytes, std::max<int64_t>(most, 1), plan);
 }
 
 class EngineImpl final : public Engine {
@@ -121,7 +132,8 @@ class EngineImpl final : public Engine {
     core.ctx_size = cfg.ctx_size > 0 ? cfg.ctx_size : std::min<int64_t>(mc.max_position_embeddings, 4096);
     if (core.ctx_size <= 1) core.ctx_size = 4096;
     core.block_size = cfg.kv_block_size;
-    core.num_blocks = KvBlocks(cfg, core.ctx_size, model_->KvBytesPerToken());
+    const std::vector<int> windows = model_->KvGroupWindows(core.release_window_blocks);
+    core.num_blocks = KvBlocks(cfg, core.ctx_size, windows, model_->KvGroupBytesPerToken(windows));
     core.max_seqs = cfg.max_seqs;
     core.max_batch_tokens = cfg.max_batch_tokens;
     core.prefix_caching = cfg.prefix_caching;

@@ -30,16 +30,19 @@ const char* BackendKindName(BackendKind k);  // "cpu", "cuda"
 struct BatchMeta {
   const int32_t* tokens = nullptr;        // [n_tokens]
   const int32_t* positions = nullptr;     // [n_tokens]
-  const int32_t* slot_mapping = nullptr;  // [n_tokens]: KV slot of each token
+  // Per KV group g (KvLayerView::group): the KV slot of each token, and each
+  // sequence's block table (-1: past its end, or released behind a window).
+  const int32_t* slot_mapping = nullptr;  // [n_kv_groups, n_tokens]
   const int32_t* seq_q_begin = nullptr;   // [n_seqs]
   const int32_t* seq_q_len = nullptr;     // [n_seqs]
-  const int32_t* block_tables = nullptr;  // [n_seqs, max_blocks_per_seq]
+  const int32_t* block_tables = nullptr;  // [n_kv_groups, n_seqs, max_blocks_per_seq]
   const int32_t* logit_rows = nullptr;    // [n_logit_rows]: token rows that need logits
   const float* logit_inv_temperature = nullptr;  // [n_logit_rows], when row_mass: RowMass's 1 / T
   int64_t n_tokens = 0;
   int64_t n_prefill_rows = 0;             // rows [0, n_prefill_rows) are prompt rows (see Matmul)
   int n_seqs = 0;
   int max_blocks_per_seq = 0;
+  int n_kv_groups = 1;
   int64_t n_logit_rows = 0;
   bool argmax_only = false;               // the forward ends in ArgmaxRows (no logits read back)
   int top_k = 0;                          // > 0: the forward ends in TopRows(top_k) instead
@@ -54,10 +57,12 @@ struct BatchMeta {
 
 // One layer's paged KV cache: k, v [num_blocks, block_size, n_kv_heads, head_dim].
 // A K=V layer stores one tensor: v is a view of k. A layer that reads another layer's
-// cache holds that layer's views (model/memory.h).
+// cache holds that layer's views (model/memory.h). `group`: the KV group whose slots
+// and block tables address it (BatchMeta's slot_mapping and block_tables row).
 struct KvLayerView {
   TensorView k, v;
   int block_size = 0;
+  int group = 0;
 };
 
 // One attention layer as the backend's ops see it (model/layers/attention.h builds it

@@ -14,7 +14,9 @@ EngineCore::EngineCore(Model& model, const Tokenizer* tok, const EngineCoreConfi
     : model_(model),
       tokenizer_(tok),
       config_(cfg),
-      kv_(cfg.num_blocks, cfg.block_size, cfg.prefix_caching),
+      kv_groups_(PlanKvGroups(model.KvGroupWindows(cfg.release_window_blocks), cfg.num_blocks,
+                              KvPlanParams{cfg.block_size, cfg.max_seqs, cfg.max_batch_tokens})),
+      kv_(kv_groups_, cfg.block_size, cfg.prefix_caching),
       sched_(SchedulerConfig{cfg.max_batch_tokens, cfg.max_seqs}, kv_) {}
 
 EngineCore::~EngineCore() = default;
@@ -28,7 +30,9 @@ Result<std::unique_ptr<EngineCore>> EngineCore::Create(Model& model, const Token
   if (cfg.max_batch_tokens <= 0 || cfg.max_batch_tokens > model.max_batch_tokens())
     return InvalidArgument("max_batch_tokens must be in [1, " + std::to_string(model.max_batch_tokens()) + "]");
   std::unique_ptr<EngineCore> core(new EngineCore(model, tok, cfg));
-  AX_ASSIGN_OR_RETURN(core->cache_, model.AllocateKvCache(cfg.num_blocks, cfg.block_size));
+  std::vector<KvGroup> groups;
+  for (const KvGroupSpec& g : core->kv_groups_) groups.push_back({g.window, g.num_blocks});
+  AX_ASSIGN_OR_RETURN(core->cache_, model.AllocateKvCache(groups, cfg.block_size));
   // Logit rows per step: every running request's last token plus its drafts.
   const size_t max_rows = static_cast<size_t>(cfg.max_seqs) * static_cast<size_t>(1 + std::max(0, cfg.max_draft));
   core->logits_.resize(max_rows * static_cast<size_t>(model.config().vocab_size));
@@ -42,7 +46,9 @@ Result<std::unique_ptr<EngineCore>> EngineCore::Create(Model& model, const Token
   core->draft_decoding_.reserve(static_cast<size_t>(cfg.max_seqs));
   core->draft_candidates_.reserve(static_cast<size_t>(cfg.max_seqs));
   core->draft_lengths_.reserve(static_cast<size_t>(cfg.max_seqs));
-  core->counters_.blocks_total = cfg.num_blocks;
+  core->counters_.blocks_total = core->kv_.num_blocks();
+  for (int g = 0; g < core->kv_.num_groups(); ++g)
+    if (core->kv_.window(g) > 0) core->counters_.window_blocks_total += core->kv_.pool(g).num_blocks();
   core->counters_.block_size = cfg.block_size;
   core->PublishStats();
   return core;
@@ -221,7 +227,8 @@ Status EngineCore::Step() {
     PublishStats();
     return Status::Ok();
   }
-  counters_.blocks_used_peak = std::max<int64_t>(counters_.blocks_used_peak, kv_.pool().num_used());
+  counters_.blocks_used_peak = std::max<int64_t>(counters_.blocks_used_peak, kv_.num_used());
+  counters_.window_blocks_used_peak = std::max(counters_.window_blocks_used_peak, WindowBlocksUsed());
   for (SeqId id : plan.admitted) {
     Active& a = *active_.at(id);
     if (a.admitted) continue;  // re-admission after preemption: not a new prefix hit
@@ -259,7 +266,7 @@ Status EngineCore::Step() {
       // A sequence with drafts is planned whole: [last token, d1..dk], logits for every row.
       AX_CHECK(s->num_draft == 0 || (!prompt_pass && catches_up && stop - begin == s->num_draft + 1));
       const bool all_rows = s->num_draft > 0 || prompt_lp;
-      batch.AddSequence(s->tokens.data() + begin, stop - begin, static_cast<int32_t>(begin), kv_.blocks(it.id),
+      batch.AddSequence(s->tokens.data() + begin, stop - begin, static_cast<int32_t>(begin), kv_.tables(it.id),
                         kv_.block_size(), catches_up, all_rows, prompt_pass);
       const int64_t rows_here = all_rows ? stop - begin : catches_up ? 1 : 0;
       if (prompt_lp) prompt_rows.push_back({active, begin, stop - begin, logit_row});
@@ -318,11 +325,14 @@ void EngineCore::PublishStats() {
     s.queued += static_cast<int64_t>(inbox_.size());
   }
   s.preemptions = sched_.total_preemptions();
-  s.blocks_used = kv_.pool().num_used();
+  s.blocks_used = kv_.num_used();
   counters_.blocks_used_peak = std::max(counters_.blocks_used_peak, s.blocks_used);
   s.blocks_used_peak = counters_.blocks_used_peak;
-  s.blocks_free = kv_.pool().num_free();
-  s.blocks_cached = kv_.pool().num_cached_free();
+  s.blocks_free = kv_.num_free();
+  s.blocks_cached = kv_.num_cached_free();
+  s.window_blocks_used = WindowBlocksUsed();
+  counters_.window_blocks_used_peak = std::max(counters_.window_blocks_used_peak, s.window_blocks_used);
+  s.window_blocks_used_peak = counters_.window_blocks_used_peak;
   s.gate_open_requests = 0;
   for (const auto& [id, a] : active_)
     if (a->policy == DecodePolicy::kNgram && a->gate_open) ++s.gate_open_requests;
@@ -332,6 +342,13 @@ void EngineCore::PublishStats() {
   }
   std::lock_guard<std::mutex> lock(stats_mu_);
   stats_ = s;
+}
+
+int64_t EngineCore::WindowBlocksUsed() const {
+  int64_t n = 0;
+  for (int g = 0; g < kv_.num_groups(); ++g)
+    if (kv_.window(g) > 0) n += kv_.pool(g).num_used();
+  return n;
 }
 
 EngineStats EngineCore::Stats() const {

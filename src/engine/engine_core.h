@@ -29,6 +29,7 @@
 #include "engine/request_stream.h"
 #include "engine/stop_matcher.h"
 #include "kv/kv_manager.h"
+#include "kv/kv_plan.h"
 #include "model/model.h"
 #include "sample/sampler.h"
 #include "sched/scheduler.h"
@@ -44,7 +45,12 @@ enum class DecodePolicy { kDirect, kNgram };
 struct EngineCoreConfig {
   int64_t ctx_size = 4096;        // max tokens per sequence (prompt + output)
   int block_size = 16;
-  int num_blocks = 0;             // KV pool size
+  // KV pool: blocks of each full-attention KV group; a windowed group gets the blocks
+  // its window needs for max_seqs sequences, at most as many (kv/kv_plan.h).
+  int num_blocks = 0;
+  // Windowed layers give back the blocks behind their window (their own KV groups);
+  // false: one table for every layer, windowed layers keep the whole context.
+  bool release_window_blocks = true;
   int max_seqs = 16;
   int64_t max_batch_tokens = 512; // ≤ the model's workspace
   bool prefix_caching = true;
@@ -151,10 +157,13 @@ class EngineCore {
   float* MaskedRow(Active& a, const float* row);
   void FinishRequest(SeqId id, FinishReason reason, const std::string& error);
   void PublishStats();
+  // Blocks in use in the windowed KV groups.
+  int64_t WindowBlocksUsed() const;
 
   Model& model_;
   const Tokenizer* tokenizer_;
   EngineCoreConfig config_;
+  std::vector<KvGroupSpec> kv_groups_;  // one per KV group (kv/kv_plan.h)
   KvManager kv_;
   Scheduler sched_;
   KvCache cache_;

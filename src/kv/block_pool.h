@@ -35,6 +35,8 @@ class BlockPool {
   std::optional<int32_t> Allocate();
   // The cached block with this hash, if any, with its ref count raised (a prefix hit).
   std::optional<int32_t> TakeCached(uint64_t hash);
+  // Whether a block holds this hash (in use or cached free); changes nothing.
+  bool HasCached(uint64_t hash) const { return by_hash_.count(hash) > 0; }
   // Raises the ref count of a block in use (sharing it with another sequence).
   void Ref(int32_t id);
   // Drops one reference; at zero the block goes to the MRU end of the free list.

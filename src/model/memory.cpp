@@ -1,5 +1,7 @@
 #include "model/memory.h"
 
+#include <algorithm>
+
 namespace ax {
 
 int64_t LayerMemory::ElementsPerToken() const {
@@ -23,25 +25,72 @@ Status ValidateMemory(const std::vector<LayerMemory>& layers) {
     if (o.shares >= 0 || o.n_kv_heads != m.n_kv_heads || o.head_dim != m.head_dim || o.k_eq_v != m.k_eq_v)
       return InvalidArgument(where + "shares layer " + std::to_string(m.shares) +
                              ", which stores nothing or another shape");
+    // The owner's KV group keeps the blocks its own window needs, no more.
+    if (o.window != m.window)
+      return InvalidArgument(where + "window " + std::to_string(m.window) + " shares layer " +
+                             std::to_string(m.shares) + " of window " + std::to_string(o.window) +
+                             ", expected the same window");
   }
   return Status::Ok();
 }
 
-Result<KvCache> AllocateKvCache(Backend& backend, const std::vector<LayerMemory>& layers, int num_blocks,
-                                int block_size) {
-  if (num_blocks <= 0 || block_size <= 0) return InvalidArgument("KV cache needs positive blocks and block size");
+std::vector<int> KvGroupWindows(const std::vector<LayerMemory>& layers, bool release_windows) {
+  if (!release_windows) return {0};
+  std::vector<int> windows;
+  for (const LayerMemory& m : layers)
+    if (m.shares < 0 && std::find(windows.begin(), windows.end(), m.window) == windows.end())
+      windows.push_back(m.window);
+  std::sort(windows.begin(), windows.end());  // 0 (full) first
+  if (windows.empty()) windows.push_back(0);
+  return windows;
+}
+
+int KvGroupOf(const std::vector<int>& windows, int window) {
+  for (int pass = 0; pass < 2; ++pass) {
+    const int want = pass == 0 ? window : 0;
+    for (size_t g = 0; g < windows.size(); ++g)
+      if (windows[g] == want) return static_cast<int>(g);
+  }
+  return -1;
+}
+
+std::vector<size_t> KvGroupBytesPerToken(const std::vector<LayerMemory>& layers, const std::vector<int>& windows,
+                                         DType kv_dtype) {
+  std::vector<size_t> bytes(windows.size(), 0);
+  for (const LayerMemory& m : layers) {
+    const int g = KvGroupOf(windows, m.window);
+    if (g >= 0) bytes[static_cast<size_t>(g)] += static_cast<size_t>(m.ElementsPerToken()) * DTypeSize(kv_dtype);
+  }
+  return bytes;
+}
+
+Result<KvCache> AllocateKvCache(Backend& backend, const std::vector<LayerMemory>& layers,
+                                const std::vector<KvGroup>& groups, int block_size) {
+  if (groups.empty() || block_size <= 0) return InvalidArgument("KV cache needs a group and a positive block size");
+  std::vector<int> windows;
+  for (size_t g = 0; g < groups.size(); ++g) {
+    if (groups[g].num_blocks <= 0 || groups[g].window < 0)
+      return InvalidArgument("KV group " + std::to_string(g) + ": expected positive blocks and a window >= 0");
+    windows.push_back(groups[g].window);
+  }
   AX_RETURN_IF_ERROR(ValidateMemory(layers));
   KvCache kv;
-  kv.num_blocks = num_blocks;
+  kv.groups = groups;
   kv.block_size = block_size;
-  for (const LayerMemory& m : layers) {
+  for (size_t l = 0; l < layers.size(); ++l) {
+    const LayerMemory& m = layers[l];
     if (m.shares >= 0) {
       kv.layers.push_back(kv.layers[static_cast<size_t>(m.shares)]);
       continue;
     }
-    const Shape shape{num_blocks, block_size, m.n_kv_heads, m.head_dim};
+    const int g = KvGroupOf(windows, m.window);
+    if (g < 0)
+      return InvalidArgument("memory layer " + std::to_string(l) + ": no KV group of window " +
+                             std::to_string(m.window) + " or full attention");
+    const Shape shape{groups[static_cast<size_t>(g)].num_blocks, block_size, m.n_kv_heads, m.head_dim};
     KvLayerView layer;
     layer.block_size = block_size;
+    layer.group = g;
     AX_ASSIGN_OR_RETURN(layer.k, backend.Alloc(backend.kv_dtype(), shape));
     if (m.k_eq_v) {
       layer.v = layer.k;

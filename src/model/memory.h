@@ -9,11 +9,14 @@
 //                     (Gemma 4's num_kv_shared_layers); it must be an earlier layer of
 //                     the same shape
 //
-// All paged layers are addressed by the same block table of a sequence, so prefix
-// reuse, preemption and O(1) draft rollback (moving a length) work on every layer
-// unchanged. A window > 0 bounds what the layer's attention reads, not yet what it
-// stores: its blocks are kept for the whole context (docs/kv-layout.md says how
-// windowed layers will give back blocks that left the window). The two kinds the
+// KV groups: the paged layers of one window form a group; each group has its own
+// block pool (tensors [group's num_blocks, block_size, ...]) and each sequence one
+// block table per group, so a windowed group's storage is sized by its window and
+// its blocks behind the window go back to its pool (src/kv/kv_manager.h). A layer
+// finds its group's table through KvLayerView::group. A cache of one full group
+// (window 0) addresses every layer with one table and keeps every block, windowed
+// layers included (what release off means). Prefix reuse, preemption and O(1) draft
+// rollback (moving a length) work on every group alike. The two kinds the
 // next families add — a latent KV (MLA: one compressed latent + the rope part of k
 // per token, paged like kPagedKv) and a per-sequence recurrent state slot (conv +
 // delta state, indexed by a state slot of the ForwardBatch instead of a block table)
@@ -42,22 +45,44 @@ struct LayerMemory {
   int64_t ElementsPerToken() const;
 };
 
-// The paged KV cache of every layer: layers[l] views the tensors layer l reads.
+// One KV group of a cache: the layers of `window` (0: full attention), one block
+// table per sequence, a pool of num_blocks blocks.
+struct KvGroup {
+  int window = 0;
+  int num_blocks = 0;
+  int64_t num_slots(int block_size) const { return static_cast<int64_t>(num_blocks) * block_size; }
+};
+
+// The paged KV cache of every layer: layers[l] views the tensors layer l reads, and
+// layers[l].group indexes `groups` (and a ForwardBatch's tables of that group).
 struct KvCache {
   std::vector<KvLayerView> layers;
-  int num_blocks = 0;
+  std::vector<KvGroup> groups;
   int block_size = 0;
-  int64_t num_slots() const { return static_cast<int64_t>(num_blocks) * block_size; }
 };
 
 // Checks the description (positive sizes, `shares` names an earlier owning layer of
-// the same shape); errors name the layer.
+// the same shape and window); errors name the layer.
 Status ValidateMemory(const std::vector<LayerMemory>& layers);
 
-// Allocates num_blocks blocks of block_size tokens for every owning layer, in the
-// backend's KV dtype. REQUIRES: ValidateMemory(layers) is ok.
-Result<KvCache> AllocateKvCache(Backend& backend, const std::vector<LayerMemory>& layers, int num_blocks,
-                                int block_size);
+// The KV groups' windows: with release_windows, each distinct window of the owning
+// layers, 0 (full) first, then ascending; without, {0}: one full group that keeps
+// every block of every layer.
+std::vector<int> KvGroupWindows(const std::vector<LayerMemory>& layers, bool release_windows);
+
+// The group a layer of `window` uses among `windows`: its own window's, else the full
+// group's (which keeps every block); -1 when neither exists.
+int KvGroupOf(const std::vector<int>& windows, int window);
+
+// Bytes one token takes in each group's owning layers (windows as KvGroupWindows gives).
+std::vector<size_t> KvGroupBytesPerToken(const std::vector<LayerMemory>& layers, const std::vector<int>& windows,
+                                         DType kv_dtype);
+
+// Allocates each group's num_blocks blocks of block_size tokens for every owning layer
+// of the group, in the backend's KV dtype; errors name a layer that has no group.
+// REQUIRES: ValidateMemory(layers) is ok.
+Result<KvCache> AllocateKvCache(Backend& backend, const std::vector<LayerMemory>& layers,
+                                const std::vector<KvGroup>& groups, int block_size);
 
 // Bytes one cached token takes over all layers.
 size_t KvBytesPerToken(const std::vector<LayerMemory>& layers, DType kv_dtype);

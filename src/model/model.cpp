@@ -82,7 +82,19 @@ Result<ModelCheck> Model::Check(const std::string& dir) {
 const std::vector<LayerMemory>& Model::memory() const { return arch_->memory; }
 
 Result<KvCache> Model::AllocateKvCache(int num_blocks, int block_size) {
-  return ax::AllocateKvCache(backend_, arch_->memory, num_blocks, block_size);
+  return ax::AllocateKvCache(backend_, arch_->memory, {KvGroup{0, num_blocks}}, block_size);
+}
+
+Result<KvCache> Model::AllocateKvCache(const std::vector<KvGroup>& groups, int block_size) {
+  return ax::AllocateKvCache(backend_, arch_->memory, groups, block_size);
+}
+
+std::vector<int> Model::KvGroupWindows(bool release_windows) const {
+  return ax::KvGroupWindows(arch_->memory, release_windows);
+}
+
+std::vector<size_t> Model::KvGroupBytesPerToken(const std::vector<int>& windows) const {
+  return ax::KvGroupBytesPerToken(arch_->memory, windows, backend_.kv_dtype());
 }
 
 size_t Model::KvBytesPerToken() const { return ax::KvBytesPerToken(arch_->memory, backend_.kv_dtype()); }
@@ -120,7 +132,7 @@ Status Model::Forward(const ForwardBatch& batch, KvCache& kv, const ForwardOutpu
     return InvalidArgument("forward batch of " + std::to_string(n) + " tokens exceeds the workspace (" +
                            std::to_string(ws_.max_tokens) + ")");
   AX_RETURN_IF_ERROR(CheckOutput(batch, out));
-  AX_RETURN_IF_ERROR(batch.Validate(config_.vocab_size, kv.num_slots(), kv.block_size));
+  AX_RETURN_IF_ERROR(batch.Validate(config_.vocab_size, kv));
   if (kv.layers.size() != arch_->memory.size())
     return InvalidArgument("forward: the KV cache has " + std::to_string(kv.layers.size()) + " layers, the model " +
                            std::to_string(arch_->memory.size()));

@@ -56,8 +56,15 @@ class Model {
 
   // What each layer keeps per token (model/memory.h).
   const std::vector<LayerMemory>& memory() const;
-  // Allocates the paged KV cache: num_blocks blocks of block_size tokens per layer.
+  // Allocates the paged KV cache: num_blocks blocks of block_size tokens per layer,
+  // one full group (windowed layers keep every block too).
   Result<KvCache> AllocateKvCache(int num_blocks, int block_size);
+  // One pool per KV group (windows as KvGroupWindows gives; model/memory.h).
+  Result<KvCache> AllocateKvCache(const std::vector<KvGroup>& groups, int block_size);
+  // The KV groups' windows (model/memory.h KvGroupWindows).
+  std::vector<int> KvGroupWindows(bool release_windows) const;
+  // Bytes one token takes in each group's layers, in the backend's KV dtype.
+  std::vector<size_t> KvGroupBytesPerToken(const std::vector<int>& windows) const;
   // Bytes one cached token takes over all layers.
   size_t KvBytesPerToken() const;
   // Features of the checkpoint (doctor's report; ArchInfo::features).

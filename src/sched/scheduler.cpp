@@ -57,11 +57,18 @@ void Scheduler::Preempt(SeqId id, StepPlan* plan) {
 }
 
 Status Scheduler::CheckFits(int64_t max_total_tokens) const {
-  const int64_t blocks = (max_total_tokens + kv_.block_size() - 1) / kv_.block_size();
-  if (blocks <= kv_.pool().num_blocks()) return Status::Ok();
-  return ResourceExhausted("prompt + max_tokens need " + std::to_string(max_total_tokens) + " tokens of KV cache (" +
-                           std::to_string(blocks) + " blocks) but it holds " + std::to_string(kv_.pool().num_blocks()) +
-                           " blocks of " + std::to_string(kv_.block_size()) + " tokens");
+  for (int g = 0; g < kv_.num_groups(); ++g) {
+    const int64_t blocks = kv_.PeakBlocks(g, max_total_tokens, config_.max_batch_tokens);
+    if (blocks <= kv_.pool(g).num_blocks()) continue;
+    const std::string group = kv_.num_groups() == 1 ? std::string()
+                              : kv_.window(g) == 0 ? " in its full-attention layers"
+                                                   : " in its layers of window " + std::to_string(kv_.window(g));
+    return ResourceExhausted("prompt + max_tokens need " + std::to_string(max_total_tokens) + " tokens of KV cache (" +
+                             std::to_string(blocks) + " blocks" + group + ") but it holds " +
+                             std::to_string(kv_.pool(g).num_blocks()) + " blocks of " +
+                             std::to_string(kv_.block_size()) + " tokens");
+  }
+  return Status::Ok();
 }
 
 StepPlan Scheduler::Schedule() {
@@ -74,7 +81,7 @@ StepPlan Scheduler::Schedule() {
     Sequence& s = seqs_.at(id);
     if (s.num_draft > 0) {
       const int64_t gap = static_cast<int64_t>(s.tokens.size()) - s.num_computed;
-      if (gap > budget || kv_.BlocksNeeded(id, s.num_computed + gap) > kv_.pool().num_free()) {
+      if (gap > budget || !kv_.CanGrow(id, s.num_computed + gap)) {
         s.tokens.resize(s.tokens.size() - static_cast<size_t>(s.num_draft));  // drafts are optional
         s.num_draft = 0;
       }

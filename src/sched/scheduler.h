@@ -68,15 +68,17 @@ class Scheduler {
   Scheduler(const SchedulerConfig& config, KvManager& kv);
 
   // Queues a sequence. ResourceExhausted when it could never fit: its
-  // max_total_tokens need more blocks than the whole pool has.
+  // max_total_tokens need more blocks than a group's whole pool has.
   Status Add(Sequence seq);
-  // ResourceExhausted when a sequence of max_total_tokens could never fit the pool.
-  // Reads only the pool's fixed size: safe from any thread.
+  // ResourceExhausted when a sequence of max_total_tokens could never fit a group's
+  // pool (a windowed group: the blocks its window and one step's chunk span).
+  // Reads only the pools' fixed sizes: safe from any thread.
   Status CheckFits(int64_t max_total_tokens) const;
   // Plans the next step and applies its KV allocations.
   StepPlan Schedule();
   // After the forward of `plan`: num_computed advances and full blocks of accepted
-  // tokens (drafts excluded) are committed for prefix reuse.
+  // tokens (drafts excluded) are committed for prefix reuse; windowed KV groups give
+  // back the blocks behind their window of that accepted length.
   void Advance(const StepPlan& plan);
   // Appends k draft tokens to a caught-up running sequence (gap 0 → plans 1 + k).
   void AddDrafts(SeqId id, const int32_t* drafts, int k);

@@ -18,6 +18,7 @@ struct StagedBatch {
   std::vector<float> pen_repetition;
   std::vector<double> pen_presence;
   int64_t prefill_rows = 0;  // leading prompt rows (the prefill kernels); 0: generated rows
+  int groups = 1;            // KV groups: slots [groups][tokens], tables [groups][seqs][width]
   BatchMeta meta() const {
     BatchMeta m;
     m.n_prefill_rows = prefill_rows;
@@ -30,7 +31,8 @@ struct StagedBatch {
     m.logit_rows = logit_rows.data();
     m.n_tokens = static_cast<int64_t>(tokens.size());
     m.n_seqs = static_cast<int>(q_begin.size());
-    m.max_blocks_per_seq = tables.empty() ? 0 : static_cast<int>(tables.size() / q_begin.size());
+    m.max_blocks_per_seq = tables.empty() ? 0 : static_cast<int>(tables.size() / (q_begin.size() * groups));
+    m.n_kv_groups = groups;
     m.n_logit_rows = static_cast<int64_t>(logit_rows.size());
     m.row_mass = !inv_temperature.empty();
     m.logit_inv_temperature = m.row_mass ? inv_temperature.data() : nullptr;

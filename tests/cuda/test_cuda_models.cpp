@@ -285,6 +285,50 @@ TEST_P(CudaPrecision, DecodeRowsBatchInvariantAndGraphReplayExact) {
   }
 }
 
+// A windowed layer's KV group gives back its blocks behind the window
+// (docs/kv-layout.md): the tiny Gemma 3 fixture (window 6, block size 4) under teacher
+// forcing with its window layers in a group of 8 blocks reused as a ring and every
+// entry behind the window released (-1), against one table for every layer; a prompt
+// chunk, then decode rows (recorded and replayed graphs): the same logits, bit for bit.
+TEST_P(CudaPrecision, WindowGroupGivesTheLogitsOfOneTable) {
+  AX_REQUIRE_CUDA();
+  const std::string dir = SourceDir() + "/tests/fixtures/models/tiny-gemma3";
+  constexpr int kBs = 4, kWindowBlocks = 8, kWindow = 6;
+  BackendOptions opts;
+  opts.precision = GetParam();
+  auto be_one = CreateBackend("cuda", opts), be_two = CreateBackend("cuda", opts);
+  ASSERT_TRUE(be_one.ok() && be_two.ok());
+  auto one = Model::Load(dir, **be_one), two = Model::Load(dir, **be_two);
+  ASSERT_TRUE(one.ok() && two.ok()) << one.status().ToString();
+  ASSERT_EQ((*two)->KvGroupWindows(true), (std::vector<int>{0, kWindow}));
+  KvCache kv_one = (*one)->AllocateKvCache(64, kBs).value();
+  KvCache kv_two = (*two)->AllocateKvCache({KvGroup{0, 64}, KvGroup{kWindow, kWindowBlocks}}, kBs).value();
+  const int64_t vocab = (*one)->config().vocab_size;
+  std::vector<int32_t> seq(120);
+  for (size_t i = 0; i < seq.size(); ++i) seq[i] = static_cast<int32_t>((i * 7919 + 13) % static_cast<size_t>(vocab));
+  std::vector<int32_t> full, window;
+  const auto step = [&](int64_t begin, int64_t end) {
+    while (static_cast<int64_t>(full.size()) * kBs < end) {
+      window.push_back(static_cast<int32_t>(full.size() % kWindowBlocks));
+      full.push_back(static_cast<int32_t>(full.size()));
+    }
+    // Released: every block whose positions are all before the first key `begin` sees.
+    for (int64_t b = 0; b < std::max<int64_t>(0, begin - kWindow + 1) / kBs; ++b) window[static_cast<size_t>(b)] = -1;
+    ForwardBatch a, b;
+    const bool prompt = begin == 0;
+    a.AddSequence(seq.data() + begin, end - begin, static_cast<int32_t>(begin), full, kBs, true, false, prompt);
+    const std::vector<int32_t> tables[] = {full, window};
+    b.AddSequence(seq.data() + begin, end - begin, static_cast<int32_t>(begin), tables, kBs, true, false, prompt);
+    std::vector<float> la(static_cast<size_t>(vocab)), lb(la.size());
+    const Status sa = (*one)->Forward(a, kv_one, ForwardOutput::Logits(la.data()));
+    const Status sb = (*two)->Forward(b, kv_two, ForwardOutput::Logits(lb.data()));
+    EXPECT_TRUE(sa.ok() && sb.ok()) << sa.ToString() << " " << sb.ToString();
+    EXPECT_EQ(la, lb) << "positions " << begin << ".." << end - 1;
+  };
+  step(0, 20);
+  for (int64_t t = 20; t < static_cast<int64_t>(seq.size()); ++t) step(t, t + 1);
+}
+
 // 512 tokens under teacher forcing: CPU (f32) vs CUDA as one prefill, and CUDA as
 // 64 single-token decode steps after a 448-token prefill (GEMV and split-K paths), in
 // both precisions.

@@ -315,8 +315,11 @@ struct AttnCase {
 };
 
 // f32: the backend runs the f32 precision mode (f32 q, cache and output, f32 inputs).
+// released (windowed cases): the layer is in KV group 1, whose table entries behind
+// each sequence's window are ids far outside the cache (released blocks: a kernel that
+// read one would fault); group 0 holds the whole tables.
 void RunAttention(Backend& be, bool f32, const AttnCase& c, const std::vector<std::pair<int32_t, int32_t>>& seqs,
-                  uint32_t seed, int64_t prompt_rows = 0) {
+                  uint32_t seed, int64_t prompt_rows = 0, bool released = false) {
   const DType act = f32 ? DType::kF32 : DType::kBF16;
   const auto input = [f32](size_t n, uint32_t sd, float lo, float hi) {
     return f32 ? Random(n, sd, lo, hi) : RandomBf16(n, sd, lo, hi);
@@ -344,11 +347,22 @@ void RunAttention(Backend& be, bool f32, const AttnCase& c, const std::vector<st
   }
   const int64_t n = static_cast<int64_t>(s.tokens.size());
   s.prefill_rows = prompt_rows;
+  const std::vector<int32_t> whole = s.tables;
+  if (released) {
+    s.groups = 2;
+    s.slots.insert(s.slots.end(), s.slots.begin(), s.slots.end());
+    for (size_t i = 0; i < seqs.size(); ++i) {
+      const int first_block = std::max(0, seqs[i].first - c.window + 1) / c.block_size;
+      for (int b = 0; b < first_block; ++b) s.tables.push_back(1 << 30);
+      for (int b = first_block; b < per_seq; ++b) s.tables.push_back(whole[i * static_cast<size_t>(per_seq) + b]);
+    }
+  }
   const std::vector<float> q = input(static_cast<size_t>(n * c.heads * c.hd), seed + 1, -2.0f, 2.0f);
   const std::vector<float> kc = input(static_cast<size_t>(blocks * c.block_size * row), seed + 2, -2.0f, 2.0f);
   const std::vector<float> vc = input(kc.size(), seed + 3, -1.0f, 1.0f);
   KvLayerView cache;
   cache.block_size = c.block_size;
+  cache.group = released ? 1 : 0;
   cache.k = ToDevice(be, kc, act, Shape{blocks, c.block_size, c.kv_heads, c.hd});
   cache.v = ToDevice(be, vc, act, Shape{blocks, c.block_size, c.kv_heads, c.hd});
   TensorView qd = ToDevice(be, q, act, Shape{n, c.heads * c.hd});
@@ -365,7 +379,7 @@ void RunAttention(Backend& be, bool f32, const AttnCase& c, const std::vector<st
   p.positions = s.positions.data();
   p.seq_q_begin = s.q_begin.data();
   p.seq_q_len = s.q_len.data();
-  p.block_tables = s.tables.data();
+  p.block_tables = whole.data();
   p.n_seqs = static_cast<int>(seqs.size());
   p.max_blocks_per_seq = per_seq;
   p.n_heads = c.heads;
@@ -379,7 +393,25 @@ void RunAttention(Backend& be, bool f32, const AttnCase& c, const std::vector<st
   EXPECT_LT(RelError(ToHost(be, out), want), f32 ? kF32Tol : kBf16Tol)
       << "heads " << c.heads << "/" << c.kv_heads << " hd " << c.hd << " bs " << c.block_size << " window " << c.window
       << " softcap " << c.softcap << " first seq ("
-      << seqs[0].first << ", " << seqs[0].second << ") prompt rows " << prompt_rows;
+      << seqs[0].first << ", " << seqs[0].second << ") prompt rows " << prompt_rows << " released " << released;
+}
+
+// A windowed layer's KV group gives back the blocks behind the window (docs/kv-layout.md):
+// the per-token and decode kernels read the layer's own group's table and never an
+// entry before the window's first block.
+TEST_P(CudaOpsP, AttentionWindowGroupNeverReadsReleasedBlocks) {
+  AX_REQUIRE_CUDA();
+  const AttnCase cases[] = {{4, 1, 256, 16, 512, 0.0f}, {8, 4, 256, 16, 7, 50.0f}, {4, 2, 64, 16, 33, 0.0f},
+                            {4, 2, 64, 5, 40, 0.0f}, {2, 1, 256, 16, 1, 0.0f}};
+  uint32_t seed = 900;
+  for (const AttnCase& c : cases) {
+    for (bool prompt : {true, false}) {
+      RunAttention(Be(), F32(), c, {{45, 37}, {700, 1}}, seed++, prompt ? 37 : 0, /*released=*/true);
+      RunAttention(Be(), F32(), c, {{600, 70}, {1000, 100}}, seed++, prompt ? 170 : 0, /*released=*/true);
+    }
+    for (int32_t pos : {6, 31, 600, 3000}) RunAttention(Be(), F32(), c, {{pos, 1}}, seed++, 0, /*released=*/true);
+    RunAttention(Be(), F32(), c, {{2000, 5}}, seed++, 0, /*released=*/true);  // draft verification rows
+  }
 }
 
 // Gemma's layers: sliding windows (shorter than, across and longer than the context),

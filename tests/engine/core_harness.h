@@ -24,6 +24,7 @@ struct CoreOptions {
   DecodePolicy policy = DecodePolicy::kNgram;
   int max_draft = 4;
   bool draft_guard = true;
+  bool release_window_blocks = true;
 };
 
 struct Output {
@@ -54,6 +55,7 @@ class CoreHarness {
     c.default_policy = o.policy;
     c.max_draft = o.max_draft;
     c.draft_guard = o.draft_guard;
+    c.release_window_blocks = o.release_window_blocks;
     core_ = std::move(EngineCore::Create(*model_, tok_.get(), c).value());
   }
 

@@ -3,7 +3,10 @@
 //  (a) n-gram speculation gives the greedy tokens of direct decoding;
 //  (b) requests batched together give the tokens each gives alone (greedy and sampled);
 //  (c) a prefix hit gives the outputs of a cold run, and the hit is reported;
-//  (d) preemption and resume give identical outputs.
+//  (d) preemption and resume give identical outputs;
+//  (e) the windowed layers' KV groups give back the blocks behind the window: outputs
+//      equal those of keeping every block, their blocks in use follow the window, and
+//      a prefix whose window blocks are gone is a reported miss.
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -114,6 +117,107 @@ TEST_F(SlidingWindowEngine, PreemptionAndResumeGiveIdenticalOutputs) {
   EXPECT_GT(h.core().Stats().preemptions, 0);
   for (size_t i = 0; i < alone.size(); ++i) EXPECT_EQ(together[i].tokens, alone[i].tokens) << "request " << i;
   EXPECT_EQ(h.core().Stats().blocks_used, 0);
+}
+
+// Greedy ids with the windowed blocks given back equal those with every block kept:
+// long generations far past the window, prompts in chunks (and token by token), n-gram
+// drafts rolled back across block boundaries behind the window, requests batched.
+TEST_F(SlidingWindowEngine, ReleasingWindowBlocksChangesNoOutput) {
+  struct Case {
+    int64_t max_batch_tokens;
+    DecodePolicy policy;
+  };
+  for (const Case& c :
+       {Case{16, DecodePolicy::kNgram}, Case{64, DecodePolicy::kDirect}, Case{1, DecodePolicy::kDirect}}) {
+    std::vector<std::vector<int32_t>> outs[2];
+    int64_t proposed = 0, accepted = 0;
+    for (bool release : {false, true}) {
+      CoreOptions o;
+      o.max_batch_tokens = c.max_batch_tokens;
+      o.policy = c.policy;
+      o.draft_guard = false;
+      o.release_window_blocks = release;
+      CoreHarness h(dir_, o);
+      std::vector<CoreRequest> reqs;
+      for (int i = 0; i < 3; ++i) reqs.push_back(Ids(i, 140 - 20 * i));
+      reqs[0].prompt.resize(41, 7);  // a longer prompt: several chunks
+      for (const Output& out : Run(h, std::move(reqs))) outs[release].push_back(out.tokens);
+      if (release) {
+        EXPECT_GT(h.core().Stats().window_blocks_total, 0);
+        EXPECT_EQ(h.core().Stats().blocks_used, 0);
+        proposed = h.core().Stats().draft_tokens_proposed;
+        accepted = h.core().Stats().draft_tokens_accepted;
+      } else {
+        EXPECT_EQ(h.core().Stats().window_blocks_total, 0);  // one group: every block kept
+      }
+    }
+    ASSERT_EQ(outs[0].size(), 3u);
+    for (size_t i = 0; i < outs[0].size(); ++i) {
+      EXPECT_EQ(outs[1][i], outs[0][i]) << "request " << i << ", chunk " << c.max_batch_tokens;
+      EXPECT_EQ(outs[1][i].size(), static_cast<size_t>(140 - 20 * i));
+    }
+    if (c.policy == DecodePolicy::kNgram) {
+      EXPECT_GT(proposed, 0);
+      EXPECT_LT(accepted, proposed);  // some drafts were rejected and rolled back
+    }
+  }
+}
+
+// One request decoding far past the window: the windowed group holds ceil(8 / 4) + 1
+// blocks after every step, the full group the whole context.
+TEST_F(SlidingWindowEngine, WindowBlocksInUseFollowTheWindowNotTheContext) {
+  CoreOptions o;
+  o.policy = DecodePolicy::kDirect;
+  CoreHarness h(dir_, o);
+  auto stream = h.Submit(Ids(0, 200));
+  int64_t steps = 0;
+  while (h.core().HasWork()) {
+    ASSERT_TRUE(h.core().Step().ok());
+    const EngineStats s = h.core().Stats();
+    if (!h.core().HasWork()) break;
+    ++steps;
+    const int64_t computed = 20 + steps - 1;  // the prompt in one step, then a token a step
+    EXPECT_LE(s.window_blocks_used, 3) << "step " << steps;
+    EXPECT_EQ(s.blocks_used - s.window_blocks_used, (computed + 3) / 4) << "step " << steps;
+  }
+  EXPECT_EQ(CoreHarness::Collect(*stream).tokens.size(), 200u);
+  // Peaks (after each step's allocation): the prompt's forward writes all 5 of its
+  // window blocks; the last forward (position 218) holds 55 full blocks and 3 window
+  // blocks.
+  const EngineStats s = h.core().Stats();
+  EXPECT_EQ(s.blocks_used, 0);
+  EXPECT_EQ(s.window_blocks_used_peak, 5);
+  EXPECT_EQ(s.blocks_used_peak, (20 + 200 - 1 + 3) / 4 + 3);
+  // Kept: the windowed layers hold the whole context too (one group for all).
+  o.release_window_blocks = false;
+  CoreHarness kept(dir_, o);
+  Run(kept, {Ids(0, 200)});
+  EXPECT_EQ(kept.core().Stats().blocks_used_peak, (20 + 200 - 1 + 3) / 4);
+  EXPECT_EQ(kept.core().Stats().window_blocks_used_peak, 0);
+}
+
+// A prefix whose full-layer blocks are cached but whose window blocks were reused
+// since: reported as a miss (the request computes its whole prompt), with the output
+// of a cold run.
+TEST_F(SlidingWindowEngine, PrefixWithEvictedWindowBlocksIsAMiss) {
+  CoreRequest a = Ids(0, 40), b = Ids(0, 16);
+  for (int i = 0; i < 9; ++i) b.prompt.push_back(static_cast<int32_t>(200 + i));
+  CoreOptions off;
+  off.prefix_caching = false;
+  CoreHarness ref(dir_, off);
+  const auto want_b = Run(ref, {b});
+  CoreOptions o;
+  o.max_seqs = 1;
+  o.max_batch_tokens = 8;  // window pool: 1 * (2 + 2) + 2 = 6 blocks, recycled by a's 40 tokens
+  CoreHarness h(dir_, o);
+  Run(h, {a});
+  // More cached blocks than the window pool has: the full layers' prefix is cached.
+  EXPECT_GT(h.core().Stats().blocks_cached, h.core().Stats().window_blocks_total);
+  const auto got_b = Run(h, {b});
+  EXPECT_EQ(got_b[0].tokens, want_b[0].tokens);
+  EXPECT_EQ(got_b[0].metrics.prefix_hit_tokens, 0);
+  EXPECT_EQ(h.core().Stats().prefix_hit_tokens, 0);
+  EXPECT_EQ(h.core().Stats().window_blocks_total, 6);
 }
 
 }  // namespace

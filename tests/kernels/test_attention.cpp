@@ -3,11 +3,13 @@
 // the middle of sequences (positions not starting at 0), GQA ratios 1/2/4/12, head_dim
 // 8/12/64/128/256, two block sizes, 1/2/3 threads; sliding windows (1 key to more than
 // the context) and the attention-logit softcap. Cache slots that no query may read and
-// output rows outside every sequence are NaN-poisoned.
+// output rows outside every sequence are NaN-poisoned. With a window, the same rows
+// again with the table entries behind each sequence's window released.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <numeric>
 #include <random>
 #include <string>
@@ -109,7 +111,22 @@ void CheckAttention(const AttentionCase& c) {
   p.out = want.data();
   ref::Attention(p);
 
-  for (int threads : testing::kThreadCounts) {
+  // A windowed layer's KV group releases the blocks behind the window: table entries
+  // before the block of (first query position - window + 1) become ids far outside
+  // the cache, so a kernel that dereferenced one would fault, not pass.
+  std::vector<int32_t> released = tables;
+  if (c.window > 0) {
+    for (int s = 0; s < n_seqs; ++s) {
+      const int first_block = std::max(0, seqs[s].first_pos - c.window + 1) / bs;
+      for (int b = 0; b < first_block; ++b) released[s * max_blocks + b] = 1 << 30;
+    }
+  }
+  // Each thread count with the whole tables, then (windowed) with the released ones.
+  constexpr int kThreadVariants = static_cast<int>(std::size(testing::kThreadCounts));
+  for (int variant = 0; variant < (c.window > 0 ? 2 : 1) * kThreadVariants; ++variant) {
+    const int threads = testing::kThreadCounts[variant % kThreadVariants];
+    p.block_tables = variant < kThreadVariants ? tables.data() : released.data();
+    SCOPED_TRACE(variant < kThreadVariants ? "whole tables" : "released tables");
     std::vector<float> got(out_size, kPoison);
     p.out = got.data();
     cpu::Attention(p, Pool(threads));

@@ -42,11 +42,11 @@ TEST(AttentionBlock, KEqualsVMatchesAnExplicitVProjection) {
   const std::vector<LayerMemory> memory = {LayerMemory{LayerMemoryKind::kPagedKv, 2, 8, 0, false, -1}};
   ForwardBatch batch;
   const std::vector<int32_t> ids = {1, 2, 3, 4, 5};
-  batch.AddSequence(ids.data(), n, 0, {0, 1}, 4, true, true, true);
+  batch.AddSequence(ids.data(), n, 0, std::vector<int32_t>{0, 1}, 4, true, true, true);
   std::vector<std::vector<float>> outs;
   for (const AttentionWeights* weights : {&w, &explicit_v}) {
     auto ws = AllocateWorkspace(*be, sizes, 8, 8).value();
-    auto kv = AllocateKvCache(*be, memory, 4, 4).value();
+    auto kv = AllocateKvCache(*be, memory, {KvGroup{0, 4}}, 4).value();
     ASSERT_TRUE(be->BeginForward(batch.meta()).ok());
     TensorView h = View(ws.h, n, hidden), out = View(ws.o, n, hidden);
     std::mt19937 in_rng(9);

@@ -27,7 +27,7 @@ TEST(Memory, LayersOfDifferentShapesAndSharing) {
                                            Paged(1, 64, 0, true, 1)};
   ASSERT_TRUE(ValidateMemory(layers).ok());
   auto be = Cpu();
-  auto kv = AllocateKvCache(*be, layers, 5, 4);
+  auto kv = AllocateKvCache(*be, layers, {KvGroup{0, 5}}, 4);
   ASSERT_TRUE(kv.ok()) << kv.status().ToString();
   ASSERT_EQ(kv->layers.size(), 4u);
   EXPECT_EQ(kv->layers[0].k.shape, (Shape{5, 4, 2, 32}));
@@ -38,6 +38,37 @@ TEST(Memory, LayersOfDifferentShapesAndSharing) {
   EXPECT_NE(kv->layers[2].k.data, kv->layers[0].k.data);
   // Per token: 2*2*32 + 1*64 + 2*2*32 + 0 elements of 4 bytes.
   EXPECT_EQ(KvBytesPerToken(layers, DType::kF32), size_t{(128 + 64 + 128) * 4});
+}
+
+TEST(Memory, WindowedLayersGetTheirOwnGroupAndPool) {
+  // Gemma 3 style: window-6 layers around a full layer, one sharing the first.
+  const std::vector<LayerMemory> layers = {Paged(2, 32, 6), Paged(1, 64), Paged(2, 32, 6), Paged(2, 32, 6, false, 0)};
+  ASSERT_TRUE(ValidateMemory(layers).ok());
+  EXPECT_EQ(KvGroupWindows(layers, /*release_windows=*/false), (std::vector<int>{0}));
+  const std::vector<int> windows = KvGroupWindows(layers, /*release_windows=*/true);
+  ASSERT_EQ(windows, (std::vector<int>{0, 6}));
+  EXPECT_EQ(KvGroupOf(windows, 6), 1);
+  EXPECT_EQ(KvGroupOf(windows, 0), 0);
+  EXPECT_EQ(KvGroupOf(windows, 9), 0);  // no group of its own: the full group keeps its blocks
+  EXPECT_EQ(KvGroupOf({6}, 9), -1);
+  // Per token: full group 2*1*64, windowed group 2 * (2*2*32) (the sharer stores nothing).
+  EXPECT_EQ(KvGroupBytesPerToken(layers, windows, DType::kF32), (std::vector<size_t>{128 * 4, 256 * 4}));
+  EXPECT_EQ(KvGroupBytesPerToken(layers, {0}, DType::kF32), (std::vector<size_t>{384 * 4}));
+
+  auto be = Cpu();
+  auto kv = AllocateKvCache(*be, layers, {KvGroup{0, 9}, KvGroup{6, 3}}, 4);
+  ASSERT_TRUE(kv.ok()) << kv.status().ToString();
+  EXPECT_EQ(kv->layers[0].group, 1);
+  EXPECT_EQ(kv->layers[0].k.shape, (Shape{3, 4, 2, 32}));  // the windowed pool's 3 blocks
+  EXPECT_EQ(kv->layers[1].group, 0);
+  EXPECT_EQ(kv->layers[1].k.shape, (Shape{9, 4, 1, 64}));
+  EXPECT_EQ(kv->layers[3].group, 1);
+  EXPECT_EQ(kv->layers[3].k.data, kv->layers[0].k.data);
+  // One full group: every layer in it, windowed ones too.
+  auto kept = AllocateKvCache(*be, layers, {KvGroup{0, 9}}, 4);
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(kept->layers[0].group, 0);
+  EXPECT_EQ(kept->layers[0].k.shape, (Shape{9, 4, 2, 32}));
 }
 
 TEST(Memory, InvalidDescriptionsNameTheLayer) {
@@ -51,7 +82,15 @@ TEST(Memory, InvalidDescriptionsNameTheLayer) {
   expect_error({Paged(2, 32), Paged(2, 64, 0, false, 0)}, "another shape");
   expect_error({Paged(2, 32), Paged(2, 32, 0, false, 0), Paged(2, 32, 0, false, 1)}, "memory layer 2");
   auto be = Cpu();
-  EXPECT_FALSE(AllocateKvCache(*be, {Paged(2, 32)}, 0, 4).ok());
+  EXPECT_FALSE(AllocateKvCache(*be, {Paged(2, 32)}, {KvGroup{0, 0}}, 4).ok());
+  // A windowed sharer of a full layer would read blocks its owner's group keeps for
+  // another window.
+  expect_error({Paged(2, 32), Paged(2, 32, 8, false, 0)}, "expected the same window");
+  // A layer of window 8 with neither its own group nor a full one.
+  const auto no_group = AllocateKvCache(*be, {Paged(2, 32, 8)}, {KvGroup{4, 3}}, 4);
+  ASSERT_FALSE(no_group.ok());
+  EXPECT_NE(no_group.status().message().find("memory layer 0: no KV group of window 8"), std::string::npos)
+      << no_group.status().message();
 }
 
 }  // namespace

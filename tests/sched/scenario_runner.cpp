@@ -2,13 +2,15 @@
 // step the expected plan and block ids. Format, one command per line (# comments):
 //
 //   config block_size=4 num_blocks=8 max_batch_tokens=8 max_seqs=4 prefix_caching=1
+//          [window=8 window_blocks=6]   # a second KV group: layers of window 8
 //   add id=1 prompt=1,2,3,4,5 max_new=3 [priority=0]   # expect ok unless `fails`
 //   add id=9 prompt=... max_new=... fails               # Add must return an error
 //   step                          # Schedule()
 //   expect plan 1:0+5 2:0+3       # items in order: id:start+num_tokens ('-' = none)
 //   expect admitted 1 2 | expect preempted 2 | expect running 1 | expect waiting 2
-//   expect blocks 1 7,6           # the sequence's block table
+//   expect blocks 1 7,6           # the sequence's block table (x: released)
 //   expect free 3 | expect cached 2 | expect hit 2 4 (prefix_hit_tokens)
+//   (blocks, free and cached take a trailing group=1 for the window group)
 //   advance                       # Advance(plan); sequences that caught up get the
 //                                 # token 1000+len appended (a stand-in for sampling)
 //   remove 1                      # finish / cancel
@@ -50,6 +52,13 @@ std::string Join(const std::vector<int64_t>& v, const char* sep = ",") {
   return s;
 }
 
+// An optional trailing group=N (default 0).
+int GroupOf(std::istringstream& in) {
+  std::string tok;
+  if (!(in >> tok)) return 0;
+  return tok.rfind("group=", 0) == 0 ? std::stoi(tok.substr(6)) : -1;
+}
+
 std::string Rest(std::istringstream& in) {
   std::string rest, tok;
   while (in >> tok) rest += (rest.empty() ? "" : " ") + tok;
@@ -73,7 +82,9 @@ void RunScenario(const std::filesystem::path& path) {
     const std::string where = path.filename().string() + ":" + std::to_string(lineno) + ": " + line;
     if (cmd == "config") {
       auto c = KeyValues(in);
-      kv = std::make_unique<KvManager>(std::stoi(c["num_blocks"]), std::stoi(c["block_size"]),
+      std::vector<KvGroupSpec> groups = {{0, std::stoi(c["num_blocks"])}};
+      if (c.count("window")) groups.push_back({std::stoi(c["window"]), std::stoi(c["window_blocks"])});
+      kv = std::make_unique<KvManager>(groups, std::stoi(c["block_size"]),
                                        c.count("prefix_caching") ? c["prefix_caching"] == "1" : true);
       SchedulerConfig sc;
       sc.max_batch_tokens = std::stoll(c["max_batch_tokens"]);
@@ -136,12 +147,16 @@ void RunScenario(const std::filesystem::path& path) {
         int64_t id;
         std::string want;
         in >> id >> want;
-        const auto& b = kv->blocks(id);
-        EXPECT_EQ(Join(std::vector<int64_t>(b.begin(), b.end())), want == "-" ? "" : want) << where;
+        const int group = GroupOf(in);
+        std::string got;
+        for (int32_t b : kv->blocks(id, group))
+          got += (got.empty() ? "" : ",") + (b == kNoBlock ? std::string("x") : std::to_string(b));
+        EXPECT_EQ(got, want == "-" ? "" : want) << where;
       } else if (what == "free" || what == "cached") {
         int n;
         in >> n;
-        EXPECT_EQ(what == "free" ? kv->pool().num_free() : kv->pool().num_cached_free(), n) << where;
+        const BlockPool& pool = kv->pool(GroupOf(in));
+        EXPECT_EQ(what == "free" ? pool.num_free() : pool.num_cached_free(), n) << where;
       } else if (what == "hit") {
         int64_t id, n;
         in >> id >> n;

@@ -140,6 +140,8 @@ Result<BatchOutcome> RunRequests(Engine& engine, const std::vector<GenerateReque
       {"latency_ms_p99", Percentile(latencies, 99)},
       {"blocks_used_peak", stats.blocks_used_peak},
       {"blocks_total", stats.blocks_total},
+      {"window_blocks_used_peak", stats.window_blocks_used_peak},
+      {"window_blocks_total", stats.window_blocks_total},
       {"block_size", stats.block_size},
       {"preemptions", stats.preemptions},
       {"prefix_hit_tokens", stats.prefix_hit_tokens},

@@ -253,7 +253,7 @@ class CpuBackend final : public Backend {
     p.v = v.as<float>();
     p.k_cache = cache.k.as<float>();
     p.v_cache = cache.v.as<float>();
-    p.slot_mapping = meta_.slot_mapping;
+    p.slot_mapping = meta_.slot_mapping + static_cast<int64_t>(cache.group) * meta_.n_tokens;
     p.n_tokens = meta_.n_tokens;
     p.n_kv_heads = n_kv_heads;
     p.head_dim = head_dim;
@@ -270,7 +270,8 @@ class CpuBackend final : public Backend {
     p.positions = meta_.positions;
     p.seq_q_begin = meta_.seq_q_begin;
     p.seq_q_len = meta_.seq_q_len;
-    p.block_tables = meta_.block_tables;
+    p.block_tables =
+        meta_.block_tables + static_cast<int64_t>(cache.group) * meta_.n_seqs * meta_.max_blocks_per_seq;
     p.n_seqs = meta_.n_seqs;
     p.max_blocks_per_seq = meta_.max_blocks_per_seq;
     p.n_heads = shape.n_heads;

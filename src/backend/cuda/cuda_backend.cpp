@@ -196,14 +196,16 @@ Status CudaBackend::BeginForward(const BatchMeta& m) {
   if (graphable_) {
     stride = 8;
     while (stride < m.max_blocks_per_seq) stride *= 2;
-    key_ = GraphKey{m.n_tokens, m.n_seqs, m.n_logit_rows, stride, m.argmax_only, m.top_k, m.row_mass,
-                    m.penalties.any()};
+    key_ = GraphKey{m.n_tokens, m.n_seqs, m.n_logit_rows, stride, m.n_kv_groups, m.argmax_only, m.top_k,
+                    m.row_mass, m.penalties.any()};
   }
   const auto round4 = [](size_t n) { return (n + 3) / 4 * 4; };
+  // Slots and block tables come one run per KV group ([group][token], [group][seq][stride]).
+  const size_t groups = static_cast<size_t>(std::max(1, m.n_kv_groups));
   const size_t nt = static_cast<size_t>(m.n_tokens);
-  const size_t nb = static_cast<size_t>(m.n_seqs) * static_cast<size_t>(stride);
+  const size_t nb = groups * static_cast<size_t>(m.n_seqs) * static_cast<size_t>(stride);
   const size_t nl = static_cast<size_t>(m.n_logit_rows);
-  const size_t off_pos = round4(nt), off_slot = off_pos + round4(nt), off_seq = off_slot + round4(nt);
+  const size_t off_pos = round4(nt), off_slot = off_pos + round4(nt), off_seq = off_slot + round4(groups * nt);
   // Attention query tiles: each sequence's rows in runs of kAttentionTileQueries, cut
   // where the prompt rows end (prompt tiles first).
   const int32_t prefill_rows = static_cast<int32_t>(m.n_prefill_rows);
@@ -248,13 +250,14 @@ Status CudaBackend::BeginForward(const BatchMeta& m) {
   };
   put(0, m.tokens, nt);
   put(off_pos, m.positions, nt);
-  put(off_slot, m.slot_mapping, nt);
+  put(off_slot, m.slot_mapping, groups * nt);
   if (stride == m.max_blocks_per_seq) {
     put(off_tab, m.block_tables, nb);
   } else {
     std::fill(h + off_tab, h + off_tab + nb, -1);
-    for (int s = 0; s < m.n_seqs; ++s)
-      put(off_tab + static_cast<size_t>(s) * stride, m.block_tables + static_cast<size_t>(s) * m.max_blocks_per_seq,
+    const size_t rows = groups * static_cast<size_t>(m.n_seqs);  // (group, sequence) rows
+    for (size_t r = 0; r < rows; ++r)
+      put(off_tab + r * stride, m.block_tables + r * static_cast<size_t>(m.max_blocks_per_seq),
           static_cast<size_t>(m.max_blocks_per_seq));
   }
   put(off_log, m.logit_rows, nl);
@@ -291,6 +294,7 @@ Status CudaBackend::BeginForward(const BatchMeta& m) {
   meta_.n_prefill_rows = m.n_prefill_rows;
   meta_.n_seqs = m.n_seqs;
   meta_.max_blocks_per_seq = stride;
+  meta_.n_kv_groups = static_cast<int>(groups);
   meta_.max_position = max_pos;
   return Status::Ok();
 }

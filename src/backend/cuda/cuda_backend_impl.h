@@ -109,8 +109,8 @@ class CudaBackend final : public Backend {
 
   // What a recording depends on besides the staged values: the metadata layout and
   // every launch's grid. Block tables are staged with a power-of-two stride for it.
-  // n_tokens, n_seqs, n_logit_rows, block-table stride, argmax_only, top_k, row_mass, penalties.
-  using GraphKey = std::tuple<int64_t, int, int64_t, int, bool, int, bool, bool>;
+  // n_tokens, n_seqs, n_logit_rows, block-table stride, KV groups, argmax_only, top_k, row_mass, penalties.
+  using GraphKey = std::tuple<int64_t, int, int64_t, int, int, bool, int, bool, bool>;
 
   struct DeviceMeta {
     const int32_t* tokens = nullptr;
@@ -128,7 +128,13 @@ class CudaBackend final : public Backend {
     int n_prefill_tiles = 0;
     int64_t n_tokens = 0, n_logit_rows = 0, n_prefill_rows = 0;
     int n_seqs = 0, max_blocks_per_seq = 0;
+    int n_kv_groups = 1;  // slots [group][token], block_tables [group][seq][max_blocks_per_seq]
     int max_position = 0;
+    // The slots and block tables of a layer's KV group (KvLayerView::group).
+    const int32_t* SlotsOf(int group) const { return slots + static_cast<int64_t>(group) * n_tokens; }
+    const int32_t* TablesOf(int group) const {
+      return block_tables + static_cast<int64_t>(group) * n_seqs * max_blocks_per_seq;
+    }
   };
 
   void Note(const Status& s) {

@@ -421,7 +421,7 @@ void CudaBackend::KvWrite(const TensorView& k, const TensorView& v, const KvLaye
     p.v = Dev<T>(v);
     p.k_cache = Dev<T>(cache.k);
     p.v_cache = Dev<T>(cache.v);
-    p.slot_mapping = meta_.slots;
+    p.slot_mapping = meta_.SlotsOf(cache.group);
     p.n_tokens = meta_.n_tokens;
     p.row = static_cast<int64_t>(n_kv_heads) * head_dim;
     Note(kc::LaunchKvWrite(p, stream_));
@@ -480,7 +480,7 @@ void CudaBackend::AttentionAs(const TensorView& q, const KvLayerView& cache, con
   p.out = Dev<T>(out);
   p.positions = meta_.positions;
   p.token_seq = meta_.token_seq;
-  p.block_tables = meta_.block_tables;
+  p.block_tables = meta_.TablesOf(cache.group);
   p.partial = partial_;
   p.n_heads = n_heads;
   p.n_kv_heads = n_kv_heads;
@@ -592,7 +592,7 @@ void CudaBackend::AttentionInput(TensorView q, TensorView k, const TensorView& v
     }
     p.eps = eps;
     p.positions = meta_.positions;
-    p.slot_mapping = meta_.slots;
+    p.slot_mapping = meta_.SlotsOf(cache.group);
     p.inv_freq = F32(inv_freq);
     p.k_cache = Dev<T>(cache.k);
     p.v_cache = Dev<T>(cache.v);

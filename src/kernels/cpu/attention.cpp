@@ -73,9 +73,10 @@ struct PackedKv {
   static constexpr bool kPrefetch = false;  // contiguous: the hardware prefetcher follows
   const float* k;
   const float* v;
-  int64_t chunk;   // block_size (the same key chunks as the paged walk)
-  int64_t stride;  // head_dim
-  int64_t Offset(int64_t c) const { return c * chunk * stride; }
+  int64_t chunk;        // block_size (the same key chunks as the paged walk)
+  int64_t stride;       // head_dim
+  int64_t first_chunk;  // the packed rows start at key first_chunk * chunk
+  int64_t Offset(int64_t c) const { return (c - first_chunk) * chunk * stride; }
 };
 
 // Thread-local working memory (std::vector: only 16-byte aligned, so the kernels use
@@ -318,13 +319,14 @@ void DispatchTile(const AttentionParams& p, const Tile& t, const Kv& kv, TileScr
   AX_CHECK_MSG(false, "attention tile larger than 8 query vectors");
 }
 
-// Copies K and V rows [0, n_keys) of one kv head out of the paged cache:
-// pk, pv: [n_keys, head_dim].
-void PackKv(const PagedKv& src, int64_t n_keys, int hd, float* pk, float* pv) {
+// Copies K and V rows [key0, n_keys) of one kv head out of the paged cache:
+// pk, pv: [n_keys - key0, head_dim]. Blocks before key0 are never read (a windowed
+// layer's table entries there may be released).
+void PackKv(const PagedKv& src, int64_t key0, int64_t n_keys, int hd, float* pk, float* pv) {
   const auto row = [&](int64_t key) {  // offset of key's row from src.k / src.v
     return src.Offset(key / src.chunk) + (key % src.chunk) * src.stride;
   };
-  for (int64_t key = 0; key < n_keys; ++key) {
+  for (int64_t key = key0; key < n_keys; ++key) {
     if (key + 4 < n_keys) {
       const int64_t ahead = row(key + 4);
       for (int d = 0; d < hd; d += 16) {
@@ -333,8 +335,8 @@ void PackKv(const PagedKv& src, int64_t n_keys, int hd, float* pk, float* pv) {
       }
     }
     const int64_t r = row(key);
-    std::memcpy(pk + key * hd, src.k + r, hd * sizeof(float));
-    std::memcpy(pv + key * hd, src.v + r, hd * sizeof(float));
+    std::memcpy(pk + (key - key0) * hd, src.k + r, hd * sizeof(float));
+    std::memcpy(pv + (key - key0) * hd, src.v + r, hd * sizeof(float));
   }
 }
 
@@ -352,15 +354,25 @@ void RunUnit(const AttentionParams& p, const Unit& u, const std::vector<Tile>& t
   // Packed keys are walked in chunks of the cache's block size, exactly as the paged
   // path walks them: the online softmax then rescales at the same keys whichever path a
   // query row takes, so its result does not depend on the rows it is tiled with.
+  // A windowed layer packs from the chunk of the unit's lowest visible key: the tiles'
+  // walks start there or later, and earlier blocks may be released.
   const int64_t kChunk = p.block_size;
   const int64_t n_keys = static_cast<int64_t>(u.max_pos) + 1;
-  const size_t size = static_cast<size_t>((n_keys + kChunk - 1) / kChunk * kChunk * hd);
+  int64_t first_chunk = 0;
+  if (p.window > 0) {
+    int32_t min_pos = INT32_MAX;
+    for (int32_t t = u.tile_begin; t < u.tile_end; ++t)
+      for (int32_t r = tiles[t].t0; r < tiles[t].t0 + tiles[t].ntok; ++r) min_pos = std::min(min_pos, p.positions[r]);
+    first_chunk = std::max(0, min_pos - p.window + 1) / kChunk;
+  }
+  const int64_t key0 = first_chunk * kChunk;
+  const size_t size = static_cast<size_t>(((n_keys + kChunk - 1) / kChunk - first_chunk) * kChunk * hd);
   if (sc.pk.size() < size) {
     sc.pk.resize(size);
     sc.pv.resize(size);
   }
-  PackKv(paged, n_keys, p.head_dim, sc.pk.data(), sc.pv.data());
-  const PackedKv packed{sc.pk.data(), sc.pv.data(), kChunk, hd};
+  PackKv(paged, key0, n_keys, p.head_dim, sc.pk.data(), sc.pv.data());
+  const PackedKv packed{sc.pk.data(), sc.pv.data(), kChunk, hd, first_chunk};
   for (int32_t t = u.tile_begin; t < u.tile_end; ++t) DispatchTile(p, tiles[t], packed, sc);
 }
 

@@ -84,7 +84,7 @@ __global__ void __launch_bounds__(kThreads) AttentionKernel(AttentionParamsT<T> 
     for (int e = tid; e < kTK * hd; e += kThreads) {
       const int j = e / hd, d = e % hd, pos = j0 + j;
       float kv = 0.0f, vv = 0.0f;
-      if (pos < n_keys) {
+      if (pos >= lo && pos < n_keys) {  // a windowed layer's blocks before lo may be released
         const int64_t slot = static_cast<int64_t>(table[pos / p.block_size]) * p.block_size + pos % p.block_size;
         const int64_t off = slot * kv_row + static_cast<int64_t>(g) * hd + d;
         kv = detail::ToF32(p.k_cache[off]);
