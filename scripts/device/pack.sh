@@ -6,7 +6,7 @@
 #                     so their shared code and kernels are stored once (three binaries:
 #                     about 7 MB, against 20 MB compressed one by one); the device image
 #                     lacks the Debian nlohmann-json/PCRE2/ICU headers, so we build here
-#   libs.tar.xz       libicuuc/libicudata 72 and libpcre2-8 they link
+#   libs.tar.xz       libicuuc/libicudata 72, libpcre2-8 and cpp-httplib 0.11 they link
 #   stories260K/      the shared test checkpoint
 #   qwen3-tok.tar.xz  ../shared's Qwen3 tokenizer (llama_peer.sh)
 set -euo pipefail
@@ -25,8 +25,9 @@ for b in $BINS; do strip -o "$stage/$b" "build-sm90/bin/$b"; done
 tar cf - -C "$stage" $BINS | xz -T1 --lzma2=preset=9e,dict=128MiB > .cuda-carry/bins.tar.xz
 rm -rf "$stage"
 L=/usr/lib/x86_64-linux-gnu
-[ -f .cuda-carry/libs.tar.xz ] ||
-  tar cJf .cuda-carry/libs.tar.xz -C $L libicuuc.so.72.1 libicudata.so.72.1 libpcre2-8.so.0.11.2
+libs="libicuuc.so.72.1 libicudata.so.72.1 libpcre2-8.so.0.11.2 libcpp-httplib.so.0.11.4"
+[ -f .cuda-carry/libs.tar.xz ] && [ "$(tar tJf .cuda-carry/libs.tar.xz | sort | tr '\n' ' ')" = "$(tr ' ' '\n' <<< "$libs" | sort | tr '\n' ' ')" ] ||
+  tar cJf .cuda-carry/libs.tar.xz -C $L $libs
 # The real Qwen3 tokenizer, for the synth Qwen3-8B that llama.cpp's converter reads
 # (scripts/device/llama_peer.sh).
 [ -f .cuda-carry/qwen3-tok.tar.xz ] || tar cf - -C ../shared/tokenizers/qwen3 . | xz -9 > .cuda-carry/qwen3-tok.tar.xz

@@ -10,8 +10,8 @@
 //   and the sum is rounded (and added to y) once. Each mma output element depends only
 //   on its A row, its B column and its accumulator, so none of this depends on m, on
 //   the other rows of x, or on how rows are tiled: m only chooses the token tile (16,
-//   32, 64 or 128 tokens), how many token tiles the grid has and how deep the
-//   pipeline is.
+//   64 or 128 tokens), how many token tiles the grid has and how deep the pipeline
+//   is.
 //
 // The schedule: a cluster of 4 CTAs owns a tile of 128 weight rows and one tile of BT
 // tokens; CTA q of the cluster computes quarter q. It stages chunk after chunk of the
@@ -378,24 +378,10 @@ cudaError_t LaunchTile(const RowsArgs& a, unsigned row_tiles, cudaStream_t strea
 
 // Token tiles by m: 16 tokens (6 stages of 18 KB, two CTAs per SM), 64 (4 stages of
 // 24 KB, two CTAs per SM), 128 (4 stages of 32 KB, one); only the schedule changes
-// with m (see the top). A stage holds the tile's 128 weight rows and its tokens, so
-// as the tile grows the tokens take more of each stage and fewer weight bytes are in
-// flight per SM, which the measured rates follow (docs/performance.md, experiment 53).
-// AX_CUDA_GEMM_ROWS_DEEP=1 (A/B until measured): one CTA per SM with the deepest
-// pipeline that fits, and a 32-token tile for m in (16, 32].
-inline bool DeepPipeline() {
-  static const bool on = EnvSwitch("AX_CUDA_GEMM_ROWS_DEEP", false);
-  return on;
-}
-
+// with m (see the top). Deeper pipelines (one CTA per SM, 7 to 12 stages) were no
+// faster at any m (docs/performance.md, experiment 53).
 template <bool kSilu>
 cudaError_t LaunchRows(const RowsArgs& a, unsigned row_tiles, cudaStream_t stream) {
-  if (DeepPipeline()) {
-    if (a.m <= 16) return LaunchTile<16, 12, 1, kSilu>(a, row_tiles, stream);
-    if (a.m <= 32) return LaunchTile<32, 11, 1, kSilu>(a, row_tiles, stream);
-    if (a.m <= 64) return LaunchTile<64, 9, 1, kSilu>(a, row_tiles, stream);
-    return LaunchTile<128, 7, 1, kSilu>(a, row_tiles, stream);
-  }
   if (a.m <= 16) return LaunchTile<16, 6, 2, kSilu>(a, row_tiles, stream);
   if (a.m <= 64) return LaunchTile<64, 4, 2, kSilu>(a, row_tiles, stream);
   return LaunchTile<128, 4, 1, kSilu>(a, row_tiles, stream);
