@@ -67,7 +67,8 @@ struct ApiRequest {
   GenerateRequest ChoiceRequest(int c) const;
 };
 
-// Each returns false and sets *err on a bad request.
+// Each returns false and sets *err on a bad request. REQUIRES: body is a JSON object
+// (the routes' ParseBody answers anything else with a 400 before parsing).
 bool ParseCompletionRequest(const nlohmann::json& body, const Engine& engine, const ParseLimits& lim,
                             ApiRequest* out, ApiError* err);
 bool ParseChatRequest(const nlohmann::json& body, const Engine& engine, const ParseLimits& lim, ApiRequest* out,
