@@ -234,6 +234,18 @@ class PySession {
 
 }  // namespace
 
+// A Python method over PySession::*Method(input, options): the input (a prompt or the
+// messages) and the keyword sampling arguments of AX_SAMPLING_ARGS, in that order.
+template <auto Method, typename Input>
+auto WithSampling() {
+  return [](PySession& s, const Input& input, int64_t max_output_tokens, double temperature, double top_p,
+            int64_t top_k, double min_p, double repetition_penalty, uint64_t seed,
+            const std::vector<std::string>& stop, bool ignore_eos) {
+    return (s.*Method)(input, Options(max_output_tokens, temperature, top_p, top_k, min_p, repetition_penalty, seed,
+                                      stop, ignore_eos));
+  };
+}
+
 PYBIND11_MODULE(ax_engine, m) {
   m.doc() = "AX Engine: LLM inference sessions (repo-owned CPU/CUDA runtime or an OpenAI-compatible upstream)";
   py::register_exception<AxError>(m, "Error", PyExc_RuntimeError);
@@ -262,10 +274,6 @@ PYBIND11_MODULE(ax_engine, m) {
       .def("cancel", &PyStream::Cancel)
       .def("result", &PyStream::Result, "the whole answer so far (complete once iteration ended)");
 
-  auto opts = [](int64_t max_output_tokens, double temperature, double top_p, int64_t top_k, double min_p,
-                 double repetition_penalty, uint64_t seed, const std::vector<std::string>& stop, bool ignore_eos) {
-    return Options(max_output_tokens, temperature, top_p, top_k, min_p, repetition_penalty, seed, stop, ignore_eos);
-  };
 #define AX_SAMPLING_ARGS                                                                                 \
   py::kw_only(), py::arg("max_output_tokens") = 128, py::arg("temperature") = 0.0, py::arg("top_p") = 1.0, \
       py::arg("top_k") = 0, py::arg("min_p") = 0.0, py::arg("repetition_penalty") = 1.0, py::arg("seed") = 0, \
@@ -287,41 +295,12 @@ PYBIND11_MODULE(ax_engine, m) {
       .def("close", &PySession::Close)
       .def("cancel", &PySession::Cancel, "cancels every request of this session still running")
       .def_property_readonly("report", &PySession::Report)
-      .def(
-          "generate",
-          [opts](PySession& s, const py::object& prompt, int64_t max_output_tokens, double temperature, double top_p,
-                 int64_t top_k, double min_p, double repetition_penalty, uint64_t seed,
-                 const std::vector<std::string>& stop, bool ignore_eos) {
-            return s.Generate(prompt, opts(max_output_tokens, temperature, top_p, top_k, min_p, repetition_penalty,
-                                           seed, stop, ignore_eos));
-          },
-          py::arg("prompt"), AX_SAMPLING_ARGS, "a completion of a prompt string or a list of token ids")
-      .def(
-          "stream",
-          [opts](PySession& s, const py::object& prompt, int64_t max_output_tokens, double temperature, double top_p,
-                 int64_t top_k, double min_p, double repetition_penalty, uint64_t seed,
-                 const std::vector<std::string>& stop, bool ignore_eos) {
-            return s.Stream(prompt, opts(max_output_tokens, temperature, top_p, top_k, min_p, repetition_penalty,
-                                         seed, stop, ignore_eos));
-          },
-          py::arg("prompt"), AX_SAMPLING_ARGS, "an iterator of Chunk")
-      .def(
-          "chat",
-          [opts](PySession& s, const py::list& messages, int64_t max_output_tokens, double temperature, double top_p,
-                 int64_t top_k, double min_p, double repetition_penalty, uint64_t seed,
-                 const std::vector<std::string>& stop, bool ignore_eos) {
-            return s.Chat(messages, opts(max_output_tokens, temperature, top_p, top_k, min_p, repetition_penalty,
-                                         seed, stop, ignore_eos));
-          },
-          py::arg("messages"), AX_SAMPLING_ARGS, "messages ([{'role', 'content'}]) through the chat template")
-      .def(
-          "stream_chat",
-          [opts](PySession& s, const py::list& messages, int64_t max_output_tokens, double temperature, double top_p,
-                 int64_t top_k, double min_p, double repetition_penalty, uint64_t seed,
-                 const std::vector<std::string>& stop, bool ignore_eos) {
-            return s.StreamChat(messages, opts(max_output_tokens, temperature, top_p, top_k, min_p,
-                                               repetition_penalty, seed, stop, ignore_eos));
-          },
-          py::arg("messages"), AX_SAMPLING_ARGS);
+      .def("generate", WithSampling<&PySession::Generate, py::object>(), py::arg("prompt"), AX_SAMPLING_ARGS,
+           "a completion of a prompt string or a list of token ids")
+      .def("stream", WithSampling<&PySession::Stream, py::object>(), py::arg("prompt"), AX_SAMPLING_ARGS,
+           "an iterator of Chunk")
+      .def("chat", WithSampling<&PySession::Chat, py::list>(), py::arg("messages"), AX_SAMPLING_ARGS,
+           "messages ([{'role', 'content'}]) through the chat template")
+      .def("stream_chat", WithSampling<&PySession::StreamChat, py::list>(), py::arg("messages"), AX_SAMPLING_ARGS);
 #undef AX_SAMPLING_ARGS
 }
