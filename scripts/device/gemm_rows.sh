@@ -2,8 +2,9 @@
 # One device call for the generated-row tensor-core GEMM (issue 15):
 #   1. test_cuda, the whole suite (the row GEMM is the default backend's kernel for
 #      generated rows; CudaOpsP's bf16_gemv cases keep the GEMV covered);
-#   2. bench_gemm_rows twice, GEMV (AX_CUDA_GEMM_ROWS=0) then row GEMM: Qwen3-8B
-#      decode-step matmuls at m = 1 … 256 against the 3.0 TB/s weight-read ceiling;
+#   2. bench_gemm_rows per kernel, GEMV (AX_CUDA_GEMM_ROWS=0), the row GEMM's mma.sync
+#      kernel, then its wgmma kernel (the default): Qwen3-8B decode-step matmuls at
+#      m = 1 … 256 against the 3.0 TB/s weight-read ceiling;
 #   3. aggregate decode at concurrency 1, 8, 32, 64, 128 on the synth Qwen3-8B, 128
 #      random prompt tokens + 128 generated each, direct decoding, with the row GEMM,
 #      and with the GEMV beside it at c <= GEMV_MAX_C (default 32); checks that every
@@ -27,8 +28,9 @@ if [ ! -e /tmp/q8/config.json ]; then
 fi
 
 AX_CUDA_GEMM_ROWS=0 timeout 150 "$BIN/bench_gemm_rows" --json "$OUT/gemm_rows_ops_gemv.json" > "$OUT/ops_gemv.txt" 2>&1
-AX_CUDA_GEMM_ROWS=1 timeout 150 "$BIN/bench_gemm_rows" --json "$OUT/gemm_rows_ops_gemm.json" > "$OUT/ops_gemm.txt" 2>&1
-paste -d'|' <(cut -c1-72 "$OUT/ops_gemv.txt") <(cut -c28-72 "$OUT/ops_gemm.txt") | head -40
+AX_CUDA_GEMM_ROWS_KERNEL=mma timeout 150 "$BIN/bench_gemm_rows" --json "$OUT/gemm_rows_ops_mma.json" > "$OUT/ops_mma.txt" 2>&1
+timeout 150 "$BIN/bench_gemm_rows" --json "$OUT/gemm_rows_ops_wgmma.json" > "$OUT/ops_wgmma.txt" 2>&1
+paste -d'|' <(cut -c1-72 "$OUT/ops_gemv.txt") <(cut -c28-72 "$OUT/ops_mma.txt") <(cut -c28-81 "$OUT/ops_wgmma.txt") | head -40
 
 python3 - <<'PY'
 import json, random

@@ -2,8 +2,9 @@
 // (q/k/v group, o with the residual add, gate/up + SiLU, down with the residual add,
 // lm_head into f32 logits) at m = 1, 8, 32, 64, 128, 256 generated rows, through the
 // Backend interface (throughput_rows = 0). Which kernel serves them is the process's:
-// the tensor-core row GEMM by default on sm_90, the GEMV in groups of 8 with
-// AX_CUDA_GEMM_ROWS=0, so scripts/device/gemm_rows.sh runs this twice. Each op runs
+// the tensor-core row GEMM by default on sm_90 (wgmma; AX_CUDA_GEMM_ROWS_KERNEL=mma for
+// the mma.sync kernel), the GEMV in groups of 8 with AX_CUDA_GEMM_ROWS=0, so
+// scripts/device/gemm_rows.sh runs this once per kernel. Each op runs
 // back to back `reps` times and the stream is drained once; weights rotate over
 // enough copies to exceed the 50 MB L2, so figures are DRAM figures. Prints a table
 // and, with --json FILE, one object with every row.
@@ -51,7 +52,10 @@ int Run(int reps, const char* json_path) {
   Backend& be = **created;
   const int64_t hidden = 4096, inter = 12288, nq = 4096, nkv = 1024, vocab = 151936, max_m = 256;
   const char* env = std::getenv("AX_CUDA_GEMM_ROWS");
-  const std::string kernel = env != nullptr && std::strcmp(env, "0") == 0 ? "gemv" : "gemm_rows";
+  const char* rows_kernel = std::getenv("AX_CUDA_GEMM_ROWS_KERNEL");
+  const std::string kernel = env != nullptr && std::strcmp(env, "0") == 0 ? "gemv"
+                             : rows_kernel != nullptr && std::strcmp(rows_kernel, "mma") == 0 ? "gemm_rows_mma"
+                                                                                               : "gemm_rows_wgmma";
   TensorView sync = Upload(be, 8, DType::kBF16, Shape{8});
   TensorView xh = Upload(be, max_m * hidden, DType::kBF16, Shape{max_m, hidden}, 1.0f);
   TensorView xi = Upload(be, max_m * inter, DType::kBF16, Shape{max_m, inter}, 1.0f);
@@ -102,12 +106,13 @@ int Run(int reps, const char* json_path) {
   }
 
   // One decode step's matmuls: 36 layers of the first four ops, plus lm_head.
-  std::printf("kernel %s\n%-28s %5s %10s %9s %10s %9s\n", kernel.c_str(), "op", "m", "us", "TB/s", "ceil us",
-              "of ceil");
+  // TFLOP/s: 2 m n k flops, and a bf16 weight is 2 bytes, so flops = m x weight bytes.
+  std::printf("kernel %s\n%-28s %5s %10s %9s %10s %9s %8s\n", kernel.c_str(), "op", "m", "us", "TB/s", "ceil us",
+              "of ceil", "TFLOP/s");
   for (const Row& r : rows) {
     const double ceil_us = r.bytes / 3.0e12 * 1e6;
-    std::printf("%-28s %5lld %10.2f %9.2f %10.2f %8.1f%%\n", r.op.c_str(), static_cast<long long>(r.m), r.us,
-                r.bytes / r.us / 1e6, ceil_us, 100.0 * ceil_us / r.us);
+    std::printf("%-28s %5lld %10.2f %9.2f %10.2f %8.1f%% %8.1f\n", r.op.c_str(), static_cast<long long>(r.m), r.us,
+                r.bytes / r.us / 1e6, ceil_us, 100.0 * ceil_us / r.us, r.bytes * static_cast<double>(r.m) / r.us / 1e6);
   }
   for (int64_t m : {1, 8, 32, 64, 128, 256}) {
     double step = 0, bytes = 0;

@@ -140,12 +140,12 @@ bool GemvSiluSupports(const GemvSiluParamsT<T>& p);
 
 // Generated rows on tensor cores (gemm_rows.cu): y[m, n] (+)= x[m, k] · w[n, k]^T for
 // bf16 x and any m >= 1, in one launch. Every output element is reduced over k in one
-// order that depends on k alone (four quarters of 64-element chunks, each an
-// mma.sync chain in chunk order, the quarters added in order), so a row's bits are the
-// same whatever m is and whatever rows share the launch. Not the GEMV's bits: a
+// order that depends on k alone (four quarters of 64-element chunks, each a
+// tensor-core chain in chunk order, the quarters added in order), so a row's bits are
+// the same whatever m is and whatever rows share the launch. Not the GEMV's bits: a
 // backend uses one or the other for a given matrix, never both.
 // REQUIRES GemmRowsSupports: k % 64 == 0, x and w 16-byte aligned, an sm_90 device
-// (thread-block clusters), and AX_CUDA_GEMM_ROWS not 0.
+// and the sm_90a build (clusters, wgmma).
 bool GemmRowsSupports(int64_t k, const void* x, const void* w);
 Status LaunchGemmRows(const MatmulParams& p, cudaStream_t stream);
 // q/k/v of one input in one launch (each matrix as LaunchGemmRows would compute it);
