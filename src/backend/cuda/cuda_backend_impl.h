@@ -101,7 +101,7 @@ class CudaBackend final : public Backend {
   // a shape seen once or twice (the tail of a batch whose requests finish a step or two
   // apart) runs eagerly.
   static constexpr int kRecordAt = 3;
-  static constexpr int64_t kMaxGraphTokens = 128;
+  static constexpr int64_t kMaxGraphTokens = 256;  // c256 decode steps replay too
   static constexpr size_t kMaxGraphs = 64;
   // Prompt attention: below this many keys the tensor-core kernel serves even when its
   // tiles leave SMs idle.

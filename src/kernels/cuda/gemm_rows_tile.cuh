@@ -96,42 +96,81 @@ __device__ __forceinline__ void StoreOut(void* y, int64_t idx, float v, bool y_f
   }
 }
 
+// ((p0 + p1) + p2) + p3 per lane of four float4s: the quarters' fixed order.
+__device__ __forceinline__ float4 SumQuarters(const float4& p0, const float4& p1, const float4& p2, const float4& p3) {
+  auto sum = [](float x0, float x1, float x2, float x3) {
+    float s = x0 + x1;
+    s = s + x2;
+    return s + x3;
+  };
+  return make_float4(sum(p0.x, p1.x, p2.x, p3.x), sum(p0.y, p1.y, p2.y, p3.y), sum(p0.z, p1.z, p2.z, p3.z),
+                     sum(p0.w, p1.w, p2.w, p3.w));
+}
+__device__ __forceinline__ float Lane(const float4& v, int i) { return i == 0 ? v.x : i == 1 ? v.y : i == 2 ? v.z : v.w; }
+
 // Every CTA of the cluster has written its quarter's partials of the tile (tokens
 // [t0, t0 + kBt)) to `part`; CTA q adds the four quarters in rank order,
 // ((p0 + p1) + p2) + p3, through distributed shared memory and stores rows 32q + [0, 32)
-// of the tile (SiLU: act columns tile·64 + 16q + [0, 16)).
+// of the tile (SiLU: act columns tile·64 + 16q + [0, 16)). A thread takes one row and
+// four tokens (16-byte remote loads; lanes over rows, so stores of a token coalesce),
+// and issues the remote loads of up to four such groups before it adds any: the
+// epilogue is latency-bound otherwise (distributed shared memory round trips).
 template <int kBt, bool kSilu>
 __device__ __forceinline__ void ReduceQuartersAndStore(const RowsArgs& a, const Mat& mat, float* part, int64_t t0) {
   namespace cg = cooperative_groups;
   constexpr int kS = PartStride(kBt);
+  static_assert(kS % 4 == 0, "16-byte rows of partials");
+  constexpr int kRows = kSilu ? 16 : 32;  // rows this CTA stores (SiLU: gate/up pairs)
+  constexpr int kMats = kSilu ? 2 : 1;
+  constexpr int kGroups = kRows * (kBt / 4);
+  constexpr int kIters = (kGroups + kThreads - 1) / kThreads;
+  constexpr int kBatch = kIters < 4 ? kIters : 4;
   cg::cluster_group cluster = cg::this_cluster();
   const int q = static_cast<int>(cluster.block_rank());
+  const int tid = static_cast<int>(threadIdx.x);
   cluster.sync();
   const float* parts[kQuarters];
 #pragma unroll
   for (int r = 0; r < kQuarters; ++r) parts[r] = cluster.map_shared_rank(part, r);
-  auto sum = [&](int row, int tok) {
-    const int i = row * kS + tok;
-    float s = parts[0][i] + parts[1][i];
-    s = s + parts[2][i];
-    return s + parts[3][i];
-  };
-  if constexpr (kSilu) {
-    for (int e = static_cast<int>(threadIdx.x); e < 16 * kBt; e += kThreads) {
-      const int i = e % 16, tok = e / 16;
-      const int64_t m = t0 + tok;
-      if (m < a.m) {
-        const float gate = detail::RoundBf16(sum(16 * q + i, tok));
-        const float up = detail::RoundBf16(sum(64 + 16 * q + i, tok));
-        static_cast<uint16_t*>(a.y[0])[m * a.f + mat.tile * 64 + 16 * q + i] =
-            detail::F32ToBf16(detail::SiluTimes(gate, up));
+  for (int b = 0; b < kIters; b += kBatch) {
+    float4 v[kBatch][kMats][kQuarters];
+#pragma unroll
+    for (int u = 0; u < kBatch; ++u) {
+      const int e = tid + kThreads * (b + u);
+      if (e >= kGroups) continue;
+      const int i = e % kRows, j = e / kRows;
+#pragma unroll
+      for (int h = 0; h < kMats; ++h) {
+        const int row = kSilu ? 64 * h + 16 * q + i : 32 * q + i;
+#pragma unroll
+        for (int r = 0; r < kQuarters; ++r) v[u][h][r] = *reinterpret_cast<const float4*>(parts[r] + row * kS + 4 * j);
       }
     }
-  } else {
-    for (int e = static_cast<int>(threadIdx.x); e < 32 * kBt; e += kThreads) {
-      const int i = e % 32, tok = e / 32;
-      const int64_t m = t0 + tok, row = mat.tile * kTileRows + 32 * q + i;
-      if (m < a.m && row < mat.n) StoreOut<uint16_t>(mat.y, m * mat.n + row, sum(32 * q + i, tok), a.y_f32, a.accumulate);
+#pragma unroll
+    for (int u = 0; u < kBatch; ++u) {
+      const int e = tid + kThreads * (b + u);
+      if (e >= kGroups) continue;
+      const int i = e % kRows, j = e / kRows;
+      const float4 s0 = SumQuarters(v[u][0][0], v[u][0][1], v[u][0][2], v[u][0][3]);
+      if constexpr (kSilu) {
+        const float4 s1 = SumQuarters(v[u][kMats - 1][0], v[u][kMats - 1][1], v[u][kMats - 1][2], v[u][kMats - 1][3]);
+#pragma unroll
+        for (int l = 0; l < 4; ++l) {
+          const int64_t m = t0 + 4 * j + l;
+          if (m < a.m) {
+            const float gate = detail::RoundBf16(Lane(s0, l)), up = detail::RoundBf16(Lane(s1, l));
+            static_cast<uint16_t*>(a.y[0])[m * a.f + mat.tile * 64 + 16 * q + i] =
+                detail::F32ToBf16(detail::SiluTimes(gate, up));
+          }
+        }
+      } else {
+        const int64_t row = mat.tile * kTileRows + 32 * q + i;
+#pragma unroll
+        for (int l = 0; l < 4; ++l) {
+          const int64_t m = t0 + 4 * j + l;
+          if (m < a.m && row < mat.n) StoreOut<uint16_t>(mat.y, m * mat.n + row, Lane(s0, l), a.y_f32, a.accumulate);
+        }
+      }
     }
   }
   cluster.sync();  // no CTA leaves while another still reads its shared memory

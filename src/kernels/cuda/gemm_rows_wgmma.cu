@@ -87,7 +87,10 @@ __global__ void __launch_bounds__(kThreads, kPerSm) GemmRowsWgmmaKernel(const Ro
   const int64_t t0 = static_cast<int64_t>(blockIdx.x / kQuarters) * kBt;
   const Mat mat = TileMat<kSilu>(a);
   // The quarter's chunks of 64, as stages of kK.
-  const int64_t cb = QuarterBegin(a.k, q), chunks = (QuarterBegin(a.k, q + 1) - cb) * (kChunk / kK);
+  // The quarter's chunks of 64, as stages of kK (32-bit counters: a 64-bit modulo by
+  // the stage count costs more than the loop's other instructions).
+  const int64_t cb = QuarterBegin(a.k, q);
+  const int chunks = static_cast<int>((QuarterBegin(a.k, q + 1) - cb) * (kChunk / kK));
 
   const uint16_t* wsrc[kWVecs];
   int wdst[kWVecs];
@@ -106,13 +109,13 @@ __global__ void __launch_bounds__(kThreads, kPerSm) GemmRowsWgmmaKernel(const Ro
     xsrc[i] = a.x + tok * a.k + cb * kChunk + 8 * v;
     xdst[i] = kTileRows * kRowB + Swizzled<kK>(r, v);
   }
-  auto load_w = [&](int64_t c) {
-    const uint32_t st = base + static_cast<uint32_t>((c % kStages) * kStageBytes);
+  auto load_w = [&](int c, int stage) {  // chunk c into stage `stage`
+    const uint32_t st = base + static_cast<uint32_t>(stage * kStageBytes);
 #pragma unroll
     for (int i = 0; i < kWVecs; ++i) CopyAsync16(st + wdst[i], wsrc[i] + c * kK);
   };
-  auto load_x = [&](int64_t c) {
-    const uint32_t st = base + static_cast<uint32_t>((c % kStages) * kStageBytes);
+  auto load_x = [&](int c, int stage) {
+    const uint32_t st = base + static_cast<uint32_t>(stage * kStageBytes);
 #pragma unroll
     for (int i = 0; i < kXVecs; ++i)
       if (kXTotal % kThreads == 0 || tid + kThreads * i < kXTotal) CopyAsync16(st + xdst[i], xsrc[i] + c * kK);
@@ -120,29 +123,31 @@ __global__ void __launch_bounds__(kThreads, kPerSm) GemmRowsWgmmaKernel(const Ro
 
 #pragma unroll
   for (int c = 0; c < kAhead; ++c)
-    if (c < chunks) load_w(c);
+    if (c < chunks) load_w(c, c);
   detail::GridDependencyWait();
   detail::LaunchDependents();
 #pragma unroll
   for (int c = 0; c < kAhead; ++c) {
-    if (c < chunks) load_x(c);
+    if (c < chunks) load_x(c, c);
     CommitGroup();
   }
 
   float acc[kBt / 2];
 #pragma unroll
   for (int i = 0; i < kBt / 2; ++i) acc[i] = 0.0f;
-  for (int64_t c = 0; c < chunks; ++c) {
+  int stage = 0, next_stage = kAhead;  // of chunk c and of chunk c + kAhead
+  for (int c = 0; c < chunks; ++c) {
     WaitGroup<kAhead - 1>();  // chunk c has landed (this thread's copies) ...
     asm volatile("fence.proxy.async.shared::cta;" ::: "memory");  // ... visible to the tensor cores ...
     __syncthreads();  // ... for every thread; chunk c - 2's wgmma is done everywhere (waited below)
-    const int64_t next = c + kAhead;
-    if (next < chunks) {
-      load_w(next);
-      load_x(next);
+    if (c + kAhead < chunks) {
+      load_w(c + kAhead, next_stage);
+      load_x(c + kAhead, next_stage);
     }
     CommitGroup();
-    const uint32_t st = base + static_cast<uint32_t>((c % kStages) * kStageBytes);
+    const uint32_t st = base + static_cast<uint32_t>(stage * kStageBytes);
+    stage = stage + 1 == kStages ? 0 : stage + 1;
+    next_stage = next_stage + 1 == kStages ? 0 : next_stage + 1;
     const uint64_t da = Desc<kK>(st + h * 64 * kRowB), db = Desc<kK>(st + kTileRows * kRowB);
     FenceAcc(acc);
     asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
