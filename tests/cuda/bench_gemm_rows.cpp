@@ -53,9 +53,9 @@ int Run(int reps, const char* json_path) {
   const int64_t hidden = 4096, inter = 12288, nq = 4096, nkv = 1024, vocab = 151936, max_m = 256;
   const char* env = std::getenv("AX_CUDA_GEMM_ROWS");
   const char* rows_kernel = std::getenv("AX_CUDA_GEMM_ROWS_KERNEL");
-  const std::string kernel = env != nullptr && std::strcmp(env, "0") == 0 ? "gemv"
+  const std::string kernel = env != nullptr && std::strcmp(env, "0") == 0                     ? "gemv"
                              : rows_kernel != nullptr && std::strcmp(rows_kernel, "mma") == 0 ? "gemm_rows_mma"
-                                                                                               : "gemm_rows_wgmma";
+                                                                                              : "gemm_rows_wgmma";
   TensorView sync = Upload(be, 8, DType::kBF16, Shape{8});
   TensorView xh = Upload(be, max_m * hidden, DType::kBF16, Shape{max_m, hidden}, 1.0f);
   TensorView xi = Upload(be, max_m * inter, DType::kBF16, Shape{max_m, inter}, 1.0f);

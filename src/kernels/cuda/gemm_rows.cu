@@ -111,7 +111,8 @@ Status LaunchGemmRowsGroup(const GemvGroupParams& p, cudaStream_t stream) {
 }
 
 Status LaunchGemmRowsSilu(const GemvSiluParams& p, cudaStream_t stream) {
-  if (!GemmRowsSiluSupports(p.f, p.k, p.x, p.w)) return InvalidArgument("LaunchGemmRowsSilu: f % 64, k % 64, alignment");
+  if (!GemmRowsSiluSupports(p.f, p.k, p.x, p.w))
+    return InvalidArgument("LaunchGemmRowsSilu: f % 64, k % 64, alignment");
   if (p.m <= 0) return Status::Ok();
   RowsArgs a;
   a.x = p.x;

@@ -27,8 +27,8 @@ namespace ax::kernels::cuda::rows {
 namespace {
 
 // One k16 step: d (16 weight rows x 8 tokens, f32) += a (16 x 16) · b (16 x 8).
-__device__ __forceinline__ void Mma(float (&d)[4], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t b0,
-                                    uint32_t b1) {
+[[maybe_unused]] __device__ __forceinline__ void Mma(float (&d)[4], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3,
+                                                     uint32_t b0, uint32_t b1) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
   asm("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
       "{%0, %1, %2, %3};"
@@ -40,21 +40,26 @@ __device__ __forceinline__ void Mma(float (&d)[4], uint32_t a0, uint32_t a1, uin
 // Register i (0..7) of a lane's chunk fragment: lo holds chunk elements [8t, 8t + 8),
 // hi [32 + 8t, 32 + 8t + 8). Compile-time i only (unrolled loops), so the vectors stay
 // in registers.
-__device__ __forceinline__ uint32_t Reg(const uint4& lo, const uint4& hi, int i) {
+[[maybe_unused]] __device__ __forceinline__ uint32_t Reg(const uint4& lo, const uint4& hi, int i) {
   const uint4& v = i < 4 ? lo : hi;
   switch (i % 4) {
-    case 0: return v.x;
-    case 1: return v.y;
-    case 2: return v.z;
-    default: return v.w;
+    case 0:
+      return v.x;
+    case 1:
+      return v.y;
+    case 2:
+      return v.z;
+    default:
+      return v.w;
   }
 }
 
 // The four k16 steps of one chunk for one 16-row A fragment (rows g: a_lo/a_hi, rows
 // g + 8: b_lo/b_hi) and one 8-token B fragment (x_lo/x_hi): step s uses registers 2s
 // and 2s + 1, which hold logical k (2t, 2t + 1) and (2t + 8, 2t + 9) of the permuted k.
-__device__ __forceinline__ void ChunkMma(float (&d)[4], const uint4& a_lo, const uint4& a_hi, const uint4& b_lo,
-                                         const uint4& b_hi, const uint4& x_lo, const uint4& x_hi) {
+[[maybe_unused]] __device__ __forceinline__ void ChunkMma(float (&d)[4], const uint4& a_lo, const uint4& a_hi,
+                                                          const uint4& b_lo, const uint4& b_hi, const uint4& x_lo,
+                                                          const uint4& x_hi) {
 #pragma unroll
   for (int s = 0; s < 4; ++s) {
     Mma(d, Reg(a_lo, a_hi, 2 * s), Reg(b_lo, b_hi, 2 * s), Reg(a_lo, a_hi, 2 * s + 1), Reg(b_lo, b_hi, 2 * s + 1),
@@ -63,7 +68,9 @@ __device__ __forceinline__ void ChunkMma(float (&d)[4], const uint4& a_lo, const
 }
 
 // Byte offset of vector v of row r within a [rows][8] block.
-__device__ __forceinline__ int Swizzled(int r, int v) { return r * kRowBytes + ((v ^ (4 * (r & 1))) * 16); }
+[[maybe_unused]] __device__ __forceinline__ int Swizzled(int r, int v) {
+  return r * kRowBytes + ((v ^ (4 * (r & 1))) * 16);
+}
 
 template <int kBt, int kStages>
 constexpr size_t SmemBytes() {
@@ -80,7 +87,7 @@ __global__ void __launch_bounds__(kThreads, kPerSm) GemmRowsKernel(const RowsArg
   constexpr int kWVecs = kTileRows * kChunkVecs / kThreads;  // weight vectors per thread and chunk: 4
   constexpr int kXTotal = kBt * kChunkVecs;
   constexpr int kXVecs = (kXTotal + kThreads - 1) / kThreads;  // token vectors per thread and chunk: 1 to 4
-  constexpr int kNT8 = kBt / 16;                             // token fragments per warp
+  constexpr int kNT8 = kBt / 16;                               // token fragments per warp
   const int q = static_cast<int>(cooperative_groups::this_cluster().block_rank());
   const int tid = static_cast<int>(threadIdx.x), warp = tid / 32, lane = tid % 32;
   const int g = lane / 4, t = lane % 4;
@@ -193,8 +200,8 @@ cudaError_t LaunchTile(const RowsArgs& a, unsigned row_tiles, cudaStream_t strea
   constexpr size_t smem = SmemBytes<kBt, kStages>();
   // Hopper: 227 KB of shared memory per block, 228 KB per SM (1 KB reserved per block).
   static_assert(smem * kPerSm + 1024 * kPerSm <= 228 * 1024, "shared memory per SM");
-  static const cudaError_t attr = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                                       static_cast<int>(smem));
+  static const cudaError_t attr =
+      cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem));
   if (attr != cudaSuccess) return attr;
   return LaunchClusters(kernel, a, kBt, row_tiles, smem, stream);
 }

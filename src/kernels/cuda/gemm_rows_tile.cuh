@@ -14,11 +14,11 @@ namespace ax::kernels::cuda::rows {
 
 constexpr int kWarps = 8;
 constexpr int kThreads = 32 * kWarps;
-constexpr int kTileRows = 128;                 // weight rows per cluster
-constexpr int kQuarters = 4;                   // CTAs per cluster (k quarters)
-constexpr int kChunk = 64;                     // k elements per chunk
-constexpr int kChunkVecs = kChunk / 8;         // 16-byte vectors per row and chunk
-constexpr int kRowBytes = kChunk * 2;          // one row's chunk: 128 bytes
+constexpr int kTileRows = 128;          // weight rows per cluster
+constexpr int kQuarters = 4;            // CTAs per cluster (k quarters)
+constexpr int kChunk = 64;              // k elements per chunk
+constexpr int kChunkVecs = kChunk / 8;  // 16-byte vectors per row and chunk
+constexpr int kRowBytes = kChunk * 2;   // one row's chunk: 128 bytes
 
 // What a cluster's tile is: rows of up to kGemvMaxMats matrices of one input (plain
 // matmul: one matrix), or, for the fused gate/up + SiLU, 64 gate rows and the
@@ -106,7 +106,9 @@ __device__ __forceinline__ float4 SumQuarters(const float4& p0, const float4& p1
   return make_float4(sum(p0.x, p1.x, p2.x, p3.x), sum(p0.y, p1.y, p2.y, p3.y), sum(p0.z, p1.z, p2.z, p3.z),
                      sum(p0.w, p1.w, p2.w, p3.w));
 }
-__device__ __forceinline__ float Lane(const float4& v, int i) { return i == 0 ? v.x : i == 1 ? v.y : i == 2 ? v.z : v.w; }
+__device__ __forceinline__ float Lane(const float4& v, int i) {
+  return i == 0 ? v.x : i == 1 ? v.y : i == 2 ? v.z : v.w;
+}
 
 // Every CTA of the cluster has written its quarter's partials of the tile (tokens
 // [t0, t0 + kBt)) to `part`; CTA q adds the four quarters in rank order,

@@ -36,7 +36,7 @@ constexpr int kAlign = 1024;  // the largest swizzle atom: 8 rows of 128 bytes
 // Byte offset of 16-byte vector v of row r: the swizzle XORs v with the row's bits
 // above the row's own (r % 8 for 128-byte rows, (r / 2) % 4 for 64-byte rows).
 template <int kK>
-__device__ __forceinline__ int Swizzled(int r, int v) {
+[[maybe_unused]] __device__ __forceinline__ int Swizzled(int r, int v) {
   if constexpr (kK == 64) return r * 128 + ((v ^ (r & 7)) * 16);
   return r * 64 + ((v ^ ((r >> 1) & 3)) * 16);
 }
@@ -45,7 +45,7 @@ __device__ __forceinline__ int Swizzled(int r, int v) {
 // `addr`: 8-row core groups 8 rows apart (stride byte offset), the swizzle mode (1:
 // 128-byte, 2: 64-byte); the leading byte offset is unused in these modes.
 template <int kK>
-__device__ __forceinline__ uint64_t Desc(uint32_t addr) {
+[[maybe_unused]] __device__ __forceinline__ uint64_t Desc(uint32_t addr) {
   uint64_t d = (addr & 0x3FFFF) >> 4;
   d |= uint64_t{1} << 16;
   d |= uint64_t{(8 * 2 * kK) >> 4} << 32;
@@ -54,7 +54,7 @@ __device__ __forceinline__ uint64_t Desc(uint32_t addr) {
 }
 
 template <int N>
-__device__ __forceinline__ void FenceAcc(float (&d)[N]) {
+[[maybe_unused]] __device__ __forceinline__ void FenceAcc(float (&d)[N]) {
 #pragma unroll
   for (int i = 0; i < N; ++i) asm volatile("" : "+f"(d[i])::"memory");
 }
@@ -137,7 +137,7 @@ __global__ void __launch_bounds__(kThreads, kPerSm) GemmRowsWgmmaKernel(const Ro
   for (int i = 0; i < kBt / 2; ++i) acc[i] = 0.0f;
   int stage = 0, next_stage = kAhead;  // of chunk c and of chunk c + kAhead
   for (int c = 0; c < chunks; ++c) {
-    WaitGroup<kAhead - 1>();  // chunk c has landed (this thread's copies) ...
+    WaitGroup<kAhead - 1>();                                      // chunk c has landed (this thread's copies) ...
     asm volatile("fence.proxy.async.shared::cta;" ::: "memory");  // ... visible to the tensor cores ...
     __syncthreads();  // ... for every thread; chunk c - 2's wgmma is done everywhere (waited below)
     if (c + kAhead < chunks) {
@@ -233,7 +233,8 @@ const std::array<int, kRanges>& ScheduleTable() {
     std::array<int, kRanges> t{};
     const char* env = std::getenv("AX_CUDA_GEMM_ROWS_SCHEDULE");
     if (env != nullptr && !parse(env, &t)) {
-      std::fprintf(stderr, "AX_CUDA_GEMM_ROWS_SCHEDULE=%s: expected %d of bt/stages/per_sm/k from the menu; default used\n",
+      std::fprintf(stderr,
+                   "AX_CUDA_GEMM_ROWS_SCHEDULE=%s: expected %d of bt/stages/per_sm/k from the menu; default used\n",
                    env, kRanges);
     }
     if (env == nullptr || !parse(env, &t)) parse(kDefaultSchedule, &t);
