@@ -68,11 +68,16 @@ describe('anthropic messages', () => {
     const body = { model: 'qwen3-tools', max_tokens: 64, messages: ASK, tools: TOOLS };
     const whole = await client(tools).messages.create(body);
     const stream = client(tools).messages.stream(body);
-    const types = [];
-    stream.on('streamEvent', (e) => types.push(e.type));
+    const events = [];
+    stream.on('streamEvent', (e) => events.push(e));
     const final = await stream.finalMessage();
+    const types = events.map((e) => e.type).filter((t, i, all) => t !== all[i - 1]);  // runs of deltas as one
     assert.deepEqual(types, ['message_start', 'content_block_start', 'content_block_delta', 'content_block_stop',
                              'message_delta', 'message_stop']);
+    // The input streams as partial_json pieces that join to the non-streamed input.
+    const pieces = events.filter((e) => e.type === 'content_block_delta').map((e) => e.delta.partial_json);
+    assert.ok(pieces.length > 3, `the input came in ${pieces.length} pieces`);
+    assert.deepEqual(JSON.parse(pieces.join('')), whole.content[0].input);
     assert.equal(final.stop_reason, whole.stop_reason);
     assert.deepEqual(final.usage.output_tokens, whole.usage.output_tokens);
     assert.deepEqual(final.content.map(({ id, ...rest }) => rest), whole.content.map(({ id, ...rest }) => rest));

@@ -66,13 +66,14 @@ describe('tool calls', () => {
     const whole = await client.chat.completions.create({ model, messages: ASK, tools: TOOLS, temperature: 0 });
     const stream = await client.chat.completions.create({ model, messages: ASK, tools: TOOLS, temperature: 0,
                                                           stream: true });
-    const calls = [];
+    const calls = [], parts = [];
     let content = '', finish = null;
     for await (const chunk of stream) {
       const c = chunk.choices[0];
       if (!c) continue;
       content += c.delta.content || '';
       for (const d of c.delta.tool_calls || []) {
+        parts.push(d);
         calls[d.index] ??= { id: '', name: '', arguments: '' };
         calls[d.index].id += d.id || '';
         calls[d.index].name += d.function?.name || '';
@@ -84,6 +85,11 @@ describe('tool calls', () => {
     assert.equal(content, '');
     const want = whole.choices[0].message.tool_calls[0];
     assert.deepEqual(calls, [{ id: calls[0].id, name: want.function.name, arguments: want.function.arguments }]);
+    // OpenAI's shape: the first part names the call, the arguments follow token by token.
+    assert.equal(parts[0].type, 'function');
+    assert.equal(parts[0].function.name, 'get_weather');
+    assert.ok(parts.slice(1).every((d) => d.id === undefined && d.function.name === undefined));
+    assert.ok(parts.length > 3, `the arguments came in ${parts.length} parts`);
     // The client's stream helper assembles the same message.
     const final = await client.chat.completions.stream({ model, messages: ASK, tools: TOOLS }).finalChatCompletion();
     assert.equal(final.choices[0].message.tool_calls[0].function.arguments, want.function.arguments);
