@@ -29,6 +29,21 @@ bool ReadContent(const nlohmann::json& m, const std::string& path, bool may_be_n
   return true;
 }
 
+// An assistant turn's tool_calls for the template, with each function.arguments that is
+// a JSON object written as a string (as OpenAI clients send it) given as that object:
+// templates expect a mapping (Gemma 4 writes call:f{k:v} from it; a string would go in
+// verbatim, call:f{{"k": v}}), as vLLM hands them over. Other arguments stay as sent.
+nlohmann::json ArgumentsAsObjects(nlohmann::json calls) {
+  for (auto& call : calls) {
+    if (!call.is_object() || !call.contains("function") || !call["function"].is_object()) continue;
+    auto& function = call["function"];
+    if (!function.contains("arguments") || !function["arguments"].is_string()) continue;
+    auto parsed = nlohmann::json::parse(function["arguments"].get<std::string>(), nullptr, /*allow_exceptions=*/false);
+    if (parsed.is_object()) function["arguments"] = std::move(parsed);
+  }
+  return calls;
+}
+
 bool ReadMessage(const nlohmann::json& m, size_t i, nlohmann::json* out, ApiError* err) {
   const std::string path = "messages[" + std::to_string(i) + "].";
   if (!m.is_object()) {
@@ -62,7 +77,7 @@ bool ReadMessage(const nlohmann::json& m, size_t i, nlohmann::json* out, ApiErro
     if (r.ok() && r.Has("tool_calls")) {
       const auto& tc = m.at("tool_calls");
       if (!tc.is_array()) r.Fail("tool_calls", "expected an array, got " + JsonTypeName(tc));
-      else msg["tool_calls"] = tc;
+      else msg["tool_calls"] = ArgumentsAsObjects(tc);
     }
     std::string reasoning;
     r.String("reasoning_content", &reasoning);

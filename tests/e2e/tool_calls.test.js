@@ -1,7 +1,8 @@
 // Tool calls through a live server with the official `openai` client: the client's
 // tools example (non-streamed, streamed chunk by chunk, and the stream helper's final
-// message), a tool result sent back through the Qwen3 template, tool_choice "none"
-// and "required".
+// message), a tool result sent back through the Qwen3 template and through Gemma 4's
+// (tests/fixtures/chat_template/gemma4, via --chat-template), tool_choice "none" and
+// "required".
 //
 // The model is the chat test model rewritten into a bigram model (lib/bigram_model.js)
 // whose greedy answer is exactly
@@ -107,6 +108,30 @@ describe('tool calls', () => {
     assert.match(text, /<tool_call>\n\{"name": "get_weather", "arguments": \{"city": ?"Paris"\}\}\n<\/tool_call>/);
     const second = await client.chat.completions.create({ model, messages, tools: TOOLS });
     assert.equal(second.choices[0].finish_reason, 'tool_calls');
+  });
+
+  it('takes the tool result back through Gemma 4\'s template', async () => {
+    const config = path.join(__dirname, '../fixtures/chat_template/gemma4/tokenizer_config.json');
+    const template = path.join(dir, 'gemma4.jinja');
+    fs.writeFileSync(template, JSON.parse(fs.readFileSync(config, 'utf8')).chat_template);
+    const gemma = await L.startServer({ model: L.CHAT_MODEL, args: ['--chat-template', template] });
+    try {
+      const r = await L.request(gemma.url, '/v1/runtime', { method: 'GET' });
+      assert.equal(r.json.chat.tool_call_parser, 'gemma4');
+      // As an OpenAI client sends them: arguments as a JSON string, the result by id.
+      const messages = [...ASK,
+        { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function',
+          function: { name: 'get_weather', arguments: '{"city":"Paris","days":2}' } }] },
+        { role: 'tool', tool_call_id: 'call_1', content: '{"temperature_c": 18}' }];
+      const t = await L.request(gemma.url, '/tokenize', { body: { messages, tools: TOOLS } });
+      assert.equal(t.status, 200, t.body);
+      const text = (await L.request(gemma.url, '/detokenize', { body: { tokens: t.json.tokens } })).json.prompt;
+      assert.ok(text.includes('<|turn>model\n<|tool_call>call:get_weather{city:<|"|>Paris<|"|>,days:2}<tool_call|>' +
+                              '<|tool_response>response:get_weather{value:<|"|>{"temperature_c": 18}<|"|>}' +
+                              '<tool_response|>'), text);
+    } finally {
+      assert.equal((await gemma.stop()).code, 0);
+    }
   });
 
   it('leaves the text alone with tool_choice none, and refuses required for now', async () => {
