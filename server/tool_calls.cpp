@@ -191,9 +191,9 @@ void ToolCallParser::FeedSequence(bool finishing, Piece* out) {
         at = held_.find_first_not_of(kSpace);
         if (held_.compare(at, tag.size(), tag) == 0) at += tag.size();
       }
-      while (true) {  // whitespace and ";" between calls
+      while (true) {  // whitespace, ";" between calls, and an array's "[", "," and "]"
         at = std::min(held_.find_first_not_of(kSpace, at), held_.size());
-        if (at >= held_.size() || held_[at] != ';') break;
+        if (at >= held_.size() || std::string_view(";,[]").find(held_[at]) == std::string_view::npos) break;
         ++at;
       }
       seq_pos_ = at;

@@ -8,7 +8,8 @@
 //                (GLM-4.5 … 4.7)
 //   gemma4       <|tool_call>call:f{a:1,s:<|"|>text<|"|>}<tool_call|>
 //   llama3-json  {"name": "f", "parameters": {"a": 1}}   (the whole answer; Llama 3.1+,
-//                optionally after <|python_tag|>, several calls separated by ";")
+//                optionally after <|python_tag|>, several calls separated by ";" or
+//                in a JSON array, the form a forced tool_choice gives: tool_choice.h)
 //
 // Parameter values written as text (qwen3-coder, glm45) take the type the request's tool
 // schema gives that parameter (integer "1" → 1; a string parameter stays "1").

@@ -112,6 +112,14 @@ describe('responses', () => {
     assert.equal(text(final), text(r));
   });
 
+  it('forces a named function with tool_choice (constrained decoding on the random chat model)', async () => {
+    const r = await client(chat).responses.create({ model: 'qwen3-chat', input: QUESTION, max_output_tokens: 48,
+      tools: [{ type: 'function', name: 'get_time', parameters: { type: 'object', properties: {} } }],
+      tool_choice: { type: 'function', name: 'get_time' } });
+    assert.equal(r.status, 'completed');
+    assert.deepEqual(r.output.map((o) => [o.type, o.name, o.arguments]), [['function_call', 'get_time', '{}']]);
+  });
+
   it('names the Responses field of a bad request', async () => {
     const bad = async (extra, param) => {
       await assert.rejects(client(chat).responses.create({ model: 'qwen3-chat', input: 'x', ...extra }),

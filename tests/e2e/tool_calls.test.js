@@ -1,8 +1,9 @@
 // Tool calls through a live server with the official `openai` client: the client's
 // tools example (non-streamed, streamed chunk by chunk, and the stream helper's final
 // message), a tool result sent back through the Qwen3 template and through Gemma 4's
-// (tests/fixtures/chat_template/gemma4, via --chat-template), tool_choice "none" and
-// "required".
+// (tests/fixtures/chat_template/gemma4, via --chat-template), tool_choice "none", and
+// "required" and named choices enforced by constrained decoding on the chat test model
+// (random weights: only the constraint makes its answer a call).
 //
 // The model is the chat test model rewritten into a bigram model (lib/bigram_model.js)
 // whose greedy answer is exactly
@@ -134,12 +135,45 @@ describe('tool calls', () => {
     }
   });
 
-  it('leaves the text alone with tool_choice none, and refuses required for now', async () => {
+  it('leaves the text alone with tool_choice none', async () => {
     const none = await client.chat.completions.create({ model, messages: ASK, tools: TOOLS, tool_choice: 'none' });
     assert.equal(none.choices[0].message.content, CALL);
     assert.equal(none.choices[0].message.tool_calls, undefined);
     assert.equal(none.choices[0].finish_reason, 'stop');
-    await assert.rejects(client.chat.completions.create({ model, messages: ASK, tools: TOOLS, tool_choice: 'required' }),
-      (e) => e.status === 400 && e.param === 'tool_choice');
+  });
+
+  // A unit enum keeps the constrained answer short whatever the random model prefers.
+  const UNIT_TOOLS = [
+    { type: 'function', function: { name: 'get_weather', parameters: { type: 'object',
+      properties: { unit: { enum: ['celsius', 'fahrenheit'] } }, required: ['unit'] } } },
+    { type: 'function', function: { name: 'get_time', parameters: { type: 'object', properties: {} } } }];
+
+  it('forces calls with tool_choice required or a named function, streamed as the same calls', async () => {
+    const chat = new OpenAI({ baseURL: plain.url + '/v1', apiKey: 'unused', maxRetries: 0 });
+    for (const tool_choice of ['required', { type: 'function', function: { name: 'get_weather' } }]) {
+      const body = { model: 'qwen3-chat', messages: ASK, tools: UNIT_TOOLS, tool_choice, parallel_tool_calls: false,
+                     temperature: 0, max_tokens: 64 };
+      const whole = await chat.chat.completions.create(body);
+      const choice = whole.choices[0];
+      assert.equal(choice.finish_reason, 'tool_calls', JSON.stringify(choice));
+      assert.equal(choice.message.content, null);
+      assert.equal(choice.message.tool_calls.length, 1);
+      const call = choice.message.tool_calls[0];
+      if (tool_choice !== 'required') assert.equal(call.function.name, 'get_weather');
+      if (call.function.name === 'get_weather')
+        assert.ok(['celsius', 'fahrenheit'].includes(JSON.parse(call.function.arguments).unit), call.function.arguments);
+      else assert.deepEqual(JSON.parse(call.function.arguments), {});
+      const final = await chat.chat.completions.stream(body).finalChatCompletion();
+      assert.equal(final.choices[0].finish_reason, 'tool_calls');
+      assert.deepEqual(final.choices[0].message.tool_calls.map((c) => c.function),
+                       choice.message.tool_calls.map((c) => c.function));
+    }
+    const bad = async (body, param) => assert.rejects(
+      chat.chat.completions.create({ model: 'qwen3-chat', messages: ASK, max_tokens: 8, ...body }),
+      (e) => e.status === 400 && e.param === param);
+    await bad({ tool_choice: 'required' }, 'tool_choice');
+    await bad({ tools: UNIT_TOOLS, tool_choice: { type: 'function', function: { name: 'nope' } } },
+              'tool_choice.function.name');
+    await bad({ tools: UNIT_TOOLS, tool_choice: 'required', response_format: { type: 'json_object' } }, 'tool_choice');
   });
 });

@@ -286,6 +286,15 @@ TEST(ToolCalls, Llama3JsonIsTheWholeAnswer) {
   const std::string prose = "The weather in {city} depends on the season.";
   r = Parse(ToolCallFormat::kLlama3Json, prose);
   EXPECT_EQ(r.content, prose);
+  // A JSON array of calls (the form a forced tool_choice constrains the answer to).
+  r = Parse(ToolCallFormat::kLlama3Json,
+            "[{\"name\": \"get_weather\", \"parameters\": {\"unit\": \"c\"}}, {\"name\": \"get_time\", "
+            "\"parameters\": {}}]");
+  ASSERT_EQ(r.calls.size(), 2u);
+  EXPECT_EQ(r.calls[0].arguments, R"({"unit":"c"})");
+  EXPECT_EQ(r.calls[1].name, "get_time");
+  EXPECT_EQ(r.content, "");
+  EXPECT_EQ(r.warnings, 0u);
   r = Parse(ToolCallFormat::kLlama3Json, "{\"answer\": 42}");  // JSON that is not a call
   EXPECT_EQ(r.content, "{\"answer\": 42}");
   EXPECT_EQ(r.warnings, 1u);
