@@ -91,8 +91,8 @@ class ToolCallParser {
  private:
   // kText / kCall: tagged syntaxes, outside and inside a call. llama3-json:
   // kWholeUndecided until the answer shows whether it is calls (kSequence: objects
-  // separated by ";", each read as it streams; kRest: the rest, parsed whole at the
-  // end) or text (kWholeText).
+  // separated by ";" or in an array, each read as it streams; kRest: the rest, parsed
+  // whole at the end) or text (kWholeText).
   enum class State { kText, kCall, kWholeUndecided, kSequence, kRest, kWholeText };
   void FeedTagged(bool finishing, Piece* out);
   void FeedSequence(bool finishing, Piece* out);
