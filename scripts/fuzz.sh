@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 secs=${1:-60}
 shift || true
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(safetensors model_config tokenizer_json tokenizer_text jinja request_json sse)
+[ ${#names[@]} -gt 0 ] || names=(safetensors model_config tokenizer_json tokenizer_text jinja request_json sse tool_calls)
 mkdir -p build-fuzz/findings
 failed=0
 for n in "${names[@]}"; do

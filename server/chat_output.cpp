@@ -3,6 +3,22 @@
 #include <cstdio>
 
 namespace ax::server {
+namespace {
+
+// Appends parts, joining a part to the last one when both belong to the same call.
+void Append(std::vector<ToolCallDelta> parts, std::vector<ToolCallDelta>* to) {
+  for (ToolCallDelta& p : parts) {
+    if (!to->empty() && to->back().index == p.index && p.name.empty()) to->back().arguments += p.arguments;
+    else to->push_back(std::move(p));
+  }
+}
+
+}  // namespace
+
+void ChatOutputParser::Count(const Piece& p) {
+  for (const ToolCallDelta& d : p.calls)
+    if (!d.name.empty()) ++calls_;
+}
 
 ChatOutputParser::ChatOutputParser(const ApiRequest& req) : tools_(req.tool_format, req.tools) {
   if (req.split_reasoning) reasoning_.emplace(req.starts_in_reasoning, req.reasoning_format);
@@ -12,14 +28,14 @@ void ChatOutputParser::Add(const ReasoningSplitter::Piece& p, Piece* out) {
   out->reasoning += p.reasoning;
   ToolCallParser::Piece t = tools_.Feed(p.content);
   out->content += t.content;
-  for (ToolCall& c : t.calls) out->calls.push_back(std::move(c));
+  Append(std::move(t.calls), &out->calls);
 }
 
 ChatOutputParser::Piece ChatOutputParser::Feed(const std::string& text) {
   Piece out;
   if (reasoning_) Add(reasoning_->Feed(text), &out);
   else Add({"", text}, &out);
-  calls_ += static_cast<int>(out.calls.size());
+  Count(out);
   return out;
 }
 
@@ -28,8 +44,8 @@ ChatOutputParser::Piece ChatOutputParser::Finish() {
   if (reasoning_) Add(reasoning_->Finish(), &out);
   ToolCallParser::Piece t = tools_.Finish();
   out.content += t.content;
-  for (ToolCall& c : t.calls) out.calls.push_back(std::move(c));
-  calls_ += static_cast<int>(out.calls.size());
+  Append(std::move(t.calls), &out.calls);
+  Count(out);
   return out;
 }
 
@@ -39,7 +55,7 @@ ChatOutputParser::Piece ChatOutputParser::Take(const std::string& text, bool las
   Piece tail = Finish();
   p.reasoning += tail.reasoning;
   p.content += tail.content;
-  for (ToolCall& c : tail.calls) p.calls.push_back(std::move(c));
+  Append(std::move(tail.calls), &p.calls);
   for (const std::string& w : warnings())
     std::fprintf(stderr, "ax-engine-server: warning: %s: %s\n", request_id.c_str(), w.c_str());
   return p;

@@ -17,7 +17,7 @@ class ChatOutputParser {
  public:
   struct Piece {
     std::string reasoning, content;
-    std::vector<ToolCall> calls;
+    std::vector<ToolCallDelta> calls;  // parts of calls (JoinToolCalls makes them whole)
   };
 
   explicit ChatOutputParser(const ApiRequest& req);
@@ -27,11 +27,13 @@ class ChatOutputParser {
   // Feed(text), and when `last` also Finish(), as one piece; at the end, each call that
   // did not parse (returned as text) is logged as a warning naming `request_id`.
   Piece Take(const std::string& text, bool last, const std::string& request_id);
+  // Calls started so far.
   int calls_so_far() const { return calls_; }
   const std::vector<std::string>& warnings() const;
 
  private:
   void Add(const ReasoningSplitter::Piece& p, Piece* out);
+  void Count(const Piece& p);
 
   std::optional<ReasoningSplitter> reasoning_;
   ToolCallParser tools_;

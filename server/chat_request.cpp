@@ -4,6 +4,7 @@
 #include "reasoning.h"
 #include "json_fields.h"
 #include "request_rewrite.h"
+#include "tool_choice.h"
 
 namespace ax::server {
 namespace {
@@ -27,6 +28,21 @@ bool ReadContent(const nlohmann::json& m, const std::string& path, bool may_be_n
   if (!JoinTextParts(*it, path + "content", {"text"}, &text, err)) return false;
   *out = text;
   return true;
+}
+
+// An assistant turn's tool_calls for the template, with each function.arguments that is
+// a JSON object written as a string (as OpenAI clients send it) given as that object:
+// templates expect a mapping (Gemma 4 writes call:f{k:v} from it; a string would go in
+// verbatim, call:f{{"k": v}}), as vLLM hands them over. Other arguments stay as sent.
+nlohmann::json ArgumentsAsObjects(nlohmann::json calls) {
+  for (auto& call : calls) {
+    if (!call.is_object() || !call.contains("function") || !call["function"].is_object()) continue;
+    auto& function = call["function"];
+    if (!function.contains("arguments") || !function["arguments"].is_string()) continue;
+    auto parsed = nlohmann::json::parse(function["arguments"].get<std::string>(), nullptr, /*allow_exceptions=*/false);
+    if (parsed.is_object()) function["arguments"] = std::move(parsed);
+  }
+  return calls;
 }
 
 bool ReadMessage(const nlohmann::json& m, size_t i, nlohmann::json* out, ApiError* err) {
@@ -62,7 +78,7 @@ bool ReadMessage(const nlohmann::json& m, size_t i, nlohmann::json* out, ApiErro
     if (r.ok() && r.Has("tool_calls")) {
       const auto& tc = m.at("tool_calls");
       if (!tc.is_array()) r.Fail("tool_calls", "expected an array, got " + JsonTypeName(tc));
-      else msg["tool_calls"] = tc;
+      else msg["tool_calls"] = ArgumentsAsObjects(tc);
     }
     std::string reasoning;
     r.String("reasoning_content", &reasoning);
@@ -78,15 +94,8 @@ bool ReadMessage(const nlohmann::json& m, size_t i, nlohmann::json* out, ApiErro
 
 // tools, tool_choice, chat_template_kwargs, reasoning_effort → the template context
 // (response_format: ReadCommonFields, with the other output constraints).
-void ReadChatOptions(FieldReader& r, nlohmann::json* context) {
-  std::string tool_choice = "auto";
-  if (r.ok() && r.Has("tool_choice")) {
-    if (!r.Get("tool_choice").is_string())
-      r.Fail(InvalidField("tool_choice", "only 'none' and 'auto' are supported (forcing a tool needs constrained decoding)",
-                          "unsupported_value"));
-    else
-      r.Enum("tool_choice", &tool_choice, {"none", "auto"});
-  }
+void ReadChatOptions(const nlohmann::json& body, FieldReader& r, nlohmann::json* context) {
+  const ToolChoice tool_choice = ReadToolChoice(r, body);
   if (r.ok() && r.Has("tools")) {
     const auto& tools = r.Get("tools");
     if (!tools.is_array()) {
@@ -94,11 +103,11 @@ void ReadChatOptions(FieldReader& r, nlohmann::json* context) {
     } else {
       for (size_t i = 0; i < tools.size() && r.ok(); ++i)
         if (!tools[i].is_object()) r.Fail("tools[" + std::to_string(i) + "]", "expected an object");
-      if (r.ok() && tool_choice != "none" && !tools.empty()) (*context)["tools"] = tools;
+      if (r.ok() && tool_choice.kind != ToolChoice::Kind::kNone && !tools.empty()) (*context)["tools"] = tools;
     }
   }
   bool parallel = true;
-  r.Bool("parallel_tool_calls", &parallel);  // accepted, no effect
+  r.Bool("parallel_tool_calls", &parallel);  // a forced tool choice's calls (ParseChatRequest)
   if (r.ok() && r.Has("modalities")) {
     const auto& m = r.Get("modalities");
     if (!m.is_array()) r.Fail("modalities", "expected an array, got " + JsonTypeName(m));
@@ -177,7 +186,7 @@ bool RenderChatPrompt(const nlohmann::json& body, FieldReader& r, const Engine& 
   bool add_generation_prompt = true;
   r.Bool("add_generation_prompt", &add_generation_prompt);  // vLLM's extension
   nlohmann::json context = {{"add_generation_prompt", add_generation_prompt}};
-  ReadChatOptions(r, &context);
+  ReadChatOptions(body, r, &context);
   if (!r.ok()) {
     *err = r.error();
     return false;
@@ -190,6 +199,21 @@ bool RenderChatPrompt(const nlohmann::json& body, FieldReader& r, const Engine& 
   }
   context["messages"] = std::move(msgs);
   return RenderPrompt(engine, context, out, err);
+}
+
+// The constraint and the output parsing of a forced tool choice (tool_choice.h).
+bool ForceToolChoice(const nlohmann::json& body, const ToolChoice& choice, ApiRequest* out, ApiError* err) {
+  if (out->base.constraint.kind != OutputConstraint::Kind::kNone) {
+    *err = InvalidField("tool_choice", "a forced tool choice cannot be combined with '" + out->constraint_param + "'");
+    return false;
+  }
+  out->tools = body["tools"];
+  out->base.constraint.kind = OutputConstraint::Kind::kJsonSchema;
+  out->base.constraint.text = ForcedCallsSchema(choice, out->tools, body.value("parallel_tool_calls", true));
+  out->constraint_param = "tool_choice";
+  out->tool_format = ToolCallFormat::kLlama3Json;
+  out->split_reasoning = false;
+  return true;
 }
 
 bool ParseChatRequest(const nlohmann::json& body, const Engine& engine, const ParseLimits& lim, ApiRequest* out,
@@ -220,16 +244,21 @@ bool ParseChatRequest(const nlohmann::json& body, const Engine& engine, const Pa
   out->reasoning_format = lim.reasoning_format;
   // Gemma 4's channel tags are special tokens: the text has to keep them to be split.
   if (lim.split_reasoning && lim.reasoning_format == ReasoningFormat::kGemma4) out->base.skip_special_tokens = false;
-  // Calls are parsed when the request offers tools (and tool_choice is not "none").
+  // A forced tool choice: the answer is a JSON array of calls (tool_choice.h).
+  FieldReader choice_reader(body);
+  const ToolChoice choice = ReadToolChoice(choice_reader, body);
   const auto tools = body.find("tools");
-  if (lim.tool_format != ToolCallFormat::kNone && tools != body.end() && tools->is_array() && !tools->empty() &&
-      body.value("tool_choice", nlohmann::json("auto")) != "none") {
+  if (choice.forced()) {
+    if (!ForceToolChoice(body, choice, out, err)) return false;
+  } else if (lim.tool_format != ToolCallFormat::kNone && tools != body.end() && tools->is_array() && !tools->empty() &&
+             choice.kind != ToolChoice::Kind::kNone) {
+    // Calls are parsed in the family's syntax when the request offers tools.
     out->tool_format = lim.tool_format;
     out->tools = *tools;
     if (ToolCallFormatNeedsSpecialTokens(lim.tool_format)) out->base.skip_special_tokens = false;
   }
   out->starts_in_reasoning =
-      lim.split_reasoning && PromptOpensThinking(out->prompts.back().text, lim.reasoning_format);
+      out->split_reasoning && PromptOpensThinking(out->prompts.back().text, lim.reasoning_format);
   const int64_t prompt_len = static_cast<int64_t>(out->prompts[0].ids.size());
   return ResolveMaxTokens(max_tokens, max_param, /*fallback: the rest of the context*/ lim.ctx_size, prompt_len, lim,
                           "messages", &out->base.max_tokens, err);

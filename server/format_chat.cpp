@@ -26,7 +26,7 @@ class ChatFormatter final : public Formatter {
         }
         if (!all.calls.empty()) {
           if (all.content.empty()) message["content"] = nullptr;
-          message["tool_calls"] = ToolCallsJson(job, c, 0, all.calls, /*with_index=*/false);
+          message["tool_calls"] = ToolCallsJson(job, c, JoinToolCalls(all.calls));
           if (s.reason == FinishReason::kStop) finish = "tool_calls";
         }
       }
@@ -42,7 +42,8 @@ class ChatFormatter final : public Formatter {
   }
 
   std::vector<nlohmann::json> Prologue(const Job& job) const override {
-    parsers_.assign(job.choices().size(), ChatOutputParser(job.request()));
+    parsers_.clear();
+    for (size_t c = 0; c < job.choices().size(); ++c) parsers_.emplace_back(job.request());
     std::vector<nlohmann::json> out;
     for (size_t c = 0; c < job.choices().size(); ++c)
       out.push_back(Chunk(job, c, {{"role", "assistant"}, {"content", ""}}, nullptr, nullptr));
@@ -94,27 +95,36 @@ class ChatFormatter final : public Formatter {
       if (!text.empty()) delta["content"] = text;
       return delta;
     }
-    ChatOutputParser& parser = parsers_[c];
-    const int first_index = parser.calls_so_far();  // the streamed calls' numbering goes on
-    const ChatOutputParser::Piece p = parser.Take(text, finish, job.id());
+    const ChatOutputParser::Piece p = parsers_[c].Take(text, finish, job.id());
     if (!p.reasoning.empty()) delta["reasoning_content"] = p.reasoning;
     if (!p.content.empty()) delta["content"] = p.content;
-    if (!p.calls.empty()) delta["tool_calls"] = ToolCallsJson(job, c, first_index, p.calls, /*with_index=*/true);
+    if (!p.calls.empty()) delta["tool_calls"] = ToolCallDeltasJson(job, c, p.calls);
     return delta;
   }
 
-  // [{"id", "type": "function", "function": {"name", "arguments"}}], numbered from
-  // `first`; streamed deltas carry their "index".
-  static nlohmann::json ToolCallsJson(const Job& job, size_t c, int first, const std::vector<ToolCall>& calls,
-                                      bool with_index) {
+  // [{"id", "type": "function", "function": {"name", "arguments"}}].
+  static nlohmann::json ToolCallsJson(const Job& job, size_t c, const std::vector<ToolCall>& calls) {
     nlohmann::json out = nlohmann::json::array();
-    for (size_t i = 0; i < calls.size(); ++i) {
-      const size_t index = static_cast<size_t>(first) + i;
-      nlohmann::json call = {{"id", ToolCallId(job.id(), c, index)},
-                             {"type", "function"},
-                             {"function", {{"name", calls[i].name}, {"arguments", calls[i].arguments}}}};
-      if (with_index) call["index"] = index;
-      out.push_back(std::move(call));
+    for (size_t i = 0; i < calls.size(); ++i)
+      out.push_back({{"id", ToolCallId(job.id(), c, i)},
+                     {"type", "function"},
+                     {"function", {{"name", calls[i].name}, {"arguments", calls[i].arguments}}}});
+    return out;
+  }
+
+  // Streamed parts, OpenAI's way: a call's first part {"index", "id", "type",
+  // "function": {"name", "arguments"}}, later ones {"index", "function": {"arguments"}}.
+  static nlohmann::json ToolCallDeltasJson(const Job& job, size_t c, const std::vector<ToolCallDelta>& parts) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const ToolCallDelta& d : parts) {
+      if (d.name.empty()) {
+        out.push_back({{"index", d.index}, {"function", {{"arguments", d.arguments}}}});
+        continue;
+      }
+      out.push_back({{"index", d.index},
+                     {"id", ToolCallId(job.id(), c, d.index)},
+                     {"type", "function"},
+                     {"function", {{"name", d.name}, {"arguments", d.arguments}}}});
     }
     return out;
   }

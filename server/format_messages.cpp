@@ -54,15 +54,16 @@ class MessagesFormatter final : public TypedEventFormatter {
     const ChoiceState& s = job.choices()[0];
     ChatOutputParser parser(job.request());
     const ChatOutputParser::Piece all = parser.Take(s.text, /*last=*/true, job.id());
+    const std::vector<ToolCall> calls = JoinToolCalls(all.calls);
     json content = json::array();
     if (!all.reasoning.empty()) content.push_back({{"type", "thinking"}, {"thinking", all.reasoning}, {"signature", ""}});
     if (!all.content.empty()) content.push_back({{"type", "text"}, {"text", all.content}});
-    for (size_t i = 0; i < all.calls.size(); ++i)
+    for (size_t i = 0; i < calls.size(); ++i)
       content.push_back(
-          {{"type", "tool_use"}, {"id", ToolUseId(job, i)}, {"name", all.calls[i].name}, {"input", ToolInput(all.calls[i])}});
+          {{"type", "tool_use"}, {"id", ToolUseId(job, i)}, {"name", calls[i].name}, {"input", ToolInput(calls[i])}});
     json m = Message(job);
     m["content"] = std::move(content);
-    m["stop_reason"] = StopReason(s, !all.calls.empty());
+    m["stop_reason"] = StopReason(s, !calls.empty());
     m["stop_sequence"] = StopSequence(s);
     m["usage"] = Usage(job, job.completion_tokens());
     return m;
@@ -84,17 +85,23 @@ class MessagesFormatter final : public TypedEventFormatter {
     const ChatOutputParser::Piece p = parser_->Take(finish ? ev.text_tail : ev.token.text_delta, finish, job.id());
     if (!p.reasoning.empty()) Delta(Block::kThinking, {{"type", "thinking_delta"}, {"thinking", p.reasoning}}, &out);
     if (!p.content.empty()) Delta(Block::kText, {{"type", "text_delta"}, {"text", p.content}}, &out);
-    for (const ToolCall& c : p.calls) {
-      Close(&out);
-      out.push_back({{"type", "content_block_start"},
-                     {"index", index_},
-                     {"content_block",
-                      {{"type", "tool_use"}, {"id", ToolUseId(job, calls_)}, {"name", c.name}, {"input", json::object()}}}});
-      out.push_back({{"type", "content_block_delta"},
-                     {"index", index_},
-                     {"delta", {{"type", "input_json_delta"}, {"partial_json", ToolInput(c).dump()}}}});
-      open_ = Block::kToolUse;
-      ++calls_;
+    for (const ToolCallDelta& d : p.calls) {
+      if (!d.name.empty()) {
+        Close(&out);
+        out.push_back({{"type", "content_block_start"},
+                       {"index", index_},
+                       {"content_block",
+                        {{"type", "tool_use"},
+                         {"id", ToolUseId(job, d.index)},
+                         {"name", d.name},
+                         {"input", json::object()}}}});
+        open_ = Block::kToolUse;
+        ++calls_;
+      }
+      if (!d.arguments.empty())  // the input's JSON text in pieces, as the chat route streams it
+        out.push_back({{"type", "content_block_delta"},
+                       {"index", index_},
+                       {"delta", {{"type", "input_json_delta"}, {"partial_json", d.arguments}}}});
     }
     if (!finish) return out;
     Close(&out);

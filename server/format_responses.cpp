@@ -38,9 +38,10 @@ json MessageItem(const std::string& id, const std::string& status, json content)
   return {{"type", "message"}, {"id", id}, {"status", status}, {"role", "assistant"}, {"content", std::move(content)}};
 }
 
-json CallItem(const Job& job, size_t call, const std::string& status, const ToolCall& c, const std::string& arguments) {
+json CallItem(const Job& job, size_t call, const std::string& status, const std::string& name,
+              const std::string& arguments) {
   return {{"type", "function_call"}, {"id", ItemId(job, "fc_", call)}, {"call_id", ToolCallId(job.id(), 0, call)},
-          {"name", c.name}, {"arguments", arguments}, {"status", status}};
+          {"name", name}, {"arguments", arguments}, {"status", status}};
 }
 
 json Usage(const Job& job) {
@@ -92,8 +93,9 @@ class ResponsesFormatter final : public TypedEventFormatter {
     if (!all.reasoning.empty()) output.push_back(ReasoningItem(ItemId(job, "rs_", 0), all.reasoning));
     if (!all.content.empty())
       output.push_back(MessageItem(ItemId(job, "msg_", 0), "completed", json::array({TextPart(all.content)})));
-    for (size_t i = 0; i < all.calls.size(); ++i)
-      output.push_back(CallItem(job, i, "completed", all.calls[i], all.calls[i].arguments));
+    const std::vector<ToolCall> calls = JoinToolCalls(all.calls);
+    for (size_t i = 0; i < calls.size(); ++i)
+      output.push_back(CallItem(job, i, "completed", calls[i].name, calls[i].arguments));
     return ResponseObject(job, "completed", std::move(output));
   }
 
@@ -117,23 +119,24 @@ class ResponsesFormatter final : public TypedEventFormatter {
       text_ += p.content;
       out.push_back(Event("response.output_text.delta", Where({{"delta", p.content}})));
     }
-    for (const ToolCall& c : p.calls) {
-      Close(&out);
-      const json item = CallItem(job, calls_, "in_progress", c, "");
-      item_id_ = item["id"];
-      out.push_back(Event("response.output_item.added", {{"output_index", index_}, {"item", item}}));
+    for (const ToolCallDelta& d : p.calls) {
+      if (!d.name.empty()) {  // a call item stays open while its arguments stream
+        Close(job, &out);
+        open_ = Item::kCall;
+        call_ = d.index;
+        call_name_ = d.name;
+        text_.clear();
+        const json item = CallItem(job, call_, "in_progress", d.name, "");
+        item_id_ = item["id"];
+        out.push_back(Event("response.output_item.added", {{"output_index", index_}, {"item", item}}));
+      }
+      if (d.arguments.empty()) continue;
+      text_ += d.arguments;
       out.push_back(Event("response.function_call_arguments.delta",
-                          {{"item_id", item_id_}, {"output_index", index_}, {"delta", c.arguments}}));
-      out.push_back(Event("response.function_call_arguments.done",
-                          {{"item_id", item_id_}, {"output_index", index_}, {"arguments", c.arguments}}));
-      const json done = CallItem(job, calls_, "completed", c, c.arguments);
-      out.push_back(Event("response.output_item.done", {{"output_index", index_}, {"item", done}}));
-      output_.push_back(done);
-      ++index_;
-      ++calls_;
+                          {{"item_id", item_id_}, {"output_index", index_}, {"delta", d.arguments}}));
     }
     if (!finish) return out;
-    Close(&out);
+    Close(job, &out);
     const json r = ResponseObject(job, "completed", output_);
     const std::string status = r["status"];
     out.push_back(Event(status == "completed" ? "response.completed"
@@ -162,7 +165,7 @@ class ResponsesFormatter final : public TypedEventFormatter {
 
   void Open(const Job& job, Item kind, std::vector<json>* out) const {
     if (open_ == kind) return;
-    Close(out);
+    Close(job, out);
     open_ = kind;
     text_.clear();
     if (kind == Item::kReasoning) {
@@ -178,10 +181,14 @@ class ResponsesFormatter final : public TypedEventFormatter {
     }
   }
 
-  void Close(std::vector<json>* out) const {
+  void Close(const Job& job, std::vector<json>* out) const {
     if (open_ == Item::kNone) return;
     json item;
-    if (open_ == Item::kReasoning) {
+    if (open_ == Item::kCall) {
+      out->push_back(Event("response.function_call_arguments.done",
+                           {{"item_id", item_id_}, {"output_index", index_}, {"arguments", text_}}));
+      item = CallItem(job, call_, "completed", call_name_, text_);
+    } else if (open_ == Item::kReasoning) {
       out->push_back(Event("response.reasoning_text.done", Where({{"text", text_}})));
       item = ReasoningItem(item_id_, text_);
     } else {
@@ -199,9 +206,9 @@ class ResponsesFormatter final : public TypedEventFormatter {
   mutable std::optional<ChatOutputParser> parser_;
   mutable Item open_ = Item::kNone;
   mutable int index_ = 0;  // output_index of the open (or next) item
-  mutable size_t calls_ = 0;
+  mutable size_t call_ = 0;  // the open call's index
   mutable int64_t sequence_ = 0;
-  mutable std::string item_id_, text_;
+  mutable std::string item_id_, text_, call_name_;  // text_: the open item's text or arguments
   mutable json output_ = json::array();  // the finished items, for response.completed
 };
 

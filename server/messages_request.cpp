@@ -11,7 +11,9 @@
 //   assistant tool_use blocks      → tool_calls (arguments = the input as JSON text)
 //   tools [{name, description,     → [{"type": "function", "function": {name,
 //          input_schema}]              description, "parameters": input_schema}}]
-//   tool_choice auto / none        → "auto" / "none" (any / tool need constrained decoding)
+//   tool_choice auto / none / any  → "auto" / "none" / "required"
+//   tool_choice {tool, name}       → {"type": "function", "function": {"name"}}
+//   disable_parallel_tool_use      → parallel_tool_calls false
 //   thinking enabled / disabled    → chat_template_kwargs.enable_thinking
 //   stop_sequences                 → stop
 #include "api_request.h"
@@ -157,15 +159,17 @@ bool ParseMessagesRequest(const json& body, const Engine& engine, const ParseLim
     const std::string type = tc.is_object() ? tc.value("type", "") : "";
     if (type == "auto" || type == "none") {
       chat["tool_choice"] = type;
+    } else if (type == "any") {
+      chat["tool_choice"] = "required";
+    } else if (type == "tool" && tc.value("name", json()).is_string()) {
+      chat["tool_choice"] = {{"type", "function"}, {"function", {{"name", tc["name"]}}}};
     } else {
-      *err = InvalidField("tool_choice.type",
-                          type == "any" || type == "tool"
-                              ? "'" + type + "' needs constrained decoding, which this server does not support yet; "
-                                                "use 'auto'"
-                              : "expected auto, any, tool or none",
-                          "unsupported_value");
+      *err = InvalidField(type == "tool" ? "tool_choice.name" : "tool_choice.type",
+                          type == "tool" ? "expected the tool's name" : "expected auto, any, tool or none");
       return false;
     }
+    if (tc.contains("disable_parallel_tool_use") && tc["disable_parallel_tool_use"] == true)
+      chat["parallel_tool_calls"] = false;
   }
   if (body.contains("thinking")) {
     const json& t = body["thinking"];

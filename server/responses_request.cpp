@@ -13,6 +13,7 @@
 //   {type: "reasoning"}                → reasoning_content of the next assistant message
 //   tools [{type: "function", name,    → chat tools
 //           description, parameters}]
+//   tool_choice {type: "function", name} → {"type": "function", "function": {"name"}}
 //   max_output_tokens                  → max_tokens
 //   reasoning.effort                   → reasoning_effort
 // Nothing is stored: previous_response_id and store: true are refused.
@@ -127,6 +128,10 @@ bool ParseResponsesRequest(const json& body, const Engine& engine, const ParseLi
   json chat = json::object();
   for (const char* f : {"temperature", "top_p", "stream", "tool_choice", "parallel_tool_calls", "top_logprobs"})
     if (body.contains(f)) chat[f] = body[f];
+  // A named function: {"type": "function", "name"} here, nested under "function" in chat.
+  if (body.contains("tool_choice") && body["tool_choice"].is_object() && body["tool_choice"].contains("name"))
+    chat["tool_choice"] = {{"type", body["tool_choice"].value("type", json())},
+                           {"function", {{"name", body["tool_choice"]["name"]}}}};
   if (body.contains("max_output_tokens")) chat["max_tokens"] = body["max_output_tokens"];
   json messages = json::array();
   if (body.contains("instructions") && !body["instructions"].is_null()) {

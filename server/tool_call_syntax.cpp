@@ -2,6 +2,7 @@
 // arguments as a JSON object with the model's key order.
 #include <cctype>
 
+#include "tool_call_stream.h"
 #include "tool_calls.h"
 
 namespace ax::server {
@@ -45,9 +46,11 @@ bool JsonCall(const OJson& j, ToolCall* out, std::string* why) {
     if (!args.is_object()) return Fail(why, "\"arguments\" is not a JSON object");
   }
   out->name = name->get<std::string>();
-  out->arguments = args.dump();
+  out->arguments = JsonText(args);
   return true;
 }
+
+}  // namespace
 
 // The JSON schema type the request's tools give parameter `param` of tool `tool` ("" if
 // none: an undeclared tool or parameter, or a schema without one type).
@@ -86,6 +89,8 @@ OJson TypedValue(const std::string& text, const std::string& type) {
                     (type == "null" && v.is_null());
   return fits ? v : OJson(text);
 }
+
+namespace {
 
 // One leading and one trailing newline around a value are layout, not value.
 std::string StripNewlines(std::string v) {
@@ -131,7 +136,7 @@ bool Qwen3CoderCall(const std::string& body, const nlohmann::json& tools, ToolCa
     at = next;
   }
   out->name = name;
-  out->arguments = args.dump();
+  out->arguments = JsonText(args);
   return true;
 }
 
@@ -157,7 +162,7 @@ bool Glm45Call(const std::string& body, const nlohmann::json& tools, ToolCall* o
     at = vend + 12;
   }
   out->name = name;
-  out->arguments = args.dump();
+  out->arguments = JsonText(args);
   return true;
 }
 
@@ -247,9 +252,19 @@ bool Gemma4Call(const std::string& body, ToolCall* out, std::string* why) {
   if (!p.Dict(&at, &args, why)) return false;
   if (SkipSpace(body, at) != body.size()) return Fail(why, "text after the arguments");
   out->name = name;
-  out->arguments = args.dump();
+  out->arguments = JsonText(args);
   return true;
 }
+
+}  // namespace
+
+bool ParseGemmaValue(const std::string& text, OJson* out) {
+  std::string why;
+  size_t at = 0;
+  return GemmaValueParser(text).Value(&at, out, &why) && SkipSpace(text, at) == text.size();
+}
+
+namespace {
 
 // The end of the JSON value that starts at `at` (an object or array), or npos.
 size_t JsonValueEnd(const std::string& s, size_t at) {

@@ -28,6 +28,7 @@ const templates = {
   gemma3: "shared/tokenizers/gemma3",
   llama3: "fixtures/chat_template/llama3",
   "llama3.1": "fixtures/chat_template/llama3.1",
+  gemma4: "fixtures/chat_template/gemma4",
 };
 
 function resolveDir(rel) {

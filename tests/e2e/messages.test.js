@@ -68,11 +68,16 @@ describe('anthropic messages', () => {
     const body = { model: 'qwen3-tools', max_tokens: 64, messages: ASK, tools: TOOLS };
     const whole = await client(tools).messages.create(body);
     const stream = client(tools).messages.stream(body);
-    const types = [];
-    stream.on('streamEvent', (e) => types.push(e.type));
+    const events = [];
+    stream.on('streamEvent', (e) => events.push(e));
     const final = await stream.finalMessage();
+    const types = events.map((e) => e.type).filter((t, i, all) => t !== all[i - 1]);  // runs of deltas as one
     assert.deepEqual(types, ['message_start', 'content_block_start', 'content_block_delta', 'content_block_stop',
                              'message_delta', 'message_stop']);
+    // The input streams as partial_json pieces that join to the non-streamed input.
+    const pieces = events.filter((e) => e.type === 'content_block_delta').map((e) => e.delta.partial_json);
+    assert.ok(pieces.length > 3, `the input came in ${pieces.length} pieces`);
+    assert.deepEqual(JSON.parse(pieces.join('')), whole.content[0].input);
     assert.equal(final.stop_reason, whole.stop_reason);
     assert.deepEqual(final.usage.output_tokens, whole.usage.output_tokens);
     assert.deepEqual(final.content.map(({ id, ...rest }) => rest), whole.content.map(({ id, ...rest }) => rest));
@@ -111,6 +116,19 @@ describe('anthropic messages', () => {
     assert.ok(off.input_tokens > on.input_tokens, 'thinking disabled closes the <think> block in the prompt');
   });
 
+  it('forces a named tool with tool_choice tool (constrained decoding on the random chat model)', async () => {
+    const tools = [{ name: 'get_unit', input_schema: { type: 'object', properties: { unit: { enum: ['c', 'f'] } },
+                                                       required: ['unit'] } }];
+    const body = { model: 'qwen3-chat', max_tokens: 48, messages: ASK, tools,
+                   tool_choice: { type: 'tool', name: 'get_unit' }, temperature: 0 };
+    const msg = await client(chat).messages.create(body);
+    assert.equal(msg.stop_reason, 'tool_use');
+    assert.deepEqual(msg.content.map((b) => [b.type, b.name]), [['tool_use', 'get_unit']]);
+    assert.ok(['c', 'f'].includes(msg.content[0].input.unit));
+    const final = await client(chat).messages.stream(body).finalMessage();
+    assert.deepEqual(final.content.map(({ id, ...rest }) => rest), msg.content.map(({ id, ...rest }) => rest));
+  });
+
   it('answers errors in Anthropic\'s shape', async () => {
     const c = client(chat);
     const bad = async (body, status, message) => {
@@ -125,7 +143,7 @@ describe('anthropic messages', () => {
     await bad({}, 400, /'max_tokens': is required/);
     await bad({ max_tokens: 8, messages: [{ role: 'user', content: [{ type: 'image', source: {} }] }] }, 400,
       /messages\[0\]\.content\[0\]\.type/);
-    await bad({ max_tokens: 8, tools: TOOLS, tool_choice: { type: 'any' } }, 400, /tool_choice\.type/);
+    await bad({ max_tokens: 8, tools: TOOLS, tool_choice: { type: 'sometimes' } }, 400, /tool_choice\.type/);
     await bad({ max_tokens: 8, stop_sequences: 'x' }, 400, /stop_sequences/);
     await assert.rejects(client(chat, 'wrong').messages.create({ model: 'qwen3-chat', max_tokens: 8, messages: ASK }),
       (e) => e.status === 401 && e.error.error.type === 'authentication_error');

@@ -66,9 +66,14 @@ describe('responses', () => {
     const events = [];
     stream.on('event', (e) => events.push(e));
     const final = await stream.finalResponse();
-    assert.deepEqual(events.map((e) => e.type), ['response.created', 'response.in_progress',
+    const types = events.map((e) => e.type).filter((t, i, all) => t !== all[i - 1]);  // runs of deltas as one
+    assert.deepEqual(types, ['response.created', 'response.in_progress',
       'response.output_item.added', 'response.function_call_arguments.delta', 'response.function_call_arguments.done',
       'response.output_item.done', 'response.completed']);
+    // The arguments stream in pieces that join to the non-streamed arguments.
+    const pieces = events.filter((e) => e.type === 'response.function_call_arguments.delta').map((e) => e.delta);
+    assert.ok(pieces.length > 3, `the arguments came in ${pieces.length} pieces`);
+    assert.equal(pieces.join(''), whole.output[0].arguments);
     assert.deepEqual(events.map((e) => e.sequence_number), events.map((_, i) => i));
     // ids differ per response; parsed_arguments is the stream helper's own addition.
     const strip = (items) => items.map(({ id, call_id, parsed_arguments, ...rest }) => rest);
@@ -105,6 +110,14 @@ describe('responses', () => {
     assert.equal(joined('response.reasoning_text.delta'), reasoning);
     const text = (resp) => resp.output.filter((i) => i.type === 'message').map((i) => i.content[0].text).join('');
     assert.equal(text(final), text(r));
+  });
+
+  it('forces a named function with tool_choice (constrained decoding on the random chat model)', async () => {
+    const r = await client(chat).responses.create({ model: 'qwen3-chat', input: QUESTION, max_output_tokens: 48,
+      tools: [{ type: 'function', name: 'get_time', parameters: { type: 'object', properties: {} } }],
+      tool_choice: { type: 'function', name: 'get_time' } });
+    assert.equal(r.status, 'completed');
+    assert.deepEqual(r.output.map((o) => [o.type, o.name, o.arguments]), [['function_call', 'get_time', '{}']]);
   });
 
   it('names the Responses field of a bad request', async () => {

@@ -1,6 +1,8 @@
 // Tool-call parsing per family (server/tool_calls.h) on answers written the way each
 // family's chat template teaches its model, malformed calls included; every answer is
-// also fed at every split point and byte by byte, which must join to the same result.
+// also fed at every split point and byte by byte, which must join to the same result,
+// and the calls' parts must come as OpenAI streams them (a call's name first, then its
+// arguments in pieces, before the call's closing tag).
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -25,10 +27,20 @@ struct Result {
 Result RunChunks(ToolCallFormat f, const json& tools, const std::string& text, const std::vector<size_t>& cuts) {
   ToolCallParser p(f, tools);
   Result r;
+  std::vector<ToolCallDelta> parts;
   size_t at = 0;
-  auto add = [&r](ToolCallParser::Piece piece) {
+  auto add = [&](ToolCallParser::Piece piece) {
     r.content += piece.content;
-    for (auto& c : piece.calls) r.calls.push_back(c);
+    for (size_t i = 0; i < piece.calls.size(); ++i) {
+      const ToolCallDelta& d = piece.calls[i];
+      // A new call's first part names it; other parts go on the last call started.
+      const size_t started = JoinToolCalls(parts).size();
+      EXPECT_EQ(d.index + (d.name.empty() ? 1 : 0), started);
+      if (i > 0) {
+        EXPECT_GT(d.index, piece.calls[i - 1].index) << "one part per call in a piece";
+      }
+      parts.push_back(d);
+    }
   };
   for (size_t cut : cuts) {
     add(p.Feed(text.substr(at, cut - at)));
@@ -36,6 +48,7 @@ Result RunChunks(ToolCallFormat f, const json& tools, const std::string& text, c
   }
   add(p.Feed(text.substr(at)));
   add(p.Finish());
+  r.calls = JoinToolCalls(parts);
   r.warnings = p.warnings().size();
   return r;
 }
@@ -92,20 +105,113 @@ TEST(ToolCalls, CallsOnlyLeaveNoContentAndPlainTextIsUntouched) {
 }
 
 TEST(ToolCalls, MalformedCallsComeBackAsTextWithAWarning) {
-  Result r = Parse(ToolCallFormat::kQwen3,
-                   "Sure. <tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": }\n</tool_call> done");
-  EXPECT_EQ(r.content, "Sure. <tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": }\n</tool_call> done");
-  EXPECT_TRUE(r.calls.empty());
-  EXPECT_EQ(r.warnings, 1u);
-  r = Parse(ToolCallFormat::kQwen3, "<tool_call>{\"arguments\": {}}</tool_call>");  // no name
-  EXPECT_EQ(r.content, "<tool_call>{\"arguments\": {}}</tool_call>");
-  // A length stop inside a call: the unfinished call is text.
-  r = Parse(ToolCallFormat::kQwen3, "<tool_call>\n{\"name\": \"get_wea");
+  // Bodies that do not begin as a call (the name is not a string, no name, not JSON).
+  for (const std::string body :
+       {"{\"name\": get_weather, \"arguments\": {}}", "{\"arguments\": {}}", "get_weather(city=Paris)"}) {
+    const std::string text = "Sure. <tool_call>\n" + body + "\n</tool_call> done";
+    const Result r = Parse(ToolCallFormat::kQwen3, text);
+    EXPECT_EQ(r.content, text);
+    EXPECT_TRUE(r.calls.empty());
+    EXPECT_EQ(r.warnings, 1u) << body;
+  }
+  // A length stop before the name is whole: the unfinished call is text.
+  Result r = Parse(ToolCallFormat::kQwen3, "<tool_call>\n{\"name\": \"get_wea");
   EXPECT_EQ(r.content, "<tool_call>\n{\"name\": \"get_wea");
   // A call that is complete but not closed (the model stopped instead) is a call.
   r = Parse(ToolCallFormat::kQwen3, "<tool_call>\n{\"name\": \"a\", \"arguments\": {}}\n");
   ASSERT_EQ(r.calls.size(), 1u);
   EXPECT_EQ(r.content, "");
+  // The arguments given first, or as a JSON string, cannot stream: parsed whole.
+  r = Parse(ToolCallFormat::kQwen3, "<tool_call>{\"arguments\": {\"x\": 1}, \"name\": \"a\"}</tool_call>");
+  ASSERT_EQ(r.calls.size(), 1u);
+  EXPECT_EQ(r.calls[0].arguments, R"({"x":1})");
+}
+
+// A call whose name was read has started (its parts are out): a break in its syntax
+// later keeps it a call, with what was read and a warning.
+TEST(ToolCalls, StartedCallsStayCalls) {
+  Result r = Parse(ToolCallFormat::kQwen3,
+                   "Sure. <tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": }\n</tool_call> done");
+  EXPECT_EQ(r.content, "Sure. done");
+  ASSERT_EQ(r.calls.size(), 1u);
+  EXPECT_EQ(r.calls[0].arguments, R"({"city":})");  // as the model wrote it
+  EXPECT_EQ(r.warnings, 1u);
+  // A length stop inside the arguments: the call as far as it went.
+  r = Parse(ToolCallFormat::kQwen3, "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Par");
+  ASSERT_EQ(r.calls.size(), 1u);
+  EXPECT_EQ(r.calls[0].arguments, R"({"city":"Par)");
+  EXPECT_EQ(r.warnings, 1u);
+  // Keys after the arguments and text after the object are ignored, with warnings.
+  r = Parse(ToolCallFormat::kQwen3, "<tool_call>{\"name\": \"a\", \"arguments\": {\"x\": 1}, \"id\": 7} x</tool_call>");
+  ASSERT_EQ(r.calls.size(), 1u);
+  EXPECT_EQ(r.calls[0].arguments, R"({"x":1})");
+  EXPECT_EQ(r.warnings, 2u);
+  // The XML-style syntaxes close the arguments where the syntax broke.
+  r = Parse(ToolCallFormat::kGlm45, "<tool_call>get_weather\n<arg_key>city</arg_key>\n</tool_call>");
+  ASSERT_EQ(r.calls.size(), 1u);
+  EXPECT_EQ(r.calls[0].arguments, "{}");
+  EXPECT_EQ(r.warnings, 1u);
+  r = Parse(ToolCallFormat::kQwen3Coder,
+            "<tool_call>\n<function=get_weather>\n<parameter=city>\nOslo\n</parameter>\nOops\n</tool_call>",
+            kWeatherTools);
+  ASSERT_EQ(r.calls.size(), 1u);
+  EXPECT_EQ(r.calls[0].arguments, R"({"city":"Oslo"})");
+  EXPECT_EQ(r.warnings, 1u);
+  // A length stop inside a string parameter: the value as far as it went.
+  r = Parse(ToolCallFormat::kQwen3Coder, "<tool_call>\n<function=get_weather>\n<parameter=city>\nNew Yo",
+            kWeatherTools);
+  ASSERT_EQ(r.calls.size(), 1u);
+  EXPECT_EQ(r.calls[0].arguments, R"({"city":"New Yo"})");
+}
+
+// Joined parts of `text` fed byte by byte up to `prefix_end`: the calls started so far.
+std::vector<ToolCall> CallsAfter(ToolCallFormat f, const std::string& text, size_t prefix_end,
+                                 const json& tools = kWeatherTools) {
+  ToolCallParser p(f, tools);
+  std::vector<ToolCallDelta> parts;
+  for (size_t i = 0; i < prefix_end; ++i)
+    for (const ToolCallDelta& d : p.Feed(text.substr(i, 1)).calls) parts.push_back(d);
+  return JoinToolCalls(parts);
+}
+
+// The name comes out once the body shows it, and the arguments before the call closes:
+// a string value as its bytes come (less a tail that may be a closing tag).
+TEST(ToolCalls, ArgumentsStreamBeforeTheCallCloses) {
+  const struct {
+    ToolCallFormat format;
+    std::string text, upto;  // fed up to the end of `upto`
+    std::string arguments;   // the arguments out by then
+    std::string named;       // the call has started by the end of this
+  } cases[] = {
+      {ToolCallFormat::kQwen3,
+       "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\", \"days\": 2}}\n</tool_call>",
+       "\"Par", R"({"city":"Par)", "\"arguments\": {"},
+      {ToolCallFormat::kLlama3Json, "{\"name\": \"get_weather\", \"parameters\": {\"city\": \"Paris\"}}", "\"Pa",
+       R"({"city":"Pa)", "\"parameters\": {"},
+      {ToolCallFormat::kQwen3Coder,
+       "<tool_call>\n<function=get_weather>\n<parameter=days>\n2\n</parameter>\n<parameter=city>\nNew York\n"
+       "</parameter>\n</function>\n</tool_call>",
+       "New Yo", R"({"days":2,"city":"New Yo)", "get_weather>"},
+      {ToolCallFormat::kQwen3Coder,  // the newline before </parameter> is held: it is layout
+       "<tool_call>\n<function=get_weather>\n<parameter=city>\nOslo\n</parameter>\n</function>\n</tool_call>",
+       "Oslo\n</para", R"({"city":"Oslo)", "get_weather>"},
+      {ToolCallFormat::kGlm45,
+       "<tool_call>get_weather\n<arg_key>city</arg_key>\n<arg_value>Beijing</arg_value>\n</tool_call>", "Beij",
+       R"({"city":"Beij)", "get_weather\n"},
+      {ToolCallFormat::kGemma4, "<|tool_call>call:get_weather{days:2,city:<|\"|>Paris<|\"|>}<tool_call|>",
+       "Paris<|\"", R"({"days":2,"city":"Paris)", "get_weather{"},
+  };
+  for (const auto& c : cases) {
+    const size_t end = c.text.find(c.upto) + c.upto.size();
+    const std::vector<ToolCall> calls = CallsAfter(c.format, c.text, end);
+    ASSERT_EQ(calls.size(), 1u) << c.text;
+    EXPECT_EQ(calls[0].name, "get_weather");
+    EXPECT_EQ(calls[0].arguments, c.arguments) << c.text;
+    // The name alone once the body shows it (JSON: once the arguments begin).
+    const std::vector<ToolCall> named = CallsAfter(c.format, c.text, c.text.find(c.named) + c.named.size());
+    ASSERT_EQ(named.size(), 1u) << c.text;
+    EXPECT_LE(named[0].arguments.size(), 1u) << named[0].arguments;
+  }
 }
 
 TEST(ToolCalls, Qwen3CoderParametersTakeTheSchemaTypes) {
@@ -142,7 +248,8 @@ TEST(ToolCalls, Glm45ArgumentPairs) {
   EXPECT_EQ(r.calls[0].arguments, R"({"city":"Beijing","days":5,"zip":"100000"})");
   EXPECT_EQ(r.calls[1].name, "list_cities");
   EXPECT_EQ(r.calls[1].arguments, "{}");
-  EXPECT_TRUE(Parse(ToolCallFormat::kGlm45, "<tool_call>get_weather\n<arg_key>city</arg_key>\n</tool_call>").calls.empty());
+  // Not a name: text.
+  EXPECT_TRUE(Parse(ToolCallFormat::kGlm45, "<tool_call>{\"name\": \"x\"}</tool_call>").calls.empty());
 }
 
 TEST(ToolCalls, Gemma4CallSyntax) {
@@ -156,9 +263,14 @@ TEST(ToolCalls, Gemma4CallSyntax) {
             R"({"city":"São Paulo, {BR}","days":2,"metric":true,"hours":[9,"noon"],"opts":{"units":null,"scale":-150.0}})");
   EXPECT_EQ(r.calls[1].arguments, "{}");
   EXPECT_EQ(r.content, "");
-  const Result bad = Parse(ToolCallFormat::kGemma4, "<|tool_call>call:f{city:Paris}<tool_call|>");  // unquoted string
-  EXPECT_TRUE(bad.calls.empty());
-  EXPECT_EQ(bad.content, "<|tool_call>call:f{city:Paris}<tool_call|>");
+  // An unquoted string is kept as a string, with a warning; a body without call: is text.
+  const Result bad = Parse(ToolCallFormat::kGemma4, "<|tool_call>call:f{city:Paris,n:1}<tool_call|>");
+  ASSERT_EQ(bad.calls.size(), 1u);
+  EXPECT_EQ(bad.calls[0].arguments, R"({"city":"Paris","n":1})");
+  EXPECT_EQ(bad.warnings, 1u);
+  const Result text = Parse(ToolCallFormat::kGemma4, "<|tool_call>f(city=Paris)<tool_call|>");
+  EXPECT_TRUE(text.calls.empty());
+  EXPECT_EQ(text.content, "<|tool_call>f(city=Paris)<tool_call|>");
 }
 
 TEST(ToolCalls, Llama3JsonIsTheWholeAnswer) {
@@ -174,6 +286,15 @@ TEST(ToolCalls, Llama3JsonIsTheWholeAnswer) {
   const std::string prose = "The weather in {city} depends on the season.";
   r = Parse(ToolCallFormat::kLlama3Json, prose);
   EXPECT_EQ(r.content, prose);
+  // A JSON array of calls (the form a forced tool_choice constrains the answer to).
+  r = Parse(ToolCallFormat::kLlama3Json,
+            "[{\"name\": \"get_weather\", \"parameters\": {\"unit\": \"c\"}}, {\"name\": \"get_time\", "
+            "\"parameters\": {}}]");
+  ASSERT_EQ(r.calls.size(), 2u);
+  EXPECT_EQ(r.calls[0].arguments, R"({"unit":"c"})");
+  EXPECT_EQ(r.calls[1].name, "get_time");
+  EXPECT_EQ(r.content, "");
+  EXPECT_EQ(r.warnings, 0u);
   r = Parse(ToolCallFormat::kLlama3Json, "{\"answer\": 42}");  // JSON that is not a call
   EXPECT_EQ(r.content, "{\"answer\": 42}");
   EXPECT_EQ(r.warnings, 1u);
@@ -217,7 +338,7 @@ ChatOutputParser::Piece ParseInChunks(const ApiRequest& req, const std::string& 
   };
   for (size_t i = 0; i < text.size(); i += chunk) add(p.Feed(text.substr(i, chunk)));
   add(p.Finish());
-  EXPECT_EQ(p.calls_so_far(), static_cast<int>(all.calls.size()));
+  EXPECT_EQ(p.calls_so_far(), static_cast<int>(JoinToolCalls(all.calls).size()));
   return all;
 }
 
@@ -247,8 +368,9 @@ TEST(ChatOutput, ReasoningThenToolCalls) {
       const ChatOutputParser::Piece got = ParseInChunks(c.req, c.text, chunk);
       EXPECT_EQ(got.reasoning, c.reasoning) << c.text << " chunk " << chunk;
       EXPECT_EQ(got.content, "");
-      ASSERT_EQ(got.calls.size(), 1u);
-      EXPECT_EQ(got.calls[0].arguments, R"({"city":"Paris"})");
+      const std::vector<ToolCall> calls = JoinToolCalls(got.calls);
+      ASSERT_EQ(calls.size(), 1u);
+      EXPECT_EQ(calls[0].arguments, R"({"city":"Paris"})");
     }
   EXPECT_TRUE(PromptOpensThinking("<|turn>model\n<|channel>thought\n", ReasoningFormat::kGemma4));
   EXPECT_FALSE(PromptOpensThinking("<|turn>model\n<|channel>thought\n", ReasoningFormat::kThink));

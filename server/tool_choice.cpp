@@ -1,0 +1,73 @@
+#include "tool_choice.h"
+
+namespace ax::server {
+namespace {
+
+using json = nlohmann::json;
+
+const json* FunctionOf(const json& tool) {
+  if (!tool.is_object()) return nullptr;
+  const auto f = tool.find("function");
+  return f != tool.end() && f->is_object() ? &*f : nullptr;
+}
+
+// {"name": "f", "parameters": schema}: the properties come out in that order (the
+// schema compiler writes them sorted by key), so the name streams first.
+json CallSchema(const json& function) {
+  json params = function.value("parameters", json::object());
+  if (!params.is_object() || params.empty()) params = {{"type", "object"}, {"properties", json::object()}};
+  return {{"type", "object"},
+          {"properties", {{"name", {{"const", function.value("name", json())}}}, {"parameters", std::move(params)}}},
+          {"required", {"name", "parameters"}}};
+}
+
+}  // namespace
+
+ToolChoice ReadToolChoice(FieldReader& r, const json& body) {
+  ToolChoice choice;
+  if (!r.ok() || !body.contains("tool_choice")) return choice;
+  const json& tc = body["tool_choice"];
+  const json& tools = body.value("tools", json::array());
+  const bool have_tools = tools.is_array() && !tools.empty();
+  if (tc.is_string()) {
+    std::string s;
+    r.Enum("tool_choice", &s, {"none", "auto", "required"});
+    if (s == "none") choice.kind = ToolChoice::Kind::kNone;
+    if (s == "required") choice.kind = ToolChoice::Kind::kRequired;
+  } else if (tc.is_object() && tc.value("type", json()) == "function" && tc.contains("function") &&
+             tc["function"].is_object() && tc["function"].value("name", json()).is_string()) {
+    choice.kind = ToolChoice::Kind::kNamed;
+    choice.name = tc["function"]["name"].get<std::string>();
+    bool known = false;
+    for (const json& t : have_tools ? tools : json::array())
+      if (const json* f = FunctionOf(t); f && f->value("name", json()) == choice.name) known = true;
+    if (r.ok() && have_tools && !known)
+      r.Fail(InvalidField("tool_choice.function.name", "'" + choice.name + "' is not one of the request's tools"));
+  } else {
+    r.Fail(InvalidField("tool_choice",
+                        "expected \"none\", \"auto\", \"required\" or {\"type\": \"function\", \"function\": "
+                        "{\"name\": ...}}",
+                        "invalid_type"));
+  }
+  if (r.ok() && choice.forced() && !have_tools)
+    r.Fail(InvalidField("tool_choice", "a forced tool choice needs 'tools'", "missing_required_parameter"));
+  return choice;
+}
+
+std::string ForcedCallsSchema(const ToolChoice& choice, const json& tools, bool parallel) {
+  json items = json::object();
+  if (choice.kind == ToolChoice::Kind::kNamed) {
+    for (const json& t : tools)
+      if (const json* f = FunctionOf(t); f && f->value("name", json()) == choice.name) items = CallSchema(*f);
+  } else {
+    json any = json::array();
+    for (const json& t : tools)
+      if (const json* f = FunctionOf(t)) any.push_back(CallSchema(*f));
+    items = any.size() == 1 ? any[0] : json{{"anyOf", std::move(any)}};
+  }
+  json schema = {{"type", "array"}, {"items", std::move(items)}, {"minItems", 1}};
+  if (choice.kind == ToolChoice::Kind::kNamed || !parallel) schema["maxItems"] = 1;
+  return schema.dump();
+}
+
+}  // namespace ax::server
