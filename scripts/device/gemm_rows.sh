@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One device call for the generated-row tensor-core GEMM (issue 15):
 #   1. test_cuda, the whole suite (the row GEMM is the default backend's kernel for
-#      generated rows; CudaOpsP's bf16_gemv cases keep the GEMV covered);
+#      generated rows; CudaOpsP's bf16_gemv cases keep the GEMV covered), then the row
+#      GEMM's tests with its mma.sync kernel and with a 32-k schedule;
 #   2. bench_gemm_rows per kernel, GEMV (AX_CUDA_GEMM_ROWS=0), the row GEMM's mma.sync
 #      kernel, then its wgmma kernel (the default): Qwen3-8B decode-step matmuls at
 #      m = 1 … 256 against the 3.0 TB/s weight-read ceiling;
@@ -20,6 +21,12 @@ AX_SOURCE_DIR=${AX_SOURCE_DIR:-$ROOT} AX_STORIES_DIR=$CARRY/stories260K timeout 
   > "$OUT/gemm_rows_tests.log" 2>&1
 echo "test_cuda exit $?"
 grep -E '^\[  (PASSED|FAILED) |^\[  FAILED|Failure|Expected|Which is' "$OUT/gemm_rows_tests.log" | head -40
+# The row GEMM's other kernel and a schedule of 32-k stages (64-byte swizzle) keep the contract too.
+AX_CUDA_GEMM_ROWS_KERNEL=mma timeout 100 "$BIN/test_cuda" --gtest_filter='*GemmRows*' > "$OUT/gemm_rows_tests_mma.log" 2>&1
+echo "test_cuda CudaGemmRows, mma.sync kernel: exit $?"
+AX_CUDA_GEMM_ROWS_SCHEDULE=16/8/1/64,32/8/2/32,64/8/2/32,128/6/2/32,256/8/1/32 timeout 100 "$BIN/test_cuda" \
+  --gtest_filter='*GemmRows*' > "$OUT/gemm_rows_tests_k32.log" 2>&1
+echo "test_cuda CudaGemmRows, 32-k schedule: exit $?"
 
 if [ ! -e /tmp/q8/config.json ]; then
   t0=$(date +%s)
