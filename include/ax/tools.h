@@ -11,7 +11,10 @@ namespace ax {
 
 struct SystemReport {
   std::string cpu_model;
-  bool avx2 = false, fma = false, f16c = false, avx512f = false;
+  bool avx2 = false, fma = false, f16c = false, avx512f = false, avx512_bf16 = false;
+  // The CPU backend as it would run here: its kernel paths (chosen at run time from the
+  // processor's features), KV cache dtype and layout, threads.
+  std::string cpu_backend;
   int threads = 0;               // hardware threads this process may use
   bool cuda_backend_built = false;
   bool cuda_driver_present = false;  // libcuda.so.1 loadable

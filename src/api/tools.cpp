@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "backend/backend.h"
 #include "backend/registry.h"
 #include "base/thread_pool.h"
 #include "model/model.h"
@@ -70,6 +71,9 @@ SystemReport InspectSystem() {
   }
 #endif
   r.avx512f = __builtin_cpu_supports("avx512f");
+  r.avx512_bf16 = __builtin_cpu_supports("avx512bf16");
+  auto cpu = CreateBackend("cpu", BackendOptions{});
+  r.cpu_backend = cpu.ok() ? (*cpu)->Describe() : cpu.status().ToString();
   r.threads = ThreadPool::HardwareThreads();
   r.cuda_backend_built = RegisteredCudaBackend() != nullptr;
   ProbeCudaDriver(&r);

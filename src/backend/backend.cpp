@@ -24,7 +24,8 @@ namespace {
 
 Result<std::unique_ptr<Backend>> Cpu(const BackendOptions& opts) {
   if (opts.precision == Precision::kBF16)
-    return InvalidArgument("precision 'bf16': the cpu backend computes in f32 (use auto or f32)");
+    return InvalidArgument(
+        "precision 'bf16': the cpu backend computes in f32 (auto: f32 with a bf16 KV cache; f32: all f32)");
   return CreateCpuBackend(opts);
 }
 

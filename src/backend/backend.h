@@ -55,8 +55,10 @@ struct BatchMeta {
   LogitPenalties penalties;
 };
 
-// One layer's paged KV cache: k, v [num_blocks, block_size, n_kv_heads, head_dim].
-// A K=V layer stores one tensor: v is a view of k. A layer that reads another layer's
+// One layer's paged KV cache: k, v in the backend's KV dtype and in the shape its
+// KvCacheShape gives (slot-major [num_blocks, block_size, n_kv_heads, head_dim] on
+// CUDA, head-major [num_blocks, n_kv_heads, block_size, head_dim] on the CPU: see
+// docs/kv-layout.md). A K=V layer stores one tensor: v is a view of k. A layer that reads another layer's
 // cache holds that layer's views (model/memory.h). `group`: the KV group whose slots
 // and block tables address it (BatchMeta's slot_mapping and block_tables row).
 struct KvLayerView {
@@ -95,10 +97,16 @@ class Backend {
   virtual std::string Describe() const = 0;
 
   // Element types this backend computes with: activations (workspace buffers) and the
-  // KV cache. The CPU backend uses f32 for both; a GPU backend may use bf16. Logits
-  // read back to the host are always f32.
+  // KV cache. The CPU backend computes in f32 and keeps its KV cache in bf16 (f32 with
+  // --precision f32); the CUDA backend uses bf16 for both. Logits read back to the host
+  // are always f32.
   virtual DType activation_dtype() const { return DType::kF32; }
   virtual DType kv_dtype() const { return DType::kF32; }
+  // The shape of one layer's K (and V) cache tensor, which fixes its layout; only this
+  // backend's KvWrite and Attention read it. Default: slot-major.
+  virtual Shape KvCacheShape(int64_t num_blocks, int block_size, int n_kv_heads, int head_dim) const {
+    return Shape{num_blocks, block_size, n_kv_heads, head_dim};
+  }
 
   // ---- memory ---------------------------------------------------------------
   // A device copy of host weights (any of F32/F16/BF16) converted to `dtype`; kAffine

@@ -110,17 +110,35 @@ struct EmbeddingParams {
   AffineQuant table_q;  // table_dtype kAffine
 };
 
-// Paged KV cache of one layer (see docs/kv-layout.md):
-//   k, v: [num_blocks, block_size, n_kv_heads, head_dim] f32
-// A token's slot is block_id * block_size + offset; slot_mapping gives it per token.
+// Paged KV cache of one layer (see docs/kv-layout.md), in one of two layouts:
+//   kSlotMajor: k, v [num_blocks, block_size, n_kv_heads, head_dim]  (one slot's heads together)
+//   kHeadMajor: k, v [num_blocks, n_kv_heads, block_size, head_dim]  (one head's keys of a
+//               block together: decode attention streams them contiguously)
+// and in f32 or bf16 (cache_dtype; KvWrite rounds to nearest even). A token's slot is
+// block_id * block_size + offset; slot_mapping gives it per token.
+enum class KvLayout { kSlotMajor, kHeadMajor };
+
+// Element offset of (slot, kv head h) from the cache's base: head_dim elements follow.
+inline int64_t KvRowOffset(KvLayout layout, int64_t slot, int64_t h, int n_kv_heads, int head_dim, int block_size) {
+  switch (layout) {
+    case KvLayout::kSlotMajor: return (slot * n_kv_heads + h) * head_dim;
+    case KvLayout::kHeadMajor:
+      return ((slot / block_size * n_kv_heads + h) * block_size + slot % block_size) * head_dim;
+  }
+  return 0;
+}
+
 struct KvWriteParams {
   const float* k = nullptr;  // [n_tokens, n_kv_heads, head_dim]
   const float* v = nullptr;
-  float* k_cache = nullptr;
-  float* v_cache = nullptr;
+  void* k_cache = nullptr;  // cache_dtype elements, layout as above
+  void* v_cache = nullptr;
   const int32_t* slot_mapping = nullptr;  // [n_tokens]
   int64_t n_tokens = 0;
   int n_kv_heads = 0, head_dim = 0;
+  int block_size = 0;  // needed by kHeadMajor
+  KvLayout layout = KvLayout::kSlotMajor;
+  DType cache_dtype = DType::kF32;  // kF32 or kBF16
 };
 
 // Causal GQA attention of a batch of sequences over the paged cache.
@@ -135,8 +153,8 @@ struct KvWriteParams {
 // softcap * tanh(s / softcap) before the softmax.
 struct AttentionParams {
   const float* q = nullptr;  // [n_tokens, n_heads, head_dim]
-  const float* k_cache = nullptr;
-  const float* v_cache = nullptr;
+  const void* k_cache = nullptr;  // cache_dtype, layout: see KvWriteParams
+  const void* v_cache = nullptr;
   float* out = nullptr;      // [n_tokens, n_heads, head_dim]
   const int32_t* positions = nullptr;  // [n_tokens]
   const int32_t* seq_q_begin = nullptr;  // [n_seqs]
@@ -147,6 +165,8 @@ struct AttentionParams {
   float scale = 1.0f;
   int window = 0;        // 0: every earlier key
   float softcap = 0.0f;  // 0: none
+  KvLayout layout = KvLayout::kSlotMajor;
+  DType cache_dtype = DType::kF32;  // kF32 or kBF16
 };
 
 // mass[r] = sum_j exp((x[r, j] - best[r * best_stride]) * inv_t[r]) over rows of

@@ -87,7 +87,8 @@ Result<KvCache> AllocateKvCache(Backend& backend, const std::vector<LayerMemory>
     if (g < 0)
       return InvalidArgument("memory layer " + std::to_string(l) + ": no KV group of window " +
                              std::to_string(m.window) + " or full attention");
-    const Shape shape{groups[static_cast<size_t>(g)].num_blocks, block_size, m.n_kv_heads, m.head_dim};
+    const Shape shape =
+        backend.KvCacheShape(groups[static_cast<size_t>(g)].num_blocks, block_size, m.n_kv_heads, m.head_dim);
     KvLayerView layer;
     layer.block_size = block_size;
     layer.group = g;

@@ -1,6 +1,6 @@
 // --precision: parsing, and which backend serves which precision. The CPU backend
-// computes in f32 only, so "bf16" is an error that names the option; "auto" and "f32"
-// give f32 activations and KV. (The CUDA side runs in tests/cuda.)
+// computes in f32 only, so "bf16" is an error that names the option; "auto" gives f32
+// activations and a bf16 KV cache, "f32" f32 for both. (The CUDA side runs in tests/cuda.)
 #include <gtest/gtest.h>
 
 #include "backend/backend.h"
@@ -28,7 +28,7 @@ TEST(Precision, CpuBackendIsF32AndRefusesBf16) {
     auto be = CreateBackend("cpu", opts);
     ASSERT_TRUE(be.ok()) << be.status().ToString();
     EXPECT_EQ((*be)->activation_dtype(), DType::kF32);
-    EXPECT_EQ((*be)->kv_dtype(), DType::kF32);
+    EXPECT_EQ((*be)->kv_dtype(), p == Precision::kF32 ? DType::kF32 : DType::kBF16);
   }
   BackendOptions opts;
   opts.precision = Precision::kBF16;

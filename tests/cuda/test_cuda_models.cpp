@@ -342,7 +342,7 @@ TEST(CudaModels, SynthQwen3TeacherForcingAgreesWithCpu) {
   std::vector<float> cpu;
   int64_t vocab = 0;
   {
-    Harness cpu_h(dir, "cpu", kN, 16, 64);
+    Harness cpu_h(dir, "cpu", kN, 16, 64, Precision::kF32);  // f32 KV too (the CPU default is bf16)
     ASSERT_TRUE(cpu_h.status().ok()) << cpu_h.status().ToString();
     vocab = cpu_h.vocab();
     for (int32_t& t : seq) t = static_cast<int32_t>(rng() % static_cast<uint32_t>(vocab));
@@ -416,7 +416,7 @@ TEST(CudaModels, QuantizedFixtureAgreesWithCpu) {
     ASSERT_TRUE(QuantizeCheckpoint(q).ok());
     const std::vector<int32_t> prompt = {1, 17, 42, 99, 3, 250, 7, 7, 128, 64, 5, 31};
     const int64_t n = static_cast<int64_t>(prompt.size());
-    Harness cpu(q.out_dir, "cpu");
+    Harness cpu(q.out_dir, "cpu", 64, 16, 128, Precision::kF32);
     ASSERT_TRUE(cpu.status().ok()) << cpu.status().ToString();
     const std::vector<float> want = cpu.Chunk(prompt, 0, n, true);
     for (Precision precision : {Precision::kAuto, Precision::kF32}) {

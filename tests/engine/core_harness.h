@@ -25,6 +25,7 @@ struct CoreOptions {
   int max_draft = 4;
   bool draft_guard = true;
   bool release_window_blocks = true;
+  Precision precision = Precision::kAuto;  // kF32: an f32 KV cache, for comparisons with references
 };
 
 struct Output {
@@ -39,6 +40,7 @@ class CoreHarness {
   CoreHarness(const std::string& dir, const CoreOptions& o) {
     BackendOptions bo;
     bo.threads = 2;
+    bo.precision = o.precision;
     backend_ = std::move(CreateBackend("cpu", bo).value());
     ModelLoadOptions mo;
     mo.max_batch_tokens = o.max_batch_tokens;

@@ -3,7 +3,8 @@
 // the full layers, i.e. more (or longer) sequences in the same memory.
 //
 // Synth Gemma 3 (tiny-gemma3): 6 layers of 2 kv heads x 32, layer 5 full, the others
-// window 8; f32 KV on the CPU backend, so a token takes 512 bytes in the full layer
+// window 8; f32 KV (--precision f32; the CPU backend's default, bf16, halves the bytes
+// per token), so a token takes 512 bytes in the full layer
 // and 2560 in the windowed ones. Block size 16, 16 sequences, 512-token steps: the
 // window pool is 16 * (ceil(7 / 16) + 2) + ceil(512 / 16) = 80 blocks of 40 KiB, and
 // 8 MiB leaves (8192 - 80 * 40) / 8 = 624 full blocks (9984 tokens of context), where
@@ -33,6 +34,7 @@ TEST(KvBudget, WindowedLayersTurnIntoMoreFullBlocks) {
   cfg.model_dir = dir.string();
   cfg.backend = "cpu";
   cfg.threads = 1;
+  cfg.precision = "f32";
   cfg.kv_cache_mb = 8;
   cfg.kv_block_size = 16;
   cfg.max_seqs = 16;

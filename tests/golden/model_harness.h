@@ -37,12 +37,17 @@ inline int32_t Argmax(const float* x, int64_t n) {
   return best;
 }
 
+// A model on the CPU backend. The oracle comparisons run at --precision f32 (an f32 KV
+// cache), which agrees with transformers' float32 to 1e-4; the backend's default bf16
+// KV cache (Precision::kAuto) rounds every key and value to 8 bits of mantissa and is
+// checked at its own tolerance (test_fixtures.cpp).
 class ModelHarness {
  public:
   explicit ModelHarness(const std::string& dir, int64_t max_batch_tokens = 64, int threads = 2, int block_size = 4,
-                        int num_blocks = 256, int64_t max_logit_rows = 64) {
+                        int num_blocks = 256, int64_t max_logit_rows = 64, Precision precision = Precision::kF32) {
     BackendOptions opts;
     opts.threads = threads;
+    opts.precision = precision;
     backend_ = std::move(CreateBackend("cpu", opts).value());
     ModelLoadOptions mopts;
     mopts.max_batch_tokens = max_batch_tokens;

@@ -4,7 +4,8 @@
 // 8/12/64/128/256, two block sizes, 1/2/3 threads; sliding windows (1 key to more than
 // the context) and the attention-logit softcap. Cache slots that no query may read and
 // output rows outside every sequence are NaN-poisoned. With a window, the same rows
-// again with the table entries behind each sequence's window released.
+// again with the table entries behind each sequence's window released. Every case in
+// each cache layout (head-major, slot-major) and dtype (f32, bf16).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -35,12 +36,15 @@ struct AttentionCase {
   int n_heads, n_kv_heads, head_dim, block_size;
   int window = 0;
   float softcap = 0.0f;
+  KvLayout layout = KvLayout::kHeadMajor;
+  DType cache_dtype = DType::kF32;
 };
 
-void CheckAttention(const AttentionCase& c) {
+void CheckAttentionIn(const AttentionCase& c) {
   SCOPED_TRACE("heads=" + std::to_string(c.n_heads) + " kv_heads=" + std::to_string(c.n_kv_heads) +
                " head_dim=" + std::to_string(c.head_dim) + " block=" + std::to_string(c.block_size) +
-               " window=" + std::to_string(c.window) + " softcap=" + std::to_string(c.softcap));
+               " window=" + std::to_string(c.window) + " softcap=" + std::to_string(c.softcap) +
+               (c.layout == KvLayout::kHeadMajor ? " head-major " : " slot-major ") + DTypeName(c.cache_dtype));
   // Middle chunk, decode row, full prefill, short chunk; rows laid out with a gap row
   // (index 17) that belongs to no sequence and must stay poisoned.
   const std::vector<SeqSpec> seqs = {{20, 17}, {4, 1}, {0, 70}, {33, 2}};
@@ -63,8 +67,10 @@ void CheckAttention(const AttentionCase& c) {
   std::iota(perm.begin(), perm.end(), 0);
   std::shuffle(perm.begin(), perm.end(), std::mt19937(61 + bs));
   std::vector<int32_t> tables(static_cast<size_t>(n_seqs) * max_blocks, -1);
+  // Both dtypes' caches are filled; the case's is read. Poisoned bf16 stays NaN.
   std::vector<float> k_cache(static_cast<size_t>(n_blocks) * bs * slot_row, kPoison);
   std::vector<float> v_cache = k_cache;
+  std::vector<uint16_t> k_bf16(k_cache.size(), F32ToBf16(kPoison)), v_bf16 = k_bf16;
   std::mt19937 rng(62 + hd);
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
   for (int s = 0, next = 0; s < n_seqs; ++s) {
@@ -72,9 +78,14 @@ void CheckAttention(const AttentionCase& c) {
     for (int b = 0; b * bs < ctx; ++b) tables[s * max_blocks + b] = perm[next++];
     for (int pos = 0; pos < ctx; ++pos) {
       const int64_t slot = static_cast<int64_t>(tables[s * max_blocks + pos / bs]) * bs + pos % bs;
-      for (int64_t j = 0; j < slot_row; ++j) {
-        k_cache[slot * slot_row + j] = dist(rng);
-        v_cache[slot * slot_row + j] = dist(rng);
+      for (int h = 0; h < c.n_kv_heads; ++h) {
+        const int64_t at = KvRowOffset(c.layout, slot, h, c.n_kv_heads, hd, bs);
+        for (int64_t d = 0; d < hd; ++d) {
+          k_cache[at + d] = dist(rng);
+          v_cache[at + d] = dist(rng);
+          k_bf16[at + d] = F32ToBf16(k_cache[at + d]);
+          v_bf16[at + d] = F32ToBf16(v_cache[at + d]);
+        }
       }
     }
   }
@@ -90,8 +101,11 @@ void CheckAttention(const AttentionCase& c) {
 
   AttentionParams p;
   p.q = q.data();
-  p.k_cache = k_cache.data();
-  p.v_cache = v_cache.data();
+  const bool bf16 = c.cache_dtype == DType::kBF16;
+  p.k_cache = bf16 ? static_cast<const void*>(k_bf16.data()) : k_cache.data();
+  p.v_cache = bf16 ? static_cast<const void*>(v_bf16.data()) : v_cache.data();
+  p.layout = c.layout;
+  p.cache_dtype = c.cache_dtype;
   p.positions = positions.data();
   p.seq_q_begin = q_begin.data();
   p.seq_q_len = q_len.data();
@@ -145,6 +159,16 @@ void CheckAttention(const AttentionCase& c) {
                       << ", want " << want[i];
         ++bad;
       }
+    }
+  }
+}
+
+void CheckAttention(AttentionCase c) {
+  for (KvLayout layout : {KvLayout::kHeadMajor, KvLayout::kSlotMajor}) {
+    for (DType dtype : {DType::kF32, DType::kBF16}) {
+      c.layout = layout;
+      c.cache_dtype = dtype;
+      CheckAttentionIn(c);
     }
   }
 }

@@ -223,36 +223,54 @@ TEST(EmbeddingTest, MatchesRefAllDtypes) {
   }
 }
 
+// Each layout and cache dtype; bf16 rounds to the bits of ref (F32ToBf16), including
+// values that round up across a power of two and a NaN.
 TEST(KvWriteTest, WritesOnlyMappedSlots) {
-  for (int head_dim : {8, 13, 128}) {
-    const int n_kv = 3, n_blocks = 5, block_size = 4;
-    const int64_t row = static_cast<int64_t>(n_kv) * head_dim;
-    const std::vector<int32_t> slots = {17, 2, -1, 19, 0, 8, 9};  // scrambled, one padding
-    const int64_t n = static_cast<int64_t>(slots.size());
-    const std::vector<float> k = testing::RandomF32(n * row, 51 + head_dim);
-    const std::vector<float> v = testing::RandomF32(n * row, 52 + head_dim);
-    KvWriteParams p;
-    p.k = k.data();
-    p.v = v.data();
-    p.slot_mapping = slots.data();
-    p.n_tokens = n;
-    p.n_kv_heads = n_kv;
-    p.head_dim = head_dim;
-    const size_t cache = static_cast<size_t>(n_blocks) * block_size * row;
-    std::vector<float> wk(cache, kPoison), wv(cache, kPoison);
-    p.k_cache = wk.data();
-    p.v_cache = wv.data();
-    ref::KvWrite(p);
-    for (int threads : testing::kThreadCounts) {
-      std::vector<float> gk(cache, kPoison), gv(cache, kPoison);
-      p.k_cache = gk.data();
-      p.v_cache = gv.data();
-      cpu::KvWrite(p, Pool(threads));
-      ExpectNear(gk, wk, 0, 0, "k hd=" + std::to_string(head_dim));
-      ExpectNear(gv, wv, 0, 0, "v hd=" + std::to_string(head_dim));
-      int written = 0;
-      for (float f : gk) written += !std::isnan(f);
-      EXPECT_EQ(written, 6 * row);  // 6 real tokens; the rest of the cache untouched
+  for (KvLayout layout : {KvLayout::kHeadMajor, KvLayout::kSlotMajor}) {
+    for (DType dtype : {DType::kF32, DType::kBF16}) {
+      for (int head_dim : {8, 13, 128}) {
+        SCOPED_TRACE(std::string(layout == KvLayout::kHeadMajor ? "head-major " : "slot-major ") + DTypeName(dtype) +
+                     " hd=" + std::to_string(head_dim));
+        const int n_kv = 3, n_blocks = 5, block_size = 4;
+        const int64_t row = static_cast<int64_t>(n_kv) * head_dim;
+        const std::vector<int32_t> slots = {17, 2, -1, 19, 0, 8, 9};  // scrambled, one padding
+        const int64_t n = static_cast<int64_t>(slots.size());
+        std::vector<float> k = testing::RandomF32(n * row, 51 + head_dim);
+        const std::vector<float> v = testing::RandomF32(n * row, 52 + head_dim);
+        k[1] = 1.99999988f;  // rounds up to 2 in bf16
+        k[2] = std::nanf("");
+        KvWriteParams p;
+        p.k = k.data();
+        p.v = v.data();
+        p.slot_mapping = slots.data();
+        p.n_tokens = n;
+        p.n_kv_heads = n_kv;
+        p.head_dim = head_dim;
+        p.block_size = block_size;
+        p.layout = layout;
+        p.cache_dtype = dtype;
+        const size_t cache = static_cast<size_t>(n_blocks) * block_size * row;
+        const size_t bytes = cache * DTypeSize(dtype);
+        // Raw bytes poisoned with 0xff (a NaN in both dtypes).
+        std::vector<uint8_t> wk(bytes, 0xff), wv(bytes, 0xff);
+        p.k_cache = wk.data();
+        p.v_cache = wv.data();
+        ref::KvWrite(p);
+        for (int threads : testing::kThreadCounts) {
+          std::vector<uint8_t> gk(bytes, 0xff), gv(bytes, 0xff);
+          p.k_cache = gk.data();
+          p.v_cache = gv.data();
+          cpu::KvWrite(p, Pool(threads));
+          EXPECT_EQ(gk, wk) << "threads=" << threads;
+          EXPECT_EQ(gv, wv) << "threads=" << threads;
+          // 6 real tokens; the rest of the cache untouched (k's one NaN counted as unwritten).
+          int written = 0;
+          for (size_t i = 0; i < bytes; i += DTypeSize(dtype))
+            written +=
+                std::any_of(gv.begin() + i, gv.begin() + i + DTypeSize(dtype), [](uint8_t b) { return b != 0xff; });
+          EXPECT_EQ(written, 6 * row);
+        }
+      }
     }
   }
 }

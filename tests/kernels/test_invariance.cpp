@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "kernel_test_util.h"
@@ -141,13 +142,22 @@ INSTANTIATE_TEST_SUITE_P(
 
 // A query row attends identically (bit for bit) whether it is computed alone, in a
 // chunk of rows of its sequence (packed K/V path, several tiles) or as a decode row
-// (paged path), with GQA 2 and 12 and 1/2/3 threads.
+// (paged path), with GQA 2 and 12 and 1/2/3 threads, in each cache layout and dtype
+// (a bf16 cache is read widened on the paged path and packed as f32 on the other).
 TEST(AttentionInvarianceTest, RowAloneEqualsRowInBatch) {
-  for (auto [heads, kv_heads] : {std::pair{4, 2}, std::pair{12, 1}}) {
+  for (auto [heads, kv_heads, layout, bf16] :
+       {std::tuple{4, 2, KvLayout::kSlotMajor, false}, std::tuple{12, 1, KvLayout::kSlotMajor, false},
+        std::tuple{4, 2, KvLayout::kHeadMajor, true}, std::tuple{12, 1, KvLayout::kHeadMajor, true},
+        std::tuple{4, 2, KvLayout::kHeadMajor, false}}) {
     const int hd = 64, bs = 16, ctx = 70, n_blocks = 6;
     const int64_t slot_row = static_cast<int64_t>(kv_heads) * hd;
     const std::vector<float> kc = testing::RandomF32(n_blocks * bs * slot_row, 91);
     const std::vector<float> vc = testing::RandomF32(n_blocks * bs * slot_row, 92);
+    std::vector<uint16_t> kb(kc.size()), vb(vc.size());
+    for (size_t i = 0; i < kc.size(); ++i) {
+      kb[i] = F32ToBf16(kc[i]);
+      vb[i] = F32ToBf16(vc[i]);
+    }
     const std::vector<int32_t> table = {4, 1, 5, 0, 3};  // 5 blocks hold 70 positions
     const int first = 30, rows = ctx - first;           // a chunk at positions 30..69
     const std::vector<float> q = testing::RandomF32(rows * heads * hd, 93, -3.0f, 3.0f);
@@ -155,8 +165,10 @@ TEST(AttentionInvarianceTest, RowAloneEqualsRowInBatch) {
     for (int i = 0; i < rows; ++i) pos[i] = first + i;
 
     AttentionParams p;
-    p.k_cache = kc.data();
-    p.v_cache = vc.data();
+    p.k_cache = bf16 ? static_cast<const void*>(kb.data()) : kc.data();
+    p.v_cache = bf16 ? static_cast<const void*>(vb.data()) : vc.data();
+    p.layout = layout;
+    p.cache_dtype = bf16 ? DType::kBF16 : DType::kF32;
     p.block_tables = table.data();
     p.n_seqs = 1;
     p.max_blocks_per_seq = static_cast<int>(table.size());
@@ -185,7 +197,7 @@ TEST(AttentionInvarianceTest, RowAloneEqualsRowInBatch) {
       p.seq_q_len = &rows;
       cpu::Attention(p, Pool(threads));
       EXPECT_EQ(0, std::memcmp(alone.data(), batched.data(), alone.size() * sizeof(float)))
-          << "heads=" << heads << " kv_heads=" << kv_heads << " threads=" << threads;
+          << "heads=" << heads << " kv_heads=" << kv_heads << " bf16=" << bf16 << " threads=" << threads;
     }
   }
 }

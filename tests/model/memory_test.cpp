@@ -30,9 +30,9 @@ TEST(Memory, LayersOfDifferentShapesAndSharing) {
   auto kv = AllocateKvCache(*be, layers, {KvGroup{0, 5}}, 4);
   ASSERT_TRUE(kv.ok()) << kv.status().ToString();
   ASSERT_EQ(kv->layers.size(), 4u);
-  EXPECT_EQ(kv->layers[0].k.shape, (Shape{5, 4, 2, 32}));
+  EXPECT_EQ(kv->layers[0].k.shape, (Shape{5, 2, 4, 32}));  // the CPU backend's head-major layout
   EXPECT_NE(kv->layers[0].k.data, kv->layers[0].v.data);
-  EXPECT_EQ(kv->layers[1].k.shape, (Shape{5, 4, 1, 64}));
+  EXPECT_EQ(kv->layers[1].k.shape, (Shape{5, 1, 4, 64}));
   EXPECT_EQ(kv->layers[1].k.data, kv->layers[1].v.data);  // K=V: one tensor
   EXPECT_EQ(kv->layers[3].k.data, kv->layers[1].k.data);  // shares layer 1
   EXPECT_NE(kv->layers[2].k.data, kv->layers[0].k.data);
@@ -59,16 +59,16 @@ TEST(Memory, WindowedLayersGetTheirOwnGroupAndPool) {
   auto kv = AllocateKvCache(*be, layers, {KvGroup{0, 9}, KvGroup{6, 3}}, 4);
   ASSERT_TRUE(kv.ok()) << kv.status().ToString();
   EXPECT_EQ(kv->layers[0].group, 1);
-  EXPECT_EQ(kv->layers[0].k.shape, (Shape{3, 4, 2, 32}));  // the windowed pool's 3 blocks
+  EXPECT_EQ(kv->layers[0].k.shape, (Shape{3, 2, 4, 32}));  // the windowed pool's 3 blocks
   EXPECT_EQ(kv->layers[1].group, 0);
-  EXPECT_EQ(kv->layers[1].k.shape, (Shape{9, 4, 1, 64}));
+  EXPECT_EQ(kv->layers[1].k.shape, (Shape{9, 1, 4, 64}));
   EXPECT_EQ(kv->layers[3].group, 1);
   EXPECT_EQ(kv->layers[3].k.data, kv->layers[0].k.data);
   // One full group: every layer in it, windowed ones too.
   auto kept = AllocateKvCache(*be, layers, {KvGroup{0, 9}}, 4);
   ASSERT_TRUE(kept.ok());
   EXPECT_EQ(kept->layers[0].group, 0);
-  EXPECT_EQ(kept->layers[0].k.shape, (Shape{9, 4, 2, 32}));
+  EXPECT_EQ(kept->layers[0].k.shape, (Shape{9, 2, 4, 32}));
 }
 
 TEST(Memory, InvalidDescriptionsNameTheLayer) {

@@ -17,7 +17,8 @@ int RunDoctor(int argc, char** argv) {
   const SystemReport sys = InspectSystem();
   nlohmann::json j = {
       {"cpu", {{"model", sys.cpu_model}, {"avx2", sys.avx2}, {"fma", sys.fma}, {"f16c", sys.f16c},
-               {"avx512f", sys.avx512f}, {"threads", sys.threads}}},
+               {"avx512f", sys.avx512f}, {"avx512_bf16", sys.avx512_bf16}, {"threads", sys.threads},
+               {"backend", sys.cpu_backend}}},
       {"cuda", {{"backend_built", sys.cuda_backend_built}, {"driver_present", sys.cuda_driver_present},
                 {"devices", sys.cuda_devices}, {"detail", sys.cuda_detail}}},
   };
@@ -56,9 +57,10 @@ int RunDoctor(int argc, char** argv) {
   if (a.Has("json")) {
     std::printf("%s\n", j.dump().c_str());
   } else {
-    std::printf("cpu:   %s | avx2 %s fma %s f16c %s avx512f %s | %d threads\n", sys.cpu_model.c_str(),
+    std::printf("cpu:   %s | avx2 %s fma %s f16c %s avx512f %s avx512_bf16 %s | %d threads\n", sys.cpu_model.c_str(),
                 sys.avx2 ? "yes" : "no", sys.fma ? "yes" : "no", sys.f16c ? "yes" : "no", sys.avx512f ? "yes" : "no",
-                sys.threads);
+                sys.avx512_bf16 ? "yes" : "no", sys.threads);
+    std::printf("       backend %s\n", sys.cpu_backend.c_str());
     std::printf("cuda:  backend %s | %s\n", sys.cuda_backend_built ? "built" : "not built", sys.cuda_detail.c_str());
     if (j.contains("model")) {
       const auto& m = j["model"];

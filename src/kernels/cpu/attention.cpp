@@ -13,13 +13,18 @@
 //     O[i][:]  = alpha_i*O[i][:] + sum_j P[j][i] * v_j[:]   V row read once for all i
 //   out_i = O[i] / l_i
 //
+// The cache (kernels/params.h KvLayout) is f32 or bf16, head-major (the CPU backend's:
+// one head's keys of a block are contiguous, block_size * head_dim elements) or
+// slot-major (consecutive keys of one head n_kv_heads*head_dim elements apart, 4 KiB
+// for 8 x 128 f32: they fall into the same few cache sets and a page each).
+//
 // Unit (the scheduling grain): up to kTilesPerUnit consecutive tiles of one (sequence,
 // kv head). A unit of several tiles first copies its kv head's K and V rows [0, last
-// position] out of the paged cache into contiguous thread-local [keys, head_dim] arrays:
-// in the cache, consecutive keys of one head are n_kv_heads*head_dim floats apart (4 KiB
-// for 8 x 128), so they all fall into the same few cache sets (1/8 of L1 and L2 usable)
-// and a page each; packed, the unit's tiles re-read them from L2 with no conflicts.
-// Single-tile units (decode) read the cache directly, with explicit prefetch.
+// position] out of the paged cache into contiguous thread-local f32 [keys, head_dim]
+// arrays (bf16 widened once, not once per tile; no set conflicts in the slot-major
+// layout), which the unit's tiles re-read from L2. Single-tile units (decode) read the
+// cache directly, with explicit prefetch (the next block is elsewhere). bf16 widens to
+// f32 exactly, so a row reads the same values on either path.
 // Units are sorted by cost and handed out from an atomic counter, so causal prefill
 // (late tokens cost more) balances over the pool.
 #include <immintrin.h>
@@ -59,18 +64,28 @@ struct Unit {
 constexpr int kTilesPerUnit = 16;
 
 // Where the K/V rows of key chunk c (keys [c*chunk, (c+1)*chunk)) of one kv head live:
-// K row j of the chunk at k + Offset(c) + j*stride (same for v).
+// K row j of the chunk at k + Offset(c) + j*stride (same for v). T: float, or uint16_t
+// holding bf16.
+template <typename T>
 struct PagedKv {
+  using Elem = T;
   static constexpr bool kPrefetch = true;
-  const float* k;  // cache base + kv_head * head_dim
-  const float* v;
+  const T* k;  // cache base + the kv head's row of slot 0 (KvRowOffset)
+  const T* v;
   const int32_t* table;
-  int64_t chunk;   // block_size
-  int64_t stride;  // n_kv_heads * head_dim
-  int64_t Offset(int64_t c) const { return static_cast<int64_t>(table[c]) * chunk * stride; }
+  int64_t chunk;        // block_size
+  int64_t stride;       // head-major: head_dim; slot-major: n_kv_heads * head_dim
+  int64_t block_elems;  // block_size * n_kv_heads * head_dim
+  // Head-major: a chunk's K and V rows are two contiguous runs, prefetched a whole chunk
+  // ahead. Slot-major: rows 4 KiB apart, prefetched a few keys ahead (further ahead they
+  // evict each other: they share a few cache sets).
+  bool chunk_ahead;
+  int64_t Offset(int64_t c) const { return static_cast<int64_t>(table[c]) * block_elems; }
 };
 struct PackedKv {
+  using Elem = float;
   static constexpr bool kPrefetch = false;  // contiguous: the hardware prefetcher follows
+  static constexpr bool chunk_ahead = false;
   const float* k;
   const float* v;
   int64_t chunk;        // block_size (the same key chunks as the paged walk)
@@ -78,6 +93,16 @@ struct PackedKv {
   int64_t first_chunk;  // the packed rows start at key first_chunk * chunk
   int64_t Offset(int64_t c) const { return (c - first_chunk) * chunk * stride; }
 };
+
+// 8 keys' elements as f32 (bf16 widens exactly); LoadTail: the first n (< 8) of them.
+inline __m256 Load8(const float* p) { return _mm256_loadu_ps(p); }
+inline __m256 Load8(const uint16_t* p) { return simd::LoadBf16x8(p); }
+inline __m256 LoadTail(const float* p, int, __m256i mask) { return _mm256_maskload_ps(p, mask); }
+inline __m256 LoadTail(const uint16_t* p, int n, __m256i) {
+  alignas(16) uint16_t t[8] = {};
+  std::memcpy(t, p, static_cast<size_t>(n) * sizeof(uint16_t));
+  return simd::LoadBf16x8(t);
+}
 
 // Thread-local working memory (std::vector: only 16-byte aligned, so the kernels use
 // unaligned loads/stores on it).
@@ -92,15 +117,14 @@ struct TileScratch {
 // Three keys per pass: 12 independent accumulators keep both FMA ports busy through
 // the 4-cycle FMA latency (two keys, 8 chains: measured 62 vs 90 GFLOP/s on one core),
 // and each q load feeds three FMAs.
-template <int NI>
-inline void QkTriple(const float* const* q, int i0, const float* k0, const float* k1,
-                     const float* k2, int hd8, int tail, __m256i tail_mask, __m256* r01,
-                     __m128* r2) {
+template <int NI, typename T>
+inline void QkTriple(const float* const* q, int i0, const T* k0, const T* k1, const T* k2, int hd8, int tail,
+                     __m256i tail_mask, __m256* r01, __m128* r2) {
   __m256 acc[12];
   for (int i = 0; i < 12; ++i) acc[i] = _mm256_setzero_ps();
   for (int d = 0; d < hd8; d += 8) {
-    const __m256 a = _mm256_loadu_ps(k0 + d), b = _mm256_loadu_ps(k1 + d);
-    const __m256 c = _mm256_loadu_ps(k2 + d);
+    const __m256 a = Load8(k0 + d), b = Load8(k1 + d);
+    const __m256 c = Load8(k2 + d);
     for (int i = 0; i < NI; ++i) {
       const __m256 qv = _mm256_loadu_ps(q[i0 + i] + d);
       acc[i] = _mm256_fmadd_ps(qv, a, acc[i]);
@@ -109,9 +133,9 @@ inline void QkTriple(const float* const* q, int i0, const float* k0, const float
     }
   }
   if (tail) {
-    const __m256 a = _mm256_maskload_ps(k0 + hd8, tail_mask);
-    const __m256 b = _mm256_maskload_ps(k1 + hd8, tail_mask);
-    const __m256 c = _mm256_maskload_ps(k2 + hd8, tail_mask);
+    const __m256 a = LoadTail(k0 + hd8, tail, tail_mask);
+    const __m256 b = LoadTail(k1 + hd8, tail, tail_mask);
+    const __m256 c = LoadTail(k2 + hd8, tail, tail_mask);
     for (int i = 0; i < NI; ++i) {
       const __m256 qv = _mm256_maskload_ps(q[i0 + i] + hd8, tail_mask);
       acc[i] = _mm256_fmadd_ps(qv, a, acc[i]);
@@ -127,9 +151,9 @@ inline void QkTriple(const float* const* q, int i0, const float* k0, const float
 // O[i][d, d+8*C) = al[i]*O[i][d, d+8*C) + sum_j P[j][i] * v_j[d, d+8*C) for query
 // vectors i in [i0, i0+NI), NI <= 4, C <= 3 columns of 8: up to 12 accumulators, each
 // broadcast of P feeds C FMAs.
-template <int NI, int C>
-inline void PvCols(float* o, int hd_pad, int d, int i0, const float* al, const float* vb,
-                   int64_t stride, const float* pb, int nk) {
+template <int NI, int C, typename T>
+inline void PvCols(float* o, int hd_pad, int d, int i0, const float* al, const T* vb, int64_t stride, const float* pb,
+                   int nk) {
   __m256 acc[NI][C];
   for (int i = 0; i < NI; ++i) {
     const __m256 s = _mm256_set1_ps(al[i0 + i]);
@@ -139,7 +163,7 @@ inline void PvCols(float* o, int hd_pad, int d, int i0, const float* al, const f
   }
   for (int j = 0; j < nk; ++j) {
     __m256 v[C];
-    for (int c = 0; c < C; ++c) v[c] = _mm256_loadu_ps(vb + j * stride + d + 8 * c);
+    for (int c = 0; c < C; ++c) v[c] = Load8(vb + j * stride + d + 8 * c);
     for (int i = 0; i < NI; ++i) {
       const __m256 pj = _mm256_broadcast_ss(pb + j * kLanes + i0 + i);
       for (int c = 0; c < C; ++c) acc[i][c] = _mm256_fmadd_ps(pj, v[c], acc[i][c]);
@@ -196,26 +220,43 @@ void RunTile(const AttentionParams& p, const Tile& tile, const Kv& kv, TileScrat
   // probabilities 0), so a row's result does not depend on its tile-mates' windows.
   for (int64_t c = min_lo / kv.chunk, key0 = c * kv.chunk; key0 <= max_pos; ++c, key0 += kv.chunk) {
     const int nk = static_cast<int>(std::min<int64_t>(kv.chunk, max_pos + 1 - key0));
-    const float* kb = kv.k + kv.Offset(c);
-    const float* vb = kv.v + kv.Offset(c);
-    // Paged rows each sit in their own page, which the hardware prefetcher does not
-    // follow: K is prefetched two keys ahead (into the next chunk at the end of this
-    // one), V of the key being scored (used after the chunk's scores).
-    const float* kb_next = Kv::kPrefetch && key0 + kv.chunk <= max_pos ? kv.k + kv.Offset(c + 1) : nullptr;
+    using T = typename Kv::Elem;
+    constexpr int kLine = 64 / sizeof(T);  // elements per cache line (prefetch step)
+    const T* kb = kv.k + kv.Offset(c);
+    const T* vb = kv.v + kv.Offset(c);
+    // Paged blocks sit at scattered places, which the hardware prefetcher does not
+    // follow. Head-major: the next chunk's K and V rows are prefetched key by key along
+    // this chunk's (kAhead chunks ahead: a decode walk keeps ~16 KiB in flight, what
+    // DRAM latency needs; one chunk ahead measured 0.27 of bandwidth). Slot-major: K two
+    // keys ahead (into the next chunk at the end of this one), V of the key being scored
+    // (used after the chunk's scores).
+    constexpr int64_t kAhead = 2;
+    const int64_t ahead = kv.chunk_ahead ? kAhead : 1;
+    const bool more = Kv::kPrefetch && key0 + ahead * kv.chunk <= max_pos;
+    const T* kb_next = more ? kv.k + kv.Offset(c + ahead) : nullptr;
+    const T* vb_next = more ? kv.v + kv.Offset(c + ahead) : nullptr;
 
     // Scores, three keys at a time: lane i of S[j] = scale * q_i · k_j, masked lanes
     // -FLT_MAX. Query vectors 0..3 and 4..7 are separate passes (kNa, kNb).
     constexpr int kNa = NQ < 4 ? NQ : 4, kNb = NQ - kNa;
     __m256 bmax = _mm256_set1_ps(-FLT_MAX);
     for (int j = 0; j < nk; j += 3) {
-      const float* k0 = kb + j * kv_stride;  // keys past nk re-score k0 (ignored)
-      const float* k1 = j + 1 < nk ? k0 + kv_stride : k0;
-      const float* k2 = j + 2 < nk ? k0 + 2 * kv_stride : k0;
-      if constexpr (Kv::kPrefetch) {
+      const T* k0 = kb + j * kv_stride;  // keys past nk re-score k0 (ignored)
+      const T* k1 = j + 1 < nk ? k0 + kv_stride : k0;
+      const T* k2 = j + 2 < nk ? k0 + 2 * kv_stride : k0;
+      if (Kv::kPrefetch && kv.chunk_ahead) {
+        for (int jj = j; jj < j + 3 && jj < nk && kb_next != nullptr; ++jj) {
+          for (int d = 0; d < hd; d += kLine) {
+            _mm_prefetch(reinterpret_cast<const char*>(kb_next + jj * kv_stride + d), _MM_HINT_T0);
+            _mm_prefetch(reinterpret_cast<const char*>(vb_next + jj * kv_stride + d), _MM_HINT_T0);
+          }
+        }
+      } else if constexpr (Kv::kPrefetch) {
         for (int jj = j; jj < j + 3 && jj < nk; ++jj) {
-          const float* kpf = jj + 3 < nk ? kb + (jj + 3) * kv_stride
-                             : kb_next != nullptr ? kb_next + (jj + 3 - nk) * kv_stride : nullptr;
-          for (int d = 0; d < hd; d += 16) {
+          const T* kpf = jj + 3 < nk          ? kb + (jj + 3) * kv_stride
+                         : kb_next != nullptr ? kb_next + (jj + 3 - nk) * kv_stride
+                                              : nullptr;
+          for (int d = 0; d < hd; d += kLine) {
             if (kpf != nullptr) _mm_prefetch(reinterpret_cast<const char*>(kpf + d), _MM_HINT_T0);
             _mm_prefetch(reinterpret_cast<const char*>(vb + jj * kv_stride + d), _MM_HINT_T0);
           }
@@ -279,8 +320,8 @@ void RunTile(const AttentionParams& p, const Tile& tile, const Kv& kv, TileScrat
       }
       const bool full = d < hd8;
       for (int j = 0; j < nk; ++j) {
-        const float* v = vb + j * kv_stride + d;
-        const __m256 vv = full ? _mm256_loadu_ps(v) : _mm256_maskload_ps(v, tail_mask);
+        const T* v = vb + j * kv_stride + d;
+        const __m256 vv = full ? Load8(v) : LoadTail(v, tail, tail_mask);
         for (int i = 0; i < NQ; ++i) {
           acc[i] = _mm256_fmadd_ps(_mm256_broadcast_ss(pb + j * kLanes + i), vv, acc[i]);
         }
@@ -319,34 +360,50 @@ void DispatchTile(const AttentionParams& p, const Tile& t, const Kv& kv, TileScr
   AX_CHECK_MSG(false, "attention tile larger than 8 query vectors");
 }
 
-// Copies K and V rows [key0, n_keys) of one kv head out of the paged cache:
+// Copies K and V rows [key0, n_keys) of one kv head out of the paged cache, as f32:
 // pk, pv: [n_keys - key0, head_dim]. Blocks before key0 are never read (a windowed
 // layer's table entries there may be released).
-void PackKv(const PagedKv& src, int64_t key0, int64_t n_keys, int hd, float* pk, float* pv) {
+template <typename T>
+void PackKv(const PagedKv<T>& src, int64_t key0, int64_t n_keys, int hd, float* pk, float* pv) {
   const auto row = [&](int64_t key) {  // offset of key's row from src.k / src.v
     return src.Offset(key / src.chunk) + (key % src.chunk) * src.stride;
+  };
+  const auto copy = [hd](const T* from, float* to) {
+    if constexpr (sizeof(T) == sizeof(float)) {
+      std::memcpy(to, from, hd * sizeof(float));
+    } else {
+      int d = 0;
+      for (; d + 8 <= hd; d += 8) _mm256_storeu_ps(to + d, simd::LoadBf16x8(from + d));
+      for (; d < hd; ++d) to[d] = Bf16ToF32(from[d]);
+    }
   };
   for (int64_t key = key0; key < n_keys; ++key) {
     if (key + 4 < n_keys) {
       const int64_t ahead = row(key + 4);
-      for (int d = 0; d < hd; d += 16) {
+      for (int d = 0; d < hd; d += 64 / static_cast<int>(sizeof(T))) {
         _mm_prefetch(reinterpret_cast<const char*>(src.k + ahead + d), _MM_HINT_T0);
         _mm_prefetch(reinterpret_cast<const char*>(src.v + ahead + d), _MM_HINT_T0);
       }
     }
     const int64_t r = row(key);
-    std::memcpy(pk + (key - key0) * hd, src.k + r, hd * sizeof(float));
-    std::memcpy(pv + (key - key0) * hd, src.v + r, hd * sizeof(float));
+    copy(src.k + r, pk + (key - key0) * hd);
+    copy(src.v + r, pv + (key - key0) * hd);
   }
 }
 
-void RunUnit(const AttentionParams& p, const Unit& u, const std::vector<Tile>& tiles,
-             TileScratch& sc) {
+template <typename T>
+void RunUnit(const AttentionParams& p, const Unit& u, const std::vector<Tile>& tiles, TileScratch& sc) {
   const Tile& first = tiles[u.tile_begin];
   const int64_t hd = p.head_dim;
-  PagedKv paged{p.k_cache + first.kv_head * hd, p.v_cache + first.kv_head * hd,
-                p.block_tables + static_cast<int64_t>(first.seq) * p.max_blocks_per_seq,
-                p.block_size, static_cast<int64_t>(p.n_kv_heads) * hd};
+  const int64_t base = KvRowOffset(p.layout, 0, first.kv_head, p.n_kv_heads, p.head_dim, p.block_size);
+  const int64_t stride = p.layout == KvLayout::kHeadMajor ? hd : static_cast<int64_t>(p.n_kv_heads) * hd;
+  PagedKv<T> paged{static_cast<const T*>(p.k_cache) + base,
+                   static_cast<const T*>(p.v_cache) + base,
+                   p.block_tables + static_cast<int64_t>(first.seq) * p.max_blocks_per_seq,
+                   p.block_size,
+                   stride,
+                   static_cast<int64_t>(p.block_size) * p.n_kv_heads * hd,
+                   p.layout == KvLayout::kHeadMajor};
   if (u.tile_end - u.tile_begin < 2) {
     for (int32_t t = u.tile_begin; t < u.tile_end; ++t) DispatchTile(p, tiles[t], paged, sc);
     return;
@@ -383,6 +440,7 @@ void RunUnit(const AttentionParams& p, const Unit& u, const std::vector<Tile>& t
 // of this batch's rows). Query rows outside all sequences' ranges are not written.
 void Attention(const AttentionParams& p, ThreadPool& pool) {
   AX_CHECK(p.n_kv_heads > 0 && p.n_heads % p.n_kv_heads == 0 && p.block_size > 0);
+  AX_CHECK(p.cache_dtype == DType::kF32 || p.cache_dtype == DType::kBF16);
   const int group = p.n_heads / p.n_kv_heads;
   const int hg = std::min(group, kLanes);   // query heads per tile
   const int tq = std::max(1, kLanes / hg);  // query tokens per tile
@@ -420,7 +478,11 @@ void Attention(const AttentionParams& p, ThreadPool& pool) {
   pool.ParallelFor(pool.num_threads(), 1, [&](int64_t, int64_t) {
     static thread_local TileScratch sc;
     for (size_t i = next.fetch_add(1); i < units.size(); i = next.fetch_add(1)) {
-      RunUnit(p, units[i], tiles, sc);
+      if (p.cache_dtype == DType::kBF16) {
+        RunUnit<uint16_t>(p, units[i], tiles, sc);
+      } else {
+        RunUnit<float>(p, units[i], tiles, sc);
+      }
     }
   });
 }

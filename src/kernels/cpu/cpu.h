@@ -3,6 +3,8 @@
 // CpuHasAvx2Fma() first; the CPU backend falls back to kernels/ref otherwise.
 #pragma once
 
+#include <string>
+
 #include "base/thread_pool.h"
 #include "kernels/params.h"
 
@@ -12,6 +14,9 @@ namespace ax::kernels::cpu {
 bool CpuHasAvx2Fma();
 // AVX-512F and VL (the wide GEMV build).
 bool CpuHasAvx512Vl();
+// The paths this processor's kernels take, for Describe() and doctor:
+// "avx2+fma+f16c, gemv avx512vl at m >= 3" (REQUIRES: CpuHasAvx2Fma()).
+std::string KernelPaths();
 
 void Matmul(const MatmulParams& p, ThreadPool& pool);
 // Matmul with params.kernel honoured (kAuto: as Matmul). Each explicit kernel's results

@@ -220,15 +220,32 @@ void Embedding(const EmbeddingParams& p, ThreadPool& pool) {
   });
 }
 
-// Tokens whose slot is negative (padding) are skipped, as in kernels/ref.
+// Tokens whose slot is negative (padding) are skipped, as in kernels/ref. One head's
+// row at a time, as its place depends on the layout; bf16 rows are rounded as
+// F32ToBf16 rounds (the same bits as kernels/ref).
 void KvWrite(const KvWriteParams& p, ThreadPool& pool) {
-  const int64_t row = static_cast<int64_t>(p.n_kv_heads) * p.head_dim;
+  const int64_t hd = p.head_dim, row = static_cast<int64_t>(p.n_kv_heads) * hd;
+  const bool bf16 = p.cache_dtype == DType::kBF16;
+  AX_CHECK(bf16 || p.cache_dtype == DType::kF32);
+  const auto store = [&](void* cache, int64_t at, const float* src) {
+    if (!bf16) {
+      std::memcpy(static_cast<float*>(cache) + at, src, hd * sizeof(float));
+      return;
+    }
+    uint16_t* dst = static_cast<uint16_t*>(cache) + at;
+    int64_t d = 0;
+    for (; d + 8 <= hd; d += 8) simd::StoreBf16x8(dst + d, _mm256_loadu_ps(src + d));
+    for (; d < hd; ++d) dst[d] = F32ToBf16(src[d]);
+  };
   pool.ParallelFor(p.n_tokens, RowGrain(2 * row), [&](int64_t begin, int64_t end) {
     for (int64_t t = begin; t < end; ++t) {
       const int64_t slot = p.slot_mapping[t];
       if (slot < 0) continue;
-      std::memcpy(p.k_cache + slot * row, p.k + t * row, row * sizeof(float));
-      std::memcpy(p.v_cache + slot * row, p.v + t * row, row * sizeof(float));
+      for (int h = 0; h < p.n_kv_heads; ++h) {
+        const int64_t at = KvRowOffset(p.layout, slot, h, p.n_kv_heads, p.head_dim, p.block_size);
+        store(p.k_cache, at, p.k + t * row + h * hd);
+        store(p.v_cache, at, p.v + t * row + h * hd);
+      }
     }
   });
 }

@@ -21,14 +21,22 @@ void GemvAvx2(const MatmulParams& p, ThreadPool& pool) { GemvFor<false>(p, pool)
 // The wide build for m >= 3 where the processor has AVX-512VL (its larger tiles measured
 // 9-15% faster at m = 3..8 on the demo model's shapes; at m = 1, 2 the tiles are the
 // same and the AVX2 build was a few percent faster), unless AX_CPU_GEMV_WIDE=0 (A/B).
+bool UseGemvWide() {
+  static const bool wide = CpuHasAvx512Vl() && EnvSwitch("AX_CPU_GEMV_WIDE", true);
+  return wide;
+}
+
 void Gemv(const MatmulParams& p, ThreadPool& pool) {
   if (p.w_dtype == DType::kAffine) return AffineGemv(p, pool);
-  static const bool wide = CpuHasAvx512Vl() && EnvSwitch("AX_CPU_GEMV_WIDE", true);
-  if (wide && p.m >= 3) return GemvWide(p, pool);
+  if (UseGemvWide() && p.m >= 3) return GemvWide(p, pool);
   GemvAvx2(p, pool);
 }
 
 }  // namespace detail
+
+std::string KernelPaths() {
+  return std::string("avx2+fma+f16c") + (detail::UseGemvWide() ? ", gemv avx512vl at m >= 3" : "");
+}
 
 // REQUIRES: w_dtype is f32/f16/bf16 or kAffine; x, w, y non-null when m*n > 0; y does not alias
 // x or w. ldx >= k and ldy >= n when given.

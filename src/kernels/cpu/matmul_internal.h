@@ -19,6 +19,8 @@ inline constexpr int64_t kGemvMaxM = 16;
 // The GEMV for the processor: GemvWide (matmul_gemv_wide.cpp, AVX-512VL's 32 ymm
 // registers for larger tiles) where it runs, else GemvAvx2; the same bits either way.
 void Gemv(const MatmulParams& p, ThreadPool& pool);
+// Whether Gemv takes GemvWide for m >= 3 (once per process).
+bool UseGemvWide();
 void GemvAvx2(const MatmulParams& p, ThreadPool& pool);
 void GemvWide(const MatmulParams& p, ThreadPool& pool);  // REQUIRES: CpuHasAvx512Vl()
 void Gemm(const MatmulParams& p, ThreadPool& pool);

@@ -160,14 +160,34 @@ void Embedding(const EmbeddingParams& p) {
   }
 }
 
+namespace {
+
+// One cache element: f32 or bf16 (the cache's dtype).
+float LoadKv(const void* cache, DType dtype, int64_t i) {
+  return dtype == DType::kBF16 ? Bf16ToF32(static_cast<const uint16_t*>(cache)[i])
+                               : static_cast<const float*>(cache)[i];
+}
+void StoreKv(void* cache, DType dtype, int64_t i, float x) {
+  if (dtype == DType::kBF16) {
+    static_cast<uint16_t*>(cache)[i] = F32ToBf16(x);
+  } else {
+    static_cast<float*>(cache)[i] = x;
+  }
+}
+
+}  // namespace
+
 void KvWrite(const KvWriteParams& p) {
-  const int64_t row = static_cast<int64_t>(p.n_kv_heads) * p.head_dim;
+  const int64_t hd = p.head_dim;
   for (int64_t t = 0; t < p.n_tokens; ++t) {
     const int64_t slot = p.slot_mapping[t];
     if (slot < 0) continue;  // padding token: nothing to store
-    for (int64_t j = 0; j < row; ++j) {
-      p.k_cache[slot * row + j] = p.k[t * row + j];
-      p.v_cache[slot * row + j] = p.v[t * row + j];
+    for (int h = 0; h < p.n_kv_heads; ++h) {
+      const int64_t at = KvRowOffset(p.layout, slot, h, p.n_kv_heads, p.head_dim, p.block_size);
+      for (int64_t d = 0; d < hd; ++d) {
+        StoreKv(p.k_cache, p.cache_dtype, at + d, p.k[(t * p.n_kv_heads + h) * hd + d]);
+        StoreKv(p.v_cache, p.cache_dtype, at + d, p.v[(t * p.n_kv_heads + h) * hd + d]);
+      }
     }
   }
 }
@@ -175,7 +195,6 @@ void KvWrite(const KvWriteParams& p) {
 void Attention(const AttentionParams& p) {
   const int group = p.n_heads / p.n_kv_heads;
   const int64_t hd = p.head_dim;
-  const int64_t kv_row = static_cast<int64_t>(p.n_kv_heads) * hd;  // one cache slot
   std::vector<double> scores, acc(hd);
   for (int s = 0; s < p.n_seqs; ++s) {
     const int32_t* table = p.block_tables + static_cast<int64_t>(s) * p.max_blocks_per_seq;
@@ -185,16 +204,16 @@ void Attention(const AttentionParams& p) {
       for (int h = 0; h < p.n_heads; ++h) {
         const int kvh = h / group;
         const float* q = p.q + (static_cast<int64_t>(t) * p.n_heads + h) * hd;
-        auto slot_of = [&](int64_t pos) {
-          return static_cast<int64_t>(table[pos / p.block_size]) * p.block_size +
-                 pos % p.block_size;
+        auto row_of = [&](int64_t pos) {  // element offset of key pos's row of head kvh
+          const int64_t slot = static_cast<int64_t>(table[pos / p.block_size]) * p.block_size + pos % p.block_size;
+          return KvRowOffset(p.layout, slot, kvh, p.n_kv_heads, p.head_dim, p.block_size);
         };
         scores.assign(n_keys, 0.0);
         double max_s = -INFINITY;
         for (int64_t j = first; j < n_keys; ++j) {
-          const float* k = p.k_cache + slot_of(j) * kv_row + kvh * hd;
+          const int64_t k = row_of(j);
           double dot = 0.0;
-          for (int64_t d = 0; d < hd; ++d) dot += static_cast<double>(q[d]) * k[d];
+          for (int64_t d = 0; d < hd; ++d) dot += static_cast<double>(q[d]) * LoadKv(p.k_cache, p.cache_dtype, k + d);
           scores[j] = dot * p.scale;
           if (p.softcap > 0) scores[j] = p.softcap * std::tanh(scores[j] / p.softcap);
           max_s = std::max(max_s, scores[j]);
@@ -203,8 +222,8 @@ void Attention(const AttentionParams& p) {
         for (int64_t j = first; j < n_keys; ++j) sum += (scores[j] = std::exp(scores[j] - max_s));
         std::fill(acc.begin(), acc.end(), 0.0);
         for (int64_t j = first; j < n_keys; ++j) {
-          const float* v = p.v_cache + slot_of(j) * kv_row + kvh * hd;
-          for (int64_t d = 0; d < hd; ++d) acc[d] += scores[j] * v[d];
+          const int64_t v = row_of(j);
+          for (int64_t d = 0; d < hd; ++d) acc[d] += scores[j] * LoadKv(p.v_cache, p.cache_dtype, v + d);
         }
         float* out = p.out + (static_cast<int64_t>(t) * p.n_heads + h) * hd;
         for (int64_t d = 0; d < hd; ++d) out[d] = static_cast<float>(acc[d] / sum);
