@@ -126,6 +126,46 @@ TEST(GemvBuildsTest, WideEqualsAvx2) {
   }
 }
 
+// The AVX-512 GEMM sweep (12x16 tiles) gives the AVX2 6x16 microkernel's bits: m from
+// one partial panel to past the m block (kMc = 516, the k-block-major order), odd n
+// (partial B panels; n = 20 splits rows, not panels), k over several k blocks with a
+// tail, every weight dtype, accumulate on and off. Both also match ref (test_matmul).
+TEST(GemmBuildsTest, WideEqualsAvx2) {
+  if (!cpu::CpuHasAvx512Vl()) GTEST_SKIP() << "no AVX-512 on this processor";
+  for (DType dt : {DType::kF32, DType::kBF16, DType::kF16}) {
+    for (auto [m, n, k] : {std::tuple<int64_t, int64_t, int64_t>{5, 77, 389},
+                           {17, 77, 389},
+                           {30, 20, 1030},
+                           {65, 33, 257},
+                           {600, 49, 100}}) {
+      const testing::Weights w = testing::RandomWeights(dt, n * k, 81);
+      const std::vector<float> x = testing::RandomF32(m * k, 82 + m);
+      MatmulParams p;
+      p.x = x.data();
+      p.w = w.data();
+      p.w_dtype = dt;
+      p.m = m;
+      p.n = n;
+      p.k = k;
+      p.ldx = k;
+      p.ldy = n;
+      for (bool accumulate : {false, true}) {
+        p.accumulate = accumulate;
+        for (int threads : testing::kThreadCounts) {
+          std::vector<float> narrow(m * n, 0.5f), wide(m * n, 0.5f);
+          p.y = narrow.data();
+          cpu::detail::GemmAvx2(p, Pool(threads));
+          p.y = wide.data();
+          cpu::detail::GemmWide(p, Pool(threads));
+          EXPECT_EQ(0, std::memcmp(narrow.data(), wide.data(), narrow.size() * sizeof(float)))
+              << DTypeName(dt) << " m=" << m << " n=" << n << " k=" << k << " accumulate=" << accumulate
+              << " threads=" << threads;
+        }
+      }
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Kernels, MatmulKernelTest,
     ::testing::Values(Case{DType::kF32, MatmulKernel::kRowInvariant},

@@ -23,6 +23,8 @@
 #include <cstdlib>
 
 #include "base/check.h"
+#include "base/env.h"
+#include "kernels/cpu/cpu.h"
 #include "kernels/cpu/matmul_internal.h"
 #include "kernels/cpu/simd.h"
 
@@ -31,8 +33,8 @@ namespace {
 
 using simd::W;
 
-constexpr int kMr = 6;           // rows of x per microkernel
-constexpr int kNr = 16;          // columns of y (weight rows) per microkernel: 2 ymm
+constexpr int kMr = kGemmMr;     // rows of x per microkernel
+constexpr int kNr = kGemmNr;     // columns of y (weight rows) per microkernel: 2 ymm
 constexpr int64_t kKc = 256;     // k block: B panel = kKc*16*4 = 16 KiB (L1)
 constexpr int64_t kMc = 86 * 6;  // m block: A block = kMc*kKc*4 = 516 KiB (L2)
 
@@ -214,11 +216,11 @@ void Micro6x16(int64_t kc, const float* a, const float* b, float* y, int64_t ldy
 }
 
 // One (16-column panel n0, k block k0) step: pack the weights, start fetching the next
-// step's weights (next_n0 < 0: none), run the microkernel down the mb packed rows of A.
+// step's weights (next_n0 < 0: none), run the microkernel down the mb packed rows of A
+// (wide: gemm_wide.cpp's AVX-512 sweep, the same bits).
 template <W kW>
-void PanelStep(const MatmulParams& p, const float* ap, int64_t m0, int64_t mb, int64_t n0,
-               int64_t k0, int64_t kc, float* bp, int64_t next_n0, int64_t next_k0,
-               int64_t next_kc) {
+void PanelStep(const MatmulParams& p, bool wide, const float* ap, int64_t m0, int64_t mb, int64_t n0, int64_t k0,
+               int64_t kc, float* bp, int64_t next_n0, int64_t next_k0, int64_t next_kc) {
   const int cols = static_cast<int>(std::min<int64_t>(kNr, p.n - n0));
   PackB<kW>(p.w, p.k, n0, cols, k0, kc, bp);
   PrefetchList pl;
@@ -228,6 +230,7 @@ void PanelStep(const MatmulParams& p, const float* ap, int64_t m0, int64_t mb, i
   }
   const bool load_c = p.accumulate || k0 > 0;
   float* y = p.y + m0 * p.ldy + n0;
+  if (wide) return GemmPanelWide(kc, ap, bp, y, p.ldy, mb, cols, load_c, pl.line, pl.n);
   const int64_t calls = (mb + kMr - 1) / kMr;
   const int per_call = static_cast<int>((pl.n + calls - 1) / calls);
   for (int64_t i0 = 0, done = 0; i0 < mb; i0 += kMr) {
@@ -247,8 +250,7 @@ void PanelStep(const MatmulParams& p, const float* ap, int64_t m0, int64_t mb, i
 //  - k-block-major (BLIS), otherwise: A block [mb, kc] packed per k block, reused by
 //    every panel.
 template <W kW>
-void GemmRange(const MatmulParams& p, int64_t m_begin, int64_t m_end, int64_t pan_begin,
-               int64_t pan_end) {
+void GemmRange(const MatmulParams& p, bool wide, int64_t m_begin, int64_t m_end, int64_t pan_begin, int64_t pan_end) {
   Scratch& s = ThreadScratch();
   // Balanced k blocks (multiples of 8, at most kKc): k = 1030 gives 5 x 208, not 4 x 256 + 6.
   const int64_t nkb = (p.k + kKc - 1) / kKc;
@@ -268,8 +270,8 @@ void GemmRange(const MatmulParams& p, int64_t m_begin, int64_t m_end, int64_t pa
           next_n0 = pan + 1 < pan_end ? (pan + 1) * kNr : -1;
           next_k0 = 0;
         }
-        PanelStep<kW>(p, s.a + k0 * rows6, m_begin, mb, pan * kNr, k0, kc_at(k0), s.b, next_n0,
-                      next_k0, kc_at(next_k0));
+        PanelStep<kW>(p, wide, s.a + k0 * rows6, m_begin, mb, pan * kNr, k0, kc_at(k0), s.b, next_n0, next_k0,
+                      kc_at(next_k0));
       }
     }
     return;
@@ -280,40 +282,50 @@ void GemmRange(const MatmulParams& p, int64_t m_begin, int64_t m_end, int64_t pa
       PackA(p.x + m0 * p.ldx + k0, p.ldx, mb, kc_at(k0), s.a);
       for (int64_t pan = pan_begin; pan < pan_end; ++pan) {
         const int64_t next_n0 = pan + 1 < pan_end ? (pan + 1) * kNr : -1;
-        PanelStep<kW>(p, s.a, m0, mb, pan * kNr, k0, kc_at(k0), s.b, next_n0, k0, kc_at(k0));
+        PanelStep<kW>(p, wide, s.a, m0, mb, pan * kNr, k0, kc_at(k0), s.b, next_n0, k0, kc_at(k0));
       }
     }
   }
 }
 
 template <W kW>
-void GemmTyped(const MatmulParams& p, ThreadPool& pool) {
+void GemmTyped(const MatmulParams& p, bool wide, ThreadPool& pool) {
   const int64_t panels = (p.n + kNr - 1) / kNr;
   const int64_t row_panels = (p.m + kMr - 1) / kMr;
   const int64_t threads = pool.num_threads();
   if (panels >= 2 * threads || row_panels < 2 * threads) {
     // Usual case: split the weight rows, so each weight element is converted once.
-    pool.ParallelFor(panels, 1, [&](int64_t b, int64_t e) { GemmRange<kW>(p, 0, p.m, b, e); });
+    pool.ParallelFor(panels, 1, [&](int64_t b, int64_t e) { GemmRange<kW>(p, wide, 0, p.m, b, e); });
   } else {
     // Narrow n (a few panels), many rows: split the rows of x instead.
-    pool.ParallelFor(row_panels, 1, [&](int64_t b, int64_t e) {
-      GemmRange<kW>(p, b * kMr, std::min(p.m, e * kMr), 0, panels);
-    });
+    pool.ParallelFor(row_panels, 1,
+                     [&](int64_t b, int64_t e) { GemmRange<kW>(p, wide, b * kMr, std::min(p.m, e * kMr), 0, panels); });
   }
 }
 
-}  // namespace
-
-void Gemm(const MatmulParams& p, ThreadPool& pool) {
+void GemmWith(const MatmulParams& p, bool wide, ThreadPool& pool) {
   switch (p.w_dtype) {
     case DType::kAffine: return AffineGemm(p, pool);
-    case DType::kF32: return GemmTyped<W::kF32>(p, pool);
-    case DType::kF16: return GemmTyped<W::kF16>(p, pool);
-    case DType::kBF16: return GemmTyped<W::kBF16>(p, pool);
+    case DType::kF32: return GemmTyped<W::kF32>(p, wide, pool);
+    case DType::kF16: return GemmTyped<W::kF16>(p, wide, pool);
+    case DType::kBF16: return GemmTyped<W::kBF16>(p, wide, pool);
     case DType::kI32:
     case DType::kU32: break;
   }
   AX_CHECK_MSG(false, "Matmul: weights must be f32, f16, bf16 or affine-quantized");
 }
+
+}  // namespace
+
+// The AVX-512 sweep where the processor has it (measured faster: docs/cpu-kernels.md),
+// unless AX_CPU_GEMM_WIDE=0 (A/B); the same bits either way.
+bool UseGemmWide() {
+  static const bool wide = CpuHasAvx512Vl() && EnvSwitch("AX_CPU_GEMM_WIDE", true);
+  return wide;
+}
+
+void Gemm(const MatmulParams& p, ThreadPool& pool) { GemmWith(p, UseGemmWide(), pool); }
+void GemmAvx2(const MatmulParams& p, ThreadPool& pool) { GemmWith(p, false, pool); }
+void GemmWide(const MatmulParams& p, ThreadPool& pool) { GemmWith(p, true, pool); }
 
 }  // namespace ax::kernels::cpu::detail

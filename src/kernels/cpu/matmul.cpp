@@ -35,7 +35,8 @@ void Gemv(const MatmulParams& p, ThreadPool& pool) {
 }  // namespace detail
 
 std::string KernelPaths() {
-  return std::string("avx2+fma+f16c") + (detail::UseGemvWide() ? ", gemv avx512vl at m >= 3" : "");
+  return std::string("avx2+fma+f16c") + (detail::UseGemvWide() ? ", gemv avx512vl at m >= 3" : "") +
+         (detail::UseGemmWide() ? ", gemm avx512 12x16" : "");
 }
 
 // REQUIRES: w_dtype is f32/f16/bf16 or kAffine; x, w, y non-null when m*n > 0; y does not alias

@@ -23,7 +23,21 @@ void Gemv(const MatmulParams& p, ThreadPool& pool);
 bool UseGemvWide();
 void GemvAvx2(const MatmulParams& p, ThreadPool& pool);
 void GemvWide(const MatmulParams& p, ThreadPool& pool);  // REQUIRES: CpuHasAvx512Vl()
+// Gemm takes GemmWide where UseGemmWide() (AVX-512 present, AX_CPU_GEMM_WIDE not 0), else
+// GemmAvx2: the same bits either way.
 void Gemm(const MatmulParams& p, ThreadPool& pool);
+void GemmAvx2(const MatmulParams& p, ThreadPool& pool);
+void GemmWide(const MatmulParams& p, ThreadPool& pool);  // REQUIRES: CpuHasAvx512Vl()
+bool UseGemmWide();
+// gemm.cpp's packing: A panels of kGemmMr rows ([kc][6] f32), B panels of kGemmNr
+// weight rows ([kc][16] f32, 64-byte aligned).
+inline constexpr int kGemmMr = 6;
+inline constexpr int kGemmNr = 16;
+// The microkernel sweep of one packed B panel down mb packed rows of A into
+// y[0:mb, 0:cols] (+= when load_c), prefetching pf[0:npf] on the way, in AVX-512
+// (gemm_wide.cpp). REQUIRES: CpuHasAvx512Vl().
+void GemmPanelWide(int64_t kc, const float* ap, const float* bp, float* y, int64_t ldy, int64_t mb, int cols,
+                   bool load_c, const char* const* pf, int npf);
 // The same two regimes for w_dtype kAffine (matmul_affine.cpp).
 void AffineGemv(const MatmulParams& p, ThreadPool& pool);
 void AffineGemm(const MatmulParams& p, ThreadPool& pool);
