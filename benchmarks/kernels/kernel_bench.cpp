@@ -8,7 +8,10 @@
 //   (c) bf16 GEMM GFLOP/s at m = 128 and 512 vs the FMA peak; plus the whole prefill of
 //       512 tokens (28 layers of GEMMs + attention), as tokens/s.
 // Prints one JSON object to stdout and, with --out PATH, writes it there too.
-// Usage: ax-kernel-bench [--out PATH] [--threads N] [--quick]
+// Usage: ax-kernel-bench [--out PATH] [--threads N] [--quick] [--only attention|gemm]
+// --only runs the bandwidth ceiling and one section: decode attention over every KV
+// cache variant, or the GEMM shapes and the 512-token prefill sweep (run it with
+// AX_CPU_GEMM_WIDE=0 and without to compare the GEMM builds).
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -248,15 +251,24 @@ double AttentionPrefillSeconds(Ctx& c, int n_tokens) {
   return BestTime([&] { kernels::cpu::Attention(p, c.pool); }, 5);
 }
 
-// Decode attention: one query token at position ctx-1 over an f32 paged cache (block 16,
-// scrambled table), 8 layers' distinct caches in rotation so K/V come from DRAM.
-Json BenchAttentionDecode(Ctx& c, int ctx) {
+// Decode attention: one query token at position ctx-1 over a paged cache (block 16,
+// scrambled table) in the given layout and dtype, 8 layers' distinct caches in rotation
+// so K/V come from DRAM.
+Json BenchAttentionDecode(Ctx& c, int ctx, kernels::KvLayout layout, DType dtype) {
   const int heads = 16, kv_heads = 8, hd = 128, bs = 16, blocks = (ctx + bs - 1) / bs, layers = 8;
   const size_t cache = static_cast<size_t>(blocks) * bs * kv_heads * hd;
+  // f32 values, or bf16 ones two to a float (the caches are only read as their dtype).
+  const size_t floats = dtype == DType::kBF16 ? (cache + 1) / 2 : cache;
   std::vector<std::vector<float>> kc(layers), vc(layers);
   for (int l = 0; l < layers; ++l) {
-    kc[l] = RandomVec(cache, 20 + l);
-    vc[l] = RandomVec(cache, 40 + l);
+    kc[l] = RandomVec(floats, 20 + l);
+    vc[l] = RandomVec(floats, 40 + l);
+    if (dtype == DType::kBF16) {  // finite bf16 values: the top halves of the f32 ones
+      for (std::vector<float>* v : {&kc[l], &vc[l]}) {
+        uint16_t* h = reinterpret_cast<uint16_t*>(v->data());
+        for (size_t i = 0; i < cache; ++i) h[i] = h[i | 1];
+      }
+    }
   }
   const std::vector<float> q = RandomVec(heads * hd, 16);
   std::vector<float> out(q.size());
@@ -265,6 +277,8 @@ Json BenchAttentionDecode(Ctx& c, int ctx) {
   const int32_t pos = ctx - 1, begin = 0, len = 1;
   kernels::AttentionParams p =
       OneSeqAttention(q.data(), out.data(), &pos, &begin, &len, table.data(), blocks, heads, kv_heads, hd, bs);
+  p.layout = layout;
+  p.cache_dtype = dtype;
   const double t = BestTime(
                        [&] {
                          for (int l = 0; l < layers; ++l) {
@@ -275,9 +289,25 @@ Json BenchAttentionDecode(Ctx& c, int ctx) {
                        },
                        c.quick ? 2 : 5) /
                    layers;
-  const double gbs = 2.0 * ctx * kv_heads * hd * 4 / t / 1e9;
-  return Json{{"context", ctx}, {"ms_per_layer", t * 1e3}, {"kv_gb_per_s", gbs},
+  const double gbs = 2.0 * ctx * kv_heads * hd * DTypeSize(dtype) / t / 1e9;
+  return Json{{"context", ctx},
+              {"layout", layout == kernels::KvLayout::kHeadMajor ? "head-major" : "slot-major"},
+              {"dtype", DTypeName(dtype)},
+              {"ms_per_layer", t * 1e3},
+              {"kv_gb_per_s", gbs},
               {"fraction_of_bandwidth", gbs / c.bw}};
+}
+
+// Every cache variant at contexts 512, 2048 and 4096.
+Json BenchAttentionDecodeVariants(Ctx& c) {
+  Json all = Json::array();
+  for (int ctx : {512, 2048, 4096}) {
+    all.push_back(BenchAttentionDecode(c, ctx, kernels::KvLayout::kSlotMajor, DType::kF32));
+    all.push_back(BenchAttentionDecode(c, ctx, kernels::KvLayout::kHeadMajor, DType::kF32));
+    all.push_back(BenchAttentionDecode(c, ctx, kernels::KvLayout::kHeadMajor, DType::kBF16));
+    std::cerr << all.back().dump() << "\n";
+  }
+  return all;
 }
 
 // Prefill of one 512-token prompt: every layer's projections at m = 512, attention,
@@ -304,16 +334,34 @@ Json BenchPrefill(Ctx& c, int layers, int64_t m) {
               {"attention_s", t_attn}, {"tokens_per_s_matmul_plus_attention", m / (t_mm + t_attn)}};
 }
 
+// Prints the result (and writes it to out_path when given); the exit status.
+int Write(Json& out, const std::string& out_path) {
+  out["machine"]["load_average_end"] = LoadAverage();
+  const std::string text = out.dump(2);
+  std::cout << text << "\n";
+  if (!out_path.empty()) {
+    std::ofstream f(out_path);
+    f << text << "\n";
+    if (!f) {
+      std::fprintf(stderr, "cannot write %s\n", out_path.c_str());
+      return 1;
+    }
+  }
+  return 0;
+}
+
 int Main(int argc, char** argv) {
   std::string out_path;
   int threads = ThreadPool::HardwareThreads();
   bool quick = false;
+  std::string only;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--out") && i + 1 < argc) out_path = argv[++i];
     else if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) threads = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--quick")) quick = true;
+    else if (!std::strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
     else {
-      std::fprintf(stderr, "usage: ax-kernel-bench [--out PATH] [--threads N] [--quick]\n");
+      std::fprintf(stderr, "usage: ax-kernel-bench [--out PATH] [--threads N] [--quick] [--only attention|gemm]\n");
       return 2;
     }
   }
@@ -355,6 +403,11 @@ int Main(int argc, char** argv) {
   }
   out["ceilings"] = ceil;
   std::cerr << ceil.dump() << "\n";
+  if (only == "attention") {
+    Ctx c{pool, nullptr, 0, bw, peak, ghz, quick};
+    out["attention_decode"] = BenchAttentionDecodeVariants(c);
+    return Write(out, out_path);
+  }
 
   // Weight arena: one decode token's worth of distinct bf16 weights (1.19 GB).
   size_t arena_elems = static_cast<size_t>(kLogits.n * kLogits.k);
@@ -368,6 +421,16 @@ int Main(int argc, char** argv) {
     }
   });
   Ctx c{pool, arena.get(), arena_elems, bw, peak, ghz, quick};
+  if (only == "gemm") {
+    out["gemm_path"] = kernels::cpu::KernelPaths();
+    Json gemm = Json::array();
+    for (int64_t m : {128, 512}) {
+      for (const Shape& s : kLayerShapes) gemm.push_back(BenchGemm(c, s, m));
+    }
+    out["gemm_bf16"] = gemm;
+    out["prefill_512_bf16"] = BenchPrefill(c, quick ? 2 : kLayers, 512);
+    return Write(out, out_path);
+  }
 
   Json gemv = Json::array();
   for (const Shape& s : {kQkv, kO, kGateUp, kDown, kLogits}) gemv.push_back(BenchGemv(c, s, 1));
@@ -402,7 +465,7 @@ int Main(int argc, char** argv) {
   }
   out["gemm_bf16_one_core_cpu_time"] = one;
   out["prefill_512_bf16"] = BenchPrefill(c, quick ? 2 : kLayers, 512);
-  out["attention_decode_f32_kv"] = Json::array({BenchAttentionDecode(c, 512), BenchAttentionDecode(c, 4096)});
+  out["attention_decode"] = BenchAttentionDecodeVariants(c);
 
   // Model-level figures rebuilt from the per-shape bests above (each the best of several
   // runs): what one token would take on an otherwise idle machine. The sweeps above run
@@ -425,19 +488,7 @@ int Main(int argc, char** argv) {
         {"prefill_512_attention_s", attn_s},
         {"prefill_512_tokens_per_s_matmul_plus_attention", 512.0 / (pre_s + attn_s)}};
   }
-  out["machine"]["load_average_end"] = LoadAverage();
-
-  const std::string text = out.dump(2);
-  std::cout << text << "\n";
-  if (!out_path.empty()) {
-    std::ofstream f(out_path);
-    f << text << "\n";
-    if (!f) {
-      std::fprintf(stderr, "cannot write %s\n", out_path.c_str());
-      return 1;
-    }
-  }
-  return 0;
+  return Write(out, out_path);
 }
 
 }  // namespace
