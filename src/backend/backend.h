@@ -58,9 +58,10 @@ struct BatchMeta {
 // One layer's paged KV cache: k, v in the backend's KV dtype and in the shape its
 // KvCacheShape gives (slot-major [num_blocks, block_size, n_kv_heads, head_dim] on
 // CUDA, head-major [num_blocks, n_kv_heads, block_size, head_dim] on the CPU: see
-// docs/kv-layout.md). A K=V layer stores one tensor: v is a view of k. A layer that reads another layer's
-// cache holds that layer's views (model/memory.h). `group`: the KV group whose slots
-// and block tables address it (BatchMeta's slot_mapping and block_tables row).
+// docs/kv-layout.md). A K=V layer stores one tensor: v is a view of k. A layer that
+// reads another layer's cache holds that layer's views (model/memory.h). `group`: the
+// KV group whose slots and block tables address it (BatchMeta's slot_mapping and
+// block_tables row).
 struct KvLayerView {
   TensorView k, v;
   int block_size = 0;
