@@ -16,11 +16,20 @@ int RunDoctor(int argc, char** argv) {
   const Args& a = *parsed;
   const SystemReport sys = InspectSystem();
   nlohmann::json j = {
-      {"cpu", {{"model", sys.cpu_model}, {"avx2", sys.avx2}, {"fma", sys.fma}, {"f16c", sys.f16c},
-               {"avx512f", sys.avx512f}, {"avx512_bf16", sys.avx512_bf16}, {"threads", sys.threads},
-               {"backend", sys.cpu_backend}}},
-      {"cuda", {{"backend_built", sys.cuda_backend_built}, {"driver_present", sys.cuda_driver_present},
-                {"devices", sys.cuda_devices}, {"detail", sys.cuda_detail}}},
+      {"cpu",
+       {{"model", sys.cpu_model},
+        {"avx2", sys.avx2},
+        {"fma", sys.fma},
+        {"f16c", sys.f16c},
+        {"avx512f", sys.avx512f},
+        {"avx512_bf16", sys.avx512_bf16},
+        {"threads", sys.threads},
+        {"backend", sys.cpu_backend}}},
+      {"cuda",
+       {{"backend_built", sys.cuda_backend_built},
+        {"driver_present", sys.cuda_driver_present},
+        {"devices", sys.cuda_devices},
+        {"detail", sys.cuda_detail}}},
   };
   bool ok = true;
   std::vector<std::string> problems;
