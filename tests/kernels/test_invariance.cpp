@@ -94,6 +94,20 @@ TEST_P(MatmulKernelTest, MatchesRefAtAnyM) {
   }
 }
 
+// x [m, k] times w [n, k]^T into dense rows (y set by the caller).
+MatmulParams Dense(const std::vector<float>& x, const testing::Weights& w, DType dt, int64_t m, int64_t n, int64_t k) {
+  MatmulParams p;
+  p.x = x.data();
+  p.w = w.data();
+  p.w_dtype = dt;
+  p.m = m;
+  p.n = n;
+  p.k = k;
+  p.ldx = k;
+  p.ldy = n;
+  return p;
+}
+
 // The wide GEMV build (AVX-512VL registers, up to 8 rows of x per sweep) gives the AVX2
 // build's bits for every m the GEMV takes, every weight dtype and odd k (the tail).
 TEST(GemvBuildsTest, WideEqualsAvx2) {
@@ -103,15 +117,7 @@ TEST(GemvBuildsTest, WideEqualsAvx2) {
     const testing::Weights w = testing::RandomWeights(dt, n * k, 91);
     for (int64_t m = 1; m <= cpu::detail::kGemvMaxM; ++m) {
       const std::vector<float> x = testing::RandomF32(m * k, 92 + m);
-      MatmulParams p;
-      p.x = x.data();
-      p.w = w.data();
-      p.w_dtype = dt;
-      p.m = m;
-      p.n = n;
-      p.k = k;
-      p.ldx = k;
-      p.ldy = n;
+      MatmulParams p = Dense(x, w, dt, m, n, k);
       for (bool accumulate : {false, true}) {
         p.accumulate = accumulate;
         std::vector<float> narrow(m * n, 0.5f), wide(m * n, 0.5f);
@@ -140,15 +146,7 @@ TEST(GemmBuildsTest, WideEqualsAvx2) {
                            {600, 49, 100}}) {
       const testing::Weights w = testing::RandomWeights(dt, n * k, 81);
       const std::vector<float> x = testing::RandomF32(m * k, 82 + m);
-      MatmulParams p;
-      p.x = x.data();
-      p.w = w.data();
-      p.w_dtype = dt;
-      p.m = m;
-      p.n = n;
-      p.k = k;
-      p.ldx = k;
-      p.ldy = n;
+      MatmulParams p = Dense(x, w, dt, m, n, k);
       for (bool accumulate : {false, true}) {
         p.accumulate = accumulate;
         for (int threads : testing::kThreadCounts) {

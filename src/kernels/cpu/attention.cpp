@@ -372,9 +372,7 @@ void PackKv(const PagedKv<T>& src, int64_t key0, int64_t n_keys, int hd, float* 
     if constexpr (sizeof(T) == sizeof(float)) {
       std::memcpy(to, from, hd * sizeof(float));
     } else {
-      int d = 0;
-      for (; d + 8 <= hd; d += 8) _mm256_storeu_ps(to + d, simd::LoadBf16x8(from + d));
-      for (; d < hd; ++d) to[d] = Bf16ToF32(from[d]);
+      simd::WidenBf16Row(from, to, hd);
     }
   };
   for (int64_t key = key0; key < n_keys; ++key) {

@@ -85,8 +85,7 @@ void ConvertRow(DType dt, const void* src, float* dst, int64_t n) {
       std::memcpy(dst, src, n * sizeof(float));
       return;
     case DType::kBF16:
-      for (; j + 8 <= n; j += 8) _mm256_storeu_ps(dst + j, simd::LoadBf16x8(h + j));
-      for (; j < n; ++j) dst[j] = Bf16ToF32(h[j]);
+      simd::WidenBf16Row(h, dst, n);
       return;
     case DType::kF16:
       for (; j + 8 <= n; j += 8) _mm256_storeu_ps(dst + j, simd::LoadF16x8(h + j));
@@ -232,10 +231,7 @@ void KvWrite(const KvWriteParams& p, ThreadPool& pool) {
       std::memcpy(static_cast<float*>(cache) + at, src, hd * sizeof(float));
       return;
     }
-    uint16_t* dst = static_cast<uint16_t*>(cache) + at;
-    int64_t d = 0;
-    for (; d + 8 <= hd; d += 8) simd::StoreBf16x8(dst + d, _mm256_loadu_ps(src + d));
-    for (; d < hd; ++d) dst[d] = F32ToBf16(src[d]);
+    simd::NarrowBf16Row(src, static_cast<uint16_t*>(cache) + at, hd);
   };
   pool.ParallelFor(p.n_tokens, RowGrain(2 * row), [&](int64_t begin, int64_t end) {
     for (int64_t t = begin; t < end; ++t) {

@@ -8,6 +8,8 @@
 
 #include <cstdint>
 
+#include "tensor/dtype.h"
+
 namespace ax::kernels::cpu::simd {
 
 // 8 bf16 (16 bytes) -> 8 f32: bf16 is the top half of an f32, so zero-extend and shift.
@@ -28,6 +30,20 @@ static inline void StoreBf16x8(uint16_t* p, __m256 x) {
   // Pack the 8 low halves: packus works within 128-bit lanes, so fix the order after.
   const __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(r, r), 0x08);
   _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm256_castsi256_si128(packed));
+}
+
+// dst[0:n] = f32(src[0:n]) for a bf16 row (exact).
+static inline void WidenBf16Row(const uint16_t* src, float* dst, int64_t n) {
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8) _mm256_storeu_ps(dst + j, LoadBf16x8(src + j));
+  for (; j < n; ++j) dst[j] = Bf16ToF32(src[j]);
+}
+
+// dst[0:n] = bf16(src[0:n]), rounded as F32ToBf16 rounds.
+static inline void NarrowBf16Row(const float* src, uint16_t* dst, int64_t n) {
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8) StoreBf16x8(dst + j, _mm256_loadu_ps(src + j));
+  for (; j < n; ++j) dst[j] = F32ToBf16(src[j]);
 }
 
 // 8 f16 -> 8 f32 with F16C.
