@@ -87,6 +87,7 @@ struct MoeShape {
   bool normalize = true;    // the top-k weights divided by their sum
   float scale = 1.0f;       // on every routed weight
   GateAct act = GateAct::kSilu;
+  DType weights = DType::kBF16;  // the experts' dtype as uploaded (kAffine when quantized)
 };
 
 class Backend {
@@ -209,10 +210,11 @@ class Backend {
                          TensorView ids, TensorView weights) = 0;
   // out [n, hidden] = the routed experts of x [n, hidden]: gate_up [E * 2 * inter,
   // hidden] (per expert gate rows then up rows), down [E * hidden, inter]; rows as in
-  // Matmul (each row's result independent of the others).
+  // Matmul (each row's result independent of the others). scratch: [n * top_k, inter]
+  // in the activation dtype, which a backend may use for the experts' activations.
   virtual void MoeExperts(const TensorView& x, const TensorView& ids, const TensorView& weights,
-                          const TensorView& gate_up, const TensorView& down, const MoeShape& shape, TensorView out,
-                          int64_t throughput_rows) = 0;
+                          const TensorView& gate_up, const TensorView& down, const MoeShape& shape,
+                          TensorView scratch, TensorView out, int64_t throughput_rows) = 0;
   // Whether this backend runs MoE blocks; Model::Load asks for models that have them.
   virtual Status CheckMoe(const MoeShape& shape) const;
   // out[i, :] = x[logit_rows[first + i], :] for i < out.shape[0] (the staged batch's

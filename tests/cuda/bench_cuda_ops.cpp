@@ -1,10 +1,11 @@
 // bench_cuda_ops: per-op device time of the CUDA backend at Qwen3-8B shapes, batch-1
-// decode (m = 1) and a 512-token prefill, through the Backend interface only.
+// decode (m = 1), batched decode steps (32 and 128 sequences, one token each) and a
+// 512-token prefill, through the Backend interface only.
 // Each op runs back to back `reps` times on the backend's stream and the stream is
 // drained once (ReadToHost of one element), so a figure includes the launch gap between
 // kernels as a decode step sees it. Weights rotate over enough copies to exceed the
 // 50 MB L2, so GEMV figures are DRAM figures. Prints a table; --json adds one object.
-//   usage: bench_cuda_ops [--reps N] [--json FILE]
+//   usage: bench_cuda_ops [--reps N] [--json FILE] [--no-matmuls]
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -50,7 +51,7 @@ StagedBatch OneSeq(int n, int last, int block_size, int blocks) {
   return m;
 }
 
-int Run(int reps, const char* json_path) {
+int Run(int reps, const char* json_path, bool skip_matmuls) {
   auto created = CreateBackend("cuda", BackendOptions{});
   if (!created.ok()) {
     std::fprintf(stderr, "%s\n", created.status().ToString().c_str());
@@ -72,6 +73,7 @@ int Run(int reps, const char* json_path) {
                     {"gate_up 24576x4096", 24576, 4096, false},        {"down 4096x12288", 4096, 12288, false},
                     {"lm_head 151936x4096 (f32 out)", vocab, 4096, true}};
   for (const Mm& mm : mms) {
+    if (skip_matmuls) break;
     const double wbytes = static_cast<double>(mm.n) * mm.k * 2;
     const int copies = static_cast<int>(std::max(1.0, std::ceil(160e6 / wbytes)));
     std::vector<TensorView> ws;
@@ -86,7 +88,7 @@ int Run(int reps, const char* json_path) {
   }
 
   // q, k and v of one input in one launch (MatmulGroup) vs the three Matmul calls.
-  {
+  if (!skip_matmuls) {
     const int copies = 4;  // 4 x 50 MB of weights rotate past the L2
     std::vector<std::vector<TensorView>> ws(copies);
     for (auto& w : ws) {
@@ -109,7 +111,7 @@ int Run(int reps, const char* json_path) {
   }
 
   // gate/up GEMV with SiLU in its epilogue (MatmulGatedAct) vs Matmul then GatedAct.
-  {
+  if (!skip_matmuls) {
     const int copies = 2;  // 2 x 201 MB
     std::vector<TensorView> ws;
     for (int c = 0; c < copies; ++c) {
@@ -161,6 +163,47 @@ int Run(int reps, const char* json_path) {
     rows.push_back({"attention decode pos " + std::to_string(pos),
                     TimeOp(be, sync, reps, [&](int) { be.Attention(q1, cache, AttentionShape{nq, nkv, hd, 0, 0.088f}, out); })});
   }
+  // ---- a batched decode step's per-row ops: c sequences, one generated token each ----
+  // (the serving sweep's c32/c128 steps; each sequence has its own blocks).
+  for (int c : {32, 128}) {
+    TensorView xc = Upload(be, c * hidden, DType::kBF16, Shape{c, hidden}, 1.0f);
+    TensorView rc = Upload(be, c * hidden, DType::kBF16, Shape{c, hidden}, 1.0f);
+    TensorView qc = Upload(be, c * nq * hd, DType::kBF16, Shape{c, nq * hd}, 1.0f);
+    TensorView kc = Upload(be, c * nkv * hd, DType::kBF16, Shape{c, nkv * hd}, 1.0f);
+    TensorView guc = Upload(be, c * 2 * inter, DType::kBF16, Shape{c, 2 * inter}, 1.0f);
+    TensorView actc = Upload(be, c * inter, DType::kBF16, Shape{c, inter}, 1.0f);
+    TensorView outc = Upload(be, c * nq * hd, DType::kBF16, Shape{c, nq * hd});
+    for (int pos : {191, 639}) {
+      const int per_seq = (pos + bs) / bs, blocks = c * per_seq;
+      KvLayerView cc;
+      cc.block_size = bs;
+      cc.k = Upload(be, int64_t{blocks} * bs * nkv * hd, DType::kBF16, Shape{blocks, bs, nkv, hd}, 1.0f);
+      cc.v = Upload(be, int64_t{blocks} * bs * nkv * hd, DType::kBF16, Shape{blocks, bs, nkv, hd}, 1.0f);
+      StagedBatch d;
+      for (int s = 0; s < c; ++s) {
+        d.tokens.push_back(s);
+        d.positions.push_back(pos);
+        d.slots.push_back((s * per_seq + pos / bs) * bs + pos % bs);
+        if (s > 0) d.q_begin.push_back(s);
+        d.q_len.push_back(1);
+        d.logit_rows.push_back(s);
+        for (int b = 0; b < per_seq; ++b) d.tables.push_back(s * per_seq + b);
+      }
+      if (!be.BeginForward(d.meta()).ok()) return 1;
+      const std::string tag = " c=" + std::to_string(c) + " pos " + std::to_string(pos);
+      const double kv_bytes = 2.0 * c * (pos + 1) * nkv * hd * 2;
+      rows.push_back({"attention decode" + tag,
+                      TimeOp(be, sync, reps, [&](int) { be.Attention(qc, cc, AttentionShape{nq, nkv, hd, 0, 0.088f}, outc); }),
+                      kv_bytes, 0});
+      if (pos != 191) continue;
+      rows.push_back({"attention input fused" + tag, TimeOp(be, sync, reps, [&](int) {
+                        be.AttentionInput(qc, kc, kc, head_w, head_w, inv, cc, AttentionShape{nq, nkv, hd, 0, 1.0f, 0.0f, 1e-6f});
+                      })});
+      rows.push_back({"rmsnorm d=4096" + tag, TimeOp(be, sync, reps, [&](int) { be.RmsNorm(xc, norm_w, 1e-6f, xc); })});
+      rows.push_back({"residual add d=4096" + tag, TimeOp(be, sync, reps, [&](int) { be.Add(xc, rc); })});
+      rows.push_back({"silu_mul f=12288" + tag, TimeOp(be, sync, reps, [&](int) { be.GatedAct(guc, actc, GateAct::kSilu); })});
+    }
+  }
   // ---- prefill attention ----
   for (int n : {128, 512}) {
     StagedBatch p = OneSeq(n, n - 1, bs, kv_blocks);
@@ -199,9 +242,12 @@ int Run(int reps, const char* json_path) {
 int main(int argc, char** argv) {
   int reps = 200;
   const char* json = nullptr;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  bool skip_matmuls = false;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--no-matmuls") == 0) skip_matmuls = true;
+    if (i + 1 >= argc) break;
     if (std::strcmp(argv[i], "--reps") == 0) reps = std::atoi(argv[i + 1]);
     if (std::strcmp(argv[i], "--json") == 0) json = argv[i + 1];
   }
-  return ax::Run(reps, json);
+  return ax::Run(reps, json, skip_matmuls);
 }

@@ -150,10 +150,11 @@ TEST_P(CudaFixture, F32ModeMatchesTransformersToF32Tolerance) {
 INSTANTIATE_TEST_SUITE_P(Tiny, CudaFixture,
                          ::testing::Values("tiny-llama", "tiny-llama-f16", "tiny-qwen3", "tiny-qwen3-bf16"));
 // Gemma 3 / 4 variants (scripts/fixtures/make_gemma_models.py): sliding windows, softcaps,
-// head_dim 32/64, per-layer inputs, K=V, shared KV, double-wide MLPs.
+// head_dim 32/64, per-layer inputs, K=V, shared KV, double-wide MLPs, the MoE block.
 INSTANTIATE_TEST_SUITE_P(Gemma, CudaFixture,
                          ::testing::Values("tiny-gemma3", "tiny-gemma3-linear", "tiny-gemma4", "tiny-gemma4-ple",
-                                           "tiny-gemma4-kv", "tiny-gemma4-shared", "tiny-gemma4-wide"));
+                                           "tiny-gemma4-kv", "tiny-gemma4-shared", "tiny-gemma4-wide",
+                                           "tiny-gemma4-moe"));
 // MLX affine-quantized fixtures (scripts/fixtures/make_quant_models.py).
 INSTANTIATE_TEST_SUITE_P(Quantized, CudaFixture,
                          ::testing::Values("tiny-qwen3-q4", "tiny-qwen3-bf16-q8", "tiny-llama-q3-mixed"));

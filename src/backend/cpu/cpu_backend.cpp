@@ -322,7 +322,8 @@ class CpuBackend final : public Backend {
   }
 
   void MoeExperts(const TensorView& x, const TensorView& ids, const TensorView& weights, const TensorView& gate_up,
-                  const TensorView& down, const MoeShape& shape, TensorView out, int64_t throughput_rows) override {
+                  const TensorView& down, const MoeShape& shape, TensorView /*scratch*/, TensorView out,
+                  int64_t throughput_rows) override {
     kernels::MoeParams p;
     p.x = x.as<float>();
     p.hidden = x.shape[1];

@@ -70,7 +70,8 @@ class CudaBackend final : public Backend {
   void RouteTopK(const TensorView& logits, const TensorView& per_expert_scale, const MoeShape& shape,
                  TensorView ids, TensorView weights) override;
   void MoeExperts(const TensorView& x, const TensorView& ids, const TensorView& weights, const TensorView& gate_up,
-                  const TensorView& down, const MoeShape& shape, TensorView out, int64_t throughput_rows) override;
+                  const TensorView& down, const MoeShape& shape, TensorView scratch, TensorView out,
+                  int64_t throughput_rows) override;
   Status CheckMoe(const MoeShape& shape) const override;
   void GatherLogitRows(const TensorView& x, TensorView out, int64_t first) override;
 
@@ -109,8 +110,9 @@ class CudaBackend final : public Backend {
 
   // What a recording depends on besides the staged values: the metadata layout and
   // every launch's grid. Block tables are staged with a power-of-two stride for it.
-  // n_tokens, n_seqs, n_logit_rows, block-table stride, KV groups, argmax_only, top_k, row_mass, penalties.
-  using GraphKey = std::tuple<int64_t, int, int64_t, int, int, bool, int, bool, bool>;
+  // n_tokens, n_seqs, n_logit_rows, block-table stride, KV groups, argmax_only, top_k, row_mass, penalties,
+  // decode attention splits.
+  using GraphKey = std::tuple<int64_t, int, int64_t, int, int, bool, int, bool, bool, int>;
 
   struct DeviceMeta {
     const int32_t* tokens = nullptr;
@@ -153,6 +155,7 @@ class CudaBackend final : public Backend {
   void AttentionAs(const TensorView& q, const KvLayerView& cache, const AttentionShape& s, TensorView out);
   void Gated(const TensorView& gate, const TensorView* up, int64_t up_stride, TensorView out, GateAct act);
   static bool GraphsEnabled();
+  static int DecodeSplitKeys();
 
   const bool f32_;
   // Generated bf16 rows on the tensor-core row GEMM instead of the GEMV, for every
@@ -185,6 +188,7 @@ class CudaBackend final : public Backend {
   int* split_counters_ = nullptr;
   size_t max_smem_ = 0;
   DeviceMeta meta_;
+  int decode_splits_ = 1;  // the staged batch's decode attention grid splits (BeginForward)
   std::vector<int32_t> tiles_;  // BeginForward's query tiles (kept: no allocation per step)
   Status error_;
 

@@ -440,19 +440,65 @@ Status CudaBackend::CheckAttention(const AttentionShape& s) const {
   return Status::Ok();
 }
 
-// No MoE kernels yet: models with MoE blocks are refused at load (CheckMoe), so these
-// are never reached from a model; a direct call records the error.
-Status CudaBackend::CheckMoe(const MoeShape&) const {
-  return Unimplemented("cuda: mixture-of-experts blocks are not supported yet; use --backend cpu");
+// MoE blocks of bf16 experts (kernels/cuda/moe.cu): the router's ids and weights are
+// the CPU backend's, and each row reads its own experts (batch-invariant; prompt rows
+// too). Affine-quantized experts are refused at load.
+Status CudaBackend::CheckMoe(const MoeShape& s) const {
+  AX_RETURN_IF_ERROR(Backend::CheckMoe(s));
+  if (!kc::RouteSupports(s.num_experts, s.top_k))
+    return Unimplemented("cuda MoE router: top " + std::to_string(s.top_k) + " of " + std::to_string(s.num_experts) +
+                         " experts is beyond the kernel (at most 32 of 512)");
+  if (s.weights == DType::kAffine)
+    return Unimplemented("cuda MoE: quantized (affine) experts are not supported yet; use bf16 weights or "
+                         "--backend cpu");
+  if (s.inter % 8 != 0)
+    return Unimplemented("cuda MoE: expert intermediate size " + std::to_string(s.inter) +
+                         " is not a multiple of 8");
+  return Status::Ok();
 }
 
-void CudaBackend::RouteTopK(const TensorView&, const TensorView&, const MoeShape& s, TensorView, TensorView) {
-  Note(CheckMoe(s));
+void CudaBackend::RouteTopK(const TensorView& logits, const TensorView& per_expert_scale, const MoeShape& s,
+                            TensorView ids, TensorView weights) {
+  kernels::RouteParams p;
+  p.logits = F32(logits);
+  p.n = logits.shape[0];
+  p.num_experts = s.num_experts;
+  p.k = s.top_k;
+  p.softmax = s.softmax;
+  p.normalize = s.normalize;
+  p.per_expert_scale = per_expert_scale.data != nullptr ? F32(per_expert_scale) : nullptr;
+  p.scale = s.scale;
+  AX_CHECK(ids.dtype == DType::kI32 && weights.dtype == DType::kF32);
+  p.ids = static_cast<int32_t*>(ids.data);
+  p.weights = static_cast<float*>(weights.data);
+  Note(kc::LaunchRoute(p, stream_));
 }
 
-void CudaBackend::MoeExperts(const TensorView&, const TensorView&, const TensorView&, const TensorView&,
-                             const TensorView&, const MoeShape& s, TensorView, int64_t) {
-  Note(CheckMoe(s));
+void CudaBackend::MoeExperts(const TensorView& x, const TensorView& ids, const TensorView& weights,
+                             const TensorView& gate_up, const TensorView& down, const MoeShape& s, TensorView scratch,
+                             TensorView out, int64_t) {
+  if (gate_up.dtype != DType::kBF16 || down.dtype != DType::kBF16 || !kc::MoeExpertsSupports(x.shape[1], s.inter)) {
+    Note(Unimplemented("cuda MoeExperts: bf16 experts with hidden and intermediate sizes multiples of 8 only"));
+    return;
+  }
+  AX_CHECK(scratch.numel() >= x.shape[0] * s.top_k * s.inter);
+  ByAct(x.dtype, [&](auto t) {
+    using T = decltype(t);
+    kc::MoeExpertsParamsT<T> p;
+    p.x = Dev<const T>(x);
+    p.ids = static_cast<const int32_t*>(ids.data);
+    p.weights = F32(weights);
+    p.gate_up = Bf16(gate_up);
+    p.down = Bf16(down);
+    p.act = Dev<T>(scratch);
+    p.out = Dev<T>(out);
+    p.n = x.shape[0];
+    p.hidden = x.shape[1];
+    p.inter = s.inter;
+    p.k = s.top_k;
+    p.act_kind = s.act;
+    Note(kc::LaunchMoeExperts(p, stream_));
+  });
 }
 
 void CudaBackend::Attention(const TensorView& q, const KvLayerView& cache, const AttentionShape& s, TensorView out) {
@@ -550,8 +596,9 @@ void CudaBackend::AttentionRows(kc::AttentionParamsT<T> p, int64_t rows, int n_t
 }
 
 // Rows [p.row_begin, p.row_begin + p.n_rows) through the decode kernel, in launches
-// that fit the partials workspace and the split counters. A recording launches every
-// split a context could need (kDecodeMaxSplits); idle blocks exit at once.
+// that fit the partials workspace and the split counters, with the staged batch's
+// split count (BeginForward: a recordable batch's is a power-of-two bucket, part of the
+// graph key); idle split blocks exit at once.
 template <typename T>
 void CudaBackend::DecodeAttention(kc::AttentionParamsT<T> p) {
   const int64_t per_launch =
@@ -559,8 +606,9 @@ void CudaBackend::DecodeAttention(kc::AttentionParamsT<T> p) {
                             kc::DecodeAttentionPartialFloats(p.n_heads, p.head_dim),
                         static_cast<int64_t>(kSplitCounters) / p.n_kv_heads);
   AX_CHECK(per_launch > 0);
-  const int splits = recording_ ? kc::kDecodeMaxSplits : kc::DecodeAttentionSplits(meta_.max_position + 1);
+  const int splits = decode_splits_;
   p.split_counters = split_counters_;
+  p.split_keys = DecodeSplitKeys();
   const int64_t end = p.row_begin + p.n_rows;
   for (int64_t r0 = p.row_begin; r0 < end; r0 += per_launch) {
     p.row_begin = r0;

@@ -78,12 +78,13 @@ __device__ __forceinline__ void LoadRow(const uint16_t* p, float (&out)[E]) {
   }
 }
 
-// Keys per split of a row with n_keys keys (a multiple of kDecodeSplitKeys, at most
-// kDecodeMaxSplits splits): the kernel and the host's grid sizing share it.
-__host__ __device__ __forceinline__ int SplitKeys(int n_keys) {
+// Keys per split of a row with n_keys keys (a multiple of kDecodeSplitKeys, at least
+// min_keys, at most kDecodeMaxSplits splits): the kernel and the host's grid sizing
+// share it.
+__host__ __device__ __forceinline__ int SplitKeys(int n_keys, int min_keys) {
   const int even = (n_keys + kDecodeMaxSplits - 1) / kDecodeMaxSplits;
   const int per = (even + kDecodeSplitKeys - 1) / kDecodeSplitKeys * kDecodeSplitKeys;
-  return per > kDecodeSplitKeys ? per : kDecodeSplitKeys;
+  return per > min_keys ? per : min_keys;
 }
 
 // G: the group rounded up to a power of two (registers and unrolled work follow G,
@@ -110,7 +111,7 @@ __global__ void __launch_bounds__(32 * W, W == 16 ? 2 : 1) DecodeAttentionKernel
   // Keys [lo, n_keys): a sliding window starts them at lo. The splits divide that range
   // alone, so a row's result depends on its own position and window only.
   const int lo = p.window > 0 ? max(0, n_keys - p.window) : 0;
-  const int per = SplitKeys(n_keys - lo);
+  const int per = SplitKeys(n_keys - lo, p.split_keys);
   const int n_active = (n_keys - lo + per - 1) / per;
   if (split >= n_active) return;
   const int k0 = lo + split * per, k1 = min(n_keys, k0 + per);
@@ -326,7 +327,8 @@ cudaError_t ByElems(int e, int g, dim3 grid, const AttentionParamsT<T>& p, cudaS
 template <typename T>
 Status LaunchDecode(const AttentionParamsT<T>& p, int grid_splits, cudaStream_t stream) {
   if (p.n_rows == 0) return Status::Ok();
-  if (!DecodeAttentionSupports(p.n_heads, p.n_kv_heads, p.head_dim) || grid_splits < 1 ||
+  if (!DecodeAttentionSupports(p.n_heads, p.n_kv_heads, p.head_dim) || grid_splits < 1 || p.split_keys < 1 ||
+      p.split_keys % kDecodeSplitKeys != 0 ||
       grid_splits > kDecodeMaxSplits || p.partial == nullptr || p.split_counters == nullptr)
     return InvalidArgument("LaunchDecodeAttention: unsupported shape or missing workspace");
   const dim3 grid(static_cast<unsigned>(p.n_rows * p.n_kv_heads), static_cast<unsigned>(grid_splits));
@@ -354,8 +356,8 @@ Status LaunchDecodeAttention(const AttentionParamsF32& p, int grid_splits, cudaS
   return LaunchDecode(p, grid_splits, stream);
 }
 
-int DecodeAttentionSplits(int max_keys) {
-  const int per = SplitKeys(max_keys);
+int DecodeAttentionSplits(int max_keys, int split_keys) {
+  const int per = SplitKeys(max_keys, split_keys);
   return std::max(1, (max_keys + per - 1) / per);
 }
 

@@ -7,6 +7,7 @@
 // (32-byte loads per 8 weights; the products are then exact f32).
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/gemv_row.cuh"
 #include "kernels/cuda/kernels.h"
 
 namespace ax::kernels::cuda {
@@ -14,26 +15,7 @@ namespace {
 
 using detail::Bf16ToF32;
 using detail::F32ToBf16;
-using detail::HiHalf;
-using detail::LoHalf;
-
-// acc + the 8 weights in w · x's 8-element vector number v, in the order of Dot8.
-__device__ __forceinline__ float XDot8(uint4 w, const uint16_t* x, int64_t v, float acc) {
-  return detail::Dot8(w, __ldg(reinterpret_cast<const uint4*>(x) + v), acc);
-}
-__device__ __forceinline__ float XDot8(uint4 w, const float* x, int64_t v, float acc) {
-  const float4* x4 = reinterpret_cast<const float4*>(x) + 2 * v;
-  const float4 a = __ldg(x4), b = __ldg(x4 + 1);
-  acc = fmaf(LoHalf(w.x), a.x, acc);
-  acc = fmaf(HiHalf(w.x), a.y, acc);
-  acc = fmaf(LoHalf(w.y), a.z, acc);
-  acc = fmaf(HiHalf(w.y), a.w, acc);
-  acc = fmaf(LoHalf(w.z), b.x, acc);
-  acc = fmaf(HiHalf(w.z), b.y, acc);
-  acc = fmaf(LoHalf(w.w), b.z, acc);
-  acc = fmaf(HiHalf(w.w), b.w, acc);
-  return acc;
-}
+using detail::WarpRowDot;
 
 template <bool kOutF32>
 __device__ __forceinline__ void Store(void* y, int64_t idx, float v, bool accumulate) {
@@ -44,52 +26,6 @@ __device__ __forceinline__ void Store(void* y, int64_t idx, float v, bool accumu
     uint16_t* p = static_cast<uint16_t*>(y) + idx;
     *p = F32ToBf16(accumulate ? Bf16ToF32(*p) + v : v);
   }
-}
-
-// acc[m] = x[m, :] · (weight row wr) over the 16-byte vectors first, first + kStride,
-// ... < kv, summed over the warp (every lane gets the sums): a warp takes a whole row
-// (first = lane, kStride = 32) or an interleaved share of it. The first U weight
-// vectors are loaded before waiting for the previous kernel (weights are never written
-// by a kernel), so the stream of weight bytes starts while the producer of x drains.
-// The order of the sum depends only on kv, kStride and first, never on M (batch
-// invariance). A warp with !valid (a row past the matrix) loads nothing but still
-// waits, so it can join block-wide merges.
-template <int M, int U, int kStride = 32, typename X>
-__device__ __forceinline__ void WarpRowDot(const X* __restrict__ x, const uint4* __restrict__ wr, int64_t kv,
-                                           int64_t first, bool valid, float (&acc)[M]) {
-#pragma unroll
-  for (int m = 0; m < M; ++m) acc[m] = 0.0f;
-  int64_t i = first;
-  uint4 wv[U];
-  const bool full = valid && i + kStride * (U - 1) < kv;
-  if (full) {
-#pragma unroll
-    for (int u = 0; u < U; ++u) wv[u] = detail::LoadStreaming(wr + i + kStride * u);
-  }
-  detail::GridDependencyWait();
-  detail::LaunchDependents();
-  if (full) {
-    while (true) {
-#pragma unroll
-      for (int u = 0; u < U; ++u) {
-#pragma unroll
-        for (int m = 0; m < M; ++m) acc[m] = XDot8(wv[u], x, m * kv + i + kStride * u, acc[m]);
-      }
-      i += kStride * U;
-      if (i + kStride * (U - 1) >= kv) break;
-#pragma unroll
-      for (int u = 0; u < U; ++u) wv[u] = detail::LoadStreaming(wr + i + kStride * u);
-    }
-  }
-  if (valid) {
-    for (; i < kv; i += kStride) {
-      const uint4 v = detail::LoadStreaming(wr + i);
-#pragma unroll
-      for (int m = 0; m < M; ++m) acc[m] = XDot8(v, x, m * kv + i, acc[m]);
-    }
-  }
-#pragma unroll
-  for (int m = 0; m < M; ++m) acc[m] = detail::WarpSum(acc[m]);
 }
 
 // Block b of 8 warps: warp i takes row 8b + i of w [n, k] (if < n), and its lane 0

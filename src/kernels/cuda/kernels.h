@@ -16,6 +16,7 @@
 
 #include "ax/status.h"
 #include "base/logit_penalty.h"
+#include "kernels/params.h"  // RouteParams, GateAct
 
 namespace ax::kernels::cuda {
 
@@ -138,6 +139,29 @@ using GemvSiluParams = GemvSiluParamsT<bf16_bits>;
 template <typename T>
 bool GemvSiluSupports(const GemvSiluParamsT<T>& p);
 
+// Mixture-of-experts blocks (moe.cu). Routing: kernels::RouteParams with device
+// pointers, the reference's algorithm (same ids and weights).
+bool RouteSupports(int num_experts, int k);  // E <= 512, k <= 32
+Status LaunchRoute(const RouteParams& p, cudaStream_t stream);
+// The experts (MoeParams' contract) of bf16 weights, per (row, rank) through the
+// GEMV's warp dot: a row's bits never depend on the other rows. act is scratch.
+template <typename T>
+struct MoeExpertsParamsT {
+  const T* x = nullptr;                // [n, hidden]
+  const int32_t* ids = nullptr;        // [n, k]
+  const float* weights = nullptr;      // [n, k]
+  const bf16_bits* gate_up = nullptr;  // [E, 2 * inter, hidden]: per expert gate rows, then up rows
+  const bf16_bits* down = nullptr;     // [E, hidden, inter]
+  T* act = nullptr;                    // [n * k, inter] scratch
+  T* out = nullptr;                    // [n, hidden]
+  int64_t n = 0, hidden = 0, inter = 0;
+  int k = 0;
+  GateAct act_kind = GateAct::kSilu;
+};
+bool MoeExpertsSupports(int64_t hidden, int64_t inter);  // both multiples of 8
+template <typename T>
+Status LaunchMoeExperts(const MoeExpertsParamsT<T>& p, cudaStream_t stream);
+
 // Generated rows on tensor cores (gemm_rows.cu): y[m, n] (+)= x[m, k] · w[n, k]^T for
 // bf16 x and any m >= 1, in one launch. Every output element is reduced over k in one
 // order that depends on k alone (four quarters of 64-element chunks, each a
@@ -190,6 +214,7 @@ struct AttentionParamsT {
   // [n_rows, n_kv_heads] (zero before the launch; the kernel leaves them zero).
   int64_t row_begin = 0, n_rows = 0;
   int* split_counters = nullptr;
+  int split_keys = 32;  // the fewest keys of a split: a multiple of kDecodeSplitKeys
 };
 using AttentionParams = AttentionParamsT<bf16_bits>;
 using AttentionParamsF32 = AttentionParamsT<float>;
@@ -219,8 +244,9 @@ constexpr int kDecodeMaxGroup = 8;
 bool DecodeAttentionSupports(int n_heads, int n_kv_heads, int head_dim);
 // Floats of `partial` one row needs.
 int64_t DecodeAttentionPartialFloats(int n_heads, int head_dim);
-// Splits a row of max_keys keys uses: the grid's y extent that covers every row.
-int DecodeAttentionSplits(int max_keys);
+// Splits a row of max_keys keys uses (with AttentionParamsT::split_keys): the grid's y
+// extent that covers every row.
+int DecodeAttentionSplits(int max_keys, int split_keys);
 // grid_splits: at least DecodeAttentionSplits(longest row's keys), at most kDecodeMaxSplits.
 Status LaunchDecodeAttention(const AttentionParams& p, int grid_splits, cudaStream_t stream);
 Status LaunchDecodeAttention(const AttentionParamsF32& p, int grid_splits, cudaStream_t stream);

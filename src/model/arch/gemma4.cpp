@@ -245,6 +245,7 @@ Status LoadMoe(const ModelConfig& cfg, WeightLoader& ld, const std::string& p, L
   s.softmax = true;
   s.normalize = true;
   s.act = cfg.hidden_act == "silu" ? GateAct::kSilu : GateAct::kGeluTanh;
+  s.weights = lw->experts.gate_up.dtype;
   return Status::Ok();
 }
 
@@ -324,7 +325,8 @@ Result<std::unique_ptr<ArchModel>> Load(const ModelConfig& cfg, WeightLoader& ld
   m->head.softcap = static_cast<float>(cfg.final_logit_softcapping);
   AX_ASSIGN_OR_RETURN(m->head.lm_head, LoadLmHead(cfg, ld, m->embed));
   m->sizes = {hidden, widest_q, widest_kv, widest_gate_up, cfg.vocab_size, L * P, P,
-              cfg.enable_moe_block ? cfg.num_experts : 0, cfg.enable_moe_block ? cfg.top_k_experts : 0};
+              cfg.enable_moe_block ? cfg.num_experts : 0, cfg.enable_moe_block ? cfg.top_k_experts : 0,
+              cfg.enable_moe_block ? cfg.moe_intermediate_size : 0};
   return std::unique_ptr<ArchModel>(std::move(m));
 }
 

@@ -11,7 +11,8 @@ void MoeBlock(Backend& be, const MoeWeights& w, Workspace& ws, const TensorView&
   TensorView weights = View(ws.moe_weights, n, k);  // [n, k] f32
   be.Matmul(router_in, w.router, logits, /*accumulate=*/false, prefill_rows);
   be.RouteTopK(logits, w.per_expert_scale, w.shape, ids, weights);
-  be.MoeExperts(x, ids, weights, w.gate_up, w.down, w.shape, out, prefill_rows);
+  TensorView act = View(ws.moe_act, n * k, w.shape.inter);  // [n * k, inter]
+  be.MoeExperts(x, ids, weights, w.gate_up, w.down, w.shape, act, out, prefill_rows);
 }
 
 }  // namespace ax

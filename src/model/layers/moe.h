@@ -20,7 +20,7 @@ struct MoeWeights {
 };
 
 // out [n, hidden] = the block's output for router_in and x (both [n, hidden]);
-// ws.moe_logits / moe_ids / moe_weights are scratch.
+// ws.moe_logits / moe_ids / moe_weights / moe_act are scratch.
 void MoeBlock(Backend& be, const MoeWeights& w, Workspace& ws, const TensorView& router_in, const TensorView& x,
               TensorView out, int64_t prefill_rows);
 

@@ -43,6 +43,7 @@ Result<Workspace> AllocateWorkspace(Backend& backend, const WorkspaceSizes& s, i
     AX_RETURN_IF_ERROR(alloc(&ws.moe_weights, max_tokens, s.top_k, DType::kF32));
     AX_RETURN_IF_ERROR(alloc(&ws.moe_in, max_tokens, s.hidden, act));
     AX_RETURN_IF_ERROR(alloc(&ws.moe_out, max_tokens, s.hidden, act));
+    AX_RETURN_IF_ERROR(alloc(&ws.moe_act, max_tokens * s.top_k, s.moe_inter, act));
   }
   AX_RETURN_IF_ERROR(alloc(&ws.logit_in, max_logit_rows, s.hidden, act));
   AX_RETURN_IF_ERROR(alloc(&ws.logits, max_logit_rows, s.vocab, DType::kF32));

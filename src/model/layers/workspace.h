@@ -20,6 +20,7 @@ struct WorkspaceSizes {
   int64_t per_layer = 0;  // layers * hidden_size_per_layer_input (Gemma 4's PLE), or 0
   int64_t per_layer_dim = 0;  // hidden_size_per_layer_input
   int64_t experts = 0, top_k = 0;  // the widest MoE block, or 0
+  int64_t moe_inter = 0;           // the widest expert intermediate size
 };
 
 struct Workspace {
@@ -34,6 +35,7 @@ struct Workspace {
   TensorView moe_logits;                // [max_tokens, experts] f32 (empty without MoE)
   TensorView moe_ids, moe_weights;      // [max_tokens, top_k] i32 / f32
   TensorView moe_in, moe_out;           // [max_tokens, hidden]
+  TensorView moe_act;                   // [max_tokens * top_k, moe_inter] the experts' activations
   TensorView logit_in, logits;      // [max_logit_rows, hidden / vocab]
   TensorView argmax;                // [max_logit_rows] i32
   // A forward of r rows and top k: ids [r, k] i32, vals [r, k] f32, mass [r] f32, packed
