@@ -1,6 +1,7 @@
 // The CUDA backend's MoE ops (RouteTopK, MoeExperts) against the scalar oracle, in
 // bf16 and in the f32 mode, and the experts' batch invariance: a row's bits do not
-// depend on the rows it shares a launch (and its experts) with, nor on its row class.
+// depend on the rows it shares a launch (and its experts) with, within its row class
+// (generated rows per row, prompt rows grouped per expert).
 #include "cuda_test_util.h"
 #include "kernels/ref/ref.h"
 
@@ -158,13 +159,19 @@ TEST_P(CudaMoeP, ExpertRowsAreBatchInvariant) {
                   Poisoned(be, Act(), Shape{rows * s.top_k, s.inter}), out, prompt_rows);
     return ToHost(be, out);
   };
-  const std::vector<float> all = run(0, n, 0);
-  EXPECT_EQ(run(0, n, 4), all) << "prompt rows";
+  // Each row class on its own: generated rows (per row) and prompt rows (grouped per
+  // expert); a step that mixes them gives each row its class's bits.
+  const std::vector<float> generated = run(0, n, 0), prompt = run(0, n, n), mixed = run(0, n, 4);
+  const auto row = [&](const std::vector<float>& v, int64_t r) {
+    return std::vector<float>(v.begin() + r * hidden, v.begin() + (r + 1) * hidden);
+  };
+  for (int64_t r = 0; r < n; ++r) EXPECT_EQ(row(mixed, r), row(r < 4 ? prompt : generated, r)) << "mixed, row " << r;
   for (int64_t first : {0, 4, 8}) {
-    const std::vector<float> one = run(first, 1, 0);
-    EXPECT_EQ(one, std::vector<float>(all.begin() + first * hidden, all.begin() + (first + 1) * hidden))
-        << "row " << first << " alone";
+    EXPECT_EQ(run(first, 1, 0), row(generated, first)) << "generated row " << first << " alone";
+    EXPECT_EQ(run(first, 1, 1), row(prompt, first)) << "prompt row " << first << " alone";
   }
+  const std::vector<float> three = run(2, 3, 3);  // rows 2..4 as a 3-row prompt chunk
+  for (int64_t r = 0; r < 3; ++r) EXPECT_EQ(row(three, r), row(prompt, 2 + r)) << "prompt chunk, row " << 2 + r;
 }
 
 TEST(CudaMoe, QuantizedExpertsAreRefusedAtLoad) {

@@ -152,6 +152,9 @@ class CudaBackend final : public Backend {
   template <typename T>
   void MatmulAs(const TensorView& x, const TensorView& w, TensorView y, bool accumulate, int64_t throughput_rows);
   template <typename T>
+  void MoePromptRows(const TensorView& x, const TensorView& ids, const TensorView& weights, const TensorView& gate_up,
+                     const TensorView& down, const MoeShape& s, TensorView act, TensorView out, int64_t rows);
+  template <typename T>
   void AttentionAs(const TensorView& q, const KvLayerView& cache, const AttentionShape& s, TensorView out);
   void Gated(const TensorView& gate, const TensorView* up, int64_t up_stride, TensorView out, GateAct act);
   static bool GraphsEnabled();
@@ -172,6 +175,11 @@ class CudaBackend final : public Backend {
   // to bf16 here, then cuBLAS; grown on first use (prompt steps are never recorded).
   uint16_t* affine_scratch_ = nullptr;
   size_t affine_scratch_elems_ = 0;
+  // MoE prompt rows grouped per expert (MoePromptRows; AX_CUDA_MOE_GROUPED=0: per row
+  // as generated rows are): scratch grown on first use.
+  const bool moe_grouped_ = EnvSwitch("AX_CUDA_MOE_GROUPED", true);
+  char* moe_scratch_ = nullptr;
+  size_t moe_scratch_bytes_ = 0;
   uint16_t* split_hi_ = nullptr;  // f32 mode: kSplitElems bf16 each (CublasMatmulSplit)
   uint16_t* split_lo_ = nullptr;
   int device_ = 0;

@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "backend/cuda/cuda_backend_impl.h"
 #include "base/check.h"
+#include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/gemm.h"
 #include "kernels/cuda/kernels.h"
 
@@ -476,29 +478,111 @@ void CudaBackend::RouteTopK(const TensorView& logits, const TensorView& per_expe
 
 void CudaBackend::MoeExperts(const TensorView& x, const TensorView& ids, const TensorView& weights,
                              const TensorView& gate_up, const TensorView& down, const MoeShape& s, TensorView scratch,
-                             TensorView out, int64_t) {
-  if (gate_up.dtype != DType::kBF16 || down.dtype != DType::kBF16 || !kc::MoeExpertsSupports(x.shape[1], s.inter)) {
+                             TensorView out, int64_t throughput_rows) {
+  const int64_t n = x.shape[0], hidden = x.shape[1];
+  if (gate_up.dtype != DType::kBF16 || down.dtype != DType::kBF16 || !kc::MoeExpertsSupports(hidden, s.inter)) {
     Note(Unimplemented("cuda MoeExperts: bf16 experts with hidden and intermediate sizes multiples of 8 only"));
     return;
   }
-  AX_CHECK(scratch.numel() >= x.shape[0] * s.top_k * s.inter);
+  AX_CHECK(scratch.numel() >= n * s.top_k * s.inter);
+  // Prompt rows grouped per expert (eager steps only: the grouping reads the ids back).
+  const int64_t prompt = moe_grouped_ && !recording_ ? std::clamp<int64_t>(throughput_rows, 0, n) : 0;
   ByAct(x.dtype, [&](auto t) {
     using T = decltype(t);
+    if (prompt > 0) MoePromptRows<T>(x, ids, weights, gate_up, down, s, scratch, out, prompt);
+    if (prompt == n) return;
     kc::MoeExpertsParamsT<T> p;
-    p.x = Dev<const T>(x);
-    p.ids = static_cast<const int32_t*>(ids.data);
-    p.weights = F32(weights);
+    p.x = Dev<const T>(x) + prompt * hidden;
+    p.ids = static_cast<const int32_t*>(ids.data) + prompt * s.top_k;
+    p.weights = F32(weights) + prompt * s.top_k;
     p.gate_up = Bf16(gate_up);
     p.down = Bf16(down);
     p.act = Dev<T>(scratch);
-    p.out = Dev<T>(out);
-    p.n = x.shape[0];
-    p.hidden = x.shape[1];
+    p.out = Dev<T>(out) + prompt * hidden;
+    p.n = n - prompt;
+    p.hidden = hidden;
     p.inter = s.inter;
     p.k = s.top_k;
     p.act_kind = s.act;
     Note(kc::LaunchMoeExperts(p, stream_));
   });
+}
+
+// Rows [0, rows) of a MoE block, grouped per expert: the router's ids come back to the
+// host (a sync; prompt steps are never recorded), each expert's rows are gathered and
+// run through the prompt-row matmuls (one algorithm per shape: a row's bits do not
+// depend on how many rows share its expert), and each row's k results are added in rank
+// order. act: [rows * k, inter] of the caller's scratch.
+template <typename T>
+void CudaBackend::MoePromptRows(const TensorView& x, const TensorView& ids, const TensorView& weights,
+                                const TensorView& gate_up, const TensorView& down, const MoeShape& s, TensorView act,
+                                TensorView out, int64_t rows) {
+  const int64_t H = x.shape[1], I = s.inter, k = s.top_k, slots = rows * k, E = s.num_experts;
+  std::vector<int32_t> host(static_cast<size_t>(slots));
+  Note(ReadToHost(ids, host.data(), host.size() * sizeof(int32_t)));
+  if (!error_.ok()) return;
+  // index = [order | inv]: order lists the slots (r·k + j) by expert, then slot; inv is
+  // its inverse. first[e]: where expert e's slots begin in order.
+  std::vector<int64_t> first(static_cast<size_t>(E + 1), 0);
+  for (int32_t e : host) {
+    if (e < 0 || e >= E) {
+      Note(Internal("cuda MoE: the router gave expert " + std::to_string(e) + " of " + std::to_string(E)));
+      return;
+    }
+    ++first[static_cast<size_t>(e) + 1];
+  }
+  for (int64_t e = 0; e < E; ++e) first[e + 1] += first[e];
+  std::vector<int32_t> index(static_cast<size_t>(2 * slots));
+  std::vector<int64_t> fill(first.begin(), first.end() - 1);
+  for (int64_t slot = 0; slot < slots; ++slot) {
+    const int64_t pos = fill[static_cast<size_t>(host[static_cast<size_t>(slot)])]++;
+    index[static_cast<size_t>(pos)] = static_cast<int32_t>(slot);
+    index[static_cast<size_t>(slots + slot)] = static_cast<int32_t>(pos);
+  }
+  // Scratch, grown on first use: index, gathered rows, gate/up products, y (f32).
+  const size_t t_bytes = sizeof(T), align = DeviceArena::kAlign;
+  const auto up = [&](size_t b) { return (b + align - 1) / align * align; };
+  const size_t index_bytes = up(index.size() * sizeof(int32_t)), xg_bytes = up(slots * H * t_bytes),
+               gu_bytes = up(slots * 2 * I * t_bytes), y_bytes = up(slots * H * sizeof(float));
+  const size_t need = index_bytes + xg_bytes + gu_bytes + y_bytes;
+  if (need > moe_scratch_bytes_) {
+    auto buf = arena_.Alloc(need, "the MoE prompt rows' scratch");
+    if (!buf.ok()) {
+      Note(buf.status());
+      return;
+    }
+    moe_scratch_ = static_cast<char*>(*buf);
+    moe_scratch_bytes_ = need;
+  }
+  auto* order = reinterpret_cast<int32_t*>(moe_scratch_);
+  T* xg = reinterpret_cast<T*>(moe_scratch_ + index_bytes);
+  T* gu = reinterpret_cast<T*>(moe_scratch_ + index_bytes + xg_bytes);
+  auto* y = reinterpret_cast<float*>(moe_scratch_ + index_bytes + xg_bytes + gu_bytes);
+  Note(kc::CudaStatus(cudaMemcpyAsync(order, index.data(), index.size() * sizeof(int32_t), cudaMemcpyHostToDevice,
+                                      stream_),
+                      "cudaMemcpyAsync", __FILE__, __LINE__));
+  Note(kc::LaunchMoeGather<T>(Dev<const T>(x), order, slots, static_cast<int>(k), H, xg, stream_));
+  const DType act_dt = x.dtype;
+  const auto view = [](void* p, DType dt, int64_t r, int64_t c) { return TensorView(p, dt, Shape{r, c}, Device::kCuda); };
+  const auto expert = [](const TensorView& w, int64_t e, int64_t r) {  // rows [e·r, (e + 1)·r) of a stacked matrix
+    return TensorView(static_cast<char*>(w.data) + e * r * w.shape[1] * static_cast<int64_t>(sizeof(uint16_t)),
+                      DType::kBF16, Shape{r, w.shape[1]}, Device::kCuda);
+  };
+  for (int64_t e = 0; e < E; ++e) {
+    const int64_t m = first[e + 1] - first[e];
+    if (m > 0)
+      MatmulAs<T>(view(xg + first[e] * H, act_dt, m, H), expert(gate_up, e, 2 * I),
+                  view(gu + first[e] * 2 * I, act_dt, m, 2 * I), false, m);
+  }
+  TensorView acts = view(act.data, act_dt, slots, I);
+  GatedAct(view(gu, act_dt, slots, 2 * I), acts, s.act);
+  for (int64_t e = 0; e < E; ++e) {
+    const int64_t m = first[e + 1] - first[e];
+    if (m > 0)
+      MatmulAs<T>(view(static_cast<T*>(act.data) + first[e] * I, act_dt, m, I), expert(down, e, H),
+                  view(y + first[e] * H, DType::kF32, m, H), false, m);
+  }
+  Note(kc::LaunchMoeCombine<T>(y, order + slots, F32(weights), rows, static_cast<int>(k), H, Dev<T>(out), stream_));
 }
 
 void CudaBackend::Attention(const TensorView& q, const KvLayerView& cache, const AttentionShape& s, TensorView out) {

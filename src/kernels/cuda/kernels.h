@@ -161,6 +161,14 @@ struct MoeExpertsParamsT {
 bool MoeExpertsSupports(int64_t hidden, int64_t inter);  // both multiples of 8
 template <typename T>
 Status LaunchMoeExperts(const MoeExpertsParamsT<T>& p, cudaStream_t stream);
+// Prompt rows grouped per expert: xg[i, :] = x[order[i] / k, :] for i < slots, and
+// out[r, :] = Σ_j weights[r, j] · y[inv[r·k + j], :] (j in rank order) for r < n.
+template <typename T>
+Status LaunchMoeGather(const T* x, const int32_t* order, int64_t slots, int k, int64_t hidden, T* xg,
+                       cudaStream_t stream);
+template <typename T>
+Status LaunchMoeCombine(const float* y, const int32_t* inv, const float* weights, int64_t n, int k, int64_t hidden,
+                        T* out, cudaStream_t stream);
 
 // Generated rows on tensor cores (gemm_rows.cu): y[m, n] (+)= x[m, k] · w[n, k]^T for
 // bf16 x and any m >= 1, in one launch. Every output element is reduced over k in one

@@ -12,8 +12,14 @@
 //   gate/up:  act[r·k + j, i] = act(gate_e[i] · x[r]) · (up_e[i] · x[r])    [n·k, inter]
 //   down:     out[r, h] = Σ_j w[r, j] · (down_e[h] · act[r·k + j])   (j in rank order)
 // A batch-1 decode step reads only the k routed experts. Rows that share an expert read
-// its weights once each (through L2 when it holds them): prompt rows grouped per expert
-// on tensor cores are the next step for long prompts.
+// its weights once each (through L2 when it holds them).
+//
+// Prompt rows, grouped per expert by the backend (it reads the router's ids back: prompt
+// steps are never recorded): MoeGather copies each expert's rows together, the
+// backend's prompt GEMM (one algorithm per shape, so a row's bits do not depend on how
+// many rows share its expert) runs gate/up, the activation and down per expert into
+// y [slots, hidden] f32, and MoeCombine adds a row's k results in rank order.
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -113,7 +119,55 @@ __global__ void __launch_bounds__(256) MoeDownKernel(MoeExpertsParamsT<T> p) {
   if (lane == 0) p.out[r * H + h] = detail::FromF32<T>(out);
 }
 
+// xg[i, :] = x[order[i] / k, :]: the prompt rows of each expert, gathered.
+template <typename T>
+__global__ void __launch_bounds__(256) MoeGatherKernel(const T* __restrict__ x, const int32_t* __restrict__ order,
+                                                      int k, int64_t hidden, T* __restrict__ xg) {
+  detail::GridDependencyWait();
+  detail::LaunchDependents();
+  const int64_t i = blockIdx.y, src = order[i] / k;
+  for (int64_t c = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; c < hidden;
+       c += static_cast<int64_t>(gridDim.x) * blockDim.x)
+    xg[i * hidden + c] = x[src * hidden + c];
+}
+
+// out[r, h] = Σ_j w[r, j] · y[inv[r·k + j], h], j in rank order (as MoeDownKernel sums).
+template <typename T>
+__global__ void __launch_bounds__(256) MoeCombineKernel(const float* __restrict__ y, const int32_t* __restrict__ inv,
+                                                       const float* __restrict__ weights, int k, int64_t hidden,
+                                                       T* __restrict__ out) {
+  detail::GridDependencyWait();
+  detail::LaunchDependents();
+  const int64_t r = blockIdx.y;
+  for (int64_t h = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; h < hidden;
+       h += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    float acc = 0.0f;
+    for (int j = 0; j < k; ++j) acc = fmaf(weights[r * k + j], y[inv[r * k + j] * hidden + h], acc);
+    out[r * hidden + h] = detail::FromF32<T>(acc);
+  }
+}
+
 }  // namespace
+
+template <typename T>
+Status LaunchMoeGather(const T* x, const int32_t* order, int64_t slots, int k, int64_t hidden, T* xg,
+                       cudaStream_t stream) {
+  if (slots == 0) return Status::Ok();
+  const dim3 grid(static_cast<unsigned>(std::min<int64_t>(detail::Blocks(hidden, 256), 8)),
+                  static_cast<unsigned>(slots));
+  AX_CUDA_RETURN_IF_ERROR(detail::Launch(MoeGatherKernel<T>, grid, dim3(256), 0, stream, x, order, k, hidden, xg));
+  return AX_CUDA_LAUNCH_STATUS("MoeGatherKernel");
+}
+
+template <typename T>
+Status LaunchMoeCombine(const float* y, const int32_t* inv, const float* weights, int64_t n, int k, int64_t hidden,
+                        T* out, cudaStream_t stream) {
+  if (n == 0) return Status::Ok();
+  const dim3 grid(static_cast<unsigned>(std::min<int64_t>(detail::Blocks(hidden, 256), 8)), static_cast<unsigned>(n));
+  AX_CUDA_RETURN_IF_ERROR(
+      detail::Launch(MoeCombineKernel<T>, grid, dim3(256), 0, stream, y, inv, weights, k, hidden, out));
+  return AX_CUDA_LAUNCH_STATUS("MoeCombineKernel");
+}
 
 bool RouteSupports(int num_experts, int k) {
   return num_experts >= 1 && num_experts <= kMaxRouteExperts && k >= 1 && k <= num_experts && k <= kMaxRouteTopK;
@@ -150,7 +204,13 @@ Status LaunchMoeExperts(const MoeExpertsParamsT<T>& p, cudaStream_t stream) {
                                          dim3(256), 0, stream, p));
   return AX_CUDA_LAUNCH_STATUS("MoeDownKernel");
 }
-template Status LaunchMoeExperts<bf16_bits>(const MoeExpertsParamsT<bf16_bits>&, cudaStream_t);
-template Status LaunchMoeExperts<float>(const MoeExpertsParamsT<float>&, cudaStream_t);
+#define AX_MOE_INSTANTIATE(T)                                                                                  \
+  template Status LaunchMoeExperts<T>(const MoeExpertsParamsT<T>&, cudaStream_t);                               \
+  template Status LaunchMoeGather<T>(const T*, const int32_t*, int64_t, int, int64_t, T*, cudaStream_t);        \
+  template Status LaunchMoeCombine<T>(const float*, const int32_t*, const float*, int64_t, int, int64_t, T*, \
+                                      cudaStream_t);
+AX_MOE_INSTANTIATE(bf16_bits)
+AX_MOE_INSTANTIATE(float)
+#undef AX_MOE_INSTANTIATE
 
 }  // namespace ax::kernels::cuda
