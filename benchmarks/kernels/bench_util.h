@@ -2,6 +2,8 @@
 // (streaming read bandwidth, FMA clock and peak), aligned buffers.
 #pragma once
 
+#include <sys/mman.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -19,12 +21,15 @@ struct FreeDeleter {
 template <typename T>
 using Buffer = std::unique_ptr<T[], FreeDeleter>;
 
-// 2 MiB-aligned allocation (lets the kernel back it with huge pages), first-touched in
-// parallel so its pages are mapped before any timing.
+// 2 MiB-aligned allocation backed by transparent huge pages where the kernel grants
+// them (MADV_HUGEPAGE, as the CPU backend's large buffers are: the benchmark then sees
+// the engine's TLB behaviour), first-touched in parallel so its pages are mapped before
+// any timing.
 template <typename T>
 Buffer<T> AllocTouched(size_t count, ThreadPool& pool) {
   const size_t bytes = (count * sizeof(T) + (2u << 20) - 1) / (2u << 20) * (2u << 20);
   T* p = static_cast<T*>(std::aligned_alloc(2u << 20, bytes));
+  madvise(p, bytes, MADV_HUGEPAGE);
   pool.ParallelFor(static_cast<int64_t>(bytes / 4096), 1, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) static_cast<char*>(static_cast<void*>(p))[i * 4096] = 0;
   });

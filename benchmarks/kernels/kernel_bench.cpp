@@ -25,6 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench_util.h"
+#include "kernels/cpu/attention_internal.h"
 #include "kernels/cpu/cpu.h"
 #include "kernels/cpu/matmul_internal.h"
 #include "tensor/dtype.h"
@@ -251,21 +252,28 @@ double AttentionPrefillSeconds(Ctx& c, int n_tokens) {
   return BestTime([&] { kernels::cpu::Attention(p, c.pool); }, 5);
 }
 
+// Which decode walk a measurement takes: Attention's own choice, or one forced.
+enum class Walk { kDispatch, kAvx2, kWide };
+
 // Decode attention: one query token at position ctx-1 over a paged cache (block 16,
-// scrambled table) in the given layout and dtype, 8 layers' distinct caches in rotation
-// so K/V come from DRAM.
-Json BenchAttentionDecode(Ctx& c, int ctx, kernels::KvLayout layout, DType dtype) {
-  const int heads = 16, kv_heads = 8, hd = 128, bs = 16, blocks = (ctx + bs - 1) / bs, layers = 8;
+// scrambled table) in the given layout and dtype, `layers` distinct caches in rotation:
+// 8 so K/V come from DRAM, 1 (a 512-key context: 2 MiB) so they stay in the caches and
+// the walk's own instruction rate shows. The caches sit on huge pages, as the CPU
+// backend's do.
+Json BenchAttentionDecode(Ctx& c, int ctx, kernels::KvLayout layout, DType dtype, Walk walk = Walk::kDispatch,
+                          int layers = 8, bool in_order = false) {
+  const int heads = 16, kv_heads = 8, hd = 128, bs = 16, blocks = (ctx + bs - 1) / bs;
   const size_t cache = static_cast<size_t>(blocks) * bs * kv_heads * hd;
   // f32 values, or bf16 ones two to a float (the caches are only read as their dtype).
   const size_t floats = dtype == DType::kBF16 ? (cache + 1) / 2 : cache;
-  std::vector<std::vector<float>> kc(layers), vc(layers);
+  std::vector<Buffer<float>> kc, vc;
   for (int l = 0; l < layers; ++l) {
-    kc[l] = RandomVec(floats, 20 + l);
-    vc[l] = RandomVec(floats, 40 + l);
-    if (dtype == DType::kBF16) {  // finite bf16 values: the top halves of the f32 ones
-      for (std::vector<float>* v : {&kc[l], &vc[l]}) {
-        uint16_t* h = reinterpret_cast<uint16_t*>(v->data());
+    for (auto [to, seed] : {std::pair{&kc, 20 + l}, std::pair{&vc, 40 + l}}) {
+      to->push_back(AllocTouched<float>(floats, c.pool));
+      const std::vector<float> r = RandomVec(floats, seed);
+      std::memcpy(to->back().get(), r.data(), floats * sizeof(float));
+      if (dtype == DType::kBF16) {  // finite bf16 values: the top halves of the f32 ones
+        uint16_t* h = reinterpret_cast<uint16_t*>(to->back().get());
         for (size_t i = 0; i < cache; ++i) h[i] = h[i | 1];
       }
     }
@@ -273,7 +281,7 @@ Json BenchAttentionDecode(Ctx& c, int ctx, kernels::KvLayout layout, DType dtype
   const std::vector<float> q = RandomVec(heads * hd, 16);
   std::vector<float> out(q.size());
   std::vector<int32_t> table(blocks);
-  for (int b = 0; b < blocks; ++b) table[b] = static_cast<int32_t>((b * 7L) % blocks);
+  for (int b = 0; b < blocks; ++b) table[b] = in_order ? b : static_cast<int32_t>((b * 7L) % blocks);
   const int32_t pos = ctx - 1, begin = 0, len = 1;
   kernels::AttentionParams p =
       OneSeqAttention(q.data(), out.data(), &pos, &begin, &len, table.data(), blocks, heads, kv_heads, hd, bs);
@@ -282,30 +290,57 @@ Json BenchAttentionDecode(Ctx& c, int ctx, kernels::KvLayout layout, DType dtype
   const double t = BestTime(
                        [&] {
                          for (int l = 0; l < layers; ++l) {
-                           p.k_cache = kc[l].data();
-                           p.v_cache = vc[l].data();
-                           kernels::cpu::Attention(p, c.pool);
+                           p.k_cache = kc[l].get();
+                           p.v_cache = vc[l].get();
+                           switch (walk) {
+                             case Walk::kDispatch: kernels::cpu::Attention(p, c.pool); break;
+                             case Walk::kAvx2: kernels::cpu::detail::AttentionAvx2(p, c.pool); break;
+                             case Walk::kWide: kernels::cpu::detail::AttentionWide(p, c.pool); break;
+                           }
                          }
                        },
-                       c.quick ? 2 : 5) /
+                       c.quick ? 2 : 5, c.quick ? 0.0 : 0.2) /
                    layers;
   const double gbs = 2.0 * ctx * kv_heads * hd * DTypeSize(dtype) / t / 1e9;
+  const bool wide = walk == Walk::kWide || (walk == Walk::kDispatch && kernels::cpu::detail::UseAttentionWide() &&
+                                            layout == kernels::KvLayout::kHeadMajor);
   return Json{{"context", ctx},
+              {"layers_in_rotation", layers},
+              {"table", in_order ? "in order" : "scrambled"},
               {"layout", layout == kernels::KvLayout::kHeadMajor ? "head-major" : "slot-major"},
               {"dtype", DTypeName(dtype)},
+              {"walk", wide ? "avx512" : "avx2"},
               {"ms_per_layer", t * 1e3},
               {"kv_gb_per_s", gbs},
               {"fraction_of_bandwidth", gbs / c.bw}};
 }
 
-// Every cache variant at contexts 512, 2048 and 4096.
+// Every cache variant at contexts 512, 2048 and 4096, the default cache on both decode
+// walks (AVX2 and, where the processor has it, AVX-512) one after the other; then the
+// default cache at 512 kept in the caches, both walks; then the engine's decode step at a
+// 2048-token context (Qwen3-0.6B's 28 layers, 224 MiB of bf16 K/V, a fresh sequence's
+// in-order table), the two walks alternated three times (pairs on a shared machine).
 Json BenchAttentionDecodeVariants(Ctx& c) {
   Json all = Json::array();
+  const bool wide = kernels::cpu::CpuHasAvx512Vl();
+  const auto add = [&](Json j) {
+    std::cerr << j.dump() << "\n";
+    all.push_back(std::move(j));
+  };
   for (int ctx : {512, 2048, 4096}) {
-    all.push_back(BenchAttentionDecode(c, ctx, kernels::KvLayout::kSlotMajor, DType::kF32));
-    all.push_back(BenchAttentionDecode(c, ctx, kernels::KvLayout::kHeadMajor, DType::kF32));
-    all.push_back(BenchAttentionDecode(c, ctx, kernels::KvLayout::kHeadMajor, DType::kBF16));
-    std::cerr << all.back().dump() << "\n";
+    add(BenchAttentionDecode(c, ctx, kernels::KvLayout::kSlotMajor, DType::kF32, Walk::kAvx2));
+    add(BenchAttentionDecode(c, ctx, kernels::KvLayout::kHeadMajor, DType::kF32, Walk::kAvx2));
+    if (wide) add(BenchAttentionDecode(c, ctx, kernels::KvLayout::kHeadMajor, DType::kF32, Walk::kWide));
+    add(BenchAttentionDecode(c, ctx, kernels::KvLayout::kHeadMajor, DType::kBF16, Walk::kAvx2));
+    if (wide) add(BenchAttentionDecode(c, ctx, kernels::KvLayout::kHeadMajor, DType::kBF16, Walk::kWide));
+  }
+  add(BenchAttentionDecode(c, 512, kernels::KvLayout::kHeadMajor, DType::kBF16, Walk::kAvx2, 1));
+  if (wide) add(BenchAttentionDecode(c, 512, kernels::KvLayout::kHeadMajor, DType::kBF16, Walk::kWide, 1));
+  for (int pair = 0; pair < 3; ++pair) {
+    add(BenchAttentionDecode(c, 2048, kernels::KvLayout::kHeadMajor, DType::kBF16, Walk::kAvx2, kLayers, true));
+    if (wide) {
+      add(BenchAttentionDecode(c, 2048, kernels::KvLayout::kHeadMajor, DType::kBF16, Walk::kWide, kLayers, true));
+    }
   }
   return all;
 }

@@ -7,7 +7,9 @@ binary run alternately: a synth Qwen3-0.6B (bf16 weights), prompts of 128, 512 a
         [--variants before,kv-bf16-head,default] [--out FILE]
 
 Variants (one binary; the A/B switches are the backend's environment variables):
-  default       bf16 KV, head-major; the AVX-512 GEMM where the processor has it
+  default       bf16 KV, head-major; the AVX-512 GEMM and decode attention walk where
+                the processor has them
+  attn-avx2     the same with the AVX2 decode attention walk (AX_CPU_ATTN_WIDE=0)
   kv-bf16-head  the same KV cache with the AVX2 GEMM (AX_CPU_GEMM_WIDE=0)
   kv-f32-head   --precision f32: f32 KV, head-major, AVX2 GEMM
   before        --precision f32, AX_CPU_KV_HEAD_MAJOR=0, AX_CPU_GEMM_WIDE=0: the f32
@@ -30,6 +32,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 VARIANTS = {
     "default": ([], {}),
+    "attn-avx2": ([], {"AX_CPU_ATTN_WIDE": "0"}),
     "kv-bf16-head": ([], {"AX_CPU_GEMM_WIDE": "0"}),
     "kv-f32-head": (["--precision", "f32"], {"AX_CPU_GEMM_WIDE": "0"}),
     "before": (["--precision", "f32"], {"AX_CPU_KV_HEAD_MAJOR": "0", "AX_CPU_GEMM_WIDE": "0"}),

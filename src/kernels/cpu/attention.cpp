@@ -27,6 +27,10 @@
 // f32 exactly, so a row reads the same values on either path.
 // Units are sorted by cost and handed out from an atomic counter, so causal prefill
 // (late tokens cost more) balances over the pool.
+//
+// Decode tiles (one query token, single-tile units) of a head-major cache with head_dim
+// a multiple of 16 take the AVX-512 walk of attention_wide.cpp where the processor has
+// it (AX_CPU_ATTN_WIDE=0: this file's AVX2 walk); it gives this walk's bits.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -37,6 +41,8 @@
 #include <vector>
 
 #include "base/check.h"
+#include "base/env.h"
+#include "kernels/cpu/attention_internal.h"
 #include "kernels/cpu/cpu.h"
 #include "kernels/cpu/simd.h"
 
@@ -389,8 +395,31 @@ void PackKv(const PagedKv<T>& src, int64_t key0, int64_t n_keys, int hd, float* 
   }
 }
 
+// A decode tile on attention_wide.cpp's AVX-512 walk (REQUIRES: the tile is one token,
+// the cache head-major, head_dim % 16 == 0, CpuHasAvx512Vl()).
+void RunDecodeWide(const AttentionParams& p, const Tile& t, const void* k, const void* v, const int32_t* table,
+                   TileScratch& sc) {
+  const int64_t hd = p.head_dim;
+  sc.o.resize(static_cast<size_t>(kLanes) * hd);
+  sc.pb.resize(static_cast<size_t>(p.block_size) * kLanes);
+  const int32_t pos = p.positions[t.t0];
+  detail::DecodeTile d{p.q + (static_cast<int64_t>(t.t0) * p.n_heads + t.h0) * hd,
+                       p.out + (static_cast<int64_t>(t.t0) * p.n_heads + t.h0) * hd,
+                       t.nheads,
+                       pos,
+                       p.window > 0 ? std::max(0, pos - p.window + 1) : 0,
+                       k,
+                       v,
+                       table,
+                       p.block_size,
+                       static_cast<int64_t>(p.block_size) * p.n_kv_heads * hd,
+                       sc.o.data(),
+                       sc.pb.data()};
+  detail::DecodeTileWide(p, d);
+}
+
 template <typename T>
-void RunUnit(const AttentionParams& p, const Unit& u, const std::vector<Tile>& tiles, TileScratch& sc) {
+void RunUnit(const AttentionParams& p, const Unit& u, const std::vector<Tile>& tiles, bool wide, TileScratch& sc) {
   const Tile& first = tiles[u.tile_begin];
   const int64_t hd = p.head_dim;
   const int64_t base = KvRowOffset(p.layout, 0, first.kv_head, p.n_kv_heads, p.head_dim, p.block_size);
@@ -403,7 +432,13 @@ void RunUnit(const AttentionParams& p, const Unit& u, const std::vector<Tile>& t
                    static_cast<int64_t>(p.block_size) * p.n_kv_heads * hd,
                    p.layout == KvLayout::kHeadMajor};
   if (u.tile_end - u.tile_begin < 2) {
-    for (int32_t t = u.tile_begin; t < u.tile_end; ++t) DispatchTile(p, tiles[t], paged, sc);
+    for (int32_t t = u.tile_begin; t < u.tile_end; ++t) {
+      if (wide && tiles[t].ntok == 1 && p.layout == KvLayout::kHeadMajor && hd % 16 == 0) {
+        RunDecodeWide(p, tiles[t], paged.k, paged.v, paged.table, sc);
+      } else {
+        DispatchTile(p, tiles[t], paged, sc);
+      }
+    }
     return;
   }
   // Packed keys are walked in chunks of the cache's block size, exactly as the paged
@@ -431,12 +466,11 @@ void RunUnit(const AttentionParams& p, const Unit& u, const std::vector<Tile>& t
   for (int32_t t = u.tile_begin; t < u.tile_end; ++t) DispatchTile(p, tiles[t], packed, sc);
 }
 
-}  // namespace
-
 // REQUIRES: n_heads % n_kv_heads == 0; block_size > 0; the cache holds positions
 // [0, max position of the sequence's query rows] of every sequence (KvWrite ran for all
 // of this batch's rows). Query rows outside all sequences' ranges are not written.
-void Attention(const AttentionParams& p, ThreadPool& pool) {
+// wide: decode tiles on the AVX-512 walk where they qualify (REQUIRES: CpuHasAvx512Vl()).
+void AttentionWith(const AttentionParams& p, bool wide, ThreadPool& pool) {
   AX_CHECK(p.n_kv_heads > 0 && p.n_heads % p.n_kv_heads == 0 && p.block_size > 0);
   AX_CHECK(p.cache_dtype == DType::kF32 || p.cache_dtype == DType::kBF16);
   const int group = p.n_heads / p.n_kv_heads;
@@ -477,12 +511,28 @@ void Attention(const AttentionParams& p, ThreadPool& pool) {
     static thread_local TileScratch sc;
     for (size_t i = next.fetch_add(1); i < units.size(); i = next.fetch_add(1)) {
       if (p.cache_dtype == DType::kBF16) {
-        RunUnit<uint16_t>(p, units[i], tiles, sc);
+        RunUnit<uint16_t>(p, units[i], tiles, wide, sc);
       } else {
-        RunUnit<float>(p, units[i], tiles, sc);
+        RunUnit<float>(p, units[i], tiles, wide, sc);
       }
     }
   });
 }
+
+}  // namespace
+
+void Attention(const AttentionParams& p, ThreadPool& pool) { AttentionWith(p, detail::UseAttentionWide(), pool); }
+
+namespace detail {
+
+// Measured faster on the AVX-512 machine (docs/cpu-kernels.md); AX_CPU_ATTN_WIDE=0 for A/B.
+bool UseAttentionWide() {
+  static const bool wide = CpuHasAvx512Vl() && EnvSwitch("AX_CPU_ATTN_WIDE", true);
+  return wide;
+}
+void AttentionAvx2(const AttentionParams& p, ThreadPool& pool) { AttentionWith(p, false, pool); }
+void AttentionWide(const AttentionParams& p, ThreadPool& pool) { AttentionWith(p, true, pool); }
+
+}  // namespace detail
 
 }  // namespace ax::kernels::cpu

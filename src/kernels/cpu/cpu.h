@@ -12,10 +12,11 @@ namespace ax::kernels::cpu {
 
 // True when this processor has AVX2, FMA and F16C.
 bool CpuHasAvx2Fma();
-// AVX-512F and VL (the wide GEMV build).
+// AVX-512F and VL (the wide GEMV, GEMM and decode attention builds).
 bool CpuHasAvx512Vl();
 // The paths this processor's kernels take, for Describe() and doctor:
-// "avx2+fma+f16c, gemv avx512vl at m >= 3" (REQUIRES: CpuHasAvx2Fma()).
+// "avx2+fma+f16c, gemv avx512vl at m >= 3, gemm avx512 12x16, decode attention avx512"
+// (REQUIRES: CpuHasAvx2Fma()).
 std::string KernelPaths();
 
 void Matmul(const MatmulParams& p, ThreadPool& pool);

@@ -9,6 +9,7 @@
 
 #include "base/check.h"
 #include "base/env.h"
+#include "kernels/cpu/attention_internal.h"
 #include "kernels/cpu/cpu.h"
 #include "kernels/cpu/matmul_gemv.h"
 #include "kernels/cpu/matmul_internal.h"
@@ -36,7 +37,8 @@ void Gemv(const MatmulParams& p, ThreadPool& pool) {
 
 std::string KernelPaths() {
   return std::string("avx2+fma+f16c") + (detail::UseGemvWide() ? ", gemv avx512vl at m >= 3" : "") +
-         (detail::UseGemmWide() ? ", gemm avx512 12x16" : "");
+         (detail::UseGemmWide() ? ", gemm avx512 12x16" : "") +
+         (detail::UseAttentionWide() ? ", decode attention avx512" : "");
 }
 
 // REQUIRES: w_dtype is f32/f16/bf16 or kAffine; x, w, y non-null when m*n > 0; y does not alias
