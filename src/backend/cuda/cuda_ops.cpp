@@ -3,6 +3,7 @@
 // and the KV cache are bf16, or f32 in the f32 precision mode: ops dispatch on the
 // tensor's dtype (ByAct) to the kernels' bf16 or f32 instantiation.
 #include <algorithm>
+#include <cstdlib>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -693,6 +694,11 @@ void CudaBackend::DecodeAttention(kc::AttentionParamsT<T> p) {
   const int splits = decode_splits_;
   p.split_counters = split_counters_;
   p.split_keys = DecodeSplitKeys();
+  static const int warps = [] {
+    const char* e = std::getenv("AX_CUDA_DECODE_WARPS");
+    return e != nullptr ? std::atoi(e) : 0;
+  }();
+  p.decode_warps = warps;
   const int64_t end = p.row_begin + p.n_rows;
   for (int64_t r0 = p.row_begin; r0 < end; r0 += per_launch) {
     p.row_begin = r0;

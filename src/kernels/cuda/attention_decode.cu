@@ -90,7 +90,7 @@ __host__ __device__ __forceinline__ int SplitKeys(int n_keys, int min_keys) {
 // G: the group rounded up to a power of two (registers and unrolled work follow G,
 // not kDecodeMaxGroup). Scores live in the exp2 domain (q pre-scaled by log2 e).
 template <typename T, int E, int G, int W = WarpsFor(G, E)>
-__global__ void __launch_bounds__(32 * W, W == 16 ? 2 : 1) DecodeAttentionKernel(AttentionParamsT<T> p) {
+__global__ void __launch_bounds__(32 * W, W == 16 ? 2 : W == 8 ? 3 : 4) DecodeAttentionKernel(AttentionParamsT<T> p) {
   constexpr int kThreads = 32 * W;
   constexpr int kPerWarp = kChunkKeys / W;
   __shared__ float s_acc[W][G][32 * E];
@@ -306,6 +306,14 @@ int ElemsPerLane(int head_dim) {
 
 template <int E, typename T>
 cudaError_t ByGroup(int g, dim3 grid, const AttentionParamsT<T>& p, cudaStream_t stream) {
+  // Experiments (AttentionParamsT::decode_warps): 4 or 8 warps per block for groups of 4
+  // with head_dim 65-128 (Qwen3-8B's shape); a row's bits follow the warp count.
+  if constexpr (E == 4) {
+    if (g == 4 && p.decode_warps == 4)
+      return detail::Launch(DecodeAttentionKernel<T, E, 4, 4>, grid, dim3(32 * 4), 0, stream, p);
+    if (g == 4 && p.decode_warps == 8)
+      return detail::Launch(DecodeAttentionKernel<T, E, 4, 8>, grid, dim3(32 * 8), 0, stream, p);
+  }
   switch (g) {
     case 1: return detail::Launch(DecodeAttentionKernel<T, E, 1>, grid, dim3(32 * WarpsFor(1, E)), 0, stream, p);
     case 2: return detail::Launch(DecodeAttentionKernel<T, E, 2>, grid, dim3(32 * WarpsFor(2, E)), 0, stream, p);
