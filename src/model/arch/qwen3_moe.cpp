@@ -120,9 +120,12 @@ std::vector<std::string> Features(const ModelConfig& c) {
               " experts of " + std::to_string(c.moe_intermediate_size) + ", softmax router");
   f.push_back(c.norm_topk_prob ? "top-k weights renormalised (norm_topk_prob)"
                                : "top-k weights not renormalised (norm_topk_prob false)");
-  if (sparse < c.num_hidden_layers)
-    f.push_back("dense MLP of " + std::to_string(c.intermediate_size) + " on the other " +
-                std::to_string(c.num_hidden_layers - sparse) + " (decoder_sparse_step " +
+  std::string dense;
+  for (int64_t l = 0; l < c.num_hidden_layers; ++l)
+    if (!SparseMoeLayer(c, l)) dense += (dense.empty() ? "" : ", ") + std::to_string(l);
+  if (!dense.empty())
+    f.push_back("dense MLP of " + std::to_string(c.intermediate_size) + " on layer" +
+                (sparse + 1 < c.num_hidden_layers ? "s " : " ") + dense + " (decoder_sparse_step " +
                 std::to_string(c.decoder_sparse_step) + ", mlp_only_layers)");
   return f;
 }
