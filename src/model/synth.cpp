@@ -92,7 +92,7 @@ const std::vector<ShapeRow>& Shapes() {
       // Gemma 3 with a window of 8 and a final softcap: windowed layers drop keys early.
       {"tiny-gemma3", ModelFamily::kGemma3, 64, 128, 6, 4, 2, 32, 256, 512, 1e-6, 1000000.0, true,
        RopeScaling{}, 2, {1}, {1}, 8, 0.0, 30.0},
-      // Qwen3-MoE as tests/fixtures/models/tiny-qwen3-moe: 8 experts of 32, top 2,
+      // Qwen3-MoE with the sizes of tests/fixtures/models/tiny-qwen3-moe: 8 experts of 32, top 2,
       // renormalised; layer 1 dense (mlp_only_layers).
       {"tiny-qwen3-moe", ModelFamily::kQwen3Moe, 64, 128, 4, 4, 2, 16, 256, 512, 1e-6, 1000000.0, false,
        RopeScaling{}, 1, {2}, {2}, 0, 0, 0, MoeRow{8, 2, 32, true, 1, {1}}},
