@@ -261,6 +261,14 @@ TEST_F(Qwen3MoeLayouts, ACheckpointThatDisagreesWithItsConfigIsNamed) {
   Rewrite("hf", "fused", ToFused);
   Reconfigure("fused", "narrow", [](Json& c) { c["moe_intermediate_size"] = 16; });
   expect("narrow", {"model.layers.0.mlp.experts.gate_up_proj", "[8, 64, 64]", "[8, 32, 64]"});
+  // Experts quantized but their down projections kept float: one block, two formats.
+  QuantizeOptions q;
+  q.in_dir = Dir("hf");
+  q.out_dir = Dir("down-float");
+  q.group_size = 32;
+  q.rules = ParseQuantizeRules("down_proj=float").value();
+  ASSERT_TRUE(QuantizeCheckpoint(q).ok());
+  expect("down-float", {"model.layers.0.mlp.experts", "AFFINE", "F32"});
 }
 
 }  // namespace

@@ -92,6 +92,7 @@ Status LoadFeedForward(const ModelConfig& cfg, WeightLoader& ld, const std::stri
   w->moe = true;
   AX_ASSIGN_OR_RETURN(w->experts.router, ld.Matrix(p + "gate.weight", cfg.num_experts, cfg.hidden_size));
   AX_RETURN_IF_ERROR(LoadExperts(cfg, ld, p, layer, &w->experts));
+  AX_RETURN_IF_ERROR(CheckMoeWeights(w->experts, p + "experts"));
   MoeShape& s = w->experts.shape;
   s.num_experts = static_cast<int>(cfg.num_experts);
   s.top_k = static_cast<int>(cfg.top_k_experts);
