@@ -408,6 +408,13 @@ TEST(ModelConfig, Qwen3MoeFieldsAndSparseLayers) {
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_FALSE(SparseMoeLayer(*c, 0));
 
+  j = MinimalQwen3Moe();  // transformers 5 writes the count as num_local_experts
+  j.erase("num_experts");
+  j["num_local_experts"] = 6;
+  c = Parse(j);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->num_experts, 6);
+
   j = MinimalQwen3Moe();
   j.erase("architectures");
   j["model_type"] = "qwen3_moe";
@@ -420,6 +427,9 @@ TEST(ModelConfig, Qwen3MoeBadFieldsAreNamed) {
   Json j = MinimalQwen3Moe();
   j["num_experts_per_tok"] = 9;
   ExpectError(Parse(j).status(), StatusCode::kInvalidArgument, {"'num_experts_per_tok'", "[1, 8]", "9"});
+  j = MinimalQwen3Moe();
+  j["num_local_experts"] = 4;  // beside num_experts 8
+  ExpectError(Parse(j).status(), StatusCode::kInvalidArgument, {"'num_local_experts'", "num_experts (8)"});
   for (const char* field : {"num_experts", "num_experts_per_tok", "moe_intermediate_size"}) {
     j = MinimalQwen3Moe();
     j.erase(field);

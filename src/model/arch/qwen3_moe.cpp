@@ -34,10 +34,24 @@ Status ParseMlpOnlyLayers(const ConfigFields& f, ModelConfig* c) {
   return Status::Ok();
 }
 
+// The expert count: num_experts (the published configs), or num_local_experts (what
+// transformers 5 writes: its attribute map stores num_experts under that name).
+Status ParseExpertCount(const ConfigFields& f, ModelConfig* c) {
+  if (f.Find("num_experts") == nullptr && f.Find("num_local_experts") != nullptr)
+    return f.Int("num_local_experts", &c->num_experts, true, 0);
+  AX_RETURN_IF_ERROR(f.Int("num_experts", &c->num_experts, true, 0));
+  int64_t local = c->num_experts;
+  AX_RETURN_IF_ERROR(f.Int("num_local_experts", &local, false, 0));
+  if (local != c->num_experts)
+    return f.Invalid("num_local_experts", "the same count as num_experts (" + std::to_string(c->num_experts) + ")",
+                     f.Find("num_local_experts"));
+  return Status::Ok();
+}
+
 // The MoE sizes are required (transformers would substitute the 30B-A3B's 128 experts
 // of 768): a config without them describes some other model.
 Status ParseExtras(const ConfigFields& f, ModelConfig* c) {
-  AX_RETURN_IF_ERROR(f.Int("num_experts", &c->num_experts, true, 0));
+  AX_RETURN_IF_ERROR(ParseExpertCount(f, c));
   if (c->num_experts > 0) {
     AX_RETURN_IF_ERROR(f.Int("num_experts_per_tok", &c->top_k_experts, true, 1, c->num_experts));
     AX_RETURN_IF_ERROR(f.Int("moe_intermediate_size", &c->moe_intermediate_size, true));
