@@ -60,7 +60,8 @@ TEST(Synth, ShapeTable) {
 // ModelTensorSpecs must name and shape tensors exactly as transformers saved them.
 TEST(Synth, TensorSpecsMatchHuggingFaceCheckpoints) {
   std::vector<std::string> dirs = {std::string(AX_SHARED_DIR) + "/models/stories260K"};
-  for (const char* m : {"tiny-llama", "tiny-llama-f16", "tiny-qwen3", "tiny-qwen3-bf16"})
+  for (const char* m :
+       {"tiny-llama", "tiny-llama-f16", "tiny-qwen3", "tiny-qwen3-bf16", "tiny-qwen3-moe", "tiny-qwen3-moe-sparse"})
     dirs.push_back(std::string(AX_FIXTURES_DIR) + "/models/" + m);
   int checked = 0;
   for (const std::string& dir : dirs) {
