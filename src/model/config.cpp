@@ -214,6 +214,7 @@ const char* ModelFamilyName(ModelFamily f) {
     case ModelFamily::kQwen3: return "qwen3";
     case ModelFamily::kGemma3: return "gemma3";
     case ModelFamily::kGemma4: return "gemma4";
+    case ModelFamily::kQwen3Moe: return "qwen3_moe";
   }
   return "?";
 }
@@ -228,6 +229,13 @@ const char* TorchDTypeName(DType dt) {
     case DType::kAffine: return "affine";
   }
   return "?";
+}
+
+bool SparseMoeLayer(const ModelConfig& c, int64_t layer) {
+  if (c.num_experts <= 0 || c.decoder_sparse_step <= 0 || (layer + 1) % c.decoder_sparse_step != 0) return false;
+  for (int64_t l : c.mlp_only_layers)
+    if (l == layer) return false;
+  return true;
 }
 
 Status ValidateModelConfig(const ModelConfig& c, const std::string& path) {
@@ -401,6 +409,16 @@ std::string ModelConfigToJson(const ModelConfig& c) {
     j["sliding_window"] = nullptr;
     j["max_window_layers"] = c.num_hidden_layers;
   }
+  if (c.family == ModelFamily::kQwen3Moe) {
+    j["num_experts"] = c.num_experts;
+    j["num_experts_per_tok"] = c.top_k_experts;
+    j["moe_intermediate_size"] = c.moe_intermediate_size;
+    j["norm_topk_prob"] = c.norm_topk_prob;
+    j["decoder_sparse_step"] = c.decoder_sparse_step;
+    j["mlp_only_layers"] = c.mlp_only_layers;
+    j["output_router_logits"] = false;
+    j["router_aux_loss_coef"] = 0.001;
+  }
   if (c.quantization.quantized()) {  // as mlx_lm writes it: both keys, the same object
     Json q = {{"bits", c.quantization.bits}, {"group_size", c.quantization.group_size}, {"mode", "affine"}};
     for (const auto& [name, m] : c.quantization.modules) {
@@ -447,13 +465,17 @@ std::string GenerationConfigToJson(const GenerationConfig& g) {
 
 int64_t ParameterCount(const ModelConfig& c) {
   const int64_t h = c.hidden_size, q = c.num_attention_heads * c.head_dim, kv = c.num_key_value_heads * c.head_dim;
-  int64_t layer = h * q + 2 * h * kv + q * h   // q, k, v, o
-                  + 3 * h * c.intermediate_size  // gate, up, down
-                  + 2 * h;                       // input / post-attention norms
+  int64_t layer = h * q + 2 * h * kv + q * h                     // q, k, v, o
+                  + 2 * h;                                       // input / post-attention norms
   if (c.family != ModelFamily::kLlama) layer += 2 * c.head_dim;  // q_norm, k_norm
   if (c.family == ModelFamily::kGemma3) layer += 2 * h;           // pre/post feed-forward sandwich norms
+  const int64_t dense = 3 * h * c.intermediate_size;              // gate, up, down
+  const int64_t sparse = c.num_experts * (3 * h * c.moe_intermediate_size + h);  // experts, router row
+  int64_t total = 0;
+  for (int64_t l = 0; l < c.num_hidden_layers; ++l)
+    total += layer + (c.family == ModelFamily::kQwen3Moe && SparseMoeLayer(c, l) ? sparse : dense);
   const int64_t embed = c.vocab_size * h;
-  return embed + c.num_hidden_layers * layer + h + (c.tie_word_embeddings ? 0 : embed);
+  return embed + total + h + (c.tie_word_embeddings ? 0 : embed);
 }
 
 }  // namespace ax

@@ -12,8 +12,8 @@
 
 namespace ax {
 
-enum class ModelFamily { kLlama, kQwen3, kGemma3, kGemma4 };
-const char* ModelFamilyName(ModelFamily f);  // "llama", "qwen3", "gemma3", "gemma4"
+enum class ModelFamily { kLlama, kQwen3, kGemma3, kGemma4, kQwen3Moe };
+const char* ModelFamilyName(ModelFamily f);  // "llama", "qwen3", "gemma3", "gemma4", "qwen3_moe"
 
 // What a layer's attention sees: every earlier token, or a sliding window of them.
 enum class AttentionType { kFull, kSliding };
@@ -81,6 +81,13 @@ struct ModelConfig {
   bool use_double_wide_mlp = false;
   bool enable_moe_block = false;
   int64_t num_experts = 0, top_k_experts = 0, moe_intermediate_size = 0;
+  // Qwen3-MoE: the top-k weights renormalised to sum 1 (norm_topk_prob); layer i has a
+  // sparse MoE block instead of its MLP iff i is not in mlp_only_layers and
+  // (i + 1) % decoder_sparse_step == 0 (SparseMoeLayer); top_k_experts is
+  // num_experts_per_tok.
+  bool norm_topk_prob = false;
+  int64_t decoder_sparse_step = 1;
+  std::vector<int64_t> mlp_only_layers;
   // The checkpoint is a multimodal one (e.g. Gemma3ForConditionalGeneration) whose text
   // model we run; its other towers are not loaded.
   bool multimodal = false;
@@ -104,6 +111,10 @@ struct GenerationConfig {
   int64_t max_new_tokens = 0;  // 0: not given
   int64_t max_length = 0;      // prompt + generated; 0: not given
 };
+
+// Whether layer `layer` of a Qwen3-MoE model is a sparse MoE layer (transformers'
+// rule: num_experts > 0, not in mlp_only_layers, (layer + 1) % decoder_sparse_step == 0).
+bool SparseMoeLayer(const ModelConfig& c, int64_t layer);
 
 // Reads and validates dir/config.json. Errors name the file and the field:
 //   "<dir>/config.json: field 'hidden_size': expected a positive integer"

@@ -30,6 +30,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// A Qwen3-MoE shape's sparse blocks (experts 0: none).
+struct MoeRow {
+  int64_t experts = 0, top_k = 0, inter = 0;
+  bool norm_topk = false;
+  int64_t sparse_step = 1;
+  std::vector<int64_t> mlp_only;
+};
+
 struct ShapeRow {
   const char* name;
   ModelFamily family;
@@ -42,6 +50,7 @@ struct ShapeRow {
   std::vector<int32_t> gen_eos;   // generation_config.json
   int64_t window = 0;             // Gemma: sliding window of 5 of every 6 layers
   double attn_softcap = 0, final_softcap = 0;
+  MoeRow moe = {};
 };
 
 RopeScaling Llama3Rope(double factor, int64_t original) {
@@ -72,6 +81,9 @@ const std::vector<ShapeRow>& Shapes() {
       // google/gemma-3-1b-pt's text config (sliding window 512 on 5 of every 6 layers).
       {"gemma-3-1b", ModelFamily::kGemma3, 1152, 6912, 26, 4, 1, 256, 262144, 32768, 1e-6, 1000000.0, true,
        RopeScaling{}, 2, {1}, {1, 106}, 512},
+      // Qwen/Qwen3-30B-A3B: 48 layers, every one sparse (128 experts of 768, top 8).
+      {"qwen3-30b-a3b", ModelFamily::kQwen3Moe, 2048, 6144, 48, 32, 4, 128, 151936, 40960, 1e-6, 1000000.0, false,
+       RopeScaling{}, 151643, {151645}, {151645, 151643}, 0, 0, 0, MoeRow{128, 8, 768, true, 1, {}}},
       // Test shapes (same as tests/fixtures/models/tiny-llama; tiny-qwen3 with 2 layers).
       {"tiny-llama", ModelFamily::kLlama, 64, 160, 2, 4, 2, 16, 256, 256, 1e-5, 500000.0, false,
        Llama3Rope(8.0, 16), 1, {2}, {2}},
@@ -80,6 +92,10 @@ const std::vector<ShapeRow>& Shapes() {
       // Gemma 3 with a window of 8 and a final softcap: windowed layers drop keys early.
       {"tiny-gemma3", ModelFamily::kGemma3, 64, 128, 6, 4, 2, 32, 256, 512, 1e-6, 1000000.0, true,
        RopeScaling{}, 2, {1}, {1}, 8, 0.0, 30.0},
+      // Qwen3-MoE with the sizes of tests/fixtures/models/tiny-qwen3-moe: 8 experts of 32, top 2,
+      // renormalised; layer 1 dense (mlp_only_layers).
+      {"tiny-qwen3-moe", ModelFamily::kQwen3Moe, 64, 128, 4, 4, 2, 16, 256, 512, 1e-6, 1000000.0, false,
+       RopeScaling{}, 1, {2}, {2}, 0, 0, 0, MoeRow{8, 2, 32, true, 1, {1}}},
   };
   return rows;
 }
@@ -326,6 +342,12 @@ Result<ModelConfig> SynthShapeConfig(const std::string& shape, DType dtype) {
   c.bos_token_id = r->bos;
   c.eos_token_ids = r->eos;
   c.layer_types.assign(static_cast<size_t>(c.num_hidden_layers), AttentionType::kFull);
+  c.num_experts = r->moe.experts;
+  c.top_k_experts = r->moe.top_k;
+  c.moe_intermediate_size = r->moe.inter;
+  c.norm_topk_prob = r->moe.norm_topk;
+  c.decoder_sparse_step = r->moe.sparse_step;
+  c.mlp_only_layers = r->moe.mlp_only;
   if (c.family == ModelFamily::kGemma3) {
     c.hidden_act = "gelu_pytorch_tanh";
     c.query_pre_attn_scalar = static_cast<double>(r->head_dim);
@@ -358,9 +380,20 @@ std::vector<TensorSpec> ModelTensorSpecs(const ModelConfig& c, DType dt) {
       v.push_back({p + "pre_feedforward_layernorm.weight", dt, Shape{h}});
       v.push_back({p + "post_feedforward_layernorm.weight", dt, Shape{h}});
     }
-    v.push_back({p + "mlp.gate_proj.weight", dt, Shape{inter, h}});
-    v.push_back({p + "mlp.up_proj.weight", dt, Shape{inter, h}});
-    v.push_back({p + "mlp.down_proj.weight", dt, Shape{h, inter}});
+    if (c.family == ModelFamily::kQwen3Moe && SparseMoeLayer(c, l)) {
+      const int64_t moe = c.moe_intermediate_size;
+      v.push_back({p + "mlp.gate.weight", dt, Shape{c.num_experts, h}});
+      for (int64_t e = 0; e < c.num_experts; ++e) {
+        const std::string x = p + "mlp.experts." + std::to_string(e) + ".";
+        v.push_back({x + "gate_proj.weight", dt, Shape{moe, h}});
+        v.push_back({x + "up_proj.weight", dt, Shape{moe, h}});
+        v.push_back({x + "down_proj.weight", dt, Shape{h, moe}});
+      }
+    } else {
+      v.push_back({p + "mlp.gate_proj.weight", dt, Shape{inter, h}});
+      v.push_back({p + "mlp.up_proj.weight", dt, Shape{inter, h}});
+      v.push_back({p + "mlp.down_proj.weight", dt, Shape{h, inter}});
+    }
     v.push_back({p + "input_layernorm.weight", dt, Shape{h}});
     v.push_back({p + "post_attention_layernorm.weight", dt, Shape{h}});
   }

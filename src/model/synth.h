@@ -35,7 +35,8 @@ struct SynthReport {
 };
 
 // "llama-1b", "llama-8b", "qwen3-0.6b", "qwen3-1.7b", "qwen3-4b", "qwen3-8b",
-// "tiny-llama", "tiny-qwen3" (docs/model-format.md has the table).
+// "qwen3-30b-a3b", "tiny-llama", "tiny-qwen3", "tiny-qwen3-moe", …
+// (docs/model-format.md has the table).
 std::vector<std::string> SynthShapeNames();
 
 // The config.json values of a shape, torch_dtype set to `dtype`. InvalidArgument
@@ -43,7 +44,8 @@ std::vector<std::string> SynthShapeNames();
 Result<ModelConfig> SynthShapeConfig(const std::string& shape, DType dtype = DType::kBF16);
 
 // Every tensor a checkpoint of `c` holds, named exactly as transformers names them,
-// in module order (embed, layer 0: q/k/v/o[, q_norm, k_norm], gate/up/down, norms, ...,
+// in module order (embed, layer 0: q/k/v/o[, q_norm, k_norm], gate/up/down (or a
+// sparse layer's router and per-expert gate/up/down), norms, ...,
 // model.norm, lm_head when untied).
 std::vector<TensorSpec> ModelTensorSpecs(const ModelConfig& c, DType dtype);
 

@@ -28,6 +28,22 @@ size_t WeightBytes(const TensorView& host) {
   return host.nbytes() + 2 * AffineSideBytes(host.quant, host.shape[0], host.shape[1]);
 }
 
+// Rows [first, first + n) of a host matrix [rows, cols], float or kAffine.
+TensorView HostRows(const TensorView& m, int64_t first, int64_t n) {
+  const int64_t cols = m.shape[1];
+  TensorView v = m;
+  v.shape = Shape{n, cols};
+  if (m.dtype != DType::kAffine) {
+    v.data = static_cast<char*>(m.data) + first * cols * static_cast<int64_t>(DTypeSize(m.dtype));
+    return v;
+  }
+  const size_t side = AffineSideBytes(m.quant, first, cols);
+  v.data = static_cast<char*>(m.data) + first * AffineRowBytes(cols, m.quant.bits);
+  v.quant.scales = static_cast<const char*>(m.quant.scales) + side;
+  v.quant.biases = static_cast<const char*>(m.quant.biases) + side;
+  return v;
+}
+
 }  // namespace
 
 Result<TensorView> WeightLoader::HostAffine(const std::string& name, const std::string& module, int64_t count,
@@ -90,6 +106,28 @@ Result<TensorView> WeightLoader::FusedRows(const std::vector<std::string>& names
   if (parts[0].dtype == DType::kAffine) {
     Result<AffineQuant> common = CommonAffineQuant(parts);
     if (!common.ok()) return InvalidArgument(names[0] + " and the matrices fused with it: " + common.status().message());
+  }
+  if (backend_ == nullptr) return TensorView{};
+  return backend_->UploadConcatRows(parts, parts[0].dtype);
+}
+
+Result<TensorView> WeightLoader::InterleavedStacks(const std::vector<std::string>& names, int64_t count,
+                                                   const std::vector<int64_t>& rows, int64_t cols) {
+  std::vector<TensorView> stacks;
+  for (size_t i = 0; i < names.size(); ++i) {
+    AX_ASSIGN_OR_RETURN(TensorView host, HostMatrix(names[i], count, rows[i], cols));
+    if (i > 0 && host.dtype != stacks[0].dtype)
+      return InvalidArgument(names[i] + ": dtype " + DTypeName(host.dtype) + ", expected " +
+                             DTypeName(stacks[0].dtype) + " like " + names[0] + " (fused at load)");
+    stacks.push_back(host);
+    uploaded_bytes_ += WeightBytes(host);
+  }
+  std::vector<TensorView> parts;  // [count * names.size()]: entry e of every stack, then e + 1
+  for (int64_t e = 0; e < count; ++e)
+    for (size_t i = 0; i < stacks.size(); ++i) parts.push_back(HostRows(stacks[i], e * rows[i], rows[i]));
+  if (parts[0].dtype == DType::kAffine) {
+    Result<AffineQuant> common = CommonAffineQuant(parts);
+    if (!common.ok()) return InvalidArgument(names[0] + " and the stacks fused with it: " + common.status().message());
   }
   if (backend_ == nullptr) return TensorView{};
   return backend_->UploadConcatRows(parts, parts[0].dtype);

@@ -33,6 +33,11 @@ class WeightLoader {
   // parts must share one format).
   Result<TensorView> FusedRows(const std::vector<std::string>& names, const std::vector<int64_t>& rows,
                                int64_t cols);
+  // Several stacks [count, r_i, cols] fused per entry into one [count * sum r_i, cols]:
+  // entry e's rows of each stack in order, then entry e + 1's (MLX's stacked switch_mlp
+  // gate_proj and up_proj becoming per-expert gate rows then up rows).
+  Result<TensorView> InterleavedStacks(const std::vector<std::string>& names, int64_t count,
+                                       const std::vector<int64_t>& rows, int64_t cols);
   // A norm weight [dim], converted to f32, plus `offset` (1 for Gemma's (1 + w) RMSNorm,
   // folded at load: the f32 sum is what transformers multiplies by).
   Result<TensorView> Vector(const std::string& name, int64_t dim, float offset = 0.0f);

@@ -61,8 +61,9 @@ TEST(MatmulInvariance, EachKernelGivesEveryRowTheSameBitsWhateverTheBatch) {
 // Model level: sequence A (prompt then decode steps, then draft-style chunks) gives
 // identical logits alone and while sequences B (long prompt chunks) and C (decodes)
 // share its forwards, and whether its prompt is prefilled whole or in small chunks.
-// Run on the demo model (Qwen3) and on a synth Gemma 3 whose windowed layers (window
-// 8, softcapped logits) drop keys long before A's 40 positions.
+// Run on the demo model (Qwen3) and on synth models of other layer kinds: Gemma 3,
+// whose windowed layers (window 8, softcapped logits) drop keys long before A's 40
+// positions, and Qwen3-MoE, whose rows each route to their own experts.
 void CheckForwardInvariance(const std::string& dir) {
   BackendOptions bo;
   bo.threads = 2;
@@ -163,11 +164,14 @@ TEST(ForwardInvariance, LogitsAloneEqualLogitsInAMixedBatch) {
   CheckForwardInvariance(std::string(AX_SOURCE_DIR) + "/models/ax-demo-qwen3");
 }
 
-TEST(ForwardInvariance, SlidingWindowLayersToo) {
-  const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("ax_invariance_tiny_gemma3_" + std::to_string(getpid()));
+class SynthForwardInvariance : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(SynthForwardInvariance, LogitsAloneEqualLogitsInAMixedBatch) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                                    ("ax_invariance_" + std::string(GetParam()) + "_" + std::to_string(getpid()));
   std::filesystem::remove_all(dir);
   SynthOptions o;
-  o.shape = "tiny-gemma3";
+  o.shape = GetParam();
   o.dtype = DType::kBF16;
   o.seed = 3;
   o.out_dir = dir.string();
@@ -175,6 +179,14 @@ TEST(ForwardInvariance, SlidingWindowLayersToo) {
   CheckForwardInvariance(dir.string());
   std::filesystem::remove_all(dir);
 }
+
+INSTANTIATE_TEST_SUITE_P(Shapes, SynthForwardInvariance, ::testing::Values("tiny-gemma3", "tiny-qwen3-moe"),
+                         [](const ::testing::TestParamInfo<const char*>& p) {
+                           std::string name = p.param;
+                           for (char& ch : name)
+                             if (ch == '-') ch = '_';
+                           return name;
+                         });
 
 }  // namespace
 }  // namespace ax::testing

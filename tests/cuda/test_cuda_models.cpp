@@ -155,6 +155,8 @@ INSTANTIATE_TEST_SUITE_P(Gemma, CudaFixture,
                          ::testing::Values("tiny-gemma3", "tiny-gemma3-linear", "tiny-gemma4", "tiny-gemma4-ple",
                                            "tiny-gemma4-kv", "tiny-gemma4-shared", "tiny-gemma4-wide",
                                            "tiny-gemma4-moe"));
+// Qwen3-MoE (scripts/fixtures/make_qwen_models.py): renormalised and plain top-k, dense layers.
+INSTANTIATE_TEST_SUITE_P(Qwen, CudaFixture, ::testing::Values("tiny-qwen3-moe", "tiny-qwen3-moe-sparse"));
 // MLX affine-quantized fixtures (scripts/fixtures/make_quant_models.py).
 INSTANTIATE_TEST_SUITE_P(Quantized, CudaFixture,
                          ::testing::Values("tiny-qwen3-q4", "tiny-qwen3-bf16-q8", "tiny-llama-q3-mixed"));

@@ -1,7 +1,10 @@
-// The engine's promises on a model with sliding-window layers (a synth Gemma 3: window
-// 8 on 5 of 6 layers, softcapped logits; contexts run far past the window):
+// The engine's promises on synth models of the layer kinds the demo model lacks:
 //  (a) n-gram speculation gives the greedy tokens of direct decoding;
 //  (b) requests batched together give the tokens each gives alone (greedy and sampled);
+// on a model with sliding-window layers (a synth Gemma 3: window 8 on 5 of 6 layers,
+// softcapped logits) and on one with sparse MoE layers (a synth Qwen3-MoE: 8 experts,
+// top 2, one dense layer); and on the sliding-window model, whose contexts run far past
+// the window:
 //  (c) a prefix hit gives the outputs of a cold run, and the hit is reported;
 //  (d) preemption and resume give identical outputs;
 //  (e) the windowed layers' KV groups give back the blocks behind the window: outputs
@@ -19,77 +22,100 @@
 namespace ax::testing {
 namespace {
 
-class SlidingWindowEngine : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    dir_ = (std::filesystem::temp_directory_path() / ("ax_engine_tiny_gemma3_" + std::to_string(getpid()))).string();
-    std::filesystem::remove_all(dir_);
-    SynthOptions o;
-    o.shape = "tiny-gemma3";
-    o.dtype = DType::kBF16;
-    o.seed = 11;
-    o.out_dir = dir_;
-    ASSERT_TRUE(WriteSynthModel(o, nullptr).ok());
+// A fresh synth model of `shape` under the temp dir.
+std::string WriteSynth(const std::string& shape, uint64_t seed) {
+  const std::string dir =
+      (std::filesystem::temp_directory_path() / ("ax_engine_" + shape + "_" + std::to_string(getpid()))).string();
+  std::filesystem::remove_all(dir);
+  SynthOptions o;
+  o.shape = shape;
+  o.dtype = DType::kBF16;
+  o.seed = seed;
+  o.out_dir = dir;
+  EXPECT_TRUE(WriteSynthModel(o, nullptr).ok());
+  return dir;
+}
+
+// A prompt that repeats a 6-token phrase (so the n-gram table proposes drafts).
+CoreRequest Ids(int variant, int64_t max_tokens, double temperature = 0) {
+  CoreRequest r;
+  for (int i = 0; i < 20 + variant; ++i) r.prompt.push_back(static_cast<int32_t>(3 + (i % 6) * 17 + variant));
+  r.max_tokens = max_tokens;
+  r.ignore_eos = true;
+  r.sampling.temperature = temperature;
+  r.sampling.top_p = temperature > 0 ? 0.9 : 1.0;
+  r.sampling.seed = 5 + static_cast<uint64_t>(variant);
+  return r;
+}
+
+std::vector<Output> RunAll(CoreHarness& h, std::vector<CoreRequest> reqs) {
+  std::vector<std::shared_ptr<StreamImpl>> streams;
+  for (CoreRequest& r : reqs) streams.push_back(h.Submit(std::move(r)));
+  h.RunUntilIdle();
+  std::vector<Output> outs;
+  for (auto& s : streams) outs.push_back(CoreHarness::Collect(*s));
+  return outs;
+}
+
+std::vector<CoreRequest> Mixed() {
+  std::vector<CoreRequest> reqs;
+  for (int i = 0; i < 5; ++i) reqs.push_back(Ids(i, 24 + 4 * i, i % 2 ? 0.8 : 0.0));
+  return reqs;
+}
+
+// Each of Mixed() run alone on the model in `dir`.
+std::vector<Output> AloneOn(const std::string& dir, DecodePolicy policy) {
+  CoreOptions o;
+  o.max_seqs = 1;
+  o.prefix_caching = false;
+  o.policy = policy;
+  o.draft_guard = false;  // what is asserted is what drafting does, not its speed
+  CoreHarness h(dir, o);
+  std::vector<Output> outs;
+  for (CoreRequest& r : Mixed()) outs.push_back(RunAll(h, {std::move(r)})[0]);
+  return outs;
+}
+
+class SynthEngine : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(SynthEngine, NgramEqualsDirectAndBatchedEqualsAlone) {
+  const std::string dir = WriteSynth(GetParam(), 11);
+  const auto direct = AloneOn(dir, DecodePolicy::kDirect);
+  const auto ngram = AloneOn(dir, DecodePolicy::kNgram);
+  std::vector<Output> together;
+  {
+    CoreHarness h(dir, CoreOptions{});
+    together = RunAll(h, Mixed());
   }
-  static void TearDownTestSuite() { std::filesystem::remove_all(dir_); }
-
-  // A prompt that repeats a 6-token phrase (so the n-gram table proposes drafts).
-  static CoreRequest Ids(int variant, int64_t max_tokens, double temperature = 0) {
-    CoreRequest r;
-    for (int i = 0; i < 20 + variant; ++i) r.prompt.push_back(static_cast<int32_t>(3 + (i % 6) * 17 + variant));
-    r.max_tokens = max_tokens;
-    r.ignore_eos = true;
-    r.sampling.temperature = temperature;
-    r.sampling.top_p = temperature > 0 ? 0.9 : 1.0;
-    r.sampling.seed = 5 + static_cast<uint64_t>(variant);
-    return r;
-  }
-
-  static std::vector<Output> Run(CoreHarness& h, std::vector<CoreRequest> reqs) {
-    std::vector<std::shared_ptr<StreamImpl>> streams;
-    for (CoreRequest& r : reqs) streams.push_back(h.Submit(std::move(r)));
-    h.RunUntilIdle();
-    std::vector<Output> outs;
-    for (auto& s : streams) outs.push_back(CoreHarness::Collect(*s));
-    return outs;
-  }
-
-  static std::vector<CoreRequest> Mixed() {
-    std::vector<CoreRequest> reqs;
-    for (int i = 0; i < 5; ++i) reqs.push_back(Ids(i, 24 + 4 * i, i % 2 ? 0.8 : 0.0));
-    return reqs;
-  }
-
-  static std::vector<Output> Alone(DecodePolicy policy) {
-    CoreOptions o;
-    o.max_seqs = 1;
-    o.prefix_caching = false;
-    o.policy = policy;
-    o.draft_guard = false;  // what is asserted is what drafting does, not its speed
-    CoreHarness h(dir_, o);
-    std::vector<Output> outs;
-    for (CoreRequest& r : Mixed()) outs.push_back(Run(h, {std::move(r)})[0]);
-    return outs;
-  }
-
-  static std::string dir_;
-};
-
-std::string SlidingWindowEngine::dir_;
-
-TEST_F(SlidingWindowEngine, NgramEqualsDirectAndBatchedEqualsAlone) {
-  const auto direct = Alone(DecodePolicy::kDirect);
-  const auto ngram = Alone(DecodePolicy::kNgram);
-  CoreHarness h(dir_, CoreOptions{});
-  const auto together = Run(h, Mixed());
   int64_t proposed = 0;
   for (size_t i = 0; i < direct.size(); ++i) {
     EXPECT_EQ(ngram[i].tokens, direct[i].tokens) << "request " << i;
     EXPECT_EQ(together[i].tokens, direct[i].tokens) << "request " << i;
     proposed += ngram[i].metrics.draft_tokens_proposed;
   }
-  EXPECT_GT(proposed, 0);  // drafts were verified through the windowed layers
+  EXPECT_GT(proposed, 0);  // drafts were verified through the model's layers
+  std::filesystem::remove_all(dir);
 }
+
+INSTANTIATE_TEST_SUITE_P(Shapes, SynthEngine, ::testing::Values("tiny-gemma3", "tiny-qwen3-moe"),
+                         [](const ::testing::TestParamInfo<const char*>& p) {
+                           std::string name = p.param;
+                           for (char& ch : name)
+                             if (ch == '-') ch = '_';
+                           return name;
+                         });
+
+class SlidingWindowEngine : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { dir_ = WriteSynth("tiny-gemma3", 11); }
+  static void TearDownTestSuite() { std::filesystem::remove_all(dir_); }
+
+  static std::vector<Output> Alone(DecodePolicy policy) { return AloneOn(dir_, policy); }
+
+  static std::string dir_;
+};
+
+std::string SlidingWindowEngine::dir_;
 
 TEST_F(SlidingWindowEngine, PrefixHitIsExact) {
   CoreRequest a = Ids(0, 16), b = Ids(0, 16);
@@ -97,11 +123,11 @@ TEST_F(SlidingWindowEngine, PrefixHitIsExact) {
   CoreOptions off;
   off.prefix_caching = false;
   CoreHarness ref(dir_, off);
-  const auto want_a = Run(ref, {a});
-  const auto want_b = Run(ref, {b});
+  const auto want_a = RunAll(ref, {a});
+  const auto want_b = RunAll(ref, {b});
   CoreHarness h(dir_, CoreOptions{});
-  const auto got_a = Run(h, {a});
-  const auto got_b = Run(h, {b});
+  const auto got_a = RunAll(h, {a});
+  const auto got_b = RunAll(h, {b});
   EXPECT_EQ(got_a[0].tokens, want_a[0].tokens);
   EXPECT_EQ(got_b[0].tokens, want_b[0].tokens);
   EXPECT_EQ(got_b[0].metrics.prefix_hit_tokens, static_cast<int64_t>(a.prompt.size()) / 4 * 4);
@@ -113,7 +139,7 @@ TEST_F(SlidingWindowEngine, PreemptionAndResumeGiveIdenticalOutputs) {
   o.num_blocks = 20;  // 80 tokens of KV for five requests that need ~250 together
   o.ctx_size = 80;
   CoreHarness h(dir_, o);
-  const auto together = Run(h, Mixed());
+  const auto together = RunAll(h, Mixed());
   EXPECT_GT(h.core().Stats().preemptions, 0);
   for (size_t i = 0; i < alone.size(); ++i) EXPECT_EQ(together[i].tokens, alone[i].tokens) << "request " << i;
   EXPECT_EQ(h.core().Stats().blocks_used, 0);
@@ -141,7 +167,7 @@ TEST_F(SlidingWindowEngine, ReleasingWindowBlocksChangesNoOutput) {
       std::vector<CoreRequest> reqs;
       for (int i = 0; i < 3; ++i) reqs.push_back(Ids(i, 140 - 20 * i));
       reqs[0].prompt.resize(41, 7);  // a longer prompt: several chunks
-      for (const Output& out : Run(h, std::move(reqs))) outs[release].push_back(out.tokens);
+      for (const Output& out : RunAll(h, std::move(reqs))) outs[release].push_back(out.tokens);
       if (release) {
         EXPECT_GT(h.core().Stats().window_blocks_total, 0);
         EXPECT_EQ(h.core().Stats().blocks_used, 0);
@@ -191,7 +217,7 @@ TEST_F(SlidingWindowEngine, WindowBlocksInUseFollowTheWindowNotTheContext) {
   // Kept: the windowed layers hold the whole context too (one group for all).
   o.release_window_blocks = false;
   CoreHarness kept(dir_, o);
-  Run(kept, {Ids(0, 200)});
+  RunAll(kept, {Ids(0, 200)});
   EXPECT_EQ(kept.core().Stats().blocks_used_peak, (20 + 200 - 1 + 3) / 4);
   EXPECT_EQ(kept.core().Stats().window_blocks_used_peak, 0);
 }
@@ -205,15 +231,15 @@ TEST_F(SlidingWindowEngine, PrefixWithEvictedWindowBlocksIsAMiss) {
   CoreOptions off;
   off.prefix_caching = false;
   CoreHarness ref(dir_, off);
-  const auto want_b = Run(ref, {b});
+  const auto want_b = RunAll(ref, {b});
   CoreOptions o;
   o.max_seqs = 1;
   o.max_batch_tokens = 8;  // window pool: 1 * (2 + 2) + 2 = 6 blocks, recycled by a's 40 tokens
   CoreHarness h(dir_, o);
-  Run(h, {a});
+  RunAll(h, {a});
   // More cached blocks than the window pool has: the full layers' prefix is cached.
   EXPECT_GT(h.core().Stats().blocks_cached, h.core().Stats().window_blocks_total);
-  const auto got_b = Run(h, {b});
+  const auto got_b = RunAll(h, {b});
   EXPECT_EQ(got_b[0].tokens, want_b[0].tokens);
   EXPECT_EQ(got_b[0].metrics.prefix_hit_tokens, 0);
   EXPECT_EQ(h.core().Stats().prefix_hit_tokens, 0);

@@ -27,7 +27,7 @@ class FixtureTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     if (!std::filesystem::exists(dir() + "/reference.json"))
-      GTEST_SKIP() << dir() << " has no reference yet (scripts/fixtures/make_{gemma,quant}_models.py)";
+      GTEST_SKIP() << dir() << " has no reference yet (scripts/fixtures/make_{gemma,qwen,quant}_models.py)";
   }
   std::string dir() const { return std::string(AX_FIXTURES_DIR) + "/models/" + GetParam(); }
 };
@@ -118,6 +118,10 @@ INSTANTIATE_TEST_SUITE_P(Gemma, FixtureTest,
                          ::testing::Values("tiny-gemma3", "tiny-gemma3-linear", "tiny-gemma4", "tiny-gemma4-ple",
                                            "tiny-gemma4-kv", "tiny-gemma4-shared", "tiny-gemma4-wide",
                                            "tiny-gemma4-moe"));
+
+// Qwen3-MoE variants (scripts/fixtures/make_qwen_models.py): the sparse block with and
+// without renormalised weights, dense layers from mlp_only_layers and decoder_sparse_step.
+INSTANTIATE_TEST_SUITE_P(Qwen, FixtureTest, ::testing::Values("tiny-qwen3-moe", "tiny-qwen3-moe-sparse"));
 
 // Quantized by our quantize command; references from their numpy dequantization run
 // through transformers (scripts/fixtures/make_quant_models.py).

@@ -171,7 +171,9 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"gemma3_6bit_g32", "synth:tiny-gemma3", 6, 32, ""},
                       // stacked experts (experts.gate_up_proj [E, 2I, H], no ".weight")
                       Case{"gemma4_moe_4bit_g32", "tiny-gemma4-moe", 4, 32, ""},
-                      Case{"gemma4_ple_5bit_g32", "tiny-gemma4-ple", 5, 32, ""}),
+                      Case{"gemma4_ple_5bit_g32", "tiny-gemma4-ple", 5, 32, ""},
+                      // one tensor per expert, the router at 8 bits (as mlx-lm keeps it)
+                      Case{"qwen3_moe_4bit_g32", "synth:tiny-qwen3-moe", 4, 32, "mlp\\.gate$=8"}),
     [](const ::testing::TestParamInfo<Case>& p) { return p.param.name; });
 
 // Damaged checkpoints fail at load, naming the tensor and what was expected.

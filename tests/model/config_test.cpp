@@ -362,6 +362,98 @@ TEST(ModelConfig, Gemma4UnsupportedAndInconsistentFieldsAreNamed) {
   ExpectError(Parse(j).status(), StatusCode::kInvalidArgument, {"'num_kv_shared_layers'"});
 }
 
+Json MinimalQwen3Moe() {
+  Json j = MinimalLlama();
+  j["architectures"] = {"Qwen3MoeForCausalLM"};
+  j["num_hidden_layers"] = 4;
+  j["num_experts"] = 8;
+  j["num_experts_per_tok"] = 2;
+  j["moe_intermediate_size"] = 32;
+  return j;
+}
+
+// Qwen3-MoE: Qwen3MoeConfig's defaults (head_dim hidden / heads, unlike Qwen3's 128;
+// decoder_sparse_step 1; norm_topk_prob false) and transformers' rule for which layers
+// are sparse.
+TEST(ModelConfig, Qwen3MoeFieldsAndSparseLayers) {
+  Json j = MinimalQwen3Moe();
+  auto c = Parse(j);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->family, ModelFamily::kQwen3Moe);
+  EXPECT_EQ(c->head_dim, 16);
+  EXPECT_EQ(c->max_position_embeddings, 32768);
+  EXPECT_EQ(c->num_experts, 8);
+  EXPECT_EQ(c->top_k_experts, 2);
+  EXPECT_EQ(c->moe_intermediate_size, 32);
+  EXPECT_FALSE(c->norm_topk_prob);
+  EXPECT_EQ(c->decoder_sparse_step, 1);
+  for (int64_t l = 0; l < 4; ++l) EXPECT_TRUE(SparseMoeLayer(*c, l)) << l;
+
+  j["norm_topk_prob"] = true;
+  j["decoder_sparse_step"] = 2;
+  j["mlp_only_layers"] = {3};
+  c = Parse(j);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_TRUE(c->norm_topk_prob);
+  // (i + 1) % 2 == 0 gives layers 1 and 3; mlp_only_layers takes 3 back.
+  EXPECT_EQ(
+      (std::vector<bool>{SparseMoeLayer(*c, 0), SparseMoeLayer(*c, 1), SparseMoeLayer(*c, 2), SparseMoeLayer(*c, 3)}),
+      (std::vector<bool>{false, true, false, false}));
+
+  j = MinimalQwen3Moe();
+  j["num_experts"] = 0;  // no experts: every layer dense, the MoE sizes not needed
+  j.erase("num_experts_per_tok");
+  j.erase("moe_intermediate_size");
+  c = Parse(j);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_FALSE(SparseMoeLayer(*c, 0));
+
+  j = MinimalQwen3Moe();  // transformers 5 writes the count as num_local_experts
+  j.erase("num_experts");
+  j["num_local_experts"] = 6;
+  c = Parse(j);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->num_experts, 6);
+
+  j = MinimalQwen3Moe();
+  j.erase("architectures");
+  j["model_type"] = "qwen3_moe";
+  c = Parse(j);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->architecture, "Qwen3MoeForCausalLM");
+}
+
+TEST(ModelConfig, Qwen3MoeBadFieldsAreNamed) {
+  Json j = MinimalQwen3Moe();
+  j["num_experts_per_tok"] = 9;
+  ExpectError(Parse(j).status(), StatusCode::kInvalidArgument, {"'num_experts_per_tok'", "[1, 8]", "9"});
+  j = MinimalQwen3Moe();
+  j["num_local_experts"] = 4;  // beside num_experts 8
+  ExpectError(Parse(j).status(), StatusCode::kInvalidArgument, {"'num_local_experts'", "num_experts (8)"});
+  for (const char* field : {"num_experts", "num_experts_per_tok", "moe_intermediate_size"}) {
+    j = MinimalQwen3Moe();
+    j.erase(field);
+    ExpectError(Parse(j).status(), StatusCode::kInvalidArgument, {std::string("'") + field + "'", "missing"});
+  }
+  j = MinimalQwen3Moe();
+  j["mlp_only_layers"] = {0, 4};
+  ExpectError(Parse(j).status(), StatusCode::kInvalidArgument, {"'mlp_only_layers'", "[0, 3]", "[0,4]"});
+  j["mlp_only_layers"] = 1;
+  ExpectError(Parse(j).status(), StatusCode::kInvalidArgument, {"'mlp_only_layers'"});
+  j = MinimalQwen3Moe();
+  j["decoder_sparse_step"] = 0;
+  ExpectError(Parse(j).status(), StatusCode::kInvalidArgument, {"'decoder_sparse_step'"});
+  j = MinimalQwen3Moe();
+  j["norm_topk_prob"] = "yes";
+  ExpectError(Parse(j).status(), StatusCode::kInvalidArgument, {"'norm_topk_prob'"});
+  j = MinimalQwen3Moe();
+  j["moe_intermediate_size"] = -1;
+  ExpectError(Parse(j).status(), StatusCode::kInvalidArgument, {"'moe_intermediate_size'"});
+  j = MinimalQwen3Moe();
+  j["use_sliding_window"] = true;
+  ExpectError(Parse(j).status(), StatusCode::kUnimplemented, {"'use_sliding_window'"});
+}
+
 // Architectures users bring that are not built yet say what they need.
 TEST(ModelConfig, KnownUnsupportedArchitecturesNameWhatIsMissing) {
   Json j = MinimalGemma3();

@@ -21,9 +21,9 @@ using test::TempDir;
 
 TEST(Synth, ShapeTable) {
   const std::vector<std::pair<std::string, int64_t>> expected = {
-      {"llama-1b", 1235814400},   {"llama-8b", 8030261248}, {"qwen3-0.6b", 596049920},
-      {"qwen3-1.7b", 1720574976}, {"qwen3-4b", 4022468096}, {"qwen3-8b", 8190735360},
-      {"tiny-llama", 119104},     {"tiny-qwen3", 115136}};
+      {"llama-1b", 1235814400}, {"llama-8b", 8030261248},  {"qwen3-0.6b", 596049920},      {"qwen3-1.7b", 1720574976},
+      {"qwen3-4b", 4022468096}, {"qwen3-8b", 8190735360},  {"qwen3-30b-a3b", 30532122624}, {"tiny-llama", 119104},
+      {"tiny-qwen3", 115136},   {"tiny-qwen3-moe", 256192}};
   const auto names = SynthShapeNames();
   for (const auto& [name, params] : expected) {
     ASSERT_NE(std::find(names.begin(), names.end(), name), names.end()) << name;
@@ -46,13 +46,22 @@ TEST(Synth, ShapeTable) {
   EXPECT_DOUBLE_EQ(l1->rope_theta, 500000.0);
   EXPECT_TRUE(l1->tie_word_embeddings);
   EXPECT_EQ(l1->bos_token_id, 128000);
+  auto moe = SynthShapeConfig("qwen3-30b-a3b");  // Qwen/Qwen3-30B-A3B's config.json
+  EXPECT_EQ(moe->family, ModelFamily::kQwen3Moe);
+  EXPECT_EQ(moe->num_experts, 128);
+  EXPECT_EQ(moe->top_k_experts, 8);
+  EXPECT_EQ(moe->moe_intermediate_size, 768);
+  EXPECT_TRUE(moe->norm_topk_prob);
+  EXPECT_EQ(moe->head_dim, 128);
+  EXPECT_EQ(moe->num_key_value_heads, 4);
   ExpectError(SynthShapeConfig("gpt2").status(), StatusCode::kInvalidArgument, {"gpt2", "qwen3-0.6b", "tiny-llama"});
 }
 
 // ModelTensorSpecs must name and shape tensors exactly as transformers saved them.
 TEST(Synth, TensorSpecsMatchHuggingFaceCheckpoints) {
   std::vector<std::string> dirs = {std::string(AX_SHARED_DIR) + "/models/stories260K"};
-  for (const char* m : {"tiny-llama", "tiny-llama-f16", "tiny-qwen3", "tiny-qwen3-bf16"})
+  for (const char* m :
+       {"tiny-llama", "tiny-llama-f16", "tiny-qwen3", "tiny-qwen3-bf16", "tiny-qwen3-moe", "tiny-qwen3-moe-sparse"})
     dirs.push_back(std::string(AX_FIXTURES_DIR) + "/models/" + m);
   int checked = 0;
   for (const std::string& dir : dirs) {
@@ -91,7 +100,7 @@ Stats StatsOf(const TensorEntry& t) {
 }
 
 TEST(Synth, TinyShapesWriteAndReload) {
-  for (const char* shape : {"tiny-llama", "tiny-qwen3", "tiny-gemma3"}) {
+  for (const char* shape : {"tiny-llama", "tiny-qwen3", "tiny-gemma3", "tiny-qwen3-moe"}) {
     for (DType dt : {DType::kF32, DType::kF16, DType::kBF16}) {
       SCOPED_TRACE(std::string(shape) + " " + DTypeName(dt));
       TempDir dir;

@@ -65,5 +65,6 @@ const ArchInfo& LlamaArch();
 const ArchInfo& Qwen3Arch();
 const ArchInfo& Gemma3Arch();
 const ArchInfo& Gemma4Arch();
+const ArchInfo& Qwen3MoeArch();
 
 }  // namespace ax

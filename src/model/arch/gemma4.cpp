@@ -246,7 +246,7 @@ Status LoadMoe(const ModelConfig& cfg, WeightLoader& ld, const std::string& p, L
   s.normalize = true;
   s.act = cfg.hidden_act == "silu" ? GateAct::kSilu : GateAct::kGeluTanh;
   s.weights = lw->experts.gate_up.dtype;
-  return Status::Ok();
+  return CheckMoeWeights(lw->experts, p + "experts");
 }
 
 Result<std::unique_ptr<ArchModel>> Load(const ModelConfig& cfg, WeightLoader& ld) {

@@ -1,5 +1,6 @@
 #include "model/arch/llama_decoder.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "model/arch/common.h"
@@ -14,7 +15,7 @@ struct LayerWeights {
   TensorView attn_norm;  // [hidden] f32
   AttentionWeights attn;
   TensorView mlp_norm;   // [hidden] f32
-  MlpWeights mlp;
+  FeedForwardWeights ffn;
 };
 
 class LlamaDecoder : public ArchModel {
@@ -29,7 +30,13 @@ class LlamaDecoder : public ArchModel {
       be.RmsNorm(x, lw.attn_norm, eps, h);
       AttentionBlock(be, specs[l], lw.attn, kv.layers[l], ws, h, x, /*accumulate=*/true, prefill);
       be.RmsNorm(x, lw.mlp_norm, eps, h);
-      GatedMlp(be, lw.mlp, ws, h, x, /*accumulate=*/true, prefill);
+      if (lw.ffn.moe) {
+        TensorView out = Rows(ws.moe_out, n);  // [n, hidden]
+        MoeBlock(be, lw.ffn.experts, ws, h, h, out, prefill);
+        be.Add(out, x);
+      } else {
+        GatedMlp(be, lw.ffn.mlp, ws, h, x, /*accumulate=*/true, prefill);
+      }
     }
   }
 
@@ -41,7 +48,15 @@ class LlamaDecoder : public ArchModel {
 
 }  // namespace
 
-Result<std::unique_ptr<ArchModel>> LoadLlamaDecoder(const ModelConfig& cfg, WeightLoader& ld, bool qk_norm) {
+Status LoadGatedMlp(const ModelConfig& cfg, WeightLoader& ld, const std::string& p, int64_t inter, MlpWeights* w) {
+  AX_ASSIGN_OR_RETURN(w->w_gate_up,
+                      ld.FusedRows({p + "gate_proj.weight", p + "up_proj.weight"}, {inter, inter}, cfg.hidden_size));
+  AX_ASSIGN_OR_RETURN(w->w_down, ld.Matrix(p + "down_proj.weight", cfg.hidden_size, inter));
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<ArchModel>> LoadLlamaDecoder(const ModelConfig& cfg, WeightLoader& ld, bool qk_norm,
+                                                    LoadFeedForwardFn ffn) {
   auto m = std::make_unique<LlamaDecoder>();
   const int64_t hidden = cfg.hidden_size, hd = cfg.head_dim;
   const int64_t q_dim = cfg.num_attention_heads * hd, kv_dim = cfg.num_key_value_heads * hd;
@@ -57,6 +72,7 @@ Result<std::unique_ptr<ArchModel>> LoadLlamaDecoder(const ModelConfig& cfg, Weig
   AX_ASSIGN_OR_RETURN(spec.inv_freq, ld.Computed(RopeInvFreq(cfg)));
   AX_ASSIGN_OR_RETURN(m->embed, ld.Matrix("model.embed_tokens.weight", cfg.vocab_size, hidden));
   m->layers.resize(static_cast<size_t>(cfg.num_hidden_layers));
+  int64_t experts = 0, top_k = 0, moe_inter = 0;  // the widest MoE block, if any
   for (int64_t l = 0; l < cfg.num_hidden_layers; ++l) {
     const std::string p = "model.layers." + std::to_string(l) + ".";
     LayerWeights& lw = m->layers[static_cast<size_t>(l)];
@@ -70,9 +86,17 @@ Result<std::unique_ptr<ArchModel>> LoadLlamaDecoder(const ModelConfig& cfg, Weig
       AX_ASSIGN_OR_RETURN(lw.attn.k_norm, ld.Vector(p + "self_attn.k_norm.weight", hd));
     }
     AX_ASSIGN_OR_RETURN(lw.mlp_norm, ld.Vector(p + "post_attention_layernorm.weight", hidden));
-    AX_ASSIGN_OR_RETURN(lw.mlp.w_gate_up, ld.FusedRows({p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight"},
-                                                       {inter, inter}, hidden));
-    AX_ASSIGN_OR_RETURN(lw.mlp.w_down, ld.Matrix(p + "mlp.down_proj.weight", hidden, inter));
+    if (ffn != nullptr) {
+      AX_RETURN_IF_ERROR(ffn(cfg, ld, p + "mlp.", l, &lw.ffn));
+    } else {
+      AX_RETURN_IF_ERROR(LoadGatedMlp(cfg, ld, p + "mlp.", inter, &lw.ffn.mlp));
+    }
+    if (lw.ffn.moe) {
+      m->moe.push_back(lw.ffn.experts.shape);
+      experts = std::max<int64_t>(experts, lw.ffn.experts.shape.num_experts);
+      top_k = std::max<int64_t>(top_k, lw.ffn.experts.shape.top_k);
+      moe_inter = std::max<int64_t>(moe_inter, lw.ffn.experts.shape.inter);
+    }
     // transformers' Llama/Qwen3 attention: a window only on layer_types' sliding layers.
     AttentionSpec layer = spec;
     if (cfg.layer_types[static_cast<size_t>(l)] == AttentionType::kSliding)
@@ -85,7 +109,7 @@ Result<std::unique_ptr<ArchModel>> LoadLlamaDecoder(const ModelConfig& cfg, Weig
   m->head.norm_eps = m->eps;
   // Tied checkpoints (Qwen3-0.6B, Llama 3.2 1B) have no lm_head.weight.
   AX_ASSIGN_OR_RETURN(m->head.lm_head, LoadLmHead(cfg, ld, m->embed));
-  m->sizes = {hidden, q_dim, kv_dim, 2 * inter, cfg.vocab_size};
+  m->sizes = {hidden, q_dim, kv_dim, 2 * inter, cfg.vocab_size, 0, 0, experts, top_k, moe_inter};
   return std::unique_ptr<ArchModel>(std::move(m));
 }
 

@@ -4,7 +4,8 @@
 namespace ax {
 
 const std::vector<const ArchInfo*>& Architectures() {
-  static const std::vector<const ArchInfo*> all{&LlamaArch(), &Qwen3Arch(), &Gemma3Arch(), &Gemma4Arch()};
+  static const std::vector<const ArchInfo*> all{&LlamaArch(), &Qwen3Arch(), &Gemma3Arch(), &Gemma4Arch(),
+                                                &Qwen3MoeArch()};
   return all;
 }
 

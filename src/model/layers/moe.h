@@ -6,6 +6,8 @@
 // (Gemma 4 routes on the residual stream and feeds the experts a normed copy).
 #pragma once
 
+#include <string>
+
 #include "backend/backend.h"
 #include "model/layers/workspace.h"
 
@@ -18,6 +20,11 @@ struct MoeWeights {
   TensorView down;              // [E * hidden, inter]
   MoeShape shape;
 };
+
+// The experts' two matrices in one dtype (the MoE kernels read both in gate_up's): an
+// error names `where` and both dtypes (say, a checkpoint quantized with down_proj kept
+// float). Views of a validation-only load (no backend) pass.
+Status CheckMoeWeights(const MoeWeights& w, const std::string& where);
 
 // out [n, hidden] = the block's output for router_in and x (both [n, hidden]);
 // ws.moe_logits / moe_ids / moe_weights / moe_act are scratch.
