@@ -223,7 +223,7 @@ struct AttentionParamsT {
   int64_t row_begin = 0, n_rows = 0;
   int* split_counters = nullptr;
   int split_keys = 32;  // the fewest keys of a split: a multiple of kDecodeSplitKeys
-  int decode_warps = 0;  // experiments: 4 or 8 warps per block where served; 0 = the kernel's choice
+  int decode_warps = 0;  // experiments: 4 or 16 warps per block where served; 0 = the kernel's choice
 };
 using AttentionParams = AttentionParamsT<bf16_bits>;
 using AttentionParamsF32 = AttentionParamsT<float>;
