@@ -1,4 +1,4 @@
-// ax-engine-bench generate --support-tier openai_delegated|auto|repo_owned: one request
+// ax-engine-bench generate --support-tier openai_delegated|llama_cpp|auto|repo_owned: one request
 // through an ax::Session. A delegated run's artifact names the route and the upstream and
 // carries no throughput of ours: the upstream did the work, so only its answer, its
 // usage counts and the wall time seen from here are written (throughput_claim: false).
@@ -99,8 +99,8 @@ int RunSessionGenerate(int argc, char** argv) {
                       {"finish_reason", FinishReasonName(out->finish_reason)},
                       {"route", ReportJson(r)},
                       {"throughput_claim", r.throughput_is_ours}};
-  if (r.token_ids) {
-    j["output_tokens"] = out->output_tokens;
+  if (r.token_ids) j["output_tokens"] = out->output_tokens;  // llama_cpp's come from llama-server
+  if (r.throughput_is_ours) {
     j["prompt_ids"] = out->prompt_tokens;
     j["prompt_tokens"] = out->prompt_tokens.size();
     j["completion_tokens"] = out->output_tokens.size();
