@@ -20,6 +20,9 @@
 //    Completions go through its native /completion, which takes and returns token ids
 //    (report().token_ids is true; chunks carry them); chats through its
 //    /v1/chat/completions (text only, as openai_delegated). Timings are llama.cpp's.
+//    llama-server's stream leaves out the id of a token whose text ends inside a UTF-8
+//    sequence; a streamed answer that lost one says SessionResult::token_ids false and
+//    carries no ids from then on (a blocking one has them all).
 // Resolution policies: repo_owned refuses a model the runtime cannot run, with the
 // reason `ax-engine-bench doctor` gives; openai_delegated and llama_cpp always
 // delegate; auto runs
@@ -127,7 +130,7 @@ struct SessionResult {
   std::string text;                    // choice 0's
   std::vector<int32_t> output_tokens;  // empty when !token_ids
   std::vector<int32_t> prompt_tokens;  // repo_owned
-  bool token_ids = true;
+  bool token_ids = true;               // false: output_tokens is empty (the route gave no, or not all, ids)
   FinishReason finish_reason = FinishReason::kLength;  // choice 0's
   // Every choice, choices[0] included (its text and finish_reason are the ones above).
   std::vector<SessionChoice> choices;

@@ -100,6 +100,11 @@ Status DelegatedStream::Take(const std::vector<ChoicePart>& parts) {
       return Unavailable("upstream " + Url() + ": choice index " + std::to_string(p.index) + " outside the " +
                          std::to_string(choices_.size()) + " choices asked for");
     if (p.finish) finishes_[p.index] = *p.finish;
+    if (p.ids_left_out && !ids_lost_) {
+      ids_lost_ = true;
+      result_.token_ids = false;
+      result_.output_tokens.clear();
+    }
     if (p.empty()) continue;
     if (!first_piece_) {
       first_piece_ = true;
@@ -118,25 +123,36 @@ Status DelegatedStream::Take(const std::vector<ChoicePart>& parts) {
       call.name += part.name;
       call.arguments += part.arguments;
     }
-    if (p.index == 0) result_.output_tokens.insert(result_.output_tokens.end(), p.tokens.begin(), p.tokens.end());
-    // One chunk per id (the text with the last), or one chunk when there are none.
-    const size_t ids = p.tokens.size();
-    for (size_t k = 0; k + 1 < ids; ++k) {
-      SessionChunk c;
-      c.choice = p.index;
-      c.token = p.tokens[k];
-      queue_.push_back(std::move(c));
+    if (ids_lost_) {
+      ChoicePart text_only = p;
+      text_only.tokens.clear();
+      text_only.ids_left_out = false;
+      if (!text_only.empty()) Queue(text_only);
+      continue;
     }
-    SessionChunk c;
-    c.choice = p.index;
-    if (ids) c.token = p.tokens.back();
-    c.text_delta = p.text;
-    c.reasoning_delta = p.reasoning;
-    c.tool_calls = p.calls;
-    queue_.push_back(std::move(c));
+    if (p.index == 0) result_.output_tokens.insert(result_.output_tokens.end(), p.tokens.begin(), p.tokens.end());
+    Queue(p);
   }
   cv_.notify_all();
   return Status::Ok();
+}
+
+// One chunk per id (the text with the last), or one chunk when there are none.
+void DelegatedStream::Queue(const ChoicePart& p) {
+  const size_t ids = p.tokens.size();
+  for (size_t k = 0; k + 1 < ids; ++k) {
+    SessionChunk c;
+    c.choice = p.index;
+    c.token = p.tokens[k];
+    queue_.push_back(std::move(c));
+  }
+  SessionChunk c;
+  c.choice = p.index;
+  if (ids) c.token = p.tokens.back();
+  c.text_delta = p.text;
+  c.reasoning_delta = p.reasoning;
+  c.tool_calls = p.calls;
+  queue_.push_back(std::move(c));
 }
 
 void DelegatedStream::Finish(const Status& s) {

@@ -28,6 +28,7 @@ struct ChoicePart {
   std::string text, reasoning;
   std::vector<ToolCallPart> calls;
   std::vector<int32_t> tokens;         // the ids behind `text`, when the upstream gives them
+  bool ids_left_out = false;           // the upstream generated ids it did not send (see Take)
   std::optional<FinishReason> finish;  // the upstream said the choice ended, and why
   bool empty() const { return text.empty() && reasoning.empty() && calls.empty() && tokens.empty(); }
 };
@@ -52,6 +53,8 @@ struct UpstreamCall {
 // finished chunk is queued once the upstream's answer has ended (after its usage).
 // Parts with several ids become one chunk per id, the text on the last (as the
 // repo-owned route gives an id whose text is not complete yet an empty text_delta).
+// Once a part says ids were left out, chunks carry none and the result says token_ids
+// false with no output_tokens: an incomplete list is never passed off as the answer's.
 class DelegatedStream final : public SessionStream {
  public:
   DelegatedStream(std::shared_ptr<const delegate::UpstreamClient> client, UpstreamCall call);
@@ -68,6 +71,7 @@ class DelegatedStream final : public SessionStream {
   // The reader's parts, its errors naming the URL. REQUIRES: mu_ held.
   Status Read(const nlohmann::json& j, std::vector<ChoicePart>* parts);
   Status Take(const std::vector<ChoicePart>& parts);  // REQUIRES: mu_ held
+  void Queue(const ChoicePart& p);                    // its chunks; REQUIRES: mu_ held
   void Finish(const Status& s);
   double Seconds() const;
   std::string Url() const { return client_->Url(call_.path); }
@@ -83,6 +87,7 @@ class DelegatedStream final : public SessionStream {
   std::vector<SessionChoice> choices_;                 // [n]
   std::vector<std::optional<FinishReason>> finishes_;  // [n]: the upstream's finish reasons
   bool first_piece_ = false;
+  bool ids_lost_ = false;  // a part had ids_left_out: the result says token_ids false
   Status status_;
   bool ended_ = false;
   std::thread worker_;  // last: starts once every member above exists
@@ -95,7 +100,10 @@ Status ReadOpenAiAnswer(const nlohmann::json& j, bool chat, std::vector<ChoicePa
 
 // A completion through llama-server's native /completion (session_llama_cpp.cpp): the
 // prompt as text or exact ids, the sampling fields in llama.cpp's names, the answer's
-// ids returned. InvalidArgument naming what it cannot ask for (n > 1, chat fields).
-Result<UpstreamCall> LlamaCompletionCall(const GenerateRequest& request, const SessionOptions& extra, bool streaming);
+// ids returned. n_ctx: llama-server's context per slot, the window of its penalties (0:
+// unknown, and then a penalty is refused). InvalidArgument naming what it cannot ask
+// for (n > 1, chat fields).
+Result<UpstreamCall> LlamaCompletionCall(const GenerateRequest& request, const SessionOptions& extra, bool streaming,
+                                         int64_t n_ctx);
 
 }  // namespace ax

@@ -150,8 +150,10 @@ Status AddOptions(const SessionOptions& o, bool chat, nlohmann::json* body) {
 
 class DelegatedSession final : public Session {
  public:
-  DelegatedSession(std::shared_ptr<const UpstreamClient> client, std::string model, RuntimeReport report)
-      : client_(std::move(client)), model_(std::move(model)), report_(std::move(report)) {}
+  // upstream_ctx: llama-server's context per slot (0: unknown).
+  DelegatedSession(std::shared_ptr<const UpstreamClient> client, std::string model, RuntimeReport report,
+                   int64_t upstream_ctx)
+      : client_(std::move(client)), model_(std::move(model)), report_(std::move(report)), upstream_ctx_(upstream_ctx) {}
   // report().support_tier: kOpenAiDelegated, or kLlamaCpp (completions through
   // llama-server's /completion, chats through its OpenAI API).
   ~DelegatedSession() override { CancelAll(); }
@@ -170,7 +172,7 @@ class DelegatedSession final : public Session {
                                                bool streaming, const SessionOptions& extra) override {
     AX_RETURN_IF_ERROR(CheckDelegable(request, report_.support_tier));
     if (!messages && report_.support_tier == SupportTier::kLlamaCpp) {
-      AX_ASSIGN_OR_RETURN(UpstreamCall call, LlamaCompletionCall(request, extra, streaming));
+      AX_ASSIGN_OR_RETURN(UpstreamCall call, LlamaCompletionCall(request, extra, streaming, upstream_ctx_));
       return Track(std::make_shared<DelegatedStream>(client_, std::move(call)));
     }
     nlohmann::json body = RequestBody(model_, request);
@@ -215,18 +217,28 @@ class DelegatedSession final : public Session {
   const std::shared_ptr<const UpstreamClient> client_;
   const std::string model_;
   const RuntimeReport report_;
+  const int64_t upstream_ctx_;
   std::mutex mu_;
   std::vector<std::weak_ptr<DelegatedStream>> streams_;
 };
 
-// The upstream's first model id (GET /v1/models): also the check that it answers.
-Result<std::string> FirstModel(const UpstreamClient& client) {
+// What GET /v1/models says (also the check that the upstream answers): its first
+// model id, and llama-server's context size per slot (data[0].meta.n_ctx; 0 unknown).
+struct UpstreamModels {
+  std::string first_id;
+  int64_t n_ctx = 0;
+};
+
+Result<UpstreamModels> ListModels(const UpstreamClient& client) {
   AX_ASSIGN_OR_RETURN(nlohmann::json j, client.GetJson("/v1/models"));
+  UpstreamModels out;
   auto data = j.find("data");
-  if (data == j.end() || !data->is_array() || data->empty() || !(*data)[0].is_object() ||
-      !(*data)[0].contains("id") || !(*data)[0]["id"].is_string())
-    return Unavailable("upstream " + client.Url("/v1/models") + ": lists no model; set upstream.model");
-  return (*data)[0]["id"].get<std::string>();
+  if (data == j.end() || !data->is_array() || data->empty() || !(*data)[0].is_object()) return out;
+  const auto& first = (*data)[0];
+  out.first_id = StringField(first, "id");
+  if (auto meta = first.find("meta"); meta != first.end() && meta->is_object())
+    if (auto n = meta->find("n_ctx"); n != meta->end() && n->is_number_integer()) out.n_ctx = n->get<int64_t>();
+  return out;
 }
 
 }  // namespace
@@ -273,13 +285,10 @@ Result<std::unique_ptr<Session>> OpenDelegatedSession(const UpstreamConfig& conf
   opts.connect_timeout_s = config.connect_timeout_s;
   opts.timeout_s = config.timeout_s;
   auto client = std::make_shared<const UpstreamClient>(opts);
-  std::string model = config.model;
-  if (model.empty()) {
-    AX_ASSIGN_OR_RETURN(model, FirstModel(*client));
-  } else {
-    AX_ASSIGN_OR_RETURN(nlohmann::json ignored, client->GetJson("/v1/models"));  // reachable?
-    (void)ignored;
-  }
+  AX_ASSIGN_OR_RETURN(UpstreamModels models, ListModels(*client));
+  std::string model = config.model.empty() ? models.first_id : config.model;
+  if (model.empty())
+    return Unavailable("upstream " + client->Url("/v1/models") + ": lists no model; set upstream.model");
   const bool llama = tier == SupportTier::kLlamaCpp;
   report.selected_backend = SupportTierName(tier);
   report.support_tier = tier;
@@ -288,7 +297,8 @@ Result<std::unique_ptr<Session>> OpenDelegatedSession(const UpstreamConfig& conf
   report.model_id = model;
   report.token_ids = llama;  // llama-server's /completion returns the ids
   report.throughput_is_ours = false;
-  return std::unique_ptr<Session>(new DelegatedSession(std::move(client), std::move(model), std::move(report)));
+  return std::unique_ptr<Session>(
+      new DelegatedSession(std::move(client), std::move(model), std::move(report), models.n_ctx));
 }
 
 }  // namespace ax

@@ -390,6 +390,14 @@ TEST(SessionPolicy, NamesAndErrors) {
   auto no_url = Session::Open(c);
   ASSERT_FALSE(no_url.ok());
   EXPECT_NE(no_url.status().message().find("upstream.url"), std::string::npos);
+  auto llama = ParseResolutionPolicy("llama_cpp", "--support-tier");
+  ASSERT_TRUE(llama.ok());
+  EXPECT_EQ(*llama, ResolutionPolicy::kLlamaCpp);
+  EXPECT_STREQ(SupportTierName(SupportTier::kLlamaCpp), "llama_cpp");
+  c.policy = ResolutionPolicy::kLlamaCpp;
+  auto llama_no_url = Session::Open(c);
+  ASSERT_FALSE(llama_no_url.ok());
+  EXPECT_NE(llama_no_url.status().message().find("llama-server"), std::string::npos);
 }
 
 }  // namespace

@@ -3,7 +3,7 @@
 // scripts/llama_cpp/stories_to_gguf.py; scripts/llama_cpp/record_run.sh makes both and
 // runs this). stories260K has an exact oracle (reference.json: greedy ids from a float64
 // reference, equal to llama2.c's), so the ids llama-server returns through the route
-// are checked against it, and the same ids from our own engine beside them.
+// are checked against it (up to its first near-tie), and our own engine's beside them.
 'use strict';
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -20,6 +20,7 @@ const SKIP = !SERVER || !fs.existsSync(SERVER) ? 'no llama-server (set AX_LLAMA_
            : !GGUF || !fs.existsSync(GGUF) ? 'no stories260K GGUF (set AX_LLAMA_GGUF)'
            : !BENCH ? 'AX_BENCH_BIN is not set' : false;
 const REF = JSON.parse(fs.readFileSync(path.join(L.STORIES, 'reference.json'), 'utf8')).cases[0];
+const TIE = 0.01;
 
 function freePort() {
   return new Promise((resolve) => {
@@ -71,26 +72,40 @@ describe('llama_cpp route', { skip: SKIP }, () => {
     assert.equal(r.json.upstream_url, llama.url);
   });
 
-  it("greedy ids through the route equal the reference's and our engine's", () => {
+  // The reference's logits have near-ties (a top-1/top-2 margin of 0.0075 at step 13 of
+  // this prompt): float32 arithmetic may take either side there, so llama.cpp's ids must
+  // equal the reference's up to the first step whose margin is below TIE.
+  it("greedy ids through the route equal the reference's up to its first near-tie", () => {
     const args = ['--tokens', REF.prompt_ids.join(','), '--max-tokens', String(REF.greedy_ids.length), '--ignore-eos'];
     const got = bench(['--support-tier', 'llama_cpp', '--upstream-url', llama.url, ...args]);
     assert.equal(got.route.support_tier, 'llama_cpp');
+    assert.equal(got.route.token_ids, true);
     assert.equal(got.throughput_claim, false);
-    assert.deepEqual(got.output_tokens, REF.greedy_ids);
-    const ours = bench(['--support-tier', 'repo_owned', '--model', L.STORIES, '--backend', 'cpu', ...args]);
-    assert.deepEqual(ours.output_tokens, got.output_tokens);
+    assert.equal(got.output_tokens.length, REF.greedy_ids.length);
+    const tie = REF.step_top1_top2_margin.findIndex((m) => m < TIE);
+    assert.ok(tie >= 10, `the first near-tie is at step ${tie}`);
+    assert.deepEqual(got.output_tokens.slice(0, tie), REF.greedy_ids.slice(0, tie));
     assert.equal(got.upstream_usage.completion_tokens, REF.greedy_ids.length);
     assert.equal(got.upstream_usage.prompt_tokens, REF.prompt_ids.length);
+    const ours = bench(['--support-tier', 'repo_owned', '--model', L.STORIES, '--backend', 'cpu', ...args]);
+    assert.deepEqual(ours.output_tokens.slice(0, tie), got.output_tokens.slice(0, tie));
+    // Streamed: llama-server leaves out the id of a token whose text ends inside a UTF-8
+    // sequence; the answer then says it has no ids rather than give an incomplete list.
+    const streamed = bench(['--support-tier', 'llama_cpp', '--upstream-url', llama.url, ...args, '--stream']);
+    assert.equal(streamed.streamed, true);
+    assert.equal(streamed.text, got.text);
+    if (streamed.token_ids) assert.deepEqual(streamed.output_tokens, got.output_tokens);
+    else assert.equal(streamed.output_tokens, undefined);
   });
 
   it('completions through the proxy equal our own server\'s text, blocking and streamed', async () => {
-    const body = { prompt: REF.prompt_ids, max_tokens: 24, temperature: 0, ignore_eos: true };
+    const body = { prompt: REF.prompt_ids, max_tokens: 12, temperature: 0, ignore_eos: true };  // before the near-tie
     const want = await L.request(own.url, '/v1/completions', { body });
     const got = await L.request(proxy.url, '/v1/completions', { body });
     assert.equal(got.status, 200, got.body);
     assert.equal(got.json.choices[0].text, want.json.choices[0].text);
     assert.equal(got.json.choices[0].finish_reason, 'length');
-    assert.equal(got.json.usage.completion_tokens, 24);
+    assert.equal(got.json.usage.completion_tokens, 12);
     const s = await L.stream(proxy.url, '/v1/completions', body);
     assert.ok(s.done);
     assert.equal(L.streamedText(s.events), want.json.choices[0].text);
