@@ -114,6 +114,19 @@ describe('llama_cpp route', { skip: SKIP }, () => {
     assert.equal(stop.json.error.param, 'n');
   });
 
+  it("chats go through llama-server's OpenAI API: its answer, blocking and streamed", async () => {
+    const body = { messages: [{ role: 'user', content: 'Hi' }], max_tokens: 8, temperature: 0 };
+    const want = await L.request(llama.url, '/v1/chat/completions', { body });
+    assert.equal(want.status, 200, want.body);
+    const got = await L.request(proxy.url, '/v1/chat/completions', { body });
+    assert.equal(got.status, 200, got.body);
+    assert.equal(got.json.choices[0].message.content, want.json.choices[0].message.content);
+    assert.equal(got.json.usage.prompt_tokens, want.json.usage.prompt_tokens);
+    const s = await L.stream(proxy.url, '/v1/chat/completions', body);
+    assert.ok(s.done);
+    assert.equal(L.streamedText(s.events), want.json.choices[0].message.content);
+  });
+
   it("llama-server's refusal comes back as a 400 with its message", async () => {
     const r = await L.request(proxy.url, '/v1/completions', { body: { prompt: [1, 999999], max_tokens: 2 } });
     assert.equal(r.status, 400, r.body);
