@@ -139,7 +139,8 @@ std::string ParamOf(const Status& s, bool chat) {
   const std::string& m = s.message();
   const size_t colon = m.find(": ");
   const std::string head = colon == std::string::npos ? "" : m.substr(0, colon);
-  for (const char* name : {"n", "tools", "tool_choice", "parallel_tool_calls", "reasoning_effort", "max_tokens"})
+  for (const char* name :
+       {"n", "tools", "tool_choice", "parallel_tool_calls", "reasoning_effort", "max_tokens", "repetition_penalty"})
     if (head == name) return head;
   return chat ? "messages" : "prompt";
 }
