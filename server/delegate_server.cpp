@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <ctime>
 #include <thread>
+#include <vector>
 
 #include "context.h"
 #include "delegate_request.h"
@@ -50,7 +51,12 @@ void Json(httplib::Response& res, const nlohmann::json& j, int status = 200) {
   res.set_content(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
 }
 
-const char* FinishName(FinishReason r) { return r == FinishReason::kLength ? "length" : "stop"; }
+// The finish_reason of a choice: "tool_calls" when it stopped after calls (as our own
+// route says it).
+const char* FinishName(FinishReason r, bool calls) {
+  if (r == FinishReason::kLength) return "length";
+  return calls ? "tool_calls" : "stop";
+}
 
 // One response body or chunk in OpenAI's shape for the route.
 struct Shaper {
@@ -62,19 +68,63 @@ struct Shaper {
     const char* object = chat ? (chunk ? "chat.completion.chunk" : "chat.completion") : "text_completion";
     return {{"id", id}, {"object", object}, {"created", created}, {"model", model}};
   }
-  nlohmann::json Choice(const std::string& text, const nlohmann::json& finish, bool chunk, bool first) const {
-    nlohmann::json c = {{"index", 0}, {"finish_reason", finish}};
+  // A blocking answer's choice.
+  nlohmann::json Choice(int index, const SessionChoice& c) const {
+    const bool calls = !c.tool_calls.empty();
+    nlohmann::json j = {{"index", index}, {"finish_reason", FinishName(c.finish_reason, calls)}};
     if (!chat) {
-      c["text"] = text;
-      c["logprobs"] = nullptr;
-    } else if (!chunk) {
-      c["message"] = {{"role", "assistant"}, {"content", text}};
-    } else {
-      c["delta"] = nlohmann::json::object();
-      if (first) c["delta"]["role"] = "assistant";
-      if (!text.empty() || first) c["delta"]["content"] = text;
+      j["text"] = c.text;
+      j["logprobs"] = nullptr;
+      return j;
     }
-    return c;
+    nlohmann::json m = {{"role", "assistant"}, {"content", c.text}};
+    if (!c.reasoning.empty()) m["reasoning_content"] = m["reasoning"] = c.reasoning;
+    if (calls) {
+      if (c.text.empty()) m["content"] = nullptr;
+      m["tool_calls"] = nlohmann::json::array();
+      for (const ax::ToolCall& call : c.tool_calls)
+        m["tool_calls"].push_back({{"id", call.id},
+                                   {"type", "function"},
+                                   {"function", {{"name", call.name}, {"arguments", call.arguments}}}});
+    }
+    j["message"] = std::move(m);
+    return j;
+  }
+  // A streamed piece of a choice (first: the choice's first chunk, which names the role).
+  nlohmann::json Piece(const SessionChunk& c, bool first) const {
+    nlohmann::json j = {{"index", c.choice}, {"finish_reason", nullptr}};
+    if (!chat) {
+      j["text"] = c.text_delta;
+      j["logprobs"] = nullptr;
+      return j;
+    }
+    nlohmann::json d = nlohmann::json::object();
+    if (first) d["role"] = "assistant";
+    if (!c.text_delta.empty() || first) d["content"] = c.text_delta;
+    if (!c.reasoning_delta.empty()) d["reasoning_content"] = c.reasoning_delta;
+    if (!c.tool_calls.empty()) {
+      d["tool_calls"] = nlohmann::json::array();
+      for (const ToolCallPart& p : c.tool_calls) {
+        nlohmann::json part = {{"index", p.index}};
+        if (!p.id.empty()) part["id"] = p.id;
+        if (!p.id.empty() || !p.name.empty()) part["type"] = "function";
+        part["function"] = {{"arguments", p.arguments}};
+        if (!p.name.empty()) part["function"]["name"] = p.name;
+        d["tool_calls"].push_back(std::move(part));
+      }
+    }
+    j["delta"] = std::move(d);
+    return j;
+  }
+  nlohmann::json Finished(int index, FinishReason r, bool calls) const {
+    nlohmann::json j = {{"index", index}, {"finish_reason", FinishName(r, calls)}};
+    if (chat) {
+      j["delta"] = nlohmann::json::object();
+    } else {
+      j["text"] = "";
+      j["logprobs"] = nullptr;
+    }
+    return j;
   }
   static nlohmann::json Usage(const RequestMetrics& m) {
     return {{"prompt_tokens", m.prompt_tokens},
@@ -82,6 +132,18 @@ struct Shaper {
             {"total_tokens", m.prompt_tokens + m.completion_tokens}};
   }
 };
+
+// The request parameter a Session refusal names ("n: ...", "tools: ..."), else the
+// prompt or messages.
+std::string ParamOf(const Status& s, bool chat) {
+  const std::string& m = s.message();
+  const size_t colon = m.find(": ");
+  const std::string head = colon == std::string::npos ? "" : m.substr(0, colon);
+  for (const char* name :
+       {"n", "tools", "tool_choice", "parallel_tool_calls", "reasoning_effort", "max_tokens", "repetition_penalty"})
+    if (head == name) return head;
+  return chat ? "messages" : "prompt";
+}
 
 bool ReadBody(const httplib::Request& req, const State& st, nlohmann::json* body, ApiError* err) {
   if (req.body.size() > st.opts.max_body_bytes) {
@@ -96,19 +158,24 @@ bool ReadBody(const httplib::Request& req, const State& st, nlohmann::json* body
   return true;
 }
 
-// Streams the session's chunks as SSE. The first chunk was taken before the response
-// status was chosen, so that an upstream failing at once still gets its 4xx/502/504.
+// Streams the session's chunks as SSE, each choice's under its index. The first chunk
+// was taken before the response status was chosen, so that an upstream failing at once
+// still gets its 4xx/502/504.
 void StreamAnswer(httplib::Response& res, State& st, std::shared_ptr<SessionStream> stream, SessionChunk first,
-                  Shaper shape, bool include_usage, PeerWatch peer) {
+                  Shaper shape, int n, bool include_usage, PeerWatch peer) {
   struct Pump {
     std::shared_ptr<SessionStream> stream;
     std::optional<SessionChunk> pending;
-    bool sent_first = false, done = false;
+    std::vector<char> started, calls;  // per choice: its first chunk sent; it made tool calls
+    int finished = 0;
+    bool done = false;
     PeerWatch peer;
   };
   auto p = std::make_shared<Pump>();
   p->stream = std::move(stream);
   p->pending = std::move(first);
+  p->started.assign(static_cast<size_t>(n), 0);
+  p->calls.assign(static_cast<size_t>(n), 0);
   p->peer = std::move(peer);
   ++st.in_flight;
   res.status = 200;
@@ -116,7 +183,7 @@ void StreamAnswer(httplib::Response& res, State& st, std::shared_ptr<SessionStre
   res.set_header("X-Accel-Buffering", "no");
   res.set_chunked_content_provider(
       "text/event-stream",
-      [p, &st, shape, include_usage](size_t, httplib::DataSink& sink) {
+      [p, &st, shape, n, include_usage](size_t, httplib::DataSink& sink) {
         if (p->done) return false;
         SessionChunk c;
         if (p->pending) {
@@ -132,16 +199,23 @@ void StreamAnswer(httplib::Response& res, State& st, std::shared_ptr<SessionStre
           return true;
         }
         std::string out;
-        if (!c.text_delta.empty() || !p->sent_first) {
+        const size_t i = static_cast<size_t>(c.choice);
+        const bool has_piece = !c.text_delta.empty() || !c.reasoning_delta.empty() || !c.tool_calls.empty();
+        if (has_piece || !p->started[i]) {
           nlohmann::json j = shape.Base(true);
-          j["choices"] = {shape.Choice(c.text_delta, nullptr, true, !p->sent_first)};
+          j["choices"] = {shape.Piece(c, !p->started[i])};
           out += SseEvent(j);
-          p->sent_first = true;
+          p->started[i] = 1;
         }
+        if (!c.tool_calls.empty()) p->calls[i] = 1;
         if (c.finished) {
           nlohmann::json j = shape.Base(true);
-          j["choices"] = {shape.Choice("", FinishName(c.finish_reason), true, false)};
+          j["choices"] = {shape.Finished(c.choice, c.finish_reason, p->calls[i])};
           out += SseEvent(j);
+          st.metrics.CountFinish(c.finish_reason);
+          p->done = ++p->finished == n;
+        }
+        if (p->done) {
           if (include_usage) {
             nlohmann::json u = shape.Base(true);
             u["choices"] = nlohmann::json::array();
@@ -149,15 +223,15 @@ void StreamAnswer(httplib::Response& res, State& st, std::shared_ptr<SessionStre
             out += SseEvent(u);
           }
           out += "data: [DONE]\n\n";
-          st.metrics.CountFinish(c.finish_reason);
-          p->done = true;
         }
         if (!out.empty() && !sink.write(out.data(), out.size())) {
           p->stream->Cancel();
           return false;
         }
-        if (p->done) sink.done();
-        else if (p->peer.Closed()) p->stream->Cancel();
+        if (p->done)
+          sink.done();
+        else if (p->peer.Closed())
+          p->stream->Cancel();
         return true;
       },
       [p, &st](bool) {
@@ -172,32 +246,38 @@ void Generate(const httplib::Request& req, httplib::Response& res, State& st, bo
   nlohmann::json body;
   ApiError err;
   DelegatedCall call;
-  if (!ReadBody(req, st, &body, &err) || !ParseDelegatedCall(body, chat, &call, &err)) return WriteError(res, err);
+  if (!ReadBody(req, st, &body, &err) || !ParseDelegatedCall(body, chat, st.opts.max_n, &call, &err))
+    return WriteError(res, err);
   if (body.contains("model") && body["model"].is_string() && body["model"] != st.model_name)
     return WriteError(res, ModelNotFound(body["model"].get<std::string>()));
   Shaper shape{chat, st.NewId(chat ? "chatcmpl-" : "cmpl-"), st.model_name, static_cast<int64_t>(std::time(nullptr))};
-  auto opened = chat ? st.session.StreamChat(call.messages, call.request) : st.session.Stream(call.request);
-  if (!opened.ok()) return WriteError(res, FromStatus(opened.status(), chat ? "messages" : "prompt"));
+  auto opened = chat ? st.session.StreamChat(call.messages, call.request, call.options)
+                     : st.session.Stream(call.request, call.options);
+  if (!opened.ok()) return WriteError(res, FromStatus(opened.status(), ParamOf(opened.status(), chat)));
   std::shared_ptr<SessionStream> stream = *opened;
   SessionChunk first;
   if (!stream->Next(&first)) {
     st.metrics.CountFinish(FinishReason::kError);
     return WriteError(res, FromStatus(stream->status(), ""));
   }
-  if (call.stream) return StreamAnswer(res, st, stream, std::move(first), shape, call.include_usage, PeerWatch(req));
+  const int n = call.options.n;
+  if (call.stream) return StreamAnswer(res, st, stream, std::move(first), shape, n, call.include_usage, PeerWatch(req));
   ++st.in_flight;
   SessionChunk c = first;
-  while (!c.finished && stream->Next(&c)) {
-  }
+  int finished = c.finished ? 1 : 0;
+  while (finished < n && stream->Next(&c)) finished += c.finished ? 1 : 0;
   --st.in_flight;
-  if (!c.finished) {
+  if (finished < n) {
     st.metrics.CountFinish(FinishReason::kError);
     return WriteError(res, FromStatus(stream->status(), ""));
   }
   const SessionResult r = stream->result();
-  st.metrics.CountFinish(r.finish_reason);
   nlohmann::json j = shape.Base(false);
-  j["choices"] = {shape.Choice(r.text, FinishName(r.finish_reason), false, true)};
+  j["choices"] = nlohmann::json::array();
+  for (size_t i = 0; i < r.choices.size(); ++i) {
+    st.metrics.CountFinish(r.choices[i].finish_reason);
+    j["choices"].push_back(shape.Choice(static_cast<int>(i), r.choices[i]));
+  }
   j["usage"] = Shaper::Usage(r.metrics);
   Json(res, j);
 }
@@ -215,7 +295,9 @@ void RegisterRoutes(HttpListener& http, State& st) {
   });
   http.Get("/health", [&st](const httplib::Request&, httplib::Response& r) {
     if (st.draining) return Json(r, {{"status", "draining"}}, 503);
-    Json(r, {{"status", "ok"}, {"model", st.model_name}, {"support_tier", "openai_delegated"}});
+    Json(r, {{"status", "ok"},
+             {"model", st.model_name},
+             {"support_tier", SupportTierName(st.session.report().support_tier)}});
   });
   http.Get("/v1/runtime", [&st](const httplib::Request& q, httplib::Response& r) {
     if (!KeyAccepted(q, st.opts.api_key)) return WriteError(r, Unauthorized());
@@ -232,11 +314,12 @@ void RegisterRoutes(HttpListener& http, State& st) {
   // Routes that need our engine: named, not a bare 404.
   for (const char* path : {"/v1/generate", "/tokenize", "/detokenize", "/v1/messages", "/v1/messages/count_tokens",
                            "/v1/responses"})
-    http.Post(path, [path](const httplib::Request&, httplib::Response& r) {
+    http.Post(path, [path, &st](const httplib::Request&, httplib::Response& r) {
       ApiError e;
       e.http_status = 501;
-      e.message = std::string("POST ") + path + " needs this server's own engine; on the openai_delegated route "
-                  "only /v1/completions and /v1/chat/completions are served (GET /v1/runtime)";
+      e.message = std::string("POST ") + path + " needs this server's own engine; on the " +
+                  SupportTierName(st.session.report().support_tier) +
+                  " route only /v1/completions and /v1/chat/completions are served (GET /v1/runtime)";
       e.code = "unsupported_on_delegated_route";
       WriteError(r, e);
     });

@@ -92,8 +92,9 @@ int main(int argc, char** argv) {
     DelegateServer server(opts, **session);
     const int port = server.Bind();
     if (port < 0) return 1;
-    std::fprintf(stderr, "ax-engine-server: model %s through the openai_delegated route to %s (%s)\n",
-                 server.model_name().c_str(), report.upstream_url.c_str(), report.resolution_reason.c_str());
+    std::fprintf(stderr, "ax-engine-server: model %s through the %s route to %s (%s)\n", server.model_name().c_str(),
+                 ax::SupportTierName(report.support_tier), report.upstream_url.c_str(),
+                 report.resolution_reason.c_str());
     Serve(server, opts, signals, port);
   }
   std::fprintf(stderr, "ax-engine-server: stopped\n");

@@ -50,12 +50,13 @@ std::string ServerUsage() {
          "    [--tool-call-parser auto|none|qwen3|qwen3-coder|glm45|gemma4|llama3-json]\n"
          "    [--max-body-bytes N] [--max-n N] [--http-threads N] [--http-max-threads N] [--shutdown-timeout S]\n"
          "    [--read-timeout S] [--write-timeout S] [--sse-keepalive-ms MS] [--log-requests]\n"
-         "    [--support-tier repo_owned|openai_delegated|auto --upstream-url URL [--upstream-model NAME]\n"
+         "    [--support-tier repo_owned|openai_delegated|llama_cpp|auto --upstream-url URL [--upstream-model NAME]\n"
          "     [--upstream-api-key KEY] [--upstream-timeout S]]\n"
          "An OpenAI-compatible HTTP/SSE server for one model (docs/server.md). --port 0 binds a\n"
          "free port; the chosen one is printed as 'ax-engine-server: listening on http://HOST:PORT'.\n"
          "--support-tier openai_delegated serves through the OpenAI-compatible server at --upstream-url\n"
-         "(no --model needed); auto runs --model here when doctor accepts it, else delegates.\n";
+         "(no --model needed), llama_cpp through llama.cpp's llama-server there; auto runs --model here\n"
+         "when doctor accepts it, else delegates through the OpenAI API.\n";
 }
 
 Result<ServerOptions> ParseServerArgs(int argc, char** argv, bool* help) {
@@ -134,11 +135,15 @@ Result<ServerOptions> ParseServerArgs(int argc, char** argv, bool* help) {
     o.support_tier = *p;
   }
   if (!o.upstream.url.empty() && o.support_tier == ResolutionPolicy::kRepoOwned)
-    return InvalidArgument("--upstream-url: needs --support-tier openai_delegated or auto (the repo_owned tier "
-                           "never delegates)\n" + ServerUsage());
+    return InvalidArgument(
+        "--upstream-url: needs --support-tier openai_delegated, llama_cpp or auto (the repo_owned tier "
+        "never delegates)\n" +
+        ServerUsage());
   if (o.support_tier != ResolutionPolicy::kRepoOwned && o.upstream.url.empty())
     return InvalidArgument("--support-tier " + tier + ": needs --upstream-url URL\n" + ServerUsage());
-  if (o.engine.model_dir.empty() && o.support_tier != ResolutionPolicy::kOpenAiDelegated)
+  const bool delegated_only =
+      o.support_tier == ResolutionPolicy::kOpenAiDelegated || o.support_tier == ResolutionPolicy::kLlamaCpp;
+  if (o.engine.model_dir.empty() && !delegated_only)
     return InvalidArgument("--model DIR is required\n" + ServerUsage());
   if (o.engine.backend != "auto" && o.engine.backend != "cpu" && o.engine.backend != "cuda")
     return InvalidArgument("--backend: expected auto, cpu or cuda, got '" + o.engine.backend + "'\n" + ServerUsage());

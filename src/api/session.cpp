@@ -10,15 +10,17 @@ const char* ResolutionPolicyName(ResolutionPolicy p) {
   switch (p) {
     case ResolutionPolicy::kRepoOwned: return "repo_owned";
     case ResolutionPolicy::kOpenAiDelegated: return "openai_delegated";
+    case ResolutionPolicy::kLlamaCpp: return "llama_cpp";
     case ResolutionPolicy::kAuto: return "auto";
   }
   return "?";
 }
 
 Result<ResolutionPolicy> ParseResolutionPolicy(std::string_view name, std::string_view field) {
-  for (ResolutionPolicy p : {ResolutionPolicy::kRepoOwned, ResolutionPolicy::kOpenAiDelegated, ResolutionPolicy::kAuto})
+  for (ResolutionPolicy p : {ResolutionPolicy::kRepoOwned, ResolutionPolicy::kOpenAiDelegated,
+                             ResolutionPolicy::kLlamaCpp, ResolutionPolicy::kAuto})
     if (name == ResolutionPolicyName(p)) return p;
-  return InvalidArgument(std::string(field) + ": expected repo_owned, openai_delegated or auto, got '" +
+  return InvalidArgument(std::string(field) + ": expected repo_owned, openai_delegated, llama_cpp or auto, got '" +
                          std::string(name) + "'");
 }
 
@@ -26,6 +28,7 @@ const char* SupportTierName(SupportTier t) {
   switch (t) {
     case SupportTier::kRepoOwned: return "repo_owned";
     case SupportTier::kOpenAiDelegated: return "openai_delegated";
+    case SupportTier::kLlamaCpp: return "llama_cpp";
   }
   return "?";
 }
@@ -59,12 +62,17 @@ Result<std::unique_ptr<Session>> Session::Open(const SessionConfig& config) {
     case ResolutionPolicy::kOpenAiDelegated:
       if (url.empty()) return InvalidArgument("upstream.url: required by resolution policy openai_delegated");
       report.resolution_reason = "openai_delegated: requested";
-      return OpenDelegatedSession(config.upstream, report);
+      return OpenDelegatedSession(config.upstream, report, SupportTier::kOpenAiDelegated);
+    case ResolutionPolicy::kLlamaCpp:
+      if (url.empty())
+        return InvalidArgument("upstream.url: required by resolution policy llama_cpp (llama-server's URL)");
+      report.resolution_reason = "llama_cpp: requested";
+      return OpenDelegatedSession(config.upstream, report, SupportTier::kLlamaCpp);
     case ResolutionPolicy::kAuto: {
       if (dir.empty()) {
         if (url.empty()) return InvalidArgument("auto: needs engine.model_dir or upstream.url");
         report.resolution_reason = "auto: no engine.model_dir; delegated to " + url;
-        return OpenDelegatedSession(config.upstream, report);
+        return OpenDelegatedSession(config.upstream, report, SupportTier::kOpenAiDelegated);
       }
       const Status s = Doctor(dir);
       if (s.ok()) {
@@ -74,7 +82,7 @@ Result<std::unique_ptr<Session>> Session::Open(const SessionConfig& config) {
       if (url.empty())
         return Status(s.code(), "auto: " + DoctorRefusal(dir, s) + ", and no upstream.url is configured to delegate to");
       report.resolution_reason = "auto: " + DoctorRefusal(dir, s) + "; delegated to " + url;
-      return OpenDelegatedSession(config.upstream, report);
+      return OpenDelegatedSession(config.upstream, report, SupportTier::kOpenAiDelegated);
     }
   }
   return Internal("unknown resolution policy");
@@ -100,13 +108,15 @@ Result<SessionResult> Drain(Result<std::shared_ptr<SessionStream>> opened,
 }  // namespace
 
 Result<SessionResult> Session::Generate(const GenerateRequest& request,
-                                        const std::function<bool(const SessionChunk&)>& on_chunk) {
-  return Drain(Start(request, nullptr, /*streaming=*/static_cast<bool>(on_chunk)), on_chunk);
+                                        const std::function<bool(const SessionChunk&)>& on_chunk,
+                                        const SessionOptions& extra) {
+  return Drain(Start(request, nullptr, /*streaming=*/static_cast<bool>(on_chunk), extra), on_chunk);
 }
 
 Result<SessionResult> Session::Chat(const std::vector<ChatMessage>& messages, const GenerateRequest& options,
-                                    const std::function<bool(const SessionChunk&)>& on_chunk) {
-  return Drain(Start(options, &messages, /*streaming=*/static_cast<bool>(on_chunk)), on_chunk);
+                                    const std::function<bool(const SessionChunk&)>& on_chunk,
+                                    const SessionOptions& extra) {
+  return Drain(Start(options, &messages, /*streaming=*/static_cast<bool>(on_chunk), extra), on_chunk);
 }
 
 }  // namespace ax

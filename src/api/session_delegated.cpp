@@ -1,30 +1,30 @@
 // The openai_delegated route: completions and chats forwarded to an OpenAI-compatible
 // upstream (/v1/completions, /v1/chat/completions), blocking or as SSE re-read chunk by
 // chunk. The upstream returns text: chunks carry no token ids (RuntimeReport::token_ids
-// is false), and the timings are the upstream's.
-#include <chrono>
-#include <condition_variable>
-#include <deque>
+// is false), and the timings are the upstream's. A chat's reasoning and tool calls, and
+// the n choices of a request, come through as the upstream splits them.
 #include <mutex>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "api/delegated_stream.h"
 #include "api/session_routes.h"
 #include "delegate/upstream_client.h"
 
 namespace ax {
 namespace {
 
-using delegate::CancelToken;
 using delegate::UpstreamClient;
-using Clock = std::chrono::steady_clock;
 
-// Fields of a GenerateRequest an OpenAI-compatible upstream cannot be asked for:
-// refused by name rather than dropped.
-Status CheckDelegable(const GenerateRequest& r) {
-  auto refuse = [](const std::string& field) {
-    return InvalidArgument(field + ": not supported by the openai_delegated route (the upstream's OpenAI API has no such field)");
+// Most choices a request may ask an upstream for (OpenAI allows 128).
+constexpr int kMaxChoices = 128;
+
+// Fields of a GenerateRequest an upstream cannot be asked for: refused by name rather
+// than dropped.
+Status CheckDelegable(const GenerateRequest& r, SupportTier tier) {
+  auto refuse = [tier](const std::string& field) {
+    return InvalidArgument(field + ": not supported by the " + SupportTierName(tier) +
+                           " route (the upstream's API has no such field)");
   };
   if (r.constraint.kind != OutputConstraint::Kind::kNone) return refuse("constraint");
   if (r.prompt_logprobs >= 0) return refuse("prompt_logprobs");
@@ -63,26 +63,31 @@ FinishReason ParseFinish(const std::string& s) {
   return FinishReason::kStop;  // "stop", "tool_calls", "content_filter", ...
 }
 
-// Text and finish reason of one choice of a blocking answer or a stream chunk.
-struct ChoicePart {
-  std::string text;
-  std::optional<std::string> finish;
-};
+std::string StringField(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
 
-ChoicePart ReadChoice(const nlohmann::json& j, bool chat) {
-  ChoicePart p;
-  auto choices = j.find("choices");
-  if (choices == j.end() || !choices->is_array() || choices->empty() || !(*choices)[0].is_object()) return p;
-  const auto& c = (*choices)[0];
-  const nlohmann::json* holder = &c;
-  if (chat) {
-    if (c.contains("delta") && c["delta"].is_object()) holder = &c["delta"];
-    else if (c.contains("message") && c["message"].is_object()) holder = &c["message"];
+// message.tool_calls (whole calls) or delta.tool_calls (parts) as parts; a call
+// without an "index" is the one at its position.
+std::vector<ToolCallPart> ReadToolCalls(const nlohmann::json& holder) {
+  std::vector<ToolCallPart> out;
+  auto calls = holder.find("tool_calls");
+  if (calls == holder.end() || !calls->is_array()) return out;
+  for (size_t i = 0; i < calls->size(); ++i) {
+    const auto& c = (*calls)[i];
+    if (!c.is_object()) continue;
+    ToolCallPart part;
+    part.index = c.contains("index") && c["index"].is_number_integer() ? c["index"].get<int>() : static_cast<int>(i);
+    part.id = StringField(c, "id");
+    if (auto f = c.find("function"); f != c.end() && f->is_object()) {
+      part.name = StringField(*f, "name");
+      if (auto a = f->find("arguments"); a != f->end())
+        part.arguments = a->is_string() ? a->get<std::string>() : a->is_null() ? "" : a->dump();
+    }
+    out.push_back(std::move(part));
   }
-  const char* key = chat ? "content" : "text";
-  if (holder->contains(key) && (*holder)[key].is_string()) p.text = (*holder)[key].get<std::string>();
-  if (c.contains("finish_reason") && c["finish_reason"].is_string()) p.finish = c["finish_reason"].get<std::string>();
-  return p;
+  return out;
 }
 
 void ReadUsage(const nlohmann::json& j, RequestMetrics* m) {
@@ -92,144 +97,65 @@ void ReadUsage(const nlohmann::json& j, RequestMetrics* m) {
   m->completion_tokens = u->value("completion_tokens", m->completion_tokens);
 }
 
-// A request in flight on its own thread; chunks queue up for Next().
-class DelegatedStream final : public SessionStream {
- public:
-  DelegatedStream(std::shared_ptr<const UpstreamClient> client, std::string path, nlohmann::json body, bool chat,
-                  bool streaming)
-      : client_(std::move(client)), path_(std::move(path)), chat_(chat), t0_(Clock::now()) {
-    result_.token_ids = false;
-    if (streaming) {
-      body["stream"] = true;
-      body["stream_options"] = {{"include_usage", true}};
-    }
-    worker_ = std::thread([this, body = std::move(body), streaming] {
-      const Status s = streaming ? RunStreaming(body) : RunBlocking(body);
-      Finish(s);
-    });
+void AskForOpenAiStream(nlohmann::json* body) {
+  (*body)["stream"] = true;
+  (*body)["stream_options"] = {{"include_usage", true}};
+}
+
+// The message as OpenAI's API takes it: an assistant turn's calls with their ids (its
+// content null when it has only calls), a tool result with the id it answers.
+nlohmann::json MessageJson(const ChatMessage& m) {
+  nlohmann::json j = {{"role", m.role}, {"content", m.content}};
+  if (!m.name.empty()) j["name"] = m.name;
+  if (!m.tool_calls.empty()) {
+    nlohmann::json calls = nlohmann::json::array();
+    for (const ToolCall& c : m.tool_calls)
+      calls.push_back(
+          {{"id", c.id}, {"type", "function"}, {"function", {{"name", c.name}, {"arguments", c.arguments}}}});
+    j["tool_calls"] = std::move(calls);
+    if (m.content.empty()) j["content"] = nullptr;
   }
+  if (!m.tool_call_id.empty()) j["tool_call_id"] = m.tool_call_id;
+  if (!m.reasoning_content.empty()) j["reasoning_content"] = m.reasoning_content;
+  return j;
+}
 
-  ~DelegatedStream() override {
-    cancel_.Cancel();
-    worker_.join();
+// SessionOptions as the request's fields: n, and for chats tools, tool_choice,
+// parallel_tool_calls and reasoning_effort. The upstream judges their values; only
+// their JSON is checked here.
+Status AddOptions(const SessionOptions& o, bool chat, nlohmann::json* body) {
+  if (o.n < 1 || o.n > kMaxChoices)
+    return InvalidArgument("n: expected 1 to " + std::to_string(kMaxChoices) + " choices, got " + std::to_string(o.n));
+  if (o.n != 1) (*body)["n"] = o.n;
+  const std::pair<const char*, const std::string*> json_fields[] = {{"tools", &o.tools_json},
+                                                                    {"tool_choice", &o.tool_choice_json}};
+  for (const auto& [name, text] : json_fields) {
+    if (text->empty()) continue;
+    if (!chat) return InvalidArgument(std::string(name) + ": chat only (a completion has no tools)");
+    auto v = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+    if (v.is_discarded()) return InvalidArgument(std::string(name) + ": not valid JSON: " + text->substr(0, 80));
+    if (std::string(name) == "tools" && !v.is_array()) return InvalidArgument("tools: expected a JSON array");
+    (*body)[name] = std::move(v);
   }
-
-  bool Next(SessionChunk* chunk) override {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return !queue_.empty() || ended_; });
-    if (queue_.empty()) return false;
-    *chunk = std::move(queue_.front());
-    queue_.pop_front();
-    return true;
+  if (o.parallel_tool_calls) {
+    if (!chat) return InvalidArgument("parallel_tool_calls: chat only");
+    (*body)["parallel_tool_calls"] = *o.parallel_tool_calls;
   }
-
-  void Cancel() override { cancel_.Cancel(); }
-
-  Status status() const override {
-    std::lock_guard<std::mutex> lock(mu_);
-    return status_;
+  if (!o.reasoning_effort.empty()) {
+    if (!chat) return InvalidArgument("reasoning_effort: chat only");
+    (*body)["reasoning_effort"] = o.reasoning_effort;
   }
-
-  SessionResult result() const override {
-    std::lock_guard<std::mutex> lock(mu_);
-    return result_;
-  }
-
- private:
-  Status RunBlocking(const nlohmann::json& body) {
-    AX_ASSIGN_OR_RETURN(nlohmann::json j, client_->PostJson(path_, body, &cancel_));
-    const ChoicePart p = ReadChoice(j, chat_);
-    if (!j.contains("choices")) return Unavailable("upstream " + client_->Url(path_) + ": the answer has no choices");
-    std::lock_guard<std::mutex> lock(mu_);
-    ReadUsage(j, &result_.metrics);
-    Push(p.text);
-    if (p.finish) finish_ = ParseFinish(*p.finish);
-    return Status::Ok();
-  }
-
-  Status RunStreaming(const nlohmann::json& body) {
-    bool done = false;
-    Status failed;
-    Status s = client_->PostSse(path_, body, [&](const std::string& data) {
-      if (data == "[DONE]") {
-        done = true;
-        return false;
-      }
-      auto j = nlohmann::json::parse(data, nullptr, false);
-      if (j.is_discarded() || !j.is_object()) {
-        failed = Unavailable("upstream " + client_->Url(path_) + ": an SSE event is not JSON: " + data.substr(0, 200));
-        return false;
-      }
-      if (j.contains("error")) {
-        failed = Unavailable("upstream " + client_->Url(path_) + " failed mid-stream: " +
-                             delegate::UpstreamErrorMessage(data));
-        return false;
-      }
-      const ChoicePart p = ReadChoice(j, chat_);
-      std::lock_guard<std::mutex> lock(mu_);
-      ReadUsage(j, &result_.metrics);
-      Push(p.text);
-      if (p.finish) finish_ = ParseFinish(*p.finish);
-      return true;
-    }, &cancel_);
-    AX_RETURN_IF_ERROR(s);
-    AX_RETURN_IF_ERROR(failed);
-    if (!done && !finish_)
-      return Unavailable("upstream " + client_->Url(path_) + ": the stream ended before a finish_reason or [DONE]");
-    return Status::Ok();
-  }
-
-  // REQUIRES: mu_ held.
-  void Push(const std::string& text) {
-    if (text.empty()) return;
-    if (result_.text.empty()) result_.metrics.ttft_seconds = Seconds();
-    result_.text += text;
-    SessionChunk c;
-    c.text_delta = text;
-    queue_.push_back(std::move(c));
-    cv_.notify_all();
-  }
-
-  void Finish(const Status& s) {
-    std::lock_guard<std::mutex> lock(mu_);
-    SessionChunk last;
-    last.finished = true;
-    if (cancel_.cancelled()) {
-      last.finish_reason = FinishReason::kCancelled;
-    } else if (!s.ok()) {
-      status_ = s;
-      last.finish_reason = FinishReason::kError;
-    } else {
-      last.finish_reason = finish_.value_or(FinishReason::kStop);
-    }
-    result_.finish_reason = last.finish_reason;
-    result_.metrics.total_seconds = Seconds();
-    if (status_.ok()) queue_.push_back(std::move(last));
-    ended_ = true;
-    cv_.notify_all();
-  }
-
-  double Seconds() const { return std::chrono::duration<double>(Clock::now() - t0_).count(); }
-
-  const std::shared_ptr<const UpstreamClient> client_;
-  const std::string path_;
-  const bool chat_;
-  const Clock::time_point t0_;
-  CancelToken cancel_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<SessionChunk> queue_;
-  SessionResult result_;
-  std::optional<FinishReason> finish_;
-  Status status_;
-  bool ended_ = false;
-  std::thread worker_;  // last: starts once every member above exists
-};
+  return Status::Ok();
+}
 
 class DelegatedSession final : public Session {
  public:
-  DelegatedSession(std::shared_ptr<const UpstreamClient> client, std::string model, RuntimeReport report)
-      : client_(std::move(client)), model_(std::move(model)), report_(std::move(report)) {}
+  // upstream_ctx: llama-server's context per slot (0: unknown).
+  DelegatedSession(std::shared_ptr<const UpstreamClient> client, std::string model, RuntimeReport report,
+                   int64_t upstream_ctx)
+      : client_(std::move(client)), model_(std::move(model)), report_(std::move(report)), upstream_ctx_(upstream_ctx) {}
+  // report().support_tier: kOpenAiDelegated, or kLlamaCpp (completions through
+  // llama-server's /completion, chats through its OpenAI API).
   ~DelegatedSession() override { CancelAll(); }
 
   void CancelAll() override {
@@ -243,16 +169,21 @@ class DelegatedSession final : public Session {
 
  protected:
   Result<std::shared_ptr<SessionStream>> Start(const GenerateRequest& request, const std::vector<ChatMessage>* messages,
-                                               bool streaming) override {
-    AX_RETURN_IF_ERROR(CheckDelegable(request));
+                                               bool streaming, const SessionOptions& extra) override {
+    AX_RETURN_IF_ERROR(CheckDelegable(request, report_.support_tier));
+    if (!messages && report_.support_tier == SupportTier::kLlamaCpp) {
+      AX_ASSIGN_OR_RETURN(UpstreamCall call, LlamaCompletionCall(request, extra, streaming, upstream_ctx_));
+      return Track(std::make_shared<DelegatedStream>(client_, std::move(call)));
+    }
     nlohmann::json body = RequestBody(model_, request);
+    AX_RETURN_IF_ERROR(AddOptions(extra, messages != nullptr, &body));
     std::string path;
     if (messages) {
       if (!request.prompt_tokens.empty() || request.prompt_text)
         return InvalidArgument("chat: the options carry a prompt (prompt_tokens / prompt_text); the messages are the prompt");
       if (messages->empty()) return InvalidArgument("messages: expected at least one message");
       nlohmann::json msgs = nlohmann::json::array();
-      for (const ChatMessage& m : *messages) msgs.push_back({{"role", m.role}, {"content", m.content}});
+      for (const ChatMessage& m : *messages) msgs.push_back(MessageJson(m));
       body["messages"] = std::move(msgs);
       path = "/v1/chat/completions";
     } else {
@@ -261,34 +192,91 @@ class DelegatedSession final : public Session {
       else return InvalidArgument("prompt: expected prompt_text or prompt_tokens");
       path = "/v1/completions";
     }
-    auto stream = std::make_shared<DelegatedStream>(client_, path, std::move(body), messages != nullptr, streaming);
-    std::lock_guard<std::mutex> lock(mu_);
-    std::erase_if(streams_, [](const std::weak_ptr<DelegatedStream>& w) { return w.expired(); });
-    streams_.push_back(stream);
-    return std::shared_ptr<SessionStream>(stream);
+    UpstreamCall call;
+    call.path = path;
+    call.body = std::move(body);
+    call.streaming = streaming;
+    call.n = extra.n;
+    call.ask_for_stream = AskForOpenAiStream;
+    const bool chat = messages != nullptr;
+    call.read = [chat](const nlohmann::json& j, std::vector<ChoicePart>* parts, RequestMetrics* usage) {
+      return ReadOpenAiAnswer(j, chat, parts, usage);
+    };
+    return Track(std::make_shared<DelegatedStream>(client_, std::move(call)));
   }
 
  private:
+  // Keeps a weak reference for CancelAll.
+  std::shared_ptr<SessionStream> Track(std::shared_ptr<DelegatedStream> stream) {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::erase_if(streams_, [](const std::weak_ptr<DelegatedStream>& w) { return w.expired(); });
+    streams_.push_back(stream);
+    return stream;
+  }
+
   const std::shared_ptr<const UpstreamClient> client_;
   const std::string model_;
   const RuntimeReport report_;
+  const int64_t upstream_ctx_;
   std::mutex mu_;
   std::vector<std::weak_ptr<DelegatedStream>> streams_;
 };
 
-// The upstream's first model id (GET /v1/models): also the check that it answers.
-Result<std::string> FirstModel(const UpstreamClient& client) {
+// What GET /v1/models says (also the check that the upstream answers): its first
+// model id, and llama-server's context size per slot (data[0].meta.n_ctx; 0 unknown).
+struct UpstreamModels {
+  std::string first_id;
+  int64_t n_ctx = 0;
+};
+
+Result<UpstreamModels> ListModels(const UpstreamClient& client) {
   AX_ASSIGN_OR_RETURN(nlohmann::json j, client.GetJson("/v1/models"));
+  UpstreamModels out;
   auto data = j.find("data");
-  if (data == j.end() || !data->is_array() || data->empty() || !(*data)[0].is_object() ||
-      !(*data)[0].contains("id") || !(*data)[0]["id"].is_string())
-    return Unavailable("upstream " + client.Url("/v1/models") + ": lists no model; set upstream.model");
-  return (*data)[0]["id"].get<std::string>();
+  if (data == j.end() || !data->is_array() || data->empty() || !(*data)[0].is_object()) return out;
+  const auto& first = (*data)[0];
+  out.first_id = StringField(first, "id");
+  if (auto meta = first.find("meta"); meta != first.end() && meta->is_object())
+    if (auto n = meta->find("n_ctx"); n != meta->end() && n->is_number_integer()) out.n_ctx = n->get<int64_t>();
+  return out;
 }
 
 }  // namespace
 
-Result<std::unique_ptr<Session>> OpenDelegatedSession(const UpstreamConfig& config, RuntimeReport report) {
+Status ReadOpenAiAnswer(const nlohmann::json& j, bool chat, std::vector<ChoicePart>* parts, RequestMetrics* usage) {
+  ReadUsage(j, usage);
+  auto choices = j.find("choices");
+  if (choices == j.end() || !choices->is_array()) {
+    if (j.contains("usage")) return Status::Ok();  // the usage-only chunk of a stream
+    return Unavailable("the answer has no choices: " + j.dump().substr(0, 200));
+  }
+  for (size_t i = 0; i < choices->size(); ++i) {
+    const auto& c = (*choices)[i];
+    if (!c.is_object()) continue;
+    ChoicePart p;
+    p.index = c.contains("index") && c["index"].is_number_integer() ? c["index"].get<int>() : static_cast<int>(i);
+    const nlohmann::json* holder = &c;
+    if (chat) {
+      if (c.contains("delta") && c["delta"].is_object())
+        holder = &c["delta"];
+      else if (c.contains("message") && c["message"].is_object())
+        holder = &c["message"];
+    }
+    p.text = StringField(*holder, chat ? "content" : "text");
+    if (chat) {
+      p.reasoning = StringField(*holder, "reasoning_content");
+      if (p.reasoning.empty()) p.reasoning = StringField(*holder, "reasoning");
+      p.calls = ReadToolCalls(*holder);
+    }
+    if (c.contains("finish_reason") && c["finish_reason"].is_string())
+      p.finish = ParseFinish(c["finish_reason"].get<std::string>());
+    parts->push_back(std::move(p));
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<Session>> OpenDelegatedSession(const UpstreamConfig& config, RuntimeReport report,
+                                                      SupportTier tier) {
   delegate::UpstreamOptions opts;
   AX_ASSIGN_OR_RETURN(opts.address, delegate::ParseUpstreamUrl(config.url, "upstream.url"));
   if (config.timeout_s < 1) return InvalidArgument("upstream.timeout_s: expected at least 1");
@@ -297,21 +285,20 @@ Result<std::unique_ptr<Session>> OpenDelegatedSession(const UpstreamConfig& conf
   opts.connect_timeout_s = config.connect_timeout_s;
   opts.timeout_s = config.timeout_s;
   auto client = std::make_shared<const UpstreamClient>(opts);
-  std::string model = config.model;
-  if (model.empty()) {
-    AX_ASSIGN_OR_RETURN(model, FirstModel(*client));
-  } else {
-    AX_ASSIGN_OR_RETURN(nlohmann::json ignored, client->GetJson("/v1/models"));  // reachable?
-    (void)ignored;
-  }
-  report.selected_backend = "openai_delegated";
-  report.support_tier = SupportTier::kOpenAiDelegated;
+  AX_ASSIGN_OR_RETURN(UpstreamModels models, ListModels(*client));
+  std::string model = config.model.empty() ? models.first_id : config.model;
+  if (model.empty())
+    return Unavailable("upstream " + client->Url("/v1/models") + ": lists no model; set upstream.model");
+  const bool llama = tier == SupportTier::kLlamaCpp;
+  report.selected_backend = SupportTierName(tier);
+  report.support_tier = tier;
   report.upstream_url = opts.address.root_url();
-  report.backend_detail = "OpenAI-compatible upstream " + report.upstream_url;
+  report.backend_detail = (llama ? "llama.cpp llama-server " : "OpenAI-compatible upstream ") + report.upstream_url;
   report.model_id = model;
-  report.token_ids = false;
+  report.token_ids = llama;  // llama-server's /completion returns the ids
   report.throughput_is_ours = false;
-  return std::unique_ptr<Session>(new DelegatedSession(std::move(client), std::move(model), std::move(report)));
+  return std::unique_ptr<Session>(
+      new DelegatedSession(std::move(client), std::move(model), std::move(report), models.n_ctx));
 }
 
 }  // namespace ax

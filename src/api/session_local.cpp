@@ -9,6 +9,20 @@
 namespace ax {
 namespace {
 
+constexpr const char* kServerOnly =
+    "not supported by the repo_owned Session route (ax-engine-server's /v1/chat/completions parses tools, "
+    "reasoning and n > 1 itself)";
+
+// The SessionOptions this route takes: none but the defaults.
+Status CheckOptions(const SessionOptions& o) {
+  if (o.n != 1) return InvalidArgument(std::string("n: ") + std::to_string(o.n) + " choices " + kServerOnly);
+  if (!o.tools_json.empty()) return InvalidArgument(std::string("tools: ") + kServerOnly);
+  if (!o.tool_choice_json.empty()) return InvalidArgument(std::string("tool_choice: ") + kServerOnly);
+  if (o.parallel_tool_calls) return InvalidArgument(std::string("parallel_tool_calls: ") + kServerOnly);
+  if (!o.reasoning_effort.empty()) return InvalidArgument(std::string("reasoning_effort: ") + kServerOnly);
+  return Status::Ok();
+}
+
 class LocalStream final : public SessionStream {
  public:
   explicit LocalStream(std::shared_ptr<RequestStream> rs) : rs_(std::move(rs)) {
@@ -50,7 +64,9 @@ class LocalStream final : public SessionStream {
 
   SessionResult result() const override {
     std::lock_guard<std::mutex> lock(mu_);
-    return result_;
+    SessionResult r = result_;
+    r.choices = {SessionChoice{r.text, "", {}, r.finish_reason}};
+    return r;
   }
 
  private:
@@ -83,7 +99,9 @@ class LocalSession final : public Session {
 
  protected:
   Result<std::shared_ptr<SessionStream>> Start(const GenerateRequest& request, const std::vector<ChatMessage>* messages,
-                                               bool /*streaming: the engine always streams*/) override {
+                                               bool /*streaming: the engine always streams*/,
+                                               const SessionOptions& extra) override {
+    AX_RETURN_IF_ERROR(CheckOptions(extra));
     GenerateRequest req = request;
     if (messages) {
       if (!req.prompt_tokens.empty() || req.prompt_text)
@@ -108,7 +126,13 @@ class LocalSession final : public Session {
       if (role != "system" && role != "user" && role != "assistant" && role != "tool")
         return InvalidArgument("messages[" + std::to_string(i) + "].role: expected system, user, assistant or tool, got '" +
                                role + "'");
-      msgs.push_back({{"role", role}, {"content", messages[i].content}});
+      const ChatMessage& m = messages[i];
+      if (!m.tool_calls.empty() || !m.tool_call_id.empty())
+        return InvalidArgument("messages[" + std::to_string(i) + "]: tool_calls / tool_call_id " + kServerOnly);
+      nlohmann::json msg = {{"role", role}, {"content", m.content}};
+      if (!m.name.empty()) msg["name"] = m.name;
+      if (!m.reasoning_content.empty()) msg["reasoning_content"] = m.reasoning_content;
+      msgs.push_back(std::move(msg));
     }
     const nlohmann::json context = {{"messages", msgs}, {"add_generation_prompt", true}};
     AX_ASSIGN_OR_RETURN(std::string text, engine_->ApplyChatTemplate(context.dump()));

@@ -1,5 +1,6 @@
-// The two Session routes behind Session::Open (session.cpp): the repo-owned one over
-// an Engine (session_local.cpp) and the OpenAI-compatible delegate (session_delegated.cpp).
+// The Session routes behind Session::Open (session.cpp): the repo-owned one over an
+// Engine (session_local.cpp) and the delegates (session_delegated.cpp; llama-server's
+// native completions in session_llama_cpp.cpp).
 #pragma once
 
 #include <memory>
@@ -10,6 +11,8 @@ namespace ax {
 
 // `report` comes with the resolution fields filled; the route adds its own.
 Result<std::unique_ptr<Session>> OpenLocalSession(const EngineConfig& config, RuntimeReport report);
-Result<std::unique_ptr<Session>> OpenDelegatedSession(const UpstreamConfig& config, RuntimeReport report);
+// tier: kOpenAiDelegated or kLlamaCpp.
+Result<std::unique_ptr<Session>> OpenDelegatedSession(const UpstreamConfig& config, RuntimeReport report,
+                                                      SupportTier tier);
 
 }  // namespace ax

@@ -249,6 +249,65 @@ TEST_F(SessionTest, DelegatedChatEqualsDirectChat) {
   EXPECT_NE(bad.status().message().find("prompt"), std::string::npos);
 }
 
+// n choices: forwarded, and each comes back under its index, blocking and streamed
+// (the upstream seeds choice i with seed + i, so they differ).
+TEST_F(SessionTest, DelegatedNChoices) {
+  auto remote = MustOpen(DelegatedConfig(stories_server_->url()));
+  ASSERT_TRUE(remote);
+  GenerateRequest req = TextRequest("Once upon a time", 16);
+  req.sampling.temperature = 0.9;
+  req.sampling.seed = 7;
+  SessionOptions three;
+  three.n = 3;
+  auto whole = remote->Generate(req, {}, three);
+  ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+  ASSERT_EQ(whole->choices.size(), 3u);
+  EXPECT_EQ(whole->text, whole->choices[0].text);
+  EXPECT_NE(whole->choices[0].text, whole->choices[1].text);
+  std::vector<std::string> texts(3);
+  std::vector<int> finished(3);
+  auto streamed = remote->Generate(
+      req,
+      [&](const SessionChunk& c) {
+        EXPECT_GE(c.choice, 0);
+        EXPECT_LT(c.choice, 3);
+        texts[c.choice] += c.text_delta;
+        finished[c.choice] += c.finished;
+        return true;
+      },
+      three);
+  ASSERT_TRUE(streamed.ok()) << streamed.status().ToString();
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(texts[i], whole->choices[i].text) << "choice " << i;
+    EXPECT_EQ(finished[i], 1) << "choice " << i;
+  }
+}
+
+TEST_F(SessionTest, SessionOptionsAreCheckedByName) {
+  auto local = MustOpen(LocalConfig(Stories()));
+  auto remote = MustOpen(DelegatedConfig(stories_server_->url()));
+  ASSERT_TRUE(local && remote);
+  SessionOptions two;
+  two.n = 2;
+  auto refused = local->Generate(TextRequest("Once", 4), {}, two);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().message().rfind("n: ", 0), 0u) << refused.status().message();
+  SessionOptions tools;
+  tools.tools_json = R"([{"type": "function", "function": {"name": "f"}}])";
+  auto no_tools = remote->Generate(TextRequest("Once", 4), {}, tools);
+  ASSERT_FALSE(no_tools.ok());
+  EXPECT_NE(no_tools.status().message().find("tools: chat only"), std::string::npos) << no_tools.status().message();
+  tools.tools_json = "[{";
+  GenerateRequest opts;
+  opts.max_tokens = 4;
+  auto bad_json = remote->Chat({{"user", "Hi"}}, opts, {}, tools);
+  ASSERT_FALSE(bad_json.ok());
+  EXPECT_NE(bad_json.status().message().find("tools: not valid JSON"), std::string::npos);
+  SessionOptions many;
+  many.n = 0;
+  EXPECT_FALSE(remote->Generate(TextRequest("Once", 4), {}, many).ok());
+}
+
 TEST_F(SessionTest, DelegatedErrorsCarryTheUpstreamsMessage) {
   auto remote = MustOpen(DelegatedConfig(stories_server_->url()));
   ASSERT_TRUE(remote);
@@ -331,6 +390,14 @@ TEST(SessionPolicy, NamesAndErrors) {
   auto no_url = Session::Open(c);
   ASSERT_FALSE(no_url.ok());
   EXPECT_NE(no_url.status().message().find("upstream.url"), std::string::npos);
+  auto llama = ParseResolutionPolicy("llama_cpp", "--support-tier");
+  ASSERT_TRUE(llama.ok());
+  EXPECT_EQ(*llama, ResolutionPolicy::kLlamaCpp);
+  EXPECT_STREQ(SupportTierName(SupportTier::kLlamaCpp), "llama_cpp");
+  c.policy = ResolutionPolicy::kLlamaCpp;
+  auto llama_no_url = Session::Open(c);
+  ASSERT_FALSE(llama_no_url.ok());
+  EXPECT_NE(llama_no_url.status().message().find("llama-server"), std::string::npos);
 }
 
 }  // namespace

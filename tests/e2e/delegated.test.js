@@ -1,8 +1,9 @@
 // ax-engine-server --support-tier openai_delegated: a server that forwards to a real
 // upstream (a second ax-engine-server on stories260K, started here). Its answers must
 // equal the upstream's own, blocking and streamed; its report must say it delegates;
-// and the upstream's failures must reach the client as 400 (with the upstream's
-// message), 502 (upstream gone) and 504 (upstream stopped answering).
+// n > 1 must give the upstream's n choices; and the upstream's failures must reach the
+// client as 400 (with the upstream's message), 502 (upstream gone) and 504 (upstream
+// stopped answering). Reasoning and tool calls: delegated_chat.test.js.
 'use strict';
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -62,6 +63,29 @@ describe('openai_delegated server', () => {
       assert.equal(s.events.at(-1).usage.completion_tokens, want.json.usage.completion_tokens);
     });
   }
+
+  it('n > 1: the choices equal the upstream\'s (seeded per choice), blocking and streamed', async () => {
+    const body = { ...SEEDED, n: 3 };
+    const want = await L.request(upstream.url, '/v1/completions', { body });
+    assert.equal(want.status, 200, want.body);
+    const texts = want.json.choices.map((c) => c.text);
+    assert.equal(new Set(texts).size, 3, 'three different samples');
+    const got = await L.request(proxy.url, '/v1/completions', { body });
+    assert.equal(got.status, 200, got.body);
+    const shape = (j) => j.choices.map((c) => [c.index, c.text, c.finish_reason]);
+    assert.deepEqual(shape(got.json), shape(want.json));
+    assert.equal(got.json.usage.completion_tokens, want.json.usage.completion_tokens);
+    const s = await L.stream(proxy.url, '/v1/completions', { ...body, stream_options: { include_usage: true } });
+    assert.ok(s.done);
+    for (const i of [0, 1, 2]) assert.equal(L.streamedText(s.events, i), texts[i]);
+    assert.deepEqual(L.finishReasons(s.events), Object.fromEntries(want.json.choices.map((c) => [c.index, c.finish_reason])));
+    assert.equal(s.events.at(-1).usage.completion_tokens, want.json.usage.completion_tokens);
+    for (const n of [0, 17]) {
+      const bad = await L.request(proxy.url, '/v1/completions', { body: { ...BODY, n } });
+      assert.equal(bad.status, 400, bad.body);
+      assert.equal(bad.json.error.param, 'n');
+    }
+  });
 
   it('chat completions are forwarded', async () => {
     const body = { messages: [{ role: 'user', content: 'Hi' }], max_tokens: 8 };

@@ -6,7 +6,7 @@
 namespace ax::cli {
 
 int RunGenerate(int argc, char** argv);
-// generate --support-tier openai_delegated|auto --upstream-url URL: through an ax::Session.
+// generate --support-tier openai_delegated|llama_cpp|auto --upstream-url URL: through an ax::Session.
 int RunSessionGenerate(int argc, char** argv);
 int RunDoctor(int argc, char** argv);
 int RunTokenize(int argc, char** argv);

@@ -1,4 +1,4 @@
-// ax-engine-bench generate --support-tier openai_delegated|auto|repo_owned: one request
+// ax-engine-bench generate --support-tier openai_delegated|llama_cpp|auto|repo_owned: one request
 // through an ax::Session. A delegated run's artifact names the route and the upstream and
 // carries no throughput of ours: the upstream did the work, so only its answer, its
 // usage counts and the wall time seen from here are written (throughput_claim: false).
@@ -29,12 +29,12 @@ nlohmann::json ReportJson(const RuntimeReport& r) {
 }  // namespace
 
 int RunSessionGenerate(int argc, char** argv) {
-  auto parsed = Args::Parse(argc, argv, 2,
-                            {"support-tier", "upstream-url", "upstream-model", "upstream-timeout", "model", "prompt",
-                             "tokens", "max-tokens", "temperature", "top-p", "top-k", "min-p", "seed",
-                             "repetition-penalty", "presence-penalty", "frequency-penalty", "stop", "backend",
-                             "threads"},
-                            {"ignore-eos", "json"});
+  auto parsed =
+      Args::Parse(argc, argv, 2,
+                  {"support-tier", "upstream-url", "upstream-model", "upstream-timeout", "model", "prompt", "tokens",
+                   "max-tokens", "temperature", "top-p", "top-k", "min-p", "seed", "repetition-penalty",
+                   "presence-penalty", "frequency-penalty", "stop", "backend", "threads"},
+                  {"ignore-eos", "json", "stream"});
   if (!parsed.ok()) return UsageError("generate", parsed.status().message());
   const Args& a = *parsed;
   SessionConfig cfg;
@@ -82,25 +82,28 @@ int RunSessionGenerate(int argc, char** argv) {
     return 1;
   }
   const bool json = a.Has("json");
-  auto out = (*session)->Generate(req, [&](const SessionChunk& c) {
+  // --json: one blocking request (a llama_cpp stream may leave ids out: session.h)
+  // unless --stream; else the text as it streams.
+  const bool stream = !json || a.Has("stream");
+  const auto on_chunk = [json](const SessionChunk& c) {
     if (!json) {
       std::fputs(c.text_delta.c_str(), stdout);
       std::fflush(stdout);
     }
     return true;
-  });
+  };
+  auto out = stream ? (*session)->Generate(req, on_chunk) : (*session)->Generate(req);
   if (!out.ok()) {
     std::fprintf(stderr, "ax-engine-bench generate: %s\n", out.status().ToString().c_str());
     return 1;
   }
   const RuntimeReport& r = (*session)->report();
   const RequestMetrics& m = out->metrics;
-  nlohmann::json j = {{"text", out->text},
-                      {"finish_reason", FinishReasonName(out->finish_reason)},
-                      {"route", ReportJson(r)},
-                      {"throughput_claim", r.throughput_is_ours}};
-  if (r.token_ids) {
-    j["output_tokens"] = out->output_tokens;
+  nlohmann::json j = {{"text", out->text},      {"finish_reason", FinishReasonName(out->finish_reason)},
+                      {"route", ReportJson(r)}, {"token_ids", out->token_ids},
+                      {"streamed", stream},     {"throughput_claim", r.throughput_is_ours}};
+  if (out->token_ids) j["output_tokens"] = out->output_tokens;  // llama_cpp's come from llama-server
+  if (r.throughput_is_ours) {
     j["prompt_ids"] = out->prompt_tokens;
     j["prompt_tokens"] = out->prompt_tokens.size();
     j["completion_tokens"] = out->output_tokens.size();

@@ -179,9 +179,9 @@ export interface GenerateChunk {
 
 // GET /v1/runtime: which route serves the model and why (include/ax/session.h).
 export interface RuntimeReport {
-  selected_backend: string; // "cpu" | "cuda" | "openai_delegated"
-  support_tier: 'repo_owned' | 'openai_delegated';
-  resolution_policy: 'repo_owned' | 'openai_delegated' | 'auto';
+  selected_backend: string; // "cpu" | "cuda" | "openai_delegated" | "llama_cpp"
+  support_tier: 'repo_owned' | 'openai_delegated' | 'llama_cpp';
+  resolution_policy: 'repo_owned' | 'openai_delegated' | 'llama_cpp' | 'auto';
   resolution_reason: string;
   backend_detail: string;
   token_ids: boolean; // false: answers carry text only
