@@ -149,10 +149,24 @@ __global__ void __launch_bounds__(256) MoeCombineKernel(const float* __restrict_
 
 }  // namespace
 
+namespace {
+
+// A grid's y extent: one (row, rank) slot per block row.
+constexpr int64_t kMaxGridY = 65535;
+Status CheckSlots(int64_t slots, const char* what) {
+  if (slots <= kMaxGridY) return Status::Ok();
+  return InvalidArgument(std::string(what) + ": " + std::to_string(slots) +
+                         " routed (row, expert) pairs in one step, at most " + std::to_string(kMaxGridY) +
+                         " (lower max_batch_tokens)");
+}
+
+}  // namespace
+
 template <typename T>
 Status LaunchMoeGather(const T* x, const int32_t* order, int64_t slots, int k, int64_t hidden, T* xg,
                        cudaStream_t stream) {
   if (slots == 0) return Status::Ok();
+  AX_RETURN_IF_ERROR(CheckSlots(slots, "LaunchMoeGather"));
   const dim3 grid(static_cast<unsigned>(std::min<int64_t>(detail::Blocks(hidden, 256), 8)),
                   static_cast<unsigned>(slots));
   AX_CUDA_RETURN_IF_ERROR(detail::Launch(MoeGatherKernel<T>, grid, dim3(256), 0, stream, x, order, k, hidden, xg));
@@ -194,6 +208,7 @@ Status LaunchMoeExperts(const MoeExpertsParamsT<T>& p, cudaStream_t stream) {
   if (!MoeExpertsSupports(p.hidden, p.inter) || p.k < 1 || !detail::Aligned16(p.x) || !detail::Aligned16(p.act) ||
       !detail::Aligned16(p.gate_up) || !detail::Aligned16(p.down))
     return InvalidArgument("LaunchMoeExperts: hidden and inter must be multiples of 8, pointers 16-byte aligned");
+  AX_RETURN_IF_ERROR(CheckSlots(p.n * p.k, "LaunchMoeExperts"));
   const unsigned slots = static_cast<unsigned>(p.n * p.k);
   AX_CUDA_RETURN_IF_ERROR(detail::Launch(MoeGateUpKernel<T>, dim3(static_cast<unsigned>(p.inter / 4), slots),
                                          dim3(256), 0, stream, p));
