@@ -17,16 +17,7 @@ const L = require('./lib/server');
 const { buildBigramModel } = require('./lib/bigram_model');
 
 const REASONING = 'Look it up.';
-const CALL = '<tool_call>{"name":"get_weather","arguments":{"city": "Paris"}}</tool_call>';
-const TOOLS = [{
-  type: 'function',
-  function: {
-    name: 'get_weather',
-    description: 'Get the current weather in a given city',
-    parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
-  },
-}];
-const ASK = [{ role: 'user', content: "What's the weather like in Paris today?" }];
+const { CALL, TOOLS, ASK } = require('./lib/weather_tool');
 const BODY = { messages: ASK, tools: TOOLS, temperature: 0, max_tokens: 64 };
 
 let plain, upstream, proxy, dir;

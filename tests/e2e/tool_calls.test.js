@@ -18,16 +18,7 @@ const OpenAI = require('openai');
 const L = require('./lib/server');
 const { buildBigramModel } = require('./lib/bigram_model');
 
-const CALL = '<tool_call>{"name":"get_weather","arguments":{"city": "Paris"}}</tool_call>';
-const TOOLS = [{
-  type: 'function',
-  function: {
-    name: 'get_weather',
-    description: 'Get the current weather in a given city',
-    parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
-  },
-}];
-const ASK = [{ role: 'user', content: "What's the weather like in Paris today?" }];
+const { CALL, TOOLS, ASK } = require('./lib/weather_tool');
 
 let plain, srv, dir, client, model;
 

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "backend/backend.h"
 #include "engine/engine_core.h"
@@ -96,6 +97,16 @@ class CoreHarness {
     }
     o.metrics = s.metrics();
     return o;
+  }
+
+  // Submits every request, steps until idle, and collects the outputs in order.
+  std::vector<Output> RunTogether(std::vector<CoreRequest> reqs) {
+    std::vector<std::shared_ptr<StreamImpl>> streams;
+    for (CoreRequest& r : reqs) streams.push_back(Submit(std::move(r)));
+    RunUntilIdle();
+    std::vector<Output> outs;
+    for (auto& s : streams) outs.push_back(Collect(*s));
+    return outs;
   }
 
  private:

@@ -44,14 +44,6 @@ std::vector<Output> Alone() {
   return outs;
 }
 
-std::vector<Output> Together(CoreHarness& h, std::vector<CoreRequest> reqs) {
-  std::vector<std::shared_ptr<StreamImpl>> streams;
-  for (CoreRequest& r : reqs) streams.push_back(h.Submit(std::move(r)));
-  h.RunUntilIdle();
-  std::vector<Output> outs;
-  for (auto& s : streams) outs.push_back(CoreHarness::Collect(*s));
-  return outs;
-}
 
 class EngineInvariants : public ::testing::Test {
  protected:
@@ -63,7 +55,7 @@ class EngineInvariants : public ::testing::Test {
 TEST_F(EngineInvariants, BatchedEqualsAlone) {
   const auto alone = Alone();
   CoreHarness h(Stories(), CoreOptions{});
-  const auto together = Together(h, Mixed(h));
+  const auto together = h.RunTogether(Mixed(h));
   for (size_t i = 0; i < alone.size(); ++i) {
     EXPECT_EQ(together[i].tokens, alone[i].tokens) << "request " << i;
     EXPECT_EQ(together[i].text, alone[i].text) << "request " << i;
@@ -77,7 +69,7 @@ TEST_F(EngineInvariants, SmallTokenBudgetChunksPromptsWithoutChangingOutputs) {
   CoreOptions o;
   o.max_batch_tokens = 3;  // every prompt is prefilled in chunks mixed with decodes
   CoreHarness h(Stories(), o);
-  const auto together = Together(h, Mixed(h));
+  const auto together = h.RunTogether(Mixed(h));
   for (size_t i = 0; i < alone.size(); ++i) EXPECT_EQ(together[i].tokens, alone[i].tokens) << "request " << i;
 }
 
@@ -87,12 +79,12 @@ TEST_F(EngineInvariants, PrefixReuseGivesIdenticalOutputsAndCountsReusedTokens) 
   CoreOptions off;
   off.prefix_caching = false;
   CoreHarness ref(Stories(), off);
-  const auto want = Together(ref, {ref.Request(a, 16)});
-  const auto want_b = Together(ref, {ref.Request(b, 16)});
+  const auto want = ref.RunTogether({ref.Request(a, 16)});
+  const auto want_b = ref.RunTogether({ref.Request(b, 16)});
 
   CoreHarness h(Stories(), CoreOptions{});
-  const auto first = Together(h, {h.Request(a, 16)});
-  const auto second = Together(h, {h.Request(b, 16)});
+  const auto first = h.RunTogether({h.Request(a, 16)});
+  const auto second = h.RunTogether({h.Request(b, 16)});
   EXPECT_EQ(first[0].tokens, want[0].tokens);
   EXPECT_EQ(second[0].tokens, want_b[0].tokens);
   EXPECT_EQ(first[0].metrics.prefix_hit_tokens, 0);
@@ -107,7 +99,7 @@ TEST_F(EngineInvariants, PreemptionAndResumeGiveIdenticalOutputs) {
   o.num_blocks = 24;  // 96 tokens of KV for six requests that need ~270 together
   o.ctx_size = 96;
   CoreHarness h(Stories(), o);
-  const auto together = Together(h, Mixed(h));
+  const auto together = h.RunTogether(Mixed(h));
   EXPECT_GT(h.core().Stats().preemptions, 0);
   int64_t preempted = 0;
   for (size_t i = 0; i < alone.size(); ++i) {
@@ -141,13 +133,13 @@ TEST_F(EngineInvariants, CancellingOneRequestChangesNoOtherAndFreesItsBlocks) {
 
 TEST_F(EngineInvariants, StopStringsEndTheTextAndAreNeverEmitted) {
   CoreHarness h(Stories(), CoreOptions{});
-  const auto free_run = Together(h, {h.Request("Once upon a time", 40)});
+  const auto free_run = h.RunTogether({h.Request("Once upon a time", 40)});
   const std::string& text = free_run[0].text;
   ASSERT_GT(text.size(), 12u);
   const std::string stop = text.substr(8, 4);
   CoreRequest r = h.Request("Once upon a time", 40);
   r.stop_strings = {stop};
-  const auto stopped = Together(h, {r});
+  const auto stopped = h.RunTogether({r});
   EXPECT_EQ(stopped[0].reason, FinishReason::kStop);
   EXPECT_EQ(stopped[0].text, text.substr(0, text.find(stop)));
 }
@@ -156,7 +148,7 @@ TEST_F(EngineInvariants, StopStringsEndTheTextAndAreNeverEmitted) {
 // kept in the text.
 TEST_F(EngineInvariants, StopTokenIdsEndTheTextWithoutTheirOwnText) {
   CoreHarness h(Stories(), CoreOptions{});
-  const auto free_run = Together(h, {h.Request("Once upon a time", 20)});
+  const auto free_run = h.RunTogether({h.Request("Once upon a time", 20)});
   const std::vector<int32_t>& ids = free_run[0].tokens;
   ASSERT_EQ(ids.size(), 20u);
   const int32_t stop = ids[6];
@@ -167,7 +159,7 @@ TEST_F(EngineInvariants, StopTokenIdsEndTheTextWithoutTheirOwnText) {
     r.stop_ids.push_back(stop);
     r.ignore_eos = false;
     r.skip_special_tokens = skip;
-    const auto out = Together(h, {r});
+    const auto out = h.RunTogether({r});
     EXPECT_EQ(out[0].reason, FinishReason::kStop);
     EXPECT_EQ(out[0].tokens.size(), first + 1) << "skip " << skip;
     EXPECT_EQ(out[0].text, before) << "skip " << skip;
@@ -191,7 +183,7 @@ TEST_F(EngineInvariants, PromptLogprobsEqualTheDecodePathsLogprobs) {
   gen.ignore_eos = true;
   gen.sampling.temperature = 0;  // greedy
   gen.sampling.logprobs = true;
-  const Output decoded = Together(h, {gen})[0];
+  const Output decoded = h.RunTogether({gen})[0];
   ASSERT_EQ(decoded.tokens.size(), 12u);
   std::vector<float> decode_lp;
   {  // the logprobs the stream reported (Collect keeps ids only)

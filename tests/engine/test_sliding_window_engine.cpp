@@ -48,14 +48,6 @@ CoreRequest Ids(int variant, int64_t max_tokens, double temperature = 0) {
   return r;
 }
 
-std::vector<Output> RunAll(CoreHarness& h, std::vector<CoreRequest> reqs) {
-  std::vector<std::shared_ptr<StreamImpl>> streams;
-  for (CoreRequest& r : reqs) streams.push_back(h.Submit(std::move(r)));
-  h.RunUntilIdle();
-  std::vector<Output> outs;
-  for (auto& s : streams) outs.push_back(CoreHarness::Collect(*s));
-  return outs;
-}
 
 std::vector<CoreRequest> Mixed() {
   std::vector<CoreRequest> reqs;
@@ -72,7 +64,7 @@ std::vector<Output> AloneOn(const std::string& dir, DecodePolicy policy) {
   o.draft_guard = false;  // what is asserted is what drafting does, not its speed
   CoreHarness h(dir, o);
   std::vector<Output> outs;
-  for (CoreRequest& r : Mixed()) outs.push_back(RunAll(h, {std::move(r)})[0]);
+  for (CoreRequest& r : Mixed()) outs.push_back(h.RunTogether({std::move(r)})[0]);
   return outs;
 }
 
@@ -85,7 +77,7 @@ TEST_P(SynthEngine, NgramEqualsDirectAndBatchedEqualsAlone) {
   std::vector<Output> together;
   {
     CoreHarness h(dir, CoreOptions{});
-    together = RunAll(h, Mixed());
+    together = h.RunTogether(Mixed());
   }
   int64_t proposed = 0;
   for (size_t i = 0; i < direct.size(); ++i) {
@@ -123,11 +115,11 @@ TEST_F(SlidingWindowEngine, PrefixHitIsExact) {
   CoreOptions off;
   off.prefix_caching = false;
   CoreHarness ref(dir_, off);
-  const auto want_a = RunAll(ref, {a});
-  const auto want_b = RunAll(ref, {b});
+  const auto want_a = ref.RunTogether({a});
+  const auto want_b = ref.RunTogether({b});
   CoreHarness h(dir_, CoreOptions{});
-  const auto got_a = RunAll(h, {a});
-  const auto got_b = RunAll(h, {b});
+  const auto got_a = h.RunTogether({a});
+  const auto got_b = h.RunTogether({b});
   EXPECT_EQ(got_a[0].tokens, want_a[0].tokens);
   EXPECT_EQ(got_b[0].tokens, want_b[0].tokens);
   EXPECT_EQ(got_b[0].metrics.prefix_hit_tokens, static_cast<int64_t>(a.prompt.size()) / 4 * 4);
@@ -139,7 +131,7 @@ TEST_F(SlidingWindowEngine, PreemptionAndResumeGiveIdenticalOutputs) {
   o.num_blocks = 20;  // 80 tokens of KV for five requests that need ~250 together
   o.ctx_size = 80;
   CoreHarness h(dir_, o);
-  const auto together = RunAll(h, Mixed());
+  const auto together = h.RunTogether(Mixed());
   EXPECT_GT(h.core().Stats().preemptions, 0);
   for (size_t i = 0; i < alone.size(); ++i) EXPECT_EQ(together[i].tokens, alone[i].tokens) << "request " << i;
   EXPECT_EQ(h.core().Stats().blocks_used, 0);
@@ -167,7 +159,7 @@ TEST_F(SlidingWindowEngine, ReleasingWindowBlocksChangesNoOutput) {
       std::vector<CoreRequest> reqs;
       for (int i = 0; i < 3; ++i) reqs.push_back(Ids(i, 140 - 20 * i));
       reqs[0].prompt.resize(41, 7);  // a longer prompt: several chunks
-      for (const Output& out : RunAll(h, std::move(reqs))) outs[release].push_back(out.tokens);
+      for (const Output& out : h.RunTogether(std::move(reqs))) outs[release].push_back(out.tokens);
       if (release) {
         EXPECT_GT(h.core().Stats().window_blocks_total, 0);
         EXPECT_EQ(h.core().Stats().blocks_used, 0);
@@ -217,7 +209,7 @@ TEST_F(SlidingWindowEngine, WindowBlocksInUseFollowTheWindowNotTheContext) {
   // Kept: the windowed layers hold the whole context too (one group for all).
   o.release_window_blocks = false;
   CoreHarness kept(dir_, o);
-  RunAll(kept, {Ids(0, 200)});
+  kept.RunTogether({Ids(0, 200)});
   EXPECT_EQ(kept.core().Stats().blocks_used_peak, (20 + 200 - 1 + 3) / 4);
   EXPECT_EQ(kept.core().Stats().window_blocks_used_peak, 0);
 }
@@ -231,15 +223,15 @@ TEST_F(SlidingWindowEngine, PrefixWithEvictedWindowBlocksIsAMiss) {
   CoreOptions off;
   off.prefix_caching = false;
   CoreHarness ref(dir_, off);
-  const auto want_b = RunAll(ref, {b});
+  const auto want_b = ref.RunTogether({b});
   CoreOptions o;
   o.max_seqs = 1;
   o.max_batch_tokens = 8;  // window pool: 1 * (2 + 2) + 2 = 6 blocks, recycled by a's 40 tokens
   CoreHarness h(dir_, o);
-  RunAll(h, {a});
+  h.RunTogether({a});
   // More cached blocks than the window pool has: the full layers' prefix is cached.
   EXPECT_GT(h.core().Stats().blocks_cached, h.core().Stats().window_blocks_total);
-  const auto got_b = RunAll(h, {b});
+  const auto got_b = h.RunTogether({b});
   EXPECT_EQ(got_b[0].tokens, want_b[0].tokens);
   EXPECT_EQ(got_b[0].metrics.prefix_hit_tokens, 0);
   EXPECT_EQ(h.core().Stats().prefix_hit_tokens, 0);
