@@ -58,6 +58,10 @@ bool ConvertInput(const json& input, json* messages, ApiError* err) {
       *err = InvalidField(path, "expected an input item object, got " + JsonTypeName(item));
       return false;
     }
+    if (item.contains("type") && !item["type"].is_string()) {
+      *err = InvalidField(path + ".type", "expected a string, got " + JsonTypeName(item["type"]));
+      return false;
+    }
     const std::string type = item.value("type", item.contains("role") ? "message" : "");
     if (type == "message") {
       std::string role, text;
@@ -121,9 +125,15 @@ bool ParseResponsesRequest(const json& body, const Engine& engine, const ParseLi
                         "unsupported_parameter");
     return false;
   }
-  if (body.value("store", false) == true) {
-    *err = InvalidField("store", "this server stores no responses; send store: false", "unsupported_value");
-    return false;
+  if (body.contains("store") && !body["store"].is_null()) {
+    if (!body["store"].is_boolean()) {
+      *err = InvalidField("store", "expected a boolean, got " + JsonTypeName(body["store"]));
+      return false;
+    }
+    if (body["store"].get<bool>()) {
+      *err = InvalidField("store", "this server stores no responses; send store: false", "unsupported_value");
+      return false;
+    }
   }
   json chat = json::object();
   for (const char* f : {"temperature", "top_p", "stream", "tool_choice", "parallel_tool_calls", "top_logprobs"})
@@ -161,7 +171,7 @@ bool ParseResponsesRequest(const json& body, const Engine& engine, const ParseLi
     if (type == "json_object") {
       chat["response_format"] = {{"type", "json_object"}};
     } else if (type == "json_schema") {
-      json js = {{"name", f.value("name", "")}};
+      json js = {{"name", f.contains("name") && f["name"].is_string() ? f["name"] : json("")}};
       if (f.contains("schema")) js["schema"] = f["schema"];
       chat["response_format"] = {{"type", "json_schema"}, {"json_schema", std::move(js)}};
     } else if (type != "text") {
