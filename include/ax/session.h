@@ -23,6 +23,7 @@
 //    llama-server's stream leaves out the id of a token whose text ends inside a UTF-8
 //    sequence; a streamed answer that lost one says SessionResult::token_ids false and
 //    carries no ids from then on (a blocking one has them all).
+//    n > 1 is n requests, seeded seed + i (SessionOptions::n).
 // Resolution policies: repo_owned refuses a model the runtime cannot run, with the
 // reason `ax-engine-bench doctor` gives; openai_delegated and llama_cpp always
 // delegate; auto runs
@@ -170,9 +171,12 @@ struct ChatMessage {
 
 // What a request adds to GenerateRequest on a Session route.
 struct SessionOptions {
-  // Independent choices of one prompt (OpenAI's n). Delegated routes forward it: the
-  // upstream seeds them as it does its own n. repo_owned takes 1 only (the server's own
-  // routes serve n > 1).
+  // Independent choices of one prompt (OpenAI's n), 1 to 128. openai_delegated forwards
+  // it: the upstream seeds them as it does its own n. llama_cpp sends n requests of one
+  // choice each (llama-server's /completion has no n), choice i with sampling.seed + i
+  // as the server's own n > 1 seeds them, so choice i equals a request of n 1 with seed
+  // + i; usage is the prompt once and every choice's completion tokens. repo_owned
+  // takes 1 only (the server's own routes serve n > 1).
   int n = 1;
   // Chat only, forwarded by delegated routes as OpenAI's fields (repo_owned refuses
   // them: the server's /v1/chat/completions parses tools and reasoning itself):
