@@ -9,7 +9,8 @@
 //   ax_engine.Session(policy="llama_cpp", upstream_url="http://127.0.0.1:8081")  # llama-server
 //
 // Keyword arguments carry the C++ names and defaults: Session's are SessionConfig's
-// (policy; EngineConfig's fields; UpstreamConfig's as upstream_*), a request's are
+// (policy; EngineConfig's fields; UpstreamConfig's as upstream_*, LlamaCliConfig's as
+// llama_cli_*), a request's are
 // GenerateRequest's, SamplingOptions' and SessionOptions' (session_defaults() and
 // request_defaults() list them, read from default-constructed C++ structs). Where a
 // flat name would clash or a C++ field holds JSON text, the Python name says so:
@@ -132,6 +133,18 @@ const Setters<ax::SessionConfig>& ConfigSetters() {
     m["upstream_connect_timeout_s"] = upstream(&U::connect_timeout_s, "an int (seconds)");
     m["upstream_timeout_s"] = upstream(&U::timeout_s, "an int (seconds)");
     m["upstream_timeout"] = m["upstream_timeout_s"];
+    auto cli = [](auto member, const char* expected) {
+      return [member, expected](C* c, const std::string& name, const py::handle& v) {
+        using T = std::remove_reference_t<decltype(c->llama_cli.*member)>;
+        c->llama_cli.*member = Cast<T>(name, v, expected);
+      };
+    };
+    using L = ax::LlamaCliConfig;
+    m["llama_cli_binary"] = cli(&L::binary, "a str (a path to llama-completion)");
+    m["llama_cli_gguf"] = cli(&L::gguf, "a str (a GGUF file)");
+    m["llama_cli_threads"] = cli(&L::threads, "an int");
+    m["llama_cli_ctx_size"] = cli(&L::ctx_size, "an int");
+    m["llama_cli_extra_args"] = cli(&L::extra_args, "a list of str");
     return m;
   }();
   return s;
@@ -162,6 +175,11 @@ py::dict SessionDefaults() {
   d["upstream_api_key"] = py::none();
   d["upstream_connect_timeout_s"] = u.connect_timeout_s;
   d["upstream_timeout_s"] = u.timeout_s;
+  d["llama_cli_binary"] = py::none();
+  d["llama_cli_gguf"] = py::none();
+  d["llama_cli_threads"] = c.llama_cli.threads;
+  d["llama_cli_ctx_size"] = c.llama_cli.ctx_size;
+  d["llama_cli_extra_args"] = c.llama_cli.extra_args;
   return d;
 }
 
@@ -521,7 +539,9 @@ constexpr const char* kSessionDoc =
     "  kv_cache_mb, prefix_caching, decode_policy, max_draft_tokens, generation_config,\n"
     "  chat_template_file: EngineConfig (repo_owned, and auto when doctor accepts the model)\n"
     "  upstream_url, upstream_model, upstream_api_key, upstream_connect_timeout_s, upstream_timeout_s:\n"
-    "  UpstreamConfig (openai_delegated, llama_cpp: llama-server's URL, auto's fallback)";
+    "  UpstreamConfig (openai_delegated, llama_cpp: llama-server's URL, auto's fallback)\n"
+    "  llama_cli_binary, llama_cli_gguf, llama_cli_threads, llama_cli_ctx_size, llama_cli_extra_args:\n"
+    "  LlamaCliConfig (llama_cpp without a server: a llama.cpp CLI binary run per choice on a GGUF file)";
 
 constexpr const char* kRequestDoc =
     "Keywords (request_defaults()): max_output_tokens, temperature, top_p, top_k, min_p, repetition_penalty,\n"

@@ -24,6 +24,11 @@
 //    sequence; a streamed answer that lost one says SessionResult::token_ids false and
 //    carries no ids from then on (a blocking one has them all).
 //    n > 1 is n requests, seeded seed + i (SessionOptions::n).
+//    Its CLI variant (LlamaCliConfig, no upstream.url): a llama.cpp completion binary
+//    (llama-completion; older builds' llama-cli) run once per choice on a GGUF file,
+//    the sampling fields as its flags, its stdout read as the answer: completions of
+//    prompt_text only, text only (report().token_ids false: the CLI prints no ids),
+//    no usage counts (0), stop strings matched here on its output.
 // Resolution policies: repo_owned refuses a model the runtime cannot run, with the
 // reason `ax-engine-bench doctor` gives; openai_delegated and llama_cpp always
 // delegate; auto runs
@@ -68,10 +73,20 @@ struct UpstreamConfig {
   int timeout_s = 300;    // longest wait for the upstream's next bytes (DeadlineExceeded after)
 };
 
+// The llama_cpp route without a server: llama.cpp's CLI run per request.
+struct LlamaCliConfig {
+  std::string binary;  // llama-completion (or an older llama-cli): takes -m -p -n --temp ... -no-cnv
+  std::string gguf;    // the model file
+  int threads = 0;       // -t; 0: llama.cpp's default
+  int64_t ctx_size = 0;  // -c; 0: llama.cpp's default
+  std::vector<std::string> extra_args;  // appended to every command line as they are
+};
+
 struct SessionConfig {
   ResolutionPolicy policy = ResolutionPolicy::kAuto;
   EngineConfig engine;      // model_dir, backend (auto | cpu | cuda), ...: repo_owned and auto
   UpstreamConfig upstream;  // openai_delegated, llama_cpp, and auto's fallback (through the OpenAI API)
+  LlamaCliConfig llama_cli; // llama_cpp when upstream.url is empty
 };
 
 // Which route serves the session and why: shown by /v1/runtime, /metrics labels and

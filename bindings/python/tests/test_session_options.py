@@ -221,3 +221,25 @@ def test_llama_cpp_route(llama_server):
             texts[c.choice] += c.text
         assert texts == [c.text for c in many.choices]
 
+
+def test_llama_cpp_cli_variant():
+    """llama_cpp without a server: a llama.cpp CLI binary (llama-completion) per choice."""
+    binary, gguf = os.environ.get("AX_LLAMA_CLI"), LLAMA_GGUF
+    if not binary or not os.path.exists(binary):
+        pytest.skip("no llama.cpp CLI binary (set AX_LLAMA_CLI to llama-completion)")
+    if not gguf or not os.path.exists(gguf):
+        pytest.skip("no stories260K GGUF (set AX_LLAMA_GGUF)")
+    with ax_engine.Session(policy="llama_cpp", llama_cli_binary=binary, llama_cli_gguf=gguf, llama_cli_threads=1,
+                           llama_cli_ctx_size=256) as s:
+        r = s.report
+        assert (r["support_tier"], r["selected_backend"]) == ("llama_cpp", "llama_cpp")
+        assert r["token_ids"] is False and r["throughput_is_ours"] is False
+        out = s.generate("Once upon a time", max_output_tokens=8, ignore_eos=True)
+        assert out.text and out.output_tokens == [] and out.token_ids is False
+        many = s.generate("Once upon a time", max_output_tokens=8, temperature=1.0, seed=9, n=2, ignore_eos=True)
+        assert [c.choice for c in s.stream("Once upon a time", max_output_tokens=4, n=2, ignore_eos=True)
+                if c.finished] == [0, 1]
+        assert many.choices[1].text == s.generate("Once upon a time", max_output_tokens=8, temperature=1.0, seed=10,
+                                                  ignore_eos=True).text
+        with pytest.raises(ax_engine.Error, match="prompt_tokens"):
+            s.generate([1, 403], max_output_tokens=2)
