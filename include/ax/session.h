@@ -24,11 +24,13 @@
 //    sequence; a streamed answer that lost one says SessionResult::token_ids false and
 //    carries no ids from then on (a blocking one has them all).
 //    n > 1 is n requests, seeded seed + i (SessionOptions::n).
-//    Its CLI variant (LlamaCliConfig, no upstream.url): a llama.cpp completion binary
-//    (llama-completion; older builds' llama-cli) run once per choice on a GGUF file,
-//    the sampling fields as its flags, its stdout read as the answer: completions of
+//    Its CLI variant (LlamaCliConfig, no upstream.url): llama.cpp's llama-completion
+//    (tested with the llama.cpp of the npm package node-llama-cpp 3.22.1) run once per
+//    choice on a GGUF file, the sampling fields as its flags (penalties need
+//    ctx_size, their window), its stdout read as the answer: completions of
 //    prompt_text only, text only (report().token_ids false: the CLI prints no ids),
-//    no usage counts (0), stop strings matched here on its output.
+//    no usage counts (0), stop strings matched here on its output. A run whose output
+//    llama.cpp lost at exit (its logger is not flushed) is run again, at most 4 times.
 // Resolution policies: repo_owned refuses a model the runtime cannot run, with the
 // reason `ax-engine-bench doctor` gives; openai_delegated and llama_cpp always
 // delegate; auto runs
@@ -75,10 +77,10 @@ struct UpstreamConfig {
 
 // The llama_cpp route without a server: llama.cpp's CLI run per request.
 struct LlamaCliConfig {
-  std::string binary;  // llama-completion (or an older llama-cli): takes -m -p -n --temp ... -no-cnv
+  std::string binary;  // a path to llama-completion: takes -m -p -n --temp ... -no-cnv --no-display-prompt
   std::string gguf;    // the model file
   int threads = 0;       // -t; 0: llama.cpp's default
-  int64_t ctx_size = 0;  // -c; 0: llama.cpp's default
+  int64_t ctx_size = 0;  // -c, and the penalties' window; 0: llama.cpp's default (no penalties then)
   std::vector<std::string> extra_args;  // appended to every command line as they are
 };
 

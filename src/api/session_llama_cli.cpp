@@ -1,4 +1,4 @@
-// The llama_cpp route's CLI variant: llama.cpp's completion binary run once per choice,
+// The llama_cpp route's CLI variant: llama.cpp's llama-completion run once per choice,
 //
 //   BINARY -m GGUF -p PROMPT -n MAX --temp T --top-p P --top-k K --min-p M
 //          --repeat-penalty R --repeat-last-n CTX --presence-penalty X --frequency-penalty Y
