@@ -66,6 +66,13 @@ nlohmann::json RuntimeReportJson(const RuntimeReport& r) {
           {"backend_detail", r.backend_detail},
           {"token_ids", r.token_ids},
           {"throughput_is_ours", r.throughput_is_ours},
+          // The model's identity, as include/ax/session.h's RuntimeReport names it
+          // (delegated routes: the upstream's model id; the rest "").
+          {"model_id", r.model_id},
+          {"model_dir", r.model_dir},
+          {"architecture", r.architecture},
+          {"family", r.family},
+          {"weight_format", r.weight_format},
           {"upstream_url", r.upstream_url.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.upstream_url)}};
 }
 

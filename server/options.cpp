@@ -51,7 +51,7 @@ std::string ServerUsage() {
          "    [--max-body-bytes N] [--max-n N] [--http-threads N] [--http-max-threads N] [--shutdown-timeout S]\n"
          "    [--read-timeout S] [--write-timeout S] [--sse-keepalive-ms MS] [--log-requests]\n"
          "    [--support-tier repo_owned|openai_delegated|llama_cpp|auto --upstream-url URL [--upstream-model NAME]\n"
-         "     [--upstream-api-key KEY] [--upstream-timeout S]]\n"
+         "     [--upstream-api-key KEY] [--upstream-timeout S] [--upstream-connect-timeout S]]\n"
          "An OpenAI-compatible HTTP/SSE server for one model (docs/server.md). --port 0 binds a\n"
          "free port; the chosen one is printed as 'ax-engine-server: listening on http://HOST:PORT'.\n"
          "--support-tier openai_delegated serves through the OpenAI-compatible server at --upstream-url\n"
@@ -99,6 +99,7 @@ Result<ServerOptions> ParseServerArgs(int argc, char** argv, bool* help) {
       {"upstream-model", StrFlag(&o.upstream.model)},
       {"upstream-api-key", StrFlag(&o.upstream.api_key)},
       {"upstream-timeout", IntFlag("upstream-timeout", &o.upstream.timeout_s, 1, 86400)},
+      {"upstream-connect-timeout", IntFlag("upstream-connect-timeout", &o.upstream.connect_timeout_s, 1, 86400)},
   };
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];

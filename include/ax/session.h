@@ -23,6 +23,14 @@
 //    llama-server's stream leaves out the id of a token whose text ends inside a UTF-8
 //    sequence; a streamed answer that lost one says SessionResult::token_ids false and
 //    carries no ids from then on (a blocking one has them all).
+//    n > 1 is n requests, seeded seed + i (SessionOptions::n).
+//    Its CLI variant (LlamaCliConfig, no upstream.url): llama.cpp's llama-completion
+//    (tested with the llama.cpp of the npm package node-llama-cpp 3.22.1) run once per
+//    choice on a GGUF file, the sampling fields as its flags (penalties need
+//    ctx_size, their window), its stdout read as the answer: completions of
+//    prompt_text only, text only (report().token_ids false: the CLI prints no ids),
+//    no usage counts (0), stop strings matched here on its output. A run whose output
+//    llama.cpp lost at exit (its logger is not flushed) is run again, at most 4 times.
 // Resolution policies: repo_owned refuses a model the runtime cannot run, with the
 // reason `ax-engine-bench doctor` gives; openai_delegated and llama_cpp always
 // delegate; auto runs
@@ -67,10 +75,20 @@ struct UpstreamConfig {
   int timeout_s = 300;    // longest wait for the upstream's next bytes (DeadlineExceeded after)
 };
 
+// The llama_cpp route without a server: llama.cpp's CLI run per request.
+struct LlamaCliConfig {
+  std::string binary;  // a path to llama-completion: takes -m -p -n --temp ... -no-cnv --no-display-prompt
+  std::string gguf;    // the model file
+  int threads = 0;       // -t; 0: llama.cpp's default
+  int64_t ctx_size = 0;  // -c, and the penalties' window; 0: llama.cpp's default (no penalties then)
+  std::vector<std::string> extra_args;  // appended to every command line as they are
+};
+
 struct SessionConfig {
   ResolutionPolicy policy = ResolutionPolicy::kAuto;
   EngineConfig engine;      // model_dir, backend (auto | cpu | cuda), ...: repo_owned and auto
   UpstreamConfig upstream;  // openai_delegated, llama_cpp, and auto's fallback (through the OpenAI API)
+  LlamaCliConfig llama_cli; // llama_cpp when upstream.url is empty
 };
 
 // Which route serves the session and why: shown by /v1/runtime, /metrics labels and
@@ -170,9 +188,12 @@ struct ChatMessage {
 
 // What a request adds to GenerateRequest on a Session route.
 struct SessionOptions {
-  // Independent choices of one prompt (OpenAI's n). Delegated routes forward it: the
-  // upstream seeds them as it does its own n. repo_owned takes 1 only (the server's own
-  // routes serve n > 1).
+  // Independent choices of one prompt (OpenAI's n), 1 to 128. openai_delegated forwards
+  // it: the upstream seeds them as it does its own n. llama_cpp sends n requests of one
+  // choice each (llama-server's /completion has no n), choice i with sampling.seed + i
+  // as the server's own n > 1 seeds them, so choice i equals a request of n 1 with seed
+  // + i; usage is the prompt once and every choice's completion tokens. repo_owned
+  // takes 1 only (the server's own routes serve n > 1).
   int n = 1;
   // Chat only, forwarded by delegated routes as OpenAI's fields (repo_owned refuses
   // them: the server's /v1/chat/completions parses tools and reasoning itself):

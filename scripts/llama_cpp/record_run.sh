@@ -10,7 +10,8 @@
 #      llama_cpp` artifact (the reference prompt, greedy, its ids, and how they compare
 #      with reference.json's up to its first near-tie) to
 #      benchmarks/results/DATE/llama-cpp-route-stories260k.json;
-#   4. runs e2e_llama_cpp with the binary and the GGUF.
+#   4. runs e2e_llama_cpp, the CLI variant's test_llama_cli (llama-completion, built
+#      beside llama-server) and the Python tests with the binaries and the GGUF.
 #
 #   scripts/llama_cpp/record_run.sh LLAMA_SRC [AX_BUILD_DIR (default build)]
 set -euo pipefail
@@ -23,10 +24,11 @@ work="$(mktemp -d /tmp/ax-llama-cpp.XXXXXX)"
 trap 'kill "${pid:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
 
 server="$src/build/bin/llama-server"
-if [ ! -x "$server" ]; then
+cli="$src/build/bin/llama-completion"
+if [ ! -x "$server" ] || [ ! -x "$cli" ]; then
   cmake -S "$src" -B "$src/build" -DCMAKE_BUILD_TYPE=Release -DGGML_CUDA=OFF -DLLAMA_CURL=OFF \
     -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF >/dev/null
-  nice cmake --build "$src/build" -j "${JOBS:-2}" --target llama-server
+  nice cmake --build "$src/build" -j "${JOBS:-2}" --target llama-server llama-completion
 fi
 gguf="$work/stories260K.gguf"
 PYTHONPATH="$src/gguf-py" /usr/bin/python3 scripts/llama_cpp/stories_to_gguf.py "$stories" "$gguf"
@@ -71,4 +73,5 @@ kill "$pid"
 wait "$pid" 2>/dev/null || true
 pid=
 
-(cd "$build" && AX_LLAMA_SERVER="$(realpath "$server")" AX_LLAMA_GGUF="$gguf" ctest -R '^e2e_llama_cpp$' --output-on-failure)
+(cd "$build" && AX_LLAMA_SERVER="$(realpath "$server")" AX_LLAMA_CLI="$(realpath "$cli")" AX_LLAMA_GGUF="$gguf" \
+  ctest -R '^(e2e_llama_cpp|python_ax_engine)$|^LlamaCli' --output-on-failure)

@@ -6,19 +6,44 @@ namespace ax {
 
 using Clock = std::chrono::steady_clock;
 
-DelegatedStream::DelegatedStream(std::shared_ptr<const delegate::UpstreamClient> client, UpstreamCall call)
+namespace {
+
+int TotalChoices(const std::vector<UpstreamCall>& calls) {
+  int n = 0;
+  for (const UpstreamCall& c : calls) n += c.n;
+  return n;
+}
+
+}  // namespace
+
+DelegatedStream::DelegatedStream(std::shared_ptr<const delegate::UpstreamClient> client,
+                                 std::vector<UpstreamCall> calls)
     : client_(std::move(client)),
-      call_(std::move(call)),
+      calls_(std::move(calls)),
       t0_(Clock::now()),
-      choices_(static_cast<size_t>(call_.n)),
-      finishes_(static_cast<size_t>(call_.n)) {
-  result_.token_ids = call_.token_ids;
-  worker_ = std::thread([this] { Finish(call_.streaming ? RunStreaming() : RunBlocking()); });
+      cancels_(calls_.size()),
+      usage_(calls_.size()),
+      choices_(static_cast<size_t>(TotalChoices(calls_))),
+      finishes_(choices_.size()),
+      running_(calls_.size()) {
+  int first = 0;
+  for (const UpstreamCall& c : calls_) {
+    first_choice_.push_back(first);
+    first += c.n;
+  }
+  result_.token_ids = calls_.front().token_ids;
+  for (size_t k = 0; k < calls_.size(); ++k)
+    workers_.emplace_back([this, k] { Done(k, calls_[k].streaming ? RunStreaming(k) : RunBlocking(k)); });
 }
 
 DelegatedStream::~DelegatedStream() {
-  cancel_.Cancel();
-  worker_.join();
+  for (delegate::CancelToken& c : cancels_) c.Cancel();
+  for (std::thread& w : workers_) w.join();
+}
+
+void DelegatedStream::Cancel() {
+  cancelled_ = true;
+  for (delegate::CancelToken& c : cancels_) c.Cancel();
 }
 
 bool DelegatedStream::Next(SessionChunk* chunk) {
@@ -38,27 +63,33 @@ Status DelegatedStream::status() const {
 SessionResult DelegatedStream::result() const {
   std::lock_guard<std::mutex> lock(mu_);
   SessionResult r = result_;
+  r.metrics.prompt_tokens = r.metrics.completion_tokens = 0;
+  for (const RequestMetrics& u : usage_) {
+    r.metrics.prompt_tokens = std::max(r.metrics.prompt_tokens, u.prompt_tokens);
+    r.metrics.completion_tokens += u.completion_tokens;
+  }
   r.choices = choices_;
   r.text = choices_[0].text;
   r.finish_reason = choices_[0].finish_reason;
   return r;
 }
 
-Status DelegatedStream::RunBlocking() {
-  AX_ASSIGN_OR_RETURN(nlohmann::json j, client_->PostJson(call_.path, call_.body, &cancel_));
+Status DelegatedStream::RunBlocking(size_t k) {
+  AX_ASSIGN_OR_RETURN(nlohmann::json j, client_->PostJson(calls_[k].path, calls_[k].body, &cancels_[k]));
   std::vector<ChoicePart> parts;
   std::lock_guard<std::mutex> lock(mu_);
-  AX_RETURN_IF_ERROR(Read(j, &parts));
-  return Take(parts);
+  AX_RETURN_IF_ERROR(Read(k, j, &parts));
+  return Take(k, std::move(parts));
 }
 
-Status DelegatedStream::RunStreaming() {
-  nlohmann::json body = call_.body;
-  call_.ask_for_stream(&body);
+Status DelegatedStream::RunStreaming(size_t k) {
+  const UpstreamCall& call = calls_[k];
+  nlohmann::json body = call.body;
+  call.ask_for_stream(&body);
   bool done = false;
   Status failed;
   Status s = client_->PostSse(
-      call_.path, body,
+      call.path, body,
       [&](const std::string& data) {
         if (data == "[DONE]") {
           done = true;
@@ -66,39 +97,51 @@ Status DelegatedStream::RunStreaming() {
         }
         auto j = nlohmann::json::parse(data, nullptr, false);
         if (j.is_discarded() || !j.is_object()) {
-          failed = Unavailable("upstream " + Url() + ": an SSE event is not JSON: " + data.substr(0, 200));
+          failed = Unavailable("upstream " + Url(k) + ": an SSE event is not JSON: " + data.substr(0, 200));
           return false;
         }
         if (j.contains("error")) {
-          failed = Unavailable("upstream " + Url() + " failed mid-stream: " + delegate::UpstreamErrorMessage(data));
+          failed = Unavailable("upstream " + Url(k) + " failed mid-stream: " + delegate::UpstreamErrorMessage(data));
           return false;
         }
         std::vector<ChoicePart> parts;
         std::lock_guard<std::mutex> lock(mu_);
-        failed = Read(j, &parts);
-        if (failed.ok()) failed = Take(parts);
+        failed = Read(k, j, &parts);
+        if (failed.ok()) failed = Take(k, std::move(parts));
         return failed.ok();
       },
-      &cancel_);
+      &cancels_[k]);
   AX_RETURN_IF_ERROR(s);
   AX_RETURN_IF_ERROR(failed);
-  const bool all_finished =
-      std::all_of(finishes_.begin(), finishes_.end(), [](const auto& f) { return f.has_value(); });
+  std::lock_guard<std::mutex> lock(mu_);
+  const auto mine = finishes_.begin() + first_choice_[k];
+  const bool all_finished = std::all_of(mine, mine + call.n, [](const auto& f) { return f.has_value(); });
   if (!done && !all_finished)
-    return Unavailable("upstream " + Url() + ": the stream ended before a finish_reason or [DONE]");
+    return Unavailable("upstream " + Url(k) + ": the stream ended before a finish_reason or [DONE]");
   return Status::Ok();
 }
 
-Status DelegatedStream::Read(const nlohmann::json& j, std::vector<ChoicePart>* parts) {
-  const Status s = call_.read(j, parts, &result_.metrics);
-  return s.ok() ? s : Status(s.code(), "upstream " + Url() + ": " + s.message());
+void DelegatedStream::Done(size_t k, const Status& s) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!s.ok() && !cancelled_ && status_.ok()) {
+    status_ = s;  // the others are of no use now
+    for (size_t i = 0; i < cancels_.size(); ++i)
+      if (i != k) cancels_[i].Cancel();
+  }
+  if (--running_ == 0) Finish();
 }
 
-Status DelegatedStream::Take(const std::vector<ChoicePart>& parts) {
-  for (const ChoicePart& p : parts) {
-    if (p.index < 0 || static_cast<size_t>(p.index) >= choices_.size())
-      return Unavailable("upstream " + Url() + ": choice index " + std::to_string(p.index) + " outside the " +
-                         std::to_string(choices_.size()) + " choices asked for");
+Status DelegatedStream::Read(size_t k, const nlohmann::json& j, std::vector<ChoicePart>* parts) {
+  const Status s = calls_[k].read(j, parts, &usage_[k]);
+  return s.ok() ? s : Status(s.code(), "upstream " + Url(k) + ": " + s.message());
+}
+
+Status DelegatedStream::Take(size_t k, std::vector<ChoicePart> parts) {
+  for (ChoicePart& p : parts) {
+    if (p.index < 0 || p.index >= calls_[k].n)
+      return Unavailable("upstream " + Url(k) + ": choice index " + std::to_string(p.index) + " outside the " +
+                         std::to_string(calls_[k].n) + " choices asked for");
+    p.index += first_choice_[k];
     if (p.finish) finishes_[p.index] = *p.finish;
     if (p.ids_left_out && !ids_lost_) {
       ids_lost_ = true;
@@ -115,7 +158,7 @@ Status DelegatedStream::Take(const std::vector<ChoicePart>& parts) {
     choice.reasoning += p.reasoning;
     for (const ToolCallPart& part : p.calls) {
       if (part.index < 0 || part.index > static_cast<int>(choice.tool_calls.size()))
-        return Unavailable("upstream " + Url() + ": tool call index " + std::to_string(part.index) +
+        return Unavailable("upstream " + Url(k) + ": tool call index " + std::to_string(part.index) +
                            " does not follow the calls so far");
       if (part.index == static_cast<int>(choice.tool_calls.size())) choice.tool_calls.emplace_back();
       ToolCall& call = choice.tool_calls[part.index];
@@ -155,16 +198,14 @@ void DelegatedStream::Queue(const ChoicePart& p) {
   queue_.push_back(std::move(c));
 }
 
-void DelegatedStream::Finish(const Status& s) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (!cancel_.cancelled() && !s.ok()) status_ = s;
+void DelegatedStream::Finish() {
   for (size_t i = 0; i < choices_.size(); ++i) {
     SessionChunk last;
     last.choice = static_cast<int>(i);
     last.finished = true;
-    if (cancel_.cancelled())
+    if (cancelled_)
       last.finish_reason = FinishReason::kCancelled;
-    else if (!s.ok())
+    else if (!status_.ok())
       last.finish_reason = FinishReason::kError;
     else
       last.finish_reason = finishes_[i].value_or(FinishReason::kStop);

@@ -63,11 +63,22 @@ Result<std::unique_ptr<Session>> Session::Open(const SessionConfig& config) {
       if (url.empty()) return InvalidArgument("upstream.url: required by resolution policy openai_delegated");
       report.resolution_reason = "openai_delegated: requested";
       return OpenDelegatedSession(config.upstream, report, SupportTier::kOpenAiDelegated);
-    case ResolutionPolicy::kLlamaCpp:
+    case ResolutionPolicy::kLlamaCpp: {
+      const std::string& cli = config.llama_cli.binary;
+      if (!url.empty() && !cli.empty())
+        return InvalidArgument("llama_cli.binary: resolution policy llama_cpp takes llama-server's upstream.url or "
+                               "a llama.cpp CLI binary, not both");
+      if (!cli.empty()) {
+        report.resolution_reason = "llama_cpp: requested (llama.cpp CLI " + cli + ")";
+        return OpenLlamaCliSession(config.llama_cli, report);
+      }
       if (url.empty())
-        return InvalidArgument("upstream.url: required by resolution policy llama_cpp (llama-server's URL)");
+        return InvalidArgument(
+            "upstream.url: required by resolution policy llama_cpp (llama-server's URL), or llama_cli.binary and "
+            "llama_cli.gguf (a llama.cpp CLI binary and a GGUF file)");
       report.resolution_reason = "llama_cpp: requested";
       return OpenDelegatedSession(config.upstream, report, SupportTier::kLlamaCpp);
+    }
     case ResolutionPolicy::kAuto: {
       if (dir.empty()) {
         if (url.empty()) return InvalidArgument("auto: needs engine.model_dir or upstream.url");

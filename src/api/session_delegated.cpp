@@ -2,7 +2,8 @@
 // upstream (/v1/completions, /v1/chat/completions), blocking or as SSE re-read chunk by
 // chunk. The upstream returns text: chunks carry no token ids (RuntimeReport::token_ids
 // is false), and the timings are the upstream's. A chat's reasoning and tool calls, and
-// the n choices of a request, come through as the upstream splits them.
+// the n choices of a request, come through as the upstream splits them. On the
+// llama_cpp route (llama-server) n > 1 is n requests of one choice each (Start).
 #include <mutex>
 
 #include <nlohmann/json.hpp>
@@ -123,9 +124,8 @@ nlohmann::json MessageJson(const ChatMessage& m) {
 // SessionOptions as the request's fields: n, and for chats tools, tool_choice,
 // parallel_tool_calls and reasoning_effort. The upstream judges their values; only
 // their JSON is checked here.
+// REQUIRES: o.n checked (Start).
 Status AddOptions(const SessionOptions& o, bool chat, nlohmann::json* body) {
-  if (o.n < 1 || o.n > kMaxChoices)
-    return InvalidArgument("n: expected 1 to " + std::to_string(kMaxChoices) + " choices, got " + std::to_string(o.n));
   if (o.n != 1) (*body)["n"] = o.n;
   const std::pair<const char*, const std::string*> json_fields[] = {{"tools", &o.tools_json},
                                                                     {"tool_choice", &o.tool_choice_json}};
@@ -171,10 +171,38 @@ class DelegatedSession final : public Session {
   Result<std::shared_ptr<SessionStream>> Start(const GenerateRequest& request, const std::vector<ChatMessage>* messages,
                                                bool streaming, const SessionOptions& extra) override {
     AX_RETURN_IF_ERROR(CheckDelegable(request, report_.support_tier));
-    if (!messages && report_.support_tier == SupportTier::kLlamaCpp) {
-      AX_ASSIGN_OR_RETURN(UpstreamCall call, LlamaCompletionCall(request, extra, streaming, upstream_ctx_));
-      return Track(std::make_shared<DelegatedStream>(client_, std::move(call)));
+    if (extra.n < 1 || extra.n > kMaxChoices)
+      return InvalidArgument("n: expected 1 to " + std::to_string(kMaxChoices) + " choices, got " +
+                             std::to_string(extra.n));
+    std::vector<UpstreamCall> calls;
+    if (report_.support_tier == SupportTier::kLlamaCpp) {
+      // llama-server answers one choice per request: n requests, choice i seeded with
+      // seed + i as our own n > 1 seeds its choices (server/common_fields.cpp), so choice
+      // i equals a request of n 1 with seed + i.
+      SessionOptions one = extra;
+      one.n = 1;
+      for (int i = 0; i < extra.n; ++i) {
+        GenerateRequest r = request;
+        r.sampling.seed = request.sampling.seed + static_cast<uint64_t>(i);
+        if (messages) {
+          AX_ASSIGN_OR_RETURN(UpstreamCall call, OpenAiCall(r, messages, streaming, one));
+          calls.push_back(std::move(call));
+        } else {
+          AX_ASSIGN_OR_RETURN(UpstreamCall call, LlamaCompletionCall(r, one, streaming, upstream_ctx_));
+          calls.push_back(std::move(call));
+        }
+      }
+    } else {
+      AX_ASSIGN_OR_RETURN(UpstreamCall call, OpenAiCall(request, messages, streaming, extra));
+      calls.push_back(std::move(call));
     }
+    return Track(std::make_shared<DelegatedStream>(client_, std::move(calls)));
+  }
+
+ private:
+  // One request to /v1/completions or /v1/chat/completions for extra.n choices.
+  Result<UpstreamCall> OpenAiCall(const GenerateRequest& request, const std::vector<ChatMessage>* messages,
+                                  bool streaming, const SessionOptions& extra) const {
     nlohmann::json body = RequestBody(model_, request);
     AX_RETURN_IF_ERROR(AddOptions(extra, messages != nullptr, &body));
     std::string path;
@@ -202,10 +230,9 @@ class DelegatedSession final : public Session {
     call.read = [chat](const nlohmann::json& j, std::vector<ChoicePart>* parts, RequestMetrics* usage) {
       return ReadOpenAiAnswer(j, chat, parts, usage);
     };
-    return Track(std::make_shared<DelegatedStream>(client_, std::move(call)));
+    return call;
   }
 
- private:
   // Keeps a weak reference for CancelAll.
   std::shared_ptr<SessionStream> Track(std::shared_ptr<DelegatedStream> stream) {
     std::lock_guard<std::mutex> lock(mu_);

@@ -53,8 +53,8 @@ Status ReadLlamaCompletion(const nlohmann::json& j, int64_t* ids_seen, std::vect
 
 Result<UpstreamCall> LlamaCompletionCall(const GenerateRequest& r, const SessionOptions& extra, bool streaming,
                                          int64_t n_ctx) {
-  if (extra.n != 1)
-    return InvalidArgument("n: llama-server's /completion gives one choice per request; the llama_cpp route takes n 1");
+  if (extra.n != 1)  // Start sends n requests of one choice each
+    return InvalidArgument("n: llama-server's /completion gives one choice per request; expected 1 here");
   for (const auto& [name, set] : {std::pair<const char*, bool>{"tools", !extra.tools_json.empty()},
                                   {"tool_choice", !extra.tool_choice_json.empty()},
                                   {"parallel_tool_calls", extra.parallel_tool_calls.has_value()},

@@ -109,9 +109,30 @@ describe('llama_cpp route', { skip: SKIP }, () => {
     const s = await L.stream(proxy.url, '/v1/completions', body);
     assert.ok(s.done);
     assert.equal(L.streamedText(s.events), want.json.choices[0].text);
-    const stop = await L.request(proxy.url, '/v1/completions', { body: { ...body, n: 2 } });
-    assert.equal(stop.status, 400, stop.body);
-    assert.equal(stop.json.error.param, 'n');
+  });
+
+  // /completion has no n: the route sends n requests, choice i seeded seed + i as our own
+  // n seeds its choices, so choice i is the answer to a request of n 1 with seed + i.
+  it('n > 1: n requests, choice i equal to n 1 with seed + i, blocking and streamed', async () => {
+    const body = { prompt: REF.prompt_ids, max_tokens: 10, temperature: 1.0, seed: 5, ignore_eos: true };
+    const got = await L.request(proxy.url, '/v1/completions', { body: { ...body, n: 3 } });
+    assert.equal(got.status, 200, got.body);
+    assert.equal(got.json.choices.length, 3);
+    for (const i of [0, 1, 2]) {
+      const one = await L.request(proxy.url, '/v1/completions', { body: { ...body, seed: body.seed + i } });
+      assert.equal(got.json.choices[i].index, i);
+      assert.equal(got.json.choices[i].text, one.json.choices[0].text, `choice ${i}`);
+    }
+    assert.equal(got.json.usage.completion_tokens, 30);
+    const s = await L.stream(proxy.url, '/v1/completions', { ...body, n: 3 });
+    assert.ok(s.done);
+    for (const i of [0, 1, 2]) assert.equal(L.streamedText(s.events, i), got.json.choices[i].text);
+    const chat = { messages: [{ role: 'user', content: 'Hi' }], max_tokens: 6, temperature: 1.0, seed: 5, n: 2 };
+    const c = await L.request(proxy.url, '/v1/chat/completions', { body: chat });
+    assert.equal(c.status, 200, c.body);
+    assert.equal(c.json.choices.length, 2);
+    const c1 = await L.request(proxy.url, '/v1/chat/completions', { body: { ...chat, n: 1, seed: 6 } });
+    assert.equal(c.json.choices[1].message.content, c1.json.choices[0].message.content);
   });
 
   it("chats go through llama-server's OpenAI API: its answer, blocking and streamed", async () => {

@@ -33,7 +33,7 @@ int RunSessionGenerate(int argc, char** argv) {
       Args::Parse(argc, argv, 2,
                   {"support-tier", "upstream-url", "upstream-model", "upstream-timeout", "model", "prompt", "tokens",
                    "max-tokens", "temperature", "top-p", "top-k", "min-p", "seed", "repetition-penalty",
-                   "presence-penalty", "frequency-penalty", "stop", "backend", "threads"},
+                   "presence-penalty", "frequency-penalty", "stop", "backend", "threads", "llama-cli", "gguf"},
                   {"ignore-eos", "json", "stream"});
   if (!parsed.ok()) return UsageError("generate", parsed.status().message());
   const Args& a = *parsed;
@@ -45,6 +45,8 @@ int RunSessionGenerate(int argc, char** argv) {
   cfg.engine.backend = a.GetOr("backend", "auto");
   cfg.upstream.url = a.GetOr("upstream-url", "");
   cfg.upstream.model = a.GetOr("upstream-model", "");
+  cfg.llama_cli.binary = a.GetOr("llama-cli", "");  // llama_cpp without a server
+  cfg.llama_cli.gguf = a.GetOr("gguf", "");
   auto threads = a.Int("threads", 0);
   auto timeout = a.Int("upstream-timeout", 300);
   auto max_tokens = a.Int("max-tokens", 128);
@@ -59,6 +61,7 @@ int RunSessionGenerate(int argc, char** argv) {
     if (!s->ok()) return UsageError("generate", s->message());
   if (a.Has("prompt") == a.Has("tokens")) return UsageError("generate", "give exactly one of --prompt TEXT or --tokens 1,2,3");
   cfg.engine.threads = static_cast<int>(*threads);
+  cfg.llama_cli.threads = static_cast<int>(*threads);
   cfg.upstream.timeout_s = static_cast<int>(*timeout);
 
   GenerateRequest req;

@@ -20,7 +20,7 @@ void PrintUsage() {
       "               [--backend auto|cpu|cuda] [--precision auto|bf16|f32] [--threads N]\n"
       "               [--ctx-size N] [--json]\n"
       "  generate     --support-tier openai_delegated|llama_cpp|auto|repo_owned --upstream-url URL\n"
-      "               [--upstream-model NAME]\n"
+      "               [--upstream-model NAME] | --support-tier llama_cpp --llama-cli BIN --gguf FILE\n"
       "               [--model DIR] (--prompt TEXT | --tokens 1,2,3) [--max-tokens N] [--stop S] [sampling] [--json "
       "[--stream]]\n"
       "  doctor       [--model DIR] [--json]\n"

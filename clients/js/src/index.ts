@@ -5,7 +5,11 @@
 //   const out = await ax.completions({ prompt: 'def read_lines(path):\n', max_tokens: 32 });
 //   for await (const chunk of ax.streamChat({ messages: [{ role: 'user', content: 'Hi' }] }))
 //     process.stdout.write(chunk.choices[0]?.delta.content ?? '');
-//   (await ax.runtime()).support_tier;  // 'repo_owned' | 'openai_delegated'
+//   (await ax.runtime()).support_tier;  // 'repo_owned' | 'openai_delegated' | 'llama_cpp'
+//
+// The route is the server's: serverArgs() (session.ts) writes the ax-engine-server
+// flags of a SessionConfig (policy repo_owned | openai_delegated | llama_cpp | auto,
+// the upstream's URL, the engine's options), and runtime() reports what it resolved to.
 //
 // Every failure is an AxError carrying the HTTP status and the server's error fields
 // (message, type, param, code); an error event inside a stream is thrown the same way.
@@ -16,6 +20,7 @@ import type {
 } from './types';
 
 export * from './types';
+export * from './session';
 export { SseParser, readSse } from './sse';
 export type { SseEvent } from './sse';
 

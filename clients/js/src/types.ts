@@ -1,4 +1,5 @@
 // Request and response shapes of ax-engine-server (docs/API-COMPATIBILITY.md).
+import type { ResolutionPolicy, SupportTier } from './session';
 
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'cancelled' | 'error';
 
@@ -16,6 +17,8 @@ export interface SamplingParams {
   seed?: number;
   stop?: string | string[];
   ignore_eos?: boolean;
+  // Choices (SessionOptions::n). The llama_cpp route sends n requests of one choice,
+  // choice i seeded seed + i, as the server's own n seeds them.
   n?: number;
 }
 
@@ -85,7 +88,9 @@ export interface ChatRequest extends SamplingParams {
   logprobs?: boolean;
   top_logprobs?: number;
   chat_template_kwargs?: Record<string, unknown>;
-  reasoning_effort?: string;
+  // SessionOptions' chat fields (include/ax/session.h), forwarded by delegated routes.
+  parallel_tool_calls?: boolean;
+  reasoning_effort?: 'none' | 'minimal' | 'low' | 'medium' | 'high';
 }
 
 export interface AssistantMessage {
@@ -177,16 +182,24 @@ export interface GenerateChunk {
   usage?: Usage | null;
 }
 
-// GET /v1/runtime: which route serves the model and why (include/ax/session.h).
+// GET /v1/runtime: which route serves the model and why, with include/ax/session.h's
+// RuntimeReport fields under their C++ names.
 export interface RuntimeReport {
   selected_backend: string; // "cpu" | "cuda" | "openai_delegated" | "llama_cpp"
-  support_tier: 'repo_owned' | 'openai_delegated' | 'llama_cpp';
-  resolution_policy: 'repo_owned' | 'openai_delegated' | 'llama_cpp' | 'auto';
-  resolution_reason: string;
+  support_tier: SupportTier;
+  resolution_policy: ResolutionPolicy;
+  resolution_reason: string; // "auto: doctor accepts ..." / "auto: ... doctor: ...; delegated to URL"
   backend_detail: string;
   token_ids: boolean; // false: answers carry text only
   throughput_is_ours: boolean; // false: timings measure the upstream
   upstream_url: string | null;
+  // The model's identity: the directory's name or the upstream's model id; the rest
+  // repo_owned only ("" on delegated routes: the upstream's own, unknown here).
+  model_id: string;
+  model_dir: string;
+  architecture: string; // "Qwen3ForCausalLM"
+  family: string; // "qwen3"
+  weight_format: string; // "BF16", "affine 4-bit g64"
   model?: { id: string; [key: string]: unknown };
   [key: string]: unknown;
 }
