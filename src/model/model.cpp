@@ -48,11 +48,14 @@ Result<std::unique_ptr<Model>> Model::Load(const std::string& dir, Backend& back
   if (!arch.ok()) return arch.status().WithPrefix(dir);
   m->arch_ = std::move(*arch);
   AX_RETURN_IF_ERROR(ValidateMemory(m->arch_->memory).WithPrefix(dir));
+  for (const GatedDeltaShape& gd : m->arch_->gated_delta)
+    AX_RETURN_IF_ERROR(backend.CheckGatedDelta(gd).WithPrefix(dir));
   for (size_t l = 0; l < m->arch_->attention.size(); ++l) {
     Status s = backend.CheckAttention(m->arch_->attention[l]);
     if (!s.ok()) return s.WithPrefix(dir + ": layer " + std::to_string(l));
   }
   for (const MoeShape& moe : m->arch_->moe) AX_RETURN_IF_ERROR(backend.CheckMoe(moe).WithPrefix(dir));
+
   m->weight_dtype_ = MatrixDType(store);
   m->weight_bytes_ = loader.uploaded_bytes();
   AX_ASSIGN_OR_RETURN(m->ws_, AllocateWorkspace(backend, m->arch_->sizes, opts.max_batch_tokens,
@@ -81,13 +84,17 @@ Result<ModelCheck> Model::Check(const std::string& dir) {
 
 const std::vector<LayerMemory>& Model::memory() const { return arch_->memory; }
 
-Result<KvCache> Model::AllocateKvCache(int num_blocks, int block_size) {
-  return ax::AllocateKvCache(backend_, arch_->memory, {KvGroup{0, num_blocks}}, block_size);
+Result<KvCache> Model::AllocateKvCache(int num_blocks, int block_size, int state_slots) {
+  return ax::AllocateKvCache(backend_, arch_->memory, {KvGroup{0, num_blocks}}, block_size,
+                             HasRecurrentLayers(arch_->memory) ? state_slots : 0);
 }
 
-Result<KvCache> Model::AllocateKvCache(const std::vector<KvGroup>& groups, int block_size) {
-  return ax::AllocateKvCache(backend_, arch_->memory, groups, block_size);
+Result<KvCache> Model::AllocateKvCache(const std::vector<KvGroup>& groups, int block_size, int state_slots) {
+  return ax::AllocateKvCache(backend_, arch_->memory, groups, block_size,
+                             HasRecurrentLayers(arch_->memory) ? state_slots : 0);
 }
+
+bool Model::recurrent() const { return HasRecurrentLayers(arch_->memory); }
 
 std::vector<int> Model::KvGroupWindows(bool release_windows) const {
   return ax::KvGroupWindows(arch_->memory, release_windows);

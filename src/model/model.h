@@ -57,10 +57,16 @@ class Model {
   // What each layer keeps per token (model/memory.h).
   const std::vector<LayerMemory>& memory() const;
   // Allocates the paged KV cache: num_blocks blocks of block_size tokens per layer,
-  // one full group (windowed layers keep every block too).
-  Result<KvCache> AllocateKvCache(int num_blocks, int block_size);
+  // one full group (windowed layers keep every block too); a model with recurrent
+  // layers also gets state_slots state slots (sequences that may run at once).
+  Result<KvCache> AllocateKvCache(int num_blocks, int block_size, int state_slots = kDefaultStateSlots);
   // One pool per KV group (windows as KvGroupWindows gives; model/memory.h).
-  Result<KvCache> AllocateKvCache(const std::vector<KvGroup>& groups, int block_size);
+  Result<KvCache> AllocateKvCache(const std::vector<KvGroup>& groups, int block_size,
+                                  int state_slots = kDefaultStateSlots);
+  static constexpr int kDefaultStateSlots = 16;
+  // Whether the model has recurrent layers (GatedDelta): each running sequence needs a
+  // state slot, and neither prefix hits nor n-gram drafts apply (model/memory.h).
+  bool recurrent() const;
   // The KV groups' windows (model/memory.h KvGroupWindows).
   std::vector<int> KvGroupWindows(bool release_windows) const;
   // Bytes one token takes in each group's layers, in the backend's KV dtype.
