@@ -175,14 +175,17 @@ Status ParseLayerTypes(const Fields& f, ModelConfig* c) {
   AX_RETURN_IF_ERROR(f.Int("sliding_window", &c->sliding_window, false, 1));
   const Json* j = f.Find("layer_types");
   if (!j) return Status::Ok();
-  const std::string expected = "a list of " + std::to_string(c->num_hidden_layers) +
-                               " \"full_attention\" / \"sliding_attention\" entries (num_hidden_layers)";
+  const bool hybrid = HybridFamily(c->family);
+  const std::string expected = "a list of " + std::to_string(c->num_hidden_layers) + " \"full_attention\" / " +
+                               (hybrid ? "\"linear_attention\"" : "\"sliding_attention\"") +
+                               " entries (num_hidden_layers)";
   if (!j->is_array() || static_cast<int64_t>(j->size()) != c->num_hidden_layers)
     return f.Invalid("layer_types", expected, j);
   c->layer_types.clear();
   for (const Json& e : *j) {
     if (e == "full_attention") c->layer_types.push_back(AttentionType::kFull);
-    else if (e == "sliding_attention") c->layer_types.push_back(AttentionType::kSliding);
+    else if (e == "sliding_attention" && !hybrid) c->layer_types.push_back(AttentionType::kSliding);
+    else if (e == "linear_attention" && hybrid) c->layer_types.push_back(AttentionType::kLinear);
     else return f.Unsupported("layer_types", "layer type " + JsonPreview(e) + " is not supported (expected " +
                                                  expected + ")");
   }
@@ -215,8 +218,15 @@ const char* ModelFamilyName(ModelFamily f) {
     case ModelFamily::kGemma3: return "gemma3";
     case ModelFamily::kGemma4: return "gemma4";
     case ModelFamily::kQwen3Moe: return "qwen3_moe";
+    case ModelFamily::kQwen3Next: return "qwen3_next";
+    case ModelFamily::kQwen35: return "qwen3_5";
+    case ModelFamily::kQwen35Moe: return "qwen3_5_moe";
   }
   return "?";
+}
+
+bool HybridFamily(ModelFamily f) {
+  return f == ModelFamily::kQwen3Next || f == ModelFamily::kQwen35 || f == ModelFamily::kQwen35Moe;
 }
 
 const char* TorchDTypeName(DType dt) {
