@@ -41,6 +41,9 @@ struct BatchMeta {
   // The recurrent state slot of each sequence (KvLayerView::conv_state / delta_state),
   // for models with recurrent layers (GatedDelta).
   const int32_t* state_slots = nullptr;   // [n_seqs]
+  // Per sequence, nonzero: keep the state after each of its rows in the slot's
+  // checkpoints (a draft verification; KvLayerView::conv_ckpt).
+  const int32_t* state_keep = nullptr;    // [n_seqs]
   int64_t n_tokens = 0;
   int64_t n_prefill_rows = 0;             // rows [0, n_prefill_rows) are prompt rows (see Matmul)
   int n_seqs = 0;
@@ -69,12 +72,15 @@ struct BatchMeta {
 // A recurrent layer (GatedDelta; model/memory.h kRecurrent) keeps no paged K/V: it
 // holds one state per state slot instead, f32 on every backend: conv_state [slots,
 // conv_dim, kernel - 1] (the last inputs of its causal conv) and delta_state [slots,
-// v heads, dk, dv]; its group is -1.
+// v heads, dk, dv]; its group is -1. With checkpoints (draft verification), the state
+// after each row of a verified chunk: conv_ckpt [slots, checkpoints, conv_dim, kernel - 1]
+// and delta_ckpt [slots, checkpoints, v heads * dk, dv] (empty: none).
 struct KvLayerView {
   TensorView k, v;
   int block_size = 0;
   int group = 0;
   TensorView conv_state, delta_state;
+  TensorView conv_ckpt, delta_ckpt;
 };
 
 // A GatedDelta linear-attention layer as the backend's ops see it (kernels/params.h
@@ -258,6 +264,9 @@ class Backend {
   // gated attention's output gate (groups = d) and a shared expert's gate (groups = 1).
   // Only on backends whose CheckGatedDelta passes (the hybrid models' ops).
   virtual void SigmoidMul(const TensorView& gate, int64_t gate_stride, TensorView x, int64_t groups);
+  // The state of `slot` becomes its checkpoint `checkpoint` (the state after that row
+  // of the last forward that kept them): a rejected draft's rollback.
+  virtual void RestoreState(const KvLayerView& state, int slot, int checkpoint);
   // Whether this backend runs GatedDelta layers (and SigmoidMul); Model::Load asks for
   // models that have them. The default: Unimplemented, naming the backend.
   virtual Status CheckGatedDelta(const GatedDeltaShape& shape) const;

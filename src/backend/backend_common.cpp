@@ -155,6 +155,10 @@ void Backend::SigmoidMul(const TensorView&, int64_t, TensorView, int64_t) {
   AX_CHECK_MSG(false, "SigmoidMul on a backend without it (Model::Load checks CheckGatedDelta)");
 }
 
+void Backend::RestoreState(const KvLayerView&, int, int) {
+  AX_CHECK_MSG(false, "RestoreState on a backend without it (Model::Load checks CheckGatedDelta)");
+}
+
 void Backend::AddRmsNorm(TensorView x, const TensorView& w, float eps, TensorView residual) {
   RmsNorm(x, w, eps, x);
   Add(x, residual);

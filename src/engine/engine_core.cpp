@@ -19,13 +19,12 @@ EngineCore::EngineCore(Model& model, const Tokenizer* tok, const EngineCoreConfi
                               KvPlanParams{cfg.block_size, cfg.max_seqs, cfg.max_batch_tokens})),
       kv_(kv_groups_, cfg.block_size, cfg.prefix_caching),
       sched_(SchedulerConfig{cfg.max_batch_tokens, cfg.max_seqs}, kv_) {
-  // A recurrent layer's state cannot be rebuilt from cached blocks nor rolled back by
-  // moving a length (model/memory.h): no prefix hits, no n-gram drafts.
+  // A recurrent layer's state cannot be rebuilt from cached blocks (no prefix hits) nor
+  // rolled back by moving a length: a verified draft chunk keeps the state after each
+  // row, and a rejection restores the accepted row's (model/memory.h).
   recurrent_ = model.recurrent();
-  if (recurrent_) {
-    config_.default_policy = DecodePolicy::kDirect;
+  if (recurrent_)
     for (int32_t s = cfg.max_seqs - 1; s >= 0; --s) free_state_slots_.push_back(s);
-  }
 }
 
 EngineCore::~EngineCore() = default;
@@ -41,7 +40,9 @@ Result<std::unique_ptr<EngineCore>> EngineCore::Create(Model& model, const Token
   std::unique_ptr<EngineCore> core(new EngineCore(model, tok, cfg));
   std::vector<KvGroup> groups;
   for (const KvGroupSpec& g : core->kv_groups_) groups.push_back({g.window, g.num_blocks});
-  AX_ASSIGN_OR_RETURN(core->cache_, model.AllocateKvCache(groups, cfg.block_size, cfg.max_seqs));
+  // A drafted chunk is [last token, d1..dk]: 1 + max_draft states kept per slot.
+  AX_ASSIGN_OR_RETURN(core->cache_, model.AllocateKvCache(groups, cfg.block_size, cfg.max_seqs,
+                                                          cfg.max_draft > 0 ? 1 + cfg.max_draft : 0));
   // Logit rows per step: every running request's last token plus its drafts.
   const size_t max_rows = static_cast<size_t>(cfg.max_seqs) * static_cast<size_t>(1 + std::max(0, cfg.max_draft));
   core->logits_.resize(max_rows * static_cast<size_t>(model.config().vocab_size));
@@ -81,7 +82,6 @@ Result<std::shared_ptr<StreamImpl>> EngineCore::Submit(CoreRequest r) {
     return InvalidArgument("max_tokens must be positive (0 only with prompt_logprobs), got " +
                            std::to_string(r.max_tokens));
   AX_RETURN_IF_ERROR(r.sampling.Validate());
-  if (recurrent_) r.policy = DecodePolicy::kDirect;  // drafts off (the constructor says why)
   const int64_t max_total = std::min(n + r.max_tokens, config_.ctx_size);
   AX_RETURN_IF_ERROR(sched_.CheckFits(max_total));  // refused here, on the caller's thread
 
@@ -300,7 +300,10 @@ Status EngineCore::Step() {
       const bool all_rows = s->num_draft > 0 || prompt_lp;
       batch.AddSequence(s->tokens.data() + begin, stop - begin, static_cast<int32_t>(begin), kv_.tables(it.id),
                         kv_.block_size(), catches_up, all_rows, prompt_pass);
-      if (recurrent_) batch.state_slots.back() = StateSlot(it.id);
+      if (recurrent_) {
+        batch.state_slots.back() = StateSlot(it.id);
+        batch.keep_states.back() = s->num_draft > 0;  // VerifyAndEmit may roll the state back
+      }
       const int64_t rows_here = all_rows ? stop - begin : catches_up ? 1 : 0;
       if (prompt_lp) prompt_rows.push_back({active, begin, stop - begin, logit_row});
       if (catches_up) sampling.push_back({it.id, s->num_draft, active, logit_row + rows_here - 1 - s->num_draft});

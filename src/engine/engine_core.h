@@ -169,7 +169,8 @@ class EngineCore {
   const Tokenizer* tokenizer_;
   EngineCoreConfig config_;
   // The model has recurrent layers (GatedDelta): every request runs without prefix
-  // reuse and without n-gram drafts, and holds a state slot while it runs.
+  // reuse and holds a state slot while it runs; a drafted step keeps the state after
+  // each of its rows, and a rejection restores the accepted one (VerifyAndEmit).
   bool recurrent_ = false;
   std::vector<int32_t> free_state_slots_;     // a stack; the lowest id on top
   std::map<SeqId, int32_t> state_slots_;      // running sequence → its slot

@@ -41,6 +41,7 @@ void ForwardBatch::AddSequence(const int32_t* ids, int64_t n, int32_t start_pos,
   seq_q_begin.push_back(begin);
   seq_q_len.push_back(static_cast<int32_t>(n));
   state_slots.push_back(static_cast<int32_t>(state_slots.size()));
+  keep_states.push_back(0);
   // Tables [group][sequence][width], re-packed when the width grows.
   const int seqs = n_seqs(), old_width = max_blocks_per_seq;
   int width = old_width;
@@ -111,6 +112,11 @@ Status ForwardBatch::ValidateStateSlots(const KvCache& kv) const {
     if (slot < 0 || slot >= kv.num_state_slots)
       return InvalidArgument("sequence " + std::to_string(s) + ": state slot " + std::to_string(slot) +
                              " outside [0, " + std::to_string(kv.num_state_slots) + ")");
+    if (keep_states.size() == state_slots.size() && keep_states[static_cast<size_t>(s)] != 0 &&
+        seq_q_len[s] > kv.state_checkpoints)
+      return InvalidArgument("sequence " + std::to_string(s) + ": keeps the state of " +
+                             std::to_string(seq_q_len[s]) + " rows, the cache has " +
+                             std::to_string(kv.state_checkpoints) + " checkpoints per slot");
     // An earlier chunk of the same slot must end where this one starts (one sequence, in order).
     for (int e = s - 1; e >= 0; --e) {
       if (state_slots[static_cast<size_t>(e)] != slot) continue;
@@ -135,6 +141,7 @@ BatchMeta ForwardBatch::meta() const {
   m.block_tables = block_tables.data();
   m.logit_rows = logit_rows.data();
   m.state_slots = state_slots.data();
+  m.state_keep = keep_states.data();
   m.n_tokens = n_tokens();
   m.n_prefill_rows = n_prefill_rows;
   m.n_seqs = n_seqs();

@@ -90,7 +90,8 @@ std::vector<size_t> KvGroupBytesPerToken(const std::vector<LayerMemory>& layers,
 }
 
 Result<KvCache> AllocateKvCache(Backend& backend, const std::vector<LayerMemory>& layers,
-                                const std::vector<KvGroup>& groups, int block_size, int state_slots) {
+                                const std::vector<KvGroup>& groups, int block_size, int state_slots,
+                                int state_checkpoints) {
   if (groups.empty() || block_size <= 0) return InvalidArgument("KV cache needs a group and a positive block size");
   std::vector<int> windows;
   for (size_t g = 0; g < groups.size(); ++g) {
@@ -106,6 +107,7 @@ Result<KvCache> AllocateKvCache(Backend& backend, const std::vector<LayerMemory>
     if (state_slots <= 0)
       return InvalidArgument("KV cache: the model has recurrent (GatedDelta) layers and needs state slots");
     kv.num_state_slots = state_slots;
+    kv.state_checkpoints = std::max(0, state_checkpoints);
   }
   for (size_t l = 0; l < layers.size(); ++l) {
     const LayerMemory& m = layers[l];
@@ -117,6 +119,14 @@ Result<KvCache> AllocateKvCache(Backend& backend, const std::vector<LayerMemory>
                           backend.Alloc(DType::kF32, Shape{state_slots, m.conv_dim, std::max(1, m.conv_kernel - 1)}));
       AX_ASSIGN_OR_RETURN(layer.delta_state,
                           backend.Alloc(DType::kF32, Shape{state_slots, m.state_heads, m.state_k, m.state_v}));
+      if (kv.state_checkpoints > 0) {
+        const int64_t ck = kv.state_checkpoints;
+        AX_ASSIGN_OR_RETURN(layer.conv_ckpt, backend.Alloc(DType::kF32, Shape{state_slots, ck, m.conv_dim,
+                                                                              std::max(1, m.conv_kernel - 1)}));
+        AX_ASSIGN_OR_RETURN(layer.delta_ckpt,  // [slots, checkpoints, heads * dk, dv] (4 dims at most)
+                            backend.Alloc(DType::kF32, Shape{state_slots, ck, int64_t{m.state_heads} * m.state_k,
+                                                             m.state_v}));
+      }
       kv.layers.push_back(layer);
       continue;
     }

@@ -84,14 +84,25 @@ Result<ModelCheck> Model::Check(const std::string& dir) {
 
 const std::vector<LayerMemory>& Model::memory() const { return arch_->memory; }
 
-Result<KvCache> Model::AllocateKvCache(int num_blocks, int block_size, int state_slots) {
-  return ax::AllocateKvCache(backend_, arch_->memory, {KvGroup{0, num_blocks}}, block_size,
-                             HasRecurrentLayers(arch_->memory) ? state_slots : 0);
+Result<KvCache> Model::AllocateKvCache(int num_blocks, int block_size, int state_slots, int state_checkpoints) {
+  return AllocateKvCache({KvGroup{0, num_blocks}}, block_size, state_slots, state_checkpoints);
 }
 
-Result<KvCache> Model::AllocateKvCache(const std::vector<KvGroup>& groups, int block_size, int state_slots) {
-  return ax::AllocateKvCache(backend_, arch_->memory, groups, block_size,
-                             HasRecurrentLayers(arch_->memory) ? state_slots : 0);
+Result<KvCache> Model::AllocateKvCache(const std::vector<KvGroup>& groups, int block_size, int state_slots,
+                                       int state_checkpoints) {
+  const bool rec = HasRecurrentLayers(arch_->memory);
+  return ax::AllocateKvCache(backend_, arch_->memory, groups, block_size, rec ? state_slots : 0,
+                             rec ? state_checkpoints : 0);
+}
+
+Status Model::RestoreState(KvCache& kv, int slot, int checkpoint) {
+  if (slot < 0 || slot >= kv.num_state_slots || checkpoint < 0 || checkpoint >= kv.state_checkpoints)
+    return InvalidArgument("RestoreState: slot " + std::to_string(slot) + " of " + std::to_string(kv.num_state_slots) +
+                           ", checkpoint " + std::to_string(checkpoint) + " of " +
+                           std::to_string(kv.state_checkpoints));
+  for (size_t l = 0; l < arch_->memory.size() && l < kv.layers.size(); ++l)
+    if (arch_->memory[l].kind == LayerMemoryKind::kRecurrent) backend_.RestoreState(kv.layers[l], slot, checkpoint);
+  return Status::Ok();
 }
 
 bool Model::recurrent() const { return HasRecurrentLayers(arch_->memory); }

@@ -2,9 +2,11 @@
 // sequence; tests/fixtures/models/tiny-qwen3*): the greedy continuation equals
 // transformers', a request's tokens do not change beside others, under preemption
 // (the slot is given back and the sequence recomputed from position 0, which clears
-// it), with n-gram drafting asked for (refused: no drafts, the same tokens) or with a
-// repeated prompt (a prefix miss, never a hit); and at the model, a sequence's logits
-// are the same bits alone and batched.
+// it), with n-gram drafting (each drafted chunk keeps its rows' states; a rejection
+// restores the accepted one: the same tokens as direct decoding) or with a repeated
+// prompt (a prefix miss, never a hit); and at the model, a sequence's logits are the
+// same bits alone and batched, and a restored checkpoint continues exactly like a
+// sequence that never saw the rejected drafts.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -53,7 +55,15 @@ CoreOptions F32(DecodePolicy policy = DecodePolicy::kDirect) {
   CoreOptions o;
   o.precision = Precision::kF32;
   o.policy = policy;
+  o.draft_guard = false;  // drafting decided by the drafts alone, not by wall-clock time
   return o;
+}
+
+// The fixture's first 12 ids four times: the n-gram table proposes their continuation.
+std::vector<int32_t> Repetitive(const Ref& ref) {
+  std::vector<int32_t> p;
+  for (int r = 0; r < 4; ++r) p.insert(p.end(), ref.prompt.begin(), ref.prompt.begin() + 12);
+  return p;
 }
 
 class HybridEngine : public ::testing::TestWithParam<std::string> {
@@ -77,17 +87,33 @@ TEST_P(HybridEngine, GreedyContinuationMatchesTransformers) {
   EXPECT_EQ(out[0].tokens, ref.greedy);
 }
 
-TEST_P(HybridEngine, BatchedEqualsAloneAndNgramIsRefused) {
+TEST_P(HybridEngine, BatchedEqualsAlone) {
   const Ref ref = LoadRef(dir());
   const auto alone = Alone(Mixed(ref, 20), F32());
-  CoreHarness h(dir(), F32(DecodePolicy::kNgram));  // drafting asked for: refused for a recurrent model
+  CoreHarness h(dir(), F32());
   const auto together = h.RunTogether(Mixed(ref, 20));
-  for (size_t i = 0; i < alone.size(); ++i) {
-    EXPECT_EQ(together[i].tokens, alone[i].tokens) << "request " << i;
-    EXPECT_EQ(together[i].metrics.policy, "direct") << "request " << i;
-    EXPECT_EQ(together[i].metrics.draft_tokens_proposed, 0) << "request " << i;
-  }
+  for (size_t i = 0; i < alone.size(); ++i) EXPECT_EQ(together[i].tokens, alone[i].tokens) << "request " << i;
   EXPECT_GT(h.core().Stats().tokens_per_step(), 1.5);  // they really shared steps
+}
+
+// Greedy n-gram = direct, alone and batched, on prompts whose repeats make the table
+// propose drafts (most rejected by this random model: each rejection restores a state).
+TEST_P(HybridEngine, GreedyNgramEqualsDirect) {
+  const Ref ref = LoadRef(dir());
+  std::vector<CoreRequest> reqs = Mixed(ref, 24);
+  reqs.push_back(Greedy(Repetitive(ref), 24));
+  const auto direct = Alone(reqs, F32());
+  const auto ngram_alone = Alone(reqs, F32(DecodePolicy::kNgram));
+  CoreHarness h(dir(), F32(DecodePolicy::kNgram));
+  const auto together = h.RunTogether(reqs);
+  int64_t proposed = 0;
+  for (size_t i = 0; i < direct.size(); ++i) {
+    EXPECT_EQ(ngram_alone[i].tokens, direct[i].tokens) << "request " << i;
+    EXPECT_EQ(together[i].tokens, direct[i].tokens) << "request " << i;
+    EXPECT_EQ(together[i].metrics.policy, "ngram");
+    proposed += ngram_alone[i].metrics.draft_tokens_proposed + together[i].metrics.draft_tokens_proposed;
+  }
+  EXPECT_GT(proposed, 0);
 }
 
 // A KV pool too small for all four: sequences are preempted, give their state slot
@@ -174,6 +200,57 @@ TEST(HybridModel, RowsAreBatchInvariant) {
     ASSERT_EQ(alone[i].size(), together[i].size());
     EXPECT_EQ(std::memcmp(alone[i].data(), together[i].data(), alone[i].size() * sizeof(float)), 0) << "step " << i;
   }
+}
+
+// A drafted chunk [t, d1, d2, d3] that keeps its rows' states, restored to row j, then
+// continued with the token the model would have given: the same logits as a sequence
+// that only ever computed [t, d1..dj] (every j, the last one without a restore).
+TEST(HybridModel, RestoredCheckpointContinuesLikeNoDraftsWereSeen) {
+  const std::string dir = Fixture("tiny-qwen3-next");
+  const Ref ref = LoadRef(dir);
+  BackendOptions bo;
+  bo.threads = 2;
+  bo.precision = Precision::kF32;
+  auto be = std::move(CreateBackend("cpu", bo).value());
+  ModelLoadOptions mo;
+  mo.max_batch_tokens = 64;
+  auto model = std::move(Model::Load(dir, *be, mo).value());
+  const int64_t vocab = model->config().vocab_size;
+  std::vector<int32_t> table;
+  for (int i = 0; i < 64; ++i) table.push_back(63 - i);
+  const std::vector<int32_t> prompt(ref.prompt.begin(), ref.prompt.begin() + 20);
+  const std::vector<int32_t> drafts = {17, 99, 5};
+  // Prefill prompt[0, 19), then rows (starting at position 19) with logits; keep: states kept.
+  const auto forward = [&](KvCache& kv, const std::vector<int32_t>& ids, int32_t pos, bool keep) {
+    ForwardBatch fb;
+    fb.AddSequence(ids.data(), static_cast<int64_t>(ids.size()), pos, table, 4, true, true, pos == 0);
+    fb.state_slots.back() = 1;
+    fb.keep_states.back() = keep;
+    std::vector<float> logits(fb.logit_rows.size() * static_cast<size_t>(vocab));
+    EXPECT_TRUE(model->Forward(fb, kv, ForwardOutput::Logits(logits.data())).ok());
+    return logits;
+  };
+  const std::vector<int32_t> head(prompt.begin(), prompt.end() - 1);
+  for (int j = 0; j <= 3; ++j) {
+    // With drafts: [last, d1, d2, d3] kept, restore row j, then the next token at 20 + j.
+    KvCache kv = model->AllocateKvCache(64, 4, 2, 4).value();
+    forward(kv, head, 0, false);
+    std::vector<int32_t> chunk = {prompt.back()};
+    chunk.insert(chunk.end(), drafts.begin(), drafts.end());
+    forward(kv, chunk, 19, true);
+    if (j < 3) {
+      ASSERT_TRUE(model->RestoreState(kv, 1, j).ok());
+    }
+    const std::vector<float> got = forward(kv, {42}, 20 + j, false);
+    // Without: [last, d1..dj] only, then the same token.
+    KvCache plain = model->AllocateKvCache(64, 4, 2, 4).value();
+    forward(plain, head, 0, false);
+    forward(plain, std::vector<int32_t>(chunk.begin(), chunk.begin() + 1 + j), 19, false);
+    const std::vector<float> want = forward(plain, {42}, 20 + j, false);
+    EXPECT_EQ(std::memcmp(got.data(), want.data(), want.size() * sizeof(float)), 0) << "accepted " << j;
+  }
+  KvCache kv = model->AllocateKvCache(64, 4, 2, 4).value();
+  EXPECT_FALSE(model->RestoreState(kv, 1, 4).ok());  // 4 checkpoints: rows 0..3
 }
 
 // Two chunks of different sequences may not share a state slot.

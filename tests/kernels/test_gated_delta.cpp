@@ -170,6 +170,65 @@ INSTANTIATE_TEST_SUITE_P(Shapes, GatedDeltaTest,
                          ::testing::Values(GdShape{1, 1, 16, 16, 4}, GdShape{2, 4, 16, 8, 4}, GdShape{1, 3, 7, 5, 3},
                                            GdShape{2, 2, 33, 24, 1}, GdShape{3, 6, 8, 17, 2}));
 
+// keep_rows: the states after each row of a kept sequence, in its slot's checkpoints —
+// the CPU kernel's bit for bit those it reaches by stopping after that row, and within
+// f32 rounding of ref's.
+TEST(GatedDeltaCheckpoints, KeptRowsAreTheStatesAfterEachRow) {
+  const GdShape s{2, 4, 16, 8, 4};
+  const int ck = 4, slots = 2;
+  Layer L(s, slots, 3);
+  const Batch prefill = MakeBatch(L, {{0, 6}}, {1}, 41);
+  const Batch drafted = MakeBatch(L, {{6, 4}}, {1}, 42);
+  const int64_t C = L.Params().conv_dim();
+  const size_t conv_slot = static_cast<size_t>(C * (s.kernel - 1)), state_slot = static_cast<size_t>(s.hv * s.dk * s.dv);
+  for (bool fast : {true, false}) {
+    Layer A(s, slots, 3);
+    RunLayer(A, prefill, fast);
+    std::vector<float> conv_ck(slots * ck * conv_slot, kPoison), state_ck(slots * ck * state_slot, kPoison);
+    GatedDeltaParams p = A.Params();  // the drafted chunk with keep_rows, by hand
+    std::vector<float> out(static_cast<size_t>(4 * s.hv * s.dv)), scratch(static_cast<size_t>(4 * C));
+    const int32_t begin[] = {0}, len[] = {4}, slot[] = {1}, keep[] = {1};
+    p.proj = drafted.proj.data();
+    p.proj_stride = A.ProjCols();
+    p.z_off = C;
+    p.b_off = C + int64_t{s.hv} * s.dv;
+    p.a_off = p.b_off + s.hv;
+    p.conv_w = A.conv_w.data();
+    p.a_log = A.a_log.data();
+    p.dt_bias = A.dt_bias.data();
+    p.norm_w = A.norm_w.data();
+    p.conv_state = A.conv_state.data();
+    p.state = A.state.data();
+    p.out = out.data();
+    p.scratch = scratch.data();
+    p.positions = drafted.positions.data();
+    p.seq_q_begin = begin;
+    p.seq_q_len = len;
+    p.slots = slot;
+    p.n_seqs = 1;
+    p.keep_rows = keep;
+    p.conv_ckpt = conv_ck.data();
+    p.state_ckpt = state_ck.data();
+    p.n_checkpoints = ck;
+    if (fast) cpu::GatedDelta(p, Pool(2));
+    else ref::GatedDelta(p);
+    for (int rows = 1; rows <= 4; ++rows) {  // stop after `rows` rows instead
+      Layer B(s, slots, 3);
+      RunLayer(B, prefill, fast);
+      Batch part = drafted;
+      part.proj.resize(static_cast<size_t>(rows * B.ProjCols()));
+      part.positions.resize(static_cast<size_t>(rows));
+      part.len = {rows};
+      RunLayer(B, part, fast);
+      const size_t at = (1 * ck + static_cast<size_t>(rows - 1));
+      for (size_t i = 0; i < conv_slot; ++i)
+        ASSERT_EQ(conv_ck[at * conv_slot + i], B.conv_state[conv_slot + i]) << fast << " rows " << rows << " conv " << i;
+      for (size_t i = 0; i < state_slot; ++i)
+        ASSERT_EQ(state_ck[at * state_slot + i], B.state[state_slot + i]) << fast << " rows " << rows << " state " << i;
+    }
+  }
+}
+
 // A chunk at position 0 starts from zero state whatever its slot held.
 TEST(GatedDeltaReset, PositionZeroClearsTheSlot) {
   const GdShape s{2, 4, 16, 8, 4};

@@ -343,7 +343,25 @@ class CpuBackend final : public Backend {
     p.dk = s.dk;
     p.dv = s.dv;
     p.kernel = s.kernel;
+    if (state.conv_ckpt.data != nullptr) {
+      p.keep_rows = meta_.state_keep;
+      p.conv_ckpt = state.conv_ckpt.as<float>();
+      p.state_ckpt = state.delta_ckpt.as<float>();
+      p.n_checkpoints = static_cast<int>(state.conv_ckpt.shape[1]);
+    }
     fast_ ? kernels::cpu::GatedDelta(p, pool_) : kernels::ref::GatedDelta(p);
+  }
+
+  void RestoreState(const KvLayerView& state, int slot, int checkpoint) override {
+    const auto copy = [&](const TensorView& ckpt, const TensorView& live) {
+      const size_t per_slot = static_cast<size_t>(live.numel() / live.shape[0]);
+      const size_t at = (static_cast<size_t>(slot) * static_cast<size_t>(ckpt.shape[1]) + checkpoint) * per_slot;
+      std::memcpy(live.as<float>() + static_cast<size_t>(slot) * per_slot, ckpt.as<float>() + at,
+                  per_slot * sizeof(float));
+    };
+    AX_CHECK(checkpoint >= 0 && checkpoint < state.conv_ckpt.shape[1]);
+    copy(state.conv_ckpt, state.conv_state);
+    copy(state.delta_ckpt, state.delta_state);
   }
 
   void SigmoidMul(const TensorView& gate, int64_t gate_stride, TensorView x, int64_t groups) override {

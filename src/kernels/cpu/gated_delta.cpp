@@ -25,7 +25,9 @@ namespace {
 float Silu(float x) { return x / (1.0f + std::exp(-x)); }
 float Softplus(float x) { return x > 20.0f ? x : std::log1p(std::exp(x)); }
 
-void ConvChannels(const GatedDeltaParams& p, int64_t begin, int64_t n, float* cs, int64_t c0, int64_t c1) {
+// ckpt: the sequence's first checkpoint (null: none kept), checkpoints C * (K - 1) apart.
+void ConvChannels(const GatedDeltaParams& p, int64_t begin, int64_t n, float* cs, float* ckpt, int64_t c0,
+                  int64_t c1) {
   const int K = p.kernel;
   const int64_t C = p.conv_dim();
   float hist[64];
@@ -40,6 +42,8 @@ void ConvChannels(const GatedDeltaParams& p, int64_t begin, int64_t n, float* cs
       for (int j = 0; j + 1 < K - 1; ++j) hist[j] = hist[j + 1];
       if (K > 1) hist[K - 2] = x;
       p.scratch[t * C + ch] = Silu(acc);
+      if (ckpt != nullptr)
+        std::memcpy(ckpt + (t - begin) * C * (K - 1) + ch * (K - 1), hist, sizeof(float) * static_cast<size_t>(K - 1));
     }
     std::memcpy(st, hist, sizeof(float) * static_cast<size_t>(K - 1));
   }
@@ -84,7 +88,8 @@ void DeltaStep(float* S, const float* q, const float* k, const float* v, float d
   }
 }
 
-void Heads(const GatedDeltaParams& p, int64_t begin, int64_t n, float* S, int64_t h0, int64_t h1) {
+// ckpt: the sequence's first checkpoint (null: none kept), checkpoints Hv * dk * dv apart.
+void Heads(const GatedDeltaParams& p, int64_t begin, int64_t n, float* S, float* ckpt, int64_t h0, int64_t h1) {
   const int Hk = p.n_k_heads, Hv = p.n_v_heads, dk = p.dk, dv = p.dv, rep = Hv / Hk;
   const int64_t C = p.conv_dim();
   std::vector<float> o(static_cast<size_t>(dv));
@@ -104,6 +109,9 @@ void Heads(const GatedDeltaParams& p, int64_t begin, int64_t n, float* S, int64_
       const float* z = x + p.z_off + h * dv;
       float* out = p.out + t * (int64_t{Hv} * dv) + h * dv;
       for (int j = 0; j < dv; ++j) out[j] = o[static_cast<size_t>(j)] * inv * p.norm_w[j] * Silu(z[j]);
+      if (ckpt != nullptr)
+        std::memcpy(ckpt + (t - begin) * Hv * dk * dv + h * dk * dv, S + h * dk * dv,
+                    sizeof(float) * static_cast<size_t>(dk * dv));
     }
   }
 }
@@ -124,8 +132,13 @@ void GatedDelta(const GatedDeltaParams& p, ThreadPool& pool) {
       std::memset(cs, 0, conv_per_slot * sizeof(float));
       std::memset(S, 0, state_per_slot * sizeof(float));
     }
+    const bool keep = p.keep_rows != nullptr && p.keep_rows[s] != 0;
+    const size_t first_ckpt = static_cast<size_t>(p.slots[s]) * static_cast<size_t>(p.n_checkpoints);
+    float* conv_ckpt = keep ? p.conv_ckpt + first_ckpt * conv_per_slot : nullptr;
+    float* state_ckpt = keep ? p.state_ckpt + first_ckpt * state_per_slot : nullptr;
     const int64_t conv_grain = std::max<int64_t>(64, 16384 / std::max<int64_t>(1, n * K));
-    pool.ParallelFor(C, conv_grain, [&](int64_t c0, int64_t c1) { ConvChannels(p, begin, n, cs, c0, c1); });
+    pool.ParallelFor(C, conv_grain,
+                     [&](int64_t c0, int64_t c1) { ConvChannels(p, begin, n, cs, conv_ckpt, c0, c1); });
     for (int64_t t = begin; t < begin + n; ++t) {
       float* c = p.scratch + t * C;
       for (int h = 0; h < Hk; ++h) {
@@ -135,7 +148,7 @@ void GatedDelta(const GatedDeltaParams& p, ThreadPool& pool) {
     }
     // A head's row costs ~4 dk dv flops: split heads so a chunk has ~32K of them.
     const int64_t head_grain = std::max<int64_t>(1, 32768 / std::max<int64_t>(1, n * 4 * dk * dv));
-    pool.ParallelFor(Hv, head_grain, [&](int64_t h0, int64_t h1) { Heads(p, begin, n, S, h0, h1); });
+    pool.ParallelFor(Hv, head_grain, [&](int64_t h0, int64_t h1) { Heads(p, begin, n, S, state_ckpt, h0, h1); });
   }
 }
 

@@ -54,9 +54,14 @@ void GatedDelta(const GatedDeltaParams& p) {
       std::memset(cs, 0, conv_per_slot * sizeof(float));
       std::memset(S, 0, state_per_slot * sizeof(float));
     }
+    const bool keep = p.keep_rows != nullptr && p.keep_rows[s] != 0;
     for (int64_t t = begin; t < begin + n; ++t) {
       const float* x = p.proj + t * p.proj_stride;
       ConvRow(p, x, cs, c.data());
+      if (keep) {
+        const size_t ck = static_cast<size_t>(p.slots[s]) * p.n_checkpoints + static_cast<size_t>(t - begin);
+        std::memcpy(p.conv_ckpt + ck * conv_per_slot, cs, conv_per_slot * sizeof(float));
+      }
       for (int h = 0; h < Hk; ++h) {
         L2Norm(c.data() + h * dk, dk, 1.0 / std::sqrt(static_cast<double>(dk)));
         L2Norm(c.data() + static_cast<int64_t>(Hk) * dk + h * dk, dk, 1.0);
@@ -91,6 +96,10 @@ void GatedDelta(const GatedDeltaParams& p) {
         float* out = p.out + t * (static_cast<int64_t>(Hv) * dv) + static_cast<int64_t>(h) * dv;
         for (int j = 0; j < dv; ++j)
           out[j] = static_cast<float>(o[static_cast<size_t>(j)] * inv * p.norm_w[j] * Silu(z[j]));
+      }
+      if (keep) {
+        const size_t ck = static_cast<size_t>(p.slots[s]) * p.n_checkpoints + static_cast<size_t>(t - begin);
+        std::memcpy(p.state_ckpt + ck * state_per_slot, S, state_per_slot * sizeof(float));
       }
     }
   }
