@@ -25,9 +25,11 @@
 //                    sequence by ForwardBatch::state_slots. A sequence whose chunk
 //                    starts at position 0 starts from zero state, so a new, reused or
 //                    preempted-and-recomputed slot needs no clearing. Such a state
-//                    cannot be rolled back by moving a length nor rebuilt from blocks:
-//                    the engine takes no prefix hit and drafts no n-grams for models
-//                    with recurrent layers (docs/kv-layout.md).
+//                    cannot be rebuilt from blocks (the engine takes no prefix hit for
+//                    models with recurrent layers) nor rolled back by moving a length:
+//                    a draft verification keeps the state after each row in the slot's
+//                    checkpoints (KvCache::state_checkpoints) and a rejection copies
+//                    the accepted row's back (Model::RestoreState; docs/kv-layout.md).
 // A latent KV (MLA) is the next kind.
 #pragma once
 

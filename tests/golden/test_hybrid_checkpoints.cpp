@@ -59,7 +59,7 @@ TEST_F(HybridCheckpoints, DoctorMapsEveryTensorAndNamesTheFeatures) {
     std::string features;
     for (const std::string& f : check->features) features += f + "; ";
     for (const char* want : {"GatedDelta linear attention on 4 of 6 layers (2 k / 4 v heads of 16/16, conv kernel 4",
-                             "GatedDelta on CUDA is not implemented", "n-gram drafting off",
+                             "GatedDelta on CUDA is not implemented", "prefix reuse off",
                              "sigmoid output gate", "partial rotary 4 of 16", "(1 + w) RMSNorms"})
       EXPECT_NE(features.find(want), std::string::npos) << name << ": " << features;
     if (std::string(name) != "tiny-qwen3_5") {

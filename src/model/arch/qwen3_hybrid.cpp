@@ -289,7 +289,8 @@ std::vector<std::string> HybridFeatures(const ModelConfig& c) {
               "/" + std::to_string(c.linear_value_head_dim) + ", conv kernel " +
               std::to_string(c.linear_conv_kernel_dim) + ", f32 recurrent state per sequence)");
   f.push_back("GatedDelta runs on the CPU backend only (GatedDelta on CUDA is not implemented yet)");
-  f.push_back("recurrent state: no prefix reuse, n-gram drafting off (a draft rejection cannot roll the state back)");
+  f.push_back("recurrent state: prefix reuse off (always a miss); n-gram drafts keep the state after each drafted "
+              "row, a rejection restores the accepted one");
   f.push_back("gated full attention (sigmoid output gate) " + std::to_string(c.num_attention_heads) + "/" +
               std::to_string(c.num_key_value_heads) + " heads of " + std::to_string(c.head_dim) +
               ", partial rotary " + std::to_string(RotaryDim(c)) + " of " + std::to_string(c.head_dim));
