@@ -3,15 +3,22 @@
 // whose layer_types, head counts or conv kernel disagree with itself or with the
 // tensors fails at load naming the field or the tensor; config defaults follow
 // transformers (layer_types from full_attention_interval, partial_rotary_factor in
-// rope_parameters).
+// rope_parameters); the same weights as a *ForConditionalGeneration checkpoint (text
+// model under model.language_model., a vision tower and mtp head not loaded) and with
+// transformers 5's fused experts give the same logits bit for bit.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <functional>
 
+#include <cstring>
+#include <map>
+
 #include "golden/model_harness.h"
 #include "model/config.h"
+#include "model/json_util.h"
+#include "model/safetensors.h"
 
 namespace ax::testing {
 namespace {
@@ -39,6 +46,38 @@ class HybridCheckpoints : public ::testing::Test {
     edit(c);
     std::ofstream(dir / "config.json") << c.dump(2);
     return dir.string();
+  }
+
+  using Tensors = std::map<std::string, TensorToWrite>;
+  // A copy of fixture `name` with its tensors passed through `edit` and its config.json through `config`.
+  std::string Rewrite(const std::string& name, const std::function<void(Tensors&)>& edit,
+                      const std::function<void(Json&)>& config) {
+    const fs::path dir = root_ / (name + "-" + std::to_string(n_++));
+    fs::create_directories(dir);
+    auto store = WeightStore::OpenDir(Fixture(name));
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    Tensors t;
+    for (const auto& [tname, e] : store->tensors()) {
+      const auto* p = static_cast<const uint8_t*>(e.data);
+      t[tname] = {e.name, e.dtype, e.shape, std::vector<uint8_t>(p, p + e.nbytes)};
+    }
+    edit(t);
+    std::vector<TensorToWrite> all;
+    for (auto& [tname, w] : t) all.push_back(std::move(w));
+    EXPECT_TRUE(WriteSafetensors((dir / "model.safetensors").string(), all, {{"format", "pt"}}).ok());
+    Json c = ReadJson(Fixture(name) + "/config.json");
+    config(c);
+    EXPECT_TRUE(WriteStringToFile((dir / "config.json").string(), c.dump(2)).ok());
+    return dir.string();
+  }
+
+  static std::vector<float> Logits(const std::string& dir) {
+    ModelHarness h(dir);
+    EXPECT_TRUE(h.status().ok()) << dir << ": " << h.status().ToString();
+    if (!h.status().ok()) return {};
+    const Json ref = ReadJson(Fixture("tiny-qwen3_5-moe") + "/reference.json");
+    const std::vector<int32_t> prompt = ref["prompt_ids"].get<std::vector<int32_t>>();
+    return h.Chunk(prompt, 0, static_cast<int64_t>(prompt.size()), true);
   }
 
   static void ExpectLoadError(const std::string& dir, const std::vector<std::string>& parts) {
@@ -92,6 +131,72 @@ TEST_F(HybridCheckpoints, ConfigsThatDisagreeAreNamed) {
                   {"'linear_key_head_dim'"});
   ExpectLoadError(Reconfigure("tiny-qwen3_5", [](Json& c) { c["rope_parameters"]["partial_rotary_factor"] = 0.05; }),
                   {"'partial_rotary_factor'", "even rotary dim"});
+}
+
+TEST_F(HybridCheckpoints, ConditionalGenerationAndFusedExpertsGiveTheSameLogits) {
+  const std::vector<float> want = Logits(Fixture("tiny-qwen3_5-moe"));
+  ASSERT_FALSE(want.empty());
+  // Qwen3_5MoeForConditionalGeneration: text_config (with mrope fields), the text model
+  // under model.language_model., a vision tower and an mtp head beside it.
+  const std::string mm = Rewrite(
+      "tiny-qwen3_5-moe",
+      [](Tensors& t) {
+        Tensors out;
+        for (auto& [name, w] : t) {
+          std::string n = name.rfind("model.", 0) == 0 ? "model.language_model." + name.substr(6) : name;
+          w.name = n;
+          out[n] = std::move(w);
+        }
+        for (const char* extra : {"model.visual.blocks.0.attn.qkv.weight", "mtp.fc.weight"})
+          out[extra] = {extra, DType::kF32, Shape{2, 2}, std::vector<uint8_t>(16, 0)};
+        t = std::move(out);
+      },
+      [](Json& c) {
+        Json text = c;
+        text.erase("architectures");
+        text["rope_parameters"]["mrope_section"] = {2, 1, 1};
+        text["rope_parameters"]["mrope_interleaved"] = true;
+        c = Json{{"architectures", {"Qwen3_5MoeForConditionalGeneration"}},
+                 {"model_type", "qwen3_5_moe"},
+                 {"text_config", text},
+                 {"vision_config", {{"depth", 1}}},
+                 {"tie_word_embeddings", false}};
+      });
+  // transformers 5's fused experts: gate_up_proj [E, 2I, hidden], down_proj [E, hidden, I].
+  const std::string fused = Rewrite(
+      "tiny-qwen3_5-moe",
+      [](Tensors& t) {
+        for (int l = 0; l < 6; ++l) {
+          const std::string p = "model.layers." + std::to_string(l) + ".mlp.experts.";
+          TensorToWrite gu{p + "gate_up_proj", DType::kBF16, Shape{8, 64, 64}, {}};
+          TensorToWrite d{p + "down_proj", DType::kBF16, Shape{8, 64, 32}, {}};
+          for (int e = 0; e < 8; ++e) {
+            const std::string x = p + std::to_string(e) + ".";
+            for (const char* proj : {"gate_proj", "up_proj"}) {
+              const auto& b = t.at(x + proj + ".weight").bytes;
+              gu.bytes.insert(gu.bytes.end(), b.begin(), b.end());
+              t.erase(x + proj + ".weight");
+            }
+            const auto& b = t.at(x + "down_proj.weight").bytes;
+            d.bytes.insert(d.bytes.end(), b.begin(), b.end());
+            t.erase(x + "down_proj.weight");
+          }
+          t[gu.name] = std::move(gu);
+          t[d.name] = std::move(d);
+        }
+      },
+      [](Json&) {});
+  for (const std::string& dir : {mm, fused}) {
+    const std::vector<float> got = Logits(dir);
+    ASSERT_EQ(got.size(), want.size()) << dir;
+    EXPECT_EQ(std::memcmp(got.data(), want.data(), want.size() * sizeof(float)), 0) << dir;
+  }
+  auto check = Model::Check(mm);
+  ASSERT_TRUE(check.ok()) << check.status().ToString();
+  std::string skipped;
+  for (const std::string& s : check->skipped) skipped += s + "; ";
+  EXPECT_NE(skipped.find("model.visual"), std::string::npos) << skipped;
+  EXPECT_NE(skipped.find("mtp.fc"), std::string::npos) << skipped;
 }
 
 TEST(HybridConfig, DefaultsFollowTransformers) {

@@ -6,6 +6,7 @@
 #include "model/arch/common.h"
 #include "model/arch/llama_decoder.h"
 #include "model/layers/attention.h"
+#include "model/layers/gated_delta.h"
 #include "model/layers/mlp.h"
 #include "model/layers/moe.h"
 #include "model/layers/rope.h"
@@ -17,10 +18,7 @@ namespace {
 struct HybridLayer {
   bool linear = false;
   TensorView input_norm, post_norm;  // [hidden] f32, 1 + w
-  // linear_attention
-  TensorView in_proj;   // [proj_cols, hidden]: q | k | v | z | b | a
-  GatedDeltaWeights gd;
-  TensorView out_proj;  // [hidden, n_v_heads * dv]
+  GatedDeltaLayerWeights linear_w;  // linear_attention
   // full_attention
   AttentionWeights attn;  // wq: q_proj's query halves; q_norm, k_norm 1 + w
   TensorView w_gate;      // [heads * head_dim, hidden]: q_proj's gate halves
@@ -42,11 +40,7 @@ class HybridDecoder : public ArchModel {
       const HybridLayer& lw = layers[l];
       be.RmsNorm(x, lw.input_norm, eps, h);
       if (lw.linear) {
-        TensorView proj = View(ws.lin_proj, n, gd.proj_cols());         // [n, q|k|v|z|b|a]
-        TensorView out = View(ws.lin_out, n, int64_t{gd.n_v_heads} * gd.dv);  // [n, v heads, dv]
-        be.Matmul(h, lw.in_proj, proj, /*accumulate=*/false, prefill);
-        be.GatedDelta(proj, lw.gd, gd, kv.layers[l], View(ws.lin_conv, n, gd.conv_dim()), out);
-        be.Matmul(out, lw.out_proj, x, /*accumulate=*/true, prefill);
+        GatedDeltaBlock(be, gd, lw.linear_w, kv.layers[l], ws, h, x, /*accumulate=*/true, prefill);
       } else {
         GatedAttention(be, lw, ws, kv.layers[l], h, x, prefill);
       }
@@ -123,13 +117,14 @@ Result<TensorView> LoadLinearProj(const ModelConfig& c, WeightLoader& ld, const 
 Status LoadLinear(const ModelConfig& c, WeightLoader& ld, const std::string& p, const GatedDeltaShape& s,
                   LinearProjLayout layout, HybridLayer* lw) {
   lw->linear = true;
-  AX_ASSIGN_OR_RETURN(lw->in_proj, LoadLinearProj(c, ld, p, s, layout));
+  GatedDeltaLayerWeights& w = lw->linear_w;
+  AX_ASSIGN_OR_RETURN(w.in_proj, LoadLinearProj(c, ld, p, s, layout));
   // conv1d.weight [conv_dim, 1, K] as stored (a depthwise conv: one filter per channel).
-  AX_ASSIGN_OR_RETURN(lw->gd.conv_w, ld.FloatTensor(p + "conv1d.weight", Shape{s.conv_dim(), 1, s.kernel}));
-  AX_ASSIGN_OR_RETURN(lw->gd.a_log, ld.Vector(p + "A_log", s.n_v_heads));
-  AX_ASSIGN_OR_RETURN(lw->gd.dt_bias, ld.Vector(p + "dt_bias", s.n_v_heads));
-  AX_ASSIGN_OR_RETURN(lw->gd.norm_w, ld.Vector(p + "norm.weight", s.dv));  // plain w (gated RMSNorm)
-  AX_ASSIGN_OR_RETURN(lw->out_proj, ld.Matrix(p + "out_proj.weight", c.hidden_size, int64_t{s.n_v_heads} * s.dv));
+  AX_ASSIGN_OR_RETURN(w.gd.conv_w, ld.FloatTensor(p + "conv1d.weight", Shape{s.conv_dim(), 1, s.kernel}));
+  AX_ASSIGN_OR_RETURN(w.gd.a_log, ld.Vector(p + "A_log", s.n_v_heads));
+  AX_ASSIGN_OR_RETURN(w.gd.dt_bias, ld.Vector(p + "dt_bias", s.n_v_heads));
+  AX_ASSIGN_OR_RETURN(w.gd.norm_w, ld.Vector(p + "norm.weight", s.dv));  // plain w (gated RMSNorm)
+  AX_ASSIGN_OR_RETURN(w.out_proj, ld.Matrix(p + "out_proj.weight", c.hidden_size, int64_t{s.n_v_heads} * s.dv));
   return Status::Ok();
 }
 
