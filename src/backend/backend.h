@@ -73,7 +73,7 @@ struct BatchMeta {
 // holds one state per state slot instead, f32 on every backend: conv_state [slots,
 // conv_dim, kernel - 1] (the last inputs of its causal conv) and delta_state [slots,
 // v heads, dk, dv]; its group is -1. With checkpoints (draft verification), the state
-// after each row of a verified chunk: conv_ckpt [slots, checkpoints, conv_dim, kernel - 1]
+// after each row but the last of a verified chunk: conv_ckpt [slots, checkpoints, conv_dim, kernel - 1]
 // and delta_ckpt [slots, checkpoints, v heads * dk, dv] (empty: none).
 struct KvLayerView {
   TensorView k, v;

@@ -40,9 +40,9 @@ Result<std::unique_ptr<EngineCore>> EngineCore::Create(Model& model, const Token
   std::unique_ptr<EngineCore> core(new EngineCore(model, tok, cfg));
   std::vector<KvGroup> groups;
   for (const KvGroupSpec& g : core->kv_groups_) groups.push_back({g.window, g.num_blocks});
-  // A drafted chunk is [last token, d1..dk]: 1 + max_draft states kept per slot.
-  AX_ASSIGN_OR_RETURN(core->cache_, model.AllocateKvCache(groups, cfg.block_size, cfg.max_seqs,
-                                                          cfg.max_draft > 0 ? 1 + cfg.max_draft : 0));
+  // A drafted chunk is [last token, d1..dk]: the states after its first k rows are kept
+  // (after the last, all drafts accepted, the live state is the one).
+  AX_ASSIGN_OR_RETURN(core->cache_, model.AllocateKvCache(groups, cfg.block_size, cfg.max_seqs, cfg.max_draft));
   // Logit rows per step: every running request's last token plus its drafts.
   const size_t max_rows = static_cast<size_t>(cfg.max_seqs) * static_cast<size_t>(1 + std::max(0, cfg.max_draft));
   core->logits_.resize(max_rows * static_cast<size_t>(model.config().vocab_size));

@@ -264,9 +264,10 @@ struct GatedDeltaParams {
   int n_k_heads = 0, n_v_heads = 0, dk = 0, dv = 0, kernel = 0;
   float* scratch = nullptr;  // [n_tokens, conv_dim]: the conv output (kernels may use it)
   // Draft verification: a sequence with keep_rows[s] != 0 also leaves the state after
-  // each of its rows i (REQUIRES: seq_q_len[s] <= n_checkpoints) in checkpoint i of its
-  // slot — conv_ckpt [slots, n_checkpoints, conv_dim, K - 1], state_ckpt [slots,
-  // n_checkpoints, n_v_heads, dk, dv] — so a rejected draft's state is a copy away.
+  // each of its rows i but the last (REQUIRES: seq_q_len[s] - 1 <= n_checkpoints; after
+  // the last row the state is the live one) in checkpoint i of its slot — conv_ckpt
+  // [slots, n_checkpoints, conv_dim, K - 1], state_ckpt [slots, n_checkpoints, n_v_heads,
+  // dk, dv] — so a rejected draft's state is a copy away.
   const int32_t* keep_rows = nullptr;  // [n_seqs], or null: none
   float* conv_ckpt = nullptr;
   float* state_ckpt = nullptr;

@@ -113,9 +113,9 @@ Status ForwardBatch::ValidateStateSlots(const KvCache& kv) const {
       return InvalidArgument("sequence " + std::to_string(s) + ": state slot " + std::to_string(slot) +
                              " outside [0, " + std::to_string(kv.num_state_slots) + ")");
     if (keep_states.size() == state_slots.size() && keep_states[static_cast<size_t>(s)] != 0 &&
-        seq_q_len[s] > kv.state_checkpoints)
-      return InvalidArgument("sequence " + std::to_string(s) + ": keeps the state of " +
-                             std::to_string(seq_q_len[s]) + " rows, the cache has " +
+        seq_q_len[s] - 1 > kv.state_checkpoints)
+      return InvalidArgument("sequence " + std::to_string(s) + ": keeps the state after " +
+                             std::to_string(seq_q_len[s] - 1) + " rows, the cache has " +
                              std::to_string(kv.state_checkpoints) + " checkpoints per slot");
     // An earlier chunk of the same slot must end where this one starts (one sequence, in order).
     for (int e = s - 1; e >= 0; --e) {

@@ -48,8 +48,9 @@ struct ForwardBatch {
   int max_blocks_per_seq = 0;
   int n_kv_groups = 0;                // set by the first AddSequence
   std::vector<int32_t> state_slots;   // [n_seqs] recurrent state slot per sequence
-  // [n_seqs] nonzero: keep the state after each of the sequence's rows in its slot's
-  // checkpoints (a draft verification; Model::RestoreState rolls back to one). 0 from AddSequence.
+  // [n_seqs] nonzero: keep the state after each of the sequence's rows but the last in
+  // its slot's checkpoints (a draft verification; Model::RestoreState rolls back to
+  // one). 0 from AddSequence.
   std::vector<int32_t> keep_states;
   std::vector<int32_t> logit_rows;    // ascending token rows that need logits
   int64_t n_prefill_rows = 0;         // leading rows that are prompt tokens

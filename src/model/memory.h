@@ -76,7 +76,7 @@ struct KvCache {
   std::vector<KvGroup> groups;
   int block_size = 0;
   int num_state_slots = 0;  // recurrent layers' state slots (0: the model has none)
-  int state_checkpoints = 0;  // per slot: the states after each row of a verified draft chunk
+  int state_checkpoints = 0;  // per slot: the states after each row but the last of a verified draft chunk
 };
 
 // Whether any layer is kRecurrent (its model needs state slots, no prefix hits, no drafts).

@@ -233,7 +233,7 @@ TEST(HybridModel, RestoredCheckpointContinuesLikeNoDraftsWereSeen) {
   const std::vector<int32_t> head(prompt.begin(), prompt.end() - 1);
   for (int j = 0; j <= 3; ++j) {
     // With drafts: [last, d1, d2, d3] kept, restore row j, then the next token at 20 + j.
-    KvCache kv = model->AllocateKvCache(64, 4, 2, 4).value();
+    KvCache kv = model->AllocateKvCache(64, 4, 2, 3).value();
     forward(kv, head, 0, false);
     std::vector<int32_t> chunk = {prompt.back()};
     chunk.insert(chunk.end(), drafts.begin(), drafts.end());
@@ -243,14 +243,14 @@ TEST(HybridModel, RestoredCheckpointContinuesLikeNoDraftsWereSeen) {
     }
     const std::vector<float> got = forward(kv, {42}, 20 + j, false);
     // Without: [last, d1..dj] only, then the same token.
-    KvCache plain = model->AllocateKvCache(64, 4, 2, 4).value();
+    KvCache plain = model->AllocateKvCache(64, 4, 2, 3).value();
     forward(plain, head, 0, false);
     forward(plain, std::vector<int32_t>(chunk.begin(), chunk.begin() + 1 + j), 19, false);
     const std::vector<float> want = forward(plain, {42}, 20 + j, false);
     EXPECT_EQ(std::memcmp(got.data(), want.data(), want.size() * sizeof(float)), 0) << "accepted " << j;
   }
-  KvCache kv = model->AllocateKvCache(64, 4, 2, 4).value();
-  EXPECT_FALSE(model->RestoreState(kv, 1, 4).ok());  // 4 checkpoints: rows 0..3
+  KvCache kv = model->AllocateKvCache(64, 4, 2, 3).value();
+  EXPECT_FALSE(model->RestoreState(kv, 1, 3).ok());  // 3 checkpoints: rows 0..2
 }
 
 // Two chunks of different sequences may not share a state slot.

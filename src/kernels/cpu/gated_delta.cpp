@@ -42,7 +42,7 @@ void ConvChannels(const GatedDeltaParams& p, int64_t begin, int64_t n, float* cs
       for (int j = 0; j + 1 < K - 1; ++j) hist[j] = hist[j + 1];
       if (K > 1) hist[K - 2] = x;
       p.scratch[t * C + ch] = Silu(acc);
-      if (ckpt != nullptr)
+      if (ckpt != nullptr && t + 1 < begin + n)
         std::memcpy(ckpt + (t - begin) * C * (K - 1) + ch * (K - 1), hist, sizeof(float) * static_cast<size_t>(K - 1));
     }
     std::memcpy(st, hist, sizeof(float) * static_cast<size_t>(K - 1));
@@ -109,7 +109,7 @@ void Heads(const GatedDeltaParams& p, int64_t begin, int64_t n, float* S, float*
       const float* z = x + p.z_off + h * dv;
       float* out = p.out + t * (int64_t{Hv} * dv) + h * dv;
       for (int j = 0; j < dv; ++j) out[j] = o[static_cast<size_t>(j)] * inv * p.norm_w[j] * Silu(z[j]);
-      if (ckpt != nullptr)
+      if (ckpt != nullptr && t + 1 < begin + n)
         std::memcpy(ckpt + (t - begin) * Hv * dk * dv + h * dk * dv, S + h * dk * dv,
                     sizeof(float) * static_cast<size_t>(dk * dv));
     }

@@ -58,7 +58,7 @@ void GatedDelta(const GatedDeltaParams& p) {
     for (int64_t t = begin; t < begin + n; ++t) {
       const float* x = p.proj + t * p.proj_stride;
       ConvRow(p, x, cs, c.data());
-      if (keep) {
+      if (keep && t + 1 < begin + n) {
         const size_t ck = static_cast<size_t>(p.slots[s]) * p.n_checkpoints + static_cast<size_t>(t - begin);
         std::memcpy(p.conv_ckpt + ck * conv_per_slot, cs, conv_per_slot * sizeof(float));
       }
@@ -97,7 +97,7 @@ void GatedDelta(const GatedDeltaParams& p) {
         for (int j = 0; j < dv; ++j)
           out[j] = static_cast<float>(o[static_cast<size_t>(j)] * inv * p.norm_w[j] * Silu(z[j]));
       }
-      if (keep) {
+      if (keep && t + 1 < begin + n) {
         const size_t ck = static_cast<size_t>(p.slots[s]) * p.n_checkpoints + static_cast<size_t>(t - begin);
         std::memcpy(p.state_ckpt + ck * state_per_slot, S, state_per_slot * sizeof(float));
       }
