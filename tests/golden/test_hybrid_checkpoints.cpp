@@ -213,6 +213,15 @@ TEST(HybridConfig, DefaultsFollowTransformers) {
   EXPECT_DOUBLE_EQ(c->partial_rotary_factor, 0.25);
   EXPECT_EQ(c->shared_expert_intermediate_size, 48);
   EXPECT_EQ(c->linear_num_value_heads, 4);
+  // Qwen3_5MoeTextConfig has no intermediate_size (no dense MLP): not required there.
+  j.erase("intermediate_size");
+  auto no_dense = ParseModelConfig(j.dump(), "m/config.json");
+  ASSERT_TRUE(no_dense.ok()) << no_dense.status().ToString();
+  Json dense = ReadJson(Fixture("tiny-qwen3_5") + "/config.json");
+  dense.erase("intermediate_size");
+  auto missing = ParseModelConfig(dense.dump(), "m/config.json");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("'intermediate_size'"), std::string::npos);
   // A non-hybrid family does not take linear_attention layers.
   Json q = Json{{"architectures", {"Qwen3ForCausalLM"}}, {"hidden_size", 64},   {"intermediate_size", 128},
                 {"num_hidden_layers", 2},                 {"num_attention_heads", 4}, {"vocab_size", 256},

@@ -19,6 +19,13 @@ void Defaults(ModelConfig* c) {
   c->linear_conv_kernel_dim = 4;
 }
 
+// Qwen3_5MoeTextConfig has no intermediate_size (every layer is sparse): the dense MLP
+// width a config without it gets, used only on layers mlp_only_layers makes dense.
+void MoeDefaults(ModelConfig* c) {
+  Defaults(c);
+  c->intermediate_size = 512;
+}
+
 Status ParseDense(const ConfigFields& f, ModelConfig* c) { return ParseHybridExtras(f, c, /*moe=*/false); }
 Status ParseMoe(const ConfigFields& f, ModelConfig* c) { return ParseHybridExtras(f, c, /*moe=*/true); }
 
@@ -36,7 +43,7 @@ const ArchInfo& Qwen35Arch() {
 
 const ArchInfo& Qwen35MoeArch() {
   static const ArchInfo info{ModelFamily::kQwen35Moe, "qwen3_5_moe_text", {"Qwen3_5MoeForCausalLM"},
-                             {"Qwen3_5MoeForConditionalGeneration"}, &Defaults, &ParseMoe, &Load, &HybridFeatures};
+                             {"Qwen3_5MoeForConditionalGeneration"}, &MoeDefaults, &ParseMoe, &Load, &HybridFeatures};
   return info;
 }
 
