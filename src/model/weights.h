@@ -61,6 +61,11 @@ class WeightLoader {
   Result<TensorView> Computed(const std::vector<float>& values);
 
   bool Has(const std::string& name) const { return store_.Find(name) != nullptr; }
+  // The stored shape of `name` (null when absent): layouts detected from the tensors.
+  const Shape* StoredShape(const std::string& name) const {
+    const TensorEntry* e = store_.Find(name);
+    return e != nullptr ? &e->shape : nullptr;
+  }
   // Whether a mapping read tensor `name` (doctor lists the ones no mapping read).
   bool used(const std::string& name) const { return used_.count(name) != 0; }
   size_t uploaded_bytes() const { return uploaded_bytes_; }

@@ -4,8 +4,9 @@
 // tensors fails at load naming the field or the tensor; config defaults follow
 // transformers (layer_types from full_attention_interval, partial_rotary_factor in
 // rope_parameters); the same weights as a *ForConditionalGeneration checkpoint (text
-// model under model.language_model., a vision tower and mtp head not loaded) and with
-// transformers 5's fused experts give the same logits bit for bit.
+// model under model.language_model., a vision tower and mtp head not loaded), with
+// transformers 5's fused experts and in mlx-community's pre-sanitised layout give the
+// same logits bit for bit.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 #include "model/config.h"
 #include "model/json_util.h"
 #include "model/safetensors.h"
+#include "tensor/dtype.h"
 
 namespace ax::testing {
 namespace {
@@ -197,6 +199,59 @@ TEST_F(HybridCheckpoints, ConditionalGenerationAndFusedExpertsGiveTheSameLogits)
   for (const std::string& s : check->skipped) skipped += s + "; ";
   EXPECT_NE(skipped.find("model.visual"), std::string::npos) << skipped;
   EXPECT_NE(skipped.find("mtp.fc"), std::string::npos) << skipped;
+}
+
+// mlx-community's pre-sanitised layout: conv1d.weight [C, K, 1], the zero-centred norms
+// stored with their + 1 (here in f32, so the sums are exactly the loader's), the
+// experts stacked as switch_mlp: the same logits bit for bit as the raw checkpoint.
+TEST_F(HybridCheckpoints, MlxLayoutGivesTheSameLogits) {
+  const std::vector<float> want = Logits(Fixture("tiny-qwen3_5-moe"));
+  ASSERT_FALSE(want.empty());
+  const auto ends_with = [](const std::string& s, const std::string& x) {
+    return s.size() >= x.size() && s.compare(s.size() - x.size(), x.size(), x) == 0;
+  };
+  const std::string mlx = Rewrite(
+      "tiny-qwen3_5-moe",
+      [&](Tensors& t) {
+        for (auto& [name, w] : t) {
+          if (ends_with(name, "conv1d.weight")) w.shape = Shape{w.shape[0], w.shape[2], 1};
+          const bool shifted = !ends_with(name, "linear_attn.norm.weight") &&
+                               (ends_with(name, "layernorm.weight") || ends_with(name, "model.norm.weight") ||
+                                ends_with(name, "q_norm.weight") || ends_with(name, "k_norm.weight"));
+          if (!shifted) continue;
+          ASSERT_EQ(w.dtype, DType::kBF16) << name;
+          std::vector<uint8_t> f32(w.bytes.size() * 2);
+          for (size_t i = 0; i < w.bytes.size() / 2; ++i) {
+            uint16_t b;
+            std::memcpy(&b, w.bytes.data() + 2 * i, 2);
+            const float v = Bf16ToF32(b) + 1.0f;
+            std::memcpy(f32.data() + 4 * i, &v, 4);
+          }
+          w.dtype = DType::kF32;
+          w.bytes = std::move(f32);
+        }
+        for (int l = 0; l < 6; ++l) {
+          const std::string p = "model.layers." + std::to_string(l) + ".mlp.";
+          for (const char* proj : {"gate_proj", "up_proj", "down_proj"}) {
+            const bool down = std::string(proj) == "down_proj";
+            TensorToWrite s{p + "switch_mlp." + proj + ".weight", DType::kBF16,
+                            down ? Shape{8, 64, 32} : Shape{8, 32, 64}, {}};
+            for (int e = 0; e < 8; ++e) {
+              const std::string n = p + "experts." + std::to_string(e) + "." + proj + ".weight";
+              s.bytes.insert(s.bytes.end(), t.at(n).bytes.begin(), t.at(n).bytes.end());
+              t.erase(n);
+            }
+            t[s.name] = std::move(s);
+          }
+        }
+      },
+      [](Json&) {});
+  const std::vector<float> got = Logits(mlx);
+  ASSERT_EQ(got.size(), want.size());
+  EXPECT_EQ(std::memcmp(got.data(), want.data(), want.size() * sizeof(float)), 0);
+  auto check = Model::Check(mlx);
+  ASSERT_TRUE(check.ok()) << check.status().ToString();
+  EXPECT_TRUE(check->skipped.empty());
 }
 
 TEST(HybridConfig, DefaultsFollowTransformers) {

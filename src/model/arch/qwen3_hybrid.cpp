@@ -114,13 +114,33 @@ Result<TensorView> LoadLinearProj(const ModelConfig& c, WeightLoader& ld, const 
   return ld.GatherRows(ranges, hidden);
 }
 
+// How the checkpoint stores what MLX's sanitize changes: Hugging Face (conv1d.weight
+// [C, 1, K], zero-centred norms that need + 1) or mlx-community's pre-sanitised layout
+// (conv1d.weight [C, K, 1], the same bytes; the + 1 already in the norms but the gated
+// one). Told by the first linear layer's conv1d shape; a kernel of 1 reads as Hugging Face.
+struct CheckpointLayout {
+  bool mlx = false;
+  float norm_offset() const { return mlx ? 0.0f : 1.0f; }
+};
+
+CheckpointLayout DetectLayout(const ModelConfig& c, const WeightLoader& ld, const std::string& text) {
+  for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
+    if (c.layer_types[static_cast<size_t>(l)] != AttentionType::kLinear) continue;
+    const Shape* s = ld.StoredShape(LayerPrefix(text, l) + "linear_attn.conv1d.weight");
+    return {s != nullptr && s->ndim == 3 && (*s)[1] > 1 && (*s)[2] == 1};
+  }
+  return {};
+}
+
 Status LoadLinear(const ModelConfig& c, WeightLoader& ld, const std::string& p, const GatedDeltaShape& s,
-                  LinearProjLayout layout, HybridLayer* lw) {
+                  LinearProjLayout layout, const CheckpointLayout& ckpt, HybridLayer* lw) {
   lw->linear = true;
   GatedDeltaLayerWeights& w = lw->linear_w;
   AX_ASSIGN_OR_RETURN(w.in_proj, LoadLinearProj(c, ld, p, s, layout));
-  // conv1d.weight [conv_dim, 1, K] as stored (a depthwise conv: one filter per channel).
-  AX_ASSIGN_OR_RETURN(w.gd.conv_w, ld.FloatTensor(p + "conv1d.weight", Shape{s.conv_dim(), 1, s.kernel}));
+  // conv1d.weight [conv_dim, 1, K] as stored (a depthwise conv: one filter per channel),
+  // or MLX's [conv_dim, K, 1]: the same bytes either way.
+  const Shape conv = ckpt.mlx ? Shape{s.conv_dim(), s.kernel, 1} : Shape{s.conv_dim(), 1, s.kernel};
+  AX_ASSIGN_OR_RETURN(w.gd.conv_w, ld.FloatTensor(p + "conv1d.weight", conv));
   AX_ASSIGN_OR_RETURN(w.gd.a_log, ld.Vector(p + "A_log", s.n_v_heads));
   AX_ASSIGN_OR_RETURN(w.gd.dt_bias, ld.Vector(p + "dt_bias", s.n_v_heads));
   AX_ASSIGN_OR_RETURN(w.gd.norm_w, ld.Vector(p + "norm.weight", s.dv));  // plain w (gated RMSNorm)
@@ -129,7 +149,8 @@ Status LoadLinear(const ModelConfig& c, WeightLoader& ld, const std::string& p, 
 }
 
 // q_proj [heads * 2 * head_dim, hidden]: per head, head_dim query rows then head_dim gate rows.
-Status LoadGatedAttention(const ModelConfig& c, WeightLoader& ld, const std::string& p, HybridLayer* lw) {
+Status LoadGatedAttention(const ModelConfig& c, WeightLoader& ld, const std::string& p, float norm_offset,
+                          HybridLayer* lw) {
   const int64_t hidden = c.hidden_size, hd = c.head_dim, H = c.num_attention_heads;
   const int64_t kv_dim = c.num_key_value_heads * hd;
   std::vector<WeightLoader::RowRange> q, gate;
@@ -142,8 +163,8 @@ Status LoadGatedAttention(const ModelConfig& c, WeightLoader& ld, const std::str
   AX_ASSIGN_OR_RETURN(lw->attn.wk, ld.Matrix(p + "k_proj.weight", kv_dim, hidden));
   AX_ASSIGN_OR_RETURN(lw->attn.wv, ld.Matrix(p + "v_proj.weight", kv_dim, hidden));
   AX_ASSIGN_OR_RETURN(lw->attn.wo, ld.Matrix(p + "o_proj.weight", hidden, H * hd));
-  AX_ASSIGN_OR_RETURN(lw->attn.q_norm, ld.Vector(p + "q_norm.weight", hd, 1.0f));
-  AX_ASSIGN_OR_RETURN(lw->attn.k_norm, ld.Vector(p + "k_norm.weight", hd, 1.0f));
+  AX_ASSIGN_OR_RETURN(lw->attn.q_norm, ld.Vector(p + "q_norm.weight", hd, norm_offset));
+  AX_ASSIGN_OR_RETURN(lw->attn.k_norm, ld.Vector(p + "k_norm.weight", hd, norm_offset));
   return Status::Ok();
 }
 
@@ -230,15 +251,17 @@ Result<std::unique_ptr<ArchModel>> LoadHybrid(const ModelConfig& c, WeightLoader
   g.kernel = static_cast<int>(c.linear_conv_kernel_dim);
   g.norm_eps = m->eps;
   AX_ASSIGN_OR_RETURN(m->embed, ld.Matrix(text + "embed_tokens.weight", c.vocab_size, hidden));
+  const CheckpointLayout ckpt = DetectLayout(c, ld, text);
+  const float offset = ckpt.norm_offset();
   m->layers.resize(static_cast<size_t>(c.num_hidden_layers));
   int64_t experts = 0, top_k = 0, moe_inter = 0, linear = 0;
   for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
     const std::string p = LayerPrefix(text, l);
     HybridLayer& lw = m->layers[static_cast<size_t>(l)];
-    AX_ASSIGN_OR_RETURN(lw.input_norm, ld.Vector(p + "input_layernorm.weight", hidden, 1.0f));
-    AX_ASSIGN_OR_RETURN(lw.post_norm, ld.Vector(p + "post_attention_layernorm.weight", hidden, 1.0f));
+    AX_ASSIGN_OR_RETURN(lw.input_norm, ld.Vector(p + "input_layernorm.weight", hidden, offset));
+    AX_ASSIGN_OR_RETURN(lw.post_norm, ld.Vector(p + "post_attention_layernorm.weight", hidden, offset));
     if (c.layer_types[static_cast<size_t>(l)] == AttentionType::kLinear) {
-      AX_RETURN_IF_ERROR(LoadLinear(c, ld, p + "linear_attn.", g, o.layout, &lw));
+      AX_RETURN_IF_ERROR(LoadLinear(c, ld, p + "linear_attn.", g, o.layout, ckpt, &lw));
       LayerMemory mem;
       mem.kind = LayerMemoryKind::kRecurrent;
       mem.conv_dim = g.conv_dim();
@@ -249,7 +272,7 @@ Result<std::unique_ptr<ArchModel>> LoadHybrid(const ModelConfig& c, WeightLoader
       m->memory.push_back(mem);
       ++linear;
     } else {
-      AX_RETURN_IF_ERROR(LoadGatedAttention(c, ld, p + "self_attn.", &lw));
+      AX_RETURN_IF_ERROR(LoadGatedAttention(c, ld, p + "self_attn.", offset, &lw));
       m->memory.push_back({LayerMemoryKind::kPagedKv, s.n_kv_heads, s.head_dim, 0, false, -1});
       m->attention.push_back(s);
     }
@@ -262,7 +285,7 @@ Result<std::unique_ptr<ArchModel>> LoadHybrid(const ModelConfig& c, WeightLoader
     }
   }
   if (linear > 0) m->gated_delta.push_back(g);
-  AX_ASSIGN_OR_RETURN(m->head.final_norm, ld.Vector(text + "norm.weight", hidden, 1.0f));
+  AX_ASSIGN_OR_RETURN(m->head.final_norm, ld.Vector(text + "norm.weight", hidden, offset));
   m->head.norm_eps = m->eps;
   AX_ASSIGN_OR_RETURN(m->head.lm_head, LoadLmHead(c, ld, m->embed));
   const int64_t q_dim = c.num_attention_heads * hd, kv_dim = c.num_key_value_heads * hd;
