@@ -1,7 +1,7 @@
 // GatedDelta linear attention on AVX2/FMA (kernels/params.h GatedDeltaParams), per
 // sequence of the batch, in batch order:
 //   1. the causal conv + SiLU of every row, channels split across the pool, into
-//      p.scratch [rows, conv_dim] (each channel slides its own conv state);
+//      p.scratch [rows, conv_dim] (token by token, each channel sliding its conv state);
 //   2. q and k L2-normed per row and k head;
 //   3. the delta rule, v heads split across the pool: per row, per 8 value columns j,
 //        kv   = S[:, j]ᵀ k                       (old state)
@@ -25,27 +25,29 @@ namespace {
 float Silu(float x) { return x / (1.0f + std::exp(-x)); }
 float Softplus(float x) { return x > 20.0f ? x : std::log1p(std::exp(x)); }
 
-// ckpt: the sequence's first checkpoint (null: none kept), checkpoints C * (K - 1) apart.
+// Channels [c0, c1) of the causal conv + SiLU for the sequence's rows, token by token
+// (each row's inputs and outputs contiguous: a long prompt chunk streams its rows), each
+// channel sliding its K - 1 inputs in the slot's conv state cs. ckpt: the sequence's
+// first checkpoint (null: none kept), checkpoints C * (K - 1) apart.
 void ConvChannels(const GatedDeltaParams& p, int64_t begin, int64_t n, float* cs, float* ckpt, int64_t c0,
                   int64_t c1) {
   const int K = p.kernel;
   const int64_t C = p.conv_dim();
-  float hist[64];
-  for (int64_t ch = c0; ch < c1; ++ch) {
-    const float* w = p.conv_w + ch * K;
-    float* st = cs + ch * (K - 1);
-    std::memcpy(hist, st, sizeof(float) * static_cast<size_t>(K - 1));
-    for (int64_t t = begin; t < begin + n; ++t) {
-      const float x = p.proj[t * p.proj_stride + ch];
-      float acc = w[K - 1] * x;
+  for (int64_t t = begin; t < begin + n; ++t) {
+    const float* x = p.proj + t * p.proj_stride;
+    float* out = p.scratch + t * C;
+    for (int64_t ch = c0; ch < c1; ++ch) {
+      const float* w = p.conv_w + ch * K;
+      float* hist = cs + ch * (K - 1);  // the K - 1 previous inputs, oldest first
+      float acc = w[K - 1] * x[ch];
       for (int j = 0; j < K - 1; ++j) acc += w[j] * hist[j];
       for (int j = 0; j + 1 < K - 1; ++j) hist[j] = hist[j + 1];
-      if (K > 1) hist[K - 2] = x;
-      p.scratch[t * C + ch] = Silu(acc);
-      if (ckpt != nullptr && t + 1 < begin + n)
-        std::memcpy(ckpt + (t - begin) * C * (K - 1) + ch * (K - 1), hist, sizeof(float) * static_cast<size_t>(K - 1));
+      if (K > 1) hist[K - 2] = x[ch];
+      out[ch] = Silu(acc);
     }
-    std::memcpy(st, hist, sizeof(float) * static_cast<size_t>(K - 1));
+    if (ckpt != nullptr && t + 1 < begin + n)
+      std::memcpy(ckpt + (t - begin) * C * (K - 1) + c0 * (K - 1), cs + c0 * (K - 1),
+                  sizeof(float) * static_cast<size_t>((c1 - c0) * (K - 1)));
   }
 }
 
@@ -136,7 +138,7 @@ void GatedDelta(const GatedDeltaParams& p, ThreadPool& pool) {
     const size_t first_ckpt = static_cast<size_t>(p.slots[s]) * static_cast<size_t>(p.n_checkpoints);
     float* conv_ckpt = keep ? p.conv_ckpt + first_ckpt * conv_per_slot : nullptr;
     float* state_ckpt = keep ? p.state_ckpt + first_ckpt * state_per_slot : nullptr;
-    const int64_t conv_grain = std::max<int64_t>(64, 16384 / std::max<int64_t>(1, n * K));
+    const int64_t conv_grain = std::max<int64_t>(256, 16384 / std::max<int64_t>(1, n * K));
     pool.ParallelFor(C, conv_grain,
                      [&](int64_t c0, int64_t c1) { ConvChannels(p, begin, n, cs, conv_ckpt, c0, c1); });
     for (int64_t t = begin; t < begin + n; ++t) {
