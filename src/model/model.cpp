@@ -107,6 +107,11 @@ Status Model::RestoreState(KvCache& kv, int slot, int checkpoint) {
 
 bool Model::recurrent() const { return HasRecurrentLayers(arch_->memory); }
 
+size_t Model::StateBytes(int state_slots, int checkpoints) const {
+  return StateBytesPerSlot(arch_->memory) * static_cast<size_t>(std::max(0, state_slots)) *
+         static_cast<size_t>(1 + std::max(0, checkpoints));
+}
+
 std::vector<int> Model::KvGroupWindows(bool release_windows) const {
   return ax::KvGroupWindows(arch_->memory, release_windows);
 }

@@ -69,6 +69,9 @@ class Model {
   // a draft rejection's rollback, a copy of the state (no recompute).
   Status RestoreState(KvCache& kv, int slot, int checkpoint);
   static constexpr int kDefaultStateSlots = 16;
+  // Bytes the recurrent layers' state slots take: state_slots slots, each with
+  // `checkpoints` draft checkpoints beside it (0 for a model without recurrent layers).
+  size_t StateBytes(int state_slots, int checkpoints) const;
   // Whether the model has recurrent layers (GatedDelta): each running sequence needs a
   // state slot, and neither prefix hits nor n-gram drafts apply (model/memory.h).
   bool recurrent() const;
