@@ -64,13 +64,16 @@ Result<DecodePolicy> ParsePolicy(const std::string& name, const char* field) {
 // take what their window needs (kv/kv_plan.h), so the memory they save goes to the
 // full groups: more sequences, or longer ones, within the same cap. A hybrid model's
 // recurrent state slots (state_bytes: max_seqs slots and their draft checkpoints) come
-// out of the cap first; a cap they do not fit is an error naming what to change.
+// out of an explicit kv_cache_mb first (a cap they do not fit is an error naming what
+// to change); the default sizes the pools as for any model and the state sits beside
+// them (Qwen3.5-9B's 16 slots with 4 checkpoints each take 4.2 GB on their own).
 Result<int> KvBlocks(const EngineConfig& cfg, int64_t ctx, const std::vector<int>& windows,
                      const std::vector<size_t>& bytes_per_token, int64_t state_bytes) {
   const int64_t bs = cfg.kv_block_size;
   const int64_t want_blocks = ctx * cfg.max_seqs / bs;
   const int64_t mib = int64_t{1} << 20;
   const int64_t cap_mb = cfg.kv_cache_mb > 0 ? cfg.kv_cache_mb : 4096;
+  if (cfg.kv_cache_mb <= 0) state_bytes = 0;
   if (state_bytes >= cap_mb * mib)
     return InvalidArgument("kv_cache_mb " + std::to_string(cap_mb) + " MiB does not hold the recurrent (GatedDelta) " +
                            "state of max_seqs " + std::to_string(cfg.max_seqs) + " sequences with " +

@@ -79,6 +79,11 @@ TEST(KvBudget, RecurrentStateComesOutOfTheCap) {
   ASSERT_FALSE(refused.ok());
   for (const char* part : {"kv_cache_mb 1 MiB", "GatedDelta", "max_seqs 16", "max_draft_tokens"})
     EXPECT_NE(refused.status().message().find(part), std::string::npos) << refused.status().message();
+  // No cap: the pools as for any model (16 contexts of 256 tokens), the state beside them.
+  cfg.kv_cache_mb = 0;
+  auto uncapped = Engine::Create(cfg);
+  ASSERT_TRUE(uncapped.ok()) << uncapped.status().ToString();
+  EXPECT_EQ((*uncapped)->Stats().blocks_total, 16 * 256 / 16);
 }
 
 }  // namespace
