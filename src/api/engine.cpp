@@ -62,12 +62,25 @@ Result<DecodePolicy> ParsePolicy(const std::string& name, const char* field) {
 // KV pool size (blocks per full-attention group): max_seqs full contexts, capped by
 // kv_cache_mb (default 4 GiB) over every KV group's pool. Windowed layers' groups
 // take what their window needs (kv/kv_plan.h), so the memory they save goes to the
-// full groups: more sequences, or longer ones, within the same cap.
-int KvBlocks(const EngineConfig& cfg, int64_t ctx, const std::vector<int>& windows,
-             const std::vector<size_t>& bytes_per_token) {
+// full groups: more sequences, or longer ones, within the same cap. A hybrid model's
+// recurrent state slots (state_bytes: max_seqs slots and their draft checkpoints) come
+// out of an explicit kv_cache_mb first (a cap they do not fit is an error naming what
+// to change); the default sizes the pools as for any model and the state sits beside
+// them (Qwen3.5-9B's 16 slots with 4 checkpoints each take 4.2 GB on their own).
+Result<int> KvBlocks(const EngineConfig& cfg, int64_t ctx, const std::vector<int>& windows,
+                     const std::vector<size_t>& bytes_per_token, int64_t state_bytes) {
   const int64_t bs = cfg.kv_block_size;
   const int64_t want_blocks = ctx * cfg.max_seqs / bs;
-  const int64_t cap_bytes = (cfg.kv_cache_mb > 0 ? cfg.kv_cache_mb : 4096) * (int64_t{1} << 20);
+  const int64_t mib = int64_t{1} << 20;
+  const int64_t cap_mb = cfg.kv_cache_mb > 0 ? cfg.kv_cache_mb : 4096;
+  if (cfg.kv_cache_mb <= 0) state_bytes = 0;
+  if (state_bytes >= cap_mb * mib)
+    return InvalidArgument("kv_cache_mb " + std::to_string(cap_mb) + " MiB does not hold the recurrent (GatedDelta) " +
+                           "state of max_seqs " + std::to_string(cfg.max_seqs) + " sequences with " +
+                           std::to_string(std::max(0, cfg.max_draft_tokens)) + " draft checkpoints each (" +
+                           std::to_string((state_bytes + mib - 1) / mib) +
+                           " MiB): raise kv_cache_mb or lower max_seqs / max_draft_tokens");
+  const int64_t cap_bytes = cap_mb * mib - state_bytes;
   std::vector<int64_t> bytes_per_block;
   int64_t smallest = INT64_MAX;
   for (size_t b : bytes_per_token) {
@@ -133,7 +146,10 @@ class EngineImpl final : public Engine {
     if (core.ctx_size <= 1) core.ctx_size = 4096;
     core.block_size = cfg.kv_block_size;
     const std::vector<int> windows = model_->KvGroupWindows(core.release_window_blocks);
-    core.num_blocks = KvBlocks(cfg, core.ctx_size, windows, model_->KvGroupBytesPerToken(windows));
+    const int64_t state_bytes =
+        static_cast<int64_t>(model_->StateBytes(cfg.max_seqs, std::max(0, cfg.max_draft_tokens)));
+    AX_ASSIGN_OR_RETURN(core.num_blocks, KvBlocks(cfg, core.ctx_size, windows, model_->KvGroupBytesPerToken(windows),
+                                                  state_bytes));
     core.max_seqs = cfg.max_seqs;
     core.max_batch_tokens = cfg.max_batch_tokens;
     core.prefix_caching = cfg.prefix_caching;

@@ -38,6 +38,12 @@ struct BatchMeta {
   const int32_t* block_tables = nullptr;  // [n_kv_groups, n_seqs, max_blocks_per_seq]
   const int32_t* logit_rows = nullptr;    // [n_logit_rows]: token rows that need logits
   const float* logit_inv_temperature = nullptr;  // [n_logit_rows], when row_mass: RowMass's 1 / T
+  // The recurrent state slot of each sequence (KvLayerView::conv_state / delta_state),
+  // for models with recurrent layers (GatedDelta).
+  const int32_t* state_slots = nullptr;   // [n_seqs]
+  // Per sequence, nonzero: keep the state after each of its rows in the slot's
+  // checkpoints (a draft verification; KvLayerView::conv_ckpt).
+  const int32_t* state_keep = nullptr;    // [n_seqs]
   int64_t n_tokens = 0;
   int64_t n_prefill_rows = 0;             // rows [0, n_prefill_rows) are prompt rows (see Matmul)
   int n_seqs = 0;
@@ -62,10 +68,39 @@ struct BatchMeta {
 // reads another layer's cache holds that layer's views (model/memory.h). `group`: the
 // KV group whose slots and block tables address it (BatchMeta's slot_mapping and
 // block_tables row).
+//
+// A recurrent layer (GatedDelta; model/memory.h kRecurrent) keeps no paged K/V: it
+// holds one state per state slot instead, f32 on every backend: conv_state [slots,
+// conv_dim, kernel - 1] (the last inputs of its causal conv) and delta_state [slots,
+// v heads, dk, dv]; its group is -1. With checkpoints (draft verification), the state
+// after each row but the last of a verified chunk: conv_ckpt [slots, checkpoints, conv_dim, kernel - 1]
+// and delta_ckpt [slots, checkpoints, v heads * dk, dv] (empty: none).
 struct KvLayerView {
   TensorView k, v;
   int block_size = 0;
   int group = 0;
+  TensorView conv_state, delta_state;
+  TensorView conv_ckpt, delta_ckpt;
+};
+
+// A GatedDelta linear-attention layer as the backend's ops see it (kernels/params.h
+// GatedDeltaParams has the math): heads and dims, the conv kernel, and where z, b and
+// a sit in the layer's fused input projection (after the conv_dim q | k | v columns).
+struct GatedDeltaShape {
+  int n_k_heads = 0, n_v_heads = 0, dk = 0, dv = 0, kernel = 0;
+  float norm_eps = 1e-6f;
+  int64_t conv_dim() const { return int64_t{2} * n_k_heads * dk + int64_t{n_v_heads} * dv; }
+  int64_t z_off() const { return conv_dim(); }
+  int64_t b_off() const { return conv_dim() + int64_t{n_v_heads} * dv; }
+  int64_t a_off() const { return b_off() + n_v_heads; }
+  int64_t proj_cols() const { return a_off() + n_v_heads; }  // the fused projection's width
+};
+
+// A GatedDelta layer's small weights, f32: conv_w [conv_dim, kernel] (Hugging Face's
+// conv1d.weight [conv_dim, 1, kernel] as stored), a_log and dt_bias [n_v_heads], the
+// gated RMSNorm's norm_w [dv] (a plain weight, not 1 + w).
+struct GatedDeltaWeights {
+  TensorView conv_w, a_log, dt_bias, norm_w;
 };
 
 // One attention layer as the backend's ops see it (model/layers/attention.h builds it
@@ -217,6 +252,24 @@ class Backend {
                           TensorView scratch, TensorView out, int64_t throughput_rows) = 0;
   // Whether this backend runs MoE blocks; Model::Load asks for models that have them.
   virtual Status CheckMoe(const MoeShape& shape) const;
+  // The GatedDelta layer after its input projection (kernels/params.h GatedDeltaParams):
+  // proj [n, shape.proj_cols()] → out [n, n_v_heads * dv], the cache's state slots of
+  // the staged BatchMeta::state_slots updated in place (a sequence whose first row is
+  // position 0 starts from zero state). scratch: [n, conv_dim] f32. Only on backends
+  // whose CheckGatedDelta passes (the default refuses: no op runs).
+  virtual void GatedDelta(const TensorView& proj, const GatedDeltaWeights& w, const GatedDeltaShape& shape,
+                          const KvLayerView& state, TensorView scratch, TensorView out);
+  // x [m, d] *= sigmoid(gate), gate [m, groups] (rows gate_stride elements apart, 0:
+  // dense), each gate element covering d / groups consecutive elements of its row: the
+  // gated attention's output gate (groups = d) and a shared expert's gate (groups = 1).
+  // Only on backends whose CheckGatedDelta passes (the hybrid models' ops).
+  virtual void SigmoidMul(const TensorView& gate, int64_t gate_stride, TensorView x, int64_t groups);
+  // The state of `slot` becomes its checkpoint `checkpoint` (the state after that row
+  // of the last forward that kept them): a rejected draft's rollback.
+  virtual void RestoreState(const KvLayerView& state, int slot, int checkpoint);
+  // Whether this backend runs GatedDelta layers (and SigmoidMul); Model::Load asks for
+  // models that have them. The default: Unimplemented, naming the backend.
+  virtual Status CheckGatedDelta(const GatedDeltaShape& shape) const;
   // out[i, :] = x[logit_rows[first + i], :] for i < out.shape[0] (the staged batch's
   // logit rows, from `first`): logits are computed in chunks without restaging.
   virtual void GatherLogitRows(const TensorView& x, TensorView out, int64_t first) = 0;

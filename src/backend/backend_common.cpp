@@ -139,6 +139,26 @@ Status Backend::CheckMoe(const MoeShape& s) const {
   return Status::Ok();
 }
 
+Status Backend::CheckGatedDelta(const GatedDeltaShape& s) const {
+  (void)s;
+  return Unimplemented(std::string("GatedDelta linear attention (Qwen3-Next / Qwen3.5 linear_attention layers) is not "
+                                   "implemented on the ") +
+                       BackendKindName(kind()) + " backend yet: run this model with --backend cpu");
+}
+
+void Backend::GatedDelta(const TensorView&, const GatedDeltaWeights&, const GatedDeltaShape&, const KvLayerView&,
+                         TensorView, TensorView) {
+  AX_CHECK_MSG(false, "GatedDelta on a backend without it (Model::Load checks CheckGatedDelta)");
+}
+
+void Backend::SigmoidMul(const TensorView&, int64_t, TensorView, int64_t) {
+  AX_CHECK_MSG(false, "SigmoidMul on a backend without it (Model::Load checks CheckGatedDelta)");
+}
+
+void Backend::RestoreState(const KvLayerView&, int, int) {
+  AX_CHECK_MSG(false, "RestoreState on a backend without it (Model::Load checks CheckGatedDelta)");
+}
+
 void Backend::AddRmsNorm(TensorView x, const TensorView& w, float eps, TensorView residual) {
   RmsNorm(x, w, eps, x);
   Add(x, residual);

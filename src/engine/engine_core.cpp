@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <string>
 
 #include "base/check.h"
@@ -17,7 +18,14 @@ EngineCore::EngineCore(Model& model, const Tokenizer* tok, const EngineCoreConfi
       kv_groups_(PlanKvGroups(model.KvGroupWindows(cfg.release_window_blocks), cfg.num_blocks,
                               KvPlanParams{cfg.block_size, cfg.max_seqs, cfg.max_batch_tokens})),
       kv_(kv_groups_, cfg.block_size, cfg.prefix_caching),
-      sched_(SchedulerConfig{cfg.max_batch_tokens, cfg.max_seqs}, kv_) {}
+      sched_(SchedulerConfig{cfg.max_batch_tokens, cfg.max_seqs}, kv_) {
+  // A recurrent layer's state cannot be rebuilt from cached blocks (no prefix hits) nor
+  // rolled back by moving a length: a verified draft chunk keeps the state after each
+  // row, and a rejection restores the accepted row's (model/memory.h).
+  recurrent_ = model.recurrent();
+  if (recurrent_)
+    for (int32_t s = cfg.max_seqs - 1; s >= 0; --s) free_state_slots_.push_back(s);
+}
 
 EngineCore::~EngineCore() = default;
 
@@ -32,7 +40,9 @@ Result<std::unique_ptr<EngineCore>> EngineCore::Create(Model& model, const Token
   std::unique_ptr<EngineCore> core(new EngineCore(model, tok, cfg));
   std::vector<KvGroup> groups;
   for (const KvGroupSpec& g : core->kv_groups_) groups.push_back({g.window, g.num_blocks});
-  AX_ASSIGN_OR_RETURN(core->cache_, model.AllocateKvCache(groups, cfg.block_size));
+  // A drafted chunk is [last token, d1..dk]: the states after its first k rows are kept
+  // (after the last, all drafts accepted, the live state is the one).
+  AX_ASSIGN_OR_RETURN(core->cache_, model.AllocateKvCache(groups, cfg.block_size, cfg.max_seqs, cfg.max_draft));
   // Logit rows per step: every running request's last token plus its drafts.
   const size_t max_rows = static_cast<size_t>(cfg.max_seqs) * static_cast<size_t>(1 + std::max(0, cfg.max_draft));
   core->logits_.resize(max_rows * static_cast<size_t>(model.config().vocab_size));
@@ -109,7 +119,7 @@ void EngineCore::Admit(std::unique_ptr<Active> a) {
   seq.priority = a->req.priority;
   seq.tokens = a->req.prompt;
   seq.num_prompt = static_cast<int64_t>(a->req.prompt.size());
-  seq.reuse_prefix = a->req.prompt_logprobs < 0;
+  seq.reuse_prefix = a->req.prompt_logprobs < 0 && !recurrent_;  // a recurrent model: always a miss
   seq.max_total_tokens = a->max_total;
   a->metrics.prompt_tokens = seq.num_prompt;
   counters_.prompt_tokens += seq.num_prompt;
@@ -132,6 +142,7 @@ void EngineCore::FinishRequest(SeqId id, FinishReason reason, const std::string&
   Active& a = *it->second;
   if (Sequence* s = sched_.Get(id)) a.metrics.preemptions = s->num_preemptions;
   sched_.Remove(id);
+  ReleaseStateSlot(id);
   StreamEvent ev;
   ev.kind = StreamEvent::Kind::kFinish;
   ev.finish_reason = reason;
@@ -209,6 +220,26 @@ bool EngineCore::EmitToken(Active& a, const VerifiedToken& t, bool append_to_seq
   return false;
 }
 
+int32_t EngineCore::StateSlot(SeqId id) {
+  auto it = state_slots_.find(id);
+  if (it != state_slots_.end()) return it->second;
+  // At most max_seqs sequences run, and every finished or preempted one gave its slot back.
+  AX_CHECK(!free_state_slots_.empty());
+  const int32_t slot = free_state_slots_.back();
+  free_state_slots_.pop_back();
+  state_slots_.emplace(id, slot);
+  return slot;
+}
+
+void EngineCore::ReleaseStateSlot(SeqId id) {
+  auto it = state_slots_.find(id);
+  if (it == state_slots_.end()) return;
+  free_state_slots_.push_back(it->second);
+  // The lowest free id on top: a slot's id does not depend on the order sequences finished in.
+  std::sort(free_state_slots_.begin(), free_state_slots_.end(), std::greater<int32_t>());
+  state_slots_.erase(it);
+}
+
 Status EngineCore::Step() {
   const double t_step = NowSeconds();
   {
@@ -227,6 +258,7 @@ Status EngineCore::Step() {
     PublishStats();
     return Status::Ok();
   }
+  for (SeqId id : plan.preempted) ReleaseStateSlot(id);  // recomputed from position 0 later
   counters_.blocks_used_peak = std::max<int64_t>(counters_.blocks_used_peak, kv_.num_used());
   counters_.window_blocks_used_peak = std::max(counters_.window_blocks_used_peak, WindowBlocksUsed());
   for (SeqId id : plan.admitted) {
@@ -268,6 +300,10 @@ Status EngineCore::Step() {
       const bool all_rows = s->num_draft > 0 || prompt_lp;
       batch.AddSequence(s->tokens.data() + begin, stop - begin, static_cast<int32_t>(begin), kv_.tables(it.id),
                         kv_.block_size(), catches_up, all_rows, prompt_pass);
+      if (recurrent_) {
+        batch.state_slots.back() = StateSlot(it.id);
+        batch.keep_states.back() = s->num_draft > 0;  // VerifyAndEmit may roll the state back
+      }
       const int64_t rows_here = all_rows ? stop - begin : catches_up ? 1 : 0;
       if (prompt_lp) prompt_rows.push_back({active, begin, stop - begin, logit_row});
       if (catches_up) sampling.push_back({it.id, s->num_draft, active, logit_row + rows_here - 1 - s->num_draft});

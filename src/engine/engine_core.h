@@ -159,10 +159,21 @@ class EngineCore {
   void PublishStats();
   // Blocks in use in the windowed KV groups.
   int64_t WindowBlocksUsed() const;
+  // Recurrent models: the state slot of a running sequence, taken from the pool on its
+  // first planned chunk; given back when it finishes or is preempted (it then
+  // recomputes from position 0, which starts a slot from zero state).
+  int32_t StateSlot(SeqId id);
+  void ReleaseStateSlot(SeqId id);
 
   Model& model_;
   const Tokenizer* tokenizer_;
   EngineCoreConfig config_;
+  // The model has recurrent layers (GatedDelta): every request runs without prefix
+  // reuse and holds a state slot while it runs; a drafted step keeps the state after
+  // each of its rows, and a rejection restores the accepted one (VerifyAndEmit).
+  bool recurrent_ = false;
+  std::vector<int32_t> free_state_slots_;     // a stack; the lowest id on top
+  std::map<SeqId, int32_t> state_slots_;      // running sequence → its slot
   std::vector<KvGroupSpec> kv_groups_;  // one per KV group (kv/kv_plan.h)
   KvManager kv_;
   Scheduler sched_;

@@ -147,6 +147,11 @@ void EngineCore::VerifyAndEmit(Active& a, const StepRows& out, int64_t row, int6
     }
     UpdateGate(a, static_cast<double>(accepted) / static_cast<double>(num_drafts));
     sched_.ResolveDrafts(a.id, accepted);  // rejected drafts roll back: only the length moves
+    // ... and a recurrent state to the one after row `accepted` ([last, d1..d_accepted]).
+    if (recurrent_ && accepted < num_drafts) {
+      const Status st = model_.RestoreState(cache_, StateSlot(a.id), static_cast<int>(accepted));
+      AX_CHECK_MSG(st.ok(), st.message().c_str());
+    }
     EmitToken(a, t, /*append_to_sequence=*/true);
     return;
   }

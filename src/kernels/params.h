@@ -221,4 +221,67 @@ struct MoeParams {
   float* out = nullptr;  // [n, hidden]
 };
 
+// One GatedDelta (GatedDeltaNet) linear-attention layer over a batch of sequences,
+// everything after the input projections (Qwen3-Next / Qwen3.5 linear_attention):
+//
+//   per sequence s (rows [seq_q_begin[s], + seq_q_len[s]), state slot slots[s]), in
+//   batch order, rows in order; a sequence whose first row is at position 0 starts
+//   from zero conv and delta state (a new or recomputed sequence):
+//     c      = silu(causal depthwise conv of proj[t, 0:conv_dim] with conv_w [conv_dim,
+//              K] over the last K inputs; conv_state holds the K - 1 inputs before t)
+//     q, k   = l2norm(c[q part] / c[k part]) per k head (eps 1e-6), q *= dk^-1/2
+//     v      = c[v part]                                 [n_v_heads, dv]
+//     beta   = sigmoid(proj[t, b_off + h]), g = -exp(a_log[h]) * softplus(proj[t, a_off + h] + dt_bias[h])
+//     per v head h (k head h / (n_v_heads / n_k_heads)):
+//       S_h   = exp(g) * S_h                              S_h [dk, dv] f32
+//       S_h  += k ⊗ (beta * (v - S_hᵀ k))                 the delta rule
+//       o_h   = S_hᵀ q                                    [dv]
+//     out[t, h] = rmsnorm(o_h) * norm_w * silu(proj[t, z_off + h*dv ..])   (gated RMSNorm)
+//
+// proj [n_tokens, proj_stride]: columns [0, conv_dim) the q | k | v inputs of the conv
+// (q: n_k_heads * dk, k: the same, v: n_v_heads * dv), z at z_off (n_v_heads * dv), b
+// at b_off and a at a_off (n_v_heads each). conv_state [slots, conv_dim, K - 1] and
+// state [slots, n_v_heads, dk, dv] are updated in place; out [n_tokens, n_v_heads * dv].
+// A row depends only on its sequence's earlier rows and state: batch-invariant.
+// Entries with the same slot must be consecutive parts of one sequence, in order.
+struct GatedDeltaParams {
+  const float* proj = nullptr;
+  int64_t proj_stride = 0;
+  int64_t z_off = 0, b_off = 0, a_off = 0;
+  const float* conv_w = nullptr;   // [conv_dim, K]
+  const float* a_log = nullptr;    // [n_v_heads]
+  const float* dt_bias = nullptr;  // [n_v_heads]
+  const float* norm_w = nullptr;   // [dv]
+  float norm_eps = 1e-6f;
+  float* conv_state = nullptr;
+  float* state = nullptr;
+  float* out = nullptr;
+  const int32_t* positions = nullptr;    // [n_tokens]
+  const int32_t* seq_q_begin = nullptr;  // [n_seqs]
+  const int32_t* seq_q_len = nullptr;    // [n_seqs]
+  const int32_t* slots = nullptr;        // [n_seqs]
+  int n_seqs = 0;
+  int n_k_heads = 0, n_v_heads = 0, dk = 0, dv = 0, kernel = 0;
+  float* scratch = nullptr;  // [n_tokens, conv_dim]: the conv output (kernels may use it)
+  // Draft verification: a sequence with keep_rows[s] != 0 also leaves the state after
+  // each of its rows i but the last (REQUIRES: seq_q_len[s] - 1 <= n_checkpoints; after
+  // the last row the state is the live one) in checkpoint i of its slot — conv_ckpt
+  // [slots, n_checkpoints, conv_dim, K - 1], state_ckpt [slots, n_checkpoints, n_v_heads,
+  // dk, dv] — so a rejected draft's state is a copy away.
+  const int32_t* keep_rows = nullptr;  // [n_seqs], or null: none
+  float* conv_ckpt = nullptr;
+  float* state_ckpt = nullptr;
+  int n_checkpoints = 0;
+  int64_t conv_dim() const { return int64_t{2} * n_k_heads * dk + int64_t{n_v_heads} * dv; }
+};
+
+// x[m, d] *= sigmoid(gate[m, g]), gate element j covering x elements [j * d/g, (j+1) * d/g)
+// of its row (g == d: elementwise, g == 1: one gate per row). REQUIRES: d % g == 0.
+struct SigmoidMulParams {
+  const float* gate = nullptr;
+  int64_t gate_stride = 0;  // elements between gate rows (0: g)
+  float* x = nullptr;
+  int64_t m = 0, d = 0, g = 0;
+};
+
 }  // namespace ax::kernels

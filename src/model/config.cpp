@@ -149,7 +149,8 @@ Status ParseTorchDType(const Fields& f, DType* out) {
 
 Status ParseSizes(const Fields& f, ModelConfig* c) {
   AX_RETURN_IF_ERROR(f.Int("hidden_size", &c->hidden_size, true));
-  AX_RETURN_IF_ERROR(f.Int("intermediate_size", &c->intermediate_size, true));
+  // Required unless the family has a default (Qwen3.5-MoE's configs have no dense MLP).
+  AX_RETURN_IF_ERROR(f.Int("intermediate_size", &c->intermediate_size, c->intermediate_size == 0));
   AX_RETURN_IF_ERROR(f.Int("num_hidden_layers", &c->num_hidden_layers, true));
   AX_RETURN_IF_ERROR(f.Int("num_attention_heads", &c->num_attention_heads, true));
   AX_RETURN_IF_ERROR(f.Int("vocab_size", &c->vocab_size, true));
@@ -175,14 +176,17 @@ Status ParseLayerTypes(const Fields& f, ModelConfig* c) {
   AX_RETURN_IF_ERROR(f.Int("sliding_window", &c->sliding_window, false, 1));
   const Json* j = f.Find("layer_types");
   if (!j) return Status::Ok();
-  const std::string expected = "a list of " + std::to_string(c->num_hidden_layers) +
-                               " \"full_attention\" / \"sliding_attention\" entries (num_hidden_layers)";
+  const bool hybrid = HybridFamily(c->family);
+  const std::string expected = "a list of " + std::to_string(c->num_hidden_layers) + " \"full_attention\" / " +
+                               (hybrid ? "\"linear_attention\"" : "\"sliding_attention\"") +
+                               " entries (num_hidden_layers)";
   if (!j->is_array() || static_cast<int64_t>(j->size()) != c->num_hidden_layers)
     return f.Invalid("layer_types", expected, j);
   c->layer_types.clear();
   for (const Json& e : *j) {
     if (e == "full_attention") c->layer_types.push_back(AttentionType::kFull);
-    else if (e == "sliding_attention") c->layer_types.push_back(AttentionType::kSliding);
+    else if (e == "sliding_attention" && !hybrid) c->layer_types.push_back(AttentionType::kSliding);
+    else if (e == "linear_attention" && hybrid) c->layer_types.push_back(AttentionType::kLinear);
     else return f.Unsupported("layer_types", "layer type " + JsonPreview(e) + " is not supported (expected " +
                                                  expected + ")");
   }
@@ -215,8 +219,15 @@ const char* ModelFamilyName(ModelFamily f) {
     case ModelFamily::kGemma3: return "gemma3";
     case ModelFamily::kGemma4: return "gemma4";
     case ModelFamily::kQwen3Moe: return "qwen3_moe";
+    case ModelFamily::kQwen3Next: return "qwen3_next";
+    case ModelFamily::kQwen35: return "qwen3_5";
+    case ModelFamily::kQwen35Moe: return "qwen3_5_moe";
   }
   return "?";
+}
+
+bool HybridFamily(ModelFamily f) {
+  return f == ModelFamily::kQwen3Next || f == ModelFamily::kQwen35 || f == ModelFamily::kQwen35Moe;
 }
 
 const char* TorchDTypeName(DType dt) {
@@ -419,6 +430,29 @@ std::string ModelConfigToJson(const ModelConfig& c) {
     j["output_router_logits"] = false;
     j["router_aux_loss_coef"] = 0.001;
   }
+  if (HybridFamily(c.family)) {
+    Json types = Json::array();
+    for (AttentionType t : c.layer_types) types.push_back(t == AttentionType::kLinear ? "linear_attention" : "full_attention");
+    j["layer_types"] = types;
+    j["linear_conv_kernel_dim"] = c.linear_conv_kernel_dim;
+    j["linear_key_head_dim"] = c.linear_key_head_dim;
+    j["linear_value_head_dim"] = c.linear_value_head_dim;
+    j["linear_num_key_heads"] = c.linear_num_key_heads;
+    j["linear_num_value_heads"] = c.linear_num_value_heads;
+    j["partial_rotary_factor"] = c.partial_rotary_factor;
+    j.erase("use_sliding_window");
+    j.erase("sliding_window");
+    j.erase("max_window_layers");
+    if (c.num_experts > 0) {
+      j["num_experts"] = c.num_experts;
+      j["num_experts_per_tok"] = c.top_k_experts;
+      j["moe_intermediate_size"] = c.moe_intermediate_size;
+      j["shared_expert_intermediate_size"] = c.shared_expert_intermediate_size;
+      j["norm_topk_prob"] = c.norm_topk_prob;
+      j["decoder_sparse_step"] = c.decoder_sparse_step;
+      j["mlp_only_layers"] = c.mlp_only_layers;
+    }
+  }
   if (c.quantization.quantized()) {  // as mlx_lm writes it: both keys, the same object
     Json q = {{"bits", c.quantization.bits}, {"group_size", c.quantization.group_size}, {"mode", "affine"}};
     for (const auto& [name, m] : c.quantization.modules) {
@@ -463,8 +497,35 @@ std::string GenerationConfigToJson(const GenerationConfig& g) {
   return j.dump(2) + "\n";
 }
 
+namespace {
+
+// The hybrid Qwens: GatedDelta layers (in_proj q|k|v|z|b|a, conv1d, A_log, dt_bias,
+// norm, out_proj) or gated full attention (q_proj twice as tall), then a dense MLP or
+// sparse experts with a router and a shared expert with its gate.
+int64_t HybridLayerParameters(const ModelConfig& c, int64_t l) {
+  const int64_t h = c.hidden_size, q = c.num_attention_heads * c.head_dim, kv = c.num_key_value_heads * c.head_dim;
+  const int64_t kd = c.linear_num_key_heads * c.linear_key_head_dim, hv = c.linear_num_value_heads;
+  const int64_t vd = hv * c.linear_value_head_dim, conv = 2 * kd + vd;
+  int64_t n = 2 * h;  // input / post-attention norms
+  if (c.layer_types[static_cast<size_t>(l)] == AttentionType::kLinear)
+    n += (conv + vd + 2 * hv) * h + conv * c.linear_conv_kernel_dim + 2 * hv + c.linear_value_head_dim + h * vd;
+  else
+    n += 2 * q * h + 2 * kv * h + q * h + 2 * c.head_dim;
+  if (!SparseMoeLayer(c, l)) return n + 3 * h * c.intermediate_size;
+  n += c.num_experts * (3 * h * c.moe_intermediate_size + h);
+  if (c.shared_expert_intermediate_size > 0) n += 3 * h * c.shared_expert_intermediate_size + h;
+  return n;
+}
+
+}  // namespace
+
 int64_t ParameterCount(const ModelConfig& c) {
   const int64_t h = c.hidden_size, q = c.num_attention_heads * c.head_dim, kv = c.num_key_value_heads * c.head_dim;
+  if (HybridFamily(c.family)) {
+    int64_t total = c.vocab_size * h * (c.tie_word_embeddings ? 1 : 2) + h;
+    for (int64_t l = 0; l < c.num_hidden_layers; ++l) total += HybridLayerParameters(c, l);
+    return total;
+  }
   int64_t layer = h * q + 2 * h * kv + q * h                     // q, k, v, o
                   + 2 * h;                                       // input / post-attention norms
   if (c.family != ModelFamily::kLlama) layer += 2 * c.head_dim;  // q_norm, k_norm

@@ -12,11 +12,15 @@
 
 namespace ax {
 
-enum class ModelFamily { kLlama, kQwen3, kGemma3, kGemma4, kQwen3Moe };
-const char* ModelFamilyName(ModelFamily f);  // "llama", "qwen3", "gemma3", "gemma4", "qwen3_moe"
+enum class ModelFamily { kLlama, kQwen3, kGemma3, kGemma4, kQwen3Moe, kQwen3Next, kQwen35, kQwen35Moe };
+// "llama", "qwen3", "gemma3", "gemma4", "qwen3_moe", "qwen3_next", "qwen3_5", "qwen3_5_moe"
+const char* ModelFamilyName(ModelFamily f);
+// The hybrid families: layer_types may hold linear_attention (GatedDelta) layers.
+bool HybridFamily(ModelFamily f);
 
-// What a layer's attention sees: every earlier token, or a sliding window of them.
-enum class AttentionType { kFull, kSliding };
+// What a layer's token mixer is: attention over every earlier token, over a sliding
+// window of them, or (hybrid families) GatedDelta linear attention (linear_attention).
+enum class AttentionType { kFull, kSliding, kLinear };
 
 // kProportional (Gemma 4's full layers): the first partial_rotary_factor of the
 // rotary pairs turn with frequencies 1 / theta^(2i / head_dim), the rest not at all.
@@ -88,6 +92,14 @@ struct ModelConfig {
   bool norm_topk_prob = false;
   int64_t decoder_sparse_step = 1;
   std::vector<int64_t> mlp_only_layers;
+  // Hybrid Qwen (Qwen3-Next, Qwen3.5): the kLinear layers are GatedDelta layers of
+  // these shapes; full layers gate their output (sigmoid, q_proj's interleaved second
+  // half) and rotate the first int(head_dim * partial_rotary_factor) dims; a sparse
+  // layer's MoE block adds a sigmoid-gated shared expert of this size (0: none).
+  int64_t linear_conv_kernel_dim = 0, linear_key_head_dim = 0, linear_value_head_dim = 0;
+  int64_t linear_num_key_heads = 0, linear_num_value_heads = 0;
+  double partial_rotary_factor = 1.0;
+  int64_t shared_expert_intermediate_size = 0;
   // The checkpoint is a multimodal one (e.g. Gemma3ForConditionalGeneration) whose text
   // model we run; its other towers are not loaded.
   bool multimodal = false;

@@ -40,6 +40,8 @@ void ForwardBatch::AddSequence(const int32_t* ids, int64_t n, int32_t start_pos,
   slot_mapping.swap(slots);
   seq_q_begin.push_back(begin);
   seq_q_len.push_back(static_cast<int32_t>(n));
+  state_slots.push_back(static_cast<int32_t>(state_slots.size()));
+  keep_states.push_back(0);
   // Tables [group][sequence][width], re-packed when the width grows.
   const int seqs = n_seqs(), old_width = max_blocks_per_seq;
   int width = old_width;
@@ -97,6 +99,35 @@ Status ForwardBatch::Validate(int64_t vocab_size, const KvCache& kv) const {
   }
   for (int32_t r : logit_rows)
     if (r < 0 || static_cast<size_t>(r) >= n) return InvalidArgument("logit row out of range");
+  return ValidateStateSlots(kv);
+}
+
+Status ForwardBatch::ValidateStateSlots(const KvCache& kv) const {
+  if (kv.num_state_slots == 0) return Status::Ok();
+  if (state_slots.size() != static_cast<size_t>(n_seqs()))
+    return InvalidArgument("forward batch: " + std::to_string(state_slots.size()) + " state slots for " +
+                           std::to_string(n_seqs()) + " sequences");
+  for (int s = 0; s < n_seqs(); ++s) {
+    const int32_t slot = state_slots[static_cast<size_t>(s)];
+    if (slot < 0 || slot >= kv.num_state_slots)
+      return InvalidArgument("sequence " + std::to_string(s) + ": state slot " + std::to_string(slot) +
+                             " outside [0, " + std::to_string(kv.num_state_slots) + ")");
+    if (keep_states.size() == state_slots.size() && keep_states[static_cast<size_t>(s)] != 0 &&
+        seq_q_len[s] - 1 > kv.state_checkpoints)
+      return InvalidArgument("sequence " + std::to_string(s) + ": keeps the state after " +
+                             std::to_string(seq_q_len[s] - 1) + " rows, the cache has " +
+                             std::to_string(kv.state_checkpoints) + " checkpoints per slot");
+    // An earlier chunk of the same slot must end where this one starts (one sequence, in order).
+    for (int e = s - 1; e >= 0; --e) {
+      if (state_slots[static_cast<size_t>(e)] != slot) continue;
+      const int32_t end = positions[static_cast<size_t>(seq_q_begin[e] + seq_q_len[e] - 1)] + 1;
+      if (end != positions[static_cast<size_t>(seq_q_begin[s])])
+        return InvalidArgument("sequences " + std::to_string(e) + " and " + std::to_string(s) +
+                               " share state slot " + std::to_string(slot) +
+                               " but are not consecutive chunks of one sequence");
+      break;
+    }
+  }
   return Status::Ok();
 }
 
@@ -109,6 +140,8 @@ BatchMeta ForwardBatch::meta() const {
   m.seq_q_len = seq_q_len.data();
   m.block_tables = block_tables.data();
   m.logit_rows = logit_rows.data();
+  m.state_slots = state_slots.data();
+  m.state_keep = keep_states.data();
   m.n_tokens = n_tokens();
   m.n_prefill_rows = n_prefill_rows;
   m.n_seqs = n_seqs();

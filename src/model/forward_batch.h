@@ -16,6 +16,12 @@
 // slot_mapping [n_kv_groups][n_tokens]. A windowed group's entries behind its window
 // are -1 (released); nothing reads them.
 //
+// Models with recurrent layers (GatedDelta, model/memory.h kRecurrent) read and update
+// one state slot per sequence: state_slots [n_seqs], sequence s's slot (AddSequence
+// gives it slot s; a caller with a slot pool, the engine, sets its own). Two sequences
+// of one batch may name the same slot only as consecutive chunks of one sequence (the
+// later starting where the earlier ends), which the backend runs in batch order.
+//
 // Prompt chunks come first: rows [0, n_prefill_rows) are prompt tokens and every
 // later row is a generated token or a draft (so B above would be added before A).
 // The backend computes the two classes with different matmul kernels, each
@@ -41,6 +47,11 @@ struct ForwardBatch {
   std::vector<int32_t> block_tables;  // [n_kv_groups, n_seqs, max_blocks_per_seq], -1 past the end
   int max_blocks_per_seq = 0;
   int n_kv_groups = 0;                // set by the first AddSequence
+  std::vector<int32_t> state_slots;   // [n_seqs] recurrent state slot per sequence
+  // [n_seqs] nonzero: keep the state after each of the sequence's rows but the last in
+  // its slot's checkpoints (a draft verification; Model::RestoreState rolls back to
+  // one). 0 from AddSequence.
+  std::vector<int32_t> keep_states;
   std::vector<int32_t> logit_rows;    // ascending token rows that need logits
   int64_t n_prefill_rows = 0;         // leading rows that are prompt tokens
   bool record = true;                 // BatchMeta::record: false for a one-off step shape
@@ -67,6 +78,8 @@ struct ForwardBatch {
   // windowed group, from its window's first position on); errors name the offending
   // row or sequence.
   Status Validate(int64_t vocab_size, const KvCache& kv) const;
+  // The state slots against the cache's (no check when it has none).
+  Status ValidateStateSlots(const KvCache& kv) const;
 
   BatchMeta meta() const;
 };

@@ -8,14 +8,38 @@ int64_t LayerMemory::ElementsPerToken() const {
   if (shares >= 0) return 0;
   switch (kind) {
     case LayerMemoryKind::kPagedKv: return int64_t{k_eq_v ? 1 : 2} * n_kv_heads * head_dim;
+    case LayerMemoryKind::kRecurrent: return 0;
   }
   return 0;
+}
+
+int64_t LayerMemory::StateElements() const {
+  if (kind != LayerMemoryKind::kRecurrent) return 0;
+  return conv_dim * (conv_kernel - 1) + int64_t{state_heads} * state_k * state_v;
+}
+
+bool HasRecurrentLayers(const std::vector<LayerMemory>& layers) {
+  for (const LayerMemory& m : layers)
+    if (m.kind == LayerMemoryKind::kRecurrent) return true;
+  return false;
+}
+
+size_t StateBytesPerSlot(const std::vector<LayerMemory>& layers) {
+  int64_t elements = 0;
+  for (const LayerMemory& m : layers) elements += m.StateElements();
+  return static_cast<size_t>(elements) * sizeof(float);
 }
 
 Status ValidateMemory(const std::vector<LayerMemory>& layers) {
   for (size_t l = 0; l < layers.size(); ++l) {
     const LayerMemory& m = layers[l];
     const std::string where = "memory layer " + std::to_string(l) + ": ";
+    if (m.kind == LayerMemoryKind::kRecurrent) {
+      if (m.conv_dim <= 0 || m.conv_kernel < 1 || m.state_heads <= 0 || m.state_k <= 0 || m.state_v <= 0 ||
+          m.shares >= 0)
+        return InvalidArgument(where + "a recurrent layer needs positive conv and state sizes and shares nothing");
+      continue;
+    }
     if (m.n_kv_heads <= 0 || m.head_dim <= 0 || m.window < 0)
       return InvalidArgument(where + "expected positive kv heads and head dim and a window >= 0");
     if (m.shares < 0) continue;
@@ -38,7 +62,8 @@ std::vector<int> KvGroupWindows(const std::vector<LayerMemory>& layers, bool rel
   if (!release_windows) return {0};
   std::vector<int> windows;
   for (const LayerMemory& m : layers)
-    if (m.shares < 0 && std::find(windows.begin(), windows.end(), m.window) == windows.end())
+    if (m.kind == LayerMemoryKind::kPagedKv && m.shares < 0 &&
+        std::find(windows.begin(), windows.end(), m.window) == windows.end())
       windows.push_back(m.window);
   std::sort(windows.begin(), windows.end());  // 0 (full) first
   if (windows.empty()) windows.push_back(0);
@@ -65,7 +90,8 @@ std::vector<size_t> KvGroupBytesPerToken(const std::vector<LayerMemory>& layers,
 }
 
 Result<KvCache> AllocateKvCache(Backend& backend, const std::vector<LayerMemory>& layers,
-                                const std::vector<KvGroup>& groups, int block_size) {
+                                const std::vector<KvGroup>& groups, int block_size, int state_slots,
+                                int state_checkpoints) {
   if (groups.empty() || block_size <= 0) return InvalidArgument("KV cache needs a group and a positive block size");
   std::vector<int> windows;
   for (size_t g = 0; g < groups.size(); ++g) {
@@ -77,8 +103,33 @@ Result<KvCache> AllocateKvCache(Backend& backend, const std::vector<LayerMemory>
   KvCache kv;
   kv.groups = groups;
   kv.block_size = block_size;
+  if (HasRecurrentLayers(layers)) {
+    if (state_slots <= 0)
+      return InvalidArgument("KV cache: the model has recurrent (GatedDelta) layers and needs state slots");
+    kv.num_state_slots = state_slots;
+    kv.state_checkpoints = std::max(0, state_checkpoints);
+  }
   for (size_t l = 0; l < layers.size(); ++l) {
     const LayerMemory& m = layers[l];
+    if (m.kind == LayerMemoryKind::kRecurrent) {
+      KvLayerView layer;
+      layer.block_size = block_size;
+      layer.group = -1;
+      AX_ASSIGN_OR_RETURN(layer.conv_state,
+                          backend.Alloc(DType::kF32, Shape{state_slots, m.conv_dim, std::max(1, m.conv_kernel - 1)}));
+      AX_ASSIGN_OR_RETURN(layer.delta_state,
+                          backend.Alloc(DType::kF32, Shape{state_slots, m.state_heads, m.state_k, m.state_v}));
+      if (kv.state_checkpoints > 0) {
+        const int64_t ck = kv.state_checkpoints;
+        AX_ASSIGN_OR_RETURN(layer.conv_ckpt, backend.Alloc(DType::kF32, Shape{state_slots, ck, m.conv_dim,
+                                                                              std::max(1, m.conv_kernel - 1)}));
+        AX_ASSIGN_OR_RETURN(layer.delta_ckpt,  // [slots, checkpoints, heads * dk, dv] (4 dims at most)
+                            backend.Alloc(DType::kF32, Shape{state_slots, ck, int64_t{m.state_heads} * m.state_k,
+                                                             m.state_v}));
+      }
+      kv.layers.push_back(layer);
+      continue;
+    }
     if (m.shares >= 0) {
       kv.layers.push_back(kv.layers[static_cast<size_t>(m.shares)]);
       continue;

@@ -16,11 +16,21 @@
 // finds its group's table through KvLayerView::group. A cache of one full group
 // (window 0) addresses every layer with one table and keeps every block, windowed
 // layers included (what release off means). Prefix reuse, preemption and O(1) draft
-// rollback (moving a length) work on every group alike. The two kinds the
-// next families add — a latent KV (MLA: one compressed latent + the rope part of k
-// per token, paged like kPagedKv) and a per-sequence recurrent state slot (conv +
-// delta state, indexed by a state slot of the ForwardBatch instead of a block table)
-// — are further values of `kind` with their own fields here.
+// rollback (moving a length) work on every group alike.
+//
+//   kind kRecurrent: a GatedDelta layer (Qwen3-Next / Qwen3.5 linear_attention). It
+//                    keeps nothing per token and belongs to no KV group: one state per
+//                    state slot, f32 — conv_state [slots, conv_dim, conv_kernel - 1]
+//                    and delta_state [slots, state_heads, state_k, state_v] — named per
+//                    sequence by ForwardBatch::state_slots. A sequence whose chunk
+//                    starts at position 0 starts from zero state, so a new, reused or
+//                    preempted-and-recomputed slot needs no clearing. Such a state
+//                    cannot be rebuilt from blocks (the engine takes no prefix hit for
+//                    models with recurrent layers) nor rolled back by moving a length:
+//                    a draft verification keeps the state after each row in the slot's
+//                    checkpoints (KvCache::state_checkpoints) and a rejection copies
+//                    the accepted row's back (Model::RestoreState; docs/kv-layout.md).
+// A latent KV (MLA) is the next kind.
 #pragma once
 
 #include <cstdint>
@@ -31,7 +41,7 @@
 
 namespace ax {
 
-enum class LayerMemoryKind { kPagedKv };
+enum class LayerMemoryKind { kPagedKv, kRecurrent };
 
 struct LayerMemory {
   LayerMemoryKind kind = LayerMemoryKind::kPagedKv;
@@ -40,9 +50,15 @@ struct LayerMemory {
   int window = 0;       // sliding window of the layer's attention (0: full)
   bool k_eq_v = false;  // one stored tensor serves as K and V
   int shares = -1;      // >= 0: reads that layer's cache and stores nothing
+  // kRecurrent only: the conv's channels and kernel, the delta state's heads and dims.
+  int64_t conv_dim = 0;
+  int conv_kernel = 0;
+  int state_heads = 0, state_k = 0, state_v = 0;
 
-  // Elements stored per token (0 for a sharing layer).
+  // Elements stored per token (0 for a sharing or recurrent layer).
   int64_t ElementsPerToken() const;
+  // f32 elements of one state slot (0 but for a recurrent layer).
+  int64_t StateElements() const;
 };
 
 // One KV group of a cache: the layers of `window` (0: full attention), one block
@@ -59,7 +75,12 @@ struct KvCache {
   std::vector<KvLayerView> layers;
   std::vector<KvGroup> groups;
   int block_size = 0;
+  int num_state_slots = 0;  // recurrent layers' state slots (0: the model has none)
+  int state_checkpoints = 0;  // per slot: the states after each row but the last of a verified draft chunk
 };
+
+// Whether any layer is kRecurrent (its model needs state slots, no prefix hits, no drafts).
+bool HasRecurrentLayers(const std::vector<LayerMemory>& layers);
 
 // Checks the description (positive sizes, `shares` names an earlier owning layer of
 // the same shape and window); errors name the layer.
@@ -79,10 +100,16 @@ std::vector<size_t> KvGroupBytesPerToken(const std::vector<LayerMemory>& layers,
                                          DType kv_dtype);
 
 // Allocates each group's num_blocks blocks of block_size tokens for every owning layer
-// of the group, in the backend's KV dtype; errors name a layer that has no group.
-// REQUIRES: ValidateMemory(layers) is ok.
+// of the group, in the backend's KV dtype, and state_slots states of every recurrent
+// layer (f32, uninitialised: a sequence's chunk at position 0 clears its slot); errors name a layer that has no group, and a model with
+// recurrent layers given no state slot; with state_checkpoints, that many checkpoints
+// of every slot's state (draft verification keeps the state after each row). REQUIRES: ValidateMemory(layers) is ok.
 Result<KvCache> AllocateKvCache(Backend& backend, const std::vector<LayerMemory>& layers,
-                                const std::vector<KvGroup>& groups, int block_size);
+                                const std::vector<KvGroup>& groups, int block_size, int state_slots = 0,
+                                int state_checkpoints = 0);
+
+// Bytes one state slot takes over all recurrent layers (f32).
+size_t StateBytesPerSlot(const std::vector<LayerMemory>& layers);
 
 // Bytes one cached token takes over all layers.
 size_t KvBytesPerToken(const std::vector<LayerMemory>& layers, DType kv_dtype);

@@ -48,11 +48,14 @@ Result<std::unique_ptr<Model>> Model::Load(const std::string& dir, Backend& back
   if (!arch.ok()) return arch.status().WithPrefix(dir);
   m->arch_ = std::move(*arch);
   AX_RETURN_IF_ERROR(ValidateMemory(m->arch_->memory).WithPrefix(dir));
+  for (const GatedDeltaShape& gd : m->arch_->gated_delta)
+    AX_RETURN_IF_ERROR(backend.CheckGatedDelta(gd).WithPrefix(dir));
   for (size_t l = 0; l < m->arch_->attention.size(); ++l) {
     Status s = backend.CheckAttention(m->arch_->attention[l]);
     if (!s.ok()) return s.WithPrefix(dir + ": layer " + std::to_string(l));
   }
   for (const MoeShape& moe : m->arch_->moe) AX_RETURN_IF_ERROR(backend.CheckMoe(moe).WithPrefix(dir));
+
   m->weight_dtype_ = MatrixDType(store);
   m->weight_bytes_ = loader.uploaded_bytes();
   AX_ASSIGN_OR_RETURN(m->ws_, AllocateWorkspace(backend, m->arch_->sizes, opts.max_batch_tokens,
@@ -81,12 +84,32 @@ Result<ModelCheck> Model::Check(const std::string& dir) {
 
 const std::vector<LayerMemory>& Model::memory() const { return arch_->memory; }
 
-Result<KvCache> Model::AllocateKvCache(int num_blocks, int block_size) {
-  return ax::AllocateKvCache(backend_, arch_->memory, {KvGroup{0, num_blocks}}, block_size);
+Result<KvCache> Model::AllocateKvCache(int num_blocks, int block_size, int state_slots, int state_checkpoints) {
+  return AllocateKvCache({KvGroup{0, num_blocks}}, block_size, state_slots, state_checkpoints);
 }
 
-Result<KvCache> Model::AllocateKvCache(const std::vector<KvGroup>& groups, int block_size) {
-  return ax::AllocateKvCache(backend_, arch_->memory, groups, block_size);
+Result<KvCache> Model::AllocateKvCache(const std::vector<KvGroup>& groups, int block_size, int state_slots,
+                                       int state_checkpoints) {
+  const bool rec = HasRecurrentLayers(arch_->memory);
+  return ax::AllocateKvCache(backend_, arch_->memory, groups, block_size, rec ? state_slots : 0,
+                             rec ? state_checkpoints : 0);
+}
+
+Status Model::RestoreState(KvCache& kv, int slot, int checkpoint) {
+  if (slot < 0 || slot >= kv.num_state_slots || checkpoint < 0 || checkpoint >= kv.state_checkpoints)
+    return InvalidArgument("RestoreState: slot " + std::to_string(slot) + " of " + std::to_string(kv.num_state_slots) +
+                           ", checkpoint " + std::to_string(checkpoint) + " of " +
+                           std::to_string(kv.state_checkpoints));
+  for (size_t l = 0; l < arch_->memory.size() && l < kv.layers.size(); ++l)
+    if (arch_->memory[l].kind == LayerMemoryKind::kRecurrent) backend_.RestoreState(kv.layers[l], slot, checkpoint);
+  return Status::Ok();
+}
+
+bool Model::recurrent() const { return HasRecurrentLayers(arch_->memory); }
+
+size_t Model::StateBytes(int state_slots, int checkpoints) const {
+  return StateBytesPerSlot(arch_->memory) * static_cast<size_t>(std::max(0, state_slots)) *
+         static_cast<size_t>(1 + std::max(0, checkpoints));
 }
 
 std::vector<int> Model::KvGroupWindows(bool release_windows) const {

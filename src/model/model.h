@@ -57,10 +57,24 @@ class Model {
   // What each layer keeps per token (model/memory.h).
   const std::vector<LayerMemory>& memory() const;
   // Allocates the paged KV cache: num_blocks blocks of block_size tokens per layer,
-  // one full group (windowed layers keep every block too).
-  Result<KvCache> AllocateKvCache(int num_blocks, int block_size);
+  // one full group (windowed layers keep every block too); a model with recurrent
+  // layers also gets state_slots state slots (sequences that may run at once).
+  Result<KvCache> AllocateKvCache(int num_blocks, int block_size, int state_slots = kDefaultStateSlots,
+                                  int state_checkpoints = 0);
   // One pool per KV group (windows as KvGroupWindows gives; model/memory.h).
-  Result<KvCache> AllocateKvCache(const std::vector<KvGroup>& groups, int block_size);
+  Result<KvCache> AllocateKvCache(const std::vector<KvGroup>& groups, int block_size,
+                                  int state_slots = kDefaultStateSlots, int state_checkpoints = 0);
+  // Recurrent models: every recurrent layer's state of `slot` becomes the state after
+  // row `checkpoint` of the last forward that kept its rows (ForwardBatch::keep_states):
+  // a draft rejection's rollback, a copy of the state (no recompute).
+  Status RestoreState(KvCache& kv, int slot, int checkpoint);
+  static constexpr int kDefaultStateSlots = 16;
+  // Bytes the recurrent layers' state slots take: state_slots slots, each with
+  // `checkpoints` draft checkpoints beside it (0 for a model without recurrent layers).
+  size_t StateBytes(int state_slots, int checkpoints) const;
+  // Whether the model has recurrent layers (GatedDelta): each running sequence needs a
+  // state slot, and neither prefix hits nor n-gram drafts apply (model/memory.h).
+  bool recurrent() const;
   // The KV groups' windows (model/memory.h KvGroupWindows).
   std::vector<int> KvGroupWindows(bool release_windows) const;
   // Bytes one token takes in each group's layers, in the backend's KV dtype.

@@ -38,6 +38,14 @@ struct MoeRow {
   std::vector<int64_t> mlp_only;
 };
 
+// A hybrid Qwen shape's GatedDelta layers (linear_num_key_heads 0: not a hybrid) and
+// its MoE blocks' shared expert.
+struct HybridRow {
+  int64_t k_heads = 0, v_heads = 0, dk = 0, dv = 0, conv = 4, full_interval = 4;
+  int64_t shared_inter = 0;
+  double partial = 0.25;
+};
+
 struct ShapeRow {
   const char* name;
   ModelFamily family;
@@ -51,6 +59,7 @@ struct ShapeRow {
   int64_t window = 0;             // Gemma: sliding window of 5 of every 6 layers
   double attn_softcap = 0, final_softcap = 0;
   MoeRow moe = {};
+  HybridRow hybrid = {};
 };
 
 RopeScaling Llama3Rope(double factor, int64_t original) {
@@ -84,6 +93,21 @@ const std::vector<ShapeRow>& Shapes() {
       // Qwen/Qwen3-30B-A3B: 48 layers, every one sparse (128 experts of 768, top 8).
       {"qwen3-30b-a3b", ModelFamily::kQwen3Moe, 2048, 6144, 48, 32, 4, 128, 151936, 40960, 1e-6, 1000000.0, false,
        RopeScaling{}, 151643, {151645}, {151645, 151643}, 0, 0, 0, MoeRow{128, 8, 768, true, 1, {}}},
+      // Qwen/Qwen3.5-9B (transformers' Qwen3_5TextConfig defaults, its "9B style"): 32
+      // layers, a full one every 4th; GatedDelta 16 k / 32 v heads of 128.
+      {"qwen3.5-9b", ModelFamily::kQwen35, 4096, 12288, 32, 16, 4, 256, 248320, 262144, 1e-6, 10000000.0, false,
+       RopeScaling{}, -1, {248044}, {248044}, 0, 0, 0, MoeRow{}, HybridRow{16, 32, 128, 128, 4, 4, 0, 0.25}},
+      // Qwen/Qwen3.6-35B-A3B (= Qwen3.5-35B-A3B's text model, transformers'
+      // Qwen3_5MoeTextConfig defaults): 40 layers, 256 experts of 512 (top 8) + a shared
+      // expert of 512 on every layer.
+      {"qwen3.6-35b-a3b", ModelFamily::kQwen35Moe, 2048, 512, 40, 16, 2, 256, 248320, 262144, 1e-6, 10000000.0,
+       false, RopeScaling{}, -1, {248044}, {248044}, 0, 0, 0, MoeRow{256, 8, 512, true, 1, {}},
+       HybridRow{16, 32, 128, 128, 4, 4, 512, 0.25}},
+      // Qwen/Qwen3-Next-80B-A3B-Instruct: 48 layers, 512 experts of 512 (top 10) + a
+      // shared expert of 512.
+      {"qwen3-next-80b-a3b", ModelFamily::kQwen3Next, 2048, 5120, 48, 16, 2, 256, 151936, 262144, 1e-6, 10000000.0,
+       false, RopeScaling{}, 151643, {151645}, {151645, 151643}, 0, 0, 0, MoeRow{512, 10, 512, true, 1, {}},
+       HybridRow{16, 32, 128, 128, 4, 4, 512, 0.25}},
       // Test shapes (same as tests/fixtures/models/tiny-llama; tiny-qwen3 with 2 layers).
       {"tiny-llama", ModelFamily::kLlama, 64, 160, 2, 4, 2, 16, 256, 256, 1e-5, 500000.0, false,
        Llama3Rope(8.0, 16), 1, {2}, {2}},
@@ -96,6 +120,9 @@ const std::vector<ShapeRow>& Shapes() {
       // renormalised; layer 1 dense (mlp_only_layers).
       {"tiny-qwen3-moe", ModelFamily::kQwen3Moe, 64, 128, 4, 4, 2, 16, 256, 512, 1e-6, 1000000.0, false,
        RopeScaling{}, 1, {2}, {2}, 0, 0, 0, MoeRow{8, 2, 32, true, 1, {1}}},
+      // The sizes of tests/fixtures/models/tiny-qwen3-next (8 layers: two full).
+      {"tiny-qwen3-next", ModelFamily::kQwen3Next, 64, 128, 8, 4, 2, 16, 256, 512, 1e-6, 10000.0, false,
+       RopeScaling{}, 2, {1}, {1}, 0, 0, 0, MoeRow{8, 2, 32, true, 1, {}}, HybridRow{2, 4, 16, 16, 4, 4, 48, 0.25}},
   };
   return rows;
 }
@@ -112,8 +139,19 @@ struct Init {
   float half_width = 0;
 };
 
-Init InitFor(const TensorSpec& t, int64_t hidden) {
+Init InitFor(const TensorSpec& t, int64_t hidden, bool hybrid) {
   const auto uniform_std = [](double std) { return static_cast<float>(std * std::sqrt(3.0)); };
+  const auto ends_with = [&](const char* s) {
+    const size_t n = std::strlen(s);
+    return t.name.size() >= n && t.name.compare(t.name.size() - n, n, s) == 0;
+  };
+  if (hybrid) {  // zero-centred (1 + w) norms; GatedDelta's decay and conv as transformers initialises them
+    if (ends_with("A_log")) return {1.4f, 1.3f};             // A = exp(A_log) in about [1, 15]
+    if (ends_with("dt_bias")) return {1.0f, uniform_std(0.1)};
+    if (ends_with("linear_attn.norm.weight")) return {1.0f, uniform_std(0.1)};  // plain w
+    if (ends_with("conv1d.weight")) return {0.0f, uniform_std(1.0 / std::sqrt(static_cast<double>(t.shape[2])))};
+    if (t.shape.ndim == 1) return {0.0f, uniform_std(0.1)};
+  }
   if (t.shape.ndim == 1) return {1.0f, uniform_std(0.1)};  // RMSNorm weights
   const std::string& n = t.name;
   if (n == "model.embed_tokens.weight" || n == "lm_head.weight")
@@ -245,7 +283,7 @@ Status CopyTokenizer(const std::string& from, const fs::path& to) {
 // Writes the shards' data (and their headers) with `threads` threads.
 Status WriteShards(const fs::path& dir, const std::vector<TensorSpec>& specs,
                    const std::vector<std::vector<size_t>>& shards, uint64_t seed, int64_t hidden,
-                   int64_t piece_elems, int threads) {
+                   int64_t piece_elems, int threads, bool hybrid) {
   std::vector<int> fds;
   std::vector<std::string> tmp_paths;
   std::vector<Piece> pieces;
@@ -278,7 +316,7 @@ Status WriteShards(const fs::path& dir, const std::vector<TensorSpec>& specs,
       const int64_t n = t.shape.numel();
       for (int64_t b = 0; b < n; b += piece_elems) {
         const int64_t e = std::min(n, b + piece_elems);
-        pieces.push_back({si, &t, key, InitFor(t, hidden), b, e,
+        pieces.push_back({si, &t, key, InitFor(t, hidden, hybrid), b, e,
                           layout->offsets[k] + static_cast<uint64_t>(b) * DTypeSize(t.dtype)});
       }
     }
@@ -348,6 +386,18 @@ Result<ModelConfig> SynthShapeConfig(const std::string& shape, DType dtype) {
   c.norm_topk_prob = r->moe.norm_topk;
   c.decoder_sparse_step = r->moe.sparse_step;
   c.mlp_only_layers = r->moe.mlp_only;
+  if (r->hybrid.k_heads > 0) {
+    const HybridRow& y = r->hybrid;
+    c.linear_num_key_heads = y.k_heads;
+    c.linear_num_value_heads = y.v_heads;
+    c.linear_key_head_dim = y.dk;
+    c.linear_value_head_dim = y.dv;
+    c.linear_conv_kernel_dim = y.conv;
+    c.shared_expert_intermediate_size = y.shared_inter;
+    c.partial_rotary_factor = y.partial;
+    for (int64_t l = 0; l < c.num_hidden_layers; ++l)
+      if ((l + 1) % y.full_interval != 0) c.layer_types[static_cast<size_t>(l)] = AttentionType::kLinear;
+  }
   if (c.family == ModelFamily::kGemma3) {
     c.hidden_act = "gelu_pytorch_tanh";
     c.query_pre_attn_scalar = static_cast<double>(r->head_dim);
@@ -361,7 +411,76 @@ Result<ModelConfig> SynthShapeConfig(const std::string& shape, DType dtype) {
   return c;
 }
 
+namespace {
+
+// The hybrid Qwens' tensors, as transformers saves them (Qwen3-Next's interleaved
+// in_proj_qkvz / in_proj_ba, Qwen3.5's four in_proj; per-expert MoE tensors).
+std::vector<TensorSpec> HybridTensorSpecs(const ModelConfig& c, DType dt) {
+  const int64_t h = c.hidden_size, q = c.num_attention_heads * c.head_dim;
+  const int64_t kv = c.num_key_value_heads * c.head_dim;
+  const int64_t kd = c.linear_num_key_heads * c.linear_key_head_dim, hv = c.linear_num_value_heads;
+  const int64_t vd = hv * c.linear_value_head_dim, conv = 2 * kd + vd;
+  std::vector<TensorSpec> v;
+  v.push_back({"model.embed_tokens.weight", dt, Shape{c.vocab_size, h}});
+  for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
+    const std::string p = "model.layers." + std::to_string(l) + ".";
+    if (c.layer_types[static_cast<size_t>(l)] == AttentionType::kLinear) {
+      const std::string a = p + "linear_attn.";
+      if (c.family == ModelFamily::kQwen3Next) {
+        v.push_back({a + "in_proj_qkvz.weight", dt, Shape{2 * kd + 2 * vd, h}});
+        v.push_back({a + "in_proj_ba.weight", dt, Shape{2 * hv, h}});
+      } else {
+        v.push_back({a + "in_proj_qkv.weight", dt, Shape{conv, h}});
+        v.push_back({a + "in_proj_z.weight", dt, Shape{vd, h}});
+        v.push_back({a + "in_proj_b.weight", dt, Shape{hv, h}});
+        v.push_back({a + "in_proj_a.weight", dt, Shape{hv, h}});
+      }
+      v.push_back({a + "conv1d.weight", dt, Shape{conv, 1, c.linear_conv_kernel_dim}});
+      v.push_back({a + "A_log", dt, Shape{hv}});
+      v.push_back({a + "dt_bias", dt, Shape{hv}});
+      v.push_back({a + "norm.weight", dt, Shape{c.linear_value_head_dim}});
+      v.push_back({a + "out_proj.weight", dt, Shape{h, vd}});
+    } else {
+      v.push_back({p + "self_attn.q_proj.weight", dt, Shape{2 * q, h}});
+      v.push_back({p + "self_attn.k_proj.weight", dt, Shape{kv, h}});
+      v.push_back({p + "self_attn.v_proj.weight", dt, Shape{kv, h}});
+      v.push_back({p + "self_attn.o_proj.weight", dt, Shape{h, q}});
+      v.push_back({p + "self_attn.q_norm.weight", dt, Shape{c.head_dim}});
+      v.push_back({p + "self_attn.k_norm.weight", dt, Shape{c.head_dim}});
+    }
+    if (SparseMoeLayer(c, l)) {
+      const int64_t moe = c.moe_intermediate_size;
+      v.push_back({p + "mlp.gate.weight", dt, Shape{c.num_experts, h}});
+      for (int64_t e = 0; e < c.num_experts; ++e) {
+        const std::string x = p + "mlp.experts." + std::to_string(e) + ".";
+        v.push_back({x + "gate_proj.weight", dt, Shape{moe, h}});
+        v.push_back({x + "up_proj.weight", dt, Shape{moe, h}});
+        v.push_back({x + "down_proj.weight", dt, Shape{h, moe}});
+      }
+      if (c.shared_expert_intermediate_size > 0) {
+        const int64_t s = c.shared_expert_intermediate_size;
+        v.push_back({p + "mlp.shared_expert.gate_proj.weight", dt, Shape{s, h}});
+        v.push_back({p + "mlp.shared_expert.up_proj.weight", dt, Shape{s, h}});
+        v.push_back({p + "mlp.shared_expert.down_proj.weight", dt, Shape{h, s}});
+        v.push_back({p + "mlp.shared_expert_gate.weight", dt, Shape{1, h}});
+      }
+    } else {
+      v.push_back({p + "mlp.gate_proj.weight", dt, Shape{c.intermediate_size, h}});
+      v.push_back({p + "mlp.up_proj.weight", dt, Shape{c.intermediate_size, h}});
+      v.push_back({p + "mlp.down_proj.weight", dt, Shape{h, c.intermediate_size}});
+    }
+    v.push_back({p + "input_layernorm.weight", dt, Shape{h}});
+    v.push_back({p + "post_attention_layernorm.weight", dt, Shape{h}});
+  }
+  v.push_back({"model.norm.weight", dt, Shape{h}});
+  if (!c.tie_word_embeddings) v.push_back({"lm_head.weight", dt, Shape{c.vocab_size, h}});
+  return v;
+}
+
+}  // namespace
+
 std::vector<TensorSpec> ModelTensorSpecs(const ModelConfig& c, DType dt) {
+  if (HybridFamily(c.family)) return HybridTensorSpecs(c, dt);
   const int64_t h = c.hidden_size, q = c.num_attention_heads * c.head_dim;
   const int64_t kv = c.num_key_value_heads * c.head_dim, inter = c.intermediate_size;
   std::vector<TensorSpec> v;
@@ -421,7 +540,8 @@ Status WriteSynthModel(const SynthOptions& opts, SynthReport* report) {
   int threads = opts.num_threads > 0 ? opts.num_threads : static_cast<int>(std::thread::hardware_concurrency());
   const int64_t piece = std::clamp<int64_t>(opts.piece_elems, 1, int64_t{1} << 26);
   AX_RETURN_IF_ERROR(
-      WriteShards(dir, specs, shards, opts.seed, config.hidden_size, piece, std::max(1, threads)));
+      WriteShards(dir, specs, shards, opts.seed, config.hidden_size, piece, std::max(1, threads),
+                  HybridFamily(config.family)));
   if (shards.size() > 1) AX_RETURN_IF_ERROR(WriteIndex(dir, specs, shards, total));
 
   AX_RETURN_IF_ERROR(WriteStringToFile((dir / "config.json").string(), ModelConfigToJson(config)));

@@ -1,5 +1,8 @@
 #include "model/weights.h"
 
+#include <algorithm>
+#include <utility>
+
 #include "tensor/dtype.h"
 
 namespace ax {
@@ -109,6 +112,43 @@ Result<TensorView> WeightLoader::FusedRows(const std::vector<std::string>& names
   }
   if (backend_ == nullptr) return TensorView{};
   return backend_->UploadConcatRows(parts, parts[0].dtype);
+}
+
+Result<TensorView> WeightLoader::GatherRows(const std::vector<RowRange>& ranges, int64_t cols) {
+  std::vector<std::pair<std::string, TensorView>> hosts;  // each named matrix once
+  std::vector<TensorView> parts;
+  for (const RowRange& r : ranges) {
+    auto it = std::find_if(hosts.begin(), hosts.end(), [&](const auto& h) { return h.first == r.name; });
+    if (it == hosts.end()) {
+      AX_ASSIGN_OR_RETURN(TensorView host, HostMatrix(r.name, 1, r.rows, cols));
+      if (!hosts.empty() && host.dtype != hosts[0].second.dtype)
+        return InvalidArgument(r.name + ": dtype " + DTypeName(host.dtype) + ", expected " +
+                               DTypeName(hosts[0].second.dtype) + " like " + hosts[0].first + " (fused at load)");
+      uploaded_bytes_ += WeightBytes(host);
+      hosts.emplace_back(r.name, host);
+      it = hosts.end() - 1;
+    }
+    if (r.begin < 0 || r.count <= 0 || r.begin + r.count > r.rows)
+      return InvalidArgument(r.name + ": rows [" + std::to_string(r.begin) + ", " + std::to_string(r.begin + r.count) +
+                             ") outside its " + std::to_string(r.rows) + " rows");
+    parts.push_back(HostRows(it->second, r.begin, r.count));
+  }
+  if (parts.empty()) return InvalidArgument("GatherRows: no rows");
+  if (parts[0].dtype == DType::kAffine) {
+    Result<AffineQuant> common = CommonAffineQuant(parts);
+    if (!common.ok())
+      return InvalidArgument(ranges[0].name + " and the matrices fused with it: " + common.status().message());
+  }
+  if (backend_ == nullptr) return TensorView{};
+  return backend_->UploadConcatRows(parts, parts[0].dtype);
+}
+
+Result<TensorView> WeightLoader::FloatTensor(const std::string& name, const Shape& shape) {
+  AX_ASSIGN_OR_RETURN(const TensorEntry* e, store_.Get(name, shape));
+  used_.insert(name);
+  if (backend_ == nullptr) return TensorView{};
+  uploaded_bytes_ += static_cast<size_t>(shape.numel()) * 4;
+  return backend_->UploadWeight(e->view(), DType::kF32);
 }
 
 Result<TensorView> WeightLoader::InterleavedStacks(const std::vector<std::string>& names, int64_t count,

@@ -38,6 +38,18 @@ class WeightLoader {
   // gate_proj and up_proj becoming per-expert gate rows then up rows).
   Result<TensorView> InterleavedStacks(const std::vector<std::string>& names, int64_t count,
                                        const std::vector<int64_t>& rows, int64_t cols);
+  // Row ranges of stored matrices, concatenated in order into one [sum count, cols]
+  // matrix: a checkpoint's interleaved projection reordered at load (Qwen3-Next's
+  // in_proj_qkvz, per key-head group q | k | v | z, into q | k | v | z of all heads).
+  // Each named matrix is [rows, cols] (checked once); float or kAffine.
+  struct RowRange {
+    std::string name;
+    int64_t rows = 0;  // the stored matrix's rows
+    int64_t begin = 0, count = 0;
+  };
+  Result<TensorView> GatherRows(const std::vector<RowRange>& ranges, int64_t cols);
+  // Any float tensor of exactly `shape`, converted to f32 (a conv1d weight [C, 1, K]).
+  Result<TensorView> FloatTensor(const std::string& name, const Shape& shape);
   // A norm weight [dim], converted to f32, plus `offset` (1 for Gemma's (1 + w) RMSNorm,
   // folded at load: the f32 sum is what transformers multiplies by).
   Result<TensorView> Vector(const std::string& name, int64_t dim, float offset = 0.0f);
@@ -49,6 +61,11 @@ class WeightLoader {
   Result<TensorView> Computed(const std::vector<float>& values);
 
   bool Has(const std::string& name) const { return store_.Find(name) != nullptr; }
+  // The stored shape of `name` (null when absent): layouts detected from the tensors.
+  const Shape* StoredShape(const std::string& name) const {
+    const TensorEntry* e = store_.Find(name);
+    return e != nullptr ? &e->shape : nullptr;
+  }
   // Whether a mapping read tensor `name` (doctor lists the ones no mapping read).
   bool used(const std::string& name) const { return used_.count(name) != 0; }
   size_t uploaded_bytes() const { return uploaded_bytes_; }

@@ -54,5 +54,37 @@ TEST(KvBudget, WindowedLayersTurnIntoMoreFullBlocks) {
   std::filesystem::remove_all(dir);
 }
 
+// A hybrid's recurrent state (tiny-qwen3_5: 4 GatedDelta layers of 128 conv channels x 3
+// inputs and 4 heads of 16 x 16, 22,528 bytes a slot; 16 slots with 4 draft checkpoints
+// each: 1,802,240 bytes) comes out of the cap first: 2 MiB leaves 294,912 bytes, 36
+// blocks of 16 tokens at 512 bytes a token (2 full layers of 2 kv heads x 16, f32 K
+// and V). A cap the state does not fit is refused, naming the fields to change.
+TEST(KvBudget, RecurrentStateComesOutOfTheCap) {
+  EngineConfig cfg;
+  cfg.model_dir = std::string(AX_FIXTURES_DIR) + "/models/tiny-qwen3_5";
+  cfg.backend = "cpu";
+  cfg.threads = 1;
+  cfg.precision = "f32";
+  cfg.kv_cache_mb = 2;
+  cfg.kv_block_size = 16;
+  cfg.max_seqs = 16;
+  cfg.max_draft_tokens = 4;
+  cfg.max_batch_tokens = 128;
+  cfg.ctx_size = 256;
+  auto engine = Engine::Create(cfg);
+  ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+  EXPECT_EQ((*engine)->Stats().blocks_total, 36);
+  cfg.kv_cache_mb = 1;
+  auto refused = Engine::Create(cfg);
+  ASSERT_FALSE(refused.ok());
+  for (const char* part : {"kv_cache_mb 1 MiB", "GatedDelta", "max_seqs 16", "max_draft_tokens"})
+    EXPECT_NE(refused.status().message().find(part), std::string::npos) << refused.status().message();
+  // No cap: the pools as for any model (16 contexts of 256 tokens), the state beside them.
+  cfg.kv_cache_mb = 0;
+  auto uncapped = Engine::Create(cfg);
+  ASSERT_TRUE(uncapped.ok()) << uncapped.status().ToString();
+  EXPECT_EQ((*uncapped)->Stats().blocks_total, 16 * 256 / 16);
+}
+
 }  // namespace
 }  // namespace ax

@@ -43,7 +43,7 @@ inline int32_t Argmax(const float* x, int64_t n) {
 // checked at its own tolerance (test_fixtures.cpp).
 class ModelHarness {
  public:
-  explicit ModelHarness(const std::string& dir, int64_t max_batch_tokens = 64, int threads = 2, int block_size = 4,
+  explicit ModelHarness(const std::string& dir, int64_t max_batch_tokens = 128, int threads = 2, int block_size = 4,
                         int num_blocks = 256, int64_t max_logit_rows = 64, Precision precision = Precision::kF32) {
     BackendOptions opts;
     opts.threads = threads;

@@ -25,6 +25,11 @@ Reference LoadReference(const std::string& dir) {
 
 class FixtureTest : public ::testing::TestWithParam<std::string> {
  protected:
+  // 1e-4 of the row's scale, but tiny-qwen3-next: one ill-conditioned position (78 of
+  // 100; the median position is 4.6e-6 away) moves with any f32 rounding: 2.7e-4 with
+  // the AVX2 GatedDelta kernel, 1.2e-4 with the reference kernel's f64 dot products
+  // (the state is f32 in both, as transformers keeps it outside float64).
+  double Tolerance() const { return GetParam() == "tiny-qwen3-next" ? 4e-4 : 1e-4; }
   void SetUp() override {
     if (!std::filesystem::exists(dir() + "/reference.json"))
       GTEST_SKIP() << dir() << " has no reference yet (scripts/fixtures/make_{gemma,qwen,quant}_models.py)";
@@ -42,7 +47,7 @@ TEST_P(FixtureTest, PrefillLogitsMatchTransformers) {
   ASSERT_TRUE(h.last_status().ok()) << h.last_status().ToString();
   for (int64_t t = 0; t < n; ++t) {
     const double err = RowRelativeError(logits.data() + t * h.vocab(), ref.logits[t]);
-    EXPECT_LT(err, 1e-4) << GetParam() << " position " << t;
+    EXPECT_LT(err, Tolerance()) << GetParam() << " position " << t;
   }
 }
 
@@ -54,7 +59,7 @@ TEST_P(FixtureTest, PrefillLogitsMatchTransformers) {
 TEST_P(FixtureTest, Bf16KvCacheStaysNearTransformers) {
   const Reference ref = LoadReference(dir());
   const int64_t n = static_cast<int64_t>(ref.prompt.size());
-  ModelHarness h(dir(), 64, 2, 4, 256, 64, Precision::kAuto);
+  ModelHarness h(dir(), 128, 2, 4, 256, 64, Precision::kAuto);
   ASSERT_TRUE(h.status().ok()) << h.status().ToString();
   for (int64_t t = 0; t < n; ++t) {
     std::vector<float> logits = h.Chunk(ref.prompt, t, t + 1, /*all_logits=*/true);
@@ -66,14 +71,15 @@ TEST_P(FixtureTest, Bf16KvCacheStaysNearTransformers) {
 // Logits computed in chunks of 5 rows (the logits buffer is smaller than the rows asked
 // for) must equal the single-chunk ones.
 TEST_P(FixtureTest, LogitsInChunksMatchTransformers) {
-  ModelHarness h(dir(), 64, 2, 4, 256, /*max_logit_rows=*/5);
+  ModelHarness h(dir(), 128, 2, 4, 256, /*max_logit_rows=*/5);
   ASSERT_TRUE(h.status().ok()) << h.status().ToString();
   const Reference ref = LoadReference(dir());
   const int64_t n = static_cast<int64_t>(ref.prompt.size());
   std::vector<float> logits = h.Chunk(ref.prompt, 0, n, /*all_logits=*/true);
   ASSERT_TRUE(h.last_status().ok()) << h.last_status().ToString();
   for (int64_t t = 0; t < n; ++t)
-    EXPECT_LT(RowRelativeError(logits.data() + t * h.vocab(), ref.logits[t]), 1e-4) << GetParam() << " position " << t;
+    EXPECT_LT(RowRelativeError(logits.data() + t * h.vocab(), ref.logits[t]), Tolerance())
+        << GetParam() << " position " << t;
 }
 
 // One token per forward (decode through the KV cache), then odd-sized chunks:
@@ -81,7 +87,7 @@ TEST_P(FixtureTest, LogitsInChunksMatchTransformers) {
 TEST_P(FixtureTest, DecodeAndChunkedPrefillMatchTransformers) {
   const Reference ref = LoadReference(dir());
   const int64_t n = static_cast<int64_t>(ref.prompt.size());
-  for (int64_t chunk : {1, 3, 5}) {
+  for (int64_t chunk : {1, 3, 5, 37, 64}) {
     ModelHarness h(dir());
     ASSERT_TRUE(h.status().ok()) << h.status().ToString();
     for (int64_t begin = 0; begin < n; begin += chunk) {
@@ -90,7 +96,7 @@ TEST_P(FixtureTest, DecodeAndChunkedPrefillMatchTransformers) {
       ASSERT_TRUE(h.last_status().ok()) << h.last_status().ToString();
       for (int64_t t = begin; t < end; ++t) {
         const double err = RowRelativeError(logits.data() + (t - begin) * h.vocab(), ref.logits[t]);
-        EXPECT_LT(err, 1e-4) << GetParam() << " chunk " << chunk << " position " << t;
+        EXPECT_LT(err, Tolerance()) << GetParam() << " chunk " << chunk << " position " << t;
       }
     }
   }
@@ -122,6 +128,12 @@ INSTANTIATE_TEST_SUITE_P(Gemma, FixtureTest,
 // Qwen3-MoE variants (scripts/fixtures/make_qwen_models.py): the sparse block with and
 // without renormalised weights, dense layers from mlp_only_layers and decoder_sparse_step.
 INSTANTIATE_TEST_SUITE_P(Qwen, FixtureTest, ::testing::Values("tiny-qwen3-moe", "tiny-qwen3-moe-sparse"));
+
+// The hybrids (GatedDelta linear attention + gated full attention): Qwen3.5 dense,
+// Qwen3.5 MoE with a shared expert, Qwen3-Next (interleaved in_proj_qkvz / in_proj_ba).
+// Their 100-token prompts split into uneven chunks (37, 64) as well.
+INSTANTIATE_TEST_SUITE_P(Hybrid, FixtureTest,
+                         ::testing::Values("tiny-qwen3_5", "tiny-qwen3_5-moe", "tiny-qwen3-next"));
 
 // Quantized by our quantize command; references from their numpy dequantization run
 // through transformers (scripts/fixtures/make_quant_models.py).

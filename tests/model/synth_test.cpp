@@ -11,6 +11,7 @@
 
 #include "base/timer.h"
 #include "model/json_util.h"
+#include "model/model.h"
 #include "model_test_util.h"
 
 namespace ax {
@@ -23,7 +24,8 @@ TEST(Synth, ShapeTable) {
   const std::vector<std::pair<std::string, int64_t>> expected = {
       {"llama-1b", 1235814400}, {"llama-8b", 8030261248},  {"qwen3-0.6b", 596049920},      {"qwen3-1.7b", 1720574976},
       {"qwen3-4b", 4022468096}, {"qwen3-8b", 8190735360},  {"qwen3-30b-a3b", 30532122624}, {"tiny-llama", 119104},
-      {"tiny-qwen3", 115136},   {"tiny-qwen3-moe", 256192}};
+      {"tiny-qwen3", 115136},   {"tiny-qwen3-moe", 256192}, {"qwen3.5-9b", 8953803264},
+      {"qwen3.6-35b-a3b", 34660610688}, {"qwen3-next-80b-a3b", 79674391296}, {"tiny-qwen3-next", 642832}};
   const auto names = SynthShapeNames();
   for (const auto& [name, params] : expected) {
     ASSERT_NE(std::find(names.begin(), names.end(), name), names.end()) << name;
@@ -61,7 +63,8 @@ TEST(Synth, ShapeTable) {
 TEST(Synth, TensorSpecsMatchHuggingFaceCheckpoints) {
   std::vector<std::string> dirs = {std::string(AX_SHARED_DIR) + "/models/stories260K"};
   for (const char* m :
-       {"tiny-llama", "tiny-llama-f16", "tiny-qwen3", "tiny-qwen3-bf16", "tiny-qwen3-moe", "tiny-qwen3-moe-sparse"})
+       {"tiny-llama", "tiny-llama-f16", "tiny-qwen3", "tiny-qwen3-bf16", "tiny-qwen3-moe", "tiny-qwen3-moe-sparse",
+        "tiny-qwen3-next", "tiny-qwen3_5", "tiny-qwen3_5-moe"})
     dirs.push_back(std::string(AX_FIXTURES_DIR) + "/models/" + m);
   int checked = 0;
   for (const std::string& dir : dirs) {
@@ -144,6 +147,37 @@ TEST(Synth, TinyShapesWriteAndReload) {
       EXPECT_EQ(store->Find("model.layers.1.self_attn.q_norm.weight") != nullptr, c->family != ModelFamily::kLlama);
     }
   }
+}
+
+// A hybrid shape: written, read back to the same config, every tensor where the loader
+// looks (Model::Load on the CPU backend), and a forward over it gives finite logits.
+TEST(Synth, TinyHybridWritesLoadsAndRuns) {
+  TempDir dir;
+  SynthOptions o;
+  o.shape = "tiny-qwen3-next";
+  o.dtype = DType::kBF16;
+  o.out_dir = dir / "m";
+  SynthReport report;
+  ASSERT_TRUE(WriteSynthModel(o, &report).ok());
+  auto c = LoadModelConfig(o.out_dir);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(ModelConfigToJson(*c), ModelConfigToJson(*SynthShapeConfig("tiny-qwen3-next", DType::kBF16)));
+  EXPECT_EQ(report.parameters, ParameterCount(*c));
+  BackendOptions bo;
+  bo.threads = 2;
+  auto be = std::move(CreateBackend("cpu", bo).value());
+  auto model = Model::Load(o.out_dir, *be);
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  KvCache kv = (*model)->AllocateKvCache(16, 4).value();
+  ForwardBatch fb;
+  const std::vector<int32_t> ids = {1, 17, 42, 99, 3, 250, 7};
+  fb.AddSequence(ids.data(), static_cast<int64_t>(ids.size()), 0, std::vector<int32_t>{0, 1}, 4, true, true, true);
+  std::vector<float> logits(ids.size() * 256);
+  ASSERT_TRUE((*model)->Forward(fb, kv, ForwardOutput::Logits(logits.data())).ok());
+  for (float x : logits) ASSERT_TRUE(std::isfinite(x));
+  auto check = Model::Check(o.out_dir);
+  ASSERT_TRUE(check.ok()) << check.status().ToString();
+  EXPECT_TRUE(check->skipped.empty());
 }
 
 std::string WriteBytes(const TempDir& dir, const std::string& sub, uint64_t seed, int threads, int64_t piece) {

@@ -305,6 +305,77 @@ class CpuBackend final : public Backend {
     fast_ ? kernels::cpu::Attention(p, pool_) : kernels::ref::Attention(p);
   }
 
+  Status CheckGatedDelta(const GatedDeltaShape& s) const override {
+    if (s.n_k_heads <= 0 || s.n_v_heads <= 0 || s.n_v_heads % s.n_k_heads != 0 || s.dk <= 0 || s.dv <= 0 ||
+        s.kernel < 1 || s.kernel > 64)
+      return InvalidArgument("GatedDelta layer: " + std::to_string(s.n_k_heads) + " k heads, " +
+                             std::to_string(s.n_v_heads) + " v heads (a multiple), head dims " +
+                             std::to_string(s.dk) + "/" + std::to_string(s.dv) + ", conv kernel " +
+                             std::to_string(s.kernel) + " (1 to 64)");
+    return Status::Ok();
+  }
+
+  void GatedDelta(const TensorView& proj, const GatedDeltaWeights& w, const GatedDeltaShape& s,
+                  const KvLayerView& state, TensorView scratch, TensorView out) override {
+    AX_CHECK(meta_.state_slots != nullptr && proj.shape[1] == s.proj_cols());
+    kernels::GatedDeltaParams p;
+    p.proj = proj.as<float>();
+    p.proj_stride = s.proj_cols();
+    p.z_off = s.z_off();
+    p.b_off = s.b_off();
+    p.a_off = s.a_off();
+    p.conv_w = w.conv_w.as<float>();
+    p.a_log = w.a_log.as<float>();
+    p.dt_bias = w.dt_bias.as<float>();
+    p.norm_w = w.norm_w.as<float>();
+    p.norm_eps = s.norm_eps;
+    p.conv_state = state.conv_state.as<float>();
+    p.state = state.delta_state.as<float>();
+    p.out = out.as<float>();
+    p.scratch = scratch.as<float>();
+    p.positions = meta_.positions;
+    p.seq_q_begin = meta_.seq_q_begin;
+    p.seq_q_len = meta_.seq_q_len;
+    p.slots = meta_.state_slots;
+    p.n_seqs = meta_.n_seqs;
+    p.n_k_heads = s.n_k_heads;
+    p.n_v_heads = s.n_v_heads;
+    p.dk = s.dk;
+    p.dv = s.dv;
+    p.kernel = s.kernel;
+    if (state.conv_ckpt.data != nullptr) {
+      p.keep_rows = meta_.state_keep;
+      p.conv_ckpt = state.conv_ckpt.as<float>();
+      p.state_ckpt = state.delta_ckpt.as<float>();
+      p.n_checkpoints = static_cast<int>(state.conv_ckpt.shape[1]);
+    }
+    fast_ ? kernels::cpu::GatedDelta(p, pool_) : kernels::ref::GatedDelta(p);
+  }
+
+  void RestoreState(const KvLayerView& state, int slot, int checkpoint) override {
+    const auto copy = [&](const TensorView& ckpt, const TensorView& live) {
+      const size_t per_slot = static_cast<size_t>(live.numel() / live.shape[0]);
+      const size_t at = (static_cast<size_t>(slot) * static_cast<size_t>(ckpt.shape[1]) + checkpoint) * per_slot;
+      std::memcpy(live.as<float>() + static_cast<size_t>(slot) * per_slot, ckpt.as<float>() + at,
+                  per_slot * sizeof(float));
+    };
+    AX_CHECK(checkpoint >= 0 && checkpoint < state.conv_ckpt.shape[1]);
+    copy(state.conv_ckpt, state.conv_state);
+    copy(state.delta_ckpt, state.delta_state);
+  }
+
+  void SigmoidMul(const TensorView& gate, int64_t gate_stride, TensorView x, int64_t groups) override {
+    kernels::SigmoidMulParams p;
+    p.gate = gate.as<float>();
+    p.gate_stride = gate_stride;
+    p.x = x.as<float>();
+    p.d = x.shape[x.shape.ndim - 1];
+    p.m = x.numel() / p.d;
+    p.g = groups;
+    AX_CHECK(groups > 0 && p.d % groups == 0);
+    fast_ ? kernels::cpu::SigmoidMul(p, pool_) : kernels::ref::SigmoidMul(p);
+  }
+
   void RouteTopK(const TensorView& logits, const TensorView& per_expert_scale, const MoeShape& shape,
                  TensorView ids, TensorView weights) override {
     kernels::RouteParams p;

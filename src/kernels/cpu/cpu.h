@@ -34,5 +34,7 @@ void Embedding(const EmbeddingParams& p, ThreadPool& pool);
 void KvWrite(const KvWriteParams& p, ThreadPool& pool);
 void Attention(const AttentionParams& p, ThreadPool& pool);
 void RowMass(const RowMassParams& p, ThreadPool& pool);
+void GatedDelta(const GatedDeltaParams& p, ThreadPool& pool);
+void SigmoidMul(const SigmoidMulParams& p, ThreadPool& pool);
 
 }  // namespace ax::kernels::cpu

@@ -19,5 +19,7 @@ void Embedding(const EmbeddingParams& p);
 void KvWrite(const KvWriteParams& p);
 void Attention(const AttentionParams& p);
 void RowMass(const RowMassParams& p);
+void GatedDelta(const GatedDeltaParams& p);
+void SigmoidMul(const SigmoidMulParams& p);
 
 }  // namespace ax::kernels::ref

@@ -34,6 +34,7 @@ class ArchModel {
   std::vector<LayerMemory> memory;           // [num_hidden_layers]
   std::vector<AttentionShape> attention;     // [num_hidden_layers]
   std::vector<MoeShape> moe;                 // the MoE blocks' shapes (Backend::CheckMoe), if any
+  std::vector<GatedDeltaShape> gated_delta;  // the GatedDelta layers' shapes (Backend::CheckGatedDelta), if any
   WorkspaceSizes sizes;
 };
 
@@ -66,5 +67,8 @@ const ArchInfo& Qwen3Arch();
 const ArchInfo& Gemma3Arch();
 const ArchInfo& Gemma4Arch();
 const ArchInfo& Qwen3MoeArch();
+const ArchInfo& Qwen3NextArch();
+const ArchInfo& Qwen35Arch();
+const ArchInfo& Qwen35MoeArch();
 
 }  // namespace ax

@@ -31,6 +31,12 @@ Status LoadGatedMlp(const ModelConfig& c, WeightLoader& loader, const std::strin
 Result<std::unique_ptr<ArchModel>> LoadLlamaDecoder(const ModelConfig& c, WeightLoader& loader, bool qk_norm,
                                                     LoadFeedForwardFn ffn = nullptr);
 
+// Qwen3-MoE's config extras (num_experts, num_experts_per_tok, moe_intermediate_size,
+// norm_topk_prob, decoder_sparse_step, mlp_only_layers) and its experts' mapping (the
+// three checkpoint layouts, arch/qwen3_moe.cpp), which the hybrid Qwens reuse.
+Status ParseQwenMoeExtras(const ConfigFields& f, ModelConfig* c);
+Status LoadQwenExperts(const ModelConfig& cfg, WeightLoader& ld, const std::string& p, int64_t layer, MoeWeights* w);
+
 // The features every family of this decoder shares (GQA, rope scaling, tied head).
 std::vector<std::string> LlamaDecoderFeatures(const ModelConfig& c);
 

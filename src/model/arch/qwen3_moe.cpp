@@ -48,9 +48,13 @@ Status ParseExpertCount(const ConfigFields& f, ModelConfig* c) {
   return Status::Ok();
 }
 
+std::string LayerName(int64_t layer) { return "layer " + std::to_string(layer); }
+
+}  // namespace
+
 // The MoE sizes are required (transformers would substitute the 30B-A3B's 128 experts
 // of 768): a config without them describes some other model.
-Status ParseExtras(const ConfigFields& f, ModelConfig* c) {
+Status ParseQwenMoeExtras(const ConfigFields& f, ModelConfig* c) {
   AX_RETURN_IF_ERROR(ParseExpertCount(f, c));
   if (c->num_experts > 0) {
     AX_RETURN_IF_ERROR(f.Int("num_experts_per_tok", &c->top_k_experts, true, 1, c->num_experts));
@@ -61,11 +65,9 @@ Status ParseExtras(const ConfigFields& f, ModelConfig* c) {
   return ParseMlpOnlyLayers(f, c);
 }
 
-std::string LayerName(int64_t layer) { return "layer " + std::to_string(layer); }
-
 // The experts of one sparse layer (p = "model.layers.N.mlp.") into w's gate_up
 // [E * 2I, hidden] (per expert gate rows then up rows) and down [E * hidden, I].
-Status LoadExperts(const ModelConfig& cfg, WeightLoader& ld, const std::string& p, int64_t layer, MoeWeights* w) {
+Status LoadQwenExperts(const ModelConfig& cfg, WeightLoader& ld, const std::string& p, int64_t layer, MoeWeights* w) {
   const int64_t E = cfg.num_experts, I = cfg.moe_intermediate_size, hidden = cfg.hidden_size;
   if (ld.Has(p + "experts.gate_up_proj")) {
     AX_ASSIGN_OR_RETURN(w->gate_up, ld.Stacked(p + "experts.gate_up_proj", E, 2 * I, hidden));
@@ -95,6 +97,8 @@ Status LoadExperts(const ModelConfig& cfg, WeightLoader& ld, const std::string& 
   return Status::Ok();
 }
 
+namespace {
+
 Status LoadFeedForward(const ModelConfig& cfg, WeightLoader& ld, const std::string& p, int64_t layer,
                        FeedForwardWeights* w) {
   if (!SparseMoeLayer(cfg, layer)) {
@@ -105,7 +109,7 @@ Status LoadFeedForward(const ModelConfig& cfg, WeightLoader& ld, const std::stri
   }
   w->moe = true;
   AX_ASSIGN_OR_RETURN(w->experts.router, ld.Matrix(p + "gate.weight", cfg.num_experts, cfg.hidden_size));
-  AX_RETURN_IF_ERROR(LoadExperts(cfg, ld, p, layer, &w->experts));
+  AX_RETURN_IF_ERROR(LoadQwenExperts(cfg, ld, p, layer, &w->experts));
   AX_RETURN_IF_ERROR(CheckMoeWeights(w->experts, p + "experts"));
   MoeShape& s = w->experts.shape;
   s.num_experts = static_cast<int>(cfg.num_experts);
@@ -150,7 +154,7 @@ std::vector<std::string> Features(const ModelConfig& c) {
 
 const ArchInfo& Qwen3MoeArch() {
   static const ArchInfo info{
-      ModelFamily::kQwen3Moe, "qwen3_moe", {"Qwen3MoeForCausalLM"}, {}, &Defaults, &ParseExtras, &Load, &Features};
+      ModelFamily::kQwen3Moe, "qwen3_moe", {"Qwen3MoeForCausalLM"}, {}, &Defaults, &ParseQwenMoeExtras, &Load, &Features};
   return info;
 }
 

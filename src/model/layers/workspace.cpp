@@ -1,5 +1,7 @@
 #include "model/layers/workspace.h"
 
+#include <algorithm>
+
 #include "base/check.h"
 
 namespace ax {
@@ -44,6 +46,11 @@ Result<Workspace> AllocateWorkspace(Backend& backend, const WorkspaceSizes& s, i
     AX_RETURN_IF_ERROR(alloc(&ws.moe_in, max_tokens, s.hidden, act));
     AX_RETURN_IF_ERROR(alloc(&ws.moe_out, max_tokens, s.hidden, act));
     AX_RETURN_IF_ERROR(alloc(&ws.moe_act, max_tokens * s.top_k, s.moe_inter, act));
+  }
+  if (s.linear_proj > 0) {
+    AX_RETURN_IF_ERROR(alloc(&ws.lin_proj, max_tokens, s.linear_proj, act));
+    AX_RETURN_IF_ERROR(alloc(&ws.lin_conv, max_tokens, std::max<int64_t>(1, s.linear_conv), DType::kF32));
+    AX_RETURN_IF_ERROR(alloc(&ws.lin_out, max_tokens, std::max<int64_t>(1, s.linear_out), act));
   }
   AX_RETURN_IF_ERROR(alloc(&ws.logit_in, max_logit_rows, s.hidden, act));
   AX_RETURN_IF_ERROR(alloc(&ws.logits, max_logit_rows, s.vocab, DType::kF32));

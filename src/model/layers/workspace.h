@@ -21,6 +21,10 @@ struct WorkspaceSizes {
   int64_t per_layer_dim = 0;  // hidden_size_per_layer_input
   int64_t experts = 0, top_k = 0;  // the widest MoE block, or 0
   int64_t moe_inter = 0;           // the widest expert intermediate size
+  // Hybrid models (GatedDelta layers, gated attention), or 0: the widest fused input
+  // projection of a linear layer (or attention output gate), its conv channels, and its
+  // output (v heads * dv).
+  int64_t linear_proj = 0, linear_conv = 0, linear_out = 0;
 };
 
 struct Workspace {
@@ -36,6 +40,7 @@ struct Workspace {
   TensorView moe_ids, moe_weights;      // [max_tokens, top_k] i32 / f32
   TensorView moe_in, moe_out;           // [max_tokens, hidden]
   TensorView moe_act;                   // [max_tokens * top_k, moe_inter] the experts' activations
+  TensorView lin_proj, lin_conv, lin_out;  // [max_tokens, linear_proj / linear_conv / linear_out] f32 (hybrids)
   TensorView logit_in, logits;      // [max_logit_rows, hidden / vocab]
   TensorView argmax;                // [max_logit_rows] i32
   // A forward of r rows and top k: ids [r, k] i32, vals [r, k] f32, mass [r] f32, packed
