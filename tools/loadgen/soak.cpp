@@ -30,7 +30,7 @@ void Sleep(double s) { std::this_thread::sleep_for(std::chrono::duration<double>
 
 // Per kind: how many were sent and how each was answered.
 struct Tally {
-  int64_t sent = 0, terminal = 0, clean_error = 0, hung_up = 0, violations = 0;
+  int64_t sent = 0, terminal = 0, clean_error = 0, hung_up = 0, violations = 0, resent = 0;
   std::map<std::string, int64_t> statuses, finish_reasons;
 };
 
@@ -41,6 +41,7 @@ class Ledger {
     Tally& t = tallies_[static_cast<size_t>(k)];
     ++t.sent;
     ++t.statuses[std::to_string(o.status)];
+    if (o.resent) ++t.resent;
     if (!o.finish_reason.empty()) ++t.finish_reasons[o.finish_reason];
     switch (o.result) {
       case Result::kTerminal: ++t.terminal; break;
@@ -65,6 +66,7 @@ class Ledger {
       const Tally& t = tallies_[static_cast<size_t>(k)];
       j[KindName(static_cast<Kind>(k))] = {{"sent", t.sent}, {"terminal", t.terminal}, {"clean_error", t.clean_error},
                                            {"hung_up", t.hung_up}, {"violations", t.violations},
+                                           {"resent_after_stale_keepalive", t.resent},
                                            {"statuses", t.statuses}, {"finish_reasons", t.finish_reasons}};
     }
     return j;

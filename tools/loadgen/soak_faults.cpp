@@ -113,6 +113,14 @@ Outcome Ordinary(const ServerFacts& f, int max_tokens, Rng* rng, SseClient* clie
   if (rng->Int(0, 3) == 0) s.body["policy"] = "direct";
   Outcome o;
   o.stream = client->Run(s);
+  // The kept-alive connection idled while this client sent faults on other sockets; when
+  // the server's 5 s keep-alive timeout closed it just as the request went out, the write
+  // fails before the server read a request. Clients reconnect and send again; so does
+  // this one, and the report counts it.
+  if (o.stream.status == -1 && o.stream.error == "Write") {
+    o.resent = true;
+    o.stream = client->Run(s);
+  }
   o.status = o.stream.status;
   if (o.stream.ok && !o.stream.finish_reason.empty()) {
     o.result = Result::kTerminal;

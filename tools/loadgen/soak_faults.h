@@ -20,6 +20,7 @@ struct Outcome {
   int status = 0;
   std::string finish_reason;  // streams that ended
   std::string detail;         // a violation: what was wrong
+  bool resent = false;        // sent again on a fresh connection (a stale keep-alive one failed)
   RequestResult stream;       // kStream: the timed result (for latency summaries)
 };
 
