@@ -5,7 +5,7 @@
 # every 100 ms; RSS sampled), then a last wave of streams and SIGTERM. Writes one JSON
 # artifact and exits non-zero when any check fails.
 #
-#   scripts/soak.sh                      # 10 minutes → benchmarks/results/<date>/soak_<model>-cpu.json
+#   scripts/soak.sh                      # 10 minutes → benchmarks/results/<date>/soak-<model>-cpu.json
 #   scripts/soak.sh --short              # 45 s, the ctest `soak_short` → BUILD_DIR/soak/soak_short.json
 #   scripts/soak.sh --duration 120 --concurrency 32 --out /tmp/soak.json --build-dir build-cpu
 set -euo pipefail
@@ -37,7 +37,7 @@ done
 name=$(basename "$model" | tr 'A-Z' 'a-z')
 if [ -z "$out" ]; then
   if [ "$short" = 1 ]; then out=$build/soak/soak_short.json
-  else out=benchmarks/results/$(date -u +%F)/soak_${name}-cpu.json; fi
+  else out=benchmarks/results/$(date -u +%F)/soak-${name}-cpu.json; fi
 fi
 mkdir -p "$(dirname "$out")"
 work=$(mktemp -d)
@@ -51,8 +51,13 @@ trap cleanup EXIT
 # Smaller body limit than the default 8 MiB so oversized bodies stay cheap to send.
 server_args=(--model "$model" --backend cpu --port 0 --max-body-bytes 262144 --shutdown-timeout 5)
 [ -n "$threads" ] && server_args+=(--threads "$threads")
+# glibc's per-thread caches off for the server (docs/reliability.md): with them on, its ~150
+# HTTP and engine threads each fill one with freed chunks over tens of minutes and RSS
+# rose 10% in 10 minutes with a flat live heap. `GLIBC_TUNABLES= scripts/soak.sh` runs
+# with glibc's defaults.
+tunables=${GLIBC_TUNABLES-glibc.malloc.tcache_count=0}
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-"$server_bin" "${server_args[@]}" >"$work/server.out" 2>"$work/server.err" &
+GLIBC_TUNABLES=$tunables "$server_bin" "${server_args[@]}" >"$work/server.out" 2>"$work/server.err" &
 server_pid=$!
 url=""
 for _ in $(seq 1 600); do
@@ -80,10 +85,10 @@ set -e
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 python3 - "$work/loadgen.json" "$out" "$server_rc" "$loadgen_rc" "$load_before" "$load_after" \
-  "$(nproc)" "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" "$model" "${server_args[*]}" \
-  "$work/server.err" <<'EOF'
+  "$(nproc)" "$(git describe --always --dirty 2>/dev/null || echo unknown)" "$model" "${server_args[*]}" \
+  "$work/server.err" "$tunables" <<'EOF'
 import json, sys, datetime, platform
-src, out, server_rc, loadgen_rc, before, after, nproc, commit, model, argv, err_path = sys.argv[1:12]
+src, out, server_rc, loadgen_rc, before, after, nproc, commit, model, argv, err_path, tunables = sys.argv[1:13]
 try:
     report = json.load(open(src))
 except Exception as e:  # the loadgen died before writing: every check failed
@@ -93,7 +98,7 @@ report["pass"] = all(c["pass"] for c in report["checks"].values())
 report["artifact"] = "soak"
 report["date_utc"] = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 report["commit"] = commit
-report["server"] = {"model": model, "args": argv, "exit_code": int(server_rc),
+report["server"] = {"model": model, "args": argv, "env": {"GLIBC_TUNABLES": tunables}, "exit_code": int(server_rc),
                     "stderr_tail": open(err_path, errors="replace").read()[-2000:]}
 report["machine"] = {"cpus": int(nproc), "cpu": platform.processor() or platform.machine(),
                      "loadavg_before": before, "loadavg_after": after,
