@@ -34,7 +34,7 @@ test-sanitize: deps
 	  -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	  -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined"
 	cmake --build build-asan -j $(JOBS)
-	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS) -E '^(e2e_|python_)'
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS) -E '^(e2e_|python_|soak_)'
 
 # The libFuzzer targets (tests/fuzz) in build-fuzz (clang, ASan + UBSan, no CUDA), each
 # run FUZZ_SECONDS from its seed corpus (scripts/fuzz.sh; longer: scripts/fuzz.sh 3600).

@@ -37,12 +37,17 @@ Result<std::unique_ptr<EngineCore>> EngineCore::Create(Model& model, const Token
   if (cfg.max_draft < 0 || cfg.max_draft > 16) return InvalidArgument("max_draft must be in [0, 16]");
   if (cfg.max_batch_tokens <= 0 || cfg.max_batch_tokens > model.max_batch_tokens())
     return InvalidArgument("max_batch_tokens must be in [1, " + std::to_string(model.max_batch_tokens()) + "]");
-  std::unique_ptr<EngineCore> core(new EngineCore(model, tok, cfg));
+  // The KV cache before the host bookkeeping of its blocks: a cache too large for memory
+  // fails here with its size, where a block pool of 2^30 blocks threw std::bad_alloc.
   std::vector<KvGroup> groups;
-  for (const KvGroupSpec& g : core->kv_groups_) groups.push_back({g.window, g.num_blocks});
+  for (const KvGroupSpec& g : PlanKvGroups(model.KvGroupWindows(cfg.release_window_blocks), cfg.num_blocks,
+                                           KvPlanParams{cfg.block_size, cfg.max_seqs, cfg.max_batch_tokens}))
+    groups.push_back({g.window, g.num_blocks});
   // A drafted chunk is [last token, d1..dk]: the states after its first k rows are kept
   // (after the last, all drafts accepted, the live state is the one).
-  AX_ASSIGN_OR_RETURN(core->cache_, model.AllocateKvCache(groups, cfg.block_size, cfg.max_seqs, cfg.max_draft));
+  AX_ASSIGN_OR_RETURN(KvCache cache, model.AllocateKvCache(groups, cfg.block_size, cfg.max_seqs, cfg.max_draft));
+  std::unique_ptr<EngineCore> core(new EngineCore(model, tok, cfg));
+  core->cache_ = std::move(cache);
   // Logit rows per step: every running request's last token plus its drafts.
   const size_t max_rows = static_cast<size_t>(cfg.max_seqs) * static_cast<size_t>(1 + std::max(0, cfg.max_draft));
   core->logits_.resize(max_rows * static_cast<size_t>(model.config().vocab_size));

@@ -143,11 +143,18 @@ Result<KvCache> AllocateKvCache(Backend& backend, const std::vector<LayerMemory>
     KvLayerView layer;
     layer.block_size = block_size;
     layer.group = g;
-    AX_ASSIGN_OR_RETURN(layer.k, backend.Alloc(backend.kv_dtype(), shape));
+    // A cache too large for memory fails here, naming itself (--kv-cache-mb sizes it).
+    const std::string what = "KV cache of " + std::to_string(groups[static_cast<size_t>(g)].num_blocks) +
+                             " blocks x " + std::to_string(block_size) + " tokens, layer " + std::to_string(l);
+    auto k = backend.Alloc(backend.kv_dtype(), shape);
+    if (!k.ok()) return k.status().WithPrefix(what + " (K)");
+    layer.k = *k;
     if (m.k_eq_v) {
       layer.v = layer.k;
     } else {
-      AX_ASSIGN_OR_RETURN(layer.v, backend.Alloc(backend.kv_dtype(), shape));
+      auto v = backend.Alloc(backend.kv_dtype(), shape);
+      if (!v.ok()) return v.status().WithPrefix(what + " (V)");
+      layer.v = *v;
     }
     kv.layers.push_back(layer);
   }

@@ -47,6 +47,12 @@ TensorView HostRows(const TensorView& m, int64_t first, int64_t n) {
   return v;
 }
 
+// An upload that fails (the backend is out of memory) names the tensor.
+Result<TensorView> Named(Result<TensorView> r, const std::string& name) {
+  if (!r.ok()) return r.status().WithPrefix(name);
+  return r;
+}
+
 }  // namespace
 
 Result<TensorView> WeightLoader::HostAffine(const std::string& name, const std::string& module, int64_t count,
@@ -92,7 +98,7 @@ Result<TensorView> WeightLoader::Stacked(const std::string& name, int64_t count,
   AX_ASSIGN_OR_RETURN(TensorView host, HostMatrix(name, count, rows, cols));
   if (backend_ == nullptr) return TensorView{};
   uploaded_bytes_ += WeightBytes(host);
-  return backend_->UploadWeight(host, host.dtype);
+  return Named(backend_->UploadWeight(host, host.dtype), name);
 }
 
 Result<TensorView> WeightLoader::FusedRows(const std::vector<std::string>& names,
@@ -111,7 +117,7 @@ Result<TensorView> WeightLoader::FusedRows(const std::vector<std::string>& names
     if (!common.ok()) return InvalidArgument(names[0] + " and the matrices fused with it: " + common.status().message());
   }
   if (backend_ == nullptr) return TensorView{};
-  return backend_->UploadConcatRows(parts, parts[0].dtype);
+  return Named(backend_->UploadConcatRows(parts, parts[0].dtype), names[0] + " (fused with " + names.back() + ")");
 }
 
 Result<TensorView> WeightLoader::GatherRows(const std::vector<RowRange>& ranges, int64_t cols) {
@@ -170,7 +176,7 @@ Result<TensorView> WeightLoader::InterleavedStacks(const std::vector<std::string
     if (!common.ok()) return InvalidArgument(names[0] + " and the stacks fused with it: " + common.status().message());
   }
   if (backend_ == nullptr) return TensorView{};
-  return backend_->UploadConcatRows(parts, parts[0].dtype);
+  return Named(backend_->UploadConcatRows(parts, parts[0].dtype), names[0] + " (fused with " + names.back() + ")");
 }
 
 Result<TensorView> WeightLoader::Vector(const std::string& name, int64_t dim, float offset) {
@@ -178,7 +184,7 @@ Result<TensorView> WeightLoader::Vector(const std::string& name, int64_t dim, fl
   used_.insert(name);
   if (backend_ == nullptr) return TensorView{};
   uploaded_bytes_ += static_cast<size_t>(dim) * 4;
-  if (offset == 0.0f) return backend_->UploadWeight(e->view(), DType::kF32);
+  if (offset == 0.0f) return Named(backend_->UploadWeight(e->view(), DType::kF32), name);
   std::vector<float> values(static_cast<size_t>(dim));
   const TensorView v = e->view();
   for (int64_t i = 0; i < dim; ++i) values[static_cast<size_t>(i)] = LoadF32(v, i) + offset;

@@ -1,7 +1,8 @@
 // ax-loadgen: drives an OpenAI-compatible server (ax-engine-server, or any other) with N
 // concurrent streaming clients and writes one JSON report: TTFT, inter-token latency
 // and end-to-end latency percentiles, per-request decode speed, aggregate tokens/s,
-// status counts and errors. docs/server.md shows how to run it.
+// status counts and errors. docs/server.md shows how to run it. `--soak` runs a timed soak
+// with faults instead (soak.h, docs/reliability.md).
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "report.h"
+#include "soak.h"
 #include "sse_client.h"
 
 namespace ax::loadgen {
@@ -22,7 +24,11 @@ const char* kUsage =
     "    [--concurrency N] [--requests M] [--warmup W] [--max-tokens T] [--ignore-eos]\n"
     "    [--prompt TEXT | --prompt-tokens N | --prompt-ids 1,2,3] [--temperature X] [--seed S]\n"
     "    [--policy direct|ngram] [--model NAME] [--api-key KEY] [--timeout S] [--out FILE.json]\n"
-    "--prompt-tokens N: a different synthetic prompt of N ids per request (no prefix reuse).\n";
+    "--prompt-tokens N: a different synthetic prompt of N ids per request (no prefix reuse).\n"
+    "soak: ax-loadgen --soak [--url U] [--concurrency 64] [--duration S] [--warmup-s S] [--max-tokens T]\n"
+    "    [--faults disconnect=0.08,cancel=0.05,oversized=0.03,malformed=0.06,slow_reader=0.04,past_context=0.04]\n"
+    "    [--health-interval-ms 100] [--health-p99-ms 100] [--rss-growth 0.05] [--server-pid PID [--sigterm-at-end]]\n"
+    "    [--drain-limit-s 30] [--seed S] [--out FILE.json]   (exit 0 when every check passed)\n";
 
 struct Options {
   std::string host = "127.0.0.1";
@@ -34,6 +40,8 @@ struct Options {
   std::vector<int> prompt_ids;
   double temperature = 0;
   long long seed = -1;
+  bool soak = false;
+  SoakOptions soak_opts;
 };
 
 bool ParseUrl(const std::string& url, Options* o) {
@@ -85,7 +93,28 @@ bool Parse(int argc, char** argv, Options* o) {
     else if (a == "--timeout") o->timeout_s = std::atoi(val().c_str());
     else if (a == "--out") o->out = val();
     else if (a == "--ignore-eos") o->ignore_eos = true;
+    else if (a == "--soak") o->soak = true;
+    else if (a == "--duration") o->soak_opts.duration_s = std::atof(val().c_str());
+    else if (a == "--warmup-s") o->soak_opts.warmup_s = std::atof(val().c_str());
+    else if (a == "--faults") { if (!ParseFaultMix(val(), &o->soak_opts.mix)) return false; }
+    else if (a == "--health-interval-ms") o->soak_opts.health_interval_ms = std::atoi(val().c_str());
+    else if (a == "--health-p99-ms") o->soak_opts.health_p99_limit_ms = std::atof(val().c_str());
+    else if (a == "--rss-growth") o->soak_opts.rss_growth_limit = std::atof(val().c_str());
+    else if (a == "--server-pid") o->soak_opts.server_pid = std::atoi(val().c_str());
+    else if (a == "--sigterm-at-end") o->soak_opts.sigterm_at_end = true;
+    else if (a == "--drain-limit-s") o->soak_opts.drain_limit_s = std::atof(val().c_str());
     else return false;
+  }
+  if (o->soak) {
+    SoakOptions& s = o->soak_opts;
+    s.host = o->host;
+    s.port = o->port;
+    s.api_key = o->api_key;
+    s.concurrency = o->concurrency;
+    s.max_tokens = o->max_tokens;
+    if (o->seed >= 0) s.seed = static_cast<uint64_t>(o->seed);
+    return s.concurrency >= 1 && s.max_tokens >= 8 && s.duration_s > 0 && s.health_interval_ms > 0 &&
+           (!s.sigterm_at_end || s.server_pid > 0);
   }
   if (o->requests <= 0) o->requests = 4 * std::max(1, o->concurrency);
   return o->concurrency >= 1 && o->max_tokens >= 1;
@@ -120,6 +149,23 @@ RequestSpec MakeSpec(const Options& o, int i, int64_t vocab) {
   return s;
 }
 
+bool WriteText(const std::string& path, const std::string& text) {
+  if (path.empty()) return true;
+  std::ofstream f(path);
+  f << text << "\n";
+  if (!f) std::fprintf(stderr, "ax-loadgen: cannot write %s\n", path.c_str());
+  return static_cast<bool>(f);
+}
+
+int Soak(const Options& o) {
+  nlohmann::json report;
+  const bool pass = RunSoak(o.soak_opts, &report);
+  const std::string text = report.dump(2);
+  if (!WriteText(o.out, text)) return 1;
+  std::printf("%s\n", text.c_str());
+  return pass ? 0 : 1;
+}
+
 }  // namespace
 
 int Main(int argc, char** argv) {
@@ -128,6 +174,7 @@ int Main(int argc, char** argv) {
     std::fputs(kUsage, stderr);
     return 2;
   }
+  if (o.soak) return Soak(o);
   SseClient probe(o.host, o.port, o.api_key, o.timeout_s);
   const nlohmann::json runtime = probe.GetJson("/v1/runtime");
   const int64_t vocab = runtime.is_object() ? runtime["model"].value("vocab_size", int64_t{32000}) : 32000;
@@ -157,14 +204,7 @@ int Main(int argc, char** argv) {
   nlohmann::json report = BuildReport(results, wall, config);
   report["server_runtime"] = runtime;
   const std::string text = report.dump(2);
-  if (!o.out.empty()) {
-    std::ofstream f(o.out);
-    f << text << "\n";
-    if (!f) {
-      std::fprintf(stderr, "ax-loadgen: cannot write %s\n", o.out.c_str());
-      return 1;
-    }
-  }
+  if (!WriteText(o.out, text)) return 1;
   std::printf("%s\n", text.c_str());
   return report["errors"].get<int64_t>() == 0 ? 0 : 1;
 }

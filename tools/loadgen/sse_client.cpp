@@ -67,6 +67,30 @@ bool Inspect(const nlohmann::json& j, Route route, RequestResult* r) {
 
 }  // namespace
 
+bool ApplySseBody(const std::string& body, Route route, double now_s, RequestResult* r) {
+  bool done = false;
+  size_t p = 0;
+  while (p < body.size()) {
+    size_t end = body.find("\n\n", p);
+    if (end == std::string::npos) end = body.size();
+    std::string ev = body.substr(p, end - p);
+    p = end + 2;
+    if (ev.rfind("data: ", 0) != 0) continue;
+    ev.erase(0, 6);
+    if (ev == "[DONE]") {
+      done = true;
+      continue;
+    }
+    auto j = nlohmann::json::parse(ev, nullptr, false);
+    if (j.is_discarded()) {
+      if (r->error.empty()) r->error = "unparsable SSE event";
+      continue;
+    }
+    if (Inspect(j, route, r)) r->token_times_s.push_back(now_s);
+  }
+  return done;
+}
+
 RequestResult SseClient::Run(const RequestSpec& spec) {
   RequestResult r;
   nlohmann::json body = spec.body;

@@ -30,6 +30,11 @@ struct RequestResult {
   std::string finish_reason;
 };
 
+// Applies a whole SSE body (events separated by blank lines) to `r`: finish reason, usage,
+// error events (into r->error), one token time per token event (all `now_s`). Returns
+// whether the stream ended with `data: [DONE]`.
+bool ApplySseBody(const std::string& body, Route route, double now_s, RequestResult* r);
+
 // Seconds on a steady clock shared by all clients.
 double NowSeconds();
 

@@ -4,7 +4,10 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <string>
 #include <vector>
 
 #include "base/check.h"
@@ -15,6 +18,30 @@
 
 namespace ax {
 namespace {
+
+std::string GiB(size_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f GiB", static_cast<double>(bytes) / (1u << 30));
+  return buf;
+}
+
+// What the kernel can still give this process: /proc/meminfo's MemAvailable, capped by
+// the cgroup's memory.max - memory.current when a limit is set. 0 when unknown.
+size_t AvailableHostBytes() {
+  size_t avail = 0;
+  std::ifstream meminfo("/proc/meminfo");
+  for (std::string line; std::getline(meminfo, line);)
+    if (line.rfind("MemAvailable:", 0) == 0) avail = std::strtoull(line.c_str() + 13, nullptr, 10) * 1024;
+  std::ifstream max_f("/sys/fs/cgroup/memory.max"), cur_f("/sys/fs/cgroup/memory.current");
+  std::string max_s;
+  size_t cur = 0;
+  if (max_f >> max_s && max_s != "max" && cur_f >> cur) {
+    const size_t limit = std::strtoull(max_s.c_str(), nullptr, 10);
+    const size_t left = limit > cur ? limit - cur : 0;
+    avail = avail == 0 ? left : std::min(avail, left);
+  }
+  return avail;
+}
 
 struct FreeDeleter {
   void operator()(void* p) const { std::free(p); }
@@ -129,10 +156,20 @@ class CpuBackend final : public Backend {
     // (fewer TLB misses while streaming weights); 64 bytes otherwise.
     const size_t align = bytes >= (4u << 20) ? (2u << 20) : 64;
     const size_t rounded = (std::max<size_t>(bytes, 1) + align - 1) / align * align;
-    void* p = std::aligned_alloc(align, rounded);
+    // Everything this backend allocates must fit in the memory that was available when it
+    // began. With overcommit, buffers larger than that are granted untouched, and a model or
+    // KV cache too large for memory would end in the OOM killer rather than this error.
+    if (budget_ == 0) budget_ = AvailableHostBytes();
+    const size_t left = budget_ > allocated_bytes_ ? budget_ - allocated_bytes_ : 0;
+    void* p = budget_ != 0 && rounded > left ? nullptr : std::aligned_alloc(align, rounded);
     if (p == nullptr) {
-      return ResourceExhausted("cpu backend: cannot allocate " + std::to_string(bytes) + " bytes for " + what);
+      return ResourceExhausted("cpu: " + what + " needs " + GiB(bytes) + " of memory, but only " + GiB(left) +
+                               " is left of the " + GiB(budget_) + " available when loading began (" +
+                               GiB(allocated_bytes_) +
+                               " already allocated by this backend): the model, KV cache and workspace do not "
+                               "fit; use a smaller model or dtype, or a smaller --ctx-size / --kv-cache-mb");
     }
+    allocated_bytes_ += rounded;
     if (align > 64) madvise(p, rounded, MADV_HUGEPAGE);
     buffers_.emplace_back(p);
     return p;
@@ -447,6 +484,8 @@ class CpuBackend final : public Backend {
   kernels::KvLayout kv_layout_;
   BatchMeta meta_;
   std::vector<std::unique_ptr<void, FreeDeleter>> buffers_;
+  size_t allocated_bytes_ = 0;  // over buffers_
+  size_t budget_ = 0;           // host memory available at the first allocation; 0: unknown
 };
 
 }  // namespace
