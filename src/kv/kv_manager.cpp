@@ -1,6 +1,7 @@
 #include "kv/kv_manager.h"
 
 #include <algorithm>
+#include <ranges>
 
 #include "base/check.h"
 
@@ -180,8 +181,8 @@ void KvManager::Free(SeqId seq) {
   // (the prefix is the more likely to be shared again).
   for (size_t g = 0; g < groups_.size(); ++g) {
     const std::vector<int32_t>& table = it->second.tables[g];
-    for (auto b = table.rbegin(); b != table.rend(); ++b)
-      if (*b != kNoBlock) groups_[g].pool.Release(*b);
+    for (const int32_t b : std::ranges::reverse_view(table))
+      if (b != kNoBlock) groups_[g].pool.Release(b);
   }
   seqs_.erase(it);
 }
