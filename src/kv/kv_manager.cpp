@@ -1,7 +1,6 @@
 #include "kv/kv_manager.h"
 
 #include <algorithm>
-#include <ranges>
 
 #include "base/check.h"
 
@@ -181,8 +180,8 @@ void KvManager::Free(SeqId seq) {
   // (the prefix is the more likely to be shared again).
   for (size_t g = 0; g < groups_.size(); ++g) {
     const std::vector<int32_t>& table = it->second.tables[g];
-    for (const int32_t b : std::ranges::reverse_view(table))
-      if (b != kNoBlock) groups_[g].pool.Release(b);
+    for (size_t i = table.size(); i-- > 0;)
+      if (table[i] != kNoBlock) groups_[g].pool.Release(table[i]);
   }
   seqs_.erase(it);
 }
