@@ -65,7 +65,7 @@ check_format() {
     clang-format --dry-run --Werror $ranges "$f" || bad=1
   done < <(git diff --name-only --diff-filter=M "$BASE" -- "${CXX_GLOB[@]}" | grep -v '^tests/fixtures/' || true)
   if [ "$bad" -ne 0 ]; then
-    echo "lint: format: run 'git clang-format $BASE' (or clang-format -i on new files), then commit" >&2
+    echo "lint: format: stage the change (git add) and run 'git clang-format $BASE', or clang-format -i --lines=A:B FILE" >&2
     return 1
   fi
   echo "lint: format OK ($n file(s) changed since ${BASE:0:12})"
@@ -121,9 +121,17 @@ check_tidy() {
   while read -r f; do
     [ -n "$f" ] || continue
     case "$f" in
-      *.h | *.hpp | *.cuh) stem="${f%.*}"; f="$stem.cpp" ;;
+      *.h | *.hpp | *.cuh)
+        # Its .cpp beside it, else one of the same name elsewhere (include/ax/x.h: src/*/x.cpp).
+        stem="${f%.*}"
+        if grep -qxF "$stem.cpp" <<<"$units"; then
+          f="$stem.cpp"
+        else
+          f=$(grep -m1 "/$(basename "$stem").cpp\$" <<<"$units" || true)
+        fi
+        ;;
     esac
-    grep -qxF "$f" <<<"$units" && files+=("$f")
+    [ -n "$f" ] && grep -qxF "$f" <<<"$units" && files+=("$f")
   done < <(changed_files | sort -u)
   mapfile -t files < <(printf '%s\n' "${files[@]}" | grep -v '^$' | sort -u)
   run_tidy "${files[@]}"
