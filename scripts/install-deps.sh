@@ -14,6 +14,7 @@ PACKAGES=(
   libbenchmark-dev        # micro-benchmarks of kernels and the tokenizer
   chromium                # a real browser for the chat page's e2e test (puppeteer-core)
   clang libclang-rt-14-dev ninja-build  # libFuzzer + ASan/UBSan targets (make fuzz, tests/fuzz)
+  clang-tidy clang-format  # lint gates (scripts/lint.sh: make lint-ci in CI, make lint)
   python3-dev python3-pybind11  # the ax_engine Python module (bindings/python)
   python3-pytest          # its tests, run by ctest with Debian's python3
 )

@@ -32,7 +32,7 @@ void InstallErrorHandlers(HttpListener& http, ServerContext& ctx) {
   http.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
     std::string what = "unknown exception";
     try {
-      std::rethrow_exception(ep);
+      std::rethrow_exception(std::move(ep));
     } catch (const std::exception& e) {
       what = e.what();
     } catch (...) {

@@ -138,7 +138,7 @@ struct Shaper {
 std::string ParamOf(const Status& s, bool chat) {
   const std::string& m = s.message();
   const size_t colon = m.find(": ");
-  const std::string head = colon == std::string::npos ? "" : m.substr(0, colon);
+  std::string head = colon == std::string::npos ? "" : m.substr(0, colon);
   for (const char* name :
        {"n", "tools", "tool_choice", "parallel_tool_calls", "reasoning_effort", "max_tokens", "repetition_penalty"})
     if (head == name) return head;
@@ -162,7 +162,7 @@ bool ReadBody(const httplib::Request& req, const State& st, nlohmann::json* body
 // was taken before the response status was chosen, so that an upstream failing at once
 // still gets its 4xx/502/504.
 void StreamAnswer(httplib::Response& res, State& st, std::shared_ptr<SessionStream> stream, SessionChunk first,
-                  Shaper shape, int n, bool include_usage, PeerWatch peer) {
+                  const Shaper& shape, int n, bool include_usage, PeerWatch peer) {
   struct Pump {
     std::shared_ptr<SessionStream> stream;
     std::optional<SessionChunk> pending;

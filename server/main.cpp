@@ -1,6 +1,6 @@
 // ax-engine-server: an OpenAI-compatible HTTP/SSE server for one model (docs/server.md).
 #include <pthread.h>
-#include <signal.h>
+#include <signal.h>  // NOLINT(modernize-deprecated-headers): POSIX sigwait, pthread_kill
 #include <sys/resource.h>
 
 #include <atomic>
@@ -35,6 +35,7 @@ void Serve(Server& server, const ax::server::ServerOptions& opts, sigset_t& sign
   server.Serve();
   // Serve returns after Shutdown (or when listening failed): release the signal thread.
   stop_signal_thread = true;
+  // NOLINTNEXTLINE(bugprone-bad-signal-to-kill-thread): SIGTERM is blocked there; this wakes its sigwait
   pthread_kill(signal_thread.native_handle(), SIGTERM);
   signal_thread.join();
 }

@@ -71,7 +71,8 @@ std::vector<ToolCall> JoinToolCalls(const std::vector<ToolCallDelta>& parts) {
   return calls;
 }
 
-ToolCallParser::ToolCallParser(ToolCallFormat format, const nlohmann::json& tools) : format_(format), tools_(tools) {
+ToolCallParser::ToolCallParser(ToolCallFormat format, nlohmann::json tools)
+    : format_(format), tools_(std::move(tools)) {
   switch (format) {
     case ToolCallFormat::kGemma4:
       open_ = "<|tool_call>";
@@ -94,7 +95,7 @@ void ToolCallParser::Warn(const std::string& what) {
   warnings_.push_back(std::string(ToolCallFormatName(format_)) + " tool call: " + what);
 }
 
-void ToolCallParser::EmitText(std::string text, Piece* out) {
+void ToolCallParser::EmitText(const std::string& text, Piece* out) {
   const size_t last = text.find_last_not_of(kSpace);
   if (last == std::string::npos) {
     pending_ws_ += text;

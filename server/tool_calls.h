@@ -78,7 +78,7 @@ class ToolCallParser {
 
   // tools: the request's "tools" array ({"type": "function", "function": {"name",
   // "parameters": JSON schema}}), read for parameter types.
-  ToolCallParser(ToolCallFormat format, const nlohmann::json& tools);
+  ToolCallParser(ToolCallFormat format, nlohmann::json tools);
   ~ToolCallParser();
   ToolCallParser(ToolCallParser&&) noexcept;
   ToolCallParser& operator=(ToolCallParser&&) noexcept;
@@ -102,7 +102,7 @@ class ToolCallParser {
   void EndCall(const std::string& body, bool closed, Piece* out);
   // A streamed call ended with `body` its whole text: warnings, the reader dropped.
   void EndStreamedCall(std::string_view body);
-  void EmitText(std::string text, Piece* out);
+  void EmitText(const std::string& text, Piece* out);
   void Warn(const std::string& what);
 
   ToolCallFormat format_;

@@ -92,9 +92,12 @@ class [[nodiscard]] Result {
 
 #define AX_CONCAT_INNER_(a, b) a##b
 #define AX_CONCAT_(a, b) AX_CONCAT_INNER_(a, b)
+// lhs is a declaration (`auto x`) and tmp a fresh name: neither can be parenthesised.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define AX_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
   auto tmp = (expr);                              \
   if (!tmp.ok()) return tmp.status();             \
   lhs = std::move(tmp).value()
+// NOLINTEND(bugprone-macro-parentheses)
 // AX_ASSIGN_OR_RETURN(auto x, MakeX());
 #define AX_ASSIGN_OR_RETURN(lhs, expr) AX_ASSIGN_OR_RETURN_IMPL_(AX_CONCAT_(ax_result_, __LINE__), lhs, expr)

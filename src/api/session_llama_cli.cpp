@@ -14,7 +14,7 @@
 // Bytes that form no UTF-8 character come out as U+FFFD, one per byte.
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
+#include <signal.h>  // NOLINT(modernize-deprecated-headers): POSIX kill(), not C's signal handling
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -30,8 +30,6 @@
 #include <thread>
 
 #include "api/session_routes.h"
-
-extern char** environ;
 
 namespace ax {
 namespace {
@@ -126,6 +124,7 @@ class Process {
     posix_spawn_file_actions_adddup2(&fa, out[1], 1);
     posix_spawn_file_actions_adddup2(&fa, err[1], 2);
     std::vector<char*> args;
+    args.reserve(argv.size() + 1);
     for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
     const int rc = posix_spawn(&pid_, argv[0].c_str(), &fa, nullptr, args.data(), environ);
@@ -172,7 +171,7 @@ class Process {
       stderr_.append(buf, static_cast<size_t>(n));
     }
   }
-  void Kill() {
+  void Kill() {  // NOLINT(readability-make-member-function-const): it ends the child, not a read
     if (pid_ > 0 && !reaped_) kill(pid_, SIGKILL);
   }
   // The exit status (-signal when killed by one).

@@ -77,7 +77,7 @@ ByteSet RangeSet(uint8_t lo, uint8_t hi) {
 
 class Lowerer {
  public:
-  Lowerer(const std::vector<std::string>& names, size_t n) : names_(names) { alts_.resize(n); }
+  Lowerer(std::vector<std::string> names, size_t n) : names_(std::move(names)) { alts_.resize(n); }
 
   void LowerRule(int32_t r, const Expr& body) {
     std::vector<std::vector<Elem>> alts;
@@ -134,6 +134,7 @@ class Lowerer {
 
   int32_t ClassRule(const std::vector<CpRange>& ranges) {
     std::vector<std::pair<char32_t, char32_t>> key;
+    key.reserve(ranges.size());
     for (const CpRange& r : ranges) key.emplace_back(r.lo, r.hi);
     auto it = class_rules_.find(key);
     if (it != class_rules_.end()) return it->second;

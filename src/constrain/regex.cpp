@@ -33,8 +33,8 @@ std::string JsonEscape(char32_t c) {
 
 class RegexParser {
  public:
-  RegexParser(std::string_view s, const RegexOptions& opt, const std::string& where)
-      : s_(s), opt_(opt), where_(where) {}
+  RegexParser(std::string_view s, const RegexOptions& opt, std::string where)
+      : s_(s), opt_(opt), where_(std::move(where)) {}
 
   Result<Expr> Parse() {
     std::vector<Expr> alts;
@@ -140,7 +140,7 @@ class RegexParser {
     return true;
   }
 
-  Expr Chars(std::vector<CpRange> ranges, bool negate) {
+  Expr Chars(std::vector<CpRange> ranges, bool negate) const {
     std::vector<CpRange> r = NormalizeRanges(std::move(ranges), negate);
     if (!opt_.json_string) return Expr::Class(std::move(r));
     std::vector<CpRange> plain;
@@ -165,9 +165,9 @@ class RegexParser {
     return Expr::Alt(std::move(alts));
   }
 
-  Expr AnyChar(bool dot) { return Chars(dot ? kNotNewline : std::vector<CpRange>{}, /*negate=*/true); }
+  Expr AnyChar(bool dot) const { return Chars(dot ? kNotNewline : std::vector<CpRange>{}, /*negate=*/true); }
 
-  Expr Literal(char32_t c) {
+  Expr Literal(char32_t c) const {
     std::string s;
     if (opt_.json_string && JsonExcluded(c)) {
       s = JsonEscape(c);

@@ -23,7 +23,7 @@ std::shared_ptr<const TokenVocab> TokenVocab::Build(const Tokenizer& tok) {
 }
 
 std::shared_ptr<const TokenVocab> TokenVocab::FromBytes(std::vector<std::string> bytes) {
-  auto v = std::shared_ptr<TokenVocab>(new TokenVocab());
+  auto v = std::shared_ptr<TokenVocab>(new TokenVocab());  // NOLINT(modernize-make-shared): the constructor is private
   v->bytes_ = std::move(bytes);
   for (int32_t id = 0; id < v->size(); ++id) {
     if (!v->bytes_[id].empty()) v->sorted_.push_back(id);

@@ -180,8 +180,8 @@ void KvManager::Free(SeqId seq) {
   // (the prefix is the more likely to be shared again).
   for (size_t g = 0; g < groups_.size(); ++g) {
     const std::vector<int32_t>& table = it->second.tables[g];
-    for (auto b = table.rbegin(); b != table.rend(); ++b)
-      if (*b != kNoBlock) groups_[g].pool.Release(*b);
+    for (size_t i = table.size(); i-- > 0;)
+      if (table[i] != kNoBlock) groups_[g].pool.Release(table[i]);
   }
   seqs_.erase(it);
 }

@@ -29,6 +29,7 @@ std::vector<std::string> Skipped(const WeightStore& store, const WeightLoader& l
     ++groups[name.substr(0, dot2)];
   }
   std::vector<std::string> out;
+  out.reserve(groups.size());
   for (const auto& [group, n] : groups) out.push_back(group + ": " + std::to_string(n) + " tensor" + (n == 1 ? "" : "s"));
   return out;
 }

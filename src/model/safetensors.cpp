@@ -367,6 +367,7 @@ Result<SafetensorsLayout> PlanSafetensors(const std::vector<TensorSpec>& specs,
 Status WriteSafetensors(const std::string& path, const std::vector<TensorToWrite>& tensors,
                         const std::map<std::string, std::string>& metadata) {
   std::vector<TensorSpec> specs;
+  specs.reserve(tensors.size());
   for (const TensorToWrite& t : tensors) specs.push_back({t.name, t.dtype, t.shape});
   auto planned = PlanSafetensors(specs, metadata);
   if (!planned.ok()) return planned.status().WithPrefix(path);

@@ -108,7 +108,8 @@ class FuseDecoder final : public Decoder {
   void DecodeChain(std::vector<std::string>* tokens, DecodeState* st) const override {
     std::string all;
     for (const std::string& t : *tokens) all += t;
-    tokens->assign(1, std::move(all));
+    tokens->clear();
+    tokens->push_back(std::move(all));
     st->collapsed = true;
   }
 };

@@ -31,7 +31,7 @@ Result<SamplingOptions> ParseSampling(const Args& a) {
   return s;
 }
 
-int RunSingle(Engine& engine, const Args& a, GenerateRequest req) {
+int RunSingle(Engine& engine, const Args& a, const GenerateRequest& req) {
   const bool json = a.Has("json");
   auto stream = [&](const TokenEvent& ev) {
     if (!json) {

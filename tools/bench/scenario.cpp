@@ -6,6 +6,7 @@
 
 #include <array>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -77,6 +78,7 @@ struct RunKey {
   std::string policy;
   int concurrency;
   int repeat;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 reports the defaulted <=>'s comparison with 0
   auto operator<=>(const RunKey&) const = default;
 };
 
@@ -169,7 +171,7 @@ nlohmann::json CheckPerformance(const PerformanceContract& pc, const nlohmann::j
   const std::string verdict = !regressed ? "pass" : pc.gate ? "fail" : "reported";
   return Verdict("performance", verdict,
                  std::string(regressed ? "below" : "within") + " the baseline's tolerance of " +
-                     std::to_string(static_cast<int>(pc.tolerance * 100 + 0.5)) + "%: " + detail);
+                     std::to_string(std::lround(pc.tolerance * 100)) + "%: " + detail);
 }
 
 }  // namespace

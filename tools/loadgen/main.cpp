@@ -129,6 +129,7 @@ RequestSpec MakeSpec(const Options& o, int i, int64_t vocab) {
     prompt = o.prompt_ids;
   } else if (o.prompt_tokens > 0) {
     std::vector<int> ids;
+    ids.reserve(static_cast<size_t>(o.prompt_tokens));
     const int64_t v = std::max<int64_t>(vocab - 3, 1);
     for (int k = 0; k < o.prompt_tokens; ++k)
       ids.push_back(static_cast<int>(3 + (static_cast<int64_t>(i) * 7919 + static_cast<int64_t>(k) * 104729) % v));
@@ -184,6 +185,7 @@ int Main(int argc, char** argv) {
   std::atomic<int> next{0};
   const double t0 = NowSeconds();
   std::vector<std::thread> clients;
+  clients.reserve(static_cast<size_t>(o.concurrency));
   for (int c = 0; c < o.concurrency; ++c)
     clients.emplace_back([&] {
       SseClient cli(o.host, o.port, o.api_key, o.timeout_s);

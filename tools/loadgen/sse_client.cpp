@@ -55,10 +55,10 @@ bool Inspect(const nlohmann::json& j, Route route, RequestResult* r) {
     if (c.contains("finish_reason") && c["finish_reason"].is_string()) r->finish_reason = c["finish_reason"];
     switch (route) {
       case Route::kGenerate: token |= c.contains("token"); break;
-      case Route::kCompletions: token |= c.value("text", std::string()).size() > 0; break;
+      case Route::kCompletions: token |= !c.value("text", std::string()).empty(); break;
       case Route::kChat:
-        token |= c.contains("delta") && c["delta"].value("content", std::string()).size() > 0 &&
-                 !c["delta"].contains("role");
+        token |=
+            c.contains("delta") && !c["delta"].value("content", std::string()).empty() && !c["delta"].contains("role");
         break;
     }
   }

@@ -127,7 +127,7 @@ template <int NI, typename T>
 inline void QkTriple(const float* const* q, int i0, const T* k0, const T* k1, const T* k2, int hd8, int tail,
                      __m256i tail_mask, __m256* r01, __m128* r2) {
   __m256 acc[12];
-  for (int i = 0; i < 12; ++i) acc[i] = _mm256_setzero_ps();
+  for (__m256& a : acc) a = _mm256_setzero_ps();
   for (int d = 0; d < hd8; d += 8) {
     const __m256 a = Load8(k0 + d), b = Load8(k1 + d);
     const __m256 c = Load8(k2 + d);

@@ -96,7 +96,7 @@ std::string JsonString(const std::string& s, bool ensure_ascii) {
 
 class JsonWriter {
  public:
-  explicit JsonWriter(const JsonOptions& o) : o_(o) {
+  explicit JsonWriter(JsonOptions o) : o_(std::move(o)) {
     if (o_.indent >= 0 && o_.indent_string.empty()) o_.indent_string = std::string(static_cast<size_t>(o_.indent), ' ');
     if (!o_.item_separator) o_.item_separator = o_.indent >= 0 ? "," : ", ";
   }
