@@ -148,8 +148,8 @@ class EngineImpl final : public Engine {
     const std::vector<int> windows = model_->KvGroupWindows(core.release_window_blocks);
     const int64_t state_bytes =
         static_cast<int64_t>(model_->StateBytes(cfg.max_seqs, std::max(0, cfg.max_draft_tokens)));
-    AX_ASSIGN_OR_RETURN(core.num_blocks, KvBlocks(cfg, core.ctx_size, windows, model_->KvGroupBytesPerToken(windows),
-                                                  state_bytes));
+    AX_ASSIGN_OR_RETURN(core.num_blocks,
+                        KvBlocks(cfg, core.ctx_size, windows, model_->KvGroupBytesPerToken(windows), state_bytes));
     core.max_seqs = cfg.max_seqs;
     core.max_batch_tokens = cfg.max_batch_tokens;
     core.prefix_caching = cfg.prefix_caching;

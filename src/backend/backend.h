@@ -40,10 +40,10 @@ struct BatchMeta {
   const float* logit_inv_temperature = nullptr;  // [n_logit_rows], when row_mass: RowMass's 1 / T
   // The recurrent state slot of each sequence (KvLayerView::conv_state / delta_state),
   // for models with recurrent layers (GatedDelta).
-  const int32_t* state_slots = nullptr;   // [n_seqs]
+  const int32_t* state_slots = nullptr;  // [n_seqs]
   // Per sequence, nonzero: keep the state after each of its rows in the slot's
   // checkpoints (a draft verification; KvLayerView::conv_ckpt).
-  const int32_t* state_keep = nullptr;    // [n_seqs]
+  const int32_t* state_keep = nullptr;  // [n_seqs]
   int64_t n_tokens = 0;
   int64_t n_prefill_rows = 0;             // rows [0, n_prefill_rows) are prompt rows (see Matmul)
   int n_seqs = 0;

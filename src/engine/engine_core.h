@@ -172,8 +172,8 @@ class EngineCore {
   // reuse and holds a state slot while it runs; a drafted step keeps the state after
   // each of its rows, and a rejection restores the accepted one (VerifyAndEmit).
   bool recurrent_ = false;
-  std::vector<int32_t> free_state_slots_;     // a stack; the lowest id on top
-  std::map<SeqId, int32_t> state_slots_;      // running sequence → its slot
+  std::vector<int32_t> free_state_slots_;  // a stack; the lowest id on top
+  std::map<SeqId, int32_t> state_slots_;   // running sequence → its slot
   std::vector<KvGroupSpec> kv_groups_;  // one per KV group (kv/kv_plan.h)
   KvManager kv_;
   Scheduler sched_;

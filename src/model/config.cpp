@@ -185,8 +185,10 @@ Status ParseLayerTypes(const Fields& f, ModelConfig* c) {
   c->layer_types.clear();
   for (const Json& e : *j) {
     if (e == "full_attention") c->layer_types.push_back(AttentionType::kFull);
-    else if (e == "sliding_attention" && !hybrid) c->layer_types.push_back(AttentionType::kSliding);
-    else if (e == "linear_attention" && hybrid) c->layer_types.push_back(AttentionType::kLinear);
+    else if (e == "sliding_attention" && !hybrid)
+      c->layer_types.push_back(AttentionType::kSliding);
+    else if (e == "linear_attention" && hybrid)
+      c->layer_types.push_back(AttentionType::kLinear);
     else return f.Unsupported("layer_types", "layer type " + JsonPreview(e) + " is not supported (expected " +
                                                  expected + ")");
   }
@@ -432,7 +434,8 @@ std::string ModelConfigToJson(const ModelConfig& c) {
   }
   if (HybridFamily(c.family)) {
     Json types = Json::array();
-    for (AttentionType t : c.layer_types) types.push_back(t == AttentionType::kLinear ? "linear_attention" : "full_attention");
+    for (AttentionType t : c.layer_types)
+      types.push_back(t == AttentionType::kLinear ? "linear_attention" : "full_attention");
     j["layer_types"] = types;
     j["linear_conv_kernel_dim"] = c.linear_conv_kernel_dim;
     j["linear_key_head_dim"] = c.linear_key_head_dim;

@@ -122,9 +122,8 @@ Status ForwardBatch::ValidateStateSlots(const KvCache& kv) const {
       if (state_slots[static_cast<size_t>(e)] != slot) continue;
       const int32_t end = positions[static_cast<size_t>(seq_q_begin[e] + seq_q_len[e] - 1)] + 1;
       if (end != positions[static_cast<size_t>(seq_q_begin[s])])
-        return InvalidArgument("sequences " + std::to_string(e) + " and " + std::to_string(s) +
-                               " share state slot " + std::to_string(slot) +
-                               " but are not consecutive chunks of one sequence");
+        return InvalidArgument("sequences " + std::to_string(e) + " and " + std::to_string(s) + " share state slot " +
+                               std::to_string(slot) + " but are not consecutive chunks of one sequence");
       break;
     }
   }

@@ -123,9 +123,9 @@ Result<KvCache> AllocateKvCache(Backend& backend, const std::vector<LayerMemory>
         const int64_t ck = kv.state_checkpoints;
         AX_ASSIGN_OR_RETURN(layer.conv_ckpt, backend.Alloc(DType::kF32, Shape{state_slots, ck, m.conv_dim,
                                                                               std::max(1, m.conv_kernel - 1)}));
-        AX_ASSIGN_OR_RETURN(layer.delta_ckpt,  // [slots, checkpoints, heads * dk, dv] (4 dims at most)
-                            backend.Alloc(DType::kF32, Shape{state_slots, ck, int64_t{m.state_heads} * m.state_k,
-                                                             m.state_v}));
+        AX_ASSIGN_OR_RETURN(
+            layer.delta_ckpt,  // [slots, checkpoints, heads * dk, dv] (4 dims at most)
+            backend.Alloc(DType::kF32, Shape{state_slots, ck, int64_t{m.state_heads} * m.state_k, m.state_v}));
       }
       kv.layers.push_back(layer);
       continue;
@@ -144,8 +144,8 @@ Result<KvCache> AllocateKvCache(Backend& backend, const std::vector<LayerMemory>
     layer.block_size = block_size;
     layer.group = g;
     // A cache too large for memory fails here, naming itself (--kv-cache-mb sizes it).
-    const std::string what = "KV cache of " + std::to_string(groups[static_cast<size_t>(g)].num_blocks) +
-                             " blocks x " + std::to_string(block_size) + " tokens, layer " + std::to_string(l);
+    const std::string what = "KV cache of " + std::to_string(groups[static_cast<size_t>(g)].num_blocks) + " blocks x " +
+                             std::to_string(block_size) + " tokens, layer " + std::to_string(l);
     auto k = backend.Alloc(backend.kv_dtype(), shape);
     if (!k.ok()) return k.status().WithPrefix(what + " (K)");
     layer.k = *k;

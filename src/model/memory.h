@@ -75,7 +75,7 @@ struct KvCache {
   std::vector<KvLayerView> layers;
   std::vector<KvGroup> groups;
   int block_size = 0;
-  int num_state_slots = 0;  // recurrent layers' state slots (0: the model has none)
+  int num_state_slots = 0;    // recurrent layers' state slots (0: the model has none)
   int state_checkpoints = 0;  // per slot: the states after each row but the last of a verified draft chunk
 };
 
@@ -101,9 +101,9 @@ std::vector<size_t> KvGroupBytesPerToken(const std::vector<LayerMemory>& layers,
 
 // Allocates each group's num_blocks blocks of block_size tokens for every owning layer
 // of the group, in the backend's KV dtype, and state_slots states of every recurrent
-// layer (f32, uninitialised: a sequence's chunk at position 0 clears its slot); errors name a layer that has no group, and a model with
-// recurrent layers given no state slot; with state_checkpoints, that many checkpoints
-// of every slot's state (draft verification keeps the state after each row). REQUIRES: ValidateMemory(layers) is ok.
+// layer (f32, uninitialised: a sequence's chunk at position 0 clears its slot); errors name a layer that has no group,
+// and a model with recurrent layers given no state slot; with state_checkpoints, that many checkpoints of every slot's
+// state (draft verification keeps the state after each row). REQUIRES: ValidateMemory(layers) is ok.
 Result<KvCache> AllocateKvCache(Backend& backend, const std::vector<LayerMemory>& layers,
                                 const std::vector<KvGroup>& groups, int block_size, int state_slots = 0,
                                 int state_checkpoints = 0);

@@ -10,8 +10,8 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
-#include <nlohmann/json.hpp>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "core_harness.h"
 
@@ -124,7 +124,7 @@ TEST_P(HybridEngine, PreemptionRecomputesTheStateAndKeepsTheTokens) {
   CoreOptions o = F32();
   o.num_blocks = 40;  // 160 tokens of KV for requests that need ~300 together
   o.ctx_size = 160;
-  o.max_seqs = 3;     // and three state slots for four requests
+  o.max_seqs = 3;  // and three state slots for four requests
   CoreHarness h(dir(), o);
   const auto together = h.RunTogether(Mixed(ref, 20));
   EXPECT_GT(h.core().Stats().preemptions, 0);

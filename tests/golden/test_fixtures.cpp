@@ -132,8 +132,7 @@ INSTANTIATE_TEST_SUITE_P(Qwen, FixtureTest, ::testing::Values("tiny-qwen3-moe", 
 // The hybrids (GatedDelta linear attention + gated full attention): Qwen3.5 dense,
 // Qwen3.5 MoE with a shared expert, Qwen3-Next (interleaved in_proj_qkvz / in_proj_ba).
 // Their 100-token prompts split into uneven chunks (37, 64) as well.
-INSTANTIATE_TEST_SUITE_P(Hybrid, FixtureTest,
-                         ::testing::Values("tiny-qwen3_5", "tiny-qwen3_5-moe", "tiny-qwen3-next"));
+INSTANTIATE_TEST_SUITE_P(Hybrid, FixtureTest, ::testing::Values("tiny-qwen3_5", "tiny-qwen3_5-moe", "tiny-qwen3-next"));
 
 // Quantized by our quantize command; references from their numpy dequantization run
 // through transformers (scripts/fixtures/make_quant_models.py).

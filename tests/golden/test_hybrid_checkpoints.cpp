@@ -101,8 +101,8 @@ TEST_F(HybridCheckpoints, DoctorMapsEveryTensorAndNamesTheFeatures) {
     std::string features;
     for (const std::string& f : check->features) features += f + "; ";
     for (const char* want : {"GatedDelta linear attention on 4 of 6 layers (2 k / 4 v heads of 16/16, conv kernel 4",
-                             "GatedDelta on CUDA is not implemented", "prefix reuse off",
-                             "sigmoid output gate", "partial rotary 4 of 16", "(1 + w) RMSNorms"})
+                             "GatedDelta on CUDA is not implemented", "prefix reuse off", "sigmoid output gate",
+                             "partial rotary 4 of 16", "(1 + w) RMSNorms"})
       EXPECT_NE(features.find(want), std::string::npos) << name << ": " << features;
     if (std::string(name) != "tiny-qwen3_5") {
       EXPECT_NE(features.find("sigmoid-gated shared expert of 48"), std::string::npos) << features;
@@ -235,8 +235,8 @@ TEST_F(HybridCheckpoints, MlxLayoutGivesTheSameLogits) {
           const std::string p = "model.layers." + std::to_string(l) + ".mlp.";
           for (const char* proj : {"gate_proj", "up_proj", "down_proj"}) {
             const bool down = std::string(proj) == "down_proj";
-            TensorToWrite s{p + "switch_mlp." + proj + ".weight", DType::kBF16,
-                            down ? Shape{8, 64, 32} : Shape{8, 32, 64}, {}};
+            TensorToWrite s{
+                p + "switch_mlp." + proj + ".weight", DType::kBF16, down ? Shape{8, 64, 32} : Shape{8, 32, 64}, {}};
             for (int e = 0; e < 8; ++e) {
               const std::string n = p + "experts." + std::to_string(e) + "." + proj + ".weight";
               s.bytes.insert(s.bytes.end(), t.at(n).bytes.begin(), t.at(n).bytes.end());
@@ -307,8 +307,12 @@ TEST(HybridConfig, DefaultsFollowTransformers) {
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find("'intermediate_size'"), std::string::npos);
   // A non-hybrid family does not take linear_attention layers.
-  Json q = Json{{"architectures", {"Qwen3ForCausalLM"}}, {"hidden_size", 64},   {"intermediate_size", 128},
-                {"num_hidden_layers", 2},                 {"num_attention_heads", 4}, {"vocab_size", 256},
+  Json q = Json{{"architectures", {"Qwen3ForCausalLM"}},
+                {"hidden_size", 64},
+                {"intermediate_size", 128},
+                {"num_hidden_layers", 2},
+                {"num_attention_heads", 4},
+                {"vocab_size", 256},
                 {"layer_types", {"linear_attention", "full_attention"}}};
   auto bad = ParseModelConfig(q.dump(), "m/config.json");
   ASSERT_FALSE(bad.ok());

@@ -74,12 +74,13 @@ Batch MakeBatch(const Layer& L, const std::vector<std::pair<int32_t, int32_t>>& 
 }
 
 std::vector<float> RunLayer(Layer& L, const Batch& b, bool fast, int threads = 2, int64_t first_row = 0,
-                       int first_seq = 0, int n_seqs = -1) {
+                            int first_seq = 0, int n_seqs = -1) {
   GatedDeltaParams p = L.Params();
   const int64_t C = p.conv_dim(), cols = L.ProjCols();
   if (n_seqs < 0) n_seqs = static_cast<int>(b.begin.size());
   std::vector<int32_t> begin;
-  for (int s = first_seq; s < first_seq + n_seqs; ++s) begin.push_back(b.begin[static_cast<size_t>(s)] - static_cast<int32_t>(first_row));
+  for (int s = first_seq; s < first_seq + n_seqs; ++s)
+    begin.push_back(b.begin[static_cast<size_t>(s)] - static_cast<int32_t>(first_row));
   int64_t rows = 0;
   for (int s = first_seq; s < first_seq + n_seqs; ++s) rows += b.len[static_cast<size_t>(s)];
   std::vector<float> out(static_cast<size_t>(rows * L.s.hv * L.s.dv), kPoison);
@@ -102,8 +103,10 @@ std::vector<float> RunLayer(Layer& L, const Batch& b, bool fast, int threads = 2
   p.seq_q_len = b.len.data() + first_seq;
   p.slots = b.slots.data() + first_seq;
   p.n_seqs = n_seqs;
-  if (fast) cpu::GatedDelta(p, Pool(threads));
-  else ref::GatedDelta(p);
+  if (fast)
+    cpu::GatedDelta(p, Pool(threads));
+  else
+    ref::GatedDelta(p);
   return out;
 }
 
@@ -180,7 +183,8 @@ TEST(GatedDeltaCheckpoints, KeptRowsAreTheStatesAfterEachRow) {
   const Batch prefill = MakeBatch(L, {{0, 6}}, {1}, 41);
   const Batch drafted = MakeBatch(L, {{6, 4}}, {1}, 42);
   const int64_t C = L.Params().conv_dim();
-  const size_t conv_slot = static_cast<size_t>(C * (s.kernel - 1)), state_slot = static_cast<size_t>(s.hv * s.dk * s.dv);
+  const size_t conv_slot = static_cast<size_t>(C * (s.kernel - 1)),
+               state_slot = static_cast<size_t>(s.hv * s.dk * s.dv);
   for (bool fast : {true, false}) {
     Layer A(s, slots, 3);
     RunLayer(A, prefill, fast);
@@ -210,8 +214,10 @@ TEST(GatedDeltaCheckpoints, KeptRowsAreTheStatesAfterEachRow) {
     p.conv_ckpt = conv_ck.data();
     p.state_ckpt = state_ck.data();
     p.n_checkpoints = ck;
-    if (fast) cpu::GatedDelta(p, Pool(2));
-    else ref::GatedDelta(p);
+    if (fast)
+      cpu::GatedDelta(p, Pool(2));
+    else
+      ref::GatedDelta(p);
     for (int rows = 1; rows <= ck; ++rows) {  // stop after `rows` rows instead
       Layer B(s, slots, 3);
       RunLayer(B, prefill, fast);
@@ -222,7 +228,8 @@ TEST(GatedDeltaCheckpoints, KeptRowsAreTheStatesAfterEachRow) {
       RunLayer(B, part, fast);
       const size_t at = (1 * ck + static_cast<size_t>(rows - 1));
       for (size_t i = 0; i < conv_slot; ++i)
-        ASSERT_EQ(conv_ck[at * conv_slot + i], B.conv_state[conv_slot + i]) << fast << " rows " << rows << " conv " << i;
+        ASSERT_EQ(conv_ck[at * conv_slot + i], B.conv_state[conv_slot + i])
+            << fast << " rows " << rows << " conv " << i;
       for (size_t i = 0; i < state_slot; ++i)
         ASSERT_EQ(state_ck[at * state_slot + i], B.state[state_slot + i]) << fast << " rows " << rows << " state " << i;
     }

@@ -21,11 +21,20 @@ using test::ExpectError;
 using test::TempDir;
 
 TEST(Synth, ShapeTable) {
-  const std::vector<std::pair<std::string, int64_t>> expected = {
-      {"llama-1b", 1235814400}, {"llama-8b", 8030261248},  {"qwen3-0.6b", 596049920},      {"qwen3-1.7b", 1720574976},
-      {"qwen3-4b", 4022468096}, {"qwen3-8b", 8190735360},  {"qwen3-30b-a3b", 30532122624}, {"tiny-llama", 119104},
-      {"tiny-qwen3", 115136},   {"tiny-qwen3-moe", 256192}, {"qwen3.5-9b", 8953803264},
-      {"qwen3.6-35b-a3b", 34660610688}, {"qwen3-next-80b-a3b", 79674391296}, {"tiny-qwen3-next", 642832}};
+  const std::vector<std::pair<std::string, int64_t>> expected = {{"llama-1b", 1235814400},
+                                                                 {"llama-8b", 8030261248},
+                                                                 {"qwen3-0.6b", 596049920},
+                                                                 {"qwen3-1.7b", 1720574976},
+                                                                 {"qwen3-4b", 4022468096},
+                                                                 {"qwen3-8b", 8190735360},
+                                                                 {"qwen3-30b-a3b", 30532122624},
+                                                                 {"tiny-llama", 119104},
+                                                                 {"tiny-qwen3", 115136},
+                                                                 {"tiny-qwen3-moe", 256192},
+                                                                 {"qwen3.5-9b", 8953803264},
+                                                                 {"qwen3.6-35b-a3b", 34660610688},
+                                                                 {"qwen3-next-80b-a3b", 79674391296},
+                                                                 {"tiny-qwen3-next", 642832}};
   const auto names = SynthShapeNames();
   for (const auto& [name, params] : expected) {
     ASSERT_NE(std::find(names.begin(), names.end(), name), names.end()) << name;
@@ -62,9 +71,8 @@ TEST(Synth, ShapeTable) {
 // ModelTensorSpecs must name and shape tensors exactly as transformers saved them.
 TEST(Synth, TensorSpecsMatchHuggingFaceCheckpoints) {
   std::vector<std::string> dirs = {std::string(AX_SHARED_DIR) + "/models/stories260K"};
-  for (const char* m :
-       {"tiny-llama", "tiny-llama-f16", "tiny-qwen3", "tiny-qwen3-bf16", "tiny-qwen3-moe", "tiny-qwen3-moe-sparse",
-        "tiny-qwen3-next", "tiny-qwen3_5", "tiny-qwen3_5-moe"})
+  for (const char* m : {"tiny-llama", "tiny-llama-f16", "tiny-qwen3", "tiny-qwen3-bf16", "tiny-qwen3-moe",
+                        "tiny-qwen3-moe-sparse", "tiny-qwen3-next", "tiny-qwen3_5", "tiny-qwen3_5-moe"})
     dirs.push_back(std::string(AX_FIXTURES_DIR) + "/models/" + m);
   int checked = 0;
   for (const std::string& dir : dirs) {

@@ -93,16 +93,26 @@ bool Parse(int argc, char** argv, Options* o) {
     else if (a == "--timeout") o->timeout_s = std::atoi(val().c_str());
     else if (a == "--out") o->out = val();
     else if (a == "--ignore-eos") o->ignore_eos = true;
-    else if (a == "--soak") o->soak = true;
-    else if (a == "--duration") o->soak_opts.duration_s = std::atof(val().c_str());
-    else if (a == "--warmup-s") o->soak_opts.warmup_s = std::atof(val().c_str());
-    else if (a == "--faults") { if (!ParseFaultMix(val(), &o->soak_opts.mix)) return false; }
-    else if (a == "--health-interval-ms") o->soak_opts.health_interval_ms = std::atoi(val().c_str());
-    else if (a == "--health-p99-ms") o->soak_opts.health_p99_limit_ms = std::atof(val().c_str());
-    else if (a == "--rss-growth") o->soak_opts.rss_growth_limit = std::atof(val().c_str());
-    else if (a == "--server-pid") o->soak_opts.server_pid = std::atoi(val().c_str());
-    else if (a == "--sigterm-at-end") o->soak_opts.sigterm_at_end = true;
-    else if (a == "--drain-limit-s") o->soak_opts.drain_limit_s = std::atof(val().c_str());
+    else if (a == "--soak")
+      o->soak = true;
+    else if (a == "--duration")
+      o->soak_opts.duration_s = std::atof(val().c_str());
+    else if (a == "--warmup-s")
+      o->soak_opts.warmup_s = std::atof(val().c_str());
+    else if (a == "--faults") {
+      if (!ParseFaultMix(val(), &o->soak_opts.mix)) return false;
+    } else if (a == "--health-interval-ms")
+      o->soak_opts.health_interval_ms = std::atoi(val().c_str());
+    else if (a == "--health-p99-ms")
+      o->soak_opts.health_p99_limit_ms = std::atof(val().c_str());
+    else if (a == "--rss-growth")
+      o->soak_opts.rss_growth_limit = std::atof(val().c_str());
+    else if (a == "--server-pid")
+      o->soak_opts.server_pid = std::atoi(val().c_str());
+    else if (a == "--sigterm-at-end")
+      o->soak_opts.sigterm_at_end = true;
+    else if (a == "--drain-limit-s")
+      o->soak_opts.drain_limit_s = std::atof(val().c_str());
     else return false;
   }
   if (o->soak) {

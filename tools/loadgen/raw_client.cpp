@@ -153,8 +153,10 @@ RawResponse RawExchange(const std::string& host, int port, const RawRequest& req
     }
     if (req.read_delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(req.read_delay_ms));
   }
-  if (r.hung_up) HangUp(fd, req.reset);
-  else close(fd);
+  if (r.hung_up)
+    HangUp(fd, req.reset);
+  else
+    close(fd);
   if (r.complete && r.error.rfind("send:", 0) == 0) r.error.clear();  // the answer came anyway
   ParseResponse(raw, &r);
   return r;

@@ -10,26 +10,26 @@
 namespace ax::loadgen {
 
 struct RawRequest {
-  std::string bytes;              // the whole request as sent (request line, headers, body)
-  bool half_close = false;        // shutdown(SHUT_WR) once sent: the server sees EOF mid-body
-  int rcvbuf = 0;                 // SO_RCVBUF before connect (a slow reader's small window); 0: default
-  size_t read_chunk = 65536;      // bytes per recv
-  int read_delay_ms = 0;          // sleep between recvs (a slow reader)
-  int close_after_events = -1;    // hang up once this many SSE `data:` lines arrived; -1: never
-  int close_after_ms = -1;        // hang up this long after sending, reading nothing; -1: never
-  bool reset = false;             // hang up with RST (SO_LINGER 0) instead of FIN
-  int timeout_s = 120;            // per send/recv
+  std::string bytes;            // the whole request as sent (request line, headers, body)
+  bool half_close = false;      // shutdown(SHUT_WR) once sent: the server sees EOF mid-body
+  int rcvbuf = 0;               // SO_RCVBUF before connect (a slow reader's small window); 0: default
+  size_t read_chunk = 65536;    // bytes per recv
+  int read_delay_ms = 0;        // sleep between recvs (a slow reader)
+  int close_after_events = -1;  // hang up once this many SSE `data:` lines arrived; -1: never
+  int close_after_ms = -1;      // hang up this long after sending, reading nothing; -1: never
+  bool reset = false;           // hang up with RST (SO_LINGER 0) instead of FIN
+  int timeout_s = 120;          // per send/recv
 };
 
 struct RawResponse {
   bool connected = false;
-  bool hung_up = false;           // we closed on purpose (close_after_*)
-  bool complete = false;          // the server sent a whole response (to EOF)
-  int status = 0;                 // 0: no status line
-  std::string head;               // status line + headers
-  std::string body;               // de-chunked when the response was chunked
-  int events = 0;                 // SSE `data:` lines seen
-  std::string error;              // transport trouble (connect, send, recv, framing)
+  bool hung_up = false;   // we closed on purpose (close_after_*)
+  bool complete = false;  // the server sent a whole response (to EOF)
+  int status = 0;         // 0: no status line
+  std::string head;       // status line + headers
+  std::string body;       // de-chunked when the response was chunked
+  int events = 0;         // SSE `data:` lines seen
+  std::string error;      // transport trouble (connect, send, recv, framing)
 };
 
 // REQUIRES: host is a name or address getaddrinfo resolves; bytes asks for `Connection: close`

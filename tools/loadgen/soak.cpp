@@ -64,10 +64,14 @@ class Ledger {
     json j = json::object();
     for (int k = 0; k < kNumKinds; ++k) {
       const Tally& t = tallies_[static_cast<size_t>(k)];
-      j[KindName(static_cast<Kind>(k))] = {{"sent", t.sent}, {"terminal", t.terminal}, {"clean_error", t.clean_error},
-                                           {"hung_up", t.hung_up}, {"violations", t.violations},
+      j[KindName(static_cast<Kind>(k))] = {{"sent", t.sent},
+                                           {"terminal", t.terminal},
+                                           {"clean_error", t.clean_error},
+                                           {"hung_up", t.hung_up},
+                                           {"violations", t.violations},
                                            {"resent_after_stale_keepalive", t.resent},
-                                           {"statuses", t.statuses}, {"finish_reasons", t.finish_reasons}};
+                                           {"statuses", t.statuses},
+                                           {"finish_reasons", t.finish_reasons}};
     }
     return j;
   }
@@ -102,8 +106,8 @@ ProcSample SampleProc(int pid, double t) {
   s.rss_kb = StatusField(dir + "/status", "VmRSS:");
   s.threads = StatusField(dir + "/status", "Threads:");
   std::error_code ec;
-  for (auto it = std::filesystem::directory_iterator(dir + "/fd", ec); !ec && it != std::filesystem::directory_iterator();
-       it.increment(ec))
+  for (auto it = std::filesystem::directory_iterator(dir + "/fd", ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
     ++s.fds;
   std::ifstream("/proc/loadavg") >> s.load1;
   return s;
@@ -195,8 +199,8 @@ ServerFacts Facts(const SoakOptions& o) {
 }
 
 Kind PickKind(const FaultMix& m, double u) {
-  const std::pair<double, Kind> shares[] = {{m.disconnect, Kind::kDisconnect}, {m.cancel, Kind::kCancel},
-                                            {m.oversized, Kind::kOversized},   {m.malformed, Kind::kMalformed},
+  const std::pair<double, Kind> shares[] = {{m.disconnect, Kind::kDisconnect},  {m.cancel, Kind::kCancel},
+                                            {m.oversized, Kind::kOversized},    {m.malformed, Kind::kMalformed},
                                             {m.slow_reader, Kind::kSlowReader}, {m.past_context, Kind::kPastContext}};
   for (const auto& [share, kind] : shares) {
     if (u < share) return kind;
@@ -253,8 +257,12 @@ json Drain(const SoakOptions& o, const ServerFacts& f, json* checks) {
   }
   (*checks)["drain_streams_terminated"] = Check(ended == n, ended, n);
   (*checks)["drain_completed"] = Check(gone, exit_s, o.drain_limit_s);
-  return {{"streams", n}, {"admitted_before_sigterm", admitted}, {"ended_with_finish_reason", ended},
-          {"finish_reasons", finish}, {"failures", bad}, {"streams_done_after_sigterm_s", streams_done_s},
+  return {{"streams", n},
+          {"admitted_before_sigterm", admitted},
+          {"ended_with_finish_reason", ended},
+          {"finish_reasons", finish},
+          {"failures", bad},
+          {"streams_done_after_sigterm_s", streams_done_s},
           {"process_gone_after_sigterm_s", exit_s}};
 }
 
@@ -267,15 +275,21 @@ json RssReport(const std::vector<ProcSample>& proc, double warmup_s, double limi
     int64_t& peak = s.t_s <= warmup_s ? warm : after;
     peak = std::max(peak, s.rss_kb);
     if (i % 5 == 0 || i + 1 == proc.size())
-      series.push_back({{"t_s", std::round(s.t_s * 10) / 10}, {"rss_kb", s.rss_kb}, {"threads", s.threads},
-                        {"fds", s.fds}, {"load1", s.load1}});
+      series.push_back({{"t_s", std::round(s.t_s * 10) / 10},
+                        {"rss_kb", s.rss_kb},
+                        {"threads", s.threads},
+                        {"fds", s.fds},
+                        {"load1", s.load1}});
   }
   const double growth = warm > 0 ? static_cast<double>(after) / static_cast<double>(warm) - 1 : 0;
   (*checks)["rss_growth_after_warmup"] = Check(warm > 0 && after > 0 && growth <= limit, growth, limit);
   std::vector<double> load;
   for (const ProcSample& s : proc) load.push_back(s.load1);
-  return {{"warmup_peak_rss_kb", warm}, {"after_warmup_peak_rss_kb", after}, {"growth", growth},
-          {"load1", Summary(load)}, {"samples_every_5s", series}};
+  return {{"warmup_peak_rss_kb", warm},
+          {"after_warmup_peak_rss_kb", after},
+          {"growth", growth},
+          {"load1", Summary(load)},
+          {"samples_every_5s", series}};
 }
 
 }  // namespace
@@ -340,7 +354,8 @@ bool RunSoak(const SoakOptions& o, json* report) {
   const double cancelled = Get(after, "ax_engine_requests_total{outcome=\"cancelled\"}") -
                            std::max(0.0, Get(metrics_before, "ax_engine_requests_total{outcome=\"cancelled\"}"));
   const int64_t hung_up = ledger.Of(Kind::kDisconnect).hung_up;
-  checks["hang_ups_cancel_in_engine"] = Check(hung_up == 0 || cancelled > 0, cancelled, "> 0 when streams were hung up");
+  checks["hang_ups_cancel_in_engine"] =
+      Check(hung_up == 0 || cancelled > 0, cancelled, "> 0 when streams were hung up");
   const json health = Summary(watch.health_ms);
   checks["health_p99_ms"] = Check(health["p99"].get<double>() <= o.health_p99_limit_ms && watch.health_ms.size() > 0,
                                   health["p99"], o.health_p99_limit_ms);
@@ -350,10 +365,11 @@ bool RunSoak(const SoakOptions& o, json* report) {
   json drain;
   if (o.sigterm_at_end && o.server_pid > 0) drain = Drain(o, facts, &checks);
 
-  std::vector<std::string> metric_keys = {"ax_kv_blocks_total", "ax_kv_blocks_used", "ax_kv_blocks_free",
-                                          "ax_kv_blocks_cached", "ax_kv_blocks_used_peak", "ax_server_requests_in_flight",
-                                          "ax_requests_running", "ax_queue_depth", "ax_generation_tokens_total",
-                                          "ax_engine_preemptions_total"};
+  std::vector<std::string> metric_keys = {"ax_kv_blocks_total",         "ax_kv_blocks_used",
+                                          "ax_kv_blocks_free",          "ax_kv_blocks_cached",
+                                          "ax_kv_blocks_used_peak",     "ax_server_requests_in_flight",
+                                          "ax_requests_running",        "ax_queue_depth",
+                                          "ax_generation_tokens_total", "ax_engine_preemptions_total"};
   json metrics = json::object();
   for (const auto& [k, v] : after)
     if (std::find(metric_keys.begin(), metric_keys.end(), k) != metric_keys.end() ||
@@ -362,14 +378,21 @@ bool RunSoak(const SoakOptions& o, json* report) {
       metrics[k] = v;
   bool pass = true;
   for (const auto& [name, c] : checks.items()) pass = pass && c["pass"].get<bool>();
-  const json mix = {{"disconnect", o.mix.disconnect}, {"cancel", o.mix.cancel}, {"oversized", o.mix.oversized},
-                    {"malformed", o.mix.malformed}, {"slow_reader", o.mix.slow_reader},
-                    {"past_context", o.mix.past_context}};
+  const json mix = {{"disconnect", o.mix.disconnect},   {"cancel", o.mix.cancel},
+                    {"oversized", o.mix.oversized},     {"malformed", o.mix.malformed},
+                    {"slow_reader", o.mix.slow_reader}, {"past_context", o.mix.past_context}};
   *report = {{"tool", "ax-loadgen --soak"},
-             {"config", {{"url", "http://" + o.host + ":" + std::to_string(o.port)}, {"concurrency", o.concurrency},
-                         {"duration_s", o.duration_s}, {"warmup_s", warmup}, {"max_tokens", o.max_tokens},
-                         {"health_interval_ms", o.health_interval_ms}, {"seed", o.seed}, {"fault_mix", mix},
-                         {"server_ctx_size", facts.ctx_size}, {"server_max_body_bytes", facts.max_body_bytes}}},
+             {"config",
+              {{"url", "http://" + o.host + ":" + std::to_string(o.port)},
+               {"concurrency", o.concurrency},
+               {"duration_s", o.duration_s},
+               {"warmup_s", warmup},
+               {"max_tokens", o.max_tokens},
+               {"health_interval_ms", o.health_interval_ms},
+               {"seed", o.seed},
+               {"fault_mix", mix},
+               {"server_ctx_size", facts.ctx_size},
+               {"server_max_body_bytes", facts.max_body_bytes}}},
              {"pass", pass},
              {"checks", checks},
              {"load_s", load_s},

@@ -30,8 +30,8 @@ struct SoakOptions {
   std::string api_key;
   int concurrency = 64;
   double duration_s = 600;
-  double warmup_s = -1;            // < 0: min(60, duration / 4); RSS growth is measured after it
-  int max_tokens = 96;             // ordinary streams draw max_tokens from [8, this]
+  double warmup_s = -1;  // < 0: min(60, duration / 4); RSS growth is measured after it
+  int max_tokens = 96;   // ordinary streams draw max_tokens from [8, this]
   int health_interval_ms = 100;
   double health_p99_limit_ms = 100;
   double rss_growth_limit = 0.05;  // peak RSS after warm-up over the warm-up peak, minus 1

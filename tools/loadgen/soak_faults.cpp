@@ -12,8 +12,8 @@ namespace {
 using nlohmann::json;
 using Result = Outcome::Result;
 
-const char* const kPhrases[] = {"Once upon a time", "def read_lines(path):\n", "The capital of France is",
-                                "import numpy as np\n", "In the beginning", "for i in range(10):\n"};
+const char* const kPhrases[] = {"Once upon a time",     "def read_lines(path):\n", "The capital of France is",
+                                "import numpy as np\n", "In the beginning",        "for i in range(10):\n"};
 
 std::string Prompt(Rng* rng) {
   return std::string(kPhrases[rng->Int(0, 5)]) + (rng->Int(0, 1) ? " " + std::to_string(rng->Int(0, 9999)) : "");
@@ -27,7 +27,10 @@ std::vector<int> Ids(const ServerFacts& f, Rng* rng, int n) {
 }
 
 json StreamBody(const std::string& prompt, int max_tokens, bool ignore_eos) {
-  return {{"prompt", prompt}, {"max_tokens", max_tokens}, {"ignore_eos", ignore_eos}, {"stream", true},
+  return {{"prompt", prompt},
+          {"max_tokens", max_tokens},
+          {"ignore_eos", ignore_eos},
+          {"stream", true},
           {"stream_options", {{"include_usage", true}}}};
 }
 
@@ -62,9 +65,9 @@ Outcome ExpectError(const RawResponse& r, std::initializer_list<int> statuses, c
   std::string got;
   const bool status_ok = std::find(statuses.begin(), statuses.end(), r.status) != statuses.end();
   if (!status_ok || (!any_body && !JsonError(r, &got)) || (!code.empty() && got != code))
-    return Violation("expected " + std::to_string(*statuses.begin()) + (code.empty() ? "" : " " + code) +
-                         ", got " + Describe(r),
-                     r.status);
+    return Violation(
+        "expected " + std::to_string(*statuses.begin()) + (code.empty() ? "" : " " + code) + ", got " + Describe(r),
+        r.status);
   Outcome o;
   o.result = Result::kCleanError;
   o.status = r.status;
@@ -77,8 +80,9 @@ Outcome ExpectStream(const RawResponse& r) {
   RequestResult s;
   const bool done = r.status == 200 && ApplySseBody(r.body, Route::kCompletions, NowSeconds(), &s);
   if (!r.complete || !r.error.empty() || !done || s.finish_reason.empty() || !s.error.empty())
-    return Violation("stream without a finish reason and [DONE]: " + Describe(r) + (s.error.empty() ? "" : " / " + s.error),
-                     r.status);
+    return Violation(
+        "stream without a finish reason and [DONE]: " + Describe(r) + (s.error.empty() ? "" : " / " + s.error),
+        r.status);
   Outcome o;
   o.result = Result::kTerminal;
   o.status = 200;
@@ -101,9 +105,12 @@ Outcome Ordinary(const ServerFacts& f, int max_tokens, Rng* rng, SseClient* clie
   s.route = route == 0 ? Route::kCompletions : route == 1 ? Route::kGenerate : Route::kChat;
   const bool ids = s.route != Route::kChat && rng->Int(0, 3) == 0;
   json prompt = ids ? json(Ids(f, rng, rng->Int(4, 64))) : json(Prompt(rng));
-  if (s.route == Route::kChat) s.body["messages"] = {{{"role", "user"}, {"content", prompt}}};
-  else if (s.route == Route::kGenerate) s.body[ids ? "tokens" : "prompt"] = prompt;
-  else s.body["prompt"] = prompt;
+  if (s.route == Route::kChat)
+    s.body["messages"] = {{{"role", "user"}, {"content", prompt}}};
+  else if (s.route == Route::kGenerate)
+    s.body[ids ? "tokens" : "prompt"] = prompt;
+  else
+    s.body["prompt"] = prompt;
   s.body["max_tokens"] = rng->Int(8, max_tokens);
   if (rng->Int(0, 1)) s.body["ignore_eos"] = true;
   if (rng->Int(0, 2) == 0) {
@@ -163,8 +170,10 @@ Outcome Oversized(const ServerFacts& f, Rng* rng) {
   if (rng->Int(0, 1) == 0) {
     req.bytes = RawPost("/v1/completions", body, -1, AuthHeader(f));
   } else {  // chunked: no Content-Length to refuse up front
-    std::string b = "POST /v1/completions HTTP/1.1\r\nHost: soak\r\nContent-Type: application/json\r\n"
-                    "Connection: close\r\nTransfer-Encoding: chunked\r\n" + AuthHeader(f) + "\r\n";
+    std::string b =
+        "POST /v1/completions HTTP/1.1\r\nHost: soak\r\nContent-Type: application/json\r\n"
+        "Connection: close\r\nTransfer-Encoding: chunked\r\n" +
+        AuthHeader(f) + "\r\n";
     for (size_t p = 0; p < body.size(); p += 16384) {
       const std::string part = body.substr(p, 16384);
       char hex[32];
@@ -182,7 +191,9 @@ Outcome Malformed(const ServerFacts& f, Rng* rng) {
   switch (rng->Int(0, 5)) {
     case 0: req.bytes = RawPost("/v1/completions", R"({"prompt": "Once upon", "max_tokens": )", -1, auth); break;
     case 1: req.bytes = RawPost("/v1/chat/completions", R"([1, 2, 3])", -1, auth); break;
-    case 2: req.bytes = RawPost("/v1/completions", R"({"prompt": 12, "max_tokens": "many", "stream": true})", -1, auth); break;
+    case 2:
+      req.bytes = RawPost("/v1/completions", R"({"prompt": 12, "max_tokens": "many", "stream": true})", -1, auth);
+      break;
     case 3: req.bytes = RawPost("/v1/generate", "{\"prompt\": \"\xff\xfe\", \"stream\": true}", -1, auth); break;
     case 4: {  // a body shorter than its Content-Length, then EOF: a 400, or a close without a word
       req.bytes = RawPost("/v1/completions", R"({"prompt": "Once upon a time", "max)", 200, auth);
@@ -213,8 +224,10 @@ Outcome SlowReader(const ServerFacts& f, Rng* rng) {
 Outcome PastContext(const ServerFacts& f, Rng* rng) {
   const int ctx = static_cast<int>(f.ctx_size);
   json body;
-  if (rng->Int(0, 1) == 0) body = {{"prompt", Ids(f, rng, ctx + rng->Int(0, 64))}, {"max_tokens", 8}};
-  else body = {{"prompt", Ids(f, rng, 32)}, {"max_tokens", ctx - rng->Int(0, 31)}};  // together past it
+  if (rng->Int(0, 1) == 0)
+    body = {{"prompt", Ids(f, rng, ctx + rng->Int(0, 64))}, {"max_tokens", 8}};
+  else
+    body = {{"prompt", Ids(f, rng, 32)}, {"max_tokens", ctx - rng->Int(0, 31)}};  // together past it
   body["stream"] = rng->Int(0, 1) == 1;
   const std::string path = rng->Int(0, 1) ? "/v1/completions" : "/v1/generate";
   if (path == "/v1/generate") body["tokens"] = body["prompt"], body.erase("prompt");
@@ -263,7 +276,8 @@ Outcome RunKind(Kind k, const ServerFacts& f, int max_tokens, Rng* rng, SseClien
 RequestSpec LongStream(const ServerFacts& f, int i) {
   RequestSpec s;
   s.route = Route::kCompletions;
-  s.body = {{"prompt", std::string(kPhrases[i % 6])}, {"max_tokens", std::max<int64_t>(f.ctx_size - 32, 1)},
+  s.body = {{"prompt", std::string(kPhrases[i % 6])},
+            {"max_tokens", std::max<int64_t>(f.ctx_size - 32, 1)},
             {"ignore_eos", true}};
   return s;
 }

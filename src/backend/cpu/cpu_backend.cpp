@@ -3,8 +3,8 @@
 #include <sys/mman.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <string>
@@ -346,9 +346,8 @@ class CpuBackend final : public Backend {
     if (s.n_k_heads <= 0 || s.n_v_heads <= 0 || s.n_v_heads % s.n_k_heads != 0 || s.dk <= 0 || s.dv <= 0 ||
         s.kernel < 1 || s.kernel > 64)
       return InvalidArgument("GatedDelta layer: " + std::to_string(s.n_k_heads) + " k heads, " +
-                             std::to_string(s.n_v_heads) + " v heads (a multiple), head dims " +
-                             std::to_string(s.dk) + "/" + std::to_string(s.dv) + ", conv kernel " +
-                             std::to_string(s.kernel) + " (1 to 64)");
+                             std::to_string(s.n_v_heads) + " v heads (a multiple), head dims " + std::to_string(s.dk) +
+                             "/" + std::to_string(s.dv) + ", conv kernel " + std::to_string(s.kernel) + " (1 to 64)");
     return Status::Ok();
   }
 

@@ -29,8 +29,7 @@ float Softplus(float x) { return x > 20.0f ? x : std::log1p(std::exp(x)); }
 // (each row's inputs and outputs contiguous: a long prompt chunk streams its rows), each
 // channel sliding its K - 1 inputs in the slot's conv state cs. ckpt: the sequence's
 // first checkpoint (null: none kept), checkpoints C * (K - 1) apart.
-void ConvChannels(const GatedDeltaParams& p, int64_t begin, int64_t n, float* cs, float* ckpt, int64_t c0,
-                  int64_t c1) {
+void ConvChannels(const GatedDeltaParams& p, int64_t begin, int64_t n, float* cs, float* ckpt, int64_t c0, int64_t c1) {
   const int K = p.kernel;
   const int64_t C = p.conv_dim();
   for (int64_t t = begin; t < begin + n; ++t) {
@@ -139,8 +138,7 @@ void GatedDelta(const GatedDeltaParams& p, ThreadPool& pool) {
     float* conv_ckpt = keep ? p.conv_ckpt + first_ckpt * conv_per_slot : nullptr;
     float* state_ckpt = keep ? p.state_ckpt + first_ckpt * state_per_slot : nullptr;
     const int64_t conv_grain = std::max<int64_t>(256, 16384 / std::max<int64_t>(1, n * K));
-    pool.ParallelFor(C, conv_grain,
-                     [&](int64_t c0, int64_t c1) { ConvChannels(p, begin, n, cs, conv_ckpt, c0, c1); });
+    pool.ParallelFor(C, conv_grain, [&](int64_t c0, int64_t c1) { ConvChannels(p, begin, n, cs, conv_ckpt, c0, c1); });
     for (int64_t t = begin; t < begin + n; ++t) {
       float* c = p.scratch + t * C;
       for (int h = 0; h < Hk; ++h) {

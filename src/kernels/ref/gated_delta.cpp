@@ -71,8 +71,8 @@ void GatedDelta(const GatedDeltaParams& p) {
         const float* k = c.data() + static_cast<int64_t>(Hk) * dk + (h / rep) * dk;
         const float* v = c.data() + int64_t{2} * Hk * dk + static_cast<int64_t>(h) * dv;
         const double beta = 1.0 / (1.0 + std::exp(-static_cast<double>(x[p.b_off + h])));
-        const double g = -std::exp(static_cast<double>(p.a_log[h])) *
-                         Softplus(static_cast<double>(x[p.a_off + h]) + p.dt_bias[h]);
+        const double g =
+            -std::exp(static_cast<double>(p.a_log[h])) * Softplus(static_cast<double>(x[p.a_off + h]) + p.dt_bias[h]);
         const float decay = static_cast<float>(std::exp(g));
         float* Sh = S + static_cast<size_t>(h) * dk * dv;
         for (int64_t i = 0; i < int64_t{dk} * dv; ++i) Sh[i] *= decay;

@@ -36,14 +36,21 @@ Result<std::unique_ptr<ArchModel>> Load(const ModelConfig& c, WeightLoader& load
 }  // namespace
 
 const ArchInfo& Qwen35Arch() {
-  static const ArchInfo info{ModelFamily::kQwen35, "qwen3_5_text", {"Qwen3_5ForCausalLM"},
-                             {"Qwen3_5ForConditionalGeneration"}, &Defaults, &ParseDense, &Load, &HybridFeatures};
+  static const ArchInfo info{
+      ModelFamily::kQwen35, "qwen3_5_text", {"Qwen3_5ForCausalLM"}, {"Qwen3_5ForConditionalGeneration"}, &Defaults,
+      &ParseDense,          &Load,          &HybridFeatures};
   return info;
 }
 
 const ArchInfo& Qwen35MoeArch() {
-  static const ArchInfo info{ModelFamily::kQwen35Moe, "qwen3_5_moe_text", {"Qwen3_5MoeForCausalLM"},
-                             {"Qwen3_5MoeForConditionalGeneration"}, &MoeDefaults, &ParseMoe, &Load, &HybridFeatures};
+  static const ArchInfo info{ModelFamily::kQwen35Moe,
+                             "qwen3_5_moe_text",
+                             {"Qwen3_5MoeForCausalLM"},
+                             {"Qwen3_5MoeForConditionalGeneration"},
+                             &MoeDefaults,
+                             &ParseMoe,
+                             &Load,
+                             &HybridFeatures};
   return info;
 }
 

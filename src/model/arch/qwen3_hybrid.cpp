@@ -5,12 +5,12 @@
 
 #include "model/arch/common.h"
 #include "model/arch/llama_decoder.h"
+#include "model/json_util.h"
 #include "model/layers/attention.h"
 #include "model/layers/gated_delta.h"
 #include "model/layers/mlp.h"
 #include "model/layers/moe.h"
 #include "model/layers/rope.h"
-#include "model/json_util.h"
 
 namespace ax {
 namespace {
@@ -18,7 +18,7 @@ namespace {
 struct HybridLayer {
   bool linear = false;
   TensorView input_norm, post_norm;  // [hidden] f32, 1 + w
-  GatedDeltaLayerWeights linear_w;  // linear_attention
+  GatedDeltaLayerWeights linear_w;   // linear_attention
   // full_attention
   AttentionWeights attn;  // wq: q_proj's query halves; q_norm, k_norm 1 + w
   TensorView w_gate;      // [heads * head_dim, hidden]: q_proj's gate halves
@@ -56,8 +56,8 @@ class HybridDecoder : public ArchModel {
   float eps = 1e-6f;
 
  private:
-  void GatedAttention(Backend& be, const HybridLayer& lw, Workspace& ws, const KvLayerView& cache,
-                      const TensorView& h, TensorView x, int64_t prefill) const {
+  void GatedAttention(Backend& be, const HybridLayer& lw, Workspace& ws, const KvLayerView& cache, const TensorView& h,
+                      TensorView x, int64_t prefill) const {
     const AttentionShape& s = spec.shape;
     const int64_t n = h.shape[0], q_dim = int64_t{s.n_heads} * s.head_dim, kv_dim = int64_t{s.n_kv_heads} * s.head_dim;
     TensorView q = View(ws.q, n, q_dim), k = View(ws.k, n, kv_dim), v = View(ws.v, n, kv_dim);
@@ -82,7 +82,7 @@ class HybridDecoder : public ArchModel {
     MoeBlock(be, lw.ffn.experts, ws, h, h, out, prefill);
     be.Add(out, x);
     if (!lw.shared) return;
-    TensorView shared = Rows(ws.o, n);      // [n, hidden]
+    TensorView shared = Rows(ws.o, n);          // [n, hidden]
     TensorView gate = View(ws.lin_proj, n, 1);  // [n, 1]
     GatedMlp(be, lw.shared_mlp, ws, h, shared, /*accumulate=*/false, prefill);
     be.Matmul(h, lw.shared_gate, gate, /*accumulate=*/false, prefill);
@@ -98,9 +98,9 @@ Result<TensorView> LoadLinearProj(const ModelConfig& c, WeightLoader& ld, const 
                                   const GatedDeltaShape& s, LinearProjLayout layout) {
   const int64_t hidden = c.hidden_size, Hk = s.n_k_heads, Hv = s.n_v_heads, dk = s.dk, dv = s.dv;
   if (layout == LinearProjLayout::kSeparate)
-    return ld.FusedRows({p + "in_proj_qkv.weight", p + "in_proj_z.weight", p + "in_proj_b.weight",
-                         p + "in_proj_a.weight"},
-                        {s.conv_dim(), Hv * dv, Hv, Hv}, hidden);
+    return ld.FusedRows(
+        {p + "in_proj_qkv.weight", p + "in_proj_z.weight", p + "in_proj_b.weight", p + "in_proj_a.weight"},
+        {s.conv_dim(), Hv * dv, Hv, Hv}, hidden);
   // Qwen3-Next: per key head g, in_proj_qkvz rows q_g (dk) | k_g (dk) | v_g (r dv) | z_g
   // (r dv) and in_proj_ba rows b_g (r) | a_g (r), r = v heads per key head.
   const int64_t r = Hv / Hk, W = 2 * dk + 2 * r * dv;
@@ -215,8 +215,9 @@ Status ParseHybridExtras(const ConfigFields& f, ModelConfig* c, bool moe) {
   }
   const int rot = RotaryDim(*c);
   if (c->partial_rotary_factor > 1 || rot < 2 || rot % 2 != 0)
-    return f.Invalid(prf, "a factor in (0, 1] that leaves an even rotary dim of head_dim " +
-                              std::to_string(c->head_dim), f.Find(prf));
+    return f.Invalid(prf,
+                     "a factor in (0, 1] that leaves an even rotary dim of head_dim " + std::to_string(c->head_dim),
+                     f.Find(prf));
   // No layer_types: transformers' pattern, a full layer every full_attention_interval.
   if (f.Find("layer_types") == nullptr) {
     int64_t interval = 4;
@@ -303,15 +304,16 @@ std::vector<std::string> HybridFeatures(const ModelConfig& c) {
   for (AttentionType t : c.layer_types) linear += t == AttentionType::kLinear;
   f.push_back("GatedDelta linear attention on " + std::to_string(linear) + " of " +
               std::to_string(c.num_hidden_layers) + " layers (" + std::to_string(c.linear_num_key_heads) + " k / " +
-              std::to_string(c.linear_num_value_heads) + " v heads of " + std::to_string(c.linear_key_head_dim) +
-              "/" + std::to_string(c.linear_value_head_dim) + ", conv kernel " +
-              std::to_string(c.linear_conv_kernel_dim) + ", f32 recurrent state per sequence)");
+              std::to_string(c.linear_num_value_heads) + " v heads of " + std::to_string(c.linear_key_head_dim) + "/" +
+              std::to_string(c.linear_value_head_dim) + ", conv kernel " + std::to_string(c.linear_conv_kernel_dim) +
+              ", f32 recurrent state per sequence)");
   f.push_back("GatedDelta runs on the CPU backend only (GatedDelta on CUDA is not implemented yet)");
-  f.push_back("recurrent state: prefix reuse off (always a miss); n-gram drafts keep the state after each drafted "
-              "row, a rejection restores the accepted one");
+  f.push_back(
+      "recurrent state: prefix reuse off (always a miss); n-gram drafts keep the state after each drafted "
+      "row, a rejection restores the accepted one");
   f.push_back("gated full attention (sigmoid output gate) " + std::to_string(c.num_attention_heads) + "/" +
-              std::to_string(c.num_key_value_heads) + " heads of " + std::to_string(c.head_dim) +
-              ", partial rotary " + std::to_string(RotaryDim(c)) + " of " + std::to_string(c.head_dim));
+              std::to_string(c.num_key_value_heads) + " heads of " + std::to_string(c.head_dim) + ", partial rotary " +
+              std::to_string(RotaryDim(c)) + " of " + std::to_string(c.head_dim));
   f.push_back("zero-centred (1 + w) RMSNorms, gated RMSNorm on the linear layers");
   int64_t sparse = 0;
   for (int64_t l = 0; l < c.num_hidden_layers; ++l) sparse += c.num_experts > 0 && SparseMoeLayer(c, l);

@@ -153,8 +153,14 @@ std::vector<std::string> Features(const ModelConfig& c) {
 }  // namespace
 
 const ArchInfo& Qwen3MoeArch() {
-  static const ArchInfo info{
-      ModelFamily::kQwen3Moe, "qwen3_moe", {"Qwen3MoeForCausalLM"}, {}, &Defaults, &ParseQwenMoeExtras, &Load, &Features};
+  static const ArchInfo info{ModelFamily::kQwen3Moe,
+                             "qwen3_moe",
+                             {"Qwen3MoeForCausalLM"},
+                             {},
+                             &Defaults,
+                             &ParseQwenMoeExtras,
+                             &Load,
+                             &Features};
   return info;
 }
 

@@ -28,8 +28,9 @@ Result<std::unique_ptr<ArchModel>> Load(const ModelConfig& c, WeightLoader& load
 }  // namespace
 
 const ArchInfo& Qwen3NextArch() {
-  static const ArchInfo info{ModelFamily::kQwen3Next, "qwen3_next", {"Qwen3NextForCausalLM"}, {}, &Defaults,
-                             &ParseExtras, &Load, &HybridFeatures};
+  static const ArchInfo info{
+      ModelFamily::kQwen3Next, "qwen3_next", {"Qwen3NextForCausalLM"}, {}, &Defaults, &ParseExtras, &Load,
+      &HybridFeatures};
   return info;
 }
 

@@ -14,9 +14,9 @@
 namespace ax {
 
 struct GatedDeltaLayerWeights {
-  TensorView in_proj;   // [shape.proj_cols(), hidden]
+  TensorView in_proj;    // [shape.proj_cols(), hidden]
   GatedDeltaWeights gd;  // conv_w, a_log, dt_bias, norm_w (f32)
-  TensorView out_proj;  // [hidden, n_v_heads * dv]
+  TensorView out_proj;   // [hidden, n_v_heads * dv]
 };
 
 // out [n, hidden] (+)= the layer's output for h [n, hidden]; ws.lin_proj, lin_conv and
