@@ -241,7 +241,7 @@ void EngineCore::ReleaseStateSlot(SeqId id) {
   if (it == state_slots_.end()) return;
   free_state_slots_.push_back(it->second);
   // The lowest free id on top: a slot's id does not depend on the order sequences finished in.
-  std::sort(free_state_slots_.begin(), free_state_slots_.end(), std::greater<int32_t>());
+  std::sort(free_state_slots_.begin(), free_state_slots_.end(), std::greater<>());
   state_slots_.erase(it);
 }
 

@@ -1,7 +1,7 @@
 #include "soak.h"
 
 #include <httplib.h>
-#include <signal.h>
+#include <csignal>
 
 #include <algorithm>
 #include <array>
@@ -227,6 +227,7 @@ json Drain(const SoakOptions& o, const ServerFacts& f, json* checks) {
   const int n = o.concurrency;
   std::vector<RequestResult> results(static_cast<size_t>(n));
   std::vector<std::thread> streams;
+  streams.reserve(static_cast<size_t>(n));
   for (int i = 0; i < n; ++i)
     streams.emplace_back([&, i] {
       SseClient cli(o.host, o.port, o.api_key, 120);
@@ -284,6 +285,7 @@ json RssReport(const std::vector<ProcSample>& proc, double warmup_s, double limi
   const double growth = warm > 0 ? static_cast<double>(after) / static_cast<double>(warm) - 1 : 0;
   (*checks)["rss_growth_after_warmup"] = Check(warm > 0 && after > 0 && growth <= limit, growth, limit);
   std::vector<double> load;
+  load.reserve(proc.size());
   for (const ProcSample& s : proc) load.push_back(s.load1);
   return {{"warmup_peak_rss_kb", warm},
           {"after_warmup_peak_rss_kb", after},
@@ -321,6 +323,7 @@ bool RunSoak(const SoakOptions& o, json* report) {
   const double t0 = NowSeconds();
   Watcher watch(o, t0);
   std::vector<std::thread> clients;
+  clients.reserve(static_cast<size_t>(o.concurrency));
   for (int c = 0; c < o.concurrency; ++c)
     clients.emplace_back([&, c] {
       SseClient cli(o.host, o.port, o.api_key, 120);
@@ -357,7 +360,7 @@ bool RunSoak(const SoakOptions& o, json* report) {
   checks["hang_ups_cancel_in_engine"] =
       Check(hung_up == 0 || cancelled > 0, cancelled, "> 0 when streams were hung up");
   const json health = Summary(watch.health_ms);
-  checks["health_p99_ms"] = Check(health["p99"].get<double>() <= o.health_p99_limit_ms && watch.health_ms.size() > 0,
+  checks["health_p99_ms"] = Check(health["p99"].get<double>() <= o.health_p99_limit_ms && !watch.health_ms.empty(),
                                   health["p99"], o.health_p99_limit_ms);
   checks["health_failures"] = Check(watch.health_failures == 0, watch.health_failures, 0);
   json rss;

@@ -21,6 +21,7 @@ std::string Prompt(Rng* rng) {
 
 std::vector<int> Ids(const ServerFacts& f, Rng* rng, int n) {
   std::vector<int> ids;
+  ids.reserve(static_cast<size_t>(std::max(n, 0)));
   const int v = static_cast<int>(std::max<int64_t>(f.vocab_size - 3, 1));
   for (int k = 0; k < n; ++k) ids.push_back(3 + rng->Int(0, v - 1));
   return ids;
