@@ -2,9 +2,9 @@
 // (models/ax-demo-qwen3) must exit non-zero before listening, with an error that names
 // the file, the tensor and the sizes involved — never crash, hang or get OOM-killed.
 'use strict';
-const {describe, it} = require('node:test');
+const { describe, it } = require('node:test');
 const assert = require('node:assert/strict');
-const {spawnSync} = require('child_process');
+const { spawnSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -16,10 +16,10 @@ const DEMO = process.env.AX_DEMO_MODEL;
 function readModel() {
   const buf = fs.readFileSync(path.join(DEMO, 'model.safetensors'));
   const hlen = Number(buf.readBigUInt64LE(0));
-  return {buf, hlen, header: JSON.parse(buf.subarray(8, 8 + hlen).toString('utf8')), data: buf.subarray(8 + hlen)};
+  return { buf, hlen, header: JSON.parse(buf.subarray(8, 8 + hlen).toString('utf8')), data: buf.subarray(8 + hlen) };
 }
 
-function image(header, data, {hlenOverride} = {}) {
+function image(header, data, { hlenOverride } = {}) {
   let hjson = JSON.stringify(header);
   while ((8 + Buffer.byteLength(hjson)) % 8 !== 0) hjson += ' ';
   const len = Buffer.alloc(8);
@@ -38,19 +38,16 @@ function brokenModel(weights, config = (c) => c) {
   const cfg = config(JSON.parse(fs.readFileSync(path.join(DEMO, 'config.json'), 'utf8')));
   fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(cfg, null, 2));
   const file = path.join(dir, 'model.safetensors');
-  if (typeof weights === 'function')
-    weights(file);
-  else
-    fs.writeFileSync(file, weights);
-  return {dir, file};
+  if (typeof weights === 'function') weights(file);
+  else fs.writeFileSync(file, weights);
+  return { dir, file };
 }
 
 // Runs the server on `dir`; it must exit non-zero within the timeout, before listening.
 function expectLoadFailure(dir, parts, args = []) {
-  const r = spawnSync(
-      SERVER_BIN, ['--model', dir, '--backend', 'cpu', '--port', '0', '--threads', '1', ...args],
-      {encoding: 'utf8', timeout: 60000});
-  fs.rmSync(dir, {recursive: true, force: true});
+  const r = spawnSync(SERVER_BIN, ['--model', dir, '--backend', 'cpu', '--port', '0', '--threads', '1', ...args],
+    { encoding: 'utf8', timeout: 60000 });
+  fs.rmSync(dir, { recursive: true, force: true });
   assert.equal(r.error, undefined, `the server did not exit: ${r.error}`);
   assert.equal(r.signal, null, `killed by ${r.signal}: ${r.stderr}`);
   assert.notEqual(r.status, 0, `exit status 0:\n${r.stderr}`);
@@ -61,14 +58,15 @@ function expectLoadFailure(dir, parts, args = []) {
 
 // The first tensor, in name order, whose data ends past `region` bytes.
 function firstPast(header, region) {
-  return Object.keys(header).filter((k) => k !== '__metadata__').sort().find((k) => header[k].data_offsets[1] > region);
+  return Object.keys(header).filter((k) => k !== '__metadata__').sort()
+    .find((k) => header[k].data_offsets[1] > region);
 }
 
-describe('load-time faults', {skip: !SERVER_BIN || !DEMO ? 'AX_SERVER_BIN / AX_DEMO_MODEL unset' : false}, () => {
+describe('load-time faults', { skip: !SERVER_BIN || !DEMO ? 'AX_SERVER_BIN / AX_DEMO_MODEL unset' : false }, () => {
   it('a truncated weight file names the file, the tensor past its end and the sizes', () => {
     const m = readModel();
     const keep = 8 + m.hlen + Math.floor(m.data.length * 0.6);
-    const {dir, file} = brokenModel(m.buf.subarray(0, keep));
+    const { dir, file } = brokenModel(m.buf.subarray(0, keep));
     const region = keep - 8 - m.hlen;
     const cut = firstPast(m.header, region);  // the header's tensors are checked in name order
     const [b, e] = m.header[cut].data_offsets;
@@ -81,7 +79,7 @@ describe('load-time faults', {skip: !SERVER_BIN || !DEMO ? 'AX_SERVER_BIN / AX_D
     garbled.fill(0x7b, 8 + Math.floor(m.hlen / 2), 8 + Math.floor(m.hlen / 2) + 16);  // '{' x 16 mid-header
     let broken = brokenModel(garbled);
     expectLoadFailure(broken.dir, [broken.file, 'invalid JSON']);
-    broken = brokenModel(image(m.header, m.data, {hlenOverride: m.buf.length * 4}));
+    broken = brokenModel(image(m.header, m.data, { hlenOverride: m.buf.length * 4 }));
     expectLoadFailure(broken.dir, [broken.file, `header length ${m.buf.length * 4} exceeds file size ${m.buf.length}`]);
   });
 
@@ -109,12 +107,12 @@ describe('load-time faults', {skip: !SERVER_BIN || !DEMO ? 'AX_SERVER_BIN / AX_D
     const vocab = 2 ** 30;
     const start = m.data.length;
     const bytes = vocab * hidden * 2;
-    header[emb] = {dtype: 'BF16', shape: [vocab, hidden], data_offsets: [start, start + bytes]};
+    header[emb] = { dtype: 'BF16', shape: [vocab, hidden], data_offsets: [start, start + bytes] };
     const img = image(header, m.data);
     const broken = brokenModel((file) => {
       fs.writeFileSync(file, img);
       fs.truncateSync(file, img.length + bytes);
-    }, (c) => ({...c, vocab_size: vocab}));
+    }, (c) => ({ ...c, vocab_size: vocab }));
     const err = expectLoadFailure(broken.dir, [emb, 'GiB', 'available']);
     assert.match(err, /768\.00 GiB/);
   });
@@ -124,10 +122,9 @@ describe('load-time faults', {skip: !SERVER_BIN || !DEMO ? 'AX_SERVER_BIN / AX_D
     // pool). Twice this machine's memory: each layer's buffers fit what is free, the sum
     // does not (it once started, to be OOM-killed as the blocks filled).
     for (const mb of [64 * 1024 * 1024, Math.ceil((2 * os.totalmem()) / 2 ** 20)]) {
-      const {dir} = brokenModel(fs.readFileSync(path.join(DEMO, 'model.safetensors')));
-      expectLoadFailure(
-          dir, ['KV cache of', 'blocks x 16 tokens', 'GiB', 'available when loading began'],
-          ['--kv-cache-mb', String(mb)]);
+      const { dir } = brokenModel(fs.readFileSync(path.join(DEMO, 'model.safetensors')));
+      expectLoadFailure(dir, ['KV cache of', 'blocks x 16 tokens', 'GiB', 'available when loading began'],
+        ['--kv-cache-mb', String(mb)]);
     }
   });
 });
