@@ -5,6 +5,7 @@
 // made for a single sequence).
 #include <algorithm>
 #include <bit>
+#include <cstring>
 #include <numeric>
 
 #include "cuda_test_util.h"
@@ -464,6 +465,83 @@ TEST_P(CudaOpsP, AttentionDecodeSplitK) {
     for (int32_t pos : {0, 1, 31, 32, 33, 639, 1000, 4095}) RunAttention(Be(), F32(), c, {{pos, 1}}, seed++);
     RunAttention(Be(), F32(), c, {{600, 5}}, seed++);                  // draft verification rows
     RunAttention(Be(), F32(), c, {{40, 1}, {900, 1}, {3, 1}}, seed++);  // batched decode
+  }
+}
+
+// One decode row (position `pos`, its own q and K/V from `seed`) in a batch of
+// `companions` other decode rows at random positions (their own blocks after the row's):
+// the row's output, read back as stored.
+std::vector<float> DecodeRowInBatch(Backend& be, bool f32, const AttnCase& c, int32_t pos, int companions,
+                                    uint32_t seed) {
+  const DType act = f32 ? DType::kF32 : DType::kBF16;
+  const auto input = [f32](size_t n, uint32_t sd, float lo, float hi) {
+    return f32 ? Random(n, sd, lo, hi) : RandomBf16(n, sd, lo, hi);
+  };
+  std::mt19937 rng(seed * 31 + static_cast<uint32_t>(companions));
+  std::vector<int32_t> positions = {pos};
+  for (int i = 0; i < companions; ++i) positions.push_back(static_cast<int32_t>(rng() % 64));
+  const int32_t max_pos = *std::max_element(positions.begin(), positions.end());
+  const int width = (max_pos + 1 + c.block_size - 1) / c.block_size;
+  const int64_t row = static_cast<int64_t>(c.kv_heads) * c.hd;
+  const int own = (pos + 1 + c.block_size - 1) / c.block_size;  // the row's blocks come first
+  StagedBatch s;
+  s.q_begin.clear();
+  int next_block = own;
+  for (size_t i = 0; i < positions.size(); ++i) {
+    s.q_begin.push_back(static_cast<int32_t>(i));
+    s.q_len.push_back(1);
+    s.tokens.push_back(0);
+    s.positions.push_back(positions[i]);
+    s.slots.push_back(-1);
+    const int need = (positions[i] + 1 + c.block_size - 1) / c.block_size;
+    for (int b = 0; b < width; ++b) s.tables.push_back(i == 0 ? (b < own ? b : 0) : (b < need ? next_block + b : 0));
+    if (i > 0) next_block += need;
+  }
+  const int64_t n = static_cast<int64_t>(positions.size());
+  // The row's q and K/V depend on the seed alone; the companions' are appended.
+  std::vector<float> q = input(static_cast<size_t>(c.heads * c.hd), seed + 1, -2.0f, 2.0f);
+  const std::vector<float> q_rest = input(static_cast<size_t>((n - 1) * c.heads * c.hd), seed + 4, -2.0f, 2.0f);
+  q.insert(q.end(), q_rest.begin(), q_rest.end());
+  std::vector<float> kc = input(static_cast<size_t>(own * c.block_size * row), seed + 2, -2.0f, 2.0f);
+  std::vector<float> vc = input(kc.size(), seed + 3, -1.0f, 1.0f);
+  const size_t rest = static_cast<size_t>((next_block - own) * c.block_size * row);
+  const std::vector<float> k_rest = input(rest, seed + 5, -2.0f, 2.0f), v_rest = input(rest, seed + 6, -1.0f, 1.0f);
+  kc.insert(kc.end(), k_rest.begin(), k_rest.end());
+  vc.insert(vc.end(), v_rest.begin(), v_rest.end());
+  KvLayerView cache;
+  cache.block_size = c.block_size;
+  cache.k = ToDevice(be, kc, act, Shape{next_block, c.block_size, c.kv_heads, c.hd});
+  cache.v = ToDevice(be, vc, act, Shape{next_block, c.block_size, c.kv_heads, c.hd});
+  TensorView qd = ToDevice(be, q, act, Shape{n, c.heads * c.hd});
+  TensorView out = Poisoned(be, act, Shape{n, c.heads * c.hd});
+  EXPECT_TRUE(be.BeginForward(s.meta()).ok());
+  be.Attention(qd, cache, AttentionShape{c.heads, c.kv_heads, c.hd, c.window, 1.0f / std::sqrt(float(c.hd)), c.softcap},
+               out);
+  std::vector<float> all = ToHost(be, out);
+  all.resize(static_cast<size_t>(c.heads * c.hd));
+  return all;
+}
+
+// The decode kernel's schedule follows the batch (4- or 16-warp blocks, 1 to 32 splits
+// per row), its arithmetic only the row's own keys: a row's bits are the same alone and
+// beside 7, 40 or 300 other rows, at lengths that split it over many blocks alone.
+TEST_P(CudaOpsP, AttentionDecodeRowBitsFollowTheRowNotTheSchedule) {
+  AX_REQUIRE_CUDA();
+  const AttnCase cases[] = {{32, 8, 128, 16}, {16, 2, 64, 16}, {8, 1, 256, 16, 0, 50.0f},
+                            {8, 8, 8, 4},     {12, 4, 96, 16}, {16, 2, 256, 16, 300, 0.0f}};
+  uint32_t seed = 500;
+  for (const AttnCase& c : cases) {
+    for (int32_t pos : {0, 9, 127, 639, 3000, 8191}) {
+      const std::vector<float> alone = DecodeRowInBatch(Be(), F32(), c, pos, 0, seed);
+      for (int companions : {7, 40, 300}) {
+        const std::vector<float> batched = DecodeRowInBatch(Be(), F32(), c, pos, companions, seed);
+        ASSERT_EQ(alone.size(), batched.size());
+        EXPECT_EQ(0, std::memcmp(alone.data(), batched.data(), alone.size() * sizeof(float)))
+            << "heads " << c.heads << "/" << c.kv_heads << " hd " << c.hd << " position " << pos << " beside "
+            << companions << " rows";
+      }
+      ++seed;
+    }
   }
 }
 

@@ -195,21 +195,18 @@ Status CudaBackend::BeginForward(const BatchMeta& m) {
   int stride = m.max_blocks_per_seq;
   int max_pos = 0;
   for (int64_t t = 0; t < m.n_tokens; ++t) max_pos = std::max(max_pos, m.positions[t]);
-  // The decode attention grid's key splits: what the longest row needs, rounded up to a
-  // power of two when the batch may be recorded (a recording serves every context up to
-  // its bucket; idle split blocks exit at once, but a grid sized for the longest
-  // possible context made them most of a c128 step's attention time;
-  // AX_CUDA_DECODE_SPLIT_BUCKETS=0 restores that grid, for A/B runs).
-  static const bool buckets = EnvSwitch("AX_CUDA_DECODE_SPLIT_BUCKETS", true);
-  decode_splits_ = kernels::cuda::DecodeAttentionSplits(max_pos + 1, DecodeSplitKeys());
+  // The decode attention's schedule follows the longest row's keys (DecodeAttention): a
+  // recordable batch rounds them up to a power of two, part of the graph key, so a
+  // recording serves every context up to its bucket (a row's bits never depend on it).
+  decode_keys_ = max_pos + 1;
   if (graphable_) {
     stride = 8;
     while (stride < m.max_blocks_per_seq) stride *= 2;
-    int bucket = 1;
-    while (bucket < decode_splits_) bucket *= 2;
-    decode_splits_ = buckets ? std::min(bucket, kernels::cuda::kDecodeMaxSplits) : kernels::cuda::kDecodeMaxSplits;
-    key_ = GraphKey{m.n_tokens, m.n_seqs, m.n_logit_rows, stride, m.n_kv_groups, m.argmax_only, m.top_k,
-                    m.row_mass, m.penalties.any(), decode_splits_};
+    int bucket = kernels::cuda::kDecodeLeafKeys;
+    while (bucket < decode_keys_) bucket *= 2;
+    decode_keys_ = bucket;
+    key_ = GraphKey{m.n_tokens, m.n_seqs,   m.n_logit_rows,    stride,      m.n_kv_groups, m.argmax_only,
+                    m.top_k,    m.row_mass, m.penalties.any(), decode_keys_};
   }
   const auto round4 = [](size_t n) { return (n + 3) / 4 * 4; };
   // Slots and block tables come one run per KV group ([group][token], [group][seq][stride]).
@@ -341,19 +338,6 @@ Status CudaBackend::StagePenalties(const BatchMeta& m, int32_t* h) {
 }
 
 // ---- forward graphs ----------------------------------------------------------------
-
-// The decode attention's fewest keys per split: 32 (AX_CUDA_DECODE_SPLIT_KEYS = 64,
-// 128, ... for experiments; a row's bits follow it, so it is fixed per process).
-int CudaBackend::DecodeSplitKeys() {
-  static const int keys = [] {
-    const char* e = std::getenv("AX_CUDA_DECODE_SPLIT_KEYS");
-    const int v = e != nullptr ? std::atoi(e) : kernels::cuda::kDecodeSplitKeys;
-    return v >= kernels::cuda::kDecodeSplitKeys && v <= 1024 && v % kernels::cuda::kDecodeSplitKeys == 0
-               ? v
-               : kernels::cuda::kDecodeSplitKeys;
-  }();
-  return keys;
-}
 
 bool CudaBackend::GraphsEnabled() {
   static const bool on = EnvSwitch("AX_CUDA_GRAPHS", true);

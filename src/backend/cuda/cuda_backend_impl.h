@@ -158,7 +158,6 @@ class CudaBackend final : public Backend {
   void AttentionAs(const TensorView& q, const KvLayerView& cache, const AttentionShape& s, TensorView out);
   void Gated(const TensorView& gate, const TensorView* up, int64_t up_stride, TensorView out, GateAct act);
   static bool GraphsEnabled();
-  static int DecodeSplitKeys();
 
   const bool f32_;
   // Generated bf16 rows on the tensor-core row GEMM instead of the GEMV, for every
@@ -196,7 +195,7 @@ class CudaBackend final : public Backend {
   int* split_counters_ = nullptr;
   size_t max_smem_ = 0;
   DeviceMeta meta_;
-  int decode_splits_ = 1;  // the staged batch's decode attention grid splits (BeginForward)
+  int decode_keys_ = 1;         // the staged batch's longest row's keys, bucketed when recordable (BeginForward)
   std::vector<int32_t> tiles_;  // BeginForward's query tiles (kept: no allocation per step)
   Status error_;
 

@@ -681,9 +681,11 @@ void CudaBackend::AttentionRows(kc::AttentionParamsT<T> p, int64_t rows, int n_t
 }
 
 // Rows [p.row_begin, p.row_begin + p.n_rows) through the decode kernel, in launches
-// that fit the partials workspace and the split counters, with the staged batch's
-// split count (BeginForward: a recordable batch's is a power-of-two bucket, part of the
-// graph key); idle split blocks exit at once.
+// that fit the partials workspace and the split counters. The schedule follows the
+// launch's rows and the staged batch's longest row (BeginForward: bucketed and part of
+// the graph key when recordable); AX_CUDA_DECODE_WARPS (4 or 16) and
+// AX_CUDA_DECODE_SPLITS (1 to 32) force one for experiments. A row's bits never
+// depend on it.
 template <typename T>
 void CudaBackend::DecodeAttention(kc::AttentionParamsT<T> p) {
   const int64_t per_launch =
@@ -691,19 +693,24 @@ void CudaBackend::DecodeAttention(kc::AttentionParamsT<T> p) {
                             kc::DecodeAttentionPartialFloats(p.n_heads, p.head_dim),
                         static_cast<int64_t>(kSplitCounters) / p.n_kv_heads);
   AX_CHECK(per_launch > 0);
-  const int splits = decode_splits_;
-  p.split_counters = split_counters_;
-  p.split_keys = DecodeSplitKeys();
-  static const int warps = [] {
+  static const int forced_warps = [] {
     const char* e = std::getenv("AX_CUDA_DECODE_WARPS");
     return e != nullptr ? std::atoi(e) : 0;
   }();
-  p.decode_warps = warps;
+  static const int forced_splits = [] {
+    const char* e = std::getenv("AX_CUDA_DECODE_SPLITS");
+    return e != nullptr ? std::atoi(e) : 0;
+  }();
+  p.split_counters = split_counters_;
   const int64_t end = p.row_begin + p.n_rows;
   for (int64_t r0 = p.row_begin; r0 < end; r0 += per_launch) {
     p.row_begin = r0;
     p.n_rows = std::min(per_launch, end - r0);
-    Note(kc::LaunchDecodeAttention(p, splits, stream_));
+    kc::DecodeSchedule s =
+        kc::DecodeAttentionSchedule(p.n_rows, p.n_kv_heads, decode_keys_, props_.multiProcessorCount);
+    if (forced_warps == 4 || forced_warps == 16) s.warps = forced_warps;
+    if (forced_splits >= 1 && forced_splits <= kc::kDecodeMaxSplits) s.splits = forced_splits;
+    Note(kc::LaunchDecodeAttention(p, s, stream_));
   }
 }
 

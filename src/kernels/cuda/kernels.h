@@ -222,8 +222,6 @@ struct AttentionParamsT {
   // [n_rows, n_kv_heads] (zero before the launch; the kernel leaves them zero).
   int64_t row_begin = 0, n_rows = 0;
   int* split_counters = nullptr;
-  int split_keys = 32;  // the fewest keys of a split: a multiple of kDecodeSplitKeys
-  int decode_warps = 0;  // experiments: 4 or 16 warps per block where served; 0 = the kernel's choice
 };
 using AttentionParams = AttentionParamsT<bf16_bits>;
 using AttentionParamsF32 = AttentionParamsT<float>;
@@ -243,22 +241,27 @@ size_t AttentionSharedBytes(int group, int head_dim);
 // dynamic shared-memory limit to `max_bytes`.
 Status AttentionInit(size_t max_bytes);
 
-// Generated rows (decode tokens, drafts): a row's keys are cut into at most
-// kDecodeMaxSplits splits of a multiple of kDecodeSplitKeys keys, from its own key count
-// only (batch-invariant). Serves group = n_heads / n_kv_heads <= kDecodeMaxGroup and
-// head_dim <= 128 (see attention_decode.cu).
-constexpr int kDecodeSplitKeys = 32;
+// Generated rows (decode tokens, drafts). A row's arithmetic follows its own keys only:
+// leaves of kDecodeLeafKeys keys merged along one binary tree (attention_decode.cu), so
+// any schedule gives the same bits. Serves group = n_heads / n_kv_heads <=
+// kDecodeMaxGroup and head_dim <= 256 with head_dim <= 32 or a multiple of 2, 4 or 8.
+constexpr int kDecodeLeafKeys = 8;
 constexpr int kDecodeMaxSplits = 32;
 constexpr int kDecodeMaxGroup = 8;
 bool DecodeAttentionSupports(int n_heads, int n_kv_heads, int head_dim);
 // Floats of `partial` one row needs.
 int64_t DecodeAttentionPartialFloats(int n_heads, int head_dim);
-// Splits a row of max_keys keys uses (with AttentionParamsT::split_keys): the grid's y
-// extent that covers every row.
-int DecodeAttentionSplits(int max_keys, int split_keys);
-// grid_splits: at least DecodeAttentionSplits(longest row's keys), at most kDecodeMaxSplits.
-Status LaunchDecodeAttention(const AttentionParams& p, int grid_splits, cudaStream_t stream);
-Status LaunchDecodeAttention(const AttentionParamsF32& p, int grid_splits, cudaStream_t stream);
+// How a launch spreads its rows: warps per block (4 or 16) and blocks per (row, kv head)
+// (the grid's y, 1 to kDecodeMaxSplits; a row uses as many as its leaves fill).
+struct DecodeSchedule {
+  int warps = 16;
+  int splits = 1;
+};
+// The schedule for `rows` rows of up to max_keys keys on a GPU of `sms` SMs.
+DecodeSchedule DecodeAttentionSchedule(int64_t rows, int n_kv_heads, int max_keys, int sms);
+// Shared memory follows p.max_blocks_per_seq * p.block_size (the longest row a table holds).
+Status LaunchDecodeAttention(const AttentionParams& p, DecodeSchedule s, cudaStream_t stream);
+Status LaunchDecodeAttention(const AttentionParamsF32& p, DecodeSchedule s, cudaStream_t stream);
 
 // Prompt rows on tensor cores (attention_prefill.cu): p.q_tiles hold tiles of at most
 // kPrefillTileQueries consecutive prompt rows of one sequence; no splits. head_dim 64
