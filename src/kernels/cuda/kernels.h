@@ -244,7 +244,8 @@ Status AttentionInit(size_t max_bytes);
 // Generated rows (decode tokens, drafts). A row's arithmetic follows its own keys only:
 // leaves of kDecodeLeafKeys keys merged along one binary tree (attention_decode.cu), so
 // any schedule gives the same bits. Serves group = n_heads / n_kv_heads <=
-// kDecodeMaxGroup and head_dim <= 256 with head_dim <= 32 or a multiple of 2, 4 or 8.
+// kDecodeMaxGroup and head_dim <= 256 divisible by its elements per lane (the fewest
+// of 1, 2, 4 or 8 that 32 lanes need to cover it).
 constexpr int kDecodeLeafKeys = 8;
 constexpr int kDecodeMaxSplits = 32;
 constexpr int kDecodeMaxGroup = 8;
