@@ -418,6 +418,19 @@ namespace {
 
 // The hybrid Qwens' tensors, as transformers saves them (Qwen3-Next's interleaved
 // in_proj_qkvz / in_proj_ba, Qwen3.5's four in_proj; per-expert MoE tensors).
+// A sparse MoE layer's router and per-expert tensors (Hugging Face's per-expert layout),
+// layer prefix p ("model.layers.N.").
+void AppendRoutedExperts(const ModelConfig& c, DType dt, const std::string& p, std::vector<TensorSpec>* v) {
+  const int64_t h = c.hidden_size, moe = c.moe_intermediate_size;
+  v->push_back({p + "mlp.gate.weight", dt, Shape{c.num_experts, h}});
+  for (int64_t e = 0; e < c.num_experts; ++e) {
+    const std::string x = p + "mlp.experts." + std::to_string(e) + ".";
+    v->push_back({x + "gate_proj.weight", dt, Shape{moe, h}});
+    v->push_back({x + "up_proj.weight", dt, Shape{moe, h}});
+    v->push_back({x + "down_proj.weight", dt, Shape{h, moe}});
+  }
+}
+
 std::vector<TensorSpec> HybridTensorSpecs(const ModelConfig& c, DType dt) {
   const int64_t h = c.hidden_size, q = c.num_attention_heads * c.head_dim;
   const int64_t kv = c.num_key_value_heads * c.head_dim;
@@ -452,14 +465,7 @@ std::vector<TensorSpec> HybridTensorSpecs(const ModelConfig& c, DType dt) {
       v.push_back({p + "self_attn.k_norm.weight", dt, Shape{c.head_dim}});
     }
     if (SparseMoeLayer(c, l)) {
-      const int64_t moe = c.moe_intermediate_size;
-      v.push_back({p + "mlp.gate.weight", dt, Shape{c.num_experts, h}});
-      for (int64_t e = 0; e < c.num_experts; ++e) {
-        const std::string x = p + "mlp.experts." + std::to_string(e) + ".";
-        v.push_back({x + "gate_proj.weight", dt, Shape{moe, h}});
-        v.push_back({x + "up_proj.weight", dt, Shape{moe, h}});
-        v.push_back({x + "down_proj.weight", dt, Shape{h, moe}});
-      }
+      AppendRoutedExperts(c, dt, p, &v);
       if (c.shared_expert_intermediate_size > 0) {
         const int64_t s = c.shared_expert_intermediate_size;
         v.push_back({p + "mlp.shared_expert.gate_proj.weight", dt, Shape{s, h}});
@@ -503,14 +509,7 @@ std::vector<TensorSpec> ModelTensorSpecs(const ModelConfig& c, DType dt) {
       v.push_back({p + "post_feedforward_layernorm.weight", dt, Shape{h}});
     }
     if (c.family == ModelFamily::kQwen3Moe && SparseMoeLayer(c, l)) {
-      const int64_t moe = c.moe_intermediate_size;
-      v.push_back({p + "mlp.gate.weight", dt, Shape{c.num_experts, h}});
-      for (int64_t e = 0; e < c.num_experts; ++e) {
-        const std::string x = p + "mlp.experts." + std::to_string(e) + ".";
-        v.push_back({x + "gate_proj.weight", dt, Shape{moe, h}});
-        v.push_back({x + "up_proj.weight", dt, Shape{moe, h}});
-        v.push_back({x + "down_proj.weight", dt, Shape{h, moe}});
-      }
+      AppendRoutedExperts(c, dt, p, &v);
     } else {
       v.push_back({p + "mlp.gate_proj.weight", dt, Shape{inter, h}});
       v.push_back({p + "mlp.up_proj.weight", dt, Shape{inter, h}});
