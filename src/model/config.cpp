@@ -377,6 +377,54 @@ Json EosJson(const std::vector<int32_t>& ids) {
 
 }  // namespace
 
+namespace {
+
+// Gemma 4's fields as transformers' Gemma4TextConfig writes them (config.json of a
+// Gemma4ForCausalLM): rope_parameters per layer type instead of rope_theta and
+// rope_scaling, the full layers' head dim and kv heads as global_head_dim and
+// num_global_key_value_heads (the latter only on K=V models, as transformers reads it).
+void Gemma4Json(const ModelConfig& c, Json* out) {
+  Json& j = *out;
+  j.erase("hidden_act");
+  j.erase("rope_theta");
+  j.erase("rope_scaling");
+  j["hidden_activation"] = c.hidden_act;
+  j["sliding_window"] = c.sliding_window;
+  Json types = Json::array();
+  int64_t global_head_dim = c.head_dim, global_kv = c.num_key_value_heads;
+  for (size_t l = 0; l < c.layer_types.size(); ++l) {
+    const bool full = c.layer_types[l] != AttentionType::kSliding;
+    types.push_back(full ? "full_attention" : "sliding_attention");
+    if (full && l < c.layer_shapes.size()) {
+      global_head_dim = c.layer_shapes[l].head_dim;
+      global_kv = c.layer_shapes[l].num_key_value_heads;
+    }
+  }
+  j["layer_types"] = types;
+  j["global_head_dim"] = global_head_dim;
+  j["num_global_key_value_heads"] = c.attention_k_eq_v ? Json(global_kv) : Json(nullptr);
+  j["final_logit_softcapping"] = c.final_logit_softcapping > 0 ? Json(c.final_logit_softcapping) : Json(nullptr);
+  Json full = {{"rope_type", "default"}, {"rope_theta", c.rope_theta}};
+  if (c.rope_scaling.type == RopeScalingType::kProportional)
+    full = {{"rope_type", "proportional"},
+            {"partial_rotary_factor", c.rope_scaling.partial_rotary_factor},
+            {"rope_theta", c.rope_theta}};
+  j["rope_parameters"] = {{"full_attention", full},
+                          {"sliding_attention", {{"rope_type", "default"}, {"rope_theta", c.rope_local_theta}}}};
+  j["attention_k_eq_v"] = c.attention_k_eq_v;
+  j["num_kv_shared_layers"] = c.num_kv_shared_layers;
+  j["hidden_size_per_layer_input"] = c.hidden_size_per_layer_input;
+  j["vocab_size_per_layer_input"] = c.vocab_size_per_layer_input;
+  j["use_double_wide_mlp"] = c.use_double_wide_mlp;
+  j["enable_moe_block"] = c.enable_moe_block;
+  j["num_experts"] = c.enable_moe_block ? Json(c.num_experts) : Json(nullptr);
+  j["top_k_experts"] = c.enable_moe_block ? Json(c.top_k_experts) : Json(nullptr);
+  j["moe_intermediate_size"] = c.enable_moe_block ? Json(c.moe_intermediate_size) : Json(nullptr);
+  j["pad_token_id"] = 0;
+}
+
+}  // namespace
+
 std::string ModelConfigToJson(const ModelConfig& c) {
   const bool llama = c.family == ModelFamily::kLlama;
   Json j = {
@@ -414,6 +462,8 @@ std::string ModelConfigToJson(const ModelConfig& c) {
     j["layer_types"] = types;
     j["final_logit_softcapping"] = c.final_logit_softcapping > 0 ? Json(c.final_logit_softcapping) : Json(nullptr);
     j["attn_logit_softcapping"] = c.attn_logit_softcapping > 0 ? Json(c.attn_logit_softcapping) : Json(nullptr);
+  } else if (c.family == ModelFamily::kGemma4) {
+    Gemma4Json(c, &j);
   } else if (llama) {
     j["mlp_bias"] = false;
     j["pretraining_tp"] = 1;
@@ -465,7 +515,7 @@ std::string ModelConfigToJson(const ModelConfig& c) {
     j["quantization_config"] = q;
   }
   const RopeScaling& r = c.rope_scaling;
-  switch (r.type) {
+  switch (c.family == ModelFamily::kGemma4 ? RopeScalingType::kNone : r.type) {  // Gemma 4: rope_parameters
     case RopeScalingType::kNone: break;
     case RopeScalingType::kLinear:
       j["rope_scaling"] = {{"rope_type", "linear"}, {"factor", r.factor}};
@@ -522,7 +572,38 @@ int64_t HybridLayerParameters(const ModelConfig& c, int64_t l) {
 
 }  // namespace
 
+namespace {
+
+// Gemma 4: per layer its own attention shape (none of k/v on KV-shared layers, no v on
+// K=V full layers), the MLP (twice as wide on shared layers with use_double_wide_mlp),
+// four sandwich norms, the MoE block, the per-layer-input gate, projection and norm,
+// and layer_scalar; once the per-layer-input embedding, projection and norm.
+int64_t Gemma4Parameters(const ModelConfig& c) {
+  const int64_t h = c.hidden_size, L = c.num_hidden_layers, P = c.hidden_size_per_layer_input;
+  const int64_t first_shared = L - c.num_kv_shared_layers;
+  int64_t total = c.vocab_size * h * (c.tie_word_embeddings ? 1 : 2) + h;
+  if (P > 0) total += c.vocab_size_per_layer_input * L * P + L * P * h + P;
+  for (int64_t l = 0; l < L; ++l) {
+    const LayerAttentionShape s = l < static_cast<int64_t>(c.layer_shapes.size())
+                                      ? c.layer_shapes[static_cast<size_t>(l)]
+                                      : LayerAttentionShape{c.num_key_value_heads, c.head_dim};
+    const int64_t q = c.num_attention_heads * s.head_dim, kv = s.num_key_value_heads * s.head_dim;
+    const bool full = c.layer_types[static_cast<size_t>(l)] == AttentionType::kFull;
+    int64_t n = 2 * q * h + s.head_dim + 4 * h + 1;  // q, o, q_norm, norms, layer_scalar
+    if (l < first_shared) n += (c.attention_k_eq_v && full ? 1 : 2) * kv * h + s.head_dim;
+    n += 3 * h * c.intermediate_size * (c.use_double_wide_mlp && l >= first_shared ? 2 : 1);
+    if (c.enable_moe_block)
+      n += c.num_experts * (h + 1 + 3 * h * c.moe_intermediate_size) + h + 3 * h;  // router, experts, norms
+    if (P > 0) n += 2 * P * h + h;
+    total += n;
+  }
+  return total;
+}
+
+}  // namespace
+
 int64_t ParameterCount(const ModelConfig& c) {
+  if (c.family == ModelFamily::kGemma4) return Gemma4Parameters(c);
   const int64_t h = c.hidden_size, q = c.num_attention_heads * c.head_dim, kv = c.num_key_value_heads * c.head_dim;
   if (HybridFamily(c.family)) {
     int64_t total = c.vocab_size * h * (c.tie_word_embeddings ? 1 : 2) + h;

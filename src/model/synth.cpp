@@ -46,6 +46,15 @@ struct HybridRow {
   double partial = 0.25;
 };
 
+// A Gemma 4 shape's extras (global_head_dim 0: not Gemma 4). Full layers: every
+// full_every-th layer and the last; global_kv 0: they keep num_key_value_heads.
+struct Gemma4Row {
+  int64_t global_head_dim = 0, global_kv = 0, full_every = 6;
+  bool k_eq_v = false;
+  int64_t kv_shared = 0, per_layer = 0;  // num_kv_shared_layers, hidden_size_per_layer_input
+  bool double_wide = false;
+};
+
 struct ShapeRow {
   const char* name;
   ModelFamily family;
@@ -58,9 +67,25 @@ struct ShapeRow {
   std::vector<int32_t> gen_eos;   // generation_config.json
   int64_t window = 0;             // Gemma: sliding window of 5 of every 6 layers
   double attn_softcap = 0, final_softcap = 0;
-  MoeRow moe = {};
+  MoeRow moe = {};  // Gemma 4: the MoE block beside every MLP
   HybridRow hybrid = {};
+  Gemma4Row gemma4 = {};
 };
+
+RopeScaling LinearRope(double factor) {
+  RopeScaling r;
+  r.type = RopeScalingType::kLinear;
+  r.factor = factor;
+  return r;
+}
+
+// Gemma 4's full layers: proportional rope, a quarter of the pairs turning.
+RopeScaling ProportionalRope() {
+  RopeScaling r;
+  r.type = RopeScalingType::kProportional;
+  r.partial_rotary_factor = 0.25;
+  return r;
+}
 
 RopeScaling Llama3Rope(double factor, int64_t original) {
   RopeScaling r;
@@ -92,6 +117,39 @@ const std::vector<ShapeRow>& Shapes() {
       // google/gemma-3-1b-pt's text config (sliding window 512 on 5 of every 6 layers).
       {"gemma-3-1b", ModelFamily::kGemma3, 1152, 6912, 26, 4, 1, 256, 262144, 32768, 1e-6, 1000000.0, true,
        RopeScaling{}, 2, {1}, {1, 106}, 512},
+      // google/gemma-3-4b-pt's text config (Gemma3ForConditionalGeneration's text_config:
+      // linear rope scaling 8 on the full layers, window 1024, vocab 262208).
+      {"gemma-3-4b", ModelFamily::kGemma3, 2560, 10240, 34, 8, 4, 256, 262208, 131072, 1e-6, 1000000.0, true,
+       LinearRope(8.0), 2, {1}, {1, 106}, 1024},
+      // Gemma 4 text models (Gemma4ForCausalLM / gemma4_text; the published checkpoints are
+      // Gemma4ForConditionalGeneration whose text_config these are). Every one: vocab
+      // 262144, head_dim 256 sliding / global_head_dim 512 full, rope 1e4 sliding and
+      // 1e6 proportional 0.25 full, final softcap 30, tied embeddings. Numbers: configs
+      // quoted from the published config.json files in public test suites (Swift, Rust,
+      // Go and Python ports: E2B and 31B text_config in full, E4B from
+      // google/gemma-4-E4B-it-qat-w4a16-ct, 26B-A4B from google/diffusiongemma-26B-A4B-it
+      // and others), NVIDIA's Megatron-Bridge E4B recipe, gemma.cpp's E2B/E4B configs and
+      // llama.cpp's layer counts (35 E2B, 42 E4B, 30 26B-A4B, 60 31B).
+      // Unconfirmed: generation_config's eos list {1, 106} (Gemma 3's).
+      // E2B: 35 layers, 4 sliding : 1 full, 1 kv head, the last 20 layers read earlier
+      // layers' KV with MLPs twice as wide (6144 / 12288), per-layer inputs of 256.
+      {"gemma-4-e2b", ModelFamily::kGemma4, 1536, 6144, 35, 8, 1, 256, 262144, 131072, 1e-6, 1000000.0, true,
+       ProportionalRope(), 2, {1}, {1, 106}, 512, 0, 30.0, MoeRow{}, HybridRow{},
+       Gemma4Row{512, 0, 5, false, 20, 256, true}},
+      // E4B: 42 layers, 5 : 1, 2 kv heads, 18 shared layers, per-layer inputs of 256.
+      // Unconfirmed: max_position_embeddings 131072 (E2B's; not in the quoted config).
+      {"gemma-4-e4b", ModelFamily::kGemma4, 2560, 10240, 42, 8, 2, 256, 262144, 131072, 1e-6, 1000000.0, true,
+       ProportionalRope(), 2, {1}, {1, 106}, 512, 0, 30.0, MoeRow{}, HybridRow{},
+       Gemma4Row{512, 0, 6, false, 18, 256, false}},
+      // 26B-A4B: 30 layers, 5 : 1, window 1024, 8 kv heads sliding / 2 on the K=V full
+      // layers; every layer a dense MLP of 2112 beside 128 experts of 704 (top 8).
+      {"gemma-4-26b-a4b", ModelFamily::kGemma4, 2816, 2112, 30, 16, 8, 256, 262144, 262144, 1e-6, 1000000.0, true,
+       ProportionalRope(), 2, {1}, {1, 106}, 1024, 0, 30.0, MoeRow{128, 8, 704, false, 1, {}}, HybridRow{},
+       Gemma4Row{512, 2, 6, true, 0, 0, false}},
+      // 31B: 60 layers, 5 : 1, window 1024, 16 kv heads sliding / 4 on the K=V full layers.
+      {"gemma-4-31b", ModelFamily::kGemma4, 5376, 21504, 60, 32, 16, 256, 262144, 262144, 1e-6, 1000000.0, true,
+       ProportionalRope(), 2, {1}, {1, 106}, 1024, 0, 30.0, MoeRow{}, HybridRow{},
+       Gemma4Row{512, 4, 6, true, 0, 0, false}},
       // Qwen/Qwen3-30B-A3B: 48 layers, every one sparse (128 experts of 768, top 8).
       {"qwen3-30b-a3b", ModelFamily::kQwen3Moe, 2048, 6144, 48, 32, 4, 128, 151936, 40960, 1e-6, 1000000.0, false,
        RopeScaling{}, 151643, {151645}, {151645, 151643}, 0, 0, 0, MoeRow{128, 8, 768, true, 1, {}}},
@@ -159,7 +217,8 @@ Init InitFor(const TensorSpec& t, int64_t hidden, bool hybrid) {
   const std::string& n = t.name;
   if (n == "model.embed_tokens.weight" || n == "lm_head.weight")
     return {0.0f, uniform_std(2.0 / std::sqrt(static_cast<double>(hidden)))};
-  return {0.0f, uniform_std(1.0 / std::sqrt(static_cast<double>(t.shape[1])))};  // [out, in]
+  // [out, in], or [experts, out, in]
+  return {0.0f, uniform_std(1.0 / std::sqrt(static_cast<double>(t.shape[t.shape.ndim - 1])))};
 }
 
 // Element values [begin, end) of a tensor keyed by `key`, as f32. Elements 2k and
@@ -349,6 +408,31 @@ Status WriteIndex(const fs::path& dir, const std::vector<TensorSpec>& specs,
   return WriteStringToFile((dir / "model.safetensors.index.json").string(), index.dump(2) + "\n");
 }
 
+// Gemma 4's fields as transformers' Gemma4TextConfig holds them (arch/gemma4.cpp reads
+// them back): layer_types with the last layer full, full layers' own head dim and kv
+// heads (layer_shapes), sliding rope 1e4, per-layer inputs over the whole vocabulary.
+void SetGemma4Fields(const ShapeRow& r, ModelConfig* c) {
+  const Gemma4Row& g = r.gemma4;
+  const int64_t L = c->num_hidden_layers;
+  c->hidden_act = "gelu_pytorch_tanh";
+  c->sliding_window = r.window;
+  c->final_logit_softcapping = r.final_softcap;
+  c->rope_local_theta = 10000.0;
+  c->attention_k_eq_v = g.k_eq_v;
+  c->num_kv_shared_layers = g.kv_shared;
+  c->hidden_size_per_layer_input = g.per_layer;
+  c->vocab_size_per_layer_input = c->vocab_size;
+  c->use_double_wide_mlp = g.double_wide;
+  c->enable_moe_block = r.moe.experts > 0;
+  c->layer_shapes.assign(static_cast<size_t>(L), {c->num_key_value_heads, c->head_dim});
+  for (int64_t l = 0; l < L; ++l) {
+    const bool full = (l + 1) % g.full_every == 0 || l == L - 1;
+    c->layer_types[static_cast<size_t>(l)] = full ? AttentionType::kFull : AttentionType::kSliding;
+    if (full) c->layer_shapes[static_cast<size_t>(l)] = {g.global_kv > 0 ? g.global_kv : c->num_key_value_heads,
+                                                         g.global_head_dim};
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> SynthShapeNames() {
@@ -411,6 +495,7 @@ Result<ModelConfig> SynthShapeConfig(const std::string& shape, DType dtype) {
     for (int64_t l = 0; l < c.num_hidden_layers; ++l)
       if ((l + 1) % 6 != 0) c.layer_types[static_cast<size_t>(l)] = AttentionType::kSliding;
   }
+  if (c.family == ModelFamily::kGemma4) SetGemma4Fields(*r, &c);
   return c;
 }
 
@@ -486,10 +571,65 @@ std::vector<TensorSpec> HybridTensorSpecs(const ModelConfig& c, DType dt) {
   return v;
 }
 
+// Gemma 4's tensors as transformers 5 saves Gemma4ForCausalLM: layers that read an
+// earlier layer's KV have no k/v projections or k_norm, K=V full layers no v_proj, the
+// MoE block's experts are fused 3-D tensors, layer_scalar is a 1-element tensor.
+std::vector<TensorSpec> Gemma4TensorSpecs(const ModelConfig& c, DType dt) {
+  const int64_t h = c.hidden_size, L = c.num_hidden_layers, P = c.hidden_size_per_layer_input;
+  const int64_t first_shared = L - c.num_kv_shared_layers, E = c.num_experts, I = c.moe_intermediate_size;
+  std::vector<TensorSpec> v;
+  v.push_back({"model.embed_tokens.weight", dt, Shape{c.vocab_size, h}});
+  for (int64_t l = 0; l < L; ++l) {
+    const std::string p = "model.layers." + std::to_string(l) + ".";
+    const LayerAttentionShape& s = c.layer_shapes[static_cast<size_t>(l)];
+    const int64_t q = c.num_attention_heads * s.head_dim, kv = s.num_key_value_heads * s.head_dim;
+    const bool full = c.layer_types[static_cast<size_t>(l)] == AttentionType::kFull;
+    v.push_back({p + "self_attn.q_proj.weight", dt, Shape{q, h}});
+    if (l < first_shared) {
+      v.push_back({p + "self_attn.k_proj.weight", dt, Shape{kv, h}});
+      if (!(c.attention_k_eq_v && full)) v.push_back({p + "self_attn.v_proj.weight", dt, Shape{kv, h}});
+    }
+    v.push_back({p + "self_attn.o_proj.weight", dt, Shape{h, q}});
+    v.push_back({p + "self_attn.q_norm.weight", dt, Shape{s.head_dim}});
+    if (l < first_shared) v.push_back({p + "self_attn.k_norm.weight", dt, Shape{s.head_dim}});
+    const int64_t inter = c.intermediate_size * (c.use_double_wide_mlp && l >= first_shared ? 2 : 1);
+    v.push_back({p + "mlp.gate_proj.weight", dt, Shape{inter, h}});
+    v.push_back({p + "mlp.up_proj.weight", dt, Shape{inter, h}});
+    v.push_back({p + "mlp.down_proj.weight", dt, Shape{h, inter}});
+    if (c.enable_moe_block) {
+      v.push_back({p + "router.proj.weight", dt, Shape{E, h}});
+      v.push_back({p + "router.scale", dt, Shape{h}});
+      v.push_back({p + "router.per_expert_scale", dt, Shape{E}});
+      v.push_back({p + "experts.gate_up_proj", dt, Shape{E, 2 * I, h}});
+      v.push_back({p + "experts.down_proj", dt, Shape{E, h, I}});
+      for (const char* n : {"post_feedforward_layernorm_1", "pre_feedforward_layernorm_2", "post_feedforward_layernorm_2"})
+        v.push_back({p + n + ".weight", dt, Shape{h}});
+    }
+    for (const char* n : {"input_layernorm", "post_attention_layernorm", "pre_feedforward_layernorm",
+                          "post_feedforward_layernorm"})
+      v.push_back({p + n + ".weight", dt, Shape{h}});
+    if (P > 0) {
+      v.push_back({p + "per_layer_input_gate.weight", dt, Shape{P, h}});
+      v.push_back({p + "per_layer_projection.weight", dt, Shape{h, P}});
+      v.push_back({p + "post_per_layer_input_norm.weight", dt, Shape{h}});
+    }
+    v.push_back({p + "layer_scalar", dt, Shape{1}});
+  }
+  if (P > 0) {
+    v.push_back({"model.embed_tokens_per_layer.weight", dt, Shape{c.vocab_size_per_layer_input, L * P}});
+    v.push_back({"model.per_layer_model_projection.weight", dt, Shape{L * P, h}});
+    v.push_back({"model.per_layer_projection_norm.weight", dt, Shape{P}});
+  }
+  v.push_back({"model.norm.weight", dt, Shape{h}});
+  if (!c.tie_word_embeddings) v.push_back({"lm_head.weight", dt, Shape{c.vocab_size, h}});
+  return v;
+}
+
 }  // namespace
 
 std::vector<TensorSpec> ModelTensorSpecs(const ModelConfig& c, DType dt) {
   if (HybridFamily(c.family)) return HybridTensorSpecs(c, dt);
+  if (c.family == ModelFamily::kGemma4) return Gemma4TensorSpecs(c, dt);
   const int64_t h = c.hidden_size, q = c.num_attention_heads * c.head_dim;
   const int64_t kv = c.num_key_value_heads * c.head_dim, inter = c.intermediate_size;
   std::vector<TensorSpec> v;
@@ -523,12 +663,16 @@ std::vector<TensorSpec> ModelTensorSpecs(const ModelConfig& c, DType dt) {
   return v;
 }
 
-Status WriteSynthModel(const SynthOptions& opts, SynthReport* report) {
+namespace {
+
+// Writes a checkpoint of `config` (opts.shape unused); generation_config.json gets
+// gen_eos.
+Status WriteCheckpoint(const ModelConfig& config, const std::vector<int32_t>& gen_eos, const SynthOptions& opts,
+                       SynthReport* report) {
   const double start = NowSeconds();
   if (opts.dtype == DType::kI32)
     return InvalidArgument("synth model dtype must be F32, F16 or BF16, got " + std::string(DTypeName(opts.dtype)));
   if (opts.out_dir.empty()) return InvalidArgument("synth model: no output directory given");
-  AX_ASSIGN_OR_RETURN(ModelConfig config, SynthShapeConfig(opts.shape, opts.dtype));
   const fs::path dir(opts.out_dir);
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -548,7 +692,7 @@ Status WriteSynthModel(const SynthOptions& opts, SynthReport* report) {
   AX_RETURN_IF_ERROR(WriteStringToFile((dir / "config.json").string(), ModelConfigToJson(config)));
   GenerationConfig gen;
   gen.bos_token_id = config.bos_token_id;
-  gen.eos_token_ids = FindShape(opts.shape)->gen_eos;
+  gen.eos_token_ids = gen_eos;
   AX_RETURN_IF_ERROR(WriteStringToFile((dir / "generation_config.json").string(), GenerationConfigToJson(gen)));
   if (!opts.tokenizer_dir.empty()) AX_RETURN_IF_ERROR(CopyTokenizer(opts.tokenizer_dir, dir));
   if (report) {
@@ -558,6 +702,19 @@ Status WriteSynthModel(const SynthOptions& opts, SynthReport* report) {
     report->seconds = NowSeconds() - start;
   }
   return Status::Ok();
+}
+
+}  // namespace
+
+Status WriteSynthModel(const SynthOptions& opts, SynthReport* report) {
+  if (opts.dtype == DType::kI32)
+    return InvalidArgument("synth model dtype must be F32, F16 or BF16, got " + std::string(DTypeName(opts.dtype)));
+  AX_ASSIGN_OR_RETURN(ModelConfig config, SynthShapeConfig(opts.shape, opts.dtype));
+  return WriteCheckpoint(config, FindShape(opts.shape)->gen_eos, opts, report);
+}
+
+Status WriteSynthModelFromConfig(const ModelConfig& config, const SynthOptions& opts, SynthReport* report) {
+  return WriteCheckpoint(config, config.eos_token_ids, opts, report);
 }
 
 }  // namespace ax

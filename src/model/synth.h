@@ -35,7 +35,8 @@ struct SynthReport {
 };
 
 // "llama-1b", "llama-8b", "qwen3-0.6b", "qwen3-1.7b", "qwen3-4b", "qwen3-8b",
-// "qwen3-30b-a3b", "tiny-llama", "tiny-qwen3", "tiny-qwen3-moe", …
+// "qwen3-30b-a3b", "gemma-3-1b", "gemma-3-4b", "gemma-4-e2b", "gemma-4-e4b",
+// "gemma-4-26b-a4b", "gemma-4-31b", "tiny-llama", "tiny-qwen3", "tiny-qwen3-moe", …
 // (docs/model-format.md has the table).
 std::vector<std::string> SynthShapeNames();
 
@@ -60,5 +61,9 @@ std::vector<TensorSpec> ModelTensorSpecs(const ModelConfig& c, DType dtype);
 // O(threads × 4 MB) whatever the model size. Stale model*.safetensors* files in
 // out_dir are removed first; shards are written as "<name>.tmp" and renamed.
 Status WriteSynthModel(const SynthOptions& opts, SynthReport* report = nullptr);
+
+// The same for a config built in code (opts.shape unused), e.g. a published shape
+// scaled down for a test; generation_config.json gets config.eos_token_ids.
+Status WriteSynthModelFromConfig(const ModelConfig& config, const SynthOptions& opts, SynthReport* report = nullptr);
 
 }  // namespace ax
