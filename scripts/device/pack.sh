@@ -8,7 +8,9 @@
 #                     lacks the Debian nlohmann-json/PCRE2/ICU headers, so we build here
 #   libs.tar.xz       libicuuc/libicudata 72, libpcre2-8 and cpp-httplib 0.11 they link
 #   stories260K/      the shared test checkpoint
-#   qwen3-tok.tar.xz  ../shared's Qwen3 tokenizer (llama_peer.sh)
+#   qwen3-tok.tar.xz  ../shared's Qwen3 tokenizer (llama_peer.sh, family_peers.sh)
+#   gemma-tok.tar.xz  ../shared's Gemma 3 tokenizer (family_peers.sh: the Gemma 3 and 4
+#                     synth shapes; its 262,144 tokens match their vocabulary)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 exclude=$(git rev-parse --git-path info/exclude)  # a worktree's .git is a file
@@ -31,6 +33,7 @@ libs="libicuuc.so.72.1 libicudata.so.72.1 libpcre2-8.so.0.11.2 libcpp-httplib.so
 # The real Qwen3 tokenizer, for the synth Qwen3-8B that llama.cpp's converter reads
 # (scripts/device/llama_peer.sh).
 [ -f .cuda-carry/qwen3-tok.tar.xz ] || tar cf - -C ../shared/tokenizers/qwen3 . | xz -9 > .cuda-carry/qwen3-tok.tar.xz
+[ -f .cuda-carry/gemma-tok.tar.xz ] || tar cf - -C ../shared/tokenizers/gemma3 . | xz -9 > .cuda-carry/gemma-tok.tar.xz
 if [ ! -d .cuda-carry/stories260K ]; then
   cp -r ../shared/models/stories260K .cuda-carry/stories260K
   rm -rf .cuda-carry/stories260K/tools
