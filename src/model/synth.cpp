@@ -428,8 +428,9 @@ void SetGemma4Fields(const ShapeRow& r, ModelConfig* c) {
   for (int64_t l = 0; l < L; ++l) {
     const bool full = (l + 1) % g.full_every == 0 || l == L - 1;
     c->layer_types[static_cast<size_t>(l)] = full ? AttentionType::kFull : AttentionType::kSliding;
-    if (full) c->layer_shapes[static_cast<size_t>(l)] = {g.global_kv > 0 ? g.global_kv : c->num_key_value_heads,
-                                                         g.global_head_dim};
+    if (full)
+      c->layer_shapes[static_cast<size_t>(l)] = {g.global_kv > 0 ? g.global_kv : c->num_key_value_heads,
+                                                 g.global_head_dim};
   }
 }
 
@@ -602,11 +603,12 @@ std::vector<TensorSpec> Gemma4TensorSpecs(const ModelConfig& c, DType dt) {
       v.push_back({p + "router.per_expert_scale", dt, Shape{E}});
       v.push_back({p + "experts.gate_up_proj", dt, Shape{E, 2 * I, h}});
       v.push_back({p + "experts.down_proj", dt, Shape{E, h, I}});
-      for (const char* n : {"post_feedforward_layernorm_1", "pre_feedforward_layernorm_2", "post_feedforward_layernorm_2"})
+      for (const char* n :
+           {"post_feedforward_layernorm_1", "pre_feedforward_layernorm_2", "post_feedforward_layernorm_2"})
         v.push_back({p + n + ".weight", dt, Shape{h}});
     }
-    for (const char* n : {"input_layernorm", "post_attention_layernorm", "pre_feedforward_layernorm",
-                          "post_feedforward_layernorm"})
+    for (const char* n :
+         {"input_layernorm", "post_attention_layernorm", "pre_feedforward_layernorm", "post_feedforward_layernorm"})
       v.push_back({p + n + ".weight", dt, Shape{h}});
     if (P > 0) {
       v.push_back({p + "per_layer_input_gate.weight", dt, Shape{P, h}});
