@@ -21,7 +21,10 @@
 #
 # Disk: a shape needs its bf16 weights twice (safetensors + GGUF): E2B 9 GB, E4B 15 GB,
 # 26B-A4B 50 GB, 31B 61 GB each; the last two need a machine with 128 GiB of disk.
-# A warm machine keeps /tmp/synth between calls (KEEP=1 keeps a shape's files after it).
+# A warm machine keeps /tmp/synth between calls (KEEP=1 keeps a shape's files after it;
+# a shape whose checkpoint or GGUF is there is not written again). PREP_ONLY=1 stops after
+# synth and conversion (and keeps the files): the large shapes take one call for those
+# and a second, on the same warm machine, for the benchmarks.
 #   SHAPES="gemma-4-e2b" REPS=3 HF=eager scripts/device/family_peers.sh
 set -uo pipefail
 source scripts/device/env.sh
@@ -101,6 +104,10 @@ for S in ${SHAPES:-gemma-4-e2b}; do
       [ -e $G ] && echo "$S: GGUF $(( $(date +%s) - t )) s, $(du -h $G | cut -f1)"
     fi
     [ -e $G ] && gguf_args=("${LLAMA_ARGS[@]}" --gguf "$G")
+  fi
+  if [ "${PREP_ONLY:-0}" = 1 ]; then
+    echo "$S: prepared in $WORK (PREP_ONLY)"
+    continue
   fi
   budget=$(( $(left) - 15 ))
   [ $budget -gt 30 ] || { echo "$S: no time left to benchmark"; continue; }
