@@ -317,15 +317,15 @@ struct SigmoidMulParams {
 // sequence's cached keys: one code path for prompt and generated rows, the same bits
 // whatever the batch. Sequences, block tables and positions as AttentionParams.
 struct MlaParams {
-  const float* q = nullptr;           // [n_tokens, n_heads, rope_dim + nope_dim]
-  const float* kv_b = nullptr;        // [n_heads * (nope_dim + v_dim), latent_dim] f32
-  const void* cache = nullptr;        // [slots, latent_dim + rope_dim], cache_dtype
-  DType cache_dtype = DType::kF32;    // kF32 or kBF16
-  float* out = nullptr;               // [n_tokens, n_heads, v_dim]
-  const int32_t* positions = nullptr;    // [n_tokens]
-  const int32_t* seq_q_begin = nullptr;  // [n_seqs]
-  const int32_t* seq_q_len = nullptr;    // [n_seqs]
-  const int32_t* block_tables = nullptr; // [n_seqs, max_blocks_per_seq]
+  const float* q = nullptr;               // [n_tokens, n_heads, rope_dim + nope_dim]
+  const float* kv_b = nullptr;            // [n_heads * (nope_dim + v_dim), latent_dim] f32
+  const void* cache = nullptr;            // [slots, latent_dim + rope_dim], cache_dtype
+  DType cache_dtype = DType::kF32;        // kF32 or kBF16
+  float* out = nullptr;                   // [n_tokens, n_heads, v_dim]
+  const int32_t* positions = nullptr;     // [n_tokens]
+  const int32_t* seq_q_begin = nullptr;   // [n_seqs]
+  const int32_t* seq_q_len = nullptr;     // [n_seqs]
+  const int32_t* block_tables = nullptr;  // [n_seqs, max_blocks_per_seq]
   int n_seqs = 0, max_blocks_per_seq = 0, block_size = 0;
   int n_heads = 0, latent_dim = 0, rope_dim = 0, nope_dim = 0, v_dim = 0;
   float scale = 1.0f;

@@ -43,8 +43,9 @@ Status ValidateMemory(const std::vector<LayerMemory>& layers) {
     }
     if (m.kind == LayerMemoryKind::kLatent) {
       if (m.latent_dim <= 0 || m.rope_dim < 0 || m.window != 0 || m.shares >= 0)
-        return InvalidArgument(where + "a latent layer needs a positive latent dim, a rope dim >= 0, full "
-                                       "attention (window 0) and shares nothing");
+        return InvalidArgument(where +
+                               "a latent layer needs a positive latent dim, a rope dim >= 0, full "
+                               "attention (window 0) and shares nothing");
       continue;
     }
     if (m.n_kv_heads <= 0 || m.head_dim <= 0 || m.window < 0)

@@ -191,7 +191,7 @@ Init InitFor(const TensorSpec& t, int64_t hidden, bool hybrid) {
     if (ends_with("conv1d.weight")) return {0.0f, uniform_std(1.0 / std::sqrt(static_cast<double>(t.shape[2])))};
     if (t.shape.ndim == 1) return {0.0f, uniform_std(0.1)};
   }
-  if (ends_with(".bias")) return {0.0f, uniform_std(0.02)};                  // projection biases
+  if (ends_with(".bias")) return {0.0f, uniform_std(0.02)};                   // projection biases
   if (ends_with("e_score_correction_bias")) return {0.0f, uniform_std(0.1)};  // a router's choice bias
   if (t.shape.ndim == 1) return {1.0f, uniform_std(0.1)};                     // RMSNorm weights
   const std::string& n = t.name;

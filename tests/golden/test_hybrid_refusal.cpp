@@ -109,7 +109,8 @@ TEST(GlmRefusal, ABackendWithoutMlaRefusesGlmAtLoad) {
     auto check = Model::Check(dir);
     ASSERT_TRUE(check.ok()) << check.status().ToString();
     bool named = false;
-    for (const std::string& f : check->features) named = named || f.find("on CUDA is not implemented") != std::string::npos;
+    for (const std::string& f : check->features)
+      named = named || f.find("on CUDA is not implemented") != std::string::npos;
     EXPECT_TRUE(named) << c.shape;
     EXPECT_TRUE(check->skipped.empty()) << check->skipped[0];
     std::filesystem::remove_all(dir);

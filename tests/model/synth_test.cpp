@@ -35,7 +35,7 @@ TEST(Synth, ShapeTable) {
                                                                  {"qwen3.6-35b-a3b", 34660610688},
                                                                  {"qwen3-next-80b-a3b", 79674391296},
                                                                  {"tiny-qwen3-next", 642832},
-                                                                 // ~31B / ~106B as published (without GLM-4.5-Air's MTP layer)
+                                                                 // ~31B and ~106B, as published
                                                                  {"glm-4.7-flash", 29943393920},
                                                                  {"glm-4.5-air", 106852251264},
                                                                  {"tiny-glm4-moe-lite", 296248},

@@ -501,8 +501,7 @@ class CpuBackend final : public Backend {
     p.positions = meta_.positions;
     p.seq_q_begin = meta_.seq_q_begin;
     p.seq_q_len = meta_.seq_q_len;
-    p.block_tables =
-        meta_.block_tables + static_cast<int64_t>(cache.group) * meta_.n_seqs * meta_.max_blocks_per_seq;
+    p.block_tables = meta_.block_tables + static_cast<int64_t>(cache.group) * meta_.n_seqs * meta_.max_blocks_per_seq;
     p.n_seqs = meta_.n_seqs;
     p.max_blocks_per_seq = meta_.max_blocks_per_seq;
     p.block_size = cache.block_size;

@@ -70,8 +70,8 @@ void Task(const MlaParams& p, int32_t t, const int32_t* table, int h, Scratch* s
   const size_t elem = kBf16 ? 2 : 4;
   const auto* cache = static_cast<const char*>(p.cache);
   const float* q = p.q + (static_cast<int64_t>(t) * p.n_heads + h) * (R + N);  // rope | nope
-  const float* w_uk = p.kv_b + static_cast<int64_t>(h) * (N + V) * L;           // [N, L]
-  const float* w_uv = w_uk + N * L;                                             // [V, L]
+  const float* w_uk = p.kv_b + static_cast<int64_t>(h) * (N + V) * L;          // [N, L]
+  const float* w_uv = w_uk + N * L;                                            // [V, L]
   sc->q_lat.assign(static_cast<size_t>(L), 0.0f);
   for (int64_t i = 0; i < N; ++i) Axpy<false>(q[R + i], w_uk + i * L, sc->q_lat.data(), L);
   const int64_t n_keys = static_cast<int64_t>(p.positions[t]) + 1;

@@ -43,7 +43,7 @@ void Mla(const MlaParams& p) {
       for (int h = 0; h < p.n_heads; ++h) {
         const float* q = p.q + (static_cast<int64_t>(t) * p.n_heads + h) * qd;  // rope | nope
         const float* w_uk = p.kv_b + static_cast<int64_t>(h) * (N + V) * L;     // [N, L]
-        const float* w_uv = w_uk + N * L;                                        // [V, L]
+        const float* w_uv = w_uk + N * L;                                       // [V, L]
         std::fill(q_lat.begin(), q_lat.end(), 0.0);
         for (int64_t i = 0; i < N; ++i)
           for (int64_t c = 0; c < L; ++c) q_lat[c] += static_cast<double>(q[R + i]) * w_uk[i * L + c];

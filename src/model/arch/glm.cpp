@@ -48,8 +48,8 @@ Status ParseDenseLayers(const ConfigFields& f, ModelConfig* c) {
   c->mlp_only_layers.clear();
   c->decoder_sparse_step = 1;
   if (const Json* j = f.Find("mlp_layer_types")) {
-    const std::string expected = "a list of " + std::to_string(c->num_hidden_layers) +
-                                 " \"dense\" / \"sparse\" entries (num_hidden_layers)";
+    const std::string expected =
+        "a list of " + std::to_string(c->num_hidden_layers) + " \"dense\" / \"sparse\" entries (num_hidden_layers)";
     if (!j->is_array() || static_cast<int64_t>(j->size()) != c->num_hidden_layers)
       return f.Invalid("mlp_layer_types", expected, j);
     for (int64_t l = 0; l < c->num_hidden_layers; ++l) {
@@ -85,13 +85,13 @@ Status ParseGlmMoeExtras(const ConfigFields& f, ModelConfig* c) {
   // at least when there are several), and the chosen groups must hold top_k experts.
   AX_RETURN_IF_ERROR(f.Int("n_group", &c->n_group, false, 1, E));
   if (E % c->n_group != 0 || (c->n_group > 1 && E / c->n_group < 2))
-    return f.Invalid("n_group", "a divisor of n_routed_experts (" + std::to_string(E) +
-                                    ") that leaves at least 2 experts per group",
-                     f.Find("n_group"));
+    return f.Invalid(
+        "n_group", "a divisor of n_routed_experts (" + std::to_string(E) + ") that leaves at least 2 experts per group",
+        f.Find("n_group"));
   AX_RETURN_IF_ERROR(f.Int("topk_group", &c->topk_group, false, 1, c->n_group));
   if (c->topk_group * (E / c->n_group) < c->top_k_experts)
-    return f.Invalid("topk_group", "enough groups to hold num_experts_per_tok (" +
-                                       std::to_string(c->top_k_experts) + ") experts",
+    return f.Invalid("topk_group",
+                     "enough groups to hold num_experts_per_tok (" + std::to_string(c->top_k_experts) + ") experts",
                      f.Find("topk_group"));
   return ParseDenseLayers(f, c);
 }

@@ -28,10 +28,10 @@ struct GlmLayer {
   AttentionWeights attn;
   MlaWeights mla_w;  // MLA layers (the model's mla_spec)
   bool moe = false;
-  MlpWeights mlp;          // a dense layer's MLP
-  MoeWeights experts;      // a sparse layer's routed experts
+  MlpWeights mlp;      // a dense layer's MLP
+  MoeWeights experts;  // a sparse layer's routed experts
   bool shared = false;
-  MlpWeights shared_mlp;   // its shared experts, one fused MLP
+  MlpWeights shared_mlp;  // its shared experts, one fused MLP
 };
 
 class GlmDecoder : public ArchModel {

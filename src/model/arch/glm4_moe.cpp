@@ -36,9 +36,9 @@ Status ParseExtras(const ConfigFields& f, ModelConfig* c) {
   const ConfigFields& where = nested ? r : f;  // the field read, for the error
   const int rot = RotaryDim(*c);
   if (c->partial_rotary_factor > 1 || rot < 2 || rot % 2 != 0)
-    return where.Invalid(
-        prf, "a factor in (0, 1] that leaves an even rotary dim of head_dim " + std::to_string(c->head_dim),
-        where.Find(prf));
+    return where.Invalid(prf,
+                         "a factor in (0, 1] that leaves an even rotary dim of head_dim " + std::to_string(c->head_dim),
+                         where.Find(prf));
   return ParseGlmMoeExtras(f, c);
 }
 
@@ -96,7 +96,7 @@ Result<std::unique_ptr<ArchModel>> Load(const ModelConfig& c, WeightLoader& ld) 
 std::vector<std::string> Features(const ModelConfig& c) {
   std::vector<std::string> f;
   f.push_back((c.num_key_value_heads == c.num_attention_heads ? std::string("multi-head attention ")
-                                                               : std::string("grouped-query attention ")) +
+                                                              : std::string("grouped-query attention ")) +
               std::to_string(c.num_attention_heads) + "/" + std::to_string(c.num_key_value_heads) + " heads of " +
               std::to_string(c.head_dim) + ", partial rotary " + std::to_string(RotaryDim(c)) + " of " +
               std::to_string(c.head_dim));

@@ -52,8 +52,9 @@ Status ParseExtras(const ConfigFields& f, ModelConfig* c) {
   AX_RETURN_IF_ERROR(f.Double("partial_rotary_factor", &prf, false, 0));
   if (prf != 1.0) return f.Unsupported("partial_rotary_factor", "MLA layers rotate the whole qk_rope_head_dim");
   if (c->attention_bias)
-    return f.Unsupported("attention_bias", "biases on the MLA projections (q_a_proj, kv_a_proj_with_mqa, o_proj) "
-                                           "are not supported");
+    return f.Unsupported("attention_bias",
+                         "biases on the MLA projections (q_a_proj, kv_a_proj_with_mqa, o_proj) "
+                         "are not supported");
   return ParseGlmMoeExtras(f, c);
 }
 
@@ -79,8 +80,8 @@ Status LoadMla(const ModelConfig& c, WeightLoader& ld, const std::string& p, con
   const int64_t hidden = c.hidden_size, H = s.n_heads, R = s.rope_dim, N = s.nope_dim, V = s.v_dim;
   const int64_t L = s.latent_dim, ql = c.q_lora_rank, qk = R + N;
   const bool il = c.rope_interleave;
-  const std::string q_fields = "num_attention_heads " + std::to_string(H) + ", qk_nope_head_dim " +
-                               std::to_string(N) + ", qk_rope_head_dim " + std::to_string(R);
+  const std::string q_fields = "num_attention_heads " + std::to_string(H) + ", qk_nope_head_dim " + std::to_string(N) +
+                               ", qk_rope_head_dim " + std::to_string(R);
   const std::string ql_fields = "q_lora_rank " + std::to_string(ql) + ", hidden_size " + std::to_string(hidden);
   // q: per head the stored nope rows then rope rows, reordered to rope then nope.
   const std::string q_name = ql > 0 ? p + "q_b_proj.weight" : p + "q_proj.weight";

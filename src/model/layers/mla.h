@@ -20,7 +20,7 @@ namespace ax {
 
 struct MlaSpec {
   MlaShape shape;
-  TensorView inv_freq;        // [rope_dim / 2] f32
+  TensorView inv_freq;          // [rope_dim / 2] f32
   float lora_norm_eps = 1e-6f;  // q_a_layernorm's and kv_a_layernorm's eps
 };
 
