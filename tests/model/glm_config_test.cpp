@@ -155,6 +155,9 @@ TEST(GlmConfig, BadFieldsAreNamed) {
   j["rope_parameters"] = {{"rope_type", "linear"}, {"factor", 2.0}};
   ExpectError(Parse(j).status(), StatusCode::kUnimplemented, {"'rope_parameters'", "MLA"});
   j = MinimalLite();
+  j["rope_parameters"]["partial_rotary_factor"] = 0.5;
+  ExpectError(Parse(j).status(), StatusCode::kUnimplemented, {"'rope_parameters.partial_rotary_factor'"});
+  j = MinimalLite();
   j["head_dim"] = 16;
   ExpectError(Parse(j).status(), StatusCode::kInvalidArgument, {"'head_dim'", "qk_rope_head_dim (8)"});
 }

@@ -48,9 +48,16 @@ Status ParseExtras(const ConfigFields& f, ModelConfig* c) {
   // The rope types transformers scales MLA's softmax for (yarn's mscale) are not read.
   if (c->rope_scaling.type != RopeScalingType::kNone)
     return f.Unsupported("rope_parameters", "rope scaling on MLA layers is not supported (default rope only)");
-  double prf = 1.0;
-  AX_RETURN_IF_ERROR(f.Double("partial_rotary_factor", &prf, false, 0));
-  if (prf != 1.0) return f.Unsupported("partial_rotary_factor", "MLA layers rotate the whole qk_rope_head_dim");
+  // partial_rotary_factor (top level, or in rope_parameters as transformers 5 reads it)
+  // must leave the whole qk_rope_head_dim turning.
+  const Json* rp = f.Find("rope_parameters");
+  const ConfigFields r(rp != nullptr && rp->is_object() ? *rp : f.obj(), f.path(), f.prefix() + "rope_parameters.");
+  for (const ConfigFields* where : {&f, &r}) {
+    double prf = 1.0;
+    AX_RETURN_IF_ERROR(where->Double("partial_rotary_factor", &prf, false, 0));
+    if (prf != 1.0)
+      return where->Unsupported("partial_rotary_factor", "MLA layers rotate the whole qk_rope_head_dim");
+  }
   if (c->attention_bias)
     return f.Unsupported("attention_bias",
                          "biases on the MLA projections (q_a_proj, kv_a_proj_with_mqa, o_proj) "
