@@ -55,8 +55,7 @@ Status ParseExtras(const ConfigFields& f, ModelConfig* c) {
   for (const ConfigFields* where : {&f, &r}) {
     double prf = 1.0;
     AX_RETURN_IF_ERROR(where->Double("partial_rotary_factor", &prf, false, 0));
-    if (prf != 1.0)
-      return where->Unsupported("partial_rotary_factor", "MLA layers rotate the whole qk_rope_head_dim");
+    if (prf != 1.0) return where->Unsupported("partial_rotary_factor", "MLA layers rotate the whole qk_rope_head_dim");
   }
   if (c->attention_bias)
     return f.Unsupported("attention_bias",
