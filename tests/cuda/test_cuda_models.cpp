@@ -16,10 +16,10 @@
 
 #include "ax/engine.h"
 #include "cuda_test_util.h"
-#include "sampling_routes.h"
 #include "model/model.h"
 #include "model/quantize.h"
 #include "model/synth.h"
+#include "sampling_routes.h"
 
 namespace ax::cuda_testing {
 namespace {
