@@ -125,6 +125,7 @@ struct MoeShape {
   // scores plus a per-expert bias, among the topk_group best of n_group groups.
   bool choice_bias = false;
   int n_group = 1, topk_group = 1;
+  bool masked_zero = false;  // the other groups' experts score 0 for the choice (RouteParams)
   GateAct act = GateAct::kSilu;
   DType weights = DType::kBF16;  // the experts' dtype as uploaded (kAffine when quantized)
 };

@@ -198,7 +198,10 @@ struct RowMassParams {
 // topk_group 2, k 2, b = [.9 .1 | .5 .5 | .8 .3 | .2 .2]: group scores [1.0, 1.0, 1.1,
 // .4] keep groups 2 and 0 (1.0 ties: group 0 before 1), ids [0, 4], weights p[0], p[4].
 // The normalised sum gets 1e-20 added (transformers' denominator). Scores are formed
-// in f64, so the choice of ids does not depend on the kernel or the batch.
+// in f64, so the choice of ids does not depend on the kernel or the batch. With
+// masked_zero (transformers' DeepSeek-V3 and GLM-4.5 routers) the experts of the other
+// groups are not excluded but score 0 for the choice: one of them is chosen (lowest id
+// first) only where fewer than k experts of the kept groups have a biased score above 0.
 struct RouteParams {
   const float* logits = nullptr;
   int64_t n = 0;
@@ -211,6 +214,7 @@ struct RouteParams {
   float* weights = nullptr;
   const float* choice_bias = nullptr;  // [E] or null (then n_group and topk_group are 1)
   int n_group = 1, topk_group = 1;
+  bool masked_zero = false;
 };
 
 // The experts of a MoE block: out[r, :] = sum over j < k, in rank order, of

@@ -56,6 +56,27 @@ TEST(RouteGroupedTest, BiasChoosesButDoesNotWeight) {
   EXPECT_NEAR(w[1], 0.8 / 0.9 * 1.8, 1e-6);
 }
 
+// masked_zero (transformers' glm4_moe / DeepSeek-V3): the other groups' experts score 0
+// for the choice, so a kept expert whose biased score is negative loses to them (the
+// lowest id first), and k may exceed the kept groups' experts.
+TEST(RouteGroupedTest, MaskedZeroScoresTheOtherGroupsZero) {
+  const std::vector<float> logits(8, 0.0f);  // unbiased scores 0.5
+  // b = [.9 -.1 | .2 .2 | .3 .3 | .1 .1]: group 0 scores 0.8, the best; keep it alone.
+  const std::vector<float> bias = {0.4f, -0.6f, -0.3f, -0.3f, -0.2f, -0.2f, -0.4f, -0.4f};
+  std::vector<int32_t> ids(2);
+  std::vector<float> w(2);
+  RouteParams p{logits.data(), 1, 8, 2, false, false, nullptr, 1.0f, ids.data(), w.data()};
+  p.choice_bias = bias.data();
+  p.n_group = 4;
+  p.topk_group = 1;
+  ref::Route(p);
+  EXPECT_EQ(ids, (std::vector<int32_t>{0, 1}));  // excluded groups: expert 1 (b -0.1) is second
+  p.masked_zero = true;
+  ref::Route(p);
+  EXPECT_EQ(ids, (std::vector<int32_t>{0, 2}));  // expert 2 scores 0 > -0.1: the lowest such id
+  EXPECT_FLOAT_EQ(w[1], 0.5f);                   // weighted by its unbiased score
+}
+
 // Every row of random logits and biases against a direct reading of the rule: the
 // chosen experts lie in the topk_group best groups (by the sum of their two best biased
 // scores) and are the best biased scores there.

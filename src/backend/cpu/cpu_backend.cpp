@@ -430,6 +430,7 @@ class CpuBackend final : public Backend {
       p.choice_bias = choice_bias.as<float>();
       p.n_group = shape.n_group;
       p.topk_group = shape.topk_group;
+      p.masked_zero = shape.masked_zero;
     }
     kernels::ref::Route(p);  // E values per row: the reference is the kernel
   }

@@ -118,10 +118,12 @@ void ChooseGrouped(const RouteParams& p, const std::vector<double>& b, std::vect
   std::stable_sort(groups.begin(), groups.end(), [&](int x, int y) { return group_score[x] > group_score[y]; });
   std::vector<bool> allowed(static_cast<size_t>(G), false);
   for (int i = 0; i < p.topk_group; ++i) allowed[groups[i]] = true;
+  // The choice's score of each expert: b in a kept group; else excluded, or 0 (masked_zero).
+  const auto score = [&](int e) { return allowed[e / per] ? b[e] : 0.0; };
   order->clear();
   for (int e = 0; e < E; ++e)
-    if (allowed[e / per]) order->push_back(e);
-  std::stable_sort(order->begin(), order->end(), [&](int x, int y) { return b[x] > b[y]; });
+    if (allowed[e / per] || p.masked_zero) order->push_back(e);
+  std::stable_sort(order->begin(), order->end(), [&](int x, int y) { return score(x) > score(y); });
 }
 
 }  // namespace

@@ -101,8 +101,8 @@ Status NameFields(Status s, const std::string& fields) {
   return Status(s.code(), s.message() + " (from config.json's " + fields + ")");
 }
 
-Status LoadGlmFeedForward(const ModelConfig& c, WeightLoader& ld, const std::string& p, int64_t l, GlmDecoder* m,
-                          GlmLayer* lw) {
+Status LoadGlmFeedForward(const ModelConfig& c, WeightLoader& ld, const std::string& p, int64_t l, bool masked_zero,
+                          GlmDecoder* m, GlmLayer* lw) {
   const int64_t hidden = c.hidden_size;
   AX_ASSIGN_OR_RETURN(lw->input_norm, ld.Vector(p + "input_layernorm.weight", hidden));
   AX_ASSIGN_OR_RETURN(lw->post_norm, ld.Vector(p + "post_attention_layernorm.weight", hidden));
@@ -131,6 +131,7 @@ Status LoadGlmFeedForward(const ModelConfig& c, WeightLoader& ld, const std::str
   s.choice_bias = true;
   s.n_group = static_cast<int>(c.n_group);
   s.topk_group = static_cast<int>(c.topk_group);
+  s.masked_zero = masked_zero;
   s.act = GateAct::kSilu;
   s.weights = w.gate_up.dtype;
   m->moe.push_back(s);

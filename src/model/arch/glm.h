@@ -52,8 +52,10 @@ Status ParseGlmMoeExtras(const ConfigFields& f, ModelConfig* c);
 
 // Layer `l`'s norms and feed-forward block from prefix p ("model.layers.N.");
 // the MoE shapes and workspace widths go into m.
-Status LoadGlmFeedForward(const ModelConfig& c, WeightLoader& ld, const std::string& p, int64_t l, GlmDecoder* m,
-                          GlmLayer* lw);
+// masked_zero: the router scores the other groups' experts 0 rather than excluding them
+// (transformers' glm4_moe, from DeepSeek-V3; glm4_moe_lite excludes them).
+Status LoadGlmFeedForward(const ModelConfig& c, WeightLoader& ld, const std::string& p, int64_t l, bool masked_zero,
+                          GlmDecoder* m, GlmLayer* lw);
 
 // The embedding, final norm and lm_head; the widest MoE block into m->sizes.
 Status LoadGlmEnds(const ModelConfig& c, WeightLoader& ld, GlmDecoder* m);

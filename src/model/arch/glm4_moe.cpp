@@ -82,7 +82,7 @@ Result<std::unique_ptr<ArchModel>> Load(const ModelConfig& c, WeightLoader& ld) 
     GlmLayer& lw = m->layers[static_cast<size_t>(l)];
     lw.spec = spec;
     AX_RETURN_IF_ERROR(LoadAttention(c, ld, p + "self_attn.", &lw));
-    AX_RETURN_IF_ERROR(LoadGlmFeedForward(c, ld, p, l, m.get(), &lw));
+    AX_RETURN_IF_ERROR(LoadGlmFeedForward(c, ld, p, l, /*masked_zero=*/true, m.get(), &lw));
     m->memory.push_back({LayerMemoryKind::kPagedKv, s.n_kv_heads, s.head_dim, 0, false, -1});
     m->attention.push_back(s);
   }

@@ -141,7 +141,7 @@ Result<std::unique_ptr<ArchModel>> Load(const ModelConfig& c, WeightLoader& ld) 
     GlmLayer& lw = m->layers[static_cast<size_t>(l)];
     lw.mla = true;
     AX_RETURN_IF_ERROR(LoadMla(c, ld, p + "self_attn.", s, &lw.mla_w));
-    AX_RETURN_IF_ERROR(LoadGlmFeedForward(c, ld, p, l, m.get(), &lw));
+    AX_RETURN_IF_ERROR(LoadGlmFeedForward(c, ld, p, l, /*masked_zero=*/false, m.get(), &lw));
     LayerMemory mem;
     mem.kind = LayerMemoryKind::kLatent;
     mem.latent_dim = s.latent_dim;
