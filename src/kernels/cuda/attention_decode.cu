@@ -407,7 +407,12 @@ cudaError_t LaunchShape(dim3 grid, const AttentionParamsT<T>& p, int levels, cud
     int device = 0, max_optin = 0;
     cudaError_t e = cudaGetDevice(&device);
     if (e == cudaSuccess) e = cudaDeviceGetAttribute(&max_optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device);
-    if (e == cudaSuccess) e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, max_optin);
+    // The opt-in maximum covers static and dynamic shared memory together.
+    cudaFuncAttributes attr{};
+    if (e == cudaSuccess) e = cudaFuncGetAttributes(&attr, kernel);
+    if (e == cudaSuccess)
+      e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                               max_optin - static_cast<int>(attr.sharedSizeBytes));
     return e;
   }();
   if (raised != cudaSuccess) return raised;
