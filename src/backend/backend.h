@@ -69,6 +69,9 @@ struct BatchMeta {
 // KV group whose slots and block tables address it (BatchMeta's slot_mapping and
 // block_tables row).
 //
+// A latent layer (MLA; model/memory.h kLatent) keeps one row per token slot in k,
+// [num_blocks, block_size, latent_dim + rope_dim] on every backend, and v views k.
+//
 // A recurrent layer (GatedDelta; model/memory.h kRecurrent) keeps no paged K/V: it
 // holds one state per state slot instead, f32 on every backend: conv_state [slots,
 // conv_dim, kernel - 1] (the last inputs of its causal conv) and delta_state [slots,
