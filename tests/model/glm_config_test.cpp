@@ -115,6 +115,22 @@ TEST(GlmConfig, Glm4MoeFields) {
   EXPECT_EQ(ModelConfigToJson(*again), ModelConfigToJson(*c));
 }
 
+// The synth shapes (published GLM-4.7-Flash and GLM-4.5-Air configs, the tiny ones)
+// write a config.json that reads back to the same values.
+TEST(GlmConfig, SynthShapesRoundTrip) {
+  for (const char* shape : {"glm-4.7-flash", "glm-4.5-air", "tiny-glm4-moe-lite", "tiny-glm4-moe"}) {
+    auto c = SynthShapeConfig(shape);
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    auto again = ParseModelConfig(ModelConfigToJson(*c), kPath);
+    ASSERT_TRUE(again.ok()) << shape << ": " << again.status().ToString();
+    EXPECT_EQ(ModelConfigToJson(*again), ModelConfigToJson(*c)) << shape;
+  }
+  auto flash = SynthShapeConfig("glm-4.7-flash");
+  EXPECT_EQ(flash->kv_lora_rank + flash->qk_rope_head_dim, 576);  // latent row per token and layer
+  EXPECT_FALSE(SparseMoeLayer(*flash, 0));
+  EXPECT_TRUE(SparseMoeLayer(*flash, 46));
+}
+
 TEST(GlmConfig, BadFieldsAreNamed) {
   Json j = MinimalGlm4Moe();
   j["n_group"] = 3;  // 8 experts
