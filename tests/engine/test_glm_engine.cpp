@@ -3,12 +3,17 @@
 // noaux_tc-routed experts): a prefix hit is exact and reported, preemption and resume
 // give identical outputs, n-gram drafts rolled back on the latent cache give the
 // greedy tokens of direct decoding whatever the chunking, and the latent layers take
-// kv_lora_rank + qk_rope_head_dim values per token.
+// kv_lora_rank + qk_rope_head_dim values per token. And on transformers' GLM fixtures
+// (tests/fixtures/models/tiny-glm4-moe*): the engine's greedy continuation is
+// transformers', n-gram drafting and batching change no token, a repeated prompt is an
+// exact, reported prefix hit.
 #include <gtest/gtest.h>
 
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "core_harness.h"
 #include "model/synth.h"
@@ -135,6 +140,77 @@ TEST_F(LatentKvEngine, DraftRollbackAndChunkingChangeNoGreedyToken) {
     }
   }
 }
+
+class GlmFixtureEngine : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    std::ifstream in(dir() + "/reference.json");
+    const nlohmann::json j = nlohmann::json::parse(in);
+    prompt_ = j["prompt_ids"].get<std::vector<int32_t>>();
+    greedy_ = j["greedy_ids"].get<std::vector<int32_t>>();
+  }
+  std::string dir() const { return std::string(AX_FIXTURES_DIR) + "/models/" + GetParam(); }
+  static CoreRequest Greedy(std::vector<int32_t> prompt, int64_t max_tokens) {
+    CoreRequest r;
+    r.prompt = std::move(prompt);
+    r.max_tokens = max_tokens;
+    r.ignore_eos = true;
+    r.sampling.temperature = 0;
+    return r;
+  }
+  static CoreOptions F32(DecodePolicy policy, int64_t max_batch_tokens) {
+    CoreOptions o;
+    o.precision = Precision::kF32;
+    o.policy = policy;
+    o.draft_guard = false;
+    o.max_batch_tokens = max_batch_tokens;
+    return o;
+  }
+  std::vector<int32_t> prompt_, greedy_;
+};
+
+// The prompt in chunks of 7, then decoding (drafted or not): transformers' 24 ids.
+TEST_P(GlmFixtureEngine, GreedyContinuationMatchesTransformers) {
+  for (DecodePolicy policy : {DecodePolicy::kDirect, DecodePolicy::kNgram}) {
+    CoreHarness h(dir(), F32(policy, 7));
+    EXPECT_EQ(h.RunTogether({Greedy(prompt_, static_cast<int64_t>(greedy_.size()))})[0].tokens, greedy_);
+  }
+}
+
+// Greedy n-gram = direct, alone and batched, with a repetitive prompt among them (its
+// drafts verified, most rejected, through the latent or paged cache).
+TEST_P(GlmFixtureEngine, NgramAndBatchingChangeNoToken) {
+  std::vector<int32_t> repeated;
+  for (int r = 0; r < 4; ++r) repeated.insert(repeated.end(), prompt_.begin(), prompt_.begin() + 10);
+  const std::vector<CoreRequest> reqs = {Greedy(prompt_, 24), Greedy({prompt_.begin() + 5, prompt_.end()}, 24),
+                                         Greedy(repeated, 24)};
+  std::vector<Output> direct;
+  for (const CoreRequest& r : reqs) {
+    CoreHarness h(dir(), F32(DecodePolicy::kDirect, 64));
+    direct.push_back(h.RunTogether({r})[0]);
+  }
+  CoreHarness h(dir(), F32(DecodePolicy::kNgram, 64));
+  const auto together = h.RunTogether(reqs);
+  for (size_t i = 0; i < reqs.size(); ++i) EXPECT_EQ(together[i].tokens, direct[i].tokens) << "request " << i;
+  EXPECT_GT(h.core().Stats().draft_tokens_proposed, 0);
+}
+
+TEST_P(GlmFixtureEngine, RepeatedPromptIsAnExactHit) {
+  CoreHarness h(dir(), F32(DecodePolicy::kDirect, 64));
+  const auto first = h.RunTogether({Greedy(prompt_, 8)});
+  const auto second = h.RunTogether({Greedy(prompt_, 8)});
+  EXPECT_EQ(second[0].tokens, first[0].tokens);
+  EXPECT_GT(second[0].metrics.prefix_hit_tokens, 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, GlmFixtureEngine,
+                         ::testing::Values("tiny-glm4-moe-lite", "tiny-glm4-moe-lite-grouped", "tiny-glm4-moe"),
+                         [](const ::testing::TestParamInfo<std::string>& p) {
+                           std::string name = p.param;
+                           for (char& ch : name)
+                             if (ch == '-') ch = '_';
+                           return name;
+                         });
 
 }  // namespace
 }  // namespace ax::testing
