@@ -69,6 +69,9 @@ struct BatchMeta {
 // KV group whose slots and block tables address it (BatchMeta's slot_mapping and
 // block_tables row).
 //
+// A latent layer (MLA; model/memory.h kLatent) keeps one row per token slot in k,
+// [num_blocks, block_size, latent_dim + rope_dim] on every backend, and v views k.
+//
 // A recurrent layer (GatedDelta; model/memory.h kRecurrent) keeps no paged K/V: it
 // holds one state per state slot instead, f32 on every backend: conv_state [slots,
 // conv_dim, kernel - 1] (the last inputs of its causal conv) and delta_state [slots,
@@ -121,8 +124,21 @@ struct MoeShape {
   bool softmax = true;      // router probabilities: softmax over experts, else sigmoid
   bool normalize = true;    // the top-k weights divided by their sum
   float scale = 1.0f;       // on every routed weight
+  // The noaux_tc router (sigmoid only; RouteParams' choice_bias): experts chosen on the
+  // scores plus a per-expert bias, among the topk_group best of n_group groups.
+  bool choice_bias = false;
+  int n_group = 1, topk_group = 1;
+  bool masked_zero = false;  // the other groups' experts score 0 for the choice (RouteParams)
   GateAct act = GateAct::kSilu;
   DType weights = DType::kBF16;  // the experts' dtype as uploaded (kAffine when quantized)
+};
+
+// A multi-head latent attention layer as the backend's ops see it (kernels/params.h
+// MlaParams has the math): heads, the latent and rope widths of a cache row, the
+// query's non-rope and the value head dims, the softmax scale.
+struct MlaShape {
+  int n_heads = 0, latent_dim = 0, rope_dim = 0, nope_dim = 0, v_dim = 0;
+  float scale = 1.0f;
 };
 
 class Backend {
@@ -240,9 +256,10 @@ class Backend {
   // unsupported model fails at load, never with wrong numbers.
   virtual Status CheckAttention(const AttentionShape& shape) const;
   // Router of a MoE block: logits [n, E] f32 → ids [n, k] i32 (rank order) and weights
-  // [n, k] f32, times per_expert_scale [E] f32 when it has data.
-  virtual void RouteTopK(const TensorView& logits, const TensorView& per_expert_scale, const MoeShape& shape,
-                         TensorView ids, TensorView weights) = 0;
+  // [n, k] f32, times per_expert_scale [E] f32 when it has data; with shape.choice_bias,
+  // the noaux_tc choice on the scores plus choice_bias [E] f32 (RouteParams).
+  virtual void RouteTopK(const TensorView& logits, const TensorView& per_expert_scale, const TensorView& choice_bias,
+                         const MoeShape& shape, TensorView ids, TensorView weights) = 0;
   // out [n, hidden] = the routed experts of x [n, hidden]: gate_up [E * 2 * inter,
   // hidden] (per expert gate rows then up rows), down [E * hidden, inter]; rows as in
   // Matmul (each row's result independent of the others). scratch: [n * top_k, inter]
@@ -270,6 +287,23 @@ class Backend {
   // Whether this backend runs GatedDelta layers (and SigmoidMul); Model::Load asks for
   // models that have them. The default: Unimplemented, naming the backend.
   virtual Status CheckGatedDelta(const GatedDeltaShape& shape) const;
+  // x [m, d] += bias [d] f32 on every row (a projection's bias: GLM-4.5's q/k/v). Only
+  // on backends whose CheckMla passes (the default refuses: no op runs).
+  virtual void AddBias(TensorView x, const TensorView& bias);
+  // A latent-KV layer (model/memory.h kLatent): stores latent [n, latent_dim] and the
+  // roped rope [n, rope_dim] of the staged tokens in the cache's slots, one row each.
+  virtual void LatentWrite(const TensorView& latent, const TensorView& rope, const KvLayerView& cache,
+                           const MlaShape& shape);
+  // Multi-head latent attention of q [n, n_heads, rope_dim + nope_dim] (rope part first,
+  // roped) over the layer's latent cache, the up-projections kv_b [n_heads * (nope_dim
+  // + v_dim), latent_dim] f32 absorbed (kernels/params.h MlaParams): out [n, n_heads,
+  // v_dim]. Each row's result independent of the batch.
+  virtual void MlaAttention(const TensorView& q, const TensorView& kv_b, const KvLayerView& cache,
+                            const MlaShape& shape, TensorView out);
+  // Whether this backend runs MLA layers of `shape`, AddBias and the noaux_tc router
+  // (shape.n_heads 0: those two only); Model::Load asks for models that use them. The
+  // default: Unimplemented, naming the backend.
+  virtual Status CheckMla(const MlaShape& shape) const;
   // out[i, :] = x[logit_rows[first + i], :] for i < out.shape[0] (the staged batch's
   // logit rows, from `first`): logits are computed in chunks without restaging.
   virtual void GatherLogitRows(const TensorView& x, TensorView out, int64_t first) = 0;

@@ -159,6 +159,26 @@ void Backend::RestoreState(const KvLayerView&, int, int) {
   AX_CHECK_MSG(false, "RestoreState on a backend without it (Model::Load checks CheckGatedDelta)");
 }
 
+Status Backend::CheckMla(const MlaShape& s) const {
+  const std::string what = s.n_heads > 0 ? "multi-head latent attention (MLA: the latent KV cache of "
+                                           "GLM-4.7-Flash / glm4_moe_lite) is"
+                                         : "the noaux_tc MoE router and projection biases (GLM-4.5 / glm4_moe) are";
+  return Unimplemented(what + " not implemented on the " + BackendKindName(kind()) +
+                       " backend yet: run this model with --backend cpu");
+}
+
+void Backend::AddBias(TensorView, const TensorView&) {
+  AX_CHECK_MSG(false, "AddBias on a backend without it (Model::Load checks CheckMla)");
+}
+
+void Backend::LatentWrite(const TensorView&, const TensorView&, const KvLayerView&, const MlaShape&) {
+  AX_CHECK_MSG(false, "LatentWrite on a backend without it (Model::Load checks CheckMla)");
+}
+
+void Backend::MlaAttention(const TensorView&, const TensorView&, const KvLayerView&, const MlaShape&, TensorView) {
+  AX_CHECK_MSG(false, "MlaAttention on a backend without it (Model::Load checks CheckMla)");
+}
+
 void Backend::AddRmsNorm(TensorView x, const TensorView& w, float eps, TensorView residual) {
   RmsNorm(x, w, eps, x);
   Add(x, residual);

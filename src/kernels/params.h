@@ -188,6 +188,20 @@ struct RowMassParams {
 // descending, lowest expert id on ties) into ids [n, k] in rank order, their weights
 // into weights [n, k]: divided by their sum when normalize, then times
 // per_expert_scale[id] (when given) and scale.
+//
+// With choice_bias (DeepSeek-V3 / GLM's noaux_tc router, sigmoid only), the experts are
+// chosen on the biased scores b[e] = p[e] + choice_bias[e] but weighted by the unbiased
+// p[e]; the experts fall into n_group equal groups of consecutive ids, a group scores
+// the sum of its two best b (its one b when a group has one expert), only the
+// topk_group best groups (lowest group id on ties) may be chosen, and the k best b of
+// those (lowest id on ties) are the row's experts. Worked example, E 8, n_group 4,
+// topk_group 2, k 2, b = [.9 .1 | .5 .5 | .8 .3 | .2 .2]: group scores [1.0, 1.0, 1.1,
+// .4] keep groups 2 and 0 (1.0 ties: group 0 before 1), ids [0, 4], weights p[0], p[4].
+// The normalised sum gets 1e-20 added (transformers' denominator). Scores are formed
+// in f64, so the choice of ids does not depend on the kernel or the batch. With
+// masked_zero (transformers' DeepSeek-V3 and GLM-4.5 routers) the experts of the other
+// groups are not excluded but score 0 for the choice: one of them is chosen (lowest id
+// first) only where fewer than k experts of the kept groups have a biased score above 0.
 struct RouteParams {
   const float* logits = nullptr;
   int64_t n = 0;
@@ -198,6 +212,9 @@ struct RouteParams {
   float scale = 1.0f;
   int32_t* ids = nullptr;
   float* weights = nullptr;
+  const float* choice_bias = nullptr;  // [E] or null (then n_group and topk_group are 1)
+  int n_group = 1, topk_group = 1;
+  bool masked_zero = false;
 };
 
 // The experts of a MoE block: out[r, :] = sum over j < k, in rank order, of
@@ -282,6 +299,54 @@ struct SigmoidMulParams {
   int64_t gate_stride = 0;  // elements between gate rows (0: g)
   float* x = nullptr;
   int64_t m = 0, d = 0, g = 0;
+};
+
+// Multi-head latent attention (MLA: DeepSeek-V2/V3, GLM-4.7-Flash) over a latent KV
+// cache, with the up-projections absorbed so attention never expands the cache.
+//
+// The cache of one layer holds per token slot s one row of latent_dim + rope_dim
+// elements (cache_dtype, f32 or bf16): the normalised kv latent c_s [latent_dim], then
+// the roped shared key part kr_s [rope_dim]:
+//   cache [num_blocks * block_size, latent_dim + rope_dim]   row s = slot s
+// kv_b [n_heads * (nope_dim + v_dim), latent_dim] f32 is the checkpoint's kv_b_proj:
+// per head h, nope_dim rows W_UK[h] (the keys' non-rope part from the latent), then
+// v_dim rows W_UV[h] (the values). For query row t (sequence s, position p) and head h,
+// q[t, h] = [q_rope (rope_dim, already roped) | q_nope (nope_dim)]:
+//   q_lat   = W_UK[h]^T q_nope                                   [latent_dim]
+//   score_j = scale * (q_lat . c_j + q_rope . kr_j)   for the keys j in [0, p]
+//   o_lat   = sum_j softmax(score)_j c_j                          [latent_dim]
+//   out[t, h] = W_UV[h] o_lat                                     [v_dim]
+// which equals attention with k_j = [W_UK[h] c_j | kr_j], v_j = W_UV[h] c_j expanded
+// (transformers' form) up to rounding. A row's result depends only on its q and its
+// sequence's cached keys: one code path for prompt and generated rows, the same bits
+// whatever the batch. Sequences, block tables and positions as AttentionParams.
+struct MlaParams {
+  const float* q = nullptr;               // [n_tokens, n_heads, rope_dim + nope_dim]
+  const float* kv_b = nullptr;            // [n_heads * (nope_dim + v_dim), latent_dim] f32
+  const void* cache = nullptr;            // [slots, latent_dim + rope_dim], cache_dtype
+  DType cache_dtype = DType::kF32;        // kF32 or kBF16
+  float* out = nullptr;                   // [n_tokens, n_heads, v_dim]
+  const int32_t* positions = nullptr;     // [n_tokens]
+  const int32_t* seq_q_begin = nullptr;   // [n_seqs]
+  const int32_t* seq_q_len = nullptr;     // [n_seqs]
+  const int32_t* block_tables = nullptr;  // [n_seqs, max_blocks_per_seq]
+  int n_seqs = 0, max_blocks_per_seq = 0, block_size = 0;
+  int n_heads = 0, latent_dim = 0, rope_dim = 0, nope_dim = 0, v_dim = 0;
+  float scale = 1.0f;
+  int64_t row_dim() const { return int64_t{latent_dim} + rope_dim; }
+};
+
+// Stores each token's latent [n_tokens, latent_dim] and roped key part [n_tokens,
+// rope_dim] (f32) as one cache row at its slot (slot < 0: padding, nothing stored),
+// rounding to cache_dtype (nearest even for bf16).
+struct LatentWriteParams {
+  const float* latent = nullptr;
+  const float* rope = nullptr;
+  void* cache = nullptr;
+  DType cache_dtype = DType::kF32;
+  const int32_t* slot_mapping = nullptr;  // [n_tokens]
+  int64_t n_tokens = 0;
+  int latent_dim = 0, rope_dim = 0;
 };
 
 }  // namespace ax::kernels

@@ -224,6 +224,8 @@ const char* ModelFamilyName(ModelFamily f) {
     case ModelFamily::kQwen3Next: return "qwen3_next";
     case ModelFamily::kQwen35: return "qwen3_5";
     case ModelFamily::kQwen35Moe: return "qwen3_5_moe";
+    case ModelFamily::kGlm4Moe: return "glm4_moe";
+    case ModelFamily::kGlm4MoeLite: return "glm4_moe_lite";
   }
   return "?";
 }
@@ -272,7 +274,9 @@ Status ValidateModelConfig(const ModelConfig& c, const std::string& path) {
   if (c.hidden_act != "silu" && c.hidden_act != "gelu_pytorch_tanh")
     return Unimplemented(path + ": field 'hidden_act': expected \"silu\" or \"gelu_pytorch_tanh\", got \"" +
                          c.hidden_act + "\"");
-  if (c.attention_bias) return Unimplemented(path + ": field 'attention_bias': q/k/v biases are not supported");
+  if (c.attention_bias && c.family != ModelFamily::kGlm4Moe)
+    return Unimplemented(path + ": field 'attention_bias': q/k/v biases are not supported for " +
+                         ModelFamilyName(c.family) + " (glm4_moe only)");
   if (!c.layer_types.empty() && static_cast<int64_t>(c.layer_types.size()) != c.num_hidden_layers)
     return bad("layer_types", "expected " + std::to_string(c.num_hidden_layers) + " entries (num_hidden_layers), got " +
                                   std::to_string(c.layer_types.size()));
@@ -373,6 +377,40 @@ namespace {
 Json EosJson(const std::vector<int32_t>& ids) {
   if (ids.size() == 1) return ids[0];
   return Json(ids);
+}
+
+// The GLM families' fields as their config.json spells them: n_routed_experts, the
+// router's groups and scaling, the dense layers (first_k_dense_replace for glm4_moe,
+// mlp_layer_types for glm4_moe_lite), and the family's attention fields.
+void AddGlmFields(const ModelConfig& c, Json* j) {
+  for (const char* k : {"use_sliding_window", "sliding_window", "max_window_layers"}) j->erase(k);
+  Json& o = *j;
+  o["n_routed_experts"] = c.num_experts;
+  o["num_experts_per_tok"] = c.top_k_experts;
+  o["moe_intermediate_size"] = c.moe_intermediate_size;
+  o["n_shared_experts"] = c.n_shared_experts;
+  o["n_group"] = c.n_group;
+  o["topk_group"] = c.topk_group;
+  o["norm_topk_prob"] = c.norm_topk_prob;
+  o["routed_scaling_factor"] = c.routed_scaling_factor;
+  if (c.family == ModelFamily::kGlm4Moe) {
+    int64_t first_dense = 0;
+    while (first_dense < c.num_hidden_layers && !SparseMoeLayer(c, first_dense)) ++first_dense;
+    o["first_k_dense_replace"] = first_dense;
+    o["partial_rotary_factor"] = c.partial_rotary_factor;
+    o["use_qk_norm"] = c.use_qk_norm;
+    return;
+  }
+  o.erase("head_dim");  // transformers maps head_dim to qk_rope_head_dim
+  Json types = Json::array();
+  for (int64_t l = 0; l < c.num_hidden_layers; ++l) types.push_back(SparseMoeLayer(c, l) ? "sparse" : "dense");
+  o["mlp_layer_types"] = types;
+  o["q_lora_rank"] = c.q_lora_rank > 0 ? Json(c.q_lora_rank) : Json(nullptr);
+  o["kv_lora_rank"] = c.kv_lora_rank;
+  o["qk_nope_head_dim"] = c.qk_nope_head_dim;
+  o["qk_rope_head_dim"] = c.qk_rope_head_dim;
+  o["v_head_dim"] = c.v_head_dim;
+  o["rope_interleave"] = c.rope_interleave;
 }
 
 }  // namespace
@@ -506,6 +544,7 @@ std::string ModelConfigToJson(const ModelConfig& c) {
       j["mlp_only_layers"] = c.mlp_only_layers;
     }
   }
+  if (c.family == ModelFamily::kGlm4Moe || c.family == ModelFamily::kGlm4MoeLite) AddGlmFields(c, &j);
   if (c.quantization.quantized()) {  // as mlx_lm writes it: both keys, the same object
     Json q = {{"bits", c.quantization.bits}, {"group_size", c.quantization.group_size}, {"mode", "affine"}};
     for (const auto& [name, m] : c.quantization.modules) {
@@ -570,6 +609,25 @@ int64_t HybridLayerParameters(const ModelConfig& c, int64_t l) {
   return n;
 }
 
+// GLM: GQA with optional biases and q/k norm, or MLA's projections and LoRA norms; a
+// dense MLP, or routed experts with their router, its correction bias and the shared
+// experts.
+int64_t GlmLayerParameters(const ModelConfig& c, int64_t l) {
+  const int64_t h = c.hidden_size, H = c.num_attention_heads;
+  int64_t n = 2 * h;  // input / post-attention norms
+  if (c.family == ModelFamily::kGlm4Moe) {
+    const int64_t q = H * c.head_dim, kv = c.num_key_value_heads * c.head_dim;
+    n += 2 * q * h + 2 * kv * h + (c.attention_bias ? q + 2 * kv : 0) + (c.use_qk_norm ? 2 * c.head_dim : 0);
+  } else {
+    const int64_t qk = c.qk_nope_head_dim + c.qk_rope_head_dim, L = c.kv_lora_rank;
+    n += c.q_lora_rank > 0 ? c.q_lora_rank * h + c.q_lora_rank + H * qk * c.q_lora_rank : H * qk * h;
+    n += (L + c.qk_rope_head_dim) * h + L + H * (c.qk_nope_head_dim + c.v_head_dim) * L + h * H * c.v_head_dim;
+  }
+  if (!SparseMoeLayer(c, l)) return n + 3 * h * c.intermediate_size;
+  return n + c.num_experts * (3 * h * c.moe_intermediate_size + h + 1) +
+         3 * h * c.moe_intermediate_size * c.n_shared_experts;
+}
+
 }  // namespace
 
 namespace {
@@ -605,6 +663,11 @@ int64_t Gemma4Parameters(const ModelConfig& c) {
 int64_t ParameterCount(const ModelConfig& c) {
   if (c.family == ModelFamily::kGemma4) return Gemma4Parameters(c);
   const int64_t h = c.hidden_size, q = c.num_attention_heads * c.head_dim, kv = c.num_key_value_heads * c.head_dim;
+  if (c.family == ModelFamily::kGlm4Moe || c.family == ModelFamily::kGlm4MoeLite) {
+    int64_t total = c.vocab_size * h * (c.tie_word_embeddings ? 1 : 2) + h;
+    for (int64_t l = 0; l < c.num_hidden_layers; ++l) total += GlmLayerParameters(c, l);
+    return total;
+  }
   if (HybridFamily(c.family)) {
     int64_t total = c.vocab_size * h * (c.tie_word_embeddings ? 1 : 2) + h;
     for (int64_t l = 0; l < c.num_hidden_layers; ++l) total += HybridLayerParameters(c, l);

@@ -12,8 +12,20 @@
 
 namespace ax {
 
-enum class ModelFamily { kLlama, kQwen3, kGemma3, kGemma4, kQwen3Moe, kQwen3Next, kQwen35, kQwen35Moe };
-// "llama", "qwen3", "gemma3", "gemma4", "qwen3_moe", "qwen3_next", "qwen3_5", "qwen3_5_moe"
+enum class ModelFamily {
+  kLlama,
+  kQwen3,
+  kGemma3,
+  kGemma4,
+  kQwen3Moe,
+  kQwen3Next,
+  kQwen35,
+  kQwen35Moe,
+  kGlm4Moe,
+  kGlm4MoeLite
+};
+// "llama", "qwen3", "gemma3", "gemma4", "qwen3_moe", "qwen3_next", "qwen3_5", "qwen3_5_moe",
+// "glm4_moe", "glm4_moe_lite"
 const char* ModelFamilyName(ModelFamily f);
 // The hybrid families: layer_types may hold linear_attention (GatedDelta) layers.
 bool HybridFamily(ModelFamily f);
@@ -100,6 +112,23 @@ struct ModelConfig {
   int64_t linear_num_key_heads = 0, linear_num_value_heads = 0;
   double partial_rotary_factor = 1.0;
   int64_t shared_expert_intermediate_size = 0;
+  // GLM (glm4_moe, glm4_moe_lite): the sparse layers' noaux_tc router (sigmoid scores;
+  // experts chosen on the scores plus e_score_correction_bias within the topk_group best
+  // of n_group groups; weights the unbiased scores, renormalised with norm_topk_prob,
+  // times routed_scaling_factor) beside n_shared_experts shared experts of
+  // moe_intermediate_size each; the dense layers (first_k_dense_replace /
+  // mlp_layer_types) go to mlp_only_layers. glm4_moe: q/k/v biases (attention_bias),
+  // per-head q/k RMSNorm with use_qk_norm, the first int(head_dim *
+  // partial_rotary_factor) dims rotated.
+  int64_t n_group = 1, topk_group = 1, n_shared_experts = 0;
+  double routed_scaling_factor = 1.0;
+  bool use_qk_norm = false;
+  // glm4_moe_lite's multi-head latent attention: q through a LoRA of q_lora_rank (0:
+  // q_proj), k and v from a kv latent of kv_lora_rank, per-head query/key dims
+  // qk_nope_head_dim + qk_rope_head_dim (head_dim is qk_rope_head_dim), values of
+  // v_head_dim; rope_interleave: the rope dims stored as interleaved pairs.
+  int64_t q_lora_rank = 0, kv_lora_rank = 0, qk_nope_head_dim = 0, qk_rope_head_dim = 0, v_head_dim = 0;
+  bool rope_interleave = false;
   // The checkpoint is a multimodal one (e.g. Gemma3ForConditionalGeneration) whose text
   // model we run; its other towers are not loaded.
   bool multimodal = false;

@@ -9,6 +9,7 @@ int64_t LayerMemory::ElementsPerToken() const {
   switch (kind) {
     case LayerMemoryKind::kPagedKv: return int64_t{k_eq_v ? 1 : 2} * n_kv_heads * head_dim;
     case LayerMemoryKind::kRecurrent: return 0;
+    case LayerMemoryKind::kLatent: return int64_t{latent_dim} + rope_dim;
   }
   return 0;
 }
@@ -40,6 +41,13 @@ Status ValidateMemory(const std::vector<LayerMemory>& layers) {
         return InvalidArgument(where + "a recurrent layer needs positive conv and state sizes and shares nothing");
       continue;
     }
+    if (m.kind == LayerMemoryKind::kLatent) {
+      if (m.latent_dim <= 0 || m.rope_dim < 0 || m.window != 0 || m.shares >= 0)
+        return InvalidArgument(where +
+                               "a latent layer needs a positive latent dim, a rope dim >= 0, full "
+                               "attention (window 0) and shares nothing");
+      continue;
+    }
     if (m.n_kv_heads <= 0 || m.head_dim <= 0 || m.window < 0)
       return InvalidArgument(where + "expected positive kv heads and head dim and a window >= 0");
     if (m.shares < 0) continue;
@@ -62,7 +70,7 @@ std::vector<int> KvGroupWindows(const std::vector<LayerMemory>& layers, bool rel
   if (!release_windows) return {0};
   std::vector<int> windows;
   for (const LayerMemory& m : layers)
-    if (m.kind == LayerMemoryKind::kPagedKv && m.shares < 0 &&
+    if (m.kind != LayerMemoryKind::kRecurrent && m.shares < 0 &&
         std::find(windows.begin(), windows.end(), m.window) == windows.end())
       windows.push_back(m.window);
   std::sort(windows.begin(), windows.end());  // 0 (full) first
@@ -138,8 +146,12 @@ Result<KvCache> AllocateKvCache(Backend& backend, const std::vector<LayerMemory>
     if (g < 0)
       return InvalidArgument("memory layer " + std::to_string(l) + ": no KV group of window " +
                              std::to_string(m.window) + " or full attention");
-    const Shape shape =
-        backend.KvCacheShape(groups[static_cast<size_t>(g)].num_blocks, block_size, m.n_kv_heads, m.head_dim);
+    // A latent layer's row is one "head" of latent_dim + rope_dim, slot-major on every
+    // backend (kernels/params.h MlaParams): all heads read the same row.
+    const int64_t blocks = groups[static_cast<size_t>(g)].num_blocks;
+    const Shape shape = m.kind == LayerMemoryKind::kLatent
+                            ? Shape{blocks, block_size, m.ElementsPerToken()}
+                            : backend.KvCacheShape(blocks, block_size, m.n_kv_heads, m.head_dim);
     KvLayerView layer;
     layer.block_size = block_size;
     layer.group = g;
@@ -149,7 +161,7 @@ Result<KvCache> AllocateKvCache(Backend& backend, const std::vector<LayerMemory>
     auto k = backend.Alloc(backend.kv_dtype(), shape);
     if (!k.ok()) return k.status().WithPrefix(what + " (K)");
     layer.k = *k;
-    if (m.k_eq_v) {
+    if (m.k_eq_v || m.kind == LayerMemoryKind::kLatent) {
       layer.v = layer.k;
     } else {
       auto v = backend.Alloc(backend.kv_dtype(), shape);

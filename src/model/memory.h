@@ -30,7 +30,14 @@
 //                    a draft verification keeps the state after each row in the slot's
 //                    checkpoints (KvCache::state_checkpoints) and a rejection copies
 //                    the accepted row's back (Model::RestoreState; docs/kv-layout.md).
-// A latent KV (MLA) is the next kind.
+//
+//   kind kLatent:    a multi-head latent attention layer (MLA: GLM-4.7-Flash). Per token
+//                    one row of latent_dim + rope_dim elements in the cache's dtype —
+//                    the normalised kv latent, then the roped key part every head shares:
+//                    k [num_blocks, block_size, latent_dim + rope_dim] (v views k). It is
+//                    paged like kPagedKv (a layer of the full group: its block tables,
+//                    slots, prefix reuse, preemption and O(1) rollback are any paged
+//                    layer's); only its row and the attention that reads it differ.
 #pragma once
 
 #include <cstdint>
@@ -41,7 +48,7 @@
 
 namespace ax {
 
-enum class LayerMemoryKind { kPagedKv, kRecurrent };
+enum class LayerMemoryKind { kPagedKv, kRecurrent, kLatent };
 
 struct LayerMemory {
   LayerMemoryKind kind = LayerMemoryKind::kPagedKv;
@@ -54,6 +61,8 @@ struct LayerMemory {
   int64_t conv_dim = 0;
   int conv_kernel = 0;
   int state_heads = 0, state_k = 0, state_v = 0;
+  // kLatent only: the kv latent's and the shared rope key's widths per token.
+  int latent_dim = 0, rope_dim = 0;
 
   // Elements stored per token (0 for a sharing or recurrent layer).
   int64_t ElementsPerToken() const;

@@ -55,6 +55,8 @@ Result<std::unique_ptr<Model>> Model::Load(const std::string& dir, Backend& back
     Status s = backend.CheckAttention(m->arch_->attention[l]);
     if (!s.ok()) return s.WithPrefix(dir + ": layer " + std::to_string(l));
   }
+  for (const MlaShape& mla : m->arch_->mla) AX_RETURN_IF_ERROR(backend.CheckMla(mla).WithPrefix(dir));
+  if (m->arch_->noaux_router) AX_RETURN_IF_ERROR(backend.CheckMla(MlaShape{}).WithPrefix(dir));
   for (const MoeShape& moe : m->arch_->moe) AX_RETURN_IF_ERROR(backend.CheckMoe(moe).WithPrefix(dir));
 
   m->weight_dtype_ = MatrixDType(store);

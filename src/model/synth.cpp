@@ -55,6 +55,17 @@ struct Gemma4Row {
   bool double_wide = false;
 };
 
+// A GLM shape's extras (glm4_moe, glm4_moe_lite): the noaux_tc router and shared
+// experts, and the attention of its family (GQA with biases and partial rotary, or MLA).
+struct GlmRow {
+  int64_t n_shared = 1, n_group = 1, topk_group = 1;
+  double scaling = 1.0;
+  int64_t q_lora = 0, kv_lora = 0, nope = 0, rope = 0, v = 0;  // glm4_moe_lite
+  bool interleave = true;
+  double partial = 0.5;  // glm4_moe
+  bool qk_norm = false, bias = false;
+};
+
 struct ShapeRow {
   const char* name;
   ModelFamily family;
@@ -70,6 +81,7 @@ struct ShapeRow {
   MoeRow moe = {};  // Gemma 4: the MoE block beside every MLP
   HybridRow hybrid = {};
   Gemma4Row gemma4 = {};
+  GlmRow glm = {};
 };
 
 RopeScaling LinearRope(double factor) {
@@ -168,6 +180,21 @@ const std::vector<ShapeRow>& Shapes() {
       {"qwen3-next-80b-a3b", ModelFamily::kQwen3Next, 2048, 5120, 48, 16, 2, 256, 151936, 262144, 1e-6, 10000000.0,
        false, RopeScaling{}, 151643, {151645}, {151645, 151643}, 0, 0, 0, MoeRow{512, 10, 512, true, 1, {}},
        HybridRow{16, 32, 128, 128, 4, 4, 512, 0.25}},
+      // zai-org/GLM-4.7-Flash (glm4_moe_lite): 47 layers, the first dense; MLA with 20 heads,
+      // q LoRA 768, kv latent 512, q/k head dims 192 + 64 (interleaved rope), v 256; 64
+      // experts of 1536 (top 4, one shared, routed_scaling_factor 1.8). rope_theta 1e6, the
+      // eos ids and bos none are as we read the published config; treat them as unverified.
+      {"glm-4.7-flash", ModelFamily::kGlm4MoeLite, 2048, 10240, 47, 20, 20, 64, 154880, 202752, 1e-5, 1000000.0,
+       false, RopeScaling{}, -1, {154820, 154827, 154829}, {154820, 154827, 154829}, 0, 0, 0,
+       MoeRow{64, 4, 1536, true, 1, {0}}, HybridRow{}, Gemma4Row{}, GlmRow{1, 1, 1, 1.8, 768, 512, 192, 64, 256, true, 1.0}},
+      // zai-org/GLM-4.5-Air (glm4_moe): 46 layers, the first dense; GQA 96/8 heads of 128
+      // with q/k/v biases, half the head rotary; 128 experts of 1408 (top 8, one shared,
+      // routed_scaling_factor 1). Its extra multi-token-prediction layer (layer 46,
+      // num_nextn_predict_layers) is not written. rope_theta 1e6, the eos ids and the
+      // absent q/k norm are as we read the published config; treat them as unverified.
+      {"glm-4.5-air", ModelFamily::kGlm4Moe, 4096, 10944, 46, 96, 8, 128, 151552, 131072, 1e-5, 1000000.0, false,
+       RopeScaling{}, -1, {151329, 151336, 151338}, {151329, 151336, 151338}, 0, 0, 0,
+       MoeRow{128, 8, 1408, true, 1, {0}}, HybridRow{}, Gemma4Row{}, GlmRow{1, 1, 1, 1.0, 0, 0, 0, 0, 0, false, 0.5, false, true}},
       // Test shapes (same as tests/fixtures/models/tiny-llama; tiny-qwen3 with 2 layers).
       {"tiny-llama", ModelFamily::kLlama, 64, 160, 2, 4, 2, 16, 256, 256, 1e-5, 500000.0, false,
        Llama3Rope(8.0, 16), 1, {2}, {2}},
@@ -183,6 +210,15 @@ const std::vector<ShapeRow>& Shapes() {
       // The sizes of tests/fixtures/models/tiny-qwen3-next (8 layers: two full).
       {"tiny-qwen3-next", ModelFamily::kQwen3Next, 64, 128, 8, 4, 2, 16, 256, 512, 1e-6, 10000.0, false,
        RopeScaling{}, 2, {1}, {1}, 0, 0, 0, MoeRow{8, 2, 32, true, 1, {}}, HybridRow{2, 4, 16, 16, 4, 4, 48, 0.25}},
+      // The sizes of tests/fixtures/models/tiny-glm4-moe-lite, with 2 groups of 4 experts
+      // (top 1 group) so the group rule chooses.
+      {"tiny-glm4-moe-lite", ModelFamily::kGlm4MoeLite, 64, 128, 4, 4, 4, 8, 256, 512, 1e-6, 10000.0, false,
+       RopeScaling{}, 2, {1}, {1}, 0, 0, 0, MoeRow{8, 2, 32, true, 1, {0}}, HybridRow{}, Gemma4Row{},
+       GlmRow{1, 2, 1, 1.8, 24, 32, 16, 8, 24, true, 1.0}},
+      // The sizes of tests/fixtures/models/tiny-glm4-moe.
+      {"tiny-glm4-moe", ModelFamily::kGlm4Moe, 64, 128, 4, 4, 2, 16, 256, 512, 1e-6, 10000.0, false,
+       RopeScaling{}, 2, {1}, {1}, 0, 0, 0, MoeRow{8, 2, 32, true, 1, {0}}, HybridRow{}, Gemma4Row{},
+       GlmRow{1, 2, 1, 2.5, 0, 0, 0, 0, 0, false, 0.5, true, true}},
   };
   // clang-format on
   return rows;
@@ -213,7 +249,9 @@ Init InitFor(const TensorSpec& t, int64_t hidden, bool hybrid) {
     if (ends_with("conv1d.weight")) return {0.0f, uniform_std(1.0 / std::sqrt(static_cast<double>(t.shape[2])))};
     if (t.shape.ndim == 1) return {0.0f, uniform_std(0.1)};
   }
-  if (t.shape.ndim == 1) return {1.0f, uniform_std(0.1)};  // RMSNorm weights
+  if (ends_with(".bias")) return {0.0f, uniform_std(0.02)};                   // projection biases
+  if (ends_with("e_score_correction_bias")) return {0.0f, uniform_std(0.1)};  // a router's choice bias
+  if (t.shape.ndim == 1) return {1.0f, uniform_std(0.1)};                     // RMSNorm weights
   const std::string& n = t.name;
   if (n == "model.embed_tokens.weight" || n == "lm_head.weight")
     return {0.0f, uniform_std(2.0 / std::sqrt(static_cast<double>(hidden)))};
@@ -486,6 +524,22 @@ Result<ModelConfig> SynthShapeConfig(const std::string& shape, DType dtype) {
     for (int64_t l = 0; l < c.num_hidden_layers; ++l)
       if ((l + 1) % y.full_interval != 0) c.layer_types[static_cast<size_t>(l)] = AttentionType::kLinear;
   }
+  if (c.family == ModelFamily::kGlm4Moe || c.family == ModelFamily::kGlm4MoeLite) {
+    const GlmRow& g = r->glm;
+    c.n_shared_experts = g.n_shared;
+    c.n_group = g.n_group;
+    c.topk_group = g.topk_group;
+    c.routed_scaling_factor = g.scaling;
+    c.q_lora_rank = g.q_lora;
+    c.kv_lora_rank = g.kv_lora;
+    c.qk_nope_head_dim = g.nope;
+    c.qk_rope_head_dim = g.rope;
+    c.v_head_dim = g.v;
+    c.rope_interleave = g.interleave;
+    c.partial_rotary_factor = g.partial;
+    c.use_qk_norm = g.qk_norm;
+    c.attention_bias = g.bias;
+  }
   if (c.family == ModelFamily::kGemma3) {
     c.hidden_act = "gelu_pytorch_tanh";
     c.query_pre_attn_scalar = static_cast<double>(r->head_dim);
@@ -515,6 +569,69 @@ void AppendRoutedExperts(const ModelConfig& c, DType dt, const std::string& p, s
     v->push_back({x + "up_proj.weight", dt, Shape{moe, h}});
     v->push_back({x + "down_proj.weight", dt, Shape{h, moe}});
   }
+}
+
+// The GLM families' tensors (Hugging Face's per-expert layout): GQA with biases or MLA,
+// a dense MLP or routed experts with the router's correction bias and shared experts.
+void AppendGlmAttention(const ModelConfig& c, DType dt, const std::string& p, std::vector<TensorSpec>* v) {
+  const int64_t h = c.hidden_size, H = c.num_attention_heads;
+  const std::string a = p + "self_attn.";
+  if (c.family == ModelFamily::kGlm4Moe) {
+    const int64_t q = H * c.head_dim, kv = c.num_key_value_heads * c.head_dim;
+    v->push_back({a + "q_proj.weight", dt, Shape{q, h}});
+    if (c.attention_bias) v->push_back({a + "q_proj.bias", dt, Shape{q}});
+    v->push_back({a + "k_proj.weight", dt, Shape{kv, h}});
+    if (c.attention_bias) v->push_back({a + "k_proj.bias", dt, Shape{kv}});
+    v->push_back({a + "v_proj.weight", dt, Shape{kv, h}});
+    if (c.attention_bias) v->push_back({a + "v_proj.bias", dt, Shape{kv}});
+    v->push_back({a + "o_proj.weight", dt, Shape{h, q}});
+    if (c.use_qk_norm) {
+      v->push_back({a + "q_norm.weight", dt, Shape{c.head_dim}});
+      v->push_back({a + "k_norm.weight", dt, Shape{c.head_dim}});
+    }
+    return;
+  }
+  const int64_t qk = c.qk_nope_head_dim + c.qk_rope_head_dim, L = c.kv_lora_rank;
+  if (c.q_lora_rank > 0) {
+    v->push_back({a + "q_a_proj.weight", dt, Shape{c.q_lora_rank, h}});
+    v->push_back({a + "q_a_layernorm.weight", dt, Shape{c.q_lora_rank}});
+    v->push_back({a + "q_b_proj.weight", dt, Shape{H * qk, c.q_lora_rank}});
+  } else {
+    v->push_back({a + "q_proj.weight", dt, Shape{H * qk, h}});
+  }
+  v->push_back({a + "kv_a_proj_with_mqa.weight", dt, Shape{L + c.qk_rope_head_dim, h}});
+  v->push_back({a + "kv_a_layernorm.weight", dt, Shape{L}});
+  v->push_back({a + "kv_b_proj.weight", dt, Shape{H * (c.qk_nope_head_dim + c.v_head_dim), L}});
+  v->push_back({a + "o_proj.weight", dt, Shape{h, H * c.v_head_dim}});
+}
+
+std::vector<TensorSpec> GlmTensorSpecs(const ModelConfig& c, DType dt) {
+  const int64_t h = c.hidden_size;
+  std::vector<TensorSpec> v;
+  v.push_back({"model.embed_tokens.weight", dt, Shape{c.vocab_size, h}});
+  for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
+    const std::string p = "model.layers." + std::to_string(l) + ".";
+    AppendGlmAttention(c, dt, p, &v);
+    if (SparseMoeLayer(c, l)) {
+      AppendRoutedExperts(c, dt, p, &v);
+      v.push_back({p + "mlp.gate.e_score_correction_bias", DType::kF32, Shape{c.num_experts}});
+      if (c.n_shared_experts > 0) {
+        const int64_t s = c.moe_intermediate_size * c.n_shared_experts;
+        v.push_back({p + "mlp.shared_experts.gate_proj.weight", dt, Shape{s, h}});
+        v.push_back({p + "mlp.shared_experts.up_proj.weight", dt, Shape{s, h}});
+        v.push_back({p + "mlp.shared_experts.down_proj.weight", dt, Shape{h, s}});
+      }
+    } else {
+      v.push_back({p + "mlp.gate_proj.weight", dt, Shape{c.intermediate_size, h}});
+      v.push_back({p + "mlp.up_proj.weight", dt, Shape{c.intermediate_size, h}});
+      v.push_back({p + "mlp.down_proj.weight", dt, Shape{h, c.intermediate_size}});
+    }
+    v.push_back({p + "input_layernorm.weight", dt, Shape{h}});
+    v.push_back({p + "post_attention_layernorm.weight", dt, Shape{h}});
+  }
+  v.push_back({"model.norm.weight", dt, Shape{h}});
+  if (!c.tie_word_embeddings) v.push_back({"lm_head.weight", dt, Shape{c.vocab_size, h}});
+  return v;
 }
 
 std::vector<TensorSpec> HybridTensorSpecs(const ModelConfig& c, DType dt) {
@@ -632,6 +749,7 @@ std::vector<TensorSpec> Gemma4TensorSpecs(const ModelConfig& c, DType dt) {
 std::vector<TensorSpec> ModelTensorSpecs(const ModelConfig& c, DType dt) {
   if (HybridFamily(c.family)) return HybridTensorSpecs(c, dt);
   if (c.family == ModelFamily::kGemma4) return Gemma4TensorSpecs(c, dt);
+  if (c.family == ModelFamily::kGlm4Moe || c.family == ModelFamily::kGlm4MoeLite) return GlmTensorSpecs(c, dt);
   const int64_t h = c.hidden_size, q = c.num_attention_heads * c.head_dim;
   const int64_t kv = c.num_key_value_heads * c.head_dim, inter = c.intermediate_size;
   std::vector<TensorSpec> v;

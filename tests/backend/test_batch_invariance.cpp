@@ -180,7 +180,8 @@ TEST_P(SynthForwardInvariance, LogitsAloneEqualLogitsInAMixedBatch) {
   std::filesystem::remove_all(dir);
 }
 
-INSTANTIATE_TEST_SUITE_P(Shapes, SynthForwardInvariance, ::testing::Values("tiny-gemma3", "tiny-qwen3-moe"),
+INSTANTIATE_TEST_SUITE_P(Shapes, SynthForwardInvariance,
+                         ::testing::Values("tiny-gemma3", "tiny-qwen3-moe", "tiny-glm4-moe", "tiny-glm4-moe-lite"),
                          [](const ::testing::TestParamInfo<const char*>& p) {
                            std::string name = p.param;
                            for (char& ch : name)

@@ -16,9 +16,10 @@
 
 #include "ax/engine.h"
 #include "cuda_test_util.h"
-#include "sampling_routes.h"
 #include "model/model.h"
 #include "model/quantize.h"
+#include "model/synth.h"
+#include "sampling_routes.h"
 
 namespace ax::cuda_testing {
 namespace {
@@ -439,6 +440,31 @@ TEST(CudaModels, QuantizedFixtureAgreesWithCpu) {
     }
   }
   std::filesystem::remove_all(root);
+}
+
+// GLM: the CUDA backend has no MLA, AddBias or noaux_tc router, so it refuses both
+// families at load naming what is missing (never computing them wrong).
+TEST(CudaGlm, RefusedAtLoadNamingWhatIsMissing) {
+  AX_REQUIRE_CUDA();
+  const std::pair<const char*, const char*> cases[] = {{"tiny-glm4-moe-lite", "multi-head latent attention (MLA"},
+                                                       {"tiny-glm4-moe", "noaux_tc"}};
+  for (const auto& [shape, part] : cases) {
+    const std::string dir = (std::filesystem::temp_directory_path() /
+                             (std::string("ax_cuda_glm_") + shape + "_" + std::to_string(getpid())))
+                                .string();
+    SynthOptions o;
+    o.shape = shape;
+    o.out_dir = dir;
+    ASSERT_TRUE(WriteSynthModel(o, nullptr).ok());
+    auto be = CreateBackend("cuda", BackendOptions{});
+    ASSERT_TRUE(be.ok());
+    auto m = Model::Load(dir, **be);
+    ASSERT_FALSE(m.ok()) << shape;
+    EXPECT_EQ(m.status().code(), StatusCode::kUnimplemented) << m.status().ToString();
+    EXPECT_NE(m.status().message().find(part), std::string::npos) << m.status().message();
+    EXPECT_NE(m.status().message().find("--backend cpu"), std::string::npos) << m.status().message();
+    std::filesystem::remove_all(dir);
+  }
 }
 
 }  // namespace

@@ -33,7 +33,7 @@ Routed RouteOnDevice(Backend& be, const std::vector<float>& logits, const MoeSha
   TensorView ld = ToDevice(be, logits, DType::kF32, Shape{n, s.num_experts});
   TensorView sd = scale != nullptr ? ToDevice(be, *scale, DType::kF32, Shape{s.num_experts}) : TensorView{};
   Routed r{be.Alloc(DType::kI32, Shape{n, s.top_k}).value(), be.Alloc(DType::kF32, Shape{n, s.top_k}).value()};
-  be.RouteTopK(ld, sd, s, r.ids, r.weights);
+  be.RouteTopK(ld, sd, TensorView{}, s, r.ids, r.weights);
   return r;
 }
 

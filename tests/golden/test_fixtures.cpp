@@ -134,6 +134,12 @@ INSTANTIATE_TEST_SUITE_P(Qwen, FixtureTest, ::testing::Values("tiny-qwen3-moe", 
 // Their 100-token prompts split into uneven chunks (37, 64) as well.
 INSTANTIATE_TEST_SUITE_P(Hybrid, FixtureTest, ::testing::Values("tiny-qwen3_5", "tiny-qwen3_5-moe", "tiny-qwen3-next"));
 
+// GLM (scripts/fixtures/make_glm_models.py): GLM-4.7-Flash's MLA with q LoRA and
+// interleaved rope; MLA without q LoRA with group-limited routing; GLM-4.5's GQA with
+// biases, q/k norm and half-rotary heads. Every router's e_score_correction_bias is noise.
+INSTANTIATE_TEST_SUITE_P(Glm, FixtureTest,
+                         ::testing::Values("tiny-glm4-moe-lite", "tiny-glm4-moe-lite-grouped", "tiny-glm4-moe"));
+
 // Quantized by our quantize command; references from their numpy dequantization run
 // through transformers (scripts/fixtures/make_quant_models.py).
 INSTANTIATE_TEST_SUITE_P(Quantized, FixtureTest,

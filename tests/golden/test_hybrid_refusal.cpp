@@ -4,7 +4,12 @@
 // test suites' dense fixtures still load through it.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
+
 #include "golden/model_harness.h"
+#include "model/synth.h"
 
 namespace ax::testing {
 namespace {
@@ -47,8 +52,9 @@ class NoGatedDelta final : public Backend {
   void Attention(const TensorView& q, const KvLayerView& c, const AttentionShape& s, TensorView o) override {
     b_->Attention(q, c, s, o);
   }
-  void RouteTopK(const TensorView& l, const TensorView& s, const MoeShape& m, TensorView i, TensorView w) override {
-    b_->RouteTopK(l, s, m, i, w);
+  void RouteTopK(const TensorView& l, const TensorView& s, const TensorView& b, const MoeShape& m, TensorView i,
+                 TensorView w) override {
+    b_->RouteTopK(l, s, b, m, i, w);
   }
   void MoeExperts(const TensorView& x, const TensorView& i, const TensorView& w, const TensorView& gu,
                   const TensorView& d, const MoeShape& s, TensorView scr, TensorView o, int64_t r) override {
@@ -77,6 +83,38 @@ TEST(HybridRefusal, ABackendWithoutGatedDeltaRefusesHybridsAtLoad) {
   }
   auto be = Wrapped();  // a dense model needs none of it
   EXPECT_TRUE(Model::Load(std::string(AX_FIXTURES_DIR) + "/models/tiny-qwen3-moe", *be).ok());
+}
+
+// GLM: a backend without CheckMla (the CUDA backend today) refuses MLA at load, naming
+// it, and glm4_moe's noaux_tc router and biases; doctor's features say the same.
+TEST(GlmRefusal, ABackendWithoutMlaRefusesGlmAtLoad) {
+  const struct {
+    const char* shape;
+    const char* part;
+  } cases[] = {{"tiny-glm4-moe-lite", "multi-head latent attention (MLA"}, {"tiny-glm4-moe", "noaux_tc MoE router"}};
+  for (const auto& c : cases) {
+    const std::string dir = (std::filesystem::temp_directory_path() /
+                             (std::string("ax_refusal_") + c.shape + "_" + std::to_string(getpid())))
+                                .string();
+    SynthOptions o;
+    o.shape = c.shape;
+    o.out_dir = dir;
+    ASSERT_TRUE(WriteSynthModel(o, nullptr).ok());
+    auto be = Wrapped();
+    auto m = Model::Load(dir, *be);
+    ASSERT_FALSE(m.ok()) << c.shape;
+    EXPECT_EQ(m.status().code(), StatusCode::kUnimplemented) << m.status().ToString();
+    for (const char* part : {c.part, "not implemented on the cpu backend"})
+      EXPECT_NE(m.status().message().find(part), std::string::npos) << m.status().message();
+    auto check = Model::Check(dir);
+    ASSERT_TRUE(check.ok()) << check.status().ToString();
+    bool named = false;
+    for (const std::string& f : check->features)
+      named = named || f.find("on CUDA is not implemented") != std::string::npos;
+    EXPECT_TRUE(named) << c.shape;
+    EXPECT_TRUE(check->skipped.empty()) << check->skipped[0];
+    std::filesystem::remove_all(dir);
+  }
 }
 
 }  // namespace

@@ -40,6 +40,42 @@ TEST(Memory, LayersOfDifferentShapesAndSharing) {
   EXPECT_EQ(KvBytesPerToken(layers, DType::kF32), size_t{(128 + 64 + 128) * 4});
 }
 
+LayerMemory Latent(int latent, int rope) {
+  LayerMemory m;
+  m.kind = LayerMemoryKind::kLatent;
+  m.latent_dim = latent;
+  m.rope_dim = rope;
+  return m;
+}
+
+// MLA layers (kLatent): one row of latent + rope values per token in the full group,
+// beside ordinary paged layers; bad descriptions name the layer.
+TEST(Memory, LatentLayersStoreOneRowPerToken) {
+  const std::vector<LayerMemory> layers = {Latent(32, 8), Paged(2, 16, 6), Latent(32, 8)};
+  ASSERT_TRUE(ValidateMemory(layers).ok());
+  EXPECT_EQ(KvGroupWindows(layers, true), (std::vector<int>{0, 6}));
+  EXPECT_EQ(KvGroupWindows({Latent(32, 8)}, true), (std::vector<int>{0}));
+  auto be = Cpu();
+  auto kv = AllocateKvCache(*be, layers, {KvGroup{0, 5}, KvGroup{6, 3}}, 4);
+  ASSERT_TRUE(kv.ok()) << kv.status().ToString();
+  EXPECT_EQ(kv->layers[0].k.shape, (Shape{5, 4, 40}));  // [blocks, block_size, latent + rope]
+  EXPECT_EQ(kv->layers[0].v.data, kv->layers[0].k.data);
+  EXPECT_EQ(kv->layers[0].group, 0);
+  EXPECT_EQ(kv->layers[1].group, 1);
+  EXPECT_NE(kv->layers[2].k.data, kv->layers[0].k.data);
+  EXPECT_EQ(KvBytesPerToken(layers, DType::kBF16), size_t{(40 + 2 * 2 * 16 + 40) * 2});
+  EXPECT_EQ(KvGroupBytesPerToken(layers, {0, 6}, DType::kF32), (std::vector<size_t>{80 * 4, 64 * 4}));
+  EXPECT_FALSE(HasRecurrentLayers(layers));
+  for (LayerMemory bad : {Latent(0, 8), Latent(32, -1)}) {
+    Status s = ValidateMemory({Paged(1, 8), bad});
+    ASSERT_FALSE(s.ok());
+    EXPECT_NE(s.message().find("memory layer 1"), std::string::npos) << s.message();
+  }
+  LayerMemory windowed = Latent(32, 8);
+  windowed.window = 4;
+  EXPECT_FALSE(ValidateMemory({windowed}).ok());
+}
+
 TEST(Memory, WindowedLayersGetTheirOwnGroupAndPool) {
   // Gemma 3 style: window-6 layers around a full layer, one sharing the first.
   const std::vector<LayerMemory> layers = {Paged(2, 32, 6), Paged(1, 64), Paged(2, 32, 6), Paged(2, 32, 6, false, 0)};

@@ -34,7 +34,12 @@ TEST(Synth, ShapeTable) {
                                                                  {"qwen3.5-9b", 8953803264},
                                                                  {"qwen3.6-35b-a3b", 34660610688},
                                                                  {"qwen3-next-80b-a3b", 79674391296},
-                                                                 {"tiny-qwen3-next", 642832}};
+                                                                 {"tiny-qwen3-next", 642832},
+                                                                 // ~31B and ~106B, as published
+                                                                 {"glm-4.7-flash", 29943393920},
+                                                                 {"glm-4.5-air", 106852251264},
+                                                                 {"tiny-glm4-moe-lite", 296248},
+                                                                 {"tiny-glm4-moe", 275160}};
   const auto names = SynthShapeNames();
   for (const auto& [name, params] : expected) {
     ASSERT_NE(std::find(names.begin(), names.end(), name), names.end()) << name;

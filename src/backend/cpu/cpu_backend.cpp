@@ -412,8 +412,8 @@ class CpuBackend final : public Backend {
     fast_ ? kernels::cpu::SigmoidMul(p, pool_) : kernels::ref::SigmoidMul(p);
   }
 
-  void RouteTopK(const TensorView& logits, const TensorView& per_expert_scale, const MoeShape& shape,
-                 TensorView ids, TensorView weights) override {
+  void RouteTopK(const TensorView& logits, const TensorView& per_expert_scale, const TensorView& choice_bias,
+                 const MoeShape& shape, TensorView ids, TensorView weights) override {
     kernels::RouteParams p;
     p.logits = logits.as<float>();
     p.n = logits.shape[0];
@@ -425,6 +425,13 @@ class CpuBackend final : public Backend {
     p.scale = shape.scale;
     p.ids = ids.as<int32_t>();
     p.weights = weights.as<float>();
+    if (shape.choice_bias) {
+      AX_CHECK(choice_bias.data != nullptr && !shape.softmax);
+      p.choice_bias = choice_bias.as<float>();
+      p.n_group = shape.n_group;
+      p.topk_group = shape.topk_group;
+      p.masked_zero = shape.masked_zero;
+    }
     kernels::ref::Route(p);  // E values per row: the reference is the kernel
   }
 
@@ -449,6 +456,63 @@ class CpuBackend final : public Backend {
     p.prompt_rows = std::clamp<int64_t>(throughput_rows, 0, p.n);
     p.out = out.as<float>();
     fast_ ? kernels::cpu::Moe(p, pool_) : kernels::ref::Moe(p);
+  }
+
+  Status CheckMla(const MlaShape& s) const override {
+    if (s.n_heads == 0) return Status::Ok();  // AddBias and the noaux_tc router only
+    if (s.n_heads < 0 || s.latent_dim <= 0 || s.rope_dim < 0 || s.nope_dim < 0 || s.v_dim <= 0)
+      return InvalidArgument("MLA layer: " + std::to_string(s.n_heads) + " heads, latent " +
+                             std::to_string(s.latent_dim) + ", rope " + std::to_string(s.rope_dim) + ", nope " +
+                             std::to_string(s.nope_dim) + ", v " + std::to_string(s.v_dim));
+    return Status::Ok();
+  }
+
+  void AddBias(TensorView x, const TensorView& bias) override {
+    const int64_t d = bias.shape[0], m = x.numel() / d;
+    AX_CHECK(m * d == x.numel());
+    for (int64_t r = 0; r < m; ++r) {
+      kernels::AddParams p{bias.as<float>(), x.as<float>() + r * d, d};
+      fast_ ? kernels::cpu::Add(p, pool_) : kernels::ref::Add(p);
+    }
+  }
+
+  void LatentWrite(const TensorView& latent, const TensorView& rope, const KvLayerView& cache,
+                   const MlaShape& s) override {
+    kernels::LatentWriteParams p;
+    p.latent = latent.as<float>();
+    p.rope = rope.as<float>();
+    p.cache = cache.k.data;
+    p.cache_dtype = cache.k.dtype;
+    p.slot_mapping = meta_.slot_mapping + static_cast<int64_t>(cache.group) * meta_.n_tokens;
+    p.n_tokens = meta_.n_tokens;
+    p.latent_dim = s.latent_dim;
+    p.rope_dim = s.rope_dim;
+    kernels::ref::LatentWrite(p);  // one copy per row: the reference is the kernel
+  }
+
+  void MlaAttention(const TensorView& q, const TensorView& kv_b, const KvLayerView& cache, const MlaShape& s,
+                    TensorView out) override {
+    AX_CHECK(kv_b.dtype == DType::kF32);
+    kernels::MlaParams p;
+    p.q = q.as<float>();
+    p.kv_b = kv_b.as<float>();
+    p.cache = cache.k.data;
+    p.cache_dtype = cache.k.dtype;
+    p.out = out.as<float>();
+    p.positions = meta_.positions;
+    p.seq_q_begin = meta_.seq_q_begin;
+    p.seq_q_len = meta_.seq_q_len;
+    p.block_tables = meta_.block_tables + static_cast<int64_t>(cache.group) * meta_.n_seqs * meta_.max_blocks_per_seq;
+    p.n_seqs = meta_.n_seqs;
+    p.max_blocks_per_seq = meta_.max_blocks_per_seq;
+    p.block_size = cache.block_size;
+    p.n_heads = s.n_heads;
+    p.latent_dim = s.latent_dim;
+    p.rope_dim = s.rope_dim;
+    p.nope_dim = s.nope_dim;
+    p.v_dim = s.v_dim;
+    p.scale = s.scale;
+    fast_ ? kernels::cpu::Mla(p, pool_) : kernels::ref::Mla(p);
   }
 
   void GatherLogitRows(const TensorView& x, TensorView out, int64_t first) override {

@@ -67,8 +67,8 @@ class CudaBackend final : public Backend {
   void Attention(const TensorView& q, const KvLayerView& cache, const AttentionShape& shape,
                  TensorView out) override;
   Status CheckAttention(const AttentionShape& shape) const override;
-  void RouteTopK(const TensorView& logits, const TensorView& per_expert_scale, const MoeShape& shape,
-                 TensorView ids, TensorView weights) override;
+  void RouteTopK(const TensorView& logits, const TensorView& per_expert_scale, const TensorView& choice_bias,
+                 const MoeShape& shape, TensorView ids, TensorView weights) override;
   void MoeExperts(const TensorView& x, const TensorView& ids, const TensorView& weights, const TensorView& gate_up,
                   const TensorView& down, const MoeShape& shape, TensorView scratch, TensorView out,
                   int64_t throughput_rows) override;

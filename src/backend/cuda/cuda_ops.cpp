@@ -448,6 +448,11 @@ Status CudaBackend::CheckAttention(const AttentionShape& s) const {
 // too). Affine-quantized experts are refused at load.
 Status CudaBackend::CheckMoe(const MoeShape& s) const {
   AX_RETURN_IF_ERROR(Backend::CheckMoe(s));
+  if (s.choice_bias)
+    return Unimplemented(
+        "cuda MoE router: the group-limited sigmoid router with a selection bias (noaux_tc, "
+        "e_score_correction_bias: GLM-4.5, GLM-4.7-Flash) is not implemented on CUDA yet; use "
+        "--backend cpu");
   if (!kc::RouteSupports(s.num_experts, s.top_k))
     return Unimplemented("cuda MoE router: top " + std::to_string(s.top_k) + " of " + std::to_string(s.num_experts) +
                          " experts is beyond the kernel (at most 32 of 512)");
@@ -460,8 +465,9 @@ Status CudaBackend::CheckMoe(const MoeShape& s) const {
   return Status::Ok();
 }
 
-void CudaBackend::RouteTopK(const TensorView& logits, const TensorView& per_expert_scale, const MoeShape& s,
-                            TensorView ids, TensorView weights) {
+// choice_bias: never given (CheckMoe refuses the noaux_tc router).
+void CudaBackend::RouteTopK(const TensorView& logits, const TensorView& per_expert_scale,
+                            const TensorView& /*choice_bias*/, const MoeShape& s, TensorView ids, TensorView weights) {
   kernels::RouteParams p;
   p.logits = F32(logits);
   p.n = logits.shape[0];

@@ -36,5 +36,7 @@ void Attention(const AttentionParams& p, ThreadPool& pool);
 void RowMass(const RowMassParams& p, ThreadPool& pool);
 void GatedDelta(const GatedDeltaParams& p, ThreadPool& pool);
 void SigmoidMul(const SigmoidMulParams& p, ThreadPool& pool);
+// Tasks of one (row, head): each computes its output alone, in a fixed order.
+void Mla(const MlaParams& p, ThreadPool& pool);
 
 }  // namespace ax::kernels::cpu

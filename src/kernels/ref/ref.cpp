@@ -94,9 +94,43 @@ void Scale(const ScaleParams& p) {
   for (int64_t i = 0; i < p.n; ++i) p.x[i] *= p.s;
 }
 
+namespace {
+
+// The noaux_tc choice (RouteParams' choice_bias): order[0..k) = the k best biased
+// scores b of the topk_group best groups, best first, lowest id on ties.
+void ChooseGrouped(const RouteParams& p, const std::vector<double>& b, std::vector<int>* order) {
+  const int E = p.num_experts, G = p.n_group, per = E / G;
+  std::vector<double> group_score(static_cast<size_t>(G));
+  for (int g = 0; g < G; ++g) {
+    double best = -INFINITY, second = -INFINITY;
+    for (int e = g * per; e < (g + 1) * per; ++e) {
+      if (b[e] > best) {
+        second = best;
+        best = b[e];
+      } else if (b[e] > second) {
+        second = b[e];
+      }
+    }
+    group_score[g] = per > 1 ? best + second : best;
+  }
+  std::vector<int> groups(static_cast<size_t>(G));
+  for (int g = 0; g < G; ++g) groups[g] = g;
+  std::stable_sort(groups.begin(), groups.end(), [&](int x, int y) { return group_score[x] > group_score[y]; });
+  std::vector<bool> allowed(static_cast<size_t>(G), false);
+  for (int i = 0; i < p.topk_group; ++i) allowed[groups[i]] = true;
+  // The choice's score of each expert: b in a kept group; else excluded, or 0 (masked_zero).
+  const auto score = [&](int e) { return allowed[e / per] ? b[e] : 0.0; };
+  order->clear();
+  for (int e = 0; e < E; ++e)
+    if (allowed[e / per] || p.masked_zero) order->push_back(e);
+  std::stable_sort(order->begin(), order->end(), [&](int x, int y) { return score(x) > score(y); });
+}
+
+}  // namespace
+
 void Route(const RouteParams& p) {
   const int E = p.num_experts;
-  std::vector<double> prob(static_cast<size_t>(E));
+  std::vector<double> prob(static_cast<size_t>(E)), biased(static_cast<size_t>(E));
   std::vector<int> order(static_cast<size_t>(E));
   for (int64_t r = 0; r < p.n; ++r) {
     const float* l = p.logits + r * E;
@@ -108,10 +142,17 @@ void Route(const RouteParams& p) {
     }
     if (p.softmax)
       for (double& v : prob) v /= sum;
-    for (int e = 0; e < E; ++e) order[e] = e;
-    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return prob[a] > prob[b]; });
+    if (p.choice_bias != nullptr) {
+      for (int e = 0; e < E; ++e) biased[e] = prob[e] + static_cast<double>(p.choice_bias[e]);
+      ChooseGrouped(p, biased, &order);
+    } else {
+      order.resize(static_cast<size_t>(E));
+      for (int e = 0; e < E; ++e) order[e] = e;
+      std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return prob[a] > prob[b]; });
+    }
     double top = 0.0;
     for (int j = 0; j < p.k; ++j) top += prob[order[j]];
+    if (p.choice_bias != nullptr) top += 1e-20;
     for (int j = 0; j < p.k; ++j) {
       const int e = order[j];
       double w = p.normalize ? prob[e] / top : prob[e];

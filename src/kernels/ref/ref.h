@@ -21,5 +21,7 @@ void Attention(const AttentionParams& p);
 void RowMass(const RowMassParams& p);
 void GatedDelta(const GatedDeltaParams& p);
 void SigmoidMul(const SigmoidMulParams& p);
+void Mla(const MlaParams& p);
+void LatentWrite(const LatentWriteParams& p);
 
 }  // namespace ax::kernels::ref

@@ -35,6 +35,8 @@ class ArchModel {
   std::vector<AttentionShape> attention;     // [num_hidden_layers]
   std::vector<MoeShape> moe;                 // the MoE blocks' shapes (Backend::CheckMoe), if any
   std::vector<GatedDeltaShape> gated_delta;  // the GatedDelta layers' shapes (Backend::CheckGatedDelta), if any
+  std::vector<MlaShape> mla;                 // the MLA layers' shapes (Backend::CheckMla), if any
+  bool noaux_router = false;                 // AddBias and the noaux_tc router are used (Backend::CheckMla)
   WorkspaceSizes sizes;
 };
 
@@ -70,5 +72,7 @@ const ArchInfo& Qwen3MoeArch();
 const ArchInfo& Qwen3NextArch();
 const ArchInfo& Qwen35Arch();
 const ArchInfo& Qwen35MoeArch();
+const ArchInfo& Glm4MoeArch();
+const ArchInfo& Glm4MoeLiteArch();
 
 }  // namespace ax

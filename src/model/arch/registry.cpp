@@ -4,8 +4,9 @@
 namespace ax {
 
 const std::vector<const ArchInfo*>& Architectures() {
-  static const std::vector<const ArchInfo*> all{&LlamaArch(),    &Qwen3Arch(),     &Gemma3Arch(), &Gemma4Arch(),
-                                                &Qwen3MoeArch(), &Qwen3NextArch(), &Qwen35Arch(), &Qwen35MoeArch()};
+  static const std::vector<const ArchInfo*> all{&LlamaArch(),    &Qwen3Arch(),      &Gemma3Arch(), &Gemma4Arch(),
+                                                &Qwen3MoeArch(), &Qwen3NextArch(),  &Qwen35Arch(), &Qwen35MoeArch(),
+                                                &Glm4MoeArch(),  &Glm4MoeLiteArch()};
   return all;
 }
 

@@ -28,6 +28,11 @@ void AttentionBlock(Backend& be, const AttentionSpec& spec, const AttentionWeigh
     const TensorView qkv_w[] = {w.wq, w.wk, w.wv};
     const TensorView qkv_y[] = {q, k, v};
     be.MatmulGroup(h, std::span(qkv_w, k_eq_v ? 2 : 3), std::span(qkv_y, k_eq_v ? 2 : 3), prefill_rows);
+    if (w.bq.data != nullptr) {
+      be.AddBias(q, w.bq);
+      be.AddBias(k, w.bk);
+      be.AddBias(v, w.bv);
+    }
     if (w.v_norm.data != nullptr) be.RmsNorm(k_eq_v ? k : v, w.v_norm, s.norm_eps, v);
     be.AttentionInput(q, k, v, w.q_norm, w.k_norm, spec.inv_freq, cache, s);
   }

@@ -1,5 +1,5 @@
 // Self-attention of one layer over the paged KV cache, for every architecture:
-//   q, k, v = h · (wq, wk, wv)^T          [n, nq*hd], [n, nkv*hd] x2
+//   q, k, v = h · (wq, wk, wv)^T (+ biases) [n, nq*hd], [n, nkv*hd] x2
 //   q, k    = rope(qk_norm(q, k))          per head; q/k norm when the weights have them
 //   cache  <- k, v                         (the staged slots)
 //   a       = attention(q, cache)          causal GQA, window / scale / softcap of the spec
@@ -27,6 +27,8 @@ struct AttentionWeights {
   // projection (before k's norm and rope), so they need v_norm.
   TensorView q_norm, k_norm;  // [hd] f32, or empty (no per-head q/k norm)
   TensorView v_norm;          // [hd] f32 (ones: a scale-free RMSNorm of v), or empty
+  // q/k/v projection biases (GLM-4.5's attention_bias), added before the norms and rope.
+  TensorView bq, bk, bv;  // [nq*hd], [nkv*hd] x2 f32, or empty
 };
 
 // out [n, hidden] = (accumulate ? out + : ) o_proj(attention(h)) for h [n, hidden].

@@ -17,7 +17,7 @@ void MoeBlock(Backend& be, const MoeWeights& w, Workspace& ws, const TensorView&
   TensorView ids = View(ws.moe_ids, n, k);          // [n, k] i32
   TensorView weights = View(ws.moe_weights, n, k);  // [n, k] f32
   be.Matmul(router_in, w.router, logits, /*accumulate=*/false, prefill_rows);
-  be.RouteTopK(logits, w.per_expert_scale, w.shape, ids, weights);
+  be.RouteTopK(logits, w.per_expert_scale, w.choice_bias, w.shape, ids, weights);
   TensorView act = View(ws.moe_act, n * k, w.shape.inter);  // [n * k, inter]
   be.MoeExperts(x, ids, weights, w.gate_up, w.down, w.shape, act, out, prefill_rows);
 }

@@ -1,6 +1,9 @@
-// A mixture-of-experts block (Gemma 4's 26B-A4B; the Qwen3-MoE and GLM issues reuse it):
+// A mixture-of-experts block (Gemma 4's 26B-A4B, Qwen3-MoE, the hybrid Qwens, GLM):
 //   logits = router_in · W_router^T                     [n, E] (f32)
 //   ids, w = top-k of softmax(logits) (renormalised, scaled per expert)   [n, k]
+//            or GLM / DeepSeek-V3's noaux_tc: sigmoid scores, experts chosen on the scores
+//            plus e_score_correction_bias within the topk_group best of n_group groups,
+//            weighted by the unbiased scores (renormalised, times routed_scaling_factor)
 //   out    = sum_j w[:, j] * expert_{ids[:, j]}(x)      [n, hidden]
 // with each expert a gated MLP. The router's input and the experts' input are separate
 // (Gemma 4 routes on the residual stream and feeds the experts a normed copy).
@@ -16,6 +19,7 @@ namespace ax {
 struct MoeWeights {
   TensorView router;            // [E, hidden]
   TensorView per_expert_scale;  // [E] f32, or empty
+  TensorView choice_bias;       // [E] f32: the noaux_tc router's e_score_correction_bias, or empty
   TensorView gate_up;           // [E * 2 * inter, hidden]
   TensorView down;              // [E * hidden, inter]
   MoeShape shape;
