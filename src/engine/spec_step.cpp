@@ -27,7 +27,10 @@ void EngineCore::ProposeDrafts() {
     const int64_t gap = static_cast<int64_t>(s->tokens.size()) - s->num_computed;
     const int64_t n = std::min(gap, budget);
     budget -= n;
-    if (gap != 1 || n != 1) continue;  // still in its prompt (not part of the decode-step model)
+    // Still in its prompt (not part of the decode-step model), the last prompt row
+    // included: a chunked prompt can leave exactly that row for this step, and a forward
+    // computes prompt rows apart from drafted ones.
+    if (gap != 1 || n != 1 || s->num_computed < s->num_prompt) continue;
     Active& a = *active_.at(id);
     a.shadow = -1;
     decoding.push_back(&a);

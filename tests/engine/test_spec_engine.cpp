@@ -3,6 +3,10 @@
 // telemetry the benchmark and server report.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
 #include "core_harness.h"
 
 namespace ax::testing {
@@ -57,6 +61,42 @@ TEST(SpecEngine, GreedyNgramEqualsDirectOnTheDemoModel) {
   EXPECT_EQ(alone[0].tokens, direct[0].tokens);
   EXPECT_GT(alone[0].metrics.draft_tokens_accepted, 16);
   EXPECT_GT(alone[0].metrics.tokens_per_forward(), 1.5);
+}
+
+// Token budgets smaller than a drafted row set plus the other requests' prompt chunks,
+// on token ids of a fixture in f32, one request repeating its opening: a chunked prompt
+// can leave its last row alone for a step, which is a prompt row, not a decode row to
+// draft from. The tokens stay those of direct decoding.
+TEST(SpecEngine, GreedyNgramEqualsDirectUnderSmallTokenBudgetsOnIds) {
+  const std::string dir = std::string(AX_FIXTURES_DIR) + "/models/tiny-qwen3";
+  std::ifstream in(dir + "/reference.json");
+  const auto prompt = nlohmann::json::parse(in)["prompt_ids"].get<std::vector<int32_t>>();
+  std::vector<int32_t> repeated;
+  for (int r = 0; r < 4; ++r) repeated.insert(repeated.end(), prompt.begin(), prompt.begin() + 10);
+  auto greedy = [](std::vector<int32_t> ids) {
+    CoreRequest r;
+    r.prompt = std::move(ids);
+    r.max_tokens = 24;
+    r.ignore_eos = true;
+    return r;
+  };
+  const std::vector<CoreRequest> reqs = {greedy(prompt), greedy({prompt.begin() + 5, prompt.end()}), greedy(repeated)};
+  int64_t proposed = 0;
+  for (int64_t budget : {6, 7, 9}) {
+    std::vector<std::vector<int32_t>> got[2];
+    for (DecodePolicy policy : {DecodePolicy::kDirect, DecodePolicy::kNgram}) {
+      CoreOptions o;
+      o.precision = Precision::kF32;
+      o.policy = policy;
+      o.draft_guard = false;
+      o.max_batch_tokens = budget;
+      CoreHarness h(dir, o);
+      for (const Output& out : h.RunTogether(reqs)) got[policy == DecodePolicy::kNgram].push_back(out.tokens);
+      if (policy == DecodePolicy::kNgram) proposed += h.core().Stats().draft_tokens_proposed;
+    }
+    EXPECT_EQ(got[1], got[0]) << "budget " << budget;
+  }
+  EXPECT_GT(proposed, 0);
 }
 
 TEST(SpecEngine, GreedyNgramEqualsDirectOnStories260K) {
