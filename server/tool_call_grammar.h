@@ -1,0 +1,67 @@
+// The grammar a forced tool_choice (tool_choice.h) constrains a chat answer to: calls
+// in the call syntax of the request's tool-call parser (tool_calls.h), each to one of
+// the allowed tools, its arguments constrained by that tool's `parameters` schema. It
+// is GBNF text for the literal parts (tags, names, separators) with the argument
+// schemas as schema rules (OutputConstraint::SchemaRule), compiled by the engine.
+//
+//   qwen3        <tool_call>\n{"name": "f", "arguments": ARGS}\n</tool_call>
+//   llama3-json  {"name": "f", "parameters": ARGS}           (calls separated by "; ")
+//   qwen3-coder  <tool_call>\n<function=f>\n(<parameter=k>\nVALUE\n</parameter>\n)*</function>\n</tool_call>
+//   glm45        <tool_call>f\n(<arg_key>k</arg_key>\n<arg_value>VALUE</arg_value>\n)*</tool_call>
+//
+// ARGS is exactly the parameters schema (docs/structured-output.md has what a schema
+// may hold). The XML syntaxes write each parameter on its own, in the schema's order,
+// the required ones always and the others optionally; no parameter the schema does not
+// declare. A VALUE is typed as the parser reads it back (ParamType): a parameter of one
+// non-string type is that property's schema as JSON; a string parameter (and one with
+// no single type) is raw text: one of its enum/const strings if it has them, else any
+// text without the closing tags (its pattern, format and lengths are not enforced).
+//
+// Several calls (required with parallel_tool_calls) are separated as the family's
+// template separates them ("\n", or "; " for llama3-json). gemma4's syntax is written
+// with special tokens, which a constraint cannot produce: it is constrained to the
+// llama3-json form instead (and read back as such; format() says which).
+//
+// Reasoning: the constraint holds from the first token, so a model that would open its
+// thinking block itself answers without one. When the prompt already opened the block
+// (in_reasoning), the grammar first takes any text up to the closing tag, then the calls.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "ax/engine.h"
+#include "tool_calls.h"
+#include "tool_choice.h"
+
+namespace ax::server {
+
+struct ForcedCallsSpec {
+  ToolCallFormat format = ToolCallFormat::kQwen3;
+  ToolChoice choice;                      // required or named
+  const nlohmann::json* tools = nullptr;  // the request's tools array
+  // The same array in the request's own key order (parameters' properties are written
+  // in it); null: tools' (sorted) order.
+  const nlohmann::ordered_json* ordered_tools = nullptr;
+  bool parallel = true;         // required: one or more calls (else exactly one)
+  std::string reasoning_close;  // non-empty: the prompt opened a block this tag closes
+};
+
+struct ForcedCalls {
+  OutputConstraint constraint;  // kGrammar with schema rules
+  ToolCallFormat format;        // the syntax the answer is read back with
+};
+
+ForcedCalls BuildForcedCalls(const ForcedCallsSpec& spec);
+
+// GBNF pieces (exposed for tests).
+// `s` as a GBNF string literal, quotes included.
+std::string GbnfLiteral(std::string_view s);
+// Rules: `name` ::= any text that contains none of `forbidden` (non-empty ASCII
+// strings), one rule per partial match of them (name, name-1, name-2, ...).
+std::string GbnfTextWithout(const std::string& name, const std::vector<std::string>& forbidden);
+
+}  // namespace ax::server
