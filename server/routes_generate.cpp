@@ -70,12 +70,9 @@ void Handle(ServerContext& ctx, Route route, const httplib::Request& req, httpli
     return write_error(res, ModelNotFound(it->get<std::string>()));
   ApiRequest areq;
   // The body in its own key order, for the JSON schemas it passes on (their properties
-  // are generated in that order); the Messages and Responses rewrites keep sorted keys.
-  nlohmann::ordered_json source;
-  if (route == Route::kChat || route == Route::kCompletion || route == Route::kGenerate) {
-    source = nlohmann::ordered_json::parse(req.body, nullptr, /*allow_exceptions=*/false);
-    if (source.is_object()) areq.source = &source;
-  }
+  // are generated in that order).
+  auto source = nlohmann::ordered_json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (source.is_object()) areq.source = &source;
   if (!Parse(route, body, ctx, &areq, &err)) return write_error(res, err);
   areq.source = nullptr;
   auto job = std::make_shared<Job>(ctx.engine, ctx.metrics, ctx.admission, std::move(areq), ctx.NewId(IdPrefix(route)),
