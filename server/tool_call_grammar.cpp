@@ -12,6 +12,8 @@ namespace {
 
 using OJson = nlohmann::ordered_json;
 
+constexpr const char* kQuote = "<|\"|>";  // Gemma 4's string quote (a special token)
+
 // "~" and "/" escaped for a JSON pointer token.
 std::string PointerToken(const std::string& key) {
   std::string out;
@@ -26,6 +28,22 @@ OJson Parameters(const OJson& tool) {
   return params;
 }
 
+// The tags a syntax writes, named as special tokens: a tokenizer that has them as such
+// (Gemma 4's always; GLM's and Qwen's in some) then lets the model write them as the
+// single tokens it was trained on; in others they are text anyway.
+std::vector<std::string> Tags(ToolCallFormat format) {
+  switch (format) {
+    case ToolCallFormat::kQwen3:
+    case ToolCallFormat::kQwen3Coder: return {"<tool_call>", "</tool_call>"};
+    case ToolCallFormat::kGlm45:
+      return {"<tool_call>", "</tool_call>", "<arg_key>", "</arg_key>", "<arg_value>", "</arg_value>"};
+    case ToolCallFormat::kGemma4: return {"<|tool_call>", "<tool_call|>", kQuote};
+    case ToolCallFormat::kLlama3Json:
+    case ToolCallFormat::kNone: break;
+  }
+  return {};
+}
+
 class GrammarWriter {
  public:
   explicit GrammarWriter(const ForcedCallsSpec& spec) : spec_(spec) {
@@ -34,9 +52,7 @@ class GrammarWriter {
 
   ForcedCalls Build() {
     ForcedCalls out;
-    out.format = spec_.format == ToolCallFormat::kGemma4 || spec_.format == ToolCallFormat::kNone
-                     ? ToolCallFormat::kLlama3Json
-                     : spec_.format;
+    out.format = spec_.format == ToolCallFormat::kNone ? ToolCallFormat::kLlama3Json : spec_.format;
     std::vector<std::string> calls;
     for (size_t i = 0; i < tools_.size(); ++i) {
       const OJson& t = tools_[i];
@@ -48,9 +64,11 @@ class GrammarWriter {
     std::string call_alts;
     for (const std::string& c : calls) call_alts += (call_alts.empty() ? "" : " | ") + c;
     Rule("call", call_alts);
-    const char* sep = out.format == ToolCallFormat::kLlama3Json ? "\"; \"" : "\"\\n\"";
+    const char* sep = out.format == ToolCallFormat::kLlama3Json ? "\"; \" "
+                      : out.format == ToolCallFormat::kGemma4   ? ""
+                                                                : "\"\\n\" ";
     Rule("calls", spec_.parallel && spec_.choice.kind == ToolChoice::Kind::kRequired
-                      ? std::string("call (") + sep + " call)*"
+                      ? std::string("call (") + sep + "call)*"
                       : "call");
     if (spec_.reasoning_close.empty()) {
       Rule("root", "calls");
@@ -61,6 +79,8 @@ class GrammarWriter {
     out.constraint.kind = OutputConstraint::Kind::kGrammar;
     out.constraint.text = std::move(gbnf_);
     out.constraint.schema_rules = std::move(rules_);
+    out.constraint.special_tokens = Tags(out.format);
+    if (!spec_.reasoning_close.empty()) out.constraint.special_tokens.push_back(spec_.reasoning_close);
     return out;
   }
 
@@ -91,8 +111,10 @@ class GrammarWriter {
                XmlParams(i, name, "<arg_key>", "</arg_key>\n<arg_value>", "</arg_value>\n",
                          {"</arg_value>", "</tool_call>"}) +
                " " + GbnfLiteral("</tool_call>") + ")";
-      case ToolCallFormat::kLlama3Json:
       case ToolCallFormat::kGemma4:
+        return "(" + GbnfLiteral("<|tool_call>call:" + name + "{") + " " + GemmaParams(i, name) + " " +
+               GbnfLiteral("}<tool_call|>") + ")";
+      case ToolCallFormat::kLlama3Json:
       case ToolCallFormat::kNone: break;
     }
     return "(" + GbnfLiteral("{\"name\": " + json_name + ", \"parameters\": ") + " " +
@@ -133,17 +155,87 @@ class GrammarWriter {
       return SchemaRef(i, "/properties/" + PointerToken(key),
                        "tools-" + std::to_string(i) + "-parameters-" + std::to_string(++params_));
     // Raw text: one of the enum / const strings, or any text without the stops.
+    const std::vector<std::string> strings = EnumStrings(schema);
+    if (strings.empty()) return Text(stops);
+    std::string alts;
+    for (const std::string& v : strings) alts += (alts.empty() ? "" : " | ") + GbnfLiteral(v);
+    return "(" + alts + ")";
+  }
+
+  // Gemma 4's key:value pairs, keys sorted (its template writes them with dictsort),
+  // separated by ",": rules gemma-I-J-S for "the pairs from J on, S = one was written".
+  std::string GemmaParams(size_t i, const std::string& name) {
+    const OJson params = Parameters(tools_[i]);
+    const OJson props = params.value("properties", OJson::object());
+    std::set<std::string> required;
+    for (const OJson& r : params.value("required", OJson::array()))
+      if (r.is_string()) required.insert(r.get<std::string>());
+    std::map<std::string, std::string> items;  // key -> "key:" VALUE, sorted by key
+    if (props.is_object()) {
+      for (const auto& [key, schema] : props.items()) {
+        if (schema.is_boolean() && !schema.get<bool>()) continue;
+        items[key] = GbnfLiteral(key + ":") + " " + GemmaValue(i, name, key, schema);
+      }
+    }
+    for (const std::string& key : required)
+      if (items.count(key) == 0) items[key] = GbnfLiteral(key + ":") + " " + GemmaAny();
+    const std::string base = "gemma-" + std::to_string(i) + "-";
+    auto rule = [&](size_t j, int started) { return base + std::to_string(j) + "-" + std::to_string(started); };
+    size_t j = 0;
+    for (const auto& [key, item] : items) {
+      for (int started = 0; started < 2; ++started) {
+        const std::string present = (started != 0 ? "\",\" " : "") + item + " " + rule(j + 1, 1);
+        Rule(rule(j, started), required.count(key) != 0 ? present : present + " | " + rule(j + 1, started));
+      }
+      ++j;
+    }
+    Rule(rule(j, 0), "\"\"");
+    Rule(rule(j, 1), "\"\"");
+    return rule(0, 0);
+  }
+
+  // A Gemma 4 value for property `key`: a string (<|"|>text<|"|>, or one of its enum
+  // strings), a scalar of its one non-string type as its schema (the same text as
+  // JSON), anything else (objects, arrays, no single type) any Gemma value.
+  std::string GemmaValue(size_t i, const std::string& name, const std::string& key, const OJson& schema) {
+    const std::vector<std::string> stops = {kQuote, "<tool_call|>"};
+    const std::string type = ParamType(*spec_.tools, name, key);
+    if (type == "integer" || type == "number" || type == "boolean" || type == "null")
+      return SchemaRef(i, "/properties/" + PointerToken(key),
+                       "tools-" + std::to_string(i) + "-parameters-" + std::to_string(++params_));
+    const std::vector<std::string> strings = EnumStrings(schema);
+    if (!strings.empty()) {
+      std::string alts;
+      for (const std::string& v : strings) alts += (alts.empty() ? "" : " | ") + GbnfLiteral(kQuote + v + kQuote);
+      return "(" + alts + ")";
+    }
+    if (type == "string") return GbnfLiteral(kQuote) + " " + Text(stops) + " " + GbnfLiteral(kQuote);
+    return GemmaAny();
+  }
+
+  // Any Gemma 4 value (ParseGemmaValue's syntax), defined once.
+  std::string GemmaAny() {
+    if (!gemma_any_) {
+      gemma_any_ = true;
+      const std::string str = GbnfLiteral(kQuote) + " " + Text({kQuote, "<tool_call|>"}) + " " + GbnfLiteral(kQuote);
+      rules_.push_back({"gemma-number", R"({"type": "number"})", ""});
+      Rule("gemma-value", str + " | gemma-number | \"true\" | \"false\" | \"null\" | \"{\" (gemma-pair (\",\" " +
+                              "gemma-pair)*)? \"}\" | \"[\" (gemma-value (\",\" gemma-value)*)? \"]\"");
+      Rule("gemma-pair", "[a-zA-Z0-9_]+ \":\" gemma-value");
+    }
+    return "gemma-value";
+  }
+
+  // The enum / const values when they are all strings, else none.
+  static std::vector<std::string> EnumStrings(const OJson& schema) {
     std::vector<std::string> strings;
     if (schema.is_object() && schema.contains("const")) {
       strings.push_back(schema["const"].is_string() ? schema["const"].get<std::string>() : "");
     } else if (schema.is_object() && schema.contains("enum") && schema["enum"].is_array()) {
       for (const OJson& v : schema["enum"]) strings.push_back(v.is_string() ? v.get<std::string>() : "");
     }
-    // Values that are not all strings read back as text: no list to hold them to.
-    if (strings.empty() || std::find(strings.begin(), strings.end(), "") != strings.end()) return Text(stops);
-    std::string alts;
-    for (const std::string& s : strings) alts += (alts.empty() ? "" : " | ") + GbnfLiteral(s);
-    return "(" + alts + ")";
+    if (std::find(strings.begin(), strings.end(), "") != strings.end()) return {};
+    return strings;
   }
 
   std::string Text(const std::vector<std::string>& stops) {
@@ -158,6 +250,7 @@ class GrammarWriter {
   std::vector<OutputConstraint::SchemaRule> rules_;
   int params_ = 0;
   bool text_defined_ = false;
+  bool gemma_any_ = false;
 };
 
 }  // namespace

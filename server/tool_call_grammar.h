@@ -8,6 +8,7 @@
 //   llama3-json  {"name": "f", "parameters": ARGS}           (calls separated by "; ")
 //   qwen3-coder  <tool_call>\n<function=f>\n(<parameter=k>\nVALUE\n</parameter>\n)*</function>\n</tool_call>
 //   glm45        <tool_call>f\n(<arg_key>k</arg_key>\n<arg_value>VALUE</arg_value>\n)*</tool_call>
+//   gemma4       <|tool_call>call:f{k:GVALUE,...}<tool_call|>     (calls written back to back)
 //
 // ARGS is exactly the parameters schema (docs/structured-output.md has what a schema
 // may hold). The XML syntaxes write each parameter on its own, in the schema's order,
@@ -17,10 +18,20 @@
 // no single type) is raw text: one of its enum/const strings if it has them, else any
 // text without the closing tags (its pattern, format and lengths are not enforced).
 //
+// gemma4 writes its keys sorted (as its template's dictsort does), each required one
+// always, and values in Gemma's syntax: a string <|"|>text<|"|> (one of its enum
+// strings if it has them), a scalar of one non-string type as that property's schema
+// (numbers, booleans and null read the same as JSON), an object, array or untyped value
+// as any Gemma value (its shape is not held to the schema).
+//
+// Each syntax's tags are named in OutputConstraint::special_tokens: where the model's
+// tokenizer has them as special tokens (Gemma 4's always), it may write them as those
+// tokens.
+//
 // Several calls (required with parallel_tool_calls) are separated as the family's
-// template separates them ("\n", or "; " for llama3-json). gemma4's syntax is written
-// with special tokens, which a constraint cannot produce: it is constrained to the
-// llama3-json form instead (and read back as such; format() says which).
+// template separates them ("\n", "; " for llama3-json, nothing for gemma4). Without a
+// parser (--tool-call-parser none) the llama3-json form is used and read back
+// (ForcedCalls::format says which).
 //
 // Reasoning: the constraint holds from the first token, so a model that would open its
 // thinking block itself answers without one. When the prompt already opened the block

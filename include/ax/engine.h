@@ -89,6 +89,9 @@ struct OutputConstraint {
   std::string text;                  // kJsonSchema: the schema's JSON text; kRegex; kGrammar: GBNF
   std::vector<std::string> choices;  // kChoice
   std::vector<SchemaRule> schema_rules;  // kGrammar
+  // Special tokens the output may contain, by their text (e.g. "<|tool_call>"): where
+  // the grammar writes that text the token is allowed. Other special tokens never are.
+  std::vector<std::string> special_tokens;
 };
 
 struct GenerateRequest {

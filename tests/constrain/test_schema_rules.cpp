@@ -1,6 +1,7 @@
 // GBNF grammars with rules given as JSON schemas (CompileGbnf's SchemaRule): literal
 // text composed with schema-constrained JSON, the composition a forced tool call uses;
-// and JSON-schema properties generated in the schema's own order.
+// JSON-schema properties generated in the schema's own order; and special tokens a
+// vocabulary gives text to by name.
 #include <nlohmann/json.hpp>
 
 #include "constrain/test_util.h"
@@ -85,6 +86,25 @@ TEST(JsonSchemaOrder, PropertiesKeepTheSchemaOrder) {
   auto sorted = CompileJsonSchema(nlohmann::json::parse(schema.dump()));
   ASSERT_TRUE(sorted.ok());
   EXPECT_TRUE(Matches(*sorted, R"({"age": 3, "city": "Oslo", "name": "Ann"})"));
+}
+
+// Special tokens are out of reach unless named: then they are their text.
+TEST(Vocab, SpecialTokensByName) {
+  const SharedTok* st = LoadShared("qwen3");
+  if (st == nullptr) GTEST_SKIP() << "no shared tokenizer qwen3";
+  const auto id = st->tok->PieceToId("<|im_start|>");
+  ASSERT_TRUE(id.has_value());
+  ASSERT_TRUE(st->tok->IsSpecial(*id));
+  EXPECT_EQ(st->vocab->bytes(*id), "");
+  const auto named = TokenVocab::Build(*st->tok, {"<|im_start|>"});
+  EXPECT_EQ(named->bytes(*id), "<|im_start|>");
+  EXPECT_EQ(named->bytes(*st->tok->PieceToId("<|im_end|>")), "");
+  auto g = CompileGbnf(R"(root ::= "<|im_start|>x")");
+  ASSERT_TRUE(g.ok());
+  Matcher m(*g, named, -1);
+  EXPECT_TRUE(m.Accept(*id));
+  Matcher plain(*g, st->vocab, -1);
+  EXPECT_FALSE(plain.Accept(*id));
 }
 
 }  // namespace

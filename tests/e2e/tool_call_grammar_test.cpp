@@ -29,8 +29,8 @@ const json kTools = json::parse(R"([
 
 const json kWalkTools = json::parse(R"([
   {"type": "function", "function": {"name": "set_alarm", "parameters": {"type": "object", "properties": {
-    "hour": {"type": "integer", "minimum": 0, "maximum": 23}, "days": {"type": "array", "items": {"enum": ["mon", "tue"]},
-    "maxItems": 2}, "label": {"enum": ["work", "gym"]}, "loud": {"type": "boolean"}}, "required": ["hour", "label"]}}},
+    "hour": {"type": "integer", "minimum": 0, "maximum": 23}, "volume": {"type": "number", "minimum": 0, "maximum": 1},
+    "label": {"enum": ["work", "gym"]}, "loud": {"type": "boolean"}}, "required": ["hour", "label"]}}},
   {"type": "function", "function": {"name": "get_time", "parameters": {"type": "object", "properties": {}}}}])");
 
 ToolChoice Required() { return {ToolChoice::Kind::kRequired, ""}; }
@@ -138,6 +138,18 @@ std::vector<FormatCase> Cases() {
         "<tool_call>get_weather\n<arg_key>days</arg_key>\n<arg_value>5</arg_value>\n</tool_call>",
         "<tool_call>get_weather\n<arg_key>city</arg_key>\n<arg_value>Bei</arg_value>jing</arg_value>\n"
         "<arg_key>days</arg_key>\n<arg_value>5</arg_value>\n</tool_call>"}},
+      {ToolCallFormat::kGemma4,
+       "<|tool_call>call:get_weather{city:<|\"|>Paris<|\"|>,days:2,unit:<|\"|>celsius<|\"|>}<tool_call|>",
+       "<|tool_call>call:get_time{}<tool_call|>",
+       "",
+       {"<|tool_call>call:get_wether{}<tool_call|>",
+        "<|tool_call>call:get_weather{city:<|\"|>Paris<|\"|>,days:9}<tool_call|>",
+        "<|tool_call>call:get_weather{city:<|\"|>Paris<|\"|>,days:<|\"|>2<|\"|>}<tool_call|>",
+        "<|tool_call>call:get_weather{city:Paris,days:2}<tool_call|>",
+        "<|tool_call>call:get_weather{days:2,city:<|\"|>Paris<|\"|>}<tool_call|>",
+        "<|tool_call>call:get_weather{days:2}<tool_call|>",
+        "<|tool_call>call:get_weather{city:<|\"|>Paris<|\"|>,days:2,unit:<|\"|>kelvin<|\"|>}<tool_call|>",
+        "<|tool_call>call:get_weather{city:<|\"|>Paris<|\"|>,,days:2}<tool_call|>"}},
       {ToolCallFormat::kLlama3Json,
        "{\"name\": \"get_weather\", \"parameters\": {\"city\": \"Oslo; Norway\", \"days\": 7}}",
        "{\"name\": \"get_time\", \"parameters\": {}}",
@@ -177,11 +189,28 @@ TEST(ForcedCallsGrammar, AcceptsTheFamilysCallsAndRefusesBadOnes) {
   }
 }
 
-TEST(ForcedCallsGrammar, Gemma4IsConstrainedToTheJsonForm) {
-  const Built b = Build(ToolCallFormat::kGemma4, Named("get_time"));
+TEST(ForcedCallsGrammar, FormatsWithoutASyntaxTakeTheJsonForm) {
+  const Built b = Build(ToolCallFormat::kNone, Named("get_time"));
   EXPECT_EQ(b.format, ToolCallFormat::kLlama3Json);
   EXPECT_TRUE(constrain::test::Matches(b.grammar, "{\"name\": \"get_time\", \"parameters\": {}}"));
-  EXPECT_FALSE(constrain::test::Matches(b.grammar, "<|tool_call>call:get_time{}<tool_call|>"));
+}
+
+TEST(ForcedCallsGrammar, Gemma4NamesItsSpecialTokensAndTakesAnyValueForObjects) {
+  ForcedCallsSpec spec;
+  spec.format = ToolCallFormat::kGemma4;
+  spec.choice = Named("f");
+  const json tools = json::parse(R"([{"type": "function", "function": {"name": "f", "parameters": {"type": "object",
+    "properties": {"opts": {"type": "object"}, "tags": {"type": "array"}}, "required": ["opts"]}}}])");
+  spec.tools = &tools;
+  const ForcedCalls fc = BuildForcedCalls(spec);
+  EXPECT_EQ(fc.constraint.special_tokens, (std::vector<std::string>{"<|tool_call>", "<tool_call|>", "<|\"|>"}));
+  const Built b = Build(ToolCallFormat::kGemma4, Named("f"), false, "", tools);
+  const std::string call = "<|tool_call>call:f{opts:{a:1,b:[<|\"|>x<|\"|>,true]},tags:[]}<tool_call|>";
+  EXPECT_TRUE(constrain::test::Matches(b.grammar, call));
+  const auto calls = ReadBack(ToolCallFormat::kGemma4, call, tools);
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].arguments, R"({"opts":{"a":1,"b":["x",true]},"tags":[]})");
+  EXPECT_FALSE(constrain::test::Matches(b.grammar, "<|tool_call>call:f{tags:[]}<tool_call|>"));
 }
 
 TEST(ForcedCallsGrammar, ReasoningTheTemplateOpenedIsClosedFirst) {
