@@ -227,7 +227,10 @@ bool ForceToolChoice(const nlohmann::json& body, const ToolChoice& choice, const
   out->base.constraint = std::move(forced.constraint);
   out->constraint_param = "tools";  // the engine's compile errors are about a tool's parameters
   out->tool_format = forced.format;
-  if (ToolCallFormatNeedsSpecialTokens(out->tool_format)) out->base.skip_special_tokens = false;
+  // The tags the grammar names may be special tokens of this tokenizer: their text must
+  // reach the parser. No other special token can be generated under the constraint (a
+  // stop token's text is never part of the output).
+  if (!out->base.constraint.special_tokens.empty()) out->base.skip_special_tokens = false;
   return true;
 }
 
