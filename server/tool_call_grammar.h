@@ -17,6 +17,8 @@
 // non-string type is that property's schema as JSON; a string parameter (and one with
 // no single type) is raw text: one of its enum/const strings if it has them, else any
 // text without the closing tags (its pattern, format and lengths are not enforced).
+// Without "type", enum/const values of one JSON type give that type ({"enum": [1, 2]}
+// is an integer).
 //
 // gemma4 writes its keys sorted (as its template's dictsort does), each required one
 // always, and values in Gemma's syntax: a string <|"|>text<|"|> (one of its enum

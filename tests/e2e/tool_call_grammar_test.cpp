@@ -222,6 +222,30 @@ TEST(ForcedCallsGrammar, ReasoningTheTemplateOpenedIsClosedFirst) {
   EXPECT_FALSE(constrain::test::Matches(b.grammar, "a</think>b</think>" + call));
 }
 
+// Untyped enums of one JSON type read back as that type (ParamType), so the XML
+// syntaxes hold them to the enum's JSON values and the call validates.
+TEST(ForcedCallsGrammar, UntypedEnumsTakeTheirValuesType) {
+  const json tools = json::parse(R"([{"type": "function", "function": {"name": "f", "parameters": {"type": "object",
+    "properties": {"n": {"enum": [1, 2]}, "x": {"enum": [0.5, 2]}, "s": {"enum": ["a", 1]}},
+    "required": ["n", "x", "s"]}}}])");
+  for (ToolCallFormat f : {ToolCallFormat::kQwen3Coder, ToolCallFormat::kGlm45}) {
+    const Built b = Build(f, Required(), false, "", tools);
+    const std::string ok =
+        f == ToolCallFormat::kGlm45
+            ? "<tool_call>f\n<arg_key>n</arg_key>\n<arg_value>2</arg_value>\n<arg_key>s</arg_key>\n"
+              "<arg_value>a</arg_value>\n<arg_key>x</arg_key>\n<arg_value>0.5</arg_value>\n</tool_call>"
+            : "<tool_call>\n<function=f>\n<parameter=n>\n2\n</parameter>\n<parameter=s>\na\n"
+              "</parameter>\n<parameter=x>\n0.5\n</parameter>\n</function>\n</tool_call>";
+    EXPECT_TRUE(constrain::test::Matches(b.grammar, ok)) << ok;
+    const auto calls = ReadBack(f, ok, tools);
+    ASSERT_EQ(calls.size(), 1u);
+    EXPECT_EQ(calls[0].arguments, R"({"n":2,"s":"a","x":0.5})");  // sorted: `tools` is a nlohmann::json
+    std::string three = ok;
+    three.replace(three.find(">2<") != std::string::npos ? three.find(">2<") + 1 : three.find("\n2\n") + 1, 1, "3");
+    EXPECT_FALSE(constrain::test::Matches(b.grammar, three)) << three;
+  }
+}
+
 TEST(ForcedCallsGrammar, ParametersFollowTheRequestsOrder) {
   const char* text = R"([{"type": "function", "function": {"name": "f", "parameters": {"type": "object",
     "properties": {"zip": {"type": "integer"}, "city": {"type": "string"}}, "required": ["zip", "city"]}}}])";
