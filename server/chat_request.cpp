@@ -224,6 +224,11 @@ bool ForceToolChoice(const nlohmann::json& body, const ToolChoice& choice, const
   if (close_reasoning) spec.reasoning_close = "</think>";
   out->split_reasoning = close_reasoning;
   ForcedCalls forced = BuildForcedCalls(spec);
+  if (forced.constraint.kind == OutputConstraint::Kind::kNone) {
+    *err = InvalidField("tools",
+                        "a forced tool choice needs a tool {\"type\": \"function\", \"function\": {\"name\": ...}}");
+    return false;
+  }
   out->base.constraint = std::move(forced.constraint);
   out->constraint_param = "tools";  // the engine's compile errors are about a tool's parameters
   out->tool_format = forced.format;

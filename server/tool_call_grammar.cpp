@@ -58,9 +58,10 @@ class GrammarWriter {
       const OJson& t = tools_[i];
       if (!t.is_object() || !t.contains("function") || !t["function"].is_object()) continue;
       const std::string name = t["function"].value("name", "");
-      if (spec_.choice.kind == ToolChoice::Kind::kNamed && name != spec_.choice.name) continue;
+      if (name.empty() || (spec_.choice.kind == ToolChoice::Kind::kNamed && name != spec_.choice.name)) continue;
       calls.push_back(Call(out.format, i, name));
     }
+    if (calls.empty()) return out;  // kNone: no function to call
     std::string call_alts;
     for (const std::string& c : calls) call_alts += (call_alts.empty() ? "" : " | ") + c;
     Rule("call", call_alts);

@@ -64,7 +64,7 @@ struct ForcedCallsSpec {
 };
 
 struct ForcedCalls {
-  OutputConstraint constraint;  // kGrammar with schema rules
+  OutputConstraint constraint;  // kGrammar with schema rules; kNone: no named function to call
   ToolCallFormat format;        // the syntax the answer is read back with
 };
 

@@ -145,13 +145,16 @@ describe('tool_choice none, schema order, errors', () => {
     }
   });
 
-  it('refuses a parameters schema it cannot enforce, naming the tool', async () => {
+  it('refuses a parameters schema it cannot enforce (naming the tool) and tools without a name', async () => {
     const tools = [{ type: 'function', function: { name: 'f', parameters: { type: 'object',
       properties: { x: { type: 'integer', not: {} } } } } }];
     const r = await chat({ tools, tool_choice: 'required', max_tokens: 8 });
     assert.equal(r.status, 400, r.body);
     assert.equal(r.json.error.param, 'tools');
     assert.match(r.json.error.message, /tools-0-parameters\/properties\/x: unsupported keyword 'not'/);
+    const nameless = await chat({ tools: [{ type: 'function', function: {} }], tool_choice: 'required', max_tokens: 8 });
+    assert.equal(nameless.status, 400, nameless.body);
+    assert.equal(nameless.json.error.param, 'tools');
   });
 
   it('keeps the tools out of the prompt with tool_choice none and parses no calls', async () => {
