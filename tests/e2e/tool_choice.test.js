@@ -152,7 +152,8 @@ describe('tool_choice none, schema order, errors', () => {
     assert.equal(r.status, 400, r.body);
     assert.equal(r.json.error.param, 'tools');
     assert.match(r.json.error.message, /tools-0-parameters\/properties\/x: unsupported keyword 'not'/);
-    const nameless = await chat({ tools: [{ type: 'function', function: {} }], tool_choice: 'required', max_tokens: 8 });
+    const nameless = await chat({ tools: [{ type: 'function', function: {} }], tool_choice: 'required',
+                                  max_tokens: 8 });
     assert.equal(nameless.status, 400, nameless.body);
     assert.equal(nameless.json.error.param, 'tools');
   });
