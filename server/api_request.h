@@ -61,6 +61,11 @@ struct ApiRequest {
   nlohmann::json tools;             // the request's tools (parameter types)
   std::string constraint_param;     // the field base.constraint came from (error messages)
   nlohmann::json repeated;          // Responses: the request's settings its response repeats
+  // While parsing: the body as sent, in its own key order (JSON schemas are passed on
+  // in it, so their properties are generated in the order they were written); for a
+  // body rewritten from another API (Messages, Responses), its schemas where the chat
+  // route reads them (OrderedChatSchemas). Null: sorted order.
+  const nlohmann::ordered_json* source = nullptr;
 
   int num_choices() const { return static_cast<int>(prompts.size()) * n; }
   // The engine request of choice `c` (sample i of a prompt uses seed + i).

@@ -1,9 +1,10 @@
 // POST /v1/chat/completions: messages → the model's chat template → prompt ids.
 #include "api_request.h"
 #include "common_fields.h"
-#include "reasoning.h"
 #include "json_fields.h"
+#include "reasoning.h"
 #include "request_rewrite.h"
+#include "tool_call_grammar.h"
 #include "tool_choice.h"
 
 namespace ax::server {
@@ -201,18 +202,40 @@ bool RenderChatPrompt(const nlohmann::json& body, FieldReader& r, const Engine& 
   return RenderPrompt(engine, context, out, err);
 }
 
-// The constraint and the output parsing of a forced tool choice (tool_choice.h).
-bool ForceToolChoice(const nlohmann::json& body, const ToolChoice& choice, ApiRequest* out, ApiError* err) {
+// The constraint and the output parsing of a forced tool choice (tool_choice.h): calls
+// in the syntax of the server's tool-call parser (tool_call_grammar.h).
+bool ForceToolChoice(const nlohmann::json& body, const ToolChoice& choice, const ParseLimits& lim, ApiRequest* out,
+                     ApiError* err) {
   if (out->base.constraint.kind != OutputConstraint::Kind::kNone) {
     *err = InvalidField("tool_choice", "a forced tool choice cannot be combined with '" + out->constraint_param + "'");
     return false;
   }
   out->tools = body["tools"];
-  out->base.constraint.kind = OutputConstraint::Kind::kJsonSchema;
-  out->base.constraint.text = ForcedCallsSchema(choice, out->tools, body.value("parallel_tool_calls", true));
-  out->constraint_param = "tool_choice";
-  out->tool_format = ToolCallFormat::kLlama3Json;
-  out->split_reasoning = false;
+  ForcedCallsSpec spec;
+  spec.format = lim.tool_format;
+  spec.choice = choice;
+  spec.tools = &out->tools;
+  if (out->source != nullptr && out->source->contains("tools") && (*out->source)["tools"].is_array())
+    spec.ordered_tools = &(*out->source)["tools"];
+  spec.parallel = body.value("parallel_tool_calls", true);
+  // A thinking block the prompt opened is closed before the calls (and split out as
+  // usual); otherwise the calls come first and no reasoning is generated.
+  const bool close_reasoning = out->starts_in_reasoning && out->reasoning_format == ReasoningFormat::kThink;
+  if (close_reasoning) spec.reasoning_close = "</think>";
+  out->split_reasoning = close_reasoning;
+  ForcedCalls forced = BuildForcedCalls(spec);
+  if (forced.constraint.kind == OutputConstraint::Kind::kNone) {
+    *err = InvalidField("tools",
+                        "a forced tool choice needs a tool {\"type\": \"function\", \"function\": {\"name\": ...}}");
+    return false;
+  }
+  out->base.constraint = std::move(forced.constraint);
+  out->constraint_param = "tools";  // the engine's compile errors are about a tool's parameters
+  out->tool_format = forced.format;
+  // The tags the grammar names may be special tokens of this tokenizer: their text must
+  // reach the parser. No other special token can be generated under the constraint (a
+  // stop token's text is never part of the output).
+  if (!out->base.constraint.special_tokens.empty()) out->base.skip_special_tokens = false;
   return true;
 }
 
@@ -244,12 +267,14 @@ bool ParseChatRequest(const nlohmann::json& body, const Engine& engine, const Pa
   out->reasoning_format = lim.reasoning_format;
   // Gemma 4's channel tags are special tokens: the text has to keep them to be split.
   if (lim.split_reasoning && lim.reasoning_format == ReasoningFormat::kGemma4) out->base.skip_special_tokens = false;
-  // A forced tool choice: the answer is a JSON array of calls (tool_choice.h).
+  // A forced tool choice: the answer is constrained to calls (tool_call_grammar.h).
   FieldReader choice_reader(body);
   const ToolChoice choice = ReadToolChoice(choice_reader, body);
   const auto tools = body.find("tools");
+  out->starts_in_reasoning =
+      out->split_reasoning && PromptOpensThinking(out->prompts.back().text, lim.reasoning_format);
   if (choice.forced()) {
-    if (!ForceToolChoice(body, choice, out, err)) return false;
+    if (!ForceToolChoice(body, choice, lim, out, err)) return false;
   } else if (lim.tool_format != ToolCallFormat::kNone && tools != body.end() && tools->is_array() && !tools->empty() &&
              choice.kind != ToolChoice::Kind::kNone) {
     // Calls are parsed in the family's syntax when the request offers tools.
@@ -257,8 +282,7 @@ bool ParseChatRequest(const nlohmann::json& body, const Engine& engine, const Pa
     out->tools = *tools;
     if (ToolCallFormatNeedsSpecialTokens(lim.tool_format)) out->base.skip_special_tokens = false;
   }
-  out->starts_in_reasoning =
-      out->split_reasoning && PromptOpensThinking(out->prompts.back().text, lim.reasoning_format);
+  out->starts_in_reasoning = out->starts_in_reasoning && out->split_reasoning;
   const int64_t prompt_len = static_cast<int64_t>(out->prompts[0].ids.size());
   return ResolveMaxTokens(max_tokens, max_param, /*fallback: the rest of the context*/ lim.ctx_size, prompt_len, lim,
                           "messages", &out->base.max_tokens, err);

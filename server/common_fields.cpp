@@ -24,7 +24,7 @@ void ReadCommonFields(FieldReader& r, const ParseLimits& lim, ApiRequest* out) {
   r.String("model", &out->model);
   r.Int("n", &out->n, 1, lim.max_n);
   r.Bool("stream", &out->stream);
-  ReadConstraint(r, &out->base.constraint, &out->constraint_param);
+  ReadConstraint(r, &out->base.constraint, &out->constraint_param, out->source);
   if (r.ok() && r.Has("stream_options")) {
     const auto& so = r.Get("stream_options");
     if (!so.is_object()) {

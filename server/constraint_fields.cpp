@@ -9,10 +9,21 @@ namespace ax::server {
 namespace {
 
 using Kind = OutputConstraint::Kind;
+using OJson = nlohmann::ordered_json;
+
+// source[path[0]][path[1]]..., or null.
+const OJson* At(const OJson* source, std::initializer_list<std::string> path) {
+  for (const std::string& key : path) {
+    if (source == nullptr || !source->is_object() || !source->contains(key)) return nullptr;
+    source = &(*source)[key];
+  }
+  return source;
+}
 
 class ConstraintReader {
  public:
-  ConstraintReader(FieldReader& r, OutputConstraint* c, std::string* param) : r_(r), c_(c), param_(param) {}
+  ConstraintReader(FieldReader& r, OutputConstraint* c, std::string* param, const OJson* source)
+      : r_(r), c_(c), param_(param), source_(source) {}
 
   void Set(const std::string& field, Kind kind, std::string text, std::vector<std::string> choices = {}) {
     if (c_->kind != Kind::kNone) {
@@ -26,9 +37,11 @@ class ConstraintReader {
     c_->choices = std::move(choices);
   }
 
-  // A JSON schema given as an object or as its JSON text.
-  void Json(const std::string& field, const nlohmann::json& v) {
-    if (v.is_object()) return Set(field, Kind::kJsonSchema, v.dump());
+  // A JSON schema given as an object (passed on in the order of `ordered`, the same
+  // value in the body's own key order, when known) or as its JSON text.
+  void Json(const std::string& field, const nlohmann::json& v, const OJson* ordered) {
+    if (v.is_object())
+      return Set(field, Kind::kJsonSchema, ordered != nullptr && ordered->is_object() ? ordered->dump() : v.dump());
     if (v.is_string()) return Set(field, Kind::kJsonSchema, v.get<std::string>());
     r_.Fail(InvalidField(field, "expected a JSON Schema object, got " + JsonTypeName(v), "invalid_type"));
   }
@@ -63,7 +76,7 @@ class ConstraintReader {
     const auto& js = rf["json_schema"];
     if (!js.contains("schema"))
       return r_.Fail(InvalidField("response_format.json_schema.schema", "is required", "missing_required_parameter"));
-    Json("response_format.json_schema.schema", js["schema"]);
+    Json("response_format.json_schema.schema", js["schema"], At(source_, {"response_format", "json_schema", "schema"}));
   }
 
   void StructuredOutputs(const nlohmann::json& so) {
@@ -72,11 +85,17 @@ class ConstraintReader {
                                                JsonTypeName(so));
     for (const auto& [key, v] : so.items()) {
       const std::string field = "structured_outputs." + key;
-      if (key == "json") Json(field, v);
-      else if (key == "regex") Text(field, Kind::kRegex, v);
-      else if (key == "choice") Choice(field, v);
-      else if (key == "grammar") Text(field, Kind::kGrammar, v);
-      else r_.Fail(InvalidField(field, "is not supported (json, regex, choice, grammar are)", "unsupported_parameter"));
+      if (key == "json") {
+        Json(field, v, At(source_, {"structured_outputs", "json"}));
+      } else if (key == "regex") {
+        Text(field, Kind::kRegex, v);
+      } else if (key == "choice") {
+        Choice(field, v);
+      } else if (key == "grammar") {
+        Text(field, Kind::kGrammar, v);
+      } else {
+        r_.Fail(InvalidField(field, "is not supported (json, regex, choice, grammar are)", "unsupported_parameter"));
+      }
       if (!r_.ok()) return;
     }
   }
@@ -85,16 +104,17 @@ class ConstraintReader {
   FieldReader& r_;
   OutputConstraint* c_;
   std::string* param_;
+  const OJson* source_;
 };
 
 }  // namespace
 
-void ReadConstraint(FieldReader& r, OutputConstraint* out, std::string* param) {
-  ConstraintReader c(r, out, param);
+void ReadConstraint(FieldReader& r, OutputConstraint* out, std::string* param, const OJson* source) {
+  ConstraintReader c(r, out, param, source);
   auto given = [&](const char* name) { return r.ok() && r.Has(name); };
   if (given("response_format")) c.ResponseFormat(r.Get("response_format"));
   if (given("structured_outputs")) c.StructuredOutputs(r.Get("structured_outputs"));
-  if (given("guided_json")) c.Json("guided_json", r.Get("guided_json"));
+  if (given("guided_json")) c.Json("guided_json", r.Get("guided_json"), At(source, {"guided_json"}));
   if (given("guided_regex")) c.Text("guided_regex", Kind::kRegex, r.Get("guided_regex"));
   if (given("guided_choice")) c.Choice("guided_choice", r.Get("guided_choice"));
   if (given("guided_grammar")) c.Text("guided_grammar", Kind::kGrammar, r.Get("guided_grammar"));

@@ -180,7 +180,14 @@ bool ParseMessagesRequest(const json& body, const Engine& engine, const ParseLim
     }
     chat["chat_template_kwargs"] = {{"enable_thinking", type != "disabled"}};
   }
-  if (!ParseChatRequest(chat, engine, lim, out, err)) {
+  nlohmann::ordered_json ordered;  // the client's key order of the tools' schemas
+  if (out->source != nullptr) {
+    ordered = OrderedChatSchemas(*out->source, "input_schema");
+    out->source = &ordered;
+  }
+  const bool parsed = ParseChatRequest(chat, engine, lim, out, err);
+  out->source = nullptr;
+  if (!parsed) {
     const std::string stop = "'stop'";
     if (err->param == "stop" && err->message.rfind(stop, 0) == 0) {  // the one field renamed on the way
       err->param = "stop_sequences";

@@ -77,4 +77,27 @@ bool FlatToolsToChat(const nlohmann::json& tools, const char* schema_field, std:
   return true;
 }
 
+nlohmann::ordered_json OrderedChatSchemas(const nlohmann::ordered_json& source, const char* schema_field,
+                                          std::initializer_list<const char*> format_path) {
+  using OJson = nlohmann::ordered_json;
+  OJson out = OJson::object();
+  if (source.contains("tools") && source["tools"].is_array()) {
+    out["tools"] = OJson::array();
+    for (const OJson& t : source["tools"]) {
+      const OJson schema = t.is_object() ? t.value(schema_field, OJson::object()) : OJson::object();
+      out["tools"].push_back(
+          {{"type", "function"},
+           {"function", {{"name", t.is_object() ? t.value("name", OJson()) : OJson()}, {"parameters", schema}}}});
+    }
+  }
+  if (format_path.begin() == format_path.end()) return out;
+  const OJson* format = &source;
+  for (const char* key : format_path) {
+    if (!format->is_object() || !format->contains(key)) return out;
+    format = &(*format)[key];
+  }
+  out["response_format"] = {{"json_schema", {{"schema", *format}}}};
+  return out;
+}
+
 }  // namespace ax::server

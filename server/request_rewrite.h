@@ -23,4 +23,12 @@ bool JoinTextParts(const nlohmann::json& content, const std::string& path, std::
 bool FlatToolsToChat(const nlohmann::json& tools, const char* schema_field, std::initializer_list<const char*> types,
                      const std::string& what_is_supported, nlohmann::json* out, ApiError* err);
 
+// The JSON schemas of a rewritten request where the chat route reads them
+// (ApiRequest::source), in the order the client wrote them: each flat tool of
+// source.tools as {"function": {"name", "parameters": <schema_field>}}, and the schema
+// at `format_path` (Responses' text.format.schema) as response_format.json_schema.schema.
+// REQUIRES: FlatToolsToChat accepted source.tools (so the tools line up).
+nlohmann::ordered_json OrderedChatSchemas(const nlohmann::ordered_json& source, const char* schema_field,
+                                          std::initializer_list<const char*> format_path = {});
+
 }  // namespace ax::server

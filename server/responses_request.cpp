@@ -179,7 +179,14 @@ bool ParseResponsesRequest(const json& body, const Engine& engine, const ParseLi
       return false;
     }
   }
-  if (!ParseChatRequest(chat, engine, lim, out, err)) {
+  nlohmann::ordered_json ordered;  // the client's key order of the tools' and text.format's schemas
+  if (out->source != nullptr) {
+    ordered = OrderedChatSchemas(*out->source, "parameters", {"text", "format", "schema"});
+    out->source = &ordered;
+  }
+  const bool parsed = ParseChatRequest(chat, engine, lim, out, err);
+  out->source = nullptr;
+  if (!parsed) {
     const std::string max = "'max_tokens'";
     if (err->param == "max_tokens" && err->message.rfind(max, 0) == 0) {  // the one field renamed on the way
       err->param = "max_output_tokens";

@@ -69,7 +69,12 @@ void Handle(ServerContext& ctx, Route route, const httplib::Request& req, httpli
   if (auto it = body.find("model"); it != body.end() && it->is_string() && it->get<std::string>() != ctx.model_name)
     return write_error(res, ModelNotFound(it->get<std::string>()));
   ApiRequest areq;
+  // The body in its own key order, for the JSON schemas it passes on (their properties
+  // are generated in that order).
+  auto source = nlohmann::ordered_json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (source.is_object()) areq.source = &source;
   if (!Parse(route, body, ctx, &areq, &err)) return write_error(res, err);
+  areq.source = nullptr;
   auto job = std::make_shared<Job>(ctx.engine, ctx.metrics, ctx.admission, std::move(areq), ctx.NewId(IdPrefix(route)),
                                    ctx.model_name);
   if (!job->Start(&err)) return write_error(res, err);

@@ -55,7 +55,8 @@ std::unique_ptr<CallReader> MakeJsonCallReader();
 std::unique_ptr<CallReader> MakeCallReader(ToolCallFormat format, const nlohmann::json& tools);
 
 // Shared with tool_call_syntax.cpp.
-// The JSON schema type of parameter `param` of tool `tool` ("" if not one type).
+// The JSON schema type of parameter `param` of tool `tool` ("" if not one type; without
+// "type", the one type of its enum / const values).
 std::string ParamType(const nlohmann::json& tools, const std::string& tool, const std::string& param);
 // A parameter value written as text → JSON, by the schema's type.
 nlohmann::ordered_json TypedValue(const std::string& text, const std::string& type);

@@ -52,8 +52,39 @@ bool JsonCall(const OJson& j, ToolCall* out, std::string* why) {
 
 }  // namespace
 
+namespace {
+
+// Without "type": the one JSON type of all its enum / const values ("" if they differ
+// or there are none), so {"enum": [1, 2]} reads as an integer.
+std::string ValuesType(const nlohmann::json& schema) {
+  std::vector<nlohmann::json> values;
+  if (schema.contains("const")) values.push_back(schema["const"]);
+  if (schema.contains("enum") && schema["enum"].is_array())
+    values.insert(values.end(), schema["enum"].begin(), schema["enum"].end());
+  std::string type;
+  for (const auto& v : values) {
+    const std::string t = v.is_string()           ? "string"
+                          : v.is_number_integer() ? "integer"
+                          : v.is_number()         ? "number"
+                          : v.is_boolean()        ? "boolean"
+                                                  : "";
+    if (t.empty()) return "";
+    if (!type.empty() && t != type) {
+      const bool numbers = (t == "integer" || t == "number") && (type == "integer" || type == "number");
+      if (!numbers) return "";
+      type = "number";
+      continue;
+    }
+    type = t;
+  }
+  return type;
+}
+
+}  // namespace
+
 // The JSON schema type the request's tools give parameter `param` of tool `tool` ("" if
-// none: an undeclared tool or parameter, or a schema without one type).
+// none: an undeclared tool or parameter, or a schema without one type; without "type",
+// the one type of its enum / const values).
 std::string ParamType(const nlohmann::json& tools, const std::string& tool, const std::string& param) {
   if (!tools.is_array()) return "";
   for (const auto& t : tools) {
@@ -66,7 +97,7 @@ std::string ParamType(const nlohmann::json& tools, const std::string& tool, cons
     if (type.is_array())  // ["integer", "null"]: the first that is not null
       for (const auto& v : type)
         if (v.is_string() && v != "null") return v.get<std::string>();
-    return "";
+    return ValuesType(props[param]);
   }
   return "";
 }

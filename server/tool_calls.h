@@ -9,7 +9,8 @@
 //   gemma4       <|tool_call>call:f{a:1,s:<|"|>text<|"|>}<tool_call|>
 //   llama3-json  {"name": "f", "parameters": {"a": 1}}   (the whole answer; Llama 3.1+,
 //                optionally after <|python_tag|>, several calls separated by ";" or
-//                in a JSON array, the form a forced tool_choice gives: tool_choice.h)
+//                in a JSON array; also the form a forced tool_choice takes without a
+//                tool-call parser)
 //
 // Parameter values written as text (qwen3-coder, glm45) take the type the request's tool
 // schema gives that parameter (integer "1" → 1; a string parameter stays "1").

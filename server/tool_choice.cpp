@@ -11,16 +11,6 @@ const json* FunctionOf(const json& tool) {
   return f != tool.end() && f->is_object() ? &*f : nullptr;
 }
 
-// {"name": "f", "parameters": schema}: the properties come out in that order (the
-// schema compiler writes them sorted by key), so the name streams first.
-json CallSchema(const json& function) {
-  json params = function.value("parameters", json::object());
-  if (!params.is_object() || params.empty()) params = {{"type", "object"}, {"properties", json::object()}};
-  return {{"type", "object"},
-          {"properties", {{"name", {{"const", function.value("name", json())}}}, {"parameters", std::move(params)}}},
-          {"required", {"name", "parameters"}}};
-}
-
 }  // namespace
 
 ToolChoice ReadToolChoice(FieldReader& r, const json& body) {
@@ -52,22 +42,6 @@ ToolChoice ReadToolChoice(FieldReader& r, const json& body) {
   if (r.ok() && choice.forced() && !have_tools)
     r.Fail(InvalidField("tool_choice", "a forced tool choice needs 'tools'", "missing_required_parameter"));
   return choice;
-}
-
-std::string ForcedCallsSchema(const ToolChoice& choice, const json& tools, bool parallel) {
-  json items = json::object();
-  if (choice.kind == ToolChoice::Kind::kNamed) {
-    for (const json& t : tools)
-      if (const json* f = FunctionOf(t); f && f->value("name", json()) == choice.name) items = CallSchema(*f);
-  } else {
-    json any = json::array();
-    for (const json& t : tools)
-      if (const json* f = FunctionOf(t)) any.push_back(CallSchema(*f));
-    items = any.size() == 1 ? any[0] : json{{"anyOf", std::move(any)}};
-  }
-  json schema = {{"type", "array"}, {"items", std::move(items)}, {"minItems", 1}};
-  if (choice.kind == ToolChoice::Kind::kNamed || !parallel) schema["maxItems"] = 1;
-  return schema.dump();
 }
 
 }  // namespace ax::server

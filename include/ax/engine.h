@@ -77,9 +77,21 @@ struct SamplingDefaults {
 // drafts are cut at the first token the grammar refuses; drafting stays lossless.
 struct OutputConstraint {
   enum class Kind { kNone, kJsonObject, kJsonSchema, kRegex, kChoice, kGrammar };
+  // kGrammar: a rule of the GBNF text defined by a JSON schema (the subschema at
+  // `pointer` of `schema`, "" = all of it), so a grammar composes literal text with
+  // schema-constrained JSON (a forced tool call: tags, name, then the arguments).
+  struct SchemaRule {
+    std::string name;     // as the GBNF text references it ([a-zA-Z0-9_-]+)
+    std::string schema;   // JSON text
+    std::string pointer;  // JSON pointer into schema
+  };
   Kind kind = Kind::kNone;
   std::string text;                  // kJsonSchema: the schema's JSON text; kRegex; kGrammar: GBNF
   std::vector<std::string> choices;  // kChoice
+  std::vector<SchemaRule> schema_rules;  // kGrammar
+  // Special tokens the output may contain, by their text (e.g. "<|tool_call>"): where
+  // the grammar writes that text the token is allowed. Other special tokens never are.
+  std::vector<std::string> special_tokens;
 };
 
 struct GenerateRequest {

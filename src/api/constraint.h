@@ -2,12 +2,14 @@
 // (docs/structured-output.md). Grammars are cached by their constraint (compiling is
 // cheap, but each grammar also fills a token cache as requests use it, which a later
 // request with the same schema reuses); the vocabulary's token bytes are built once,
-// on the first constrained request.
+// on the first constrained request (once per set of special tokens given text, at most
+// kMaxVocabs sets).
 #pragma once
 
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 
 #include "ax/engine.h"
@@ -32,10 +34,12 @@ class ConstraintCompiler {
 
  private:
   static constexpr size_t kMaxCached = 256;
+  static constexpr size_t kMaxVocabs = 8;
   const Tokenizer* tokenizer_;
   std::mutex mu_;
   std::map<std::string, constrain::GrammarPtr> cache_;
-  std::shared_ptr<const constrain::TokenVocab> vocab_;
+  // By the special tokens they give text to (OutputConstraint::special_tokens).
+  std::map<std::set<std::string>, std::shared_ptr<const constrain::TokenVocab>> vocabs_;
 };
 
 }  // namespace ax

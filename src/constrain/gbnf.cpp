@@ -5,9 +5,11 @@
 //   escapes in literals and classes: \n \r \t \\ \" \] \[ \- \xHH \uHHHH \UHHHHHHHH
 // Whitespace, newlines included, separates elements; a rule's body ends where the
 // next `name ::=` starts.
+#include <algorithm>
 #include <cctype>
 
 #include "constrain/expr.h"
+#include "constrain/json_schema.h"
 
 namespace ax::constrain {
 namespace {
@@ -18,7 +20,7 @@ class GbnfParser {
  public:
   explicit GbnfParser(std::string_view s) : s_(s) {}
 
-  Result<GrammarPtr> Parse() {
+  Result<GrammarPtr> Parse(const std::vector<SchemaRule>& schemas) {
     SkipSpace();
     while (i_ < s_.size()) {
       std::string name = Word();
@@ -33,10 +35,26 @@ class GbnfParser {
       b_.Define(r, std::move(body));
     }
     if (!HasRoot()) return InvalidArgument("gbnf: no rule named 'root'");
+    // After the text's rules, so the schemas' helper rules take names the text left free.
+    for (const SchemaRule& sr : schemas) AX_RETURN_IF_ERROR(DefineSchema(sr));
     return b_.Build(b_.Rule("root"), "gbnf");
   }
 
  private:
+  Status DefineSchema(const SchemaRule& sr) {
+    if (sr.name.empty() || !std::all_of(sr.name.begin(), sr.name.end(), IsWordChar))
+      return InvalidArgument("gbnf: schema rule name '" + sr.name + "' is not a rule name ([a-zA-Z0-9_-]+)");
+    const int32_t r = b_.Rule(sr.name);
+    if (b_.IsDefined(r))
+      return InvalidArgument("gbnf: rule '" + sr.name + "' is defined by the grammar and by a schema");
+    const auto schema = nlohmann::ordered_json::parse(sr.schema, nullptr, /*allow_exceptions=*/false);
+    if (schema.is_discarded()) return InvalidArgument(sr.name + ": the JSON schema is not valid JSON");
+    SchemaCompiler c(schema, &b_, sr.name);
+    AX_ASSIGN_OR_RETURN(Expr body, c.CompileAt(sr.pointer));
+    b_.Define(r, std::move(body));
+    return Status::Ok();
+  }
+
   bool HasRoot() {
     int32_t r = b_.Rule("root");
     return b_.IsDefined(r);
@@ -250,6 +268,8 @@ class GbnfParser {
 
 }  // namespace
 
-Result<GrammarPtr> CompileGbnf(std::string_view text) { return GbnfParser(text).Parse(); }
+Result<GrammarPtr> CompileGbnf(std::string_view text, const std::vector<SchemaRule>& schemas) {
+  return GbnfParser(text).Parse(schemas);
+}
 
 }  // namespace ax::constrain

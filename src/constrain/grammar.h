@@ -85,8 +85,21 @@ class Grammar {
 
 using GrammarPtr = std::shared_ptr<const Grammar>;
 
+// A rule of a GBNF grammar given as a JSON schema (CompileGbnf): the rule matches what
+// CompileJsonSchema of that (sub)schema matches. This is how a grammar composes literal
+// text with schema-constrained JSON, e.g. a tool call's tags around its arguments.
+struct SchemaRule {
+  std::string name;     // the rule name the GBNF text references
+  std::string schema;   // JSON text, read in its own key order
+  std::string pointer;  // the subschema at this JSON pointer ("" = the whole); $refs resolve against the whole
+};
+
 // JSON Schema (draft 2020-12 subset) -> grammar. Errors are InvalidArgument naming the
 // JSON path of the offending keyword ("schema/properties/age/minimum: ...").
+// Properties are generated in the schema object's order: the ordered_json overload
+// keeps the order the schema was written in (parse its text with ordered_json); a
+// nlohmann::json has sorted its keys already.
+Result<GrammarPtr> CompileJsonSchema(const nlohmann::ordered_json& schema);
 Result<GrammarPtr> CompileJsonSchema(const nlohmann::json& schema);
 // response_format {type: json_object}: any JSON object.
 GrammarPtr AnyJsonObject();
@@ -94,7 +107,9 @@ GrammarPtr AnyJsonObject();
 Result<GrammarPtr> CompileRegex(std::string_view pattern);
 // The whole output is exactly one of `choices` (non-empty list, non-empty strings).
 Result<GrammarPtr> CompileChoice(const std::vector<std::string>& choices);
-// llama.cpp-style GBNF; the start rule is "root".
-Result<GrammarPtr> CompileGbnf(std::string_view text);
+// llama.cpp-style GBNF; the start rule is "root". `schemas` define further rules the
+// text may reference (a name the text also defines is an error); their errors name the
+// rule: "args/properties/n/minimum: ...".
+Result<GrammarPtr> CompileGbnf(std::string_view text, const std::vector<SchemaRule>& schemas = {});
 
 }  // namespace ax::constrain

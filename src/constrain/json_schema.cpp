@@ -8,7 +8,7 @@
 namespace ax::constrain {
 namespace {
 
-using Json = nlohmann::json;
+using Json = nlohmann::ordered_json;
 
 const std::set<std::string> kAnnotations = {
     "title",    "description", "$comment", "examples",  "default",         "$schema",          "$id",
@@ -73,15 +73,28 @@ Expr SchemaCompiler::AnyString() {
 Result<GrammarPtr> SchemaCompiler::Compile() {
   for (const char* defs : {"$defs", "definitions"}) {
     if (!root_.is_object() || !Has(root_, defs)) continue;
-    if (!root_[defs].is_object()) return InvalidArgument(std::string("schema/") + defs + ": expected an object");
+    if (!root_[defs].is_object()) return InvalidArgument(path_ + "/" + defs + ": expected an object");
     for (const auto& [k, v] : root_[defs].items()) {
-      AX_RETURN_IF_ERROR(Ref(std::string("#/") + defs + "/" + PointerEscape(k), "schema").status());
+      AX_RETURN_IF_ERROR(Ref(std::string("#/") + defs + "/" + PointerEscape(k), path_).status());
     }
   }
-  AX_ASSIGN_OR_RETURN(Expr body, Schema(root_, "schema"));
+  AX_ASSIGN_OR_RETURN(Expr body, Schema(root_, path_));
   int32_t root = b_.Rule("root");
   b_.Define(root, std::move(body));
-  return b_.Build(root, "schema");
+  return b_.Build(root, path_);
+}
+
+Result<Expr> SchemaCompiler::CompileAt(const std::string& pointer) {
+  if (pointer.empty()) return Schema(root_, path_);
+  const Json* target = nullptr;
+  try {
+    Json::json_pointer ptr(pointer);
+    if (root_.contains(ptr)) target = &root_.at(ptr);
+  } catch (const Json::exception&) {
+    target = nullptr;
+  }
+  if (target == nullptr) return InvalidArgument(path_ + ": '" + pointer + "' does not resolve");
+  return Schema(*target, path_ + pointer);
 }
 
 Result<Expr> SchemaCompiler::Ref(const std::string& ref, const std::string& path) {
@@ -101,7 +114,7 @@ Result<Expr> SchemaCompiler::Ref(const std::string& ref, const std::string& path
   if (target == nullptr) return InvalidArgument(path + "/$ref: '" + ref + "' does not resolve");
   int32_t rule = b_.NewRule("ref" + ref);
   refs_[ref] = rule;  // before compiling the target: recursive references
-  AX_ASSIGN_OR_RETURN(Expr body, Schema(*target, "schema" + ref.substr(1)));
+  AX_ASSIGN_OR_RETURN(Expr body, Schema(*target, path_ + ref.substr(1)));
   b_.Define(rule, std::move(body));
   return Expr::Ref(rule);
 }
@@ -226,7 +239,7 @@ Result<Expr> SchemaCompiler::Object(const Json& s, const std::string& path) {
   if (Has(s, "properties")) {
     const Json& props = s["properties"];
     if (!props.is_object()) return InvalidArgument(path + "/properties: expected an object");
-    for (const auto& [k, v] : props.items()) {  // nlohmann::json order: sorted by key
+    for (const auto& [k, v] : props.items()) {  // the schema's own order (ordered_json)
       if (v.is_boolean() && !v.get<bool>()) {
         if (required.count(k) != 0) return InvalidArgument(path + "/properties/" + k + ": required but 'false'");
         continue;
@@ -329,6 +342,10 @@ Result<Expr> SchemaCompiler::Array(const Json& s, const std::string& path) {
   return Expr::Seq({Expr::Lit("["), min > 0 ? *list : Expr::Opt(*list), Expr::Lit("]")});
 }
 
-Result<GrammarPtr> CompileJsonSchema(const nlohmann::json& schema) { return SchemaCompiler(schema).Compile(); }
+Result<GrammarPtr> CompileJsonSchema(const nlohmann::ordered_json& schema) { return SchemaCompiler(schema).Compile(); }
+
+Result<GrammarPtr> CompileJsonSchema(const nlohmann::json& schema) {
+  return CompileJsonSchema(nlohmann::ordered_json(schema));
+}
 
 }  // namespace ax::constrain

@@ -14,14 +14,22 @@
 
 namespace ax::constrain {
 
+// Schemas are read as nlohmann::ordered_json, so object properties are generated in
+// the schema's own order.
 class SchemaCompiler {
  public:
-  explicit SchemaCompiler(const nlohmann::json& root) : root_(root) {}
+  using Json = nlohmann::ordered_json;
+  // Rules go to `shared` when given (a grammar that embeds the schema: CompileGbnf's
+  // schema rules), else to a builder of its own. Messages start with `path`.
+  explicit SchemaCompiler(const Json& root, GrammarBuilder* shared = nullptr, std::string path = "schema")
+      : root_(root), b_(shared != nullptr ? *shared : own_), path_(std::move(path)) {}
+  // The whole schema as a grammar (every root $defs entry compiled and checked).
   Result<GrammarPtr> Compile();
+  // The subschema at JSON pointer `pointer` ("" = the root) as an expression over the
+  // builder's rules; references resolve against the root.
+  Result<Expr> CompileAt(const std::string& pointer);
 
  private:
-  using Json = nlohmann::json;
-
   Result<Expr> Schema(const Json& s, const std::string& path);
   Result<Expr> Typed(const Json& s, const std::string& type, const std::string& path);
   Result<Expr> Ref(const std::string& ref, const std::string& path);
@@ -38,7 +46,9 @@ class SchemaCompiler {
   Expr Colon() const;  // ":" " "?
 
   const Json& root_;
-  GrammarBuilder b_;
+  GrammarBuilder own_;
+  GrammarBuilder& b_;
+  std::string path_;
   std::map<std::string, int32_t> refs_;  // JSON pointer -> rule
   int32_t any_value_ = -1, any_string_ = -1;
 };
@@ -47,7 +57,9 @@ class SchemaCompiler {
 // leading zeros, no "-0".
 Expr IntegerRange(std::optional<int64_t> lo, std::optional<int64_t> hi);
 
-// The JSON grammar of any value / object (used by AnyJsonObject too).
+// The JSON grammar of any value / object (used by AnyJsonObject too). Its rules are
+// named json.value, json.string ...: names GBNF cannot write, so a GBNF grammar that
+// embeds schemas cannot collide with them.
 void DefineAnyJson(GrammarBuilder* b, int32_t* value_rule, int32_t* object_rule, int32_t* string_rule);
 
 }  // namespace ax::constrain

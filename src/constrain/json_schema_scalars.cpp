@@ -8,7 +8,7 @@
 namespace ax::constrain {
 namespace {
 
-using Json = nlohmann::json;
+using Json = nlohmann::ordered_json;
 
 Expr Digits() { return Expr::Class({{'0', '9'}}); }
 
@@ -189,15 +189,15 @@ Result<Expr> SchemaCompiler::String(const Json& s, const std::string& path) {
     AX_ASSIGN_OR_RETURN(body, Format(s["format"].get<std::string>(), path));
   } else {
     AnyValue();
-    int32_t ch = b_.Rule("char");  // defined by DefineAnyJson
+    int32_t ch = b_.Rule("json.char");  // defined by DefineAnyJson
     body = Expr::Repeat(Expr::Ref(ch), std::max(min, 0), max);
   }
   return Expr::Seq({Expr::Lit("\""), std::move(body), Expr::Lit("\"")});
 }
 
 void DefineAnyJson(GrammarBuilder* b, int32_t* value_rule, int32_t* object_rule, int32_t* string_rule) {
-  int32_t value = b->Rule("value"), object = b->Rule("object"), array = b->Rule("array");
-  int32_t string = b->Rule("string"), number = b->Rule("number"), ch = b->Rule("char");
+  int32_t value = b->Rule("json.value"), object = b->Rule("json.object"), array = b->Rule("json.array");
+  int32_t string = b->Rule("json.string"), number = b->Rule("json.number"), ch = b->Rule("json.char");
   Expr sep = Expr::Seq({Expr::Lit(","), Expr::Opt(Expr::Lit(" "))});
   Expr colon = Expr::Seq({Expr::Lit(":"), Expr::Opt(Expr::Lit(" "))});
   b->Define(value, Expr::Alt({Expr::Ref(object), Expr::Ref(array), Expr::Ref(string), Expr::Ref(number),

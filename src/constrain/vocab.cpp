@@ -16,9 +16,15 @@ int32_t TokenBitset::Count() const {
   return c;
 }
 
-std::shared_ptr<const TokenVocab> TokenVocab::Build(const Tokenizer& tok) {
+std::shared_ptr<const TokenVocab> TokenVocab::Build(const Tokenizer& tok, const std::set<std::string>& specials) {
   std::vector<std::string> bytes(static_cast<size_t>(tok.vocab_size()));
-  for (int32_t id = 0; id < tok.vocab_size(); ++id) bytes[id] = tok.TokenBytes(id);
+  for (int32_t id = 0; id < tok.vocab_size(); ++id) {
+    bytes[id] = tok.TokenBytes(id);
+    if (!specials.empty() && tok.IsSpecial(id)) {
+      std::string text = tok.Decode({id}, /*skip_special_tokens=*/false);
+      if (specials.count(text) != 0) bytes[id] = std::move(text);
+    }
+  }
   return FromBytes(std::move(bytes));
 }
 

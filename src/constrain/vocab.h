@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,8 +41,11 @@ class TokenBitset {
 class TokenVocab {
  public:
   // Bytes of every id in [0, tok.vocab_size()) from Tokenizer::TokenBytes
-  // (special tokens and ids without a token get no bytes).
-  static std::shared_ptr<const TokenVocab> Build(const Tokenizer& tok);
+  // (special tokens and ids without a token get no bytes), except the special tokens
+  // whose text is one of `specials`: they get their text, so a grammar that writes
+  // that text may produce them (a tool-call syntax made of special tokens, Gemma 4's
+  // <|tool_call>). Every other special token stays out of reach.
+  static std::shared_ptr<const TokenVocab> Build(const Tokenizer& tok, const std::set<std::string>& specials = {});
   // From explicit bytes (index = token id); empty strings are never allowed.
   static std::shared_ptr<const TokenVocab> FromBytes(std::vector<std::string> bytes);
 

@@ -127,6 +127,15 @@ describe('anthropic messages', () => {
     assert.ok(['c', 'f'].includes(msg.content[0].input.unit));
     const final = await client(chat).messages.stream(body).finalMessage();
     assert.deepEqual(final.content.map(({ id, ...rest }) => rest), msg.content.map(({ id, ...rest }) => rest));
+    // The input is generated in the order input_schema lists its properties (zeta before
+    // alpha): its streamed JSON text shows it (the blocking input object has sorted keys).
+    const ordered = [{ name: 'set', input_schema: { type: 'object', properties: { zeta: { type: 'boolean' },
+      alpha: { type: 'integer', enum: [1, 2] } }, required: ['zeta', 'alpha'] } }];
+    let input = '';
+    for await (const e of await client(chat).messages.create({ ...body, tools: ordered, stream: true,
+      tool_choice: { type: 'tool', name: 'set' }, temperature: 1, max_tokens: 60 }))
+      if (e.type === 'content_block_delta' && e.delta.type === 'input_json_delta') input += e.delta.partial_json;
+    assert.deepEqual(Object.keys(JSON.parse(input)), ['zeta', 'alpha'], input);
   });
 
   it('answers errors in Anthropic\'s shape', async () => {

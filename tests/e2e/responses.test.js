@@ -118,6 +118,16 @@ describe('responses', () => {
       tool_choice: { type: 'function', name: 'get_time' } });
     assert.equal(r.status, 'completed');
     assert.deepEqual(r.output.map((o) => [o.type, o.name, o.arguments]), [['function_call', 'get_time', '{}']]);
+    // Properties in the order the request lists them (zeta before alpha), for a
+    // function's parameters and for text.format's schema.
+    const schema = { type: 'object', properties: { zeta: { type: 'boolean' }, alpha: { type: 'integer', enum: [1, 2] } },
+                     required: ['zeta', 'alpha'] };
+    const f = await client(chat).responses.create({ model: 'qwen3-chat', input: QUESTION, max_output_tokens: 60,
+      tools: [{ type: 'function', name: 'set', parameters: schema }], tool_choice: { type: 'function', name: 'set' } });
+    assert.deepEqual(Object.keys(JSON.parse(f.output[0].arguments)), ['zeta', 'alpha']);
+    const j = await client(chat).responses.create({ model: 'qwen3-chat', input: QUESTION, max_output_tokens: 60,
+      text: { format: { type: 'json_schema', name: 'o', schema } } });
+    assert.deepEqual(Object.keys(JSON.parse(j.output_text)), ['zeta', 'alpha']);
   });
 
   it('names the Responses field of a bad request', async () => {
