@@ -556,18 +556,20 @@ Result<ModelConfig> SynthShapeConfig(const std::string& shape, DType dtype) {
 
 namespace {
 
-// The hybrid Qwens' tensors, as transformers saves them (Qwen3-Next's interleaved
-// in_proj_qkvz / in_proj_ba, Qwen3.5's four in_proj; per-expert MoE tensors).
+// A gated MLP's three projections of `width` under `prefix` ("model.layers.N.mlp.").
+void AppendGatedMlp(const std::string& prefix, int64_t width, int64_t h, DType dt, std::vector<TensorSpec>* v) {
+  v->push_back({prefix + "gate_proj.weight", dt, Shape{width, h}});
+  v->push_back({prefix + "up_proj.weight", dt, Shape{width, h}});
+  v->push_back({prefix + "down_proj.weight", dt, Shape{h, width}});
+}
+
 // A sparse MoE layer's router and per-expert tensors (Hugging Face's per-expert layout),
 // layer prefix p ("model.layers.N.").
 void AppendRoutedExperts(const ModelConfig& c, DType dt, const std::string& p, std::vector<TensorSpec>* v) {
   const int64_t h = c.hidden_size, moe = c.moe_intermediate_size;
   v->push_back({p + "mlp.gate.weight", dt, Shape{c.num_experts, h}});
   for (int64_t e = 0; e < c.num_experts; ++e) {
-    const std::string x = p + "mlp.experts." + std::to_string(e) + ".";
-    v->push_back({x + "gate_proj.weight", dt, Shape{moe, h}});
-    v->push_back({x + "up_proj.weight", dt, Shape{moe, h}});
-    v->push_back({x + "down_proj.weight", dt, Shape{h, moe}});
+    AppendGatedMlp(p + "mlp.experts." + std::to_string(e) + ".", moe, h, dt, v);
   }
 }
 
@@ -617,14 +619,10 @@ std::vector<TensorSpec> GlmTensorSpecs(const ModelConfig& c, DType dt) {
       v.push_back({p + "mlp.gate.e_score_correction_bias", DType::kF32, Shape{c.num_experts}});
       if (c.n_shared_experts > 0) {
         const int64_t s = c.moe_intermediate_size * c.n_shared_experts;
-        v.push_back({p + "mlp.shared_experts.gate_proj.weight", dt, Shape{s, h}});
-        v.push_back({p + "mlp.shared_experts.up_proj.weight", dt, Shape{s, h}});
-        v.push_back({p + "mlp.shared_experts.down_proj.weight", dt, Shape{h, s}});
+        AppendGatedMlp(p + "mlp.shared_experts.", s, h, dt, &v);
       }
     } else {
-      v.push_back({p + "mlp.gate_proj.weight", dt, Shape{c.intermediate_size, h}});
-      v.push_back({p + "mlp.up_proj.weight", dt, Shape{c.intermediate_size, h}});
-      v.push_back({p + "mlp.down_proj.weight", dt, Shape{h, c.intermediate_size}});
+      AppendGatedMlp(p + "mlp.", c.intermediate_size, h, dt, &v);
     }
     v.push_back({p + "input_layernorm.weight", dt, Shape{h}});
     v.push_back({p + "post_attention_layernorm.weight", dt, Shape{h}});
@@ -634,6 +632,8 @@ std::vector<TensorSpec> GlmTensorSpecs(const ModelConfig& c, DType dt) {
   return v;
 }
 
+// The hybrid Qwens' tensors, as transformers saves them (Qwen3-Next's interleaved
+// in_proj_qkvz / in_proj_ba, Qwen3.5's four in_proj; per-expert MoE tensors).
 std::vector<TensorSpec> HybridTensorSpecs(const ModelConfig& c, DType dt) {
   const int64_t h = c.hidden_size, q = c.num_attention_heads * c.head_dim;
   const int64_t kv = c.num_key_value_heads * c.head_dim;
@@ -671,15 +671,11 @@ std::vector<TensorSpec> HybridTensorSpecs(const ModelConfig& c, DType dt) {
       AppendRoutedExperts(c, dt, p, &v);
       if (c.shared_expert_intermediate_size > 0) {
         const int64_t s = c.shared_expert_intermediate_size;
-        v.push_back({p + "mlp.shared_expert.gate_proj.weight", dt, Shape{s, h}});
-        v.push_back({p + "mlp.shared_expert.up_proj.weight", dt, Shape{s, h}});
-        v.push_back({p + "mlp.shared_expert.down_proj.weight", dt, Shape{h, s}});
+        AppendGatedMlp(p + "mlp.shared_expert.", s, h, dt, &v);
         v.push_back({p + "mlp.shared_expert_gate.weight", dt, Shape{1, h}});
       }
     } else {
-      v.push_back({p + "mlp.gate_proj.weight", dt, Shape{c.intermediate_size, h}});
-      v.push_back({p + "mlp.up_proj.weight", dt, Shape{c.intermediate_size, h}});
-      v.push_back({p + "mlp.down_proj.weight", dt, Shape{h, c.intermediate_size}});
+      AppendGatedMlp(p + "mlp.", c.intermediate_size, h, dt, &v);
     }
     v.push_back({p + "input_layernorm.weight", dt, Shape{h}});
     v.push_back({p + "post_attention_layernorm.weight", dt, Shape{h}});
@@ -711,9 +707,7 @@ std::vector<TensorSpec> Gemma4TensorSpecs(const ModelConfig& c, DType dt) {
     v.push_back({p + "self_attn.q_norm.weight", dt, Shape{s.head_dim}});
     if (l < first_shared) v.push_back({p + "self_attn.k_norm.weight", dt, Shape{s.head_dim}});
     const int64_t inter = c.intermediate_size * (c.use_double_wide_mlp && l >= first_shared ? 2 : 1);
-    v.push_back({p + "mlp.gate_proj.weight", dt, Shape{inter, h}});
-    v.push_back({p + "mlp.up_proj.weight", dt, Shape{inter, h}});
-    v.push_back({p + "mlp.down_proj.weight", dt, Shape{h, inter}});
+    AppendGatedMlp(p + "mlp.", inter, h, dt, &v);
     if (c.enable_moe_block) {
       v.push_back({p + "router.proj.weight", dt, Shape{E, h}});
       v.push_back({p + "router.scale", dt, Shape{h}});
@@ -771,9 +765,7 @@ std::vector<TensorSpec> ModelTensorSpecs(const ModelConfig& c, DType dt) {
     if (c.family == ModelFamily::kQwen3Moe && SparseMoeLayer(c, l)) {
       AppendRoutedExperts(c, dt, p, &v);
     } else {
-      v.push_back({p + "mlp.gate_proj.weight", dt, Shape{inter, h}});
-      v.push_back({p + "mlp.up_proj.weight", dt, Shape{inter, h}});
-      v.push_back({p + "mlp.down_proj.weight", dt, Shape{h, inter}});
+      AppendGatedMlp(p + "mlp.", inter, h, dt, &v);
     }
     v.push_back({p + "input_layernorm.weight", dt, Shape{h}});
     v.push_back({p + "post_attention_layernorm.weight", dt, Shape{h}});
